@@ -1,0 +1,198 @@
+//! The `twofold` binary as a user runs it: output, exit statuses, and agreement with oathtool.
+
+// Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use proptest::prelude::*;
+
+fn twofold(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn oathtool(args: &[&str]) -> String {
+    let out = Command::new("oathtool")
+        .args(args)
+        .output()
+        .expect("oathtool (./scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "oathtool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn base32(bytes: &[u8]) -> String {
+    twofold_otp::base32::encode(bytes, false)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn otp_totp_matches_oathtool(
+        secret in proptest::collection::vec(any::<u8>(), 1..=40),
+        alg in prop_oneof![Just("sha1"), Just("sha256"), Just("sha512")],
+        digits in 6u8..=8,
+        period in prop_oneof![Just(30u64), Just(1), Just(60), 2u64..=600],
+        time in prop_oneof![1_500_000_000u64..2_500_000_000, 4_294_967_296u64..1 << 50],
+        lower: bool,
+    ) {
+        let mut b32 = base32(&secret);
+        if lower { b32 = b32.to_lowercase(); }
+        let d = digits.to_string();
+        let (p, t) = (period.to_string(), time.to_string());
+        let out = twofold(&["otp", "totp", "--secret", &b32, "--algorithm", alg, "--digits", &d, "--period", &p, "--time", &t]);
+        prop_assert!(out.status.success());
+        prop_assert!(out.stderr.is_empty());
+        let padded = twofold_otp::base32::encode(&secret, true);
+        let expected = oathtool(&[&format!("--totp={alg}"), "-b", "-d", &d, "-s", &format!("{period}s"), &format!("-N@{time}"), &padded]);
+        prop_assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    }
+
+    #[test]
+    fn otp_hotp_matches_oathtool(
+        secret in proptest::collection::vec(any::<u8>(), 1..=40),
+        digits in 6u8..=8,
+        counter in any::<u64>(),
+    ) {
+        let (d, c) = (digits.to_string(), counter.to_string());
+        let out = twofold(&["otp", "hotp", "--secret", &base32(&secret), "--digits", &d, "--counter", &c]);
+        prop_assert!(out.status.success());
+        let padded = twofold_otp::base32::encode(&secret, true);
+        prop_assert_eq!(String::from_utf8(out.stdout).unwrap(), oathtool(&["--hotp", "-b", "-d", &d, "-c", &c, &padded]));
+    }
+}
+
+#[test]
+fn rfc6238_vector_and_spaced_secret() {
+    let out = twofold(&[
+        "otp",
+        "totp",
+        "--secret",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "--time",
+        "59",
+        "--digits",
+        "8",
+    ]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "94287082\n");
+    // Apps show secrets in groups; a user may paste them that way.
+    let out = twofold(&[
+        "otp",
+        "hotp",
+        "--secret",
+        "gezd gnbv gy3t qojq gezd gnbv gy3t qojq",
+        "--counter",
+        "0",
+    ]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "755224\n");
+}
+
+#[test]
+fn totp_defaults_to_now() {
+    let out = twofold(&["otp", "totp", "--secret", "JBSWY3DPEHPK3PXP"]);
+    let ours = String::from_utf8(out.stdout).unwrap();
+    // Compare with oathtool at the same moment; retry once if a step boundary fell between.
+    for _ in 0..2 {
+        let theirs = oathtool(&["--totp", "-b", "JBSWY3DPEHPK3PXP"]);
+        if theirs == ours {
+            return;
+        }
+    }
+    panic!("twofold otp totp without --time did not give the current code");
+}
+
+/// Bad input: nothing on stdout, exactly one `error: …` line on stderr, and the documented
+/// status (2 for what the argument parser rejects, 1 for bad values).
+#[test]
+fn bad_input_is_one_line_and_the_right_status() {
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["otp", "totp", "--secret", "JBSW1"], 1, "--secret"),
+        (&["otp", "totp", "--secret", ""], 1, "empty"),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--digits", "9"],
+            1,
+            "--digits",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--digits", "5"],
+            1,
+            "--digits",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--period", "0"],
+            1,
+            "--period",
+        ),
+        (
+            &["otp", "hotp", "--secret", "JBSWY3DP=", "--counter", "1"],
+            1,
+            "--secret",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--time", "soon"],
+            2,
+            "--time",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--time", "-1"],
+            2,
+            "-1",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--algorithm", "md5"],
+            2,
+            "md5",
+        ),
+        (
+            &["otp", "totp", "--secret", "JBSWY3DP", "--bogus"],
+            2,
+            "--bogus",
+        ),
+        (&["otp", "totp"], 2, "--secret"),
+        (&["otp", "hotp", "--secret", "JBSWY3DP"], 2, "--counter"),
+        (
+            &[
+                "otp",
+                "hotp",
+                "--secret",
+                "JBSWY3DP",
+                "--counter",
+                "18446744073709551616",
+            ],
+            2,
+            "--counter",
+        ),
+        (&["no-such-command"], 2, "no-such-command"),
+    ];
+    for (args, status, mentions) in cases {
+        let out = twofold(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(*status), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr:?}");
+        assert!(
+            stderr.contains(mentions),
+            "{args:?}: {stderr:?} should mention {mentions}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_the_otp_commands() {
+    let out = twofold(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("otp"));
+    let out = twofold(&["otp", "totp", "--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--secret", "--time", "--digits", "--period", "--algorithm"] {
+        assert!(text.contains(flag), "missing {flag}");
+    }
+}
