@@ -118,9 +118,11 @@ impl KeyUri {
         let (otp_type, label) = path.split_once('/').unwrap_or((path, ""));
 
         let label = percent_decode(label, false)?;
+        // Apps write "Issuer: account" as often as "Issuer:account"; surrounding spaces are never
+        // part of either name.
         let (label_issuer, account) = match label.split_once(':') {
-            Some((issuer, account)) => (Some(issuer.trim().to_owned()), account.trim_start()),
-            None => (None, label.as_str()),
+            Some((issuer, account)) => (Some(issuer.trim().to_owned()), account.trim()),
+            None => (None, label.trim()),
         };
         if account.is_empty() {
             return Err(UriError::MissingAccount);
