@@ -1,0 +1,164 @@
+//! The audit log: who did what to whom, when and from where. Never a secret or a code.
+
+/// What happened. The names are stable: they are stored and shown in the admin area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditEvent {
+    /// A password login succeeded (the second factor may still be pending).
+    LoginPassword,
+    /// A password login failed.
+    LoginFailed,
+    /// A second factor (or backup code) was accepted.
+    SecondFactorSuccess,
+    /// A second factor was refused.
+    SecondFactorFailure,
+    /// Too many failures locked the user's second factor.
+    Lockout,
+    /// An admin cleared a lockout.
+    Unlock,
+    /// A factor was created (unconfirmed).
+    FactorEnrolled,
+    /// A factor was confirmed.
+    FactorConfirmed,
+    /// A factor was removed.
+    FactorRemoved,
+    /// All factors and backup codes of a user were removed by an admin.
+    Reset,
+    /// A new set of backup codes replaced the old one.
+    BackupCodesRegenerated,
+    /// The backup codes were shown again.
+    BackupCodesViewed,
+    /// A user was created.
+    UserCreated,
+    /// A user's details, role or status changed.
+    UserUpdated,
+    /// A user's password was set.
+    PasswordChanged,
+    /// Owner settings changed (only the keys are recorded).
+    SettingsChanged,
+    /// An API token was created.
+    TokenCreated,
+    /// An API token was revoked.
+    TokenRevoked,
+    /// An API token was refused (unknown, revoked or wrong scope).
+    TokenRefused,
+}
+
+impl AuditEvent {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditEvent::LoginPassword => "login.password",
+            AuditEvent::LoginFailed => "login.failed",
+            AuditEvent::SecondFactorSuccess => "2fa.success",
+            AuditEvent::SecondFactorFailure => "2fa.failure",
+            AuditEvent::Lockout => "2fa.lockout",
+            AuditEvent::Unlock => "2fa.unlock",
+            AuditEvent::FactorEnrolled => "factor.enrolled",
+            AuditEvent::FactorConfirmed => "factor.confirmed",
+            AuditEvent::FactorRemoved => "factor.removed",
+            AuditEvent::Reset => "2fa.reset",
+            AuditEvent::BackupCodesRegenerated => "backup_codes.regenerated",
+            AuditEvent::BackupCodesViewed => "backup_codes.viewed",
+            AuditEvent::UserCreated => "user.created",
+            AuditEvent::UserUpdated => "user.updated",
+            AuditEvent::PasswordChanged => "user.password_changed",
+            AuditEvent::SettingsChanged => "settings.changed",
+            AuditEvent::TokenCreated => "token.created",
+            AuditEvent::TokenRevoked => "token.revoked",
+            AuditEvent::TokenRefused => "token.refused",
+        }
+    }
+}
+
+/// Who acted: the CLI operator, an API token, a user in the portal, or the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The operator at the command line.
+    Cli,
+    /// An application with the named API token.
+    Token(String),
+    /// A user acting in the portal (by username).
+    User(String),
+    /// Twofold itself (for example first-run setup).
+    System,
+}
+
+impl Actor {
+    /// The stored form: `cli`, `token:NAME`, `user:NAME`, `system`.
+    pub fn to_stored(&self) -> String {
+        match self {
+            Actor::Cli => "cli".into(),
+            Actor::Token(n) => format!("token:{n}"),
+            Actor::User(n) => format!("user:{n}"),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// The context of a request: who is acting and from which address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Who acts.
+    pub actor: Actor,
+    /// The client IP, if the request came over the network.
+    pub ip: Option<String>,
+}
+
+impl Context {
+    /// The CLI operator on this machine.
+    pub fn cli() -> Self {
+        Context {
+            actor: Actor::Cli,
+            ip: None,
+        }
+    }
+}
+
+/// A stored audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Increasing id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// `cli`, `token:NAME`, `user:NAME` or `system`.
+    pub actor: String,
+    /// The username the event is about, if any.
+    pub subject: Option<String>,
+    /// The event name ([`AuditEvent::as_str`]).
+    pub event: String,
+    /// The client IP, if any.
+    pub ip: Option<String>,
+    /// Extra facts (a method, a factor id, setting keys), never a secret or code.
+    pub detail: String,
+}
+
+/// A record to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    /// Unix time.
+    pub at: i64,
+    /// Stored actor.
+    pub actor: String,
+    /// The username concerned.
+    pub subject: Option<String>,
+    /// The event.
+    pub event: AuditEvent,
+    /// The client IP.
+    pub ip: Option<String>,
+    /// Extra facts.
+    pub detail: String,
+}
+
+/// Which records to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events about this username key.
+    pub subject: Option<String>,
+    /// Only this event name.
+    pub event: Option<String>,
+    /// Only records with an id below this (for paging back).
+    pub before_id: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}

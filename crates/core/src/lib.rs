@@ -1,0 +1,16 @@
+//! Twofold's domain: who the users are, what factors they hold, what the owner's settings say, and
+//! the flows that enrol, confirm, validate and reset second factors.
+//!
+//! The core does no I/O of its own. It reaches the database through the [`store::Store`] port,
+//! reads time through [`clock::Clock`] and randomness through [`crypto::Rng`]; the `store`, `web`
+//! and `cli` crates plug real implementations in. Nothing here knows about SQL or HTTP.
+
+pub mod audit;
+pub mod backup;
+pub mod clock;
+pub mod crypto;
+pub mod factor;
+pub mod identity;
+pub mod settings;
+pub mod store;
+pub mod token;

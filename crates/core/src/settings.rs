@@ -1,0 +1,574 @@
+//! The owner's settings: every key Twofold knows, its type and default, and the typed view the
+//! flows read. Stored in the database as text (secrets sealed), editable from the admin area, the
+//! API and the CLI.
+
+use std::collections::BTreeMap;
+
+use crate::factor::FactorKind;
+use crate::identity::Role;
+
+/// The type of a setting's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingType {
+    /// `true` / `false`.
+    Bool,
+    /// A decimal integer within the range.
+    Int {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// Free text (at most 2,048 characters, no control characters).
+    Text,
+    /// One of the listed words.
+    Choice(&'static [&'static str]),
+    /// Text that is stored sealed and never shown back.
+    Secret,
+}
+
+/// One known key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingDef {
+    /// The key, e.g. `lockout.max_failures`.
+    pub key: &'static str,
+    /// Its type.
+    pub ty: SettingType,
+    /// The default as text (`""` for unset text).
+    pub default: &'static str,
+    /// One line for `--help`, the API document and the admin page.
+    pub help: &'static str,
+}
+
+const fn def(
+    key: &'static str,
+    ty: SettingType,
+    default: &'static str,
+    help: &'static str,
+) -> SettingDef {
+    SettingDef {
+        key,
+        ty,
+        default,
+        help,
+    }
+}
+
+const BOOL: SettingType = SettingType::Bool;
+const TEXT: SettingType = SettingType::Text;
+const SECRET: SettingType = SettingType::Secret;
+
+/// Every setting. Method keys follow `methods.<kind>.…`.
+pub static DEFINITIONS: &[SettingDef] = &[
+    def(
+        "twofactor.enabled",
+        BOOL,
+        "true",
+        "Server-wide switch: off, nobody is asked for a second factor (enrolments are kept).",
+    ),
+    def(
+        "force.clients",
+        BOOL,
+        "false",
+        "Clients without a usable factor must enrol at their next login.",
+    ),
+    def(
+        "force.admins",
+        BOOL,
+        "false",
+        "Admins and owners without a usable factor must enrol at their next login.",
+    ),
+    def(
+        "issuer",
+        TEXT,
+        "",
+        "The name authenticator apps show; empty means the machine's hostname.",
+    ),
+    def(
+        "totp.window",
+        SettingType::Int { min: 0, max: 10 },
+        "1",
+        "Steps of clock drift tolerated each way.",
+    ),
+    def(
+        "lockout.max_failures",
+        SettingType::Int { min: 1, max: 1000 },
+        "5",
+        "Consecutive failed second-factor attempts before a lockout.",
+    ),
+    def(
+        "lockout.seconds",
+        SettingType::Int {
+            min: 1,
+            max: 31_536_000,
+        },
+        "900",
+        "How long a lockout lasts.",
+    ),
+    def(
+        "codes.ttl_seconds",
+        SettingType::Int {
+            min: 30,
+            max: 86_400,
+        },
+        "600",
+        "How long an email or SMS code stays valid.",
+    ),
+    // Per-method switches.
+    def(
+        "methods.totp.active",
+        BOOL,
+        "true",
+        "Time Based Tokens (authenticator apps) are activated.",
+    ),
+    def(
+        "methods.totp.clients",
+        BOOL,
+        "true",
+        "Time Based Tokens are enabled for clients.",
+    ),
+    def(
+        "methods.totp.admins",
+        BOOL,
+        "true",
+        "Time Based Tokens are enabled for admins.",
+    ),
+    def(
+        "methods.email.active",
+        BOOL,
+        "false",
+        "Email codes are activated.",
+    ),
+    def(
+        "methods.email.clients",
+        BOOL,
+        "false",
+        "Email codes are enabled for clients.",
+    ),
+    def(
+        "methods.email.admins",
+        BOOL,
+        "false",
+        "Email codes are enabled for admins.",
+    ),
+    def(
+        "methods.sms.active",
+        BOOL,
+        "false",
+        "SMS codes are activated.",
+    ),
+    def(
+        "methods.sms.clients",
+        BOOL,
+        "false",
+        "SMS codes are enabled for clients.",
+    ),
+    def(
+        "methods.sms.admins",
+        BOOL,
+        "false",
+        "SMS codes are enabled for admins.",
+    ),
+    def(
+        "methods.yubikey.active",
+        BOOL,
+        "false",
+        "YubiKey is activated.",
+    ),
+    def(
+        "methods.yubikey.clients",
+        BOOL,
+        "false",
+        "YubiKey is enabled for clients.",
+    ),
+    def(
+        "methods.yubikey.admins",
+        BOOL,
+        "false",
+        "YubiKey is enabled for admins.",
+    ),
+    def(
+        "methods.duo.active",
+        BOOL,
+        "false",
+        "Duo Security is activated.",
+    ),
+    def(
+        "methods.duo.clients",
+        BOOL,
+        "false",
+        "Duo Security is enabled for clients.",
+    ),
+    def(
+        "methods.duo.admins",
+        BOOL,
+        "false",
+        "Duo Security is enabled for admins.",
+    ),
+    def(
+        "methods.webauthn.active",
+        BOOL,
+        "false",
+        "Security keys and passkeys are activated.",
+    ),
+    def(
+        "methods.webauthn.clients",
+        BOOL,
+        "false",
+        "Security keys and passkeys are enabled for clients.",
+    ),
+    def(
+        "methods.webauthn.admins",
+        BOOL,
+        "false",
+        "Security keys and passkeys are enabled for admins.",
+    ),
+    // Email.
+    def(
+        "methods.email.from",
+        TEXT,
+        "",
+        "The From address of code emails.",
+    ),
+    def(
+        "methods.email.smtp.host",
+        TEXT,
+        "",
+        "SMTP server; empty writes mail to the outbox folder.",
+    ),
+    def(
+        "methods.email.smtp.port",
+        SettingType::Int {
+            min: 1,
+            max: 65_535,
+        },
+        "587",
+        "SMTP port.",
+    ),
+    def(
+        "methods.email.smtp.security",
+        SettingType::Choice(&["starttls", "tls", "none"]),
+        "starttls",
+        "SMTP transport security.",
+    ),
+    def(
+        "methods.email.smtp.username",
+        TEXT,
+        "",
+        "SMTP user name (empty: no authentication).",
+    ),
+    def("methods.email.smtp.password", SECRET, "", "SMTP password."),
+    // SMS.
+    def(
+        "methods.sms.provider",
+        SettingType::Choice(&["outbox", "webhook", "twilio", "sns"]),
+        "outbox",
+        "Where SMS codes go.",
+    ),
+    def(
+        "methods.sms.webhook.url",
+        TEXT,
+        "",
+        "Webhook provider: the URL that receives {\"to\", \"message\"}.",
+    ),
+    def(
+        "methods.sms.webhook.secret",
+        SECRET,
+        "",
+        "Webhook provider: HMAC-SHA256 key that signs the body.",
+    ),
+    def(
+        "methods.sms.twilio.account_sid",
+        TEXT,
+        "",
+        "Twilio Account SID.",
+    ),
+    def(
+        "methods.sms.twilio.auth_token",
+        SECRET,
+        "",
+        "Twilio Auth Token.",
+    ),
+    def("methods.sms.twilio.from", TEXT, "", "Twilio sender number."),
+    def(
+        "methods.sms.twilio.api_base",
+        TEXT,
+        "https://api.twilio.com",
+        "Twilio API base URL.",
+    ),
+    def("methods.sms.sns.region", TEXT, "", "AWS SNS region."),
+    def(
+        "methods.sms.sns.access_key_id",
+        TEXT,
+        "",
+        "AWS access key id.",
+    ),
+    def(
+        "methods.sms.sns.secret_access_key",
+        SECRET,
+        "",
+        "AWS secret access key.",
+    ),
+    def(
+        "methods.sms.sns.endpoint",
+        TEXT,
+        "",
+        "AWS SNS endpoint URL (empty: the region's).",
+    ),
+    // YubiKey.
+    def(
+        "methods.yubikey.mode",
+        SettingType::Choice(&["local", "server"]),
+        "local",
+        "Validate OTPs with the keys' AES secrets (local) or a validation server.",
+    ),
+    def(
+        "methods.yubikey.client_id",
+        TEXT,
+        "",
+        "Validation server client id.",
+    ),
+    def(
+        "methods.yubikey.api_key",
+        SECRET,
+        "",
+        "Validation server API key (base64).",
+    ),
+    def(
+        "methods.yubikey.servers",
+        TEXT,
+        "https://api.yubico.com/wsapi/2.0/verify",
+        "Validation server URLs, separated by commas, tried in turn.",
+    ),
+    // Duo.
+    def("methods.duo.api_host", TEXT, "", "Duo API hostname."),
+    def(
+        "methods.duo.client_id",
+        TEXT,
+        "",
+        "Duo Web SDK application Client ID.",
+    ),
+    def(
+        "methods.duo.client_secret",
+        SECRET,
+        "",
+        "Duo Web SDK application Client Secret.",
+    ),
+    def(
+        "methods.duo.ikey",
+        TEXT,
+        "",
+        "Duo Auth API integration key.",
+    ),
+    def("methods.duo.skey", SECRET, "", "Duo Auth API secret key."),
+    def(
+        "methods.duo.failmode",
+        SettingType::Choice(&["closed", "open"]),
+        "closed",
+        "What happens when Duo cannot be reached.",
+    ),
+    def(
+        "methods.duo.username_format",
+        TEXT,
+        "{username}",
+        "The Duo username: {username} or {email}.",
+    ),
+];
+
+/// Finds a key's definition.
+pub fn definition(key: &str) -> Option<&'static SettingDef> {
+    DEFINITIONS.iter().find(|d| d.key == key)
+}
+
+/// A value refused for a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// No such key.
+    #[error("unknown setting {0:?}")]
+    Unknown(String),
+    /// The value does not fit the key's type.
+    #[error("invalid value for {key}: {reason}")]
+    Invalid {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Checks and normalises a value given as text (CLI) for `key`.
+pub fn normalize(key: &str, value: &str) -> Result<String, SettingError> {
+    let def = definition(key).ok_or_else(|| SettingError::Unknown(key.to_owned()))?;
+    let invalid = |reason: &str| SettingError::Invalid {
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    };
+    match def.ty {
+        SettingType::Bool => match value {
+            "true" | "false" => Ok(value.to_owned()),
+            _ => Err(invalid("expected true or false")),
+        },
+        SettingType::Int { min, max } => match value.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+            _ => Err(invalid(&format!(
+                "expected a whole number from {min} to {max}"
+            ))),
+        },
+        SettingType::Choice(options) => {
+            if options.contains(&value) {
+                Ok(value.to_owned())
+            } else {
+                Err(invalid(&format!("expected one of {}", options.join(", "))))
+            }
+        }
+        SettingType::Text | SettingType::Secret => {
+            if value.chars().count() > 2048 || value.chars().any(char::is_control) {
+                Err(invalid(
+                    "text of at most 2048 characters without control characters",
+                ))
+            } else {
+                Ok(value.trim().to_owned())
+            }
+        }
+    }
+}
+
+/// All settings as text, defaults filled in. Secrets are held opened (in memory only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    values: BTreeMap<&'static str, String>,
+    hostname: String,
+}
+
+impl Settings {
+    /// Builds the view from stored values (unknown stored keys are ignored) and the hostname the
+    /// issuer defaults to.
+    pub fn from_stored(stored: &BTreeMap<String, String>, hostname: &str) -> Self {
+        let values = DEFINITIONS
+            .iter()
+            .map(|d| {
+                (
+                    d.key,
+                    stored
+                        .get(d.key)
+                        .cloned()
+                        .unwrap_or_else(|| d.default.to_owned()),
+                )
+            })
+            .collect();
+        Settings {
+            values,
+            hostname: hostname.to_owned(),
+        }
+    }
+
+    /// The defaults of a fresh install.
+    pub fn defaults(hostname: &str) -> Self {
+        Self::from_stored(&BTreeMap::new(), hostname)
+    }
+
+    /// A value as text (`""` for an unknown key).
+    pub fn get(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    /// A boolean value.
+    pub fn flag(&self, key: &str) -> bool {
+        self.get(key) == "true"
+    }
+
+    /// An integer value (0 if unparsable, which `normalize` prevents).
+    pub fn int(&self, key: &str) -> i64 {
+        self.get(key).parse().unwrap_or(0)
+    }
+
+    /// The server-wide switch.
+    pub fn twofactor_enabled(&self) -> bool {
+        self.flag("twofactor.enabled")
+    }
+
+    /// Whether `kind` is activated and enabled for `role` (owners count as admins).
+    pub fn method_available(&self, kind: FactorKind, role: Role) -> bool {
+        let k = kind.as_str();
+        let who = if role.is_staff() { "admins" } else { "clients" };
+        self.flag(&format!("methods.{k}.active")) && self.flag(&format!("methods.{k}.{who}"))
+    }
+
+    /// Whether 2FA is forced for `role`.
+    pub fn forced(&self, role: Role) -> bool {
+        self.flag(if role.is_staff() {
+            "force.admins"
+        } else {
+            "force.clients"
+        })
+    }
+
+    /// The issuer authenticator apps show.
+    pub fn issuer(&self) -> &str {
+        match self.get("issuer") {
+            "" => &self.hostname,
+            i => i,
+        }
+    }
+
+    /// `totp.window`.
+    pub fn totp_window(&self) -> u64 {
+        u64::try_from(self.int("totp.window")).unwrap_or(1)
+    }
+
+    /// `lockout.max_failures`.
+    pub fn max_failures(&self) -> i64 {
+        self.int("lockout.max_failures").max(1)
+    }
+
+    /// `lockout.seconds`.
+    pub fn lockout_seconds(&self) -> i64 {
+        self.int("lockout.seconds").max(1)
+    }
+
+    /// Every key and value, in key order (secrets included: callers mask them).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.values.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_a_fresh_install() {
+        let s = Settings::defaults("host.example");
+        assert!(s.twofactor_enabled());
+        assert!(s.method_available(FactorKind::Totp, Role::Client));
+        assert!(s.method_available(FactorKind::Totp, Role::Owner));
+        assert!(!s.method_available(FactorKind::Email, Role::Client));
+        assert!(!s.forced(Role::Client) && !s.forced(Role::Admin));
+        assert_eq!(s.issuer(), "host.example");
+        assert_eq!(
+            (s.totp_window(), s.max_failures(), s.lockout_seconds()),
+            (1, 5, 900)
+        );
+        assert_eq!(s.int("codes.ttl_seconds"), 600);
+    }
+
+    #[test]
+    fn normalize_checks_types() {
+        assert_eq!(normalize("force.clients", "true").unwrap(), "true");
+        assert!(normalize("force.clients", "yes").is_err());
+        assert_eq!(normalize("totp.window", "2").unwrap(), "2");
+        assert!(normalize("totp.window", "11").is_err());
+        assert!(normalize("totp.window", "x").is_err());
+        assert!(normalize("methods.sms.provider", "carrier-pigeon").is_err());
+        assert_eq!(normalize("issuer", " Acme ").unwrap(), "Acme");
+        assert!(normalize("issuer", "a\nb").is_err());
+        assert_eq!(
+            normalize("no.such", "1"),
+            Err(SettingError::Unknown("no.such".into()))
+        );
+        for d in DEFINITIONS {
+            assert_eq!(normalize(d.key, d.default).unwrap(), d.default, "{}", d.key);
+        }
+    }
+}

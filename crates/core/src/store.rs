@@ -1,0 +1,272 @@
+//! The storage port. `twofold-store` implements it over SQLite and PostgreSQL; the flows in
+//! [`crate::service`] use nothing else to reach the database.
+//!
+//! Contract every implementation keeps (the conformance suite in `twofold-store` checks it on
+//! both backends):
+//! - every one-time consumption (`consume_counter`, `consume_backup_code`, `confirm_factor`,
+//!   `consume_setup_token`) is a single conditional `UPDATE` whose affected-row count decides,
+//!   never a read followed by a write, so it succeeds once under any concurrency and across nodes;
+//! - every multi-row change is one transaction: on error nothing is written;
+//! - usernames are looked up and kept unique by their lower-case key.
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditFilter, AuditRecord, NewAudit};
+use crate::crypto::Sealed;
+use crate::factor::{Factor, FactorId};
+use crate::identity::Role;
+use crate::token::ApiToken;
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// The username as given (lookups use its lower-case key).
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Email address, validated.
+    pub email: Option<String>,
+    /// Phone number in E.164.
+    pub phone: Option<String>,
+    /// Argon2id PHC string; `None` for users who only exist for the API.
+    pub password_hash: Option<String>,
+    /// A disabled user cannot log in or validate.
+    pub disabled: bool,
+    /// Consecutive failed second-factor attempts since the last success, unlock or lockout.
+    pub failed_attempts: i64,
+    /// Until when (Unix time) the second factor is locked, if it was locked.
+    pub locked_until: Option<i64>,
+    /// Unix time of creation.
+    pub created_at: i64,
+}
+
+impl User {
+    /// Whether the second factor is locked at `now`.
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+}
+
+/// A user to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The username as given.
+    pub username: String,
+    /// Its lower-case key (unique).
+    pub username_key: String,
+    /// Role.
+    pub role: Role,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Password hash.
+    pub password_hash: Option<String>,
+    /// Unix time.
+    pub created_at: i64,
+}
+
+/// Changes to a user; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    /// New email.
+    pub email: Option<Option<String>>,
+    /// New phone.
+    pub phone: Option<Option<String>>,
+    /// New role.
+    pub role: Option<Role>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+}
+
+/// Which users to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Only usernames (keys) or emails containing this text (case-insensitive).
+    pub search: Option<String>,
+    /// Skip this many (ordered by username key).
+    pub offset: u32,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The result of recording a failed second-factor attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureOutcome {
+    /// Consecutive failures after this one (0 when this one caused a lockout).
+    pub failed_attempts: i64,
+    /// The lock, if any, after this attempt.
+    pub locked_until: Option<i64>,
+    /// This attempt reached the threshold and locked the user.
+    pub newly_locked: bool,
+}
+
+/// One backup code as stored: a keyed lookup hash (to find it) and the sealed code (to show it
+/// again), never the code in plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupCodeRow {
+    /// `MasterKey::lookup_hash` of the normalised code.
+    pub lookup: String,
+    /// The code sealed under the master key, bound to the user and the lookup hash.
+    pub sealed: Sealed,
+    /// When it was used, if it was.
+    pub used_at: Option<i64>,
+}
+
+/// Confirming a pending factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The owner.
+    pub user_id: i64,
+    /// The factor.
+    pub factor_id: FactorId,
+    /// Unix time.
+    pub now: i64,
+    /// For counter-based factors (TOTP step, YubiKey counter): the counter accepted and the drift.
+    pub counter: Option<(i64, i64)>,
+    /// The backup-code set to store if the user has none yet.
+    pub backup_codes: Vec<BackupCodeRow>,
+}
+
+/// What `confirm_factor` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    /// The factor was pending and is now confirmed; `codes_created` says whether the given
+    /// backup codes were stored (the user had none).
+    Confirmed {
+        /// The backup codes were stored.
+        codes_created: bool,
+    },
+    /// The factor does not exist for this user or was already confirmed: nothing changed.
+    NotPending,
+}
+
+/// A setting as stored: plain text, or sealed for secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredValue {
+    /// A plain value.
+    Plain(String),
+    /// A sealed secret (bound to the key).
+    Sealed(Sealed),
+}
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique constraint refused the write (which one is named).
+    #[error("conflict: {0} already exists")]
+    Conflict(&'static str),
+    /// A stored value could not be read back into the domain (a bug or manual tampering).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed or could not be reached.
+    #[error("database error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Results of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database, as the flows need it.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Answers when the database does (`SELECT 1`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a user; `Conflict("user")` if the username key exists.
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<User>;
+    /// Finds a user by lower-case username key.
+    async fn user_by_name(&self, key: &str) -> StoreResult<Option<User>>;
+    /// Finds a user by id.
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+    /// Lists users ordered by username key.
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
+    /// Counts users, of one role or all.
+    async fn count_users(&self, role: Option<Role>) -> StoreResult<i64>;
+    /// Applies a patch; `None` if there is no such user.
+    async fn update_user(&self, id: i64, patch: &UserPatch) -> StoreResult<Option<User>>;
+    /// Sets the password hash; false if there is no such user.
+    async fn set_password(&self, id: i64, hash: &str) -> StoreResult<bool>;
+
+    /// Records a failed second-factor attempt in one statement: adds one to the count; when it
+    /// reaches `max_failures`, sets `locked_until = now + lock_seconds` and the count back to 0.
+    async fn record_failure(
+        &self,
+        user_id: i64,
+        now: i64,
+        max_failures: i64,
+        lock_seconds: i64,
+    ) -> StoreResult<FailureOutcome>;
+    /// Sets the failure count to 0 after a success (writes only if it was not 0 already).
+    async fn reset_failures(&self, user_id: i64) -> StoreResult<()>;
+    /// Clears a lockout and the failure count.
+    async fn unlock(&self, user_id: i64) -> StoreResult<()>;
+
+    /// Stores a new factor.
+    async fn insert_factor(&self, factor: &Factor) -> StoreResult<()>;
+    /// A user's factors, oldest first.
+    async fn factors_of(&self, user_id: i64) -> StoreResult<Vec<Factor>>;
+    /// One factor of a user.
+    async fn factor(&self, user_id: i64, id: &FactorId) -> StoreResult<Option<Factor>>;
+    /// Deletes a factor; when no confirmed factor remains, the backup codes go too (one
+    /// transaction). False if there was no such factor.
+    async fn delete_factor(&self, user_id: i64, id: &FactorId) -> StoreResult<bool>;
+    /// Admin reset: deletes all factors and backup codes and clears the lockout (one transaction).
+    async fn reset_user(&self, user_id: i64) -> StoreResult<()>;
+    /// Confirms a pending factor and, if the user has no backup codes, stores the given set — one
+    /// transaction, serialised per user so two confirmations never create two sets.
+    async fn confirm_factor(&self, confirmation: &Confirmation) -> StoreResult<ConfirmOutcome>;
+    /// Accepts `counter` for a confirmed factor only if it is above the last accepted one (or none
+    /// was accepted): one conditional UPDATE that also stores `drift` and `last_used_at = now`.
+    /// True if this call won.
+    async fn consume_counter(
+        &self,
+        id: &FactorId,
+        counter: i64,
+        drift: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Sets a factor's learned drift back to 0; false if there is no such factor.
+    async fn reset_drift(&self, user_id: i64, id: &FactorId) -> StoreResult<bool>;
+
+    /// Replaces the user's backup codes with a new set (one transaction).
+    async fn replace_backup_codes(&self, user_id: i64, codes: &[BackupCodeRow]) -> StoreResult<()>;
+    /// Marks the unused code with this lookup hash used: one conditional UPDATE; true if it won.
+    async fn consume_backup_code(&self, user_id: i64, lookup: &str, now: i64) -> StoreResult<bool>;
+    /// The user's backup codes (used and unused), in creation order.
+    async fn backup_codes(&self, user_id: i64) -> StoreResult<Vec<BackupCodeRow>>;
+    /// How many unused backup codes the user has.
+    async fn unused_backup_codes(&self, user_id: i64) -> StoreResult<i64>;
+
+    /// Every stored setting.
+    async fn settings(&self) -> StoreResult<Vec<(String, StoredValue)>>;
+    /// Writes settings (insert or replace) in one transaction.
+    async fn put_settings(&self, values: &[(String, StoredValue)]) -> StoreResult<()>;
+
+    /// Stores a token's hash; `Conflict("token")` if the name exists.
+    async fn insert_token(&self, token: &ApiToken, hash: &str) -> StoreResult<()>;
+    /// Finds a token by the hash of the presented token.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// All tokens, by name.
+    async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// Deletes a token; false if there is none by that name.
+    async fn revoke_token(&self, name: &str) -> StoreResult<bool>;
+    /// Records a use, writing only when the last recorded use is over a minute old.
+    async fn touch_token(&self, name: &str, now: i64) -> StoreResult<()>;
+
+    /// Stores a first-run setup token's hash, valid until `expires_at`, replacing any other.
+    async fn put_setup_token(&self, hash: &str, expires_at: i64) -> StoreResult<()>;
+    /// Uses the setup token with this hash if it is unused and unexpired: one conditional UPDATE;
+    /// true if this call won.
+    async fn consume_setup_token(&self, hash: &str, now: i64) -> StoreResult<bool>;
+
+    /// Appends an audit record.
+    async fn insert_audit(&self, record: &NewAudit) -> StoreResult<()>;
+    /// Lists audit records, newest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+}
