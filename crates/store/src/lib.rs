@@ -1,0 +1,1 @@
+//! The Store port of `twofold-core` over sqlx: SQLite and PostgreSQL.
