@@ -19,6 +19,7 @@ impl Failure {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn code(&self) -> u8 {
         1
     }
@@ -26,7 +27,13 @@ impl Failure {
     pub(crate) fn report(self) -> ExitCode {
         let line = self.message.lines().next().unwrap_or_default();
         let _ = writeln!(std::io::stderr(), "error: {line}");
-        ExitCode::from(self.code())
+        ExitCode::from(1)
+    }
+}
+
+impl From<twofold_core::Error> for Failure {
+    fn from(e: twofold_core::Error) -> Self {
+        Failure { message: e.message }
     }
 }
 

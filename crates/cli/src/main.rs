@@ -5,7 +5,9 @@
 
 mod clock;
 mod commands;
+mod config;
 mod exit;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -17,6 +19,9 @@ use crate::commands::Command;
 #[derive(Debug, Parser)]
 #[command(name = "twofold", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Configuration file (TOML); also TWOFOLD_CONFIG. Environment variables TWOFOLD_* override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,10 +31,23 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::usage(e),
     };
-    match commands::run(cli.command) {
+    init_logging(matches!(cli.command, Command::Serve));
+    match commands::run(cli.command, cli.config.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }
+}
+
+/// Logs go to stderr; `TWOFOLD_LOG` filters them (default: info for the server, warnings for the
+/// other commands, so their stdout stays clean).
+fn init_logging(server: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if server { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_env("TWOFOLD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 #[cfg(test)]

@@ -9,8 +9,13 @@ pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod crypto;
+pub mod error;
 pub mod factor;
 pub mod identity;
+pub mod service;
 pub mod settings;
 pub mod store;
 pub mod token;
+
+pub use error::{Error, ErrorKind, Result};
+pub use service::Service;

@@ -1,7 +1,4 @@
-//! The `twofold` binary as a user runs it: output, exit statuses, and agreement with oathtool.
-
-// Test code: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `twofold otp` as a user runs it: output, exit statuses, and agreement with oathtool.
 
 use std::process::{Command, Output};
 

@@ -1,0 +1,123 @@
+//! `twofold serve` and `twofold migrate`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use twofold_web::{AppState, Inner};
+
+use crate::config::Config;
+use crate::exit::Failure;
+use crate::setup;
+
+/// Applies migrations and exits.
+pub(crate) async fn migrate(config: &Config) -> Result<(), Failure> {
+    setup::open_store(config).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; in-flight requests finish first.
+pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
+    let metrics = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("twofold_http_request_duration_seconds".into()),
+            &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ],
+        )
+        .map_err(|e| Failure::value(format_args!("metrics: {e}")))?
+        .install_recorder()
+        .map_err(|e| Failure::value(format_args!("metrics: {e}")))?;
+    let service = setup::service(config).await?;
+    let setup_token = service
+        .setup_token_if_no_owner()
+        .await
+        .map_err(Failure::from)?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Failure::value(format_args!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure::value(format_args!("cannot read the listening address: {e}")))?;
+
+    let state = AppState::new(Inner {
+        service,
+        metrics: Some(metrics),
+        trusted_proxies: config.trusted_proxies.clone(),
+    });
+    let app = twofold_web::app(state);
+
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "twofold listening on http://{addr}");
+    if let Some(token) = setup_token {
+        let _ = writeln!(
+            out,
+            "No owner account yet. Create it at {public_url}/setup/{token} (valid 24 hours, once),\n\
+             or with: twofold user add NAME --role owner --password-stdin"
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(%addr, database = %redact_url(&config.database_url), "serving");
+
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| Failure::value(format_args!("server: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}

@@ -1,0 +1,145 @@
+//! Infrastructure configuration, layered once at start-up: defaults, then the TOML file
+//! (`--config` or `TWOFOLD_CONFIG`), then `TWOFOLD_*` environment variables. Everything about 2FA
+//! itself is a setting in the database, not here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::exit::Failure;
+
+/// The file and environment keys, before checking.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Raw {
+    listen: String,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    master_key_file: Option<PathBuf>,
+    /// Addresses or CIDR ranges, separated by commas (or a TOML array).
+    trusted_proxies: TrustedProxies,
+    extra_ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum TrustedProxies {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./twofold-data"),
+            database_url: None,
+            public_url: None,
+            master_key_file: None,
+            trusted_proxies: TrustedProxies::Text(String::new()),
+            extra_ca_file: None,
+        }
+    }
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: String,
+    /// The URL users see; `None` until configured (then the bound address is used).
+    pub(crate) public_url: Option<String>,
+    pub(crate) master_key_file: PathBuf,
+    pub(crate) trusted_proxies: Vec<IpNet>,
+    /// Read by the outgoing TLS clients that later issues add (SMTP, SMS, YubiKey, Duo).
+    #[allow(dead_code)]
+    pub(crate) extra_ca_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layers; `file` is `--config` (else `TWOFOLD_CONFIG`).
+    pub(crate) fn load(file: Option<&Path>) -> Result<Self, Failure> {
+        let mut fig = Figment::from(Serialized::defaults(Raw::default()));
+        let from_env = std::env::var_os("TWOFOLD_CONFIG").map(PathBuf::from);
+        if let Some(path) = file.map(Path::to_path_buf).or(from_env) {
+            if !path.is_file() {
+                return Err(Failure::value(format_args!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(Env::prefixed("TWOFOLD_").ignore(&["config", "log"]).only(&[
+            "listen",
+            "data_dir",
+            "database_url",
+            "public_url",
+            "master_key_file",
+            "trusted_proxies",
+            "extra_ca_file",
+        ]));
+        let raw: Raw = fig
+            .extract()
+            .map_err(|e| Failure::value(format_args!("configuration: {e}")))?;
+        Self::check(raw)
+    }
+
+    fn check(raw: Raw) -> Result<Self, Failure> {
+        let listen: SocketAddr = raw.listen.parse().map_err(|_| {
+            Failure::value(format_args!(
+                "listen: {:?} is not an address and port like 127.0.0.1:8080",
+                raw.listen
+            ))
+        })?;
+        let database_url = raw
+            .database_url
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| format!("sqlite://{}", raw.data_dir.join("twofold.db").display()));
+        let public_url = raw
+            .public_url
+            .filter(|u| !u.is_empty())
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if public_url
+            .as_deref()
+            .is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+        {
+            return Err(Failure::value(
+                "public_url: must start with http:// or https://",
+            ));
+        }
+        let entries: Vec<String> = match raw.trusted_proxies {
+            TrustedProxies::List(l) => l,
+            TrustedProxies::Text(t) => t.split(',').map(str::to_owned).collect(),
+        };
+        let mut trusted_proxies = Vec::new();
+        for e in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+            let net = e
+                .parse::<IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    Failure::value(format_args!(
+                        "trusted_proxies: {e:?} is not an address or CIDR range"
+                    ))
+                })?;
+            trusted_proxies.push(net);
+        }
+        let master_key_file = raw
+            .master_key_file
+            .unwrap_or_else(|| raw.data_dir.join("master.key"));
+        Ok(Config {
+            listen,
+            data_dir: raw.data_dir,
+            database_url,
+            public_url,
+            master_key_file,
+            trusted_proxies,
+            extra_ca_file: raw.extra_ca_file,
+        })
+    }
+}

@@ -1,0 +1,799 @@
+//! The JSON API v1 end to end, on SQLite and on PostgreSQL.
+
+use serde_json::json;
+
+use crate::on_both;
+use crate::support::{Db, Env, totp, wrong_code};
+
+on_both!(
+    enrol_confirm_validate_and_replay,
+    concurrent_uses_of_one_code_succeed_once,
+    backup_codes_ignore_case_spaces_dashes_and_renew_as_a_set,
+    lockout_unlock_and_reset,
+    token_scopes_and_authentication,
+    bad_input_is_refused_and_changes_nothing,
+    secrets_never_reach_the_database_in_clear,
+    audit_log_records_events_without_secrets,
+    several_labelled_factors_and_removal,
+    settings_switches_change_who_has_2fa,
+);
+
+fn enrol_confirm_validate_and_replay(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "Alice", "email": "alice@example.com"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.json["username"], "Alice");
+    assert_eq!(r.json["has_2fa"], false);
+
+    let r = api.post(
+        "/api/v1/users/alice/factors",
+        json!({"kind": "totp", "label": "work phone"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let secret = r.json["secret"].as_str().unwrap().to_owned();
+    assert_eq!(r.json["confirmed"], false);
+    assert_eq!(r.json["label"], "work phone");
+    let uri = r.json["otpauth_uri"].as_str().unwrap();
+    let parsed = twofold_otp::KeyUri::parse(uri).unwrap();
+    assert_eq!(parsed.secret.to_base32(), secret);
+    assert_eq!(parsed.account, "Alice");
+    assert!(r.json["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(twofold_otp::base32::decode(&secret).unwrap().len(), 20);
+
+    // An unconfirmed factor logs nobody in.
+    let v = api.validate("alice", &totp(&secret, 0));
+    assert_eq!(v, json!({"ok": false, "reason": "not_enrolled"}));
+
+    let confirm = format!("/api/v1/users/alice/factors/{id}/confirm");
+    let r = api.post(&confirm, json!({"code": wrong_code(&secret)}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_code"));
+    assert_eq!(
+        r.json["error"]["message"],
+        "The code you entered did not match what was expected. Please try again."
+    );
+    let user = api.get("/api/v1/users/alice").json;
+    assert_eq!(user["factors"][0]["confirmed"], false);
+    assert_eq!(user["backup_codes_remaining"], 0);
+
+    let r = api.post(&confirm, json!({"code": totp(&secret, 0)}));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["confirmed"], true);
+    let codes = r.json["backup_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    for c in codes {
+        let c = c.as_str().unwrap();
+        assert_eq!(c.len(), 11, "{c}");
+        assert_eq!(&c[5..6], "-");
+    }
+    let r = api.post(&confirm, json!({"code": totp(&secret, 0)}));
+    assert_eq!((r.status, r.error_code()), (409, "already_confirmed"));
+
+    let next = totp(&secret, 1);
+    assert_eq!(
+        api.validate("alice", &next),
+        json!({"ok": true, "method": "totp"})
+    );
+    assert_eq!(
+        api.validate("ALICE", &next),
+        json!({"ok": false, "reason": "invalid_code"})
+    );
+    assert_eq!(
+        api.validate("alice", &totp(&secret, 0)),
+        json!({"ok": false, "reason": "invalid_code"})
+    );
+    assert_eq!(
+        api.validate("alice", &totp(&secret, -1)),
+        json!({"ok": false, "reason": "invalid_code"})
+    );
+
+    let user = api.get("/api/v1/users/alice").json;
+    assert_eq!(user["has_2fa"], true);
+    assert_eq!(user["backup_codes_remaining"], 10);
+    assert!(user["factors"][0]["last_used_at"].as_i64().is_some());
+}
+
+fn concurrent_uses_of_one_code_succeed_once(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "validate");
+    let admin = env.token("admin", "admin");
+    let server = env.serve();
+    let api = server.api(&admin);
+    let (secret, _) = api.enrolled_user("bob");
+    let (_, codes) = api.enrolled_user("carol");
+
+    let validator = server.api(&token);
+    let race = |user: &'static str, code: String| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                let v = validator.clone();
+                let c = code.clone();
+                std::thread::spawn(move || v.validate(user, &c)["ok"] == json!(true))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count()
+    };
+    assert_eq!(
+        race("bob", totp(&secret, 1)),
+        1,
+        "one TOTP code, 50 requests"
+    );
+    assert_eq!(
+        race("carol", codes[0].clone()),
+        1,
+        "one backup code, 50 requests"
+    );
+}
+
+fn backup_codes_ignore_case_spaces_dashes_and_renew_as_a_set(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let (_, codes) = api.enrolled_user("dave");
+
+    let shouted = codes[0].to_uppercase().replace('-', " ");
+    assert_eq!(
+        api.validate("dave", &shouted),
+        json!({"ok": true, "method": "backup_code"})
+    );
+    assert_eq!(
+        api.validate("dave", &codes[0]),
+        json!({"ok": false, "reason": "invalid_code"})
+    );
+    let dashed = format!(
+        " {} ",
+        codes[1]
+            .replace('-', "")
+            .chars()
+            .flat_map(|c| [c, '-'])
+            .collect::<String>()
+            .trim_end_matches('-')
+    );
+    assert_eq!(
+        api.validate("dave", &dashed),
+        json!({"ok": true, "method": "backup_code"})
+    );
+    assert_eq!(
+        api.get("/api/v1/users/dave").json["backup_codes_remaining"],
+        8
+    );
+
+    // A backup code with method totp is not a TOTP code.
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "dave", "code": codes[2], "method": "totp"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "malformed_code"));
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "dave", "code": codes[2], "method": "backup_code"}),
+    );
+    assert_eq!(r.json, json!({"ok": true, "method": "backup_code"}));
+
+    let r = api.post_empty("/api/v1/users/dave/backup-codes");
+    assert_eq!(r.status, 201, "{r:?}");
+    let fresh: Vec<String> = r.json["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fresh.len(), 10);
+    assert_eq!(
+        api.get("/api/v1/users/dave").json["backup_codes_remaining"],
+        10
+    );
+    // (Three tries: more would reach the lockout threshold of 5.)
+    for old in &codes[3..6] {
+        assert_eq!(
+            api.validate("dave", old),
+            json!({"ok": false, "reason": "invalid_code"}),
+            "old {old}"
+        );
+    }
+    assert_eq!(
+        api.validate("dave", &fresh[0]),
+        json!({"ok": true, "method": "backup_code"})
+    );
+}
+
+fn lockout_unlock_and_reset(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let r = api.patch("/api/v1/settings", json!({"lockout.max_failures": 3}));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["settings"]["lockout.max_failures"], 3);
+    let (secret, codes) = api.enrolled_user("erin");
+    let wrong = wrong_code(&secret);
+
+    // Two failures, then a success resets the count.
+    for _ in 0..2 {
+        assert_eq!(api.validate("erin", &wrong)["reason"], "invalid_code");
+    }
+    assert_eq!(api.validate("erin", &totp(&secret, 1))["ok"], true);
+    for _ in 0..2 {
+        assert_eq!(api.validate("erin", &wrong)["reason"], "invalid_code");
+    }
+    assert_eq!(api.get("/api/v1/users/erin").json["locked"], false);
+    // The third consecutive failure locks; then even a right code is refused.
+    assert_eq!(api.validate("erin", &wrong)["reason"], "invalid_code");
+    let user = api.get("/api/v1/users/erin").json;
+    assert_eq!(user["locked"], true);
+    assert!(user["locked_until"].as_i64().unwrap() > crate::support::now() as i64 + 800);
+    assert_eq!(
+        api.validate("erin", &codes[0]),
+        json!({"ok": false, "reason": "locked"})
+    );
+
+    // Unlock from the CLI.
+    assert!(env.cli_ok(&["user", "unlock", "erin"]).contains("unlocked"));
+    assert_eq!(
+        api.validate("erin", &codes[0]),
+        json!({"ok": true, "method": "backup_code"})
+    );
+
+    // Lock again; unlock through the API.
+    for _ in 0..3 {
+        api.validate("erin", &wrong);
+    }
+    assert_eq!(api.validate("erin", &codes[1])["reason"], "locked");
+    assert_eq!(api.post_empty("/api/v1/users/erin/unlock").status, 204);
+    assert_eq!(api.validate("erin", &codes[1])["ok"], true);
+
+    // Admin reset: everything goes; the user is not enrolled any more.
+    assert_eq!(api.delete("/api/v1/users/erin/factors").status, 204);
+    let user = api.get("/api/v1/users/erin").json;
+    assert_eq!(user["factors"], json!([]));
+    assert_eq!(user["backup_codes_remaining"], 0);
+    assert_eq!(user["has_2fa"], false);
+    assert_eq!(
+        api.validate("erin", &codes[2]),
+        json!({"ok": false, "reason": "not_enrolled"})
+    );
+    assert_eq!(
+        api.validate("erin", &totp(&secret, 0)),
+        json!({"ok": false, "reason": "not_enrolled"})
+    );
+}
+
+fn token_scopes_and_authentication(db: Db) {
+    let env = Env::new(db);
+    let admin = env.token("admin", "admin");
+    let validate = env.token("login-page", "validate");
+    let metrics = env.token("prometheus", "metrics");
+    let server = env.serve();
+    let api = server.api(&admin);
+    let (secret, _) = api.enrolled_user("frank");
+
+    let v = server.api(&validate);
+    let r = v.post("/api/v1/users", json!({"username": "mallory"}));
+    assert_eq!((r.status, r.error_code()), (403, "forbidden"));
+    assert_eq!(v.get("/api/v1/users/frank").status, 403);
+    assert_eq!(v.delete("/api/v1/users/frank/factors").status, 403);
+    assert_eq!(v.get("/api/v1/settings").status, 403);
+    assert_eq!(v.get("/metrics").status, 403);
+    assert_eq!(v.validate("frank", &totp(&secret, 1))["ok"], true);
+    assert_eq!(
+        api.get("/api/v1/users/mallory").status,
+        404,
+        "nothing was created"
+    );
+
+    let m = server.api(&metrics);
+    let r = m.get("/metrics");
+    assert_eq!(r.status, 200);
+    let text = r.json.as_str().unwrap().to_owned();
+    assert!(text.contains("twofold_validations_total"), "{text}");
+    assert!(!text.contains("frank"), "metrics must not name users");
+    assert_eq!(
+        m.post(
+            "/api/v1/validate",
+            json!({"username": "frank", "code": "123456"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        api.get("/metrics").status,
+        200,
+        "admin tokens may read metrics"
+    );
+
+    let anon = server.anonymous();
+    for (tok, what) in [
+        (None, "no token"),
+        (Some("tf_nope"), "unknown token"),
+        (Some(""), "empty"),
+    ] {
+        let r = anon.with_token(tok).post(
+            "/api/v1/validate",
+            json!({"username": "frank", "code": "123456"}),
+        );
+        assert_eq!((r.status, r.error_code()), (401, "unauthorized"), "{what}");
+    }
+    let r = anon.raw("GET", "/api/v1/users/frank", None, None);
+    assert_eq!(r.status, 401);
+    assert_eq!(anon.get("/healthz").json, json!({"status": "ok"}));
+    let doc = anon.get("/api/openapi.json");
+    assert_eq!(doc.status, 200);
+    for path in [
+        "/api/v1/validate",
+        "/api/v1/users/{username}/factors/{id}/confirm",
+        "/api/v1/settings",
+    ] {
+        assert!(
+            doc.json["paths"].get(path).is_some(),
+            "openapi lacks {path}"
+        );
+    }
+
+    // A revoked token stops working at once.
+    env.cli_ok(&["token", "revoke", "login-page"]);
+    assert_eq!(v.validate_status("frank", "123456"), 401);
+}
+
+fn bad_input_is_refused_and_changes_nothing(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let (secret, _) = api.enrolled_user("grace");
+
+    let bad_bodies: &[(&str, &[u8])] = &[
+        ("not json", b"{username: grace"),
+        ("missing field", b"{}"),
+        ("wrong type", br#"{"username": 5}"#),
+        ("unknown field", br#"{"username": "heidi", "admin": true}"#),
+        ("array", b"[]"),
+        ("invalid utf-8", b"{\"username\": \"\xff\"}"),
+    ];
+    for (what, body) in bad_bodies {
+        let r = api.raw(
+            "POST",
+            "/api/v1/users",
+            Some("application/json"),
+            Some(body.to_vec()),
+        );
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, "bad_request"),
+            "{what}: {r:?}"
+        );
+        assert!(!r.json["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let r = api.raw(
+        "POST",
+        "/api/v1/users",
+        None,
+        Some(br#"{"username": "heidi"}"#.to_vec()),
+    );
+    assert_eq!(r.status, 400, "no content type: {r:?}");
+    let huge = format!(r#"{{"username": "{}"}}"#, "a".repeat(3 * 1024 * 1024));
+    let r = api.raw(
+        "POST",
+        "/api/v1/users",
+        Some("application/json"),
+        Some(huge.into_bytes()),
+    );
+    assert_eq!((r.status, r.error_code()), (413, "body_too_large"));
+    assert_eq!(
+        api.get("/api/v1/users/heidi").status,
+        404,
+        "no bad request created a user"
+    );
+
+    // Unknown users are 404 everywhere.
+    for (method, path, body) in [
+        ("GET", "/api/v1/users/nobody", None),
+        (
+            "PATCH",
+            "/api/v1/users/nobody",
+            Some(json!({"disabled": true})),
+        ),
+        (
+            "POST",
+            "/api/v1/users/nobody/factors",
+            Some(json!({"kind": "totp"})),
+        ),
+        ("POST", "/api/v1/users/nobody/unlock", None),
+        ("DELETE", "/api/v1/users/nobody/factors", None),
+        ("POST", "/api/v1/users/nobody/backup-codes", None),
+        (
+            "POST",
+            "/api/v1/users/nobody/challenge",
+            Some(json!({"kind": "email"})),
+        ),
+        (
+            "POST",
+            "/api/v1/validate",
+            Some(json!({"username": "nobody", "code": "123456"})),
+        ),
+    ] {
+        let r = api.call(method, path, body.as_ref());
+        assert_eq!(
+            (r.status, r.error_code()),
+            (404, "user_not_found"),
+            "{method} {path}"
+        );
+    }
+
+    // Hostile usernames are refused on creation and unknown on lookup.
+    for name in [
+        "",
+        " ",
+        "a b",
+        "../etc/passwd",
+        "<script>",
+        "x'--",
+        "ä",
+        "a\u{0}b",
+        &"a".repeat(65),
+    ] {
+        let r = api.post("/api/v1/users", json!({"username": name}));
+        assert_eq!(
+            (r.status, r.error_code()),
+            (422, "invalid_username"),
+            "{name:?}"
+        );
+    }
+    for path in [
+        "/api/v1/users/..%2f..%2fetc",
+        "/api/v1/users/%3Cscript%3E",
+        "/api/v1/users/a%20b",
+    ] {
+        assert_eq!(api.get(path).status, 404, "{path}");
+    }
+
+    // Refused details create nothing.
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "ivan", "email": "not-an-email"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_email"));
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "ivan", "phone": "555-0100"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_phone"));
+    let r = api.post("/api/v1/users", json!({"username": "ivan", "role": "root"}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_role"));
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "ivan", "password": "short"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_password"));
+    assert_eq!(api.get("/api/v1/users/ivan").status, 404);
+    let r = api.post("/api/v1/users", json!({"username": "GRACE"}));
+    assert_eq!((r.status, r.error_code()), (409, "user_exists"));
+    let r = api.patch(
+        "/api/v1/users/grace",
+        json!({"email": "a@b.co", "phone": "nope"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_phone"));
+    assert_eq!(
+        api.get("/api/v1/users/grace").json["email"],
+        json!(null),
+        "half a patch is no patch"
+    );
+    let r = api.patch(
+        "/api/v1/users/grace",
+        json!({"email": "grace@example.com", "phone": "+1 (555) 010-0199"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["phone"], "+15550100199");
+
+    // Kinds and factors.
+    let r = api.post(
+        "/api/v1/users/grace/factors",
+        json!({"kind": "carrier-pigeon"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "unknown_kind"));
+    let r = api.post("/api/v1/users/grace/factors", json!({"kind": "email"}));
+    assert_eq!((r.status, r.error_code()), (422, "method_not_available"));
+    let r = api.post(
+        "/api/v1/users/grace/factors",
+        json!({"kind": "totp", "label": ""}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_label"));
+    for id in ["nope", "00000000000000000000000000000000", "%2e%2e"] {
+        let r = api.post(
+            &format!("/api/v1/users/grace/factors/{id}/confirm"),
+            json!({"code": "123456"}),
+        );
+        assert_eq!(
+            (r.status, r.error_code()),
+            (404, "factor_not_found"),
+            "{id}"
+        );
+        assert_eq!(
+            api.delete(&format!("/api/v1/users/grace/factors/{id}"))
+                .status,
+            404
+        );
+    }
+
+    // Codes that fit no method are errors that count nothing.
+    for code in ["12345", "123456789", "abc", "12 34 56 78 90 12", "<script>"] {
+        let r = api.post(
+            "/api/v1/validate",
+            json!({"username": "grace", "code": code}),
+        );
+        assert_eq!(
+            (r.status, r.error_code()),
+            (422, "malformed_code"),
+            "{code:?}"
+        );
+    }
+    let r = api.post("/api/v1/validate", json!({"username": "grace"}));
+    assert_eq!((r.status, r.error_code()), (422, "missing_code"));
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "grace", "code": "123456", "method": "sorcery"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "unknown_method"));
+    assert_eq!(
+        api.validate("grace", &totp(&secret, 1))["ok"],
+        true,
+        "no failure was counted"
+    );
+
+    // Settings: an unknown key or a bad value refuses the whole patch.
+    let before = api.get("/api/v1/settings").json;
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"totp.window": 2, "no.such.setting": true}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "unknown_setting"));
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"totp.window": 2, "lockout.seconds": "soon"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_setting"));
+    let r = api.patch("/api/v1/settings", json!({"totp.window": [1]}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_setting"));
+    assert_eq!(api.get("/api/v1/settings").json, before);
+
+    let r = api.get("/api/v1/nothing-here");
+    assert_eq!((r.status, r.error_code()), (404, "not_found"));
+    let r = api.get("/api/v1/audit?limit=lots");
+    assert_eq!((r.status, r.error_code()), (400, "bad_request"));
+}
+
+fn secrets_never_reach_the_database_in_clear(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let (secret, codes) = api.enrolled_user("judy");
+    assert_eq!(api.validate("judy", &codes[0])["ok"], true);
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.email.smtp.password": "hunter2-very-secret"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json["settings"]["methods.email.smtp.password"],
+        "********"
+    );
+    drop(server);
+
+    let bytes = env.database_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_lowercase();
+    let raw = twofold_otp::base32::decode(&secret).unwrap();
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !text.contains(&secret.to_lowercase()),
+        "base32 secret in the database"
+    );
+    assert!(!text.contains(&hex), "hex secret in the database");
+    assert!(
+        !bytes.windows(raw.len()).any(|w| w == raw.as_slice()),
+        "raw secret in the database"
+    );
+    for c in &codes {
+        assert!(!text.contains(c), "backup code {c} in the database");
+        assert!(
+            !text.contains(&c.replace('-', "")),
+            "backup code {c} in the database"
+        );
+    }
+    assert!(
+        !text.contains("hunter2-very-secret"),
+        "SMTP password in the database"
+    );
+}
+
+fn audit_log_records_events_without_secrets(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("audit-app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let (secret, codes) = api.enrolled_user("ken");
+    let good = totp(&secret, 1);
+    let bad = wrong_code(&secret);
+    assert_eq!(api.validate("ken", &good)["ok"], true);
+    assert_eq!(api.validate("ken", &bad)["ok"], false);
+    assert_eq!(api.validate("ken", &codes[0])["ok"], true);
+    api.patch("/api/v1/settings", json!({"lockout.max_failures": 1}));
+    api.validate("ken", &bad);
+    api.post_empty("/api/v1/users/ken/unlock");
+    api.post_empty("/api/v1/users/ken/backup-codes");
+    api.delete("/api/v1/users/ken/factors");
+
+    let r = api.get("/api/v1/audit?username=ken&limit=100");
+    assert_eq!(r.status, 200);
+    let events = r.json["events"].as_array().unwrap();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "user.created",
+        "factor.enrolled",
+        "factor.confirmed",
+        "2fa.success",
+        "2fa.failure",
+        "2fa.lockout",
+        "2fa.unlock",
+        "backup_codes.regenerated",
+        "2fa.reset",
+    ] {
+        assert!(names.contains(&expected), "no {expected} in {names:?}");
+    }
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    for e in events {
+        assert_eq!(e["actor"], "token:audit-app");
+        assert_eq!(e["ip"], "127.0.0.1");
+        assert_eq!(e["subject"], "ken");
+        assert!(e["at"].as_i64().unwrap() > 1_700_000_000);
+    }
+    let all = api
+        .get("/api/v1/audit?limit=1000")
+        .json
+        .to_string()
+        .to_lowercase();
+    assert!(all.contains("settings.changed"));
+    assert!(all.contains("token.created") || env.cli_ok(&["token", "list"]).contains("audit-app"));
+    for needle in [secret.to_lowercase(), good.clone(), bad.clone()] {
+        assert!(!all.contains(&needle), "{needle} in the audit log");
+    }
+    for c in &codes {
+        assert!(
+            !all.contains(c) && !all.contains(&c.replace('-', "")),
+            "backup code in the audit log"
+        );
+    }
+    let r = api.get("/api/v1/audit?username=ken&event=2fa.success&limit=1");
+    let events = r.json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"], "2fa.success");
+}
+
+fn several_labelled_factors_and_removal(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let (first_secret, codes) = api.enrolled_user("lena");
+    let (id2, secret2) = api.start_totp("lena", Some("tablet"));
+    let r = api.post(
+        &format!("/api/v1/users/lena/factors/{id2}/confirm"),
+        json!({"code": totp(&secret2, 0)}),
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.json.get("backup_codes").is_none(),
+        "only the first factor brings backup codes"
+    );
+    let user = api.get("/api/v1/users/lena").json;
+    let labels: Vec<&str> = user["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Authenticator app", "tablet"]);
+
+    // Either device works.
+    assert_eq!(api.validate("lena", &totp(&secret2, 1))["ok"], true);
+    assert_eq!(api.validate("lena", &totp(&first_secret, 1))["ok"], true);
+
+    // Remove the tablet: its codes stop working; the phone and backup codes stay.
+    assert_eq!(
+        api.delete(&format!("/api/v1/users/lena/factors/{id2}"))
+            .status,
+        204
+    );
+    assert_eq!(
+        api.validate("lena", &totp(&secret2, 0))["reason"],
+        "invalid_code"
+    );
+    assert_eq!(
+        api.get("/api/v1/users/lena").json["backup_codes_remaining"],
+        10
+    );
+    assert_eq!(api.validate("lena", &codes[0])["ok"], true);
+    // Removing the last one removes the backup codes with it.
+    let id1 = api.get("/api/v1/users/lena").json["factors"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        api.delete(&format!("/api/v1/users/lena/factors/{id1}"))
+            .status,
+        204
+    );
+    let user = api.get("/api/v1/users/lena").json;
+    assert_eq!(
+        (
+            user["backup_codes_remaining"].as_i64(),
+            user["has_2fa"].as_bool()
+        ),
+        (Some(0), Some(false))
+    );
+    assert_eq!(api.validate("lena", &codes[1])["reason"], "not_enrolled");
+}
+
+fn settings_switches_change_who_has_2fa(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let s = api.get("/api/v1/settings").json["settings"].clone();
+    assert_eq!(s["twofactor.enabled"], true);
+    assert_eq!(s["methods.totp.active"], true);
+    assert_eq!(s["methods.totp.clients"], true);
+    assert_eq!(s["force.clients"], false);
+    assert_eq!(s["totp.window"], 1);
+    assert_eq!(s["lockout.max_failures"], 5);
+    assert_eq!(s["codes.ttl_seconds"], 600);
+    assert!(
+        !s["issuer"].as_str().unwrap().is_empty(),
+        "issuer defaults to the hostname"
+    );
+
+    let (secret, codes) = api.enrolled_user("mike");
+    // The server-wide switch off: nobody has 2FA, enrolments are kept.
+    api.patch("/api/v1/settings", json!({"twofactor.enabled": false}));
+    assert_eq!(api.validate("mike", &codes[0])["reason"], "not_enrolled");
+    api.patch("/api/v1/settings", json!({"twofactor.enabled": true}));
+    // TOTP disabled for clients: a client's TOTP factor no longer counts.
+    api.patch("/api/v1/settings", json!({"methods.totp.clients": false}));
+    assert_eq!(
+        api.validate("mike", &totp(&secret, 1))["reason"],
+        "not_enrolled"
+    );
+    let r = api.post("/api/v1/users/mike/factors", json!({"kind": "totp"}));
+    assert_eq!((r.status, r.error_code()), (422, "method_not_available"));
+    // An admin still has it.
+    api.patch("/api/v1/users/mike", json!({"role": "admin"}));
+    assert_eq!(api.validate("mike", &totp(&secret, 1))["ok"], true);
+    // Disabled users are refused.
+    api.patch("/api/v1/users/mike", json!({"disabled": true}));
+    assert_eq!(api.validate("mike", &codes[1])["reason"], "disabled");
+
+    // The issuer reaches the key URI.
+    api.patch(
+        "/api/v1/settings",
+        json!({"issuer": "Acme Billing", "methods.totp.clients": true}),
+    );
+    api.post("/api/v1/users", json!({"username": "nina"}));
+    let r = api.post("/api/v1/users/nina/factors", json!({"kind": "totp"}));
+    let uri = twofold_otp::KeyUri::parse(r.json["otpauth_uri"].as_str().unwrap()).unwrap();
+    assert_eq!(uri.issuer.as_deref(), Some("Acme Billing"));
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the `twofold` binary: the real server started on port 0 with a fresh
+//! database (SQLite, and PostgreSQL from `scripts/with-postgres`), driven over HTTP and through the
+//! CLI, with codes computed by oathtool as an authenticator app would.
+
+// Test code: a panic is the failure report, and the harness's items are public only to its own
+// modules.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod api;
+mod cli;
+mod cluster;
+mod otp_cli;
+mod support;

@@ -1,0 +1,115 @@
+//! The core's error: a kind the web layer maps to a status, a stable snake_case code for clients,
+//! and a plain sentence for people. Internal causes are logged, never shown.
+
+use std::fmt;
+
+use crate::store::StoreError;
+
+/// How an error is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An unknown user or factor (HTTP 404).
+    NotFound,
+    /// The request conflicts with the current state (HTTP 409).
+    Conflict,
+    /// The request was read but refused (HTTP 422).
+    Invalid,
+    /// Not allowed for this caller (HTTP 403).
+    Forbidden,
+    /// Too many attempts; try again after the given seconds (HTTP 429).
+    Throttled {
+        /// Seconds until another attempt may succeed.
+        retry_after: u64,
+    },
+    /// Something failed inside (HTTP 500); the cause was logged.
+    Internal,
+}
+
+/// A failed operation.
+#[derive(Debug)]
+pub struct Error {
+    /// How to answer it.
+    pub kind: ErrorKind,
+    /// Stable snake_case code (`invalid_code`, `user_exists`, …).
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// Results of the core.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A 404.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::NotFound,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Conflict,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 422.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Invalid,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 403.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Forbidden,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 500 whose cause is logged here and not shown.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(cause = %chain, "internal error");
+        Error {
+            kind: ErrorKind::Internal,
+            code: "internal",
+            message: "Something went wrong on the server; the details are in its log.".into(),
+        }
+    }
+
+    /// The unknown-user error every route answers alike.
+    pub fn no_user() -> Self {
+        Error::not_found("user_not_found", "There is no user by that name.")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::internal(&e)
+    }
+}

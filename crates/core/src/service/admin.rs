@@ -1,0 +1,180 @@
+//! The owner's business: settings, API tokens, the audit log and first-run setup.
+
+use super::{Service, setting_context};
+use crate::audit::{AuditEvent, AuditFilter, AuditRecord, Context};
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::identity::Role;
+use crate::settings::{self, DEFINITIONS, SettingError, SettingType};
+use crate::store::{StoreError, StoredValue};
+use crate::token::{ApiToken, Scope, valid_name};
+
+/// How a secret setting is shown once set.
+pub const MASK: &str = "********";
+
+/// How long the first-run setup link stays valid.
+pub const SETUP_TTL_SECONDS: i64 = 24 * 3600;
+
+impl Service {
+    /// Every setting with its value as text; secrets are `********` when set and `""` when not.
+    pub async fn settings_for_display(&self) -> Result<Vec<(&'static str, String)>> {
+        let s = self.settings().await?;
+        Ok(DEFINITIONS
+            .iter()
+            .map(|d| {
+                let v = s.get(d.key);
+                let shown = match d.ty {
+                    SettingType::Secret if !v.is_empty() => MASK.to_owned(),
+                    // Show what authenticator apps will see: the hostname when unset.
+                    _ if d.key == "issuer" => s.issuer().to_owned(),
+                    _ => v.to_owned(),
+                };
+                (d.key, shown)
+            })
+            .collect())
+    }
+
+    /// Sets several settings at once: all are checked first, then written in one transaction.
+    pub async fn set_settings(&self, ctx: &Context, changes: &[(String, String)]) -> Result<()> {
+        let mut rows = Vec::with_capacity(changes.len());
+        for (key, value) in changes {
+            let normalized = settings::normalize(key, value).map_err(|e| match e {
+                SettingError::Unknown(_) => Error::invalid("unknown_setting", e.to_string()),
+                _ => Error::invalid("invalid_setting", e.to_string()),
+            })?;
+            let def = settings::definition(key)
+                .ok_or_else(|| Error::invalid("unknown_setting", key.clone()))?;
+            let stored = match def.ty {
+                SettingType::Secret if !normalized.is_empty() => {
+                    StoredValue::Sealed(self.key.seal(
+                        self.rng.as_ref(),
+                        normalized.as_bytes(),
+                        &setting_context(key),
+                    ))
+                }
+                _ => StoredValue::Plain(normalized),
+            };
+            rows.push((key.clone(), stored));
+        }
+        self.store.put_settings(&rows).await?;
+        let keys: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::SettingsChanged,
+            format!("keys={}", keys.join(",")),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Creates an API token and returns it: the only time it is ever shown.
+    pub async fn create_token(&self, ctx: &Context, name: &str, scope: &str) -> Result<String> {
+        if !valid_name(name) {
+            return Err(Error::invalid(
+                "invalid_token_name",
+                "A token name has 1 to 64 letters, digits, dots, dashes or underscores.",
+            ));
+        }
+        let scope: Scope = scope.parse().map_err(|e: crate::token::UnknownScope| {
+            Error::invalid("invalid_scope", e.to_string())
+        })?;
+        let token = crypto::random_token(self.rng.as_ref(), "tf_", 32);
+        let record = ApiToken {
+            name: name.to_owned(),
+            scope,
+            created_at: self.now(),
+            last_used_at: None,
+        };
+        match self
+            .store
+            .insert_token(&record, &crypto::token_hash(&token))
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(Error::conflict(
+                    "token_exists",
+                    "A token with that name already exists.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::TokenCreated,
+            format!("name={name} scope={scope}"),
+        )
+        .await;
+        Ok(token)
+    }
+
+    /// All tokens (never the tokens themselves).
+    pub async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(self.store.list_tokens().await?)
+    }
+
+    /// Revokes a token by name.
+    pub async fn revoke_token(&self, ctx: &Context, name: &str) -> Result<()> {
+        if !self.store.revoke_token(name).await? {
+            return Err(Error::not_found(
+                "token_not_found",
+                "There is no token by that name.",
+            ));
+        }
+        self.audit(ctx, None, AuditEvent::TokenRevoked, format!("name={name}"))
+            .await;
+        Ok(())
+    }
+
+    /// Finds the token presented by a caller and records its use; `None` if it is unknown.
+    pub async fn authenticate_token(&self, presented: &str) -> Result<Option<ApiToken>> {
+        if presented.len() > 256 {
+            return Ok(None);
+        }
+        let found = self
+            .store
+            .token_by_hash(&crypto::token_hash(presented))
+            .await?;
+        if let Some(t) = &found {
+            self.store.touch_token(&t.name, self.now()).await?;
+        }
+        Ok(found)
+    }
+
+    /// Records a refused token (unknown, or the wrong scope) in the audit log.
+    pub async fn audit_token_refused(&self, ctx: &Context, why: &str) {
+        self.audit(ctx, None, AuditEvent::TokenRefused, format!("reason={why}"))
+            .await;
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let mut f = filter.clone();
+        f.subject = f.subject.map(|s| s.to_ascii_lowercase());
+        f.limit = f.limit.clamp(1, 1000);
+        Ok(self.store.list_audit(&f).await?)
+    }
+
+    /// On a server with no owner, makes a one-time setup token (valid a day) and returns it;
+    /// `None` when an owner exists.
+    pub async fn setup_token_if_no_owner(&self) -> Result<Option<String>> {
+        if self.store.count_users(Some(Role::Owner)).await? > 0 {
+            return Ok(None);
+        }
+        let token = crypto::random_token(self.rng.as_ref(), "", 24);
+        self.store
+            .put_setup_token(&crypto::token_hash(&token), self.now() + SETUP_TTL_SECONDS)
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Uses a setup token (once). True if it was valid.
+    pub async fn consume_setup_token(&self, token: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .consume_setup_token(&crypto::token_hash(token), self.now())
+            .await?)
+    }
+}

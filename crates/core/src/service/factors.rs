@@ -1,0 +1,388 @@
+//! Enrolment (create → confirm), removal, backup codes and drift reset.
+
+use twofold_otp::{Algorithm, Digits, KeyUri, Secret, Totp};
+
+use super::{
+    MAX_DRIFT_STEPS, MAX_FACTORS, Service, backup_lookup_context, backup_seal_context,
+    factor_secret_context,
+};
+use crate::audit::{AuditEvent, Context};
+use crate::backup;
+use crate::error::{Error, Result};
+use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_label};
+use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, User};
+
+/// What an authenticator app needs to add a TOTP factor. Holds the secret: show it once.
+#[derive(Debug, Clone)]
+pub struct TotpEnrollment {
+    /// The secret in base32.
+    pub secret_base32: String,
+    /// The `otpauth://` URI.
+    pub otpauth_uri: String,
+    /// The URI's QR code as SVG.
+    pub qr_svg: String,
+}
+
+/// A new, unconfirmed factor.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    /// The factor (unconfirmed).
+    pub factor: Factor,
+    /// For TOTP: what the app scans.
+    pub totp: Option<TotpEnrollment>,
+}
+
+/// A confirmed factor, with the backup codes if this was the user's first.
+#[derive(Debug, Clone)]
+pub struct Confirmed {
+    /// The factor, now confirmed.
+    pub factor: Factor,
+    /// The new backup codes (grouped for display), shown only now.
+    pub backup_codes: Option<Vec<String>>,
+}
+
+pub(crate) fn parse_kind(kind: &str) -> Result<FactorKind> {
+    kind.parse().map_err(|_| {
+        Error::invalid(
+            "unknown_kind",
+            "Unknown method: use totp, email, sms, yubikey, duo or webauthn.",
+        )
+    })
+}
+
+impl Service {
+    /// Creates an unconfirmed factor of `kind` for the user.
+    pub async fn enroll(
+        &self,
+        ctx: &Context,
+        username: &str,
+        kind: &str,
+        label: Option<&str>,
+    ) -> Result<Enrollment> {
+        let kind = parse_kind(kind)?;
+        let label = match label {
+            Some(l) => parse_label(l).ok_or_else(|| {
+                Error::invalid("invalid_label", "A label has 1 to 64 characters.")
+            })?,
+            None => default_label(kind).to_owned(),
+        };
+        let user = self.user_by_name(username).await?;
+        let settings = self.settings().await?;
+        if !settings.method_available(kind, user.role) {
+            return Err(Error::invalid(
+                "method_not_available",
+                format!("{} is not enabled for this user's role.", kind.title()),
+            ));
+        }
+        if self.store.factors_of(user.id).await?.len() >= MAX_FACTORS {
+            return Err(Error::invalid(
+                "too_many_factors",
+                format!("A user may hold at most {MAX_FACTORS} factors; remove one first."),
+            ));
+        }
+        let id = FactorId::generate(self.rng.as_ref());
+        let (data, totp) = match kind {
+            FactorKind::Totp => {
+                let secret = Secret::generate(|b| self.rng.fill(b));
+                // The label format has no room for a colon; an issuer setting with one is shown
+                // with a space instead.
+                let issuer = settings.issuer().replace(':', " ");
+                let uri = KeyUri::new_totp(Some(issuer), user.username.clone(), secret.clone())
+                    .to_uri()
+                    .map_err(|e| Error::internal(&e))?;
+                let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
+                let sealed = self.key.seal(
+                    self.rng.as_ref(),
+                    secret.expose(),
+                    &factor_secret_context(&id),
+                );
+                let data = FactorData::Totp(TotpData {
+                    secret: sealed,
+                    algorithm: Algorithm::Sha1,
+                    digits: Digits::SIX,
+                    period: Totp::DEFAULT_PERIOD.get(),
+                    last_step: None,
+                    drift: 0,
+                });
+                (
+                    data,
+                    Some(TotpEnrollment {
+                        secret_base32: secret.to_base32(),
+                        otpauth_uri: uri,
+                        qr_svg,
+                    }),
+                )
+            }
+            other => {
+                return Err(Error::invalid(
+                    "method_not_available",
+                    format!(
+                        "{} enrolment is not available in this version.",
+                        other.title()
+                    ),
+                ));
+            }
+        };
+        let factor = Factor {
+            id,
+            user_id: user.id,
+            label,
+            confirmed: false,
+            created_at: self.now(),
+            last_used_at: None,
+            data,
+        };
+        self.store.insert_factor(&factor).await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::FactorEnrolled,
+            format!("kind={} factor={}", kind, factor.id),
+        )
+        .await;
+        Ok(Enrollment { factor, totp })
+    }
+
+    /// Confirms a pending factor with a code from it. The user's first confirmed factor creates
+    /// their backup codes, returned here once.
+    pub async fn confirm(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+        code: &str,
+    ) -> Result<Confirmed> {
+        let user = self.user_by_name(username).await?;
+        let factor = self.factor_of(&user, factor_id).await?;
+        if factor.confirmed {
+            return Err(Error::conflict(
+                "already_confirmed",
+                "This factor is already confirmed.",
+            ));
+        }
+        let now = self.now();
+        let counter = match &factor.data {
+            FactorData::Totp(t) => {
+                let settings = self.settings().await?;
+                let totp = self.totp_of(&factor.id, t)?;
+                let matched = totp.verify(
+                    code.trim(),
+                    u64::try_from(now).unwrap_or(0),
+                    settings.totp_window(),
+                );
+                match matched {
+                    Some(m) => Some((
+                        i64::try_from(m.step).unwrap_or(i64::MAX),
+                        m.offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS),
+                    )),
+                    None => {
+                        self.audit(
+                            ctx,
+                            Some(&user.username),
+                            AuditEvent::SecondFactorFailure,
+                            format!("confirm factor={} kind=totp", factor.id),
+                        )
+                        .await;
+                        return Err(wrong_code());
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "method_not_available",
+                    "This factor cannot be confirmed in this version.",
+                ));
+            }
+        };
+        let codes = backup::generate_set(self.rng.as_ref());
+        let rows = self.backup_rows(user.id, &codes);
+        let confirmation = Confirmation {
+            user_id: user.id,
+            factor_id: factor.id.clone(),
+            now,
+            counter,
+            backup_codes: rows,
+        };
+        let created = match self.store.confirm_factor(&confirmation).await? {
+            ConfirmOutcome::Confirmed { codes_created } => codes_created,
+            ConfirmOutcome::NotPending => {
+                return Err(Error::conflict(
+                    "already_confirmed",
+                    "This factor is already confirmed.",
+                ));
+            }
+        };
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::FactorConfirmed,
+            format!("kind={} factor={}", factor.kind(), factor.id),
+        )
+        .await;
+        let factor = self.factor_of(&user, factor_id).await?;
+        Ok(Confirmed {
+            factor,
+            backup_codes: created.then(|| codes.iter().map(|c| backup::display(c)).collect()),
+        })
+    }
+
+    /// Removes one factor (pending or confirmed). Removing the last confirmed one also removes the
+    /// backup codes.
+    pub async fn remove_factor(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+    ) -> Result<()> {
+        let user = self.user_by_name(username).await?;
+        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        if !self.store.delete_factor(user.id, &id).await? {
+            return Err(no_factor());
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::FactorRemoved,
+            format!("factor={id}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Replaces the user's backup codes with a new set and returns it (grouped for display).
+    pub async fn regenerate_backup_codes(
+        &self,
+        ctx: &Context,
+        username: &str,
+    ) -> Result<Vec<String>> {
+        let user = self.user_by_name(username).await?;
+        let has_confirmed = self
+            .store
+            .factors_of(user.id)
+            .await?
+            .iter()
+            .any(|f| f.confirmed);
+        if !has_confirmed {
+            return Err(Error::conflict(
+                "not_enrolled",
+                "Backup codes come with a confirmed factor; enrol one first.",
+            ));
+        }
+        let codes = backup::generate_set(self.rng.as_ref());
+        self.store
+            .replace_backup_codes(user.id, &self.backup_rows(user.id, &codes))
+            .await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::BackupCodesRegenerated,
+            String::new(),
+        )
+        .await;
+        Ok(codes.iter().map(|c| backup::display(c)).collect())
+    }
+
+    /// The current backup codes, grouped, each with whether it was used. Callers check the
+    /// user's password first.
+    pub async fn view_backup_codes(
+        &self,
+        ctx: &Context,
+        username: &str,
+    ) -> Result<Vec<(String, bool)>> {
+        let user = self.user_by_name(username).await?;
+        let mut out = Vec::new();
+        for row in self.store.backup_codes(user.id).await? {
+            let plain = self
+                .key
+                .open(&row.sealed, &backup_seal_context(user.id, &row.lookup))
+                .map_err(|e| Error::internal(&e))?;
+            out.push((
+                backup::display(&String::from_utf8_lossy(&plain)),
+                row.used_at.is_some(),
+            ));
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::BackupCodesViewed,
+            String::new(),
+        )
+        .await;
+        Ok(out)
+    }
+
+    /// Forgets a factor's learned clock drift.
+    pub async fn reset_drift(&self, ctx: &Context, username: &str, factor_id: &str) -> Result<()> {
+        let user = self.user_by_name(username).await?;
+        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        if !self.store.reset_drift(user.id, &id).await? {
+            return Err(no_factor());
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::UserUpdated,
+            format!("drift_reset factor={id}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    pub(crate) async fn factor_of(&self, user: &User, factor_id: &str) -> Result<Factor> {
+        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        self.store.factor(user.id, &id).await?.ok_or_else(no_factor)
+    }
+
+    pub(crate) fn totp_of(&self, id: &FactorId, t: &TotpData) -> Result<Totp> {
+        let bytes = self
+            .key
+            .open(&t.secret, &factor_secret_context(id))
+            .map_err(|e| Error::internal(&e))?;
+        let secret = Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::internal(&e))?;
+        let period = std::num::NonZeroU64::new(t.period).unwrap_or(Totp::DEFAULT_PERIOD);
+        Ok(Totp::new(&secret, t.algorithm, t.digits, period))
+    }
+
+    fn backup_rows(&self, user_id: i64, codes: &[String]) -> Vec<BackupCodeRow> {
+        codes
+            .iter()
+            .map(|c| {
+                let lookup = self
+                    .key
+                    .lookup_hash(&backup_lookup_context(user_id), c.as_bytes());
+                let sealed = self.key.seal(
+                    self.rng.as_ref(),
+                    c.as_bytes(),
+                    &backup_seal_context(user_id, &lookup),
+                );
+                BackupCodeRow {
+                    lookup,
+                    sealed,
+                    used_at: None,
+                }
+            })
+            .collect()
+    }
+}
+
+fn default_label(kind: FactorKind) -> &'static str {
+    match kind {
+        FactorKind::Totp => "Authenticator app",
+        FactorKind::Email => "Email",
+        FactorKind::Sms => "Phone",
+        FactorKind::Yubikey => "YubiKey",
+        FactorKind::Duo => "Duo",
+        FactorKind::Webauthn => "Security key",
+    }
+}
+
+fn no_factor() -> Error {
+    Error::not_found("factor_not_found", "This user has no factor with that id.")
+}
+
+pub(crate) fn wrong_code() -> Error {
+    Error::invalid(
+        "invalid_code",
+        "The code you entered did not match what was expected. Please try again.",
+    )
+}

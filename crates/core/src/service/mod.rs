@@ -1,0 +1,133 @@
+//! The flows: everything the API, the portal and the CLI can ask of Twofold, each a method of
+//! [`Service`]. Each flow parses its input into domain types first, changes nothing when that
+//! fails, and writes its audit record.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::audit::{AuditEvent, Context, NewAudit};
+use crate::clock::Clock;
+use crate::crypto::{MasterKey, Rng};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::store::{Store, StoredValue, User};
+
+mod admin;
+mod factors;
+mod users;
+mod validate;
+
+pub use admin::{MASK, SETUP_TTL_SECONDS};
+pub use factors::{Confirmed, Enrollment, TotpEnrollment};
+pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
+pub use validate::{Method, Reason, Validation};
+
+/// The most drift a factor may learn, in steps each way (5 minutes at 30 s).
+pub const MAX_DRIFT_STEPS: i64 = 10;
+/// The most factors (pending included) a user may hold.
+pub const MAX_FACTORS: usize = 20;
+
+/// The service: the flows over the ports.
+pub struct Service {
+    store: Arc<dyn Store>,
+    key: Arc<MasterKey>,
+    rng: Arc<dyn Rng>,
+    clock: Arc<dyn Clock>,
+    hostname: String,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("hostname", &self.hostname)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// Wires the ports. `hostname` is what the issuer defaults to.
+    pub fn new(
+        store: Arc<dyn Store>,
+        key: Arc<MasterKey>,
+        rng: Arc<dyn Rng>,
+        clock: Arc<dyn Clock>,
+        hostname: String,
+    ) -> Self {
+        Service {
+            store,
+            key,
+            rng,
+            clock,
+            hostname,
+        }
+    }
+
+    /// The store, for health checks.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The current Unix time from the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The owner's settings with defaults filled in and secrets opened.
+    pub async fn settings(&self) -> Result<Settings> {
+        let mut map = BTreeMap::new();
+        for (key, value) in self.store.settings().await? {
+            let text = match value {
+                StoredValue::Plain(v) => v,
+                StoredValue::Sealed(s) => match self.key.open(&s, &setting_context(&key)) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(e) => return Err(Error::internal(&e)),
+                },
+            };
+            map.insert(key, text);
+        }
+        Ok(Settings::from_stored(&map, &self.hostname))
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<User> {
+        // An invalid name cannot exist: answer it like any unknown user.
+        let key = username.to_ascii_lowercase();
+        if crate::identity::Username::parse(username).is_err() {
+            return Err(Error::no_user());
+        }
+        self.store
+            .user_by_name(&key)
+            .await?
+            .ok_or_else(Error::no_user)
+    }
+
+    async fn audit(&self, ctx: &Context, subject: Option<&str>, event: AuditEvent, detail: String) {
+        let record = NewAudit {
+            at: self.now(),
+            actor: ctx.actor.to_stored(),
+            subject: subject.map(str::to_owned),
+            event,
+            ip: ctx.ip.clone(),
+            detail,
+        };
+        if let Err(e) = self.store.insert_audit(&record).await {
+            // The operation itself has happened; losing its record is logged loudly.
+            tracing::error!(error = %e, event = event.as_str(), "could not write the audit record");
+        }
+    }
+}
+
+pub(crate) fn setting_context(key: &str) -> String {
+    format!("setting:{key}")
+}
+
+pub(crate) fn factor_secret_context(id: &crate::factor::FactorId) -> String {
+    format!("factor:{id}:secret")
+}
+
+pub(crate) fn backup_lookup_context(user_id: i64) -> String {
+    format!("backup:{user_id}")
+}
+
+pub(crate) fn backup_seal_context(user_id: i64, lookup: &str) -> String {
+    format!("backup:{user_id}:{lookup}")
+}

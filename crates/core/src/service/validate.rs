@@ -1,0 +1,269 @@
+//! Checking a second factor: the one flow every login goes through.
+//!
+//! Order: unknown user → 404; disabled → `disabled`; no usable factor → `not_enrolled`; locked →
+//! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors; 10 letters and
+//! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
+//! UPDATE in the store. A miss counts towards the lockout; a hit resets the count.
+
+use super::{MAX_DRIFT_STEPS, Service, backup_lookup_context};
+use crate::audit::{AuditEvent, Context};
+use crate::backup;
+use crate::error::{Error, Result};
+use crate::factor::{Factor, FactorData, FactorKind};
+use crate::store::User;
+
+/// What accepted the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A factor of this kind.
+    Factor(FactorKind),
+    /// A backup code.
+    BackupCode,
+}
+
+impl Method {
+    /// The wire name: the factor kind, or `backup_code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Factor(k) => k.as_str(),
+            Method::BackupCode => "backup_code",
+        }
+    }
+}
+
+/// Why a validation said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The code matched nothing (or was already used).
+    InvalidCode,
+    /// Too many failures: the second factor is locked for a while.
+    Locked,
+    /// The user has no usable factor.
+    NotEnrolled,
+    /// The user is disabled.
+    Disabled,
+}
+
+impl Reason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidCode => "invalid_code",
+            Reason::Locked => "locked",
+            Reason::NotEnrolled => "not_enrolled",
+            Reason::Disabled => "disabled",
+        }
+    }
+}
+
+/// The answer to a validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// The code was right; this method matched.
+    Accepted(Method),
+    /// The code was refused.
+    Rejected(Reason),
+}
+
+enum Shape {
+    Digits,
+    Backup(String),
+}
+
+fn shape_of(code: &str) -> Option<Shape> {
+    let t = code.trim();
+    if (6..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Shape::Digits);
+    }
+    backup::normalize(t).map(Shape::Backup)
+}
+
+fn parse_method(text: &str) -> Result<Option<FactorKind>> {
+    if text == "backup_code" {
+        return Ok(None);
+    }
+    super::factors::parse_kind(text).map(Some).map_err(|_| {
+        Error::invalid(
+            "unknown_method",
+            "Unknown method: use totp, email, sms, yubikey, duo or backup_code.",
+        )
+    })
+}
+
+impl Service {
+    /// Checks a second-factor code for a user.
+    ///
+    /// `method` restricts the check to one kind (or `backup_code`). A code that fits no method's
+    /// shape is an error (`malformed_code`) and counts as nothing.
+    pub async fn validate(
+        &self,
+        ctx: &Context,
+        username: &str,
+        code: Option<&str>,
+        method: Option<&str>,
+    ) -> Result<Validation> {
+        let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
+        let user = self.user_by_name(username).await?;
+        let now = self.now();
+        let settings = self.settings().await?;
+        if user.disabled {
+            return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
+        }
+        let usable: Vec<Factor> = if settings.twofactor_enabled() {
+            self.store
+                .factors_of(user.id)
+                .await?
+                .into_iter()
+                .filter(|f| f.confirmed && settings.method_available(f.kind(), user.role))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if usable.is_empty() {
+            return Ok(self.refuse(ctx, &user, Reason::NotEnrolled).await);
+        }
+        if user.is_locked(now) {
+            return Ok(self.refuse(ctx, &user, Reason::Locked).await);
+        }
+        let code = code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "missing_code",
+                    "Enter the code from your authenticator app or a backup code.",
+                )
+            })?;
+        let shape = shape_of(code).ok_or_else(malformed)?;
+
+        let accepted = match (&shape, only) {
+            (Shape::Digits, None | Some(Some(FactorKind::Totp))) => {
+                self.try_totp(&usable, code, now, settings.totp_window())
+                    .await?
+            }
+            (Shape::Backup(normalized), None | Some(None)) => {
+                let lookup = self
+                    .key
+                    .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
+                self.store
+                    .consume_backup_code(user.id, &lookup, now)
+                    .await?
+                    .then_some((Method::BackupCode, None))
+            }
+            // A code whose shape does not fit the requested method.
+            _ => return Err(malformed()),
+        };
+
+        match accepted {
+            Some((method, factor)) => {
+                self.store.reset_failures(user.id).await?;
+                let detail = match factor {
+                    Some(id) => format!("method={} factor={id}", method.as_str()),
+                    None => format!("method={}", method.as_str()),
+                };
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorSuccess,
+                    detail,
+                )
+                .await;
+                Ok(Validation::Accepted(method))
+            }
+            None => {
+                let outcome = self
+                    .store
+                    .record_failure(
+                        user.id,
+                        now,
+                        settings.max_failures(),
+                        settings.lockout_seconds(),
+                    )
+                    .await?;
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorFailure,
+                    "reason=invalid_code".into(),
+                )
+                .await;
+                if outcome.newly_locked {
+                    self.audit(
+                        ctx,
+                        Some(&user.username),
+                        AuditEvent::Lockout,
+                        format!("until={}", outcome.locked_until.unwrap_or(now)),
+                    )
+                    .await;
+                }
+                Ok(Validation::Rejected(Reason::InvalidCode))
+            }
+        }
+    }
+
+    /// Tries each TOTP factor: verify inside the window around the learned drift, above the last
+    /// accepted step, then consume that step with one conditional UPDATE.
+    async fn try_totp(
+        &self,
+        factors: &[Factor],
+        code: &str,
+        now: i64,
+        window: u64,
+    ) -> Result<Option<(Method, Option<String>)>> {
+        let time = u64::try_from(now).unwrap_or(0);
+        for factor in factors {
+            let FactorData::Totp(t) = &factor.data else {
+                continue;
+            };
+            let totp = self.totp_of(&factor.id, t)?;
+            let Some(current) = totp.step_at(time) else {
+                continue;
+            };
+            let center = current.saturating_add_signed(t.drift);
+            let mut lo = center.saturating_sub(window);
+            if let Some(last) = t.last_step {
+                lo = lo.max(last.saturating_add(1));
+            }
+            let hi = center.saturating_add(window);
+            if lo > hi {
+                continue;
+            }
+            let Some(step) = totp.verify_steps(code, lo..=hi) else {
+                continue;
+            };
+            let offset =
+                i64::try_from(step).unwrap_or(i64::MAX) - i64::try_from(current).unwrap_or(0);
+            let drift = offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS);
+            let step_i = i64::try_from(step).unwrap_or(i64::MAX);
+            if self
+                .store
+                .consume_counter(&factor.id, step_i, drift, now)
+                .await?
+            {
+                return Ok(Some((
+                    Method::Factor(FactorKind::Totp),
+                    Some(factor.id.to_string()),
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn refuse(&self, ctx: &Context, user: &User, reason: Reason) -> Validation {
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorFailure,
+            format!("reason={}", reason.as_str()),
+        )
+        .await;
+        Validation::Rejected(reason)
+    }
+}
+
+fn malformed() -> Error {
+    Error::invalid(
+        "malformed_code",
+        "That is not a code: enter the 6-digit code from your app or a 10-character backup code.",
+    )
+}

@@ -1,0 +1,312 @@
+//! Rows as the database returns them, and their conversion to and from the core's types. Both
+//! backends decode into these same structs, so a row that does not map back is caught in one place.
+
+use twofold_core::audit::AuditRecord;
+use twofold_core::crypto::Sealed;
+use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData};
+use twofold_core::store::{BackupCodeRow, StoreError, StoredValue, User};
+use twofold_core::token::ApiToken;
+use twofold_otp::{Algorithm, Digits};
+
+/// Any database failure that is not a constraint the caller can act on.
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// A failed write: a unique violation is `Conflict(what)`, anything else a backend error.
+pub(crate) fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => backend(e),
+    }
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+/// The columns of `users`, in [`UserRow`]'s order.
+macro_rules! user_columns {
+    () => {
+        "id, username, role, email, phone, password_hash, disabled, failed_attempts, \
+         locked_until, created_at"
+    };
+}
+pub(crate) use user_columns;
+
+/// The columns of `factors` that [`FactorRow`] reads.
+macro_rules! factor_columns {
+    () => {
+        "id, user_id, kind, label, confirmed, created_at, last_used_at, secret, algorithm, \
+         digits, period, last_counter, drift"
+    };
+}
+pub(crate) use factor_columns;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+    email: Option<String>,
+    phone: Option<String>,
+    password_hash: Option<String>,
+    disabled: bool,
+    failed_attempts: i64,
+    locked_until: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let role = r
+            .role
+            .parse()
+            .map_err(|_| corrupt(format!("user {}: unknown role {:?}", r.id, r.role)))?;
+        Ok(User {
+            id: r.id,
+            username: r.username,
+            role,
+            email: r.email,
+            phone: r.phone,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            failed_attempts: r.failed_attempts,
+            locked_until: r.locked_until,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct FactorRow {
+    id: String,
+    user_id: i64,
+    kind: String,
+    label: String,
+    confirmed: bool,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    secret: Option<Vec<u8>>,
+    algorithm: Option<String>,
+    digits: Option<i64>,
+    period: Option<i64>,
+    last_counter: Option<i64>,
+    drift: i64,
+}
+
+impl TryFrom<FactorRow> for Factor {
+    type Error = StoreError;
+    fn try_from(r: FactorRow) -> Result<Self, StoreError> {
+        let id = FactorId::parse(&r.id).ok_or_else(|| corrupt("factor with a malformed id"))?;
+        let bad = |what: &str| corrupt(format!("factor {id}: {what}"));
+        let kind: FactorKind = r.kind.parse().map_err(|_| bad("unknown kind"))?;
+        let data = match kind {
+            FactorKind::Totp => {
+                let secret = r.secret.ok_or_else(|| bad("TOTP without a secret"))?;
+                let algorithm: Algorithm = r
+                    .algorithm
+                    .as_deref()
+                    .ok_or_else(|| bad("TOTP without an algorithm"))?
+                    .parse()
+                    .map_err(|_| bad("unknown algorithm"))?;
+                let digits = r
+                    .digits
+                    .and_then(|d| u64::try_from(d).ok())
+                    .and_then(|d| Digits::new(d).ok())
+                    .ok_or_else(|| bad("bad digits"))?;
+                let period = r
+                    .period
+                    .and_then(|p| u64::try_from(p).ok())
+                    .filter(|&p| p > 0)
+                    .ok_or_else(|| bad("bad period"))?;
+                let last_step = r
+                    .last_counter
+                    .map(u64::try_from)
+                    .transpose()
+                    .map_err(|_| bad("negative time step"))?;
+                FactorData::Totp(TotpData {
+                    secret: Sealed(secret),
+                    algorithm,
+                    digits,
+                    period,
+                    last_step,
+                    drift: r.drift,
+                })
+            }
+            FactorKind::Email => FactorData::Email,
+            FactorKind::Sms => FactorData::Sms,
+            FactorKind::Yubikey => FactorData::Yubikey,
+            FactorKind::Duo => FactorData::Duo,
+            FactorKind::Webauthn => FactorData::Webauthn,
+        };
+        Ok(Factor {
+            id,
+            user_id: r.user_id,
+            label: r.label,
+            confirmed: r.confirmed,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            data,
+        })
+    }
+}
+
+/// The kind-specific columns of a factor to write.
+#[derive(Debug, Default)]
+pub(crate) struct FactorColumns<'a> {
+    pub(crate) secret: Option<&'a [u8]>,
+    pub(crate) algorithm: Option<&'static str>,
+    pub(crate) digits: Option<i64>,
+    pub(crate) period: Option<i64>,
+    pub(crate) last_counter: Option<i64>,
+    pub(crate) drift: i64,
+}
+
+impl<'a> FactorColumns<'a> {
+    pub(crate) fn of(data: &'a FactorData) -> Result<Self, StoreError> {
+        match data {
+            FactorData::Totp(t) => Ok(FactorColumns {
+                secret: Some(&t.secret.0),
+                algorithm: Some(t.algorithm.as_uri_str()),
+                digits: Some(i64::from(t.digits.get())),
+                period: Some(
+                    i64::try_from(t.period).map_err(|_| corrupt("TOTP period out of range"))?,
+                ),
+                last_counter: t
+                    .last_step
+                    .map(i64::try_from)
+                    .transpose()
+                    .map_err(|_| corrupt("TOTP step out of range"))?,
+                drift: t.drift,
+            }),
+            FactorData::Email
+            | FactorData::Sms
+            | FactorData::Yubikey
+            | FactorData::Duo
+            | FactorData::Webauthn => Ok(FactorColumns::default()),
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct BackupRow {
+    lookup: String,
+    sealed: Vec<u8>,
+    used_at: Option<i64>,
+}
+
+impl From<BackupRow> for BackupCodeRow {
+    fn from(r: BackupRow) -> Self {
+        BackupCodeRow {
+            lookup: r.lookup,
+            sealed: Sealed(r.sealed),
+            used_at: r.used_at,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SettingRow {
+    key: String,
+    value: Option<String>,
+    sealed: Option<Vec<u8>>,
+}
+
+impl TryFrom<SettingRow> for (String, StoredValue) {
+    type Error = StoreError;
+    fn try_from(r: SettingRow) -> Result<Self, StoreError> {
+        let value = match (r.value, r.sealed) {
+            (Some(v), None) => StoredValue::Plain(v),
+            (None, Some(s)) => StoredValue::Sealed(Sealed(s)),
+            _ => return Err(corrupt(format!("setting {}: not exactly one value", r.key))),
+        };
+        Ok((r.key, value))
+    }
+}
+
+/// A setting's two columns: plain text or sealed bytes.
+pub(crate) fn setting_columns(value: &StoredValue) -> (Option<&str>, Option<&[u8]>) {
+    match value {
+        StoredValue::Plain(v) => (Some(v), None),
+        StoredValue::Sealed(s) => (None, Some(&s.0)),
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    name: String,
+    scope: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
+        let scope = r
+            .scope
+            .parse()
+            .map_err(|_| corrupt(format!("token {}: unknown scope", r.name)))?;
+        Ok(ApiToken {
+            name: r.name,
+            scope,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    subject: Option<String>,
+    event: String,
+    ip: Option<String>,
+    detail: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        AuditRecord {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            subject: r.subject,
+            event: r.event,
+            ip: r.ip,
+            detail: r.detail,
+        }
+    }
+}
+
+/// A `LIKE` pattern that finds `text` anywhere, case-insensitively (matched against lower-case
+/// columns), with `\` escaping the pattern characters the user typed.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A `LIMIT` argument: 0 means no limit.
+pub(crate) fn limit(n: u32) -> i64 {
+    if n == 0 { i64::MAX } else { i64::from(n) }
+}
+
+/// Runs a conversion over every row.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

@@ -1,0 +1,1211 @@
+//! The Store conformance suite: every case runs on a fresh SQLite file, and on a fresh PostgreSQL
+//! database on the server `TWOFOLD_TEST_POSTGRES_URL` names (`scripts/with-postgres` starts one).
+//! Without that variable the PostgreSQL cases fail, unless `TWOFOLD_TEST_SKIP_POSTGRES=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::{Connection, Executor};
+use tokio::task::JoinSet;
+use twofold_core::audit::{AuditEvent, AuditFilter, NewAudit};
+use twofold_core::crypto::Sealed;
+use twofold_core::factor::{Factor, FactorData, FactorId, TotpData};
+use twofold_core::identity::Role;
+use twofold_core::store::{
+    BackupCodeRow, ConfirmOutcome, Confirmation, FailureOutcome, NewUser, Store, StoreError,
+    StoredValue, User, UserPatch, UserQuery,
+};
+use twofold_core::token::{ApiToken, Scope};
+use twofold_otp::{Algorithm, Digits};
+use twofold_store::{Backend, SqliteStore};
+
+type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type Case = fn(Arc<dyn Store>) -> CaseFuture;
+
+const NOW: i64 = 1_750_000_000;
+
+// --- Harness --------------------------------------------------------------------------------
+
+async fn on_sqlite(case: Case) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("twofold.db").display());
+    let store = twofold_store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    case(store).await;
+}
+
+async fn on_postgres(case: Case) {
+    let Ok(server) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") else {
+        if std::env::var("TWOFOLD_TEST_SKIP_POSTGRES").as_deref() == Ok("1") {
+            return;
+        }
+        panic!(
+            "TWOFOLD_TEST_POSTGRES_URL is not set, so the PostgreSQL half of the suite cannot run. \
+             Run the tests through `scripts/with-postgres cargo test -p twofold-store` (it starts \
+             a throwaway server), or set TWOFOLD_TEST_SKIP_POSTGRES=1 to skip PostgreSQL."
+        );
+    };
+    let name = random_database_name();
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("cannot connect to TWOFOLD_TEST_POSTGRES_URL");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let store = twofold_store::connect(&with_database(&server, &name))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    // Run the case as a task so that a failing case still drops its database.
+    let outcome = tokio::spawn(case(store)).await;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+fn random_database_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    // RandomState is seeded randomly per process; the sequence separates cases of one process.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(SEQ.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    format!("t_{:016x}", h.finish())
+}
+
+/// The server URL with its database replaced by `db` (its query string kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{db}?{q}"),
+        None => format!("{scheme}://{authority}/{db}"),
+    }
+}
+
+/// Declares each case once per backend: `sqlite::NAME` and `postgres::NAME`.
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::on_sqlite(|s| Box::pin(super::$name(s))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::on_postgres(|s| Box::pin(super::$name(s))).await;
+                }
+            )*
+        }
+    };
+}
+
+cases!(
+    migrate_is_idempotent_and_ping_answers,
+    users_are_unique_by_key,
+    user_patch_semantics,
+    list_search_and_paging,
+    factors_round_trip,
+    deleting_the_last_confirmed_factor_drops_backup_codes,
+    confirm_factor_once,
+    concurrent_confirmations_create_one_set,
+    consume_counter_strictly_increases,
+    concurrent_counter_consumption_wins_once,
+    backup_codes_single_use,
+    concurrent_backup_code_consumption_wins_once,
+    failed_replace_leaves_old_codes,
+    lockout_counts_and_locks_once,
+    concurrent_failures_lock_exactly_at_each_threshold,
+    reset_user_clears_everything,
+    settings_round_trip,
+    tokens,
+    setup_token_single_use_and_expiry,
+    audit_filters_newest_first,
+);
+
+// --- Fixtures -------------------------------------------------------------------------------
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: name.to_owned(),
+        username_key: name.to_ascii_lowercase(),
+        role: Role::Client,
+        email: None,
+        phone: None,
+        password_hash: None,
+        created_at: NOW,
+    }
+}
+
+async fn user(store: &dyn Store, name: &str) -> User {
+    store.insert_user(&new_user(name)).await.unwrap()
+}
+
+fn fid(n: u64) -> FactorId {
+    FactorId::parse(&format!("{n:032x}")).unwrap()
+}
+
+fn totp(user_id: i64, n: u64, confirmed: bool) -> Factor {
+    Factor {
+        id: fid(n),
+        user_id,
+        label: format!("phone {n}"),
+        confirmed,
+        created_at: NOW,
+        last_used_at: None,
+        data: FactorData::Totp(TotpData {
+            secret: Sealed(vec![1, 2, 3, n as u8]),
+            algorithm: Algorithm::Sha256,
+            digits: Digits::new(8).unwrap(),
+            period: 30,
+            last_step: None,
+            drift: 0,
+        }),
+    }
+}
+
+fn email_factor(user_id: i64, n: u64, confirmed: bool) -> Factor {
+    Factor {
+        id: fid(n),
+        user_id,
+        label: format!("mail {n}"),
+        confirmed,
+        created_at: NOW,
+        last_used_at: None,
+        data: FactorData::Email,
+    }
+}
+
+fn codes(tag: &str) -> Vec<BackupCodeRow> {
+    (0..10)
+        .map(|i| BackupCodeRow {
+            lookup: format!("{tag}-{i:02}"),
+            sealed: Sealed(vec![i; 40]),
+            used_at: None,
+        })
+        .collect()
+}
+
+fn confirmation(user_id: i64, n: u64, tag: &str) -> Confirmation {
+    Confirmation {
+        user_id,
+        factor_id: fid(n),
+        now: NOW + 5,
+        counter: None,
+        backup_codes: codes(tag),
+    }
+}
+
+async fn lookups(store: &dyn Store, user_id: i64) -> Vec<String> {
+    store
+        .backup_codes(user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.lookup)
+        .collect()
+}
+
+/// A user with one confirmed TOTP factor (number `n`) and a fresh set of backup codes.
+async fn enrolled(store: &dyn Store, name: &str, n: u64) -> User {
+    let u = user(store, name).await;
+    store.insert_factor(&totp(u.id, n, false)).await.unwrap();
+    let outcome = store
+        .confirm_factor(&confirmation(u.id, n, name))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        ConfirmOutcome::Confirmed {
+            codes_created: true
+        }
+    );
+    u
+}
+
+// --- Cases ----------------------------------------------------------------------------------
+
+async fn migrate_is_idempotent_and_ping_answers(store: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+}
+
+async fn users_are_unique_by_key(store: Arc<dyn Store>) {
+    let mut alice = new_user("Alice");
+    alice.role = Role::Admin;
+    alice.email = Some("alice@example.org".into());
+    alice.phone = Some("+15550109999".into());
+    alice.password_hash = Some("$argon2id$x".into());
+    let created = store.insert_user(&alice).await.unwrap();
+    assert_eq!(created.username, "Alice");
+    assert_eq!(created.role, Role::Admin);
+    assert_eq!(created.email.as_deref(), Some("alice@example.org"));
+    assert_eq!(created.phone.as_deref(), Some("+15550109999"));
+    assert_eq!(created.password_hash.as_deref(), Some("$argon2id$x"));
+    assert!(!created.disabled);
+    assert_eq!(created.failed_attempts, 0);
+    assert_eq!(created.locked_until, None);
+    assert_eq!(created.created_at, NOW);
+
+    assert_eq!(
+        store.user_by_name("alice").await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(
+        store.user_by_id(created.id).await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(store.user_by_name("bob").await.unwrap(), None);
+    assert_eq!(store.user_by_id(created.id + 1000).await.unwrap(), None);
+
+    let err = store.insert_user(&new_user("ALICE")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("user")), "{err:?}");
+
+    let bob = user(&*store, "bob").await;
+    assert_ne!(bob.id, created.id);
+    assert_eq!(store.count_users(None).await.unwrap(), 2);
+    assert_eq!(store.count_users(Some(Role::Admin)).await.unwrap(), 1);
+    assert_eq!(store.count_users(Some(Role::Client)).await.unwrap(), 1);
+    assert_eq!(store.count_users(Some(Role::Owner)).await.unwrap(), 0);
+
+    assert!(store.set_password(bob.id, "$argon2id$y").await.unwrap());
+    assert!(
+        !store
+            .set_password(bob.id + 1000, "$argon2id$y")
+            .await
+            .unwrap()
+    );
+    let bob = store.user_by_id(bob.id).await.unwrap().unwrap();
+    assert_eq!(bob.password_hash.as_deref(), Some("$argon2id$y"));
+}
+
+async fn user_patch_semantics(store: Arc<dyn Store>) {
+    let mut carol = new_user("carol");
+    carol.email = Some("carol@example.org".into());
+    carol.phone = Some("+15550100000".into());
+    let carol = store.insert_user(&carol).await.unwrap();
+
+    // An empty patch changes nothing.
+    let same = store
+        .update_user(carol.id, &UserPatch::default())
+        .await
+        .unwrap();
+    assert_eq!(same, Some(carol.clone()));
+
+    let patched = store
+        .update_user(
+            carol.id,
+            &UserPatch {
+                email: Some(Some("c@example.com".into())),
+                role: Some(Role::Owner),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(patched.email.as_deref(), Some("c@example.com"));
+    assert_eq!(patched.phone.as_deref(), Some("+15550100000"));
+    assert_eq!(patched.role, Role::Owner);
+    assert!(!patched.disabled);
+
+    let patched = store
+        .update_user(
+            carol.id,
+            &UserPatch {
+                phone: Some(None),
+                disabled: Some(true),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(patched.email.as_deref(), Some("c@example.com"));
+    assert_eq!(patched.phone, None);
+    assert!(patched.disabled);
+    assert_eq!(store.user_by_id(carol.id).await.unwrap(), Some(patched));
+
+    let enabled = store
+        .update_user(
+            carol.id,
+            &UserPatch {
+                disabled: Some(false),
+                email: Some(None),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!enabled.disabled);
+    assert_eq!(enabled.email, None);
+
+    assert_eq!(
+        store
+            .update_user(carol.id + 1000, &UserPatch::default())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn list_search_and_paging(store: Arc<dyn Store>) {
+    for (name, email) in [
+        ("Dave", Some("dave@Example.org")),
+        ("erin", None),
+        ("alice", Some("a.lice@corp.io")),
+        ("Bob_1", Some("bob@example.org")),
+        ("bobby", None),
+        ("x%y", None),
+    ] {
+        let mut u = new_user(name);
+        u.email = email.map(str::to_owned);
+        store.insert_user(&u).await.unwrap();
+    }
+    let names = |users: Vec<User>| users.into_iter().map(|u| u.username).collect::<Vec<_>>();
+    let all = |search: Option<&str>, offset, limit| UserQuery {
+        search: search.map(str::to_owned),
+        offset,
+        limit,
+    };
+
+    assert_eq!(
+        names(store.list_users(&all(None, 0, 100)).await.unwrap()),
+        ["alice", "Bob_1", "bobby", "Dave", "erin", "x%y"]
+    );
+    // A limit of 0 means no limit.
+    assert_eq!(store.list_users(&all(None, 0, 0)).await.unwrap().len(), 6);
+    assert_eq!(
+        names(store.list_users(&all(None, 1, 2)).await.unwrap()),
+        ["Bob_1", "bobby"]
+    );
+    assert_eq!(
+        names(store.list_users(&all(None, 5, 10)).await.unwrap()),
+        ["x%y"]
+    );
+    assert!(
+        store
+            .list_users(&all(None, 6, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Case-insensitive, in usernames and emails.
+    assert_eq!(
+        names(store.list_users(&all(Some("BOB"), 0, 100)).await.unwrap()),
+        ["Bob_1", "bobby"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_users(&all(Some("EXAMPLE"), 0, 100))
+                .await
+                .unwrap()
+        ),
+        ["Bob_1", "Dave"]
+    );
+    assert_eq!(
+        names(store.list_users(&all(Some("lice"), 0, 100)).await.unwrap()),
+        ["alice"]
+    );
+    // Pattern characters are taken literally.
+    assert_eq!(
+        names(store.list_users(&all(Some("%"), 0, 100)).await.unwrap()),
+        ["x%y"]
+    );
+    assert_eq!(
+        names(store.list_users(&all(Some("b_"), 0, 100)).await.unwrap()),
+        ["Bob_1"]
+    );
+    assert!(
+        store
+            .list_users(&all(Some("nobody"), 0, 100))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn factors_round_trip(store: Arc<dyn Store>) {
+    let u = user(&*store, "frank").await;
+    let other = user(&*store, "grace").await;
+
+    let mut t = totp(u.id, 1, true);
+    t.last_used_at = Some(NOW + 1);
+    if let FactorData::Totp(d) = &mut t.data {
+        d.last_step = Some(58_333_333);
+        d.drift = -1;
+        d.algorithm = Algorithm::Sha512;
+    }
+    let e = email_factor(u.id, 2, false);
+    let mut sha1 = totp(u.id, 3, false);
+    if let FactorData::Totp(d) = &mut sha1.data {
+        d.algorithm = Algorithm::Sha1;
+        d.digits = Digits::SIX;
+        d.period = 60;
+    }
+    for f in [&t, &e, &sha1] {
+        store.insert_factor(f).await.unwrap();
+    }
+    store
+        .insert_factor(&email_factor(other.id, 4, true))
+        .await
+        .unwrap();
+
+    // Oldest first; factors of one second keep their insertion order.
+    assert_eq!(
+        store.factors_of(u.id).await.unwrap(),
+        vec![t.clone(), e.clone(), sha1.clone()]
+    );
+    assert_eq!(store.factor(u.id, &fid(1)).await.unwrap(), Some(t.clone()));
+    assert_eq!(store.factor(u.id, &fid(2)).await.unwrap(), Some(e));
+    assert_eq!(store.factor(u.id, &fid(9)).await.unwrap(), None);
+    // Another user's factor is not found through this user.
+    assert_eq!(store.factor(u.id, &fid(4)).await.unwrap(), None);
+    assert!(!store.delete_factor(u.id, &fid(4)).await.unwrap());
+    assert!(!store.reset_drift(u.id, &fid(4)).await.unwrap());
+
+    let err = store
+        .insert_factor(&totp(u.id, 1, false))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("factor")), "{err:?}");
+
+    assert!(store.reset_drift(u.id, &fid(1)).await.unwrap());
+    let reset = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    let FactorData::Totp(d) = &reset.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.drift, 0);
+    assert_eq!(d.last_step, Some(58_333_333));
+
+    assert!(store.delete_factor(u.id, &fid(2)).await.unwrap());
+    assert!(!store.delete_factor(u.id, &fid(2)).await.unwrap());
+    assert_eq!(store.factors_of(u.id).await.unwrap(), vec![reset, sha1]);
+    assert_eq!(store.factors_of(other.id).await.unwrap().len(), 1);
+}
+
+async fn deleting_the_last_confirmed_factor_drops_backup_codes(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "heidi", 1).await;
+    store.insert_factor(&totp(u.id, 2, false)).await.unwrap();
+    store
+        .confirm_factor(&confirmation(u.id, 2, "ignored"))
+        .await
+        .unwrap();
+    store
+        .insert_factor(&email_factor(u.id, 3, false))
+        .await
+        .unwrap();
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+
+    // A pending factor, then one of two confirmed factors: the codes stay.
+    assert!(store.delete_factor(u.id, &fid(3)).await.unwrap());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+    assert!(store.delete_factor(u.id, &fid(1)).await.unwrap());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+
+    // A pending factor does not keep them once the last confirmed one goes.
+    store
+        .insert_factor(&email_factor(u.id, 4, false))
+        .await
+        .unwrap();
+    assert!(store.delete_factor(u.id, &fid(2)).await.unwrap());
+    assert!(store.backup_codes(u.id).await.unwrap().is_empty());
+    assert_eq!(store.factors_of(u.id).await.unwrap().len(), 1);
+}
+
+async fn confirm_factor_once(store: Arc<dyn Store>) {
+    let u = user(&*store, "ivan").await;
+    let other = user(&*store, "judy").await;
+    store.insert_factor(&totp(u.id, 1, false)).await.unwrap();
+    store
+        .insert_factor(&email_factor(u.id, 2, false))
+        .await
+        .unwrap();
+    store
+        .insert_factor(&totp(other.id, 3, false))
+        .await
+        .unwrap();
+
+    let mut first = confirmation(u.id, 1, "first");
+    first.counter = Some((58_000_000, 1));
+    assert_eq!(
+        store.confirm_factor(&first).await.unwrap(),
+        ConfirmOutcome::Confirmed {
+            codes_created: true
+        }
+    );
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    assert!(f.confirmed);
+    assert_eq!(f.last_used_at, Some(NOW + 5));
+    let FactorData::Totp(d) = f.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.last_step, Some(58_000_000));
+    assert_eq!(d.drift, 1);
+    let stored = store.backup_codes(u.id).await.unwrap();
+    assert_eq!(stored, codes("first"));
+
+    // Once only.
+    assert_eq!(
+        store.confirm_factor(&first).await.unwrap(),
+        ConfirmOutcome::NotPending
+    );
+    // A second factor is confirmed, but the user keeps their codes.
+    assert_eq!(
+        store
+            .confirm_factor(&confirmation(u.id, 2, "second"))
+            .await
+            .unwrap(),
+        ConfirmOutcome::Confirmed {
+            codes_created: false
+        }
+    );
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), stored);
+    // Unknown factors, other users' factors and unknown users change nothing.
+    for c in [
+        confirmation(u.id, 9, "x"),
+        confirmation(u.id, 3, "x"),
+        confirmation(u.id + 1000, 3, "x"),
+    ] {
+        assert_eq!(
+            store.confirm_factor(&c).await.unwrap(),
+            ConfirmOutcome::NotPending
+        );
+    }
+    assert!(
+        !store
+            .factor(other.id, &fid(3))
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    assert!(store.backup_codes(other.id).await.unwrap().is_empty());
+}
+
+async fn concurrent_confirmations_create_one_set(store: Arc<dyn Store>) {
+    let mut tasks = JoinSet::new();
+    let mut users = Vec::new();
+    for i in 0..8u64 {
+        let u = user(&*store, &format!("user{i}")).await;
+        store
+            .insert_factor(&totp(u.id, 2 * i, false))
+            .await
+            .unwrap();
+        store
+            .insert_factor(&email_factor(u.id, 2 * i + 1, false))
+            .await
+            .unwrap();
+        users.push(u.id);
+        for n in [2 * i, 2 * i + 1] {
+            let store = store.clone();
+            let c = confirmation(u.id, n, &format!("set{n}"));
+            tasks.spawn(async move { store.confirm_factor(&c).await.unwrap() });
+        }
+    }
+    let outcomes = tasks.join_all().await;
+    let created = outcomes
+        .iter()
+        .filter(|o| {
+            **o == ConfirmOutcome::Confirmed {
+                codes_created: true,
+            }
+        })
+        .count();
+    assert_eq!(created, users.len(), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, ConfirmOutcome::Confirmed { .. }))
+    );
+    for id in users {
+        let l = lookups(&*store, id).await;
+        assert_eq!(l.len(), 10);
+        // All ten from one set.
+        let prefix = l[0].split('-').next().unwrap().to_owned();
+        assert!(l.iter().all(|x| x.starts_with(&format!("{prefix}-"))));
+        assert!(
+            store
+                .factors_of(id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|f| f.confirmed)
+        );
+    }
+}
+
+async fn consume_counter_strictly_increases(store: Arc<dyn Store>) {
+    let u = user(&*store, "kim").await;
+    store.insert_factor(&totp(u.id, 1, false)).await.unwrap();
+    // A pending factor never accepts a code.
+    assert!(!store.consume_counter(&fid(1), 100, 0, NOW).await.unwrap());
+    store
+        .confirm_factor(&confirmation(u.id, 1, "k"))
+        .await
+        .unwrap();
+
+    assert!(store.consume_counter(&fid(1), 100, 1, NOW).await.unwrap());
+    assert!(
+        !store
+            .consume_counter(&fid(1), 100, 1, NOW + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_counter(&fid(1), 99, 0, NOW + 2)
+            .await
+            .unwrap()
+    );
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    assert_eq!(f.last_used_at, Some(NOW));
+    assert!(
+        store
+            .consume_counter(&fid(1), 102, -2, NOW + 60)
+            .await
+            .unwrap()
+    );
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    assert_eq!(f.last_used_at, Some(NOW + 60));
+    let FactorData::Totp(d) = f.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.last_step, Some(102));
+    assert_eq!(d.drift, -2);
+    assert!(
+        !store
+            .consume_counter(&fid(1), 101, 0, NOW + 61)
+            .await
+            .unwrap()
+    );
+    assert!(!store.consume_counter(&fid(7), 500, 0, NOW).await.unwrap());
+}
+
+async fn concurrent_counter_consumption_wins_once(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "leo", 1).await;
+    for counter in [1_000, 1_001] {
+        let mut tasks = JoinSet::new();
+        for _ in 0..50 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                store
+                    .consume_counter(&fid(1), counter, 0, NOW)
+                    .await
+                    .unwrap()
+            });
+        }
+        let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+        assert_eq!(wins, 1, "counter {counter}");
+    }
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    let FactorData::Totp(d) = f.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.last_step, Some(1_001));
+}
+
+async fn backup_codes_single_use(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "mallory", 1).await;
+    let v = enrolled(&*store, "niaj", 2).await;
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+
+    assert!(
+        store
+            .consume_backup_code(u.id, "mallory-03", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_backup_code(u.id, "mallory-03", NOW + 1)
+            .await
+            .unwrap()
+    );
+    // Another user's code, or an unknown one, is not this user's.
+    assert!(
+        !store
+            .consume_backup_code(u.id, "niaj-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(!store.consume_backup_code(u.id, "nope", NOW).await.unwrap());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+    assert_eq!(store.unused_backup_codes(v.id).await.unwrap(), 10);
+
+    let stored = store.backup_codes(u.id).await.unwrap();
+    let mut expected = codes("mallory");
+    expected[3].used_at = Some(NOW);
+    assert_eq!(stored, expected);
+
+    // A new set replaces the old one entirely.
+    store
+        .replace_backup_codes(u.id, &codes("fresh"))
+        .await
+        .unwrap();
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), codes("fresh"));
+    assert!(
+        !store
+            .consume_backup_code(u.id, "mallory-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .consume_backup_code(u.id, "fresh-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+    assert_eq!(store.backup_codes(v.id).await.unwrap(), codes("niaj"));
+}
+
+async fn concurrent_backup_code_consumption_wins_once(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "olivia", 1).await;
+    let mut tasks = JoinSet::new();
+    for i in 0..50 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .consume_backup_code(u.id, "olivia-07", NOW + i)
+                .await
+                .unwrap()
+        });
+    }
+    let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+    assert_eq!(wins, 1);
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+}
+
+async fn failed_replace_leaves_old_codes(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "peggy", 1).await;
+    store
+        .consume_backup_code(u.id, "peggy-00", NOW)
+        .await
+        .unwrap();
+    let before = store.backup_codes(u.id).await.unwrap();
+
+    let mut batch = codes("new");
+    batch[9].lookup = batch[2].lookup.clone();
+    let err = store.replace_backup_codes(u.id, &batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), before);
+
+    // A failed confirmation leaves the factor pending and no codes behind.
+    let v = user(&*store, "quentin").await;
+    store.insert_factor(&totp(v.id, 2, false)).await.unwrap();
+    let mut c = confirmation(v.id, 2, "q");
+    c.backup_codes[1].lookup = c.backup_codes[0].lookup.clone();
+    assert!(store.confirm_factor(&c).await.is_err());
+    assert!(
+        !store
+            .factor(v.id, &fid(2))
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    assert!(store.backup_codes(v.id).await.unwrap().is_empty());
+    // And the store is still usable afterwards.
+    assert!(matches!(
+        store
+            .confirm_factor(&confirmation(v.id, 2, "q"))
+            .await
+            .unwrap(),
+        ConfirmOutcome::Confirmed {
+            codes_created: true
+        }
+    ));
+}
+
+async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
+    let u = user(&*store, "rupert").await;
+    let fail = |now| {
+        let store = store.clone();
+        async move { store.record_failure(u.id, now, 3, 900).await.unwrap() }
+    };
+    let outcome = |failed_attempts, locked_until, newly_locked| FailureOutcome {
+        failed_attempts,
+        locked_until,
+        newly_locked,
+    };
+    assert_eq!(fail(NOW).await, outcome(1, None, false));
+    assert_eq!(fail(NOW).await, outcome(2, None, false));
+    assert_eq!(fail(NOW + 1).await, outcome(0, Some(NOW + 901), true));
+    let locked = store.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(locked.failed_attempts, 0);
+    assert_eq!(locked.locked_until, Some(NOW + 901));
+    assert!(locked.is_locked(NOW + 900) && !locked.is_locked(NOW + 901));
+    // Counting goes on; the lock stays as it was until the next threshold.
+    assert_eq!(fail(NOW + 2).await, outcome(1, Some(NOW + 901), false));
+
+    store.reset_failures(u.id).await.unwrap();
+    let after = store.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(after.failed_attempts, 0);
+    assert_eq!(after.locked_until, Some(NOW + 901));
+    store.reset_failures(u.id).await.unwrap();
+
+    store.unlock(u.id).await.unwrap();
+    let unlocked = store.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(unlocked.failed_attempts, 0);
+    assert_eq!(unlocked.locked_until, None);
+    assert_eq!(fail(NOW + 3).await, outcome(1, None, false));
+
+    // An unknown user has nothing to count.
+    assert_eq!(
+        store
+            .record_failure(u.id + 1000, NOW, 3, 900)
+            .await
+            .unwrap(),
+        outcome(0, None, false)
+    );
+}
+
+async fn concurrent_failures_lock_exactly_at_each_threshold(store: Arc<dyn Store>) {
+    let u = user(&*store, "sybil").await;
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move { store.record_failure(u.id, NOW, 5, 60).await.unwrap() });
+    }
+    let outcomes = tasks.join_all().await;
+    assert_eq!(outcomes.iter().filter(|o| o.newly_locked).count(), 4);
+    let mut counts: Vec<i64> = outcomes.iter().map(|o| o.failed_attempts).collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]
+    );
+}
+
+async fn reset_user_clears_everything(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "trent", 1).await;
+    let v = enrolled(&*store, "ursula", 2).await;
+    store
+        .insert_factor(&email_factor(u.id, 3, false))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        store.record_failure(u.id, NOW, 3, 900).await.unwrap();
+    }
+    store.record_failure(u.id, NOW, 3, 900).await.unwrap();
+
+    store.reset_user(u.id).await.unwrap();
+    assert!(store.factors_of(u.id).await.unwrap().is_empty());
+    assert!(store.backup_codes(u.id).await.unwrap().is_empty());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 0);
+    let after = store.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(after.failed_attempts, 0);
+    assert_eq!(after.locked_until, None);
+
+    assert_eq!(store.factors_of(v.id).await.unwrap().len(), 1);
+    assert_eq!(store.unused_backup_codes(v.id).await.unwrap(), 10);
+    // Resetting a user with nothing, or no user, is fine.
+    store.reset_user(u.id).await.unwrap();
+    store.reset_user(u.id + 1000).await.unwrap();
+}
+
+async fn settings_round_trip(store: Arc<dyn Store>) {
+    assert!(store.settings().await.unwrap().is_empty());
+    store.put_settings(&[]).await.unwrap();
+    let secret = StoredValue::Sealed(Sealed(vec![0, 1, 2, 255]));
+    store
+        .put_settings(&[
+            (
+                "twofactor.enabled".into(),
+                StoredValue::Plain("true".into()),
+            ),
+            ("methods.duo.client_secret".into(), secret.clone()),
+            ("issuer".into(), StoredValue::Plain(String::new())),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.settings().await.unwrap(),
+        vec![
+            ("issuer".into(), StoredValue::Plain(String::new())),
+            ("methods.duo.client_secret".into(), secret),
+            (
+                "twofactor.enabled".into(),
+                StoredValue::Plain("true".into())
+            ),
+        ]
+    );
+    let other = StoredValue::Sealed(Sealed(vec![9; 64]));
+    store
+        .put_settings(&[
+            ("issuer".into(), other.clone()),
+            (
+                "methods.duo.client_secret".into(),
+                StoredValue::Plain("x".into()),
+            ),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.settings().await.unwrap(),
+        vec![
+            ("issuer".into(), other),
+            (
+                "methods.duo.client_secret".into(),
+                StoredValue::Plain("x".into())
+            ),
+            (
+                "twofactor.enabled".into(),
+                StoredValue::Plain("true".into())
+            ),
+        ]
+    );
+}
+
+async fn tokens(store: Arc<dyn Store>) {
+    let token = |name: &str, scope| ApiToken {
+        name: name.into(),
+        scope,
+        created_at: NOW,
+        last_used_at: None,
+    };
+    store
+        .insert_token(&token("zabbix", Scope::Metrics), "h1")
+        .await
+        .unwrap();
+    store
+        .insert_token(&token("app", Scope::Validate), "h2")
+        .await
+        .unwrap();
+    let err = store
+        .insert_token(&token("app", Scope::Admin), "h3")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("token")), "{err:?}");
+
+    assert_eq!(
+        store.token_by_hash("h2").await.unwrap(),
+        Some(token("app", Scope::Validate))
+    );
+    assert_eq!(store.token_by_hash("h3").await.unwrap(), None);
+    assert_eq!(
+        store.list_tokens().await.unwrap(),
+        vec![
+            token("app", Scope::Validate),
+            token("zabbix", Scope::Metrics)
+        ]
+    );
+
+    let last_used = |store: Arc<dyn Store>| async move {
+        store
+            .token_by_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at
+    };
+    store.touch_token("app", NOW + 100).await.unwrap();
+    assert_eq!(last_used(store.clone()).await, Some(NOW + 100));
+    store.touch_token("app", NOW + 130).await.unwrap();
+    assert_eq!(last_used(store.clone()).await, Some(NOW + 100));
+    store.touch_token("app", NOW + 161).await.unwrap();
+    assert_eq!(last_used(store.clone()).await, Some(NOW + 161));
+    store.touch_token("nobody", NOW).await.unwrap();
+
+    assert!(store.revoke_token("app").await.unwrap());
+    assert!(!store.revoke_token("app").await.unwrap());
+    assert_eq!(store.token_by_hash("h2").await.unwrap(), None);
+    assert_eq!(
+        store.list_tokens().await.unwrap(),
+        vec![token("zabbix", Scope::Metrics)]
+    );
+    // The name is free again.
+    store
+        .insert_token(&token("app", Scope::Admin), "h4")
+        .await
+        .unwrap();
+}
+
+async fn setup_token_single_use_and_expiry(store: Arc<dyn Store>) {
+    assert!(!store.consume_setup_token("s1", NOW).await.unwrap());
+    store.put_setup_token("s1", NOW + 3600).await.unwrap();
+    assert!(!store.consume_setup_token("s2", NOW).await.unwrap());
+    assert!(!store.consume_setup_token("s1", NOW + 3600).await.unwrap());
+
+    // A new token replaces the old one.
+    store.put_setup_token("s2", NOW + 3600).await.unwrap();
+    assert!(!store.consume_setup_token("s1", NOW).await.unwrap());
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move { store.consume_setup_token("s2", NOW).await.unwrap() });
+    }
+    let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+    assert_eq!(wins, 1);
+    assert!(!store.consume_setup_token("s2", NOW + 1).await.unwrap());
+    // Putting the same hash again makes it usable again.
+    store.put_setup_token("s2", NOW + 3600).await.unwrap();
+    assert!(store.consume_setup_token("s2", NOW + 1).await.unwrap());
+}
+
+async fn audit_filters_newest_first(store: Arc<dyn Store>) {
+    assert!(
+        store
+            .list_audit(&AuditFilter {
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for i in 0..30 {
+        let (subject, event) = match i % 3 {
+            0 => (Some("alice".to_owned()), AuditEvent::SecondFactorSuccess),
+            1 => (Some("Bob".to_owned()), AuditEvent::SecondFactorFailure),
+            _ => (None, AuditEvent::SettingsChanged),
+        };
+        store
+            .insert_audit(&NewAudit {
+                at: NOW + i,
+                actor: if i % 2 == 0 {
+                    "cli".into()
+                } else {
+                    "token:app".into()
+                },
+                subject,
+                event,
+                ip: (i % 5 == 0).then(|| "192.0.2.7".to_owned()),
+                detail: format!("n={i}"),
+            })
+            .await
+            .unwrap();
+    }
+    let list = |subject: Option<&str>, event: Option<&str>, before_id, limit| {
+        let store = store.clone();
+        let filter = AuditFilter {
+            subject: subject.map(str::to_owned),
+            event: event.map(str::to_owned),
+            before_id,
+            limit,
+        };
+        async move { store.list_audit(&filter).await.unwrap() }
+    };
+
+    let all = list(None, None, None, 100).await;
+    assert_eq!(all.len(), 30);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id));
+    let newest = &all[0];
+    assert_eq!(newest.at, NOW + 29);
+    assert_eq!(newest.actor, "token:app");
+    assert_eq!(newest.subject, None);
+    assert_eq!(newest.event, "settings.changed");
+    assert_eq!(newest.ip, None);
+    assert_eq!(newest.detail, "n=29");
+    assert_eq!(all[29].ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(all[29].subject.as_deref(), Some("alice"));
+
+    let page = list(None, None, None, 7).await;
+    assert_eq!(page, all[..7]);
+    let next = list(None, None, Some(page[6].id), 7).await;
+    assert_eq!(next, all[7..14]);
+
+    let alice = list(Some("alice"), None, None, 100).await;
+    assert_eq!(alice.len(), 10);
+    assert!(
+        alice
+            .iter()
+            .all(|r| r.subject.as_deref() == Some("alice") && r.event == "2fa.success")
+    );
+    // Subjects are matched by username key.
+    assert_eq!(list(Some("bob"), None, None, 100).await.len(), 10);
+    assert_eq!(list(Some("carol"), None, None, 100).await.len(), 0);
+
+    let settings = list(None, Some("settings.changed"), None, 3).await;
+    assert_eq!(settings.len(), 3);
+    assert_eq!(settings[0].detail, "n=29");
+    assert_eq!(settings[2].detail, "n=23");
+    let both = list(Some("alice"), Some("2fa.success"), Some(alice[2].id), 100).await;
+    assert_eq!(both, alice[3..]);
+    assert!(
+        list(Some("alice"), Some("2fa.failure"), None, 100)
+            .await
+            .is_empty()
+    );
+}
+
+// --- Backend-independent checks ---------------------------------------------------------------
+
+#[test]
+fn backends_are_named_by_url_scheme() {
+    assert_eq!(Backend::of_url("sqlite://data/t.db"), Some(Backend::Sqlite));
+    assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+    assert_eq!(
+        Backend::of_url("postgres://u@h/db"),
+        Some(Backend::Postgres)
+    );
+    assert_eq!(
+        Backend::of_url("PostgreSQL://u@h/db"),
+        Some(Backend::Postgres)
+    );
+    assert_eq!(Backend::of_url("mysql://u@h/db"), None);
+    assert_eq!(Backend::of_url("twofold.db"), None);
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused_without_echoing_them() {
+    let err = twofold_store::connect("mysql://root:hunter2@db/x")
+        .await
+        .err()
+        .unwrap();
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    let chain = format!("{err}: {}", source.unwrap_or_default());
+    assert!(!chain.contains("hunter2"), "{chain}");
+    assert!(chain.contains("sqlite://"), "{chain}");
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data() {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    store.insert_user(&new_user("alice")).await.unwrap();
+    assert!(store.user_by_name("alice").await.unwrap().is_some());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(path.exists());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    store.close().await;
+}

@@ -1,0 +1,229 @@
+//! The JSON API's own request and response types. Domain types never derive `Serialize`: these
+//! are the wire contract, converted from the domain by hand.
+
+use serde::{Deserialize, Serialize};
+use twofold_core::factor::Factor;
+use twofold_core::service::UserView;
+use twofold_core::store::User;
+use utoipa::ToSchema;
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateUser {
+    /// 1–64 characters: letters, digits and `. _ @ + -`; unique without regard to case.
+    pub(crate) username: String,
+    /// `client` (default), `admin` or `owner`.
+    pub(crate) role: Option<String>,
+    /// Email address (for email codes and lockout notices).
+    pub(crate) email: Option<String>,
+    /// Phone number in E.164 (spaces, dashes, dots and parentheses are removed).
+    pub(crate) phone: Option<String>,
+    /// Password for the web portal (8–1024 characters).
+    pub(crate) password: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{username}`: absent fields stay; `""` clears email or phone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchUser {
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) role: Option<String>,
+    pub(crate) disabled: Option<bool>,
+}
+
+/// A factor, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FactorOut {
+    /// 32 hex characters.
+    pub(crate) id: String,
+    /// `totp`, `email`, `sms`, `yubikey`, `duo` or `webauthn`.
+    pub(crate) kind: String,
+    pub(crate) label: String,
+    /// False until a correct code confirms it.
+    pub(crate) confirmed: bool,
+    /// Unix time.
+    pub(crate) created_at: i64,
+    /// Unix time of the last successful use.
+    pub(crate) last_used_at: Option<i64>,
+}
+
+impl From<&Factor> for FactorOut {
+    fn from(f: &Factor) -> Self {
+        FactorOut {
+            id: f.id.to_string(),
+            kind: f.kind().as_str().to_owned(),
+            label: f.label.clone(),
+            confirmed: f.confirmed,
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+        }
+    }
+}
+
+/// A user.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserOut {
+    pub(crate) username: String,
+    pub(crate) role: String,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) disabled: bool,
+    /// Whether the second factor is locked now (too many failures).
+    pub(crate) locked: bool,
+    /// Until when (Unix time), if locked.
+    pub(crate) locked_until: Option<i64>,
+    /// Whether the user has a usable factor.
+    pub(crate) has_2fa: bool,
+    pub(crate) created_at: i64,
+    pub(crate) factors: Vec<FactorOut>,
+    pub(crate) backup_codes_remaining: i64,
+}
+
+impl From<&UserView> for UserOut {
+    fn from(v: &UserView) -> Self {
+        let u: &User = &v.user;
+        UserOut {
+            username: u.username.clone(),
+            role: u.role.as_str().to_owned(),
+            email: u.email.clone(),
+            phone: u.phone.clone(),
+            disabled: u.disabled,
+            locked: v.locked,
+            locked_until: if v.locked { u.locked_until } else { None },
+            has_2fa: v.has_2fa,
+            created_at: u.created_at,
+            factors: v.factors.iter().map(FactorOut::from).collect(),
+            backup_codes_remaining: v.backup_codes_remaining,
+        }
+    }
+}
+
+/// `POST /api/v1/users/{username}/factors`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnrollRequest {
+    /// The method: `totp` (email, sms, yubikey, duo follow in later versions).
+    pub(crate) kind: String,
+    /// A name for the device ("work phone"), 1–64 characters.
+    pub(crate) label: Option<String>,
+}
+
+/// A new, unconfirmed factor; for TOTP with what the authenticator app needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EnrollResponse {
+    #[serde(flatten)]
+    pub(crate) factor: FactorOut,
+    /// TOTP: the secret in base32 (also inside the URI). Shown only now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<String>,
+    /// TOTP: the `otpauth://` key URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) otpauth_uri: Option<String>,
+    /// TOTP: the URI as a QR code (SVG).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) qr_svg: Option<String>,
+}
+
+/// `POST …/factors/{id}/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfirmRequest {
+    /// A current code from the factor.
+    pub(crate) code: String,
+}
+
+/// A confirmed factor; on the user's first, the backup codes (shown only now).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConfirmResponse {
+    #[serde(flatten)]
+    pub(crate) factor: FactorOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) backup_codes: Option<Vec<String>>,
+}
+
+/// A new set of backup codes.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BackupCodes {
+    /// 10 codes, grouped `abcde-fghij`. Each works once.
+    pub(crate) codes: Vec<String>,
+}
+
+/// `POST …/challenge`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChallengeRequest {
+    /// `email` or `sms`.
+    pub(crate) kind: String,
+}
+
+/// `POST /api/v1/validate`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValidateRequest {
+    pub(crate) username: String,
+    /// The code: 6–8 digits (TOTP) or a 10-character backup code.
+    pub(crate) code: Option<String>,
+    /// Restrict to one method: `totp`, `backup_code`, …
+    pub(crate) method: Option<String>,
+}
+
+/// The answer to a validation.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ValidateResponse {
+    pub(crate) ok: bool,
+    /// What matched: `totp` or `backup_code` (when ok).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) method: Option<String>,
+    /// Why not: `invalid_code`, `locked`, `not_enrolled` or `disabled` (when not ok).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+}
+
+/// The owner's settings: booleans, numbers and strings by key; secrets show as `********`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SettingsOut {
+    #[schema(value_type = Object)]
+    pub(crate) settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One audit record.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditOut {
+    pub(crate) id: i64,
+    /// Unix time.
+    pub(crate) at: i64,
+    /// `cli`, `token:NAME`, `user:NAME` or `system`.
+    pub(crate) actor: String,
+    pub(crate) subject: Option<String>,
+    pub(crate) event: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) detail: String,
+}
+
+/// Audit records, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditList {
+    pub(crate) events: Vec<AuditOut>,
+}
+
+/// `GET /api/v1/audit` filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct AuditQuery {
+    /// Only events about this user.
+    pub(crate) username: Option<String>,
+    /// Only this event (e.g. `2fa.failure`).
+    pub(crate) event: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub(crate) limit: Option<u32>,
+    /// Only records older than this id (paging).
+    pub(crate) before: Option<i64>,
+}
+
+/// `/healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// `ok`, or `unavailable` when the database does not answer.
+    pub(crate) status: &'static str,
+}

@@ -1,0 +1,165 @@
+//! Who is calling: the API token (with its scope) and the client's IP address.
+
+use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use ipnet::IpNet;
+use serde::de::DeserializeOwned;
+use twofold_core::audit::{Actor, Context};
+use twofold_core::token::Scope;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the right-most
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub(crate) fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
+}
+
+/// What a route needs of the token.
+pub(crate) trait Requirement {
+    /// The scope the call needs (`admin` tokens may make every call).
+    const SCOPE: Scope;
+}
+
+/// Routes for admin-scope tokens.
+#[derive(Debug)]
+pub(crate) struct NeedAdmin;
+impl Requirement for NeedAdmin {
+    const SCOPE: Scope = Scope::Admin;
+}
+
+/// `/validate` and `/challenge`.
+#[derive(Debug)]
+pub(crate) struct NeedValidate;
+impl Requirement for NeedValidate {
+    const SCOPE: Scope = Scope::Validate;
+}
+
+/// `/metrics`.
+#[derive(Debug)]
+pub(crate) struct NeedMetrics;
+impl Requirement for NeedMetrics {
+    const SCOPE: Scope = Scope::Metrics;
+}
+
+/// A caller whose token allows the route: carries the audit context (token name and IP).
+#[derive(Debug)]
+pub(crate) struct Authorized<R> {
+    pub(crate) ctx: Context,
+    _need: PhantomData<R>,
+}
+
+impl<R: Requirement + Send> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ip = client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string());
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let Some(presented) = presented else {
+            return Err(ApiError::unauthorized());
+        };
+        let Some(token) = state.service.authenticate_token(presented).await? else {
+            let ctx = Context {
+                actor: Actor::System,
+                ip,
+            };
+            state.service.audit_token_refused(&ctx, "unknown").await;
+            return Err(ApiError::unauthorized());
+        };
+        let ctx = Context {
+            actor: Actor::Token(token.name.clone()),
+            ip,
+        };
+        if !token.scope.allows(R::SCOPE) {
+            state.service.audit_token_refused(&ctx, "scope").await;
+            return Err(ApiError::forbidden());
+        }
+        Ok(Authorized {
+            ctx,
+            _need: PhantomData,
+        })
+    }
+}
+
+/// A JSON body whose rejections use the API's error format: 413 over the size limit, 400 for
+/// anything that cannot be read (not JSON, a missing field, a wrong type, an unknown field).
+#[derive(Debug)]
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "The request body is over the 2 MiB limit.",
+                ))
+            }
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// Query parameters whose rejections use the API's error format (400).
+#[derive(Debug)]
+pub(crate) struct Params<T>(pub(crate) T);
+
+impl<S, T> FromRequestParts<S> for Params<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|r| ApiError::bad_request(r.body_text()))
+    }
+}
