@@ -234,6 +234,10 @@ fn lockout_unlock_and_reset(db: Db) {
     let user = api.get("/api/v1/users/erin").json;
     assert_eq!(user["locked"], true);
     assert!(user["locked_until"].as_i64().unwrap() > crate::support::now() as i64 + 800);
+    let metrics = api.get("/metrics").json.as_str().unwrap().to_owned();
+    assert!(metrics.contains("twofold_lockouts_total 1"), "{metrics}");
+    assert!(metrics.contains("twofold_validations_total{result=\"invalid_code\"}"), "{metrics}");
+    assert!(metrics.contains("twofold_http_request_duration_seconds_bucket"), "{metrics}");
     assert_eq!(
         api.validate("erin", &codes[0]),
         json!({"ok": false, "reason": "locked"})

@@ -188,6 +188,7 @@ impl Service {
                 )
                 .await;
                 if outcome.newly_locked {
+                    metrics::counter!("twofold_lockouts_total").increment(1);
                     self.audit(
                         ctx,
                         Some(&user.username),
