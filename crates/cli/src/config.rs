@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::exit::Failure;
 
 /// The file and environment keys, before checking.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Raw {
     listen: String,
     data_dir: PathBuf,
@@ -46,8 +46,8 @@ impl Default for Raw {
     }
 }
 
-/// The checked configuration.
-#[derive(Debug, Clone)]
+/// The checked configuration. (`Debug` is not derived: the database URL may hold a password.)
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,

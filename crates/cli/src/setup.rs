@@ -137,7 +137,7 @@ pub(crate) fn load_or_create_key(path: &Path) -> Result<MasterKey, Failure> {
     let t = text.trim();
     let mut bytes = [0u8; 32];
     let ok = t.len() == 64
-        && t.is_ascii()
+        && t.bytes().all(|b| b.is_ascii_hexdigit())
         && bytes.iter_mut().enumerate().all(|(i, b)| {
             u8::from_str_radix(&t[i * 2..i * 2 + 2], 16)
                 .map(|v| *b = v)

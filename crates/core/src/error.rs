@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Conflict,
     /// The request was read but refused (HTTP 422).
     Invalid,
+    /// Not authenticated: wrong credentials (HTTP 401).
+    Unauthorized,
     /// Not allowed for this caller (HTTP 403).
     Forbidden,
     /// Too many attempts; try again after the given seconds (HTTP 429).
@@ -64,6 +66,24 @@ impl Error {
         Error {
             kind: ErrorKind::Invalid,
             code,
+            message: message.into(),
+        }
+    }
+
+    /// A 401.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Unauthorized,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 429: try again after `retry_after` seconds.
+    pub fn throttled(retry_after: u64, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Throttled { retry_after },
+            code: "throttled",
             message: message.into(),
         }
     }

@@ -81,7 +81,13 @@ impl Email {
             && !t
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-            && !local.contains('@')
+            && local.split('.').all(|atom| {
+                // RFC 5322 dot-atom: what every mail system accepts, nothing that needs quoting.
+                !atom.is_empty()
+                    && atom
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
+            })
             && domain.contains('.')
             && domain.split('.').all(|l| {
                 !l.is_empty()

@@ -13,6 +13,7 @@ pub mod error;
 pub mod factor;
 pub mod identity;
 pub mod service;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod token;

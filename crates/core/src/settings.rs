@@ -423,7 +423,9 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingError> {
             }
         }
         SettingType::Text | SettingType::Secret => {
-            if value.chars().count() > 2048 || value.chars().any(char::is_control) {
+            // The issuer goes into every key URI twice and must fit a QR code.
+            let max = if key == "issuer" { 64 } else { 2048 };
+            if value.chars().count() > max || value.chars().any(char::is_control) {
                 Err(invalid(
                     "text of at most 2048 characters without control characters",
                 ))
@@ -434,11 +436,27 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingError> {
     }
 }
 
-/// All settings as text, defaults filled in. Secrets are held opened (in memory only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// All settings as text, defaults filled in. Secrets are held opened (in memory only) and
+/// `Debug` masks them.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     values: BTreeMap<&'static str, String>,
     hostname: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for d in DEFINITIONS {
+            let v = self.get(d.key);
+            if d.ty == SettingType::Secret && !v.is_empty() {
+                m.entry(&d.key, &"********");
+            } else {
+                m.entry(&d.key, &v);
+            }
+        }
+        m.finish()
+    }
 }
 
 impl Settings {
@@ -563,6 +581,7 @@ mod tests {
         assert!(normalize("methods.sms.provider", "carrier-pigeon").is_err());
         assert_eq!(normalize("issuer", " Acme ").unwrap(), "Acme");
         assert!(normalize("issuer", "a\nb").is_err());
+        assert!(normalize("issuer", &"x".repeat(65)).is_err());
         assert_eq!(
             normalize("no.such", "1"),
             Err(SettingError::Unknown("no.such".into()))

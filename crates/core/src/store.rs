@@ -15,10 +15,11 @@ use crate::audit::{AuditFilter, AuditRecord, NewAudit};
 use crate::crypto::Sealed;
 use crate::factor::{Factor, FactorId};
 use crate::identity::Role;
+use crate::session::Session;
 use crate::token::ApiToken;
 
-/// A user as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A user as stored. `Debug` hides the password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     /// Row id.
     pub id: i64,
@@ -40,6 +41,19 @@ pub struct User {
     pub locked_until: Option<i64>,
     /// Unix time of creation.
     pub created_at: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("failed_attempts", &self.failed_attempts)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
 }
 
 impl User {
@@ -90,17 +104,6 @@ pub struct UserQuery {
     pub offset: u32,
     /// At most this many.
     pub limit: u32,
-}
-
-/// The result of recording a failed second-factor attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailureOutcome {
-    /// Consecutive failures after this one (0 when this one caused a lockout).
-    pub failed_attempts: i64,
-    /// The lock, if any, after this attempt.
-    pub locked_until: Option<i64>,
-    /// This attempt reached the threshold and locked the user.
-    pub newly_locked: bool,
 }
 
 /// One backup code as stored: a keyed lookup hash (to find it) and the sealed code (to show it
@@ -193,15 +196,19 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the password hash; false if there is no such user.
     async fn set_password(&self, id: i64, hash: &str) -> StoreResult<bool>;
 
-    /// Records a failed second-factor attempt in one statement: adds one to the count; when it
-    /// reaches `max_failures`, sets `locked_until = now + lock_seconds` and the count back to 0.
-    async fn record_failure(
+    /// Reserves one second-factor attempt in one conditional UPDATE: adds one to the failure
+    /// count if the user is not locked at `now` and has fewer than `max_failures` counted, and
+    /// returns the new count; `None` when no attempt is allowed (locked, at the threshold, or no
+    /// such user). Counting before the check is what keeps concurrent guesses within the limit.
+    async fn begin_attempt(
         &self,
         user_id: i64,
         now: i64,
         max_failures: i64,
-        lock_seconds: i64,
-    ) -> StoreResult<FailureOutcome>;
+    ) -> StoreResult<Option<i64>>;
+    /// Locks the second factor until `until` and sets the count to 0, unless it is already
+    /// locked at `now`; true if this call locked it.
+    async fn lock_until(&self, user_id: i64, now: i64, until: i64) -> StoreResult<bool>;
     /// Sets the failure count to 0 after a success (writes only if it was not 0 already).
     async fn reset_failures(&self, user_id: i64) -> StoreResult<()>;
     /// Clears a lockout and the failure count.
@@ -261,6 +268,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a first-run setup token's hash, valid until `expires_at`, replacing any other.
     async fn put_setup_token(&self, hash: &str, expires_at: i64) -> StoreResult<()>;
+    /// Whether an unused, unexpired setup token has this hash.
+    async fn setup_token_usable(&self, hash: &str, now: i64) -> StoreResult<bool>;
     /// Uses the setup token with this hash if it is unused and unexpired: one conditional UPDATE;
     /// true if this call won.
     async fn consume_setup_token(&self, hash: &str, now: i64) -> StoreResult<bool>;
@@ -269,4 +278,34 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_audit(&self, record: &NewAudit) -> StoreResult<()>;
     /// Lists audit records, newest first.
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    /// Finds a session by the hash of its cookie value (expired ones included: callers check).
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    /// Replaces a session by a new one (a new id, usually a later stage) in one transaction:
+    /// deleting the old one is the condition, so a session id advances at most once. False if
+    /// the old one was already gone (nothing is written then).
+    async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool>;
+    /// Moves a session's expiry.
+    async fn extend_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Ends every session of a user (password change, disable, reset).
+    async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()>;
+    /// Deletes sessions that expired before `now`; returns how many.
+    async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64>;
+
+    /// The failed-login counter of a throttle key: (failures, time of the last one).
+    async fn login_failures(&self, key: &str) -> StoreResult<Option<(i64, i64)>>;
+    /// Adds a failed login to a key in one statement (starting again from 1 when the last one
+    /// is older than `forget_after` seconds); returns the new (failures, last time).
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> StoreResult<(i64, i64)>;
+    /// Forgets a key's failures.
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 }

@@ -88,7 +88,7 @@ pub fn modhex_encode(bytes: &[u8]) -> String {
 fn hex_decode<const N: usize>(text: &str) -> Result<[u8; N], YubicoError> {
     let err = YubicoError::Hex { expected: N * 2 };
     let t = text.trim();
-    if t.len() != N * 2 || !t.is_ascii() {
+    if t.len() != N * 2 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(err);
     }
     let mut out = [0u8; N];

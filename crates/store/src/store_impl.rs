@@ -25,8 +25,9 @@ macro_rules! impl_store {
             use twofold_core::audit::{AuditFilter, AuditRecord, NewAudit};
             use twofold_core::factor::{Factor, FactorId};
             use twofold_core::identity::Role;
+            use twofold_core::session::{Session, Stage};
             use twofold_core::store::{
-                BackupCodeRow, ConfirmOutcome, Confirmation, FailureOutcome, NewUser, StoreError,
+                BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, StoreError,
                 StoreResult, StoredValue, User, UserPatch, UserQuery,
             };
             use twofold_core::token::ApiToken;
@@ -164,44 +165,38 @@ macro_rules! impl_store {
                     Ok(done.rows_affected() > 0)
                 }
 
-                async fn record_failure(
+                async fn begin_attempt(
                     &self,
                     user_id: i64,
                     now: i64,
                     max_failures: i64,
-                    lock_seconds: i64,
-                ) -> StoreResult<FailureOutcome> {
-                    // Both databases evaluate every SET expression against the row as it was, so
-                    // `failed_attempts + 1` is the count including this failure in both CASEs. A
-                    // count of 0 afterwards can only mean this failure reached the threshold.
-                    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-                        "UPDATE users SET \
-                         failed_attempts = CASE WHEN failed_attempts + 1 >= $3 THEN 0 \
-                                                ELSE failed_attempts + 1 END, \
-                         locked_until = CASE WHEN failed_attempts + 1 >= $3 THEN $2 + $4 \
-                                             ELSE locked_until END \
-                         WHERE id = $1 RETURNING failed_attempts, locked_until",
+                ) -> StoreResult<Option<i64>> {
+                    sqlx::query_scalar(
+                        "UPDATE users SET failed_attempts = failed_attempts + 1 \
+                         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+                           AND failed_attempts < $3 \
+                         RETURNING failed_attempts",
                     )
                     .bind(user_id)
                     .bind(now)
                     .bind(max_failures)
-                    .bind(lock_seconds)
                     .fetch_optional(&self.pool)
                     .await
+                    .map_err(backend)
+                }
+
+                async fn lock_until(&self, user_id: i64, now: i64, until: i64) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE users SET locked_until = $3, failed_attempts = 0 \
+                         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+                    )
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await
                     .map_err(backend)?;
-                    Ok(match row {
-                        Some((failed_attempts, locked_until)) => FailureOutcome {
-                            failed_attempts,
-                            locked_until,
-                            newly_locked: failed_attempts == 0,
-                        },
-                        // No such user: nothing to count or lock.
-                        None => FailureOutcome {
-                            failed_attempts: 0,
-                            locked_until: None,
-                            newly_locked: false,
-                        },
-                    })
+                    Ok(done.rows_affected() == 1)
                 }
 
                 async fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
@@ -573,6 +568,19 @@ macro_rules! impl_store {
                     tx.commit().await.map_err(backend)
                 }
 
+                async fn setup_token_usable(&self, hash: &str, now: i64) -> StoreResult<bool> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM setup_tokens \
+                         WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
+                    )
+                    .bind(hash)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(n > 0)
+                }
+
                 async fn consume_setup_token(&self, hash: &str, now: i64) -> StoreResult<bool> {
                     let done = sqlx::query(
                         "UPDATE setup_tokens SET used_at = $2 \
@@ -641,6 +649,163 @@ macro_rules! impl_store {
                         .map_err(backend)?;
                     Ok(rows.into_iter().map(AuditRecord::from).collect())
                 }
+
+                async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+                    let mut conn = self.pool.acquire().await.map_err(backend)?;
+                    insert_session_in(&mut conn, session).await
+                }
+
+                async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+                    let row: Option<SessionRow> = sqlx::query_as(
+                        "SELECT id_hash, user_id, stage, created_at, expires_at, next \
+                         FROM sessions WHERE id_hash = $1",
+                    )
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(Session::try_from).transpose()
+                }
+
+                async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(old_hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    if gone.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    insert_session_in(&mut tx, new).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
+                async fn extend_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
+                    sqlx::query("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .bind(expires_at)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn login_failures(&self, key: &str) -> StoreResult<Option<(i64, i64)>> {
+                    sqlx::query_as("SELECT failures, last_at FROM login_throttle WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)
+                }
+
+                async fn record_login_failure(
+                    &self,
+                    key: &str,
+                    now: i64,
+                    forget_after: i64,
+                ) -> StoreResult<(i64, i64)> {
+                    sqlx::query_as(
+                        "INSERT INTO login_throttle (key, failures, last_at) VALUES ($1, 1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET \
+                           failures = CASE WHEN login_throttle.last_at < $2 - $3 THEN 1 \
+                                           ELSE login_throttle.failures + 1 END, \
+                           last_at = $2 \
+                         RETURNING failures, last_at",
+                    )
+                    .bind(key)
+                    .bind(now)
+                    .bind(forget_after)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)
+                }
+
+                async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                        .bind(key)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+            }
+
+            /// Reads a session row.
+            #[derive(sqlx::FromRow)]
+            struct SessionRow {
+                id_hash: String,
+                user_id: i64,
+                stage: String,
+                created_at: i64,
+                expires_at: i64,
+                next: Option<String>,
+            }
+
+            impl TryFrom<SessionRow> for Session {
+                type Error = StoreError;
+                fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+                    let stage: Stage = r
+                        .stage
+                        .parse()
+                        .map_err(|()| StoreError::Corrupt(format!("session stage {:?}", r.stage)))?;
+                    Ok(Session {
+                        id_hash: r.id_hash,
+                        user_id: r.user_id,
+                        stage,
+                        created_at: r.created_at,
+                        expires_at: r.expires_at,
+                        next: r.next,
+                    })
+                }
+            }
+
+            async fn insert_session_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                s: &Session,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id_hash, user_id, stage, created_at, expires_at, next) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&s.id_hash)
+                .bind(s.user_id)
+                .bind(s.stage.as_str())
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .bind(&s.next)
+                .execute(conn)
+                .await
+                .map_err(conflict("session"))?;
+                Ok(())
             }
 
             /// Writes the user's row without changing it, inside a transaction: the lock that

@@ -15,8 +15,8 @@ use twofold_core::crypto::Sealed;
 use twofold_core::factor::{Factor, FactorData, FactorId, TotpData};
 use twofold_core::identity::Role;
 use twofold_core::store::{
-    BackupCodeRow, ConfirmOutcome, Confirmation, FailureOutcome, NewUser, Store, StoreError,
-    StoredValue, User, UserPatch, UserQuery,
+    BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, Store, StoreError, StoredValue, User,
+    UserPatch, UserQuery,
 };
 use twofold_core::token::{ApiToken, Scope};
 use twofold_otp::{Algorithm, Digits};
@@ -132,7 +132,7 @@ cases!(
     concurrent_backup_code_consumption_wins_once,
     failed_replace_leaves_old_codes,
     lockout_counts_and_locks_once,
-    concurrent_failures_lock_exactly_at_each_threshold,
+    concurrent_attempts_never_exceed_the_threshold,
     reset_user_clears_everything,
     settings_round_trip,
     tokens,
@@ -840,62 +840,83 @@ async fn failed_replace_leaves_old_codes(store: Arc<dyn Store>) {
 
 async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
     let u = user(&*store, "rupert").await;
-    let fail = |now| {
-        let store = store.clone();
-        async move { store.record_failure(u.id, now, 3, 900).await.unwrap() }
-    };
-    let outcome = |failed_attempts, locked_until, newly_locked| FailureOutcome {
-        failed_attempts,
-        locked_until,
-        newly_locked,
-    };
-    assert_eq!(fail(NOW).await, outcome(1, None, false));
-    assert_eq!(fail(NOW).await, outcome(2, None, false));
-    assert_eq!(fail(NOW + 1).await, outcome(0, Some(NOW + 901), true));
+    // Attempts are counted up to the threshold, then refused.
+    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(1));
+    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(2));
+    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(3));
+    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), None);
+    // Locking sets the time and the count back to 0, once.
+    assert!(store.lock_until(u.id, NOW, NOW + 900).await.unwrap());
+    assert!(
+        !store.lock_until(u.id, NOW + 1, NOW + 1000).await.unwrap(),
+        "already locked"
+    );
     let locked = store.user_by_id(u.id).await.unwrap().unwrap();
     assert_eq!(locked.failed_attempts, 0);
-    assert_eq!(locked.locked_until, Some(NOW + 901));
-    assert!(locked.is_locked(NOW + 900) && !locked.is_locked(NOW + 901));
-    // Counting goes on; the lock stays as it was until the next threshold.
-    assert_eq!(fail(NOW + 2).await, outcome(1, Some(NOW + 901), false));
+    assert_eq!(locked.locked_until, Some(NOW + 900));
+    assert!(locked.is_locked(NOW + 899) && !locked.is_locked(NOW + 900));
+    // While locked, no attempt; after the lock, attempts again.
+    assert_eq!(store.begin_attempt(u.id, NOW + 899, 3).await.unwrap(), None);
+    assert_eq!(
+        store.begin_attempt(u.id, NOW + 900, 3).await.unwrap(),
+        Some(1)
+    );
 
+    // A success resets the count.
     store.reset_failures(u.id).await.unwrap();
-    let after = store.user_by_id(u.id).await.unwrap().unwrap();
-    assert_eq!(after.failed_attempts, 0);
-    assert_eq!(after.locked_until, Some(NOW + 901));
+    assert_eq!(
+        store
+            .user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        0
+    );
     store.reset_failures(u.id).await.unwrap();
 
+    // Unlock clears both.
+    store.begin_attempt(u.id, NOW + 901, 3).await.unwrap();
+    assert!(store.lock_until(u.id, NOW + 901, NOW + 2000).await.unwrap());
     store.unlock(u.id).await.unwrap();
     let unlocked = store.user_by_id(u.id).await.unwrap().unwrap();
     assert_eq!(unlocked.failed_attempts, 0);
     assert_eq!(unlocked.locked_until, None);
-    assert_eq!(fail(NOW + 3).await, outcome(1, None, false));
-
-    // An unknown user has nothing to count.
     assert_eq!(
-        store
-            .record_failure(u.id + 1000, NOW, 3, 900)
-            .await
-            .unwrap(),
-        outcome(0, None, false)
+        store.begin_attempt(u.id, NOW + 902, 3).await.unwrap(),
+        Some(1)
     );
+
+    // An unknown user has nothing to count or lock.
+    assert_eq!(
+        store.begin_attempt(u.id + 1000, NOW, 3).await.unwrap(),
+        None
+    );
+    assert!(!store.lock_until(u.id + 1000, NOW, NOW + 1).await.unwrap());
 }
 
-async fn concurrent_failures_lock_exactly_at_each_threshold(store: Arc<dyn Store>) {
+async fn concurrent_attempts_never_exceed_the_threshold(store: Arc<dyn Store>) {
     let u = user(&*store, "sybil").await;
     let mut tasks = JoinSet::new();
     for _ in 0..20 {
         let store = store.clone();
-        tasks.spawn(async move { store.record_failure(u.id, NOW, 5, 60).await.unwrap() });
+        tasks.spawn(async move { store.begin_attempt(u.id, NOW, 5).await.unwrap() });
     }
     let outcomes = tasks.join_all().await;
-    assert_eq!(outcomes.iter().filter(|o| o.newly_locked).count(), 4);
-    let mut counts: Vec<i64> = outcomes.iter().map(|o| o.failed_attempts).collect();
-    counts.sort_unstable();
+    let mut granted: Vec<i64> = outcomes.iter().flatten().copied().collect();
+    granted.sort_unstable();
     assert_eq!(
-        counts,
-        [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]
+        granted,
+        [1, 2, 3, 4, 5],
+        "exactly the allowed number of attempts"
     );
+    let mut tasks = JoinSet::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        tasks.spawn(async move { store.lock_until(u.id, NOW, NOW + 60).await.unwrap() });
+    }
+    let locks = tasks.join_all().await;
+    assert_eq!(locks.iter().filter(|l| **l).count(), 1, "one lock");
 }
 
 async fn reset_user_clears_everything(store: Arc<dyn Store>) {
@@ -906,9 +927,9 @@ async fn reset_user_clears_everything(store: Arc<dyn Store>) {
         .await
         .unwrap();
     for _ in 0..3 {
-        store.record_failure(u.id, NOW, 3, 900).await.unwrap();
+        store.begin_attempt(u.id, NOW, 3).await.unwrap();
     }
-    store.record_failure(u.id, NOW, 3, 900).await.unwrap();
+    store.lock_until(u.id, NOW, NOW + 900).await.unwrap();
 
     store.reset_user(u.id).await.unwrap();
     assert!(store.factors_of(u.id).await.unwrap().is_empty());

@@ -27,21 +27,25 @@ pub(crate) fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = parts
+    let hops: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !is_trusted(ip))
-            .unwrap_or(peer),
-    )
+    // Walk from the nearest hop outwards; the first one that is not a trusted proxy is the
+    // client. An entry that does not parse ends the walk: whatever stands left of it could have
+    // been written by the client, so the peer is all we know.
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
 }
 
 /// What a route needs of the token.
@@ -96,11 +100,11 @@ impl<R: Requirement + Send> FromRequestParts<AppState> for Authorized<R> {
             return Err(ApiError::unauthorized());
         };
         let Some(token) = state.service.authenticate_token(presented).await? else {
-            let ctx = Context {
-                actor: Actor::System,
-                ip,
-            };
-            state.service.audit_token_refused(&ctx, "unknown").await;
+            // Not audited: an unauthenticated caller must not be able to write to the database.
+            tracing::info!(
+                ip = ip.as_deref().unwrap_or("-"),
+                "refused an unknown API token"
+            );
             return Err(ApiError::unauthorized());
         };
         let ctx = Context {

@@ -89,6 +89,7 @@ impl From<Error> for ApiError {
             ErrorKind::Conflict => (StatusCode::CONFLICT, None),
             ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, None),
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, None),
+            ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, None),
             ErrorKind::Throttled { retry_after } => {
                 (StatusCode::TOO_MANY_REQUESTS, Some(retry_after))
             }

@@ -16,6 +16,8 @@ on_both!(
     audit_log_records_events_without_secrets,
     several_labelled_factors_and_removal,
     settings_switches_change_who_has_2fa,
+    drift_is_learned_and_can_be_reset,
+    masked_secrets_sent_back_change_nothing,
 );
 
 fn enrol_confirm_validate_and_replay(db: Db) {
@@ -236,8 +238,14 @@ fn lockout_unlock_and_reset(db: Db) {
     assert!(user["locked_until"].as_i64().unwrap() > crate::support::now() as i64 + 800);
     let metrics = api.get("/metrics").json.as_str().unwrap().to_owned();
     assert!(metrics.contains("twofold_lockouts_total 1"), "{metrics}");
-    assert!(metrics.contains("twofold_validations_total{result=\"invalid_code\"}"), "{metrics}");
-    assert!(metrics.contains("twofold_http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("twofold_validations_total{result=\"invalid_code\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("twofold_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
     assert_eq!(
         api.validate("erin", &codes[0]),
         json!({"ok": false, "reason": "locked"})
@@ -800,4 +808,63 @@ fn settings_switches_change_who_has_2fa(db: Db) {
     let r = api.post("/api/v1/users/nina/factors", json!({"kind": "totp"}));
     let uri = twofold_otp::KeyUri::parse(r.json["otpauth_uri"].as_str().unwrap()).unwrap();
     assert_eq!(uri.issuer.as_deref(), Some("Acme Billing"));
+}
+
+fn drift_is_learned_and_can_be_reset(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    // A phone running a step ahead, confirmed with its code: the factor learns drift +1.
+    api.post("/api/v1/users", json!({"username": "fast"}));
+    let (id, secret) = api.start_totp("fast", None);
+    let r = api.post(
+        &format!("/api/v1/users/fast/factors/{id}/confirm"),
+        json!({"code": totp(&secret, 1)}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(api.get("/api/v1/users/fast").json["factors"][0]["drift"], 1);
+    // Running further ahead, it stays usable: the window follows the learned drift.
+    assert_eq!(api.validate("fast", &totp(&secret, 2))["ok"], true);
+    assert_eq!(api.validate("fast", &totp(&secret, 3))["ok"], true);
+    assert_eq!(api.get("/api/v1/users/fast").json["factors"][0]["drift"], 3);
+    // An admin resets the drift: the window is back around the server's clock.
+    assert_eq!(
+        api.post_empty(&format!("/api/v1/users/fast/factors/{id}/reset-drift"))
+            .status,
+        204
+    );
+    assert_eq!(api.get("/api/v1/users/fast").json["factors"][0]["drift"], 0);
+    assert_eq!(api.validate("fast", &totp(&secret, 5))["ok"], false);
+    let r =
+        api.post_empty("/api/v1/users/fast/factors/00000000000000000000000000000000/reset-drift");
+    assert_eq!((r.status, r.error_code()), (404, "factor_not_found"));
+
+    // Without learned drift, two steps ahead is outside the window.
+    let (secret2, _) = api.enrolled_user("steady");
+    if crate::support::now() % 30 < 27 {
+        assert_eq!(api.validate("steady", &totp(&secret2, 2))["ok"], false);
+    }
+}
+
+fn masked_secrets_sent_back_change_nothing(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.duo.skey": "the-real-secret"}),
+    );
+    // A client that PATCHes back what it was shown does not overwrite the secret.
+    let shown = api.get("/api/v1/settings").json["settings"].clone();
+    assert_eq!(shown["methods.duo.skey"], "********");
+    assert_eq!(api.patch("/api/v1/settings", shown).status, 200);
+    // Only real changes are written (and audited): the secret was not among them.
+    let r = api.get("/api/v1/audit?event=settings.changed&limit=1");
+    let detail = r.json["events"][0]["detail"].as_str().unwrap().to_owned();
+    assert!(!detail.contains("methods.duo.skey"), "{detail}");
+    assert!(detail.contains("methods.totp.active"), "{detail}");
+    drop(server);
+    assert!(!String::from_utf8_lossy(&env.database_bytes()).contains("the-real-secret"));
 }

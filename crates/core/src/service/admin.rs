@@ -38,6 +38,12 @@ impl Service {
     pub async fn set_settings(&self, ctx: &Context, changes: &[(String, String)]) -> Result<()> {
         let mut rows = Vec::with_capacity(changes.len());
         for (key, value) in changes {
+            // A form or client that sends back the mask it was shown means "unchanged".
+            if value == MASK
+                && settings::definition(key).is_some_and(|d| d.ty == SettingType::Secret)
+            {
+                continue;
+            }
             let normalized = settings::normalize(key, value).map_err(|e| match e {
                 SettingError::Unknown(_) => Error::invalid("unknown_setting", e.to_string()),
                 _ => Error::invalid("invalid_setting", e.to_string()),
@@ -57,7 +63,7 @@ impl Service {
             rows.push((key.clone(), stored));
         }
         self.store.put_settings(&rows).await?;
-        let keys: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
         self.audit(
             ctx,
             None,

@@ -13,7 +13,7 @@ use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_la
 use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, User};
 
 /// What an authenticator app needs to add a TOTP factor. Holds the secret: show it once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TotpEnrollment {
     /// The secret in base32.
     pub secret_base32: String,
@@ -33,12 +33,27 @@ pub struct Enrollment {
 }
 
 /// A confirmed factor, with the backup codes if this was the user's first.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Confirmed {
     /// The factor, now confirmed.
     pub factor: Factor,
     /// The new backup codes (grouped for display), shown only now.
     pub backup_codes: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for TotpEnrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrollment([redacted])")
+    }
+}
+
+impl std::fmt::Debug for Confirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Confirmed")
+            .field("factor", &self.factor)
+            .field("backup_codes", &self.backup_codes.as_ref().map(|c| c.len()))
+            .finish()
+    }
 }
 
 pub(crate) fn parse_kind(kind: &str) -> Result<FactorKind> {
@@ -94,7 +109,7 @@ impl Service {
                 let sealed = self.key.seal(
                     self.rng.as_ref(),
                     secret.expose(),
-                    &factor_secret_context(&id),
+                    &factor_secret_context(user.id, &id),
                 );
                 let data = FactorData::Totp(TotpData {
                     secret: sealed,
@@ -164,7 +179,7 @@ impl Service {
         let counter = match &factor.data {
             FactorData::Totp(t) => {
                 let settings = self.settings().await?;
-                let totp = self.totp_of(&factor.id, t)?;
+                let totp = self.totp_of(user.id, &factor.id, t)?;
                 let matched = totp.verify(
                     code.trim(),
                     u64::try_from(now).unwrap_or(0),
@@ -333,10 +348,10 @@ impl Service {
         self.store.factor(user.id, &id).await?.ok_or_else(no_factor)
     }
 
-    pub(crate) fn totp_of(&self, id: &FactorId, t: &TotpData) -> Result<Totp> {
+    pub(crate) fn totp_of(&self, user_id: i64, id: &FactorId, t: &TotpData) -> Result<Totp> {
         let bytes = self
             .key
-            .open(&t.secret, &factor_secret_context(id))
+            .open(&t.secret, &factor_secret_context(user_id, id))
             .map_err(|e| Error::internal(&e))?;
         let secret = Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::internal(&e))?;
         let period = std::num::NonZeroU64::new(t.period).unwrap_or(Totp::DEFAULT_PERIOD);

@@ -14,11 +14,13 @@ use crate::store::{Store, StoredValue, User};
 
 mod admin;
 mod factors;
+mod login;
 mod users;
 mod validate;
 
 pub use admin::{MASK, SETUP_TTL_SECONDS};
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
+pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
 pub use validate::{Method, Reason, Validation};
 
@@ -120,8 +122,9 @@ pub(crate) fn setting_context(key: &str) -> String {
     format!("setting:{key}")
 }
 
-pub(crate) fn factor_secret_context(id: &crate::factor::FactorId) -> String {
-    format!("factor:{id}:secret")
+/// A factor's secret is bound to its owner and its id: copied to another row, it does not open.
+pub(crate) fn factor_secret_context(user_id: i64, id: &crate::factor::FactorId) -> String {
+    format!("factor:{user_id}:{id}:secret")
 }
 
 pub(crate) fn backup_lookup_context(user_id: i64) -> String {

@@ -13,8 +13,8 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 /// The longest password accepted (Argon2 takes any length; this bounds the work per request).
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
-/// A user to create, as given by a caller.
-#[derive(Debug, Clone, Default)]
+/// A user to create, as given by a caller. `Debug` hides the password.
+#[derive(Clone, Default)]
 pub struct NewUserRequest<'a> {
     /// Username.
     pub username: &'a str,
@@ -56,6 +56,18 @@ pub struct UserView {
     pub locked: bool,
 }
 
+impl std::fmt::Debug for NewUserRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserRequest")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("email", &self.email)
+            .field("phone", &self.phone)
+            .field("password", &self.password.map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
 fn parse_role(text: &str) -> Result<Role> {
     text.parse()
         .map_err(|_| Error::invalid("invalid_role", "A role is client, admin or owner."))
@@ -74,7 +86,7 @@ fn clearable(v: Option<&str>) -> Option<Option<&str>> {
     v.map(|s| if s.trim().is_empty() { None } else { Some(s) })
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
         return Err(Error::invalid(

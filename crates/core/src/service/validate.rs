@@ -135,13 +135,32 @@ impl Service {
                 )
             })?;
         let shape = shape_of(code).ok_or_else(malformed)?;
+        let fits = matches!(
+            (&shape, only),
+            (Shape::Digits, None | Some(Some(FactorKind::Totp)))
+                | (Shape::Backup(_), None | Some(None))
+        );
+        if !fits {
+            // A code whose shape does not fit the requested method.
+            return Err(malformed());
+        }
 
-        let accepted = match (&shape, only) {
-            (Shape::Digits, None | Some(Some(FactorKind::Totp))) => {
-                self.try_totp(&usable, code, now, settings.totp_window())
+        // Count the attempt before checking the code, in one conditional UPDATE: concurrent
+        // guesses cannot outrun the lockout.
+        let max = settings.max_failures();
+        let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
+            // At the threshold without a lock (the threshold was lowered): lock now.
+            self.lock(ctx, &user, now, settings.lockout_seconds())
+                .await?;
+            return Ok(self.refuse(ctx, &user, Reason::Locked).await);
+        };
+
+        let accepted = match &shape {
+            Shape::Digits => {
+                self.try_totp(&user, &usable, code, now, settings.totp_window())
                     .await?
             }
-            (Shape::Backup(normalized), None | Some(None)) => {
+            Shape::Backup(normalized) => {
                 let lookup = self
                     .key
                     .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
@@ -150,8 +169,6 @@ impl Service {
                     .await?
                     .then_some((Method::BackupCode, None))
             }
-            // A code whose shape does not fit the requested method.
-            _ => return Err(malformed()),
         };
 
         match accepted {
@@ -171,15 +188,6 @@ impl Service {
                 Ok(Validation::Accepted(method))
             }
             None => {
-                let outcome = self
-                    .store
-                    .record_failure(
-                        user.id,
-                        now,
-                        settings.max_failures(),
-                        settings.lockout_seconds(),
-                    )
-                    .await?;
                 self.audit(
                     ctx,
                     Some(&user.username),
@@ -187,25 +195,36 @@ impl Service {
                     "reason=invalid_code".into(),
                 )
                 .await;
-                if outcome.newly_locked {
-                    metrics::counter!("twofold_lockouts_total").increment(1);
-                    self.audit(
-                        ctx,
-                        Some(&user.username),
-                        AuditEvent::Lockout,
-                        format!("until={}", outcome.locked_until.unwrap_or(now)),
-                    )
-                    .await;
+                if attempt >= max {
+                    self.lock(ctx, &user, now, settings.lockout_seconds())
+                        .await?;
                 }
                 Ok(Validation::Rejected(Reason::InvalidCode))
             }
         }
     }
 
-    /// Tries each TOTP factor: verify inside the window around the learned drift, above the last
+    async fn lock(&self, ctx: &Context, user: &User, now: i64, seconds: i64) -> Result<()> {
+        let until = now.saturating_add(seconds);
+        if self.store.lock_until(user.id, now, until).await? {
+            metrics::counter!("twofold_lockouts_total").increment(1);
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::Lockout,
+                format!("until={until}"),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Tries each TOTP factor: verify inside the window around the current step and the window
+    /// around the learned drift (so a phone whose clock was fixed still works), above the last
     /// accepted step, then consume that step with one conditional UPDATE.
     async fn try_totp(
         &self,
+        user: &User,
         factors: &[Factor],
         code: &str,
         now: i64,
@@ -216,22 +235,23 @@ impl Service {
             let FactorData::Totp(t) = &factor.data else {
                 continue;
             };
-            let totp = self.totp_of(&factor.id, t)?;
+            let totp = self.totp_of(user.id, &factor.id, t)?;
             let Some(current) = totp.step_at(time) else {
                 continue;
             };
-            let center = current.saturating_add_signed(t.drift);
-            let mut lo = center.saturating_sub(window);
-            if let Some(last) = t.last_step {
-                lo = lo.max(last.saturating_add(1));
+            let floor = t.last_step.map_or(0, |l| l.saturating_add(1));
+            let mut best: Option<u64> = None;
+            for center in [current, current.saturating_add_signed(t.drift)] {
+                let lo = center.saturating_sub(window).max(floor);
+                let hi = center.saturating_add(window);
+                if lo > hi {
+                    continue;
+                }
+                if let Some(step) = totp.verify_steps(code, lo..=hi) {
+                    best = Some(best.map_or(step, |b| b.min(step)));
+                }
             }
-            let hi = center.saturating_add(window);
-            if lo > hi {
-                continue;
-            }
-            let Some(step) = totp.verify_steps(code, lo..=hi) else {
-                continue;
-            };
+            let Some(step) = best else { continue };
             let offset =
                 i64::try_from(step).unwrap_or(i64::MAX) - i64::try_from(current).unwrap_or(0);
             let drift = offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS);

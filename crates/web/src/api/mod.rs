@@ -50,6 +50,7 @@ pub(crate) fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(enroll_factor, reset_factors))
         .routes(routes!(confirm_factor))
         .routes(routes!(delete_factor))
+        .routes(routes!(reset_drift))
         .routes(routes!(new_backup_codes))
         .routes(routes!(challenge))
         .routes(routes!(validate))
@@ -200,6 +201,18 @@ async fn delete_factor(
         .service
         .remove_factor(&auth.ctx, &username, &id)
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Forget the clock drift a TOTP factor has learned.
+#[utoipa::path(post, path = "/api/v1/users/{username}/factors/{id}/reset-drift",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn reset_drift(
+    State(state): State<AppState>,
+    auth: Authorized<NeedAdmin>,
+    Path((username, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.service.reset_drift(&auth.ctx, &username, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,7 +8,7 @@ use twofold_core::store::User;
 use utoipa::ToSchema;
 
 /// `POST /api/v1/users`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUser {
     /// 1–64 characters: letters, digits and `. _ @ + -`; unique without regard to case.
@@ -47,6 +47,10 @@ pub(crate) struct FactorOut {
     pub(crate) created_at: i64,
     /// Unix time of the last successful use.
     pub(crate) last_used_at: Option<i64>,
+    /// TOTP: the clock drift learned from the device, in 30-second steps (reset with
+    /// `POST …/factors/{id}/reset-drift`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) drift: Option<i64>,
 }
 
 impl From<&Factor> for FactorOut {
@@ -58,6 +62,10 @@ impl From<&Factor> for FactorOut {
             confirmed: f.confirmed,
             created_at: f.created_at,
             last_used_at: f.last_used_at,
+            drift: match &f.data {
+                twofold_core::factor::FactorData::Totp(t) => Some(t.drift),
+                _ => None,
+            },
         }
     }
 }
@@ -127,7 +135,7 @@ pub(crate) struct EnrollResponse {
 }
 
 /// `POST …/factors/{id}/confirm`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfirmRequest {
     /// A current code from the factor.
@@ -159,7 +167,7 @@ pub(crate) struct ChallengeRequest {
 }
 
 /// `POST /api/v1/validate`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ValidateRequest {
     pub(crate) username: String,
@@ -227,3 +235,15 @@ pub(crate) struct Health {
     /// `ok`, or `unavailable` when the database does not answer.
     pub(crate) status: &'static str,
 }
+
+/// The bodies that carry a password or a code never print them.
+macro_rules! redacted_debug {
+    ($($t:ident),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "([redacted])"))
+            }
+        }
+    )*};
+}
+redacted_debug!(CreateUser, ConfirmRequest, ValidateRequest);

@@ -1,0 +1,54 @@
+//! Portal sessions: who is logged in, and how far (password only, enrolling, or fully).
+
+use std::str::FromStr;
+
+/// How far a login has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The password was right; a second factor is pending (reaches only the 2FA pages).
+    SecondFactor,
+    /// The password was right and 2FA is forced but not set up: enrolment pages only.
+    Enroll,
+    /// Logged in.
+    Full,
+}
+
+impl Stage {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::SecondFactor => "second_factor",
+            Stage::Enroll => "enroll",
+            Stage::Full => "full",
+        }
+    }
+}
+
+impl FromStr for Stage {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "second_factor" => Ok(Stage::SecondFactor),
+            "enroll" => Ok(Stage::Enroll),
+            "full" => Ok(Stage::Full),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A stored session. The cookie holds a random id; the store keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the cookie value, hex.
+    pub id_hash: String,
+    /// Whose session.
+    pub user_id: i64,
+    /// How far the login has come.
+    pub stage: Stage,
+    /// Unix time of creation (of this id: ids change at each stage).
+    pub created_at: i64,
+    /// Unix time after which it is void.
+    pub expires_at: i64,
+    /// Where to go when the login completes.
+    pub next: Option<String>,
+}

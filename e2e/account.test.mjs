@@ -1,0 +1,167 @@
+// Security Settings: enable 2FA (choose a service → QR code and secret → code → backup codes with
+// copy and download → Close), a second device, removing one, turning 2FA off, viewing backup codes
+// and getting new ones.
+import { describe, it, before, after } from 'node:test';
+import {
+  assert, Server, launchBrowser, newPage, goto, submit, pathOf, expectH1, alertText, noticeText,
+  expectText, checkPage, login, loginFull, logout, enrolTotpUi, backupCodesOnPage, BACKUP_CODE,
+  downloadText,
+} from './harness.mjs';
+
+describe('security settings', () => {
+  let server, browser;
+  const u = {};
+  before(async () => {
+    server = await Server.start({ name: 'account' });
+    browser = await launchBrowser();
+    for (const n of ['alice', 'bob', 'carl', 'dana']) u[n] = await server.addUser(n);
+    await server.enrolTotpApi(u.bob, 'old phone');
+    await server.enrolTotpApi(u.carl, 'phone');
+    await server.enrolTotpApi(u.dana, 'phone');
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function page(t, opts) {
+    const p = await newPage(browser, server, opts);
+    t.after(() => p.context().close());
+    return p;
+  }
+
+  it('enable 2FA: QR code and secret, code, backup codes (copy, download), Close', async (t) => {
+    const p = await page(t, { permissions: ['clipboard-read', 'clipboard-write'] });
+    await loginFull(p, u.alice);
+    assert.equal(pathOf(p), '/account/security');
+    await expectText(p, 'Two-factor authentication is off');
+    await Promise.all([p.waitForNavigation(), p.getByRole('link', { name: 'Enable two-factor authentication' }).click()]);
+    assert.equal(pathOf(p), '/account/security/enroll');
+    assert.equal(await p.getByLabel('Device name', { exact: true }).inputValue(), 'Authenticator app');
+    const enrolled = await enrolTotpUi(p, { label: 'work phone', shots: 'enroll', server, wrongFirst: true });
+    assert.match(enrolled.otpauth.label, /alice/, 'the otpauth label names the user');
+    assert.equal(enrolled.resp.status(), 200);
+    await expectH1(p, 'Record your backup codes');
+    const codes = await backupCodesOnPage(p);
+    assert.equal(codes.length, 10);
+    for (const c of codes) assert.match(c, BACKUP_CODE);
+    assert.equal(new Set(codes).size, 10);
+    await checkPage(p, 'backup-codes');
+
+    await p.locator('#copy-codes').click();
+    await p.getByText('Copied').first().waitFor({ state: 'visible' });
+    const clip = await p.evaluate(() => navigator.clipboard.readText());
+    for (const c of codes) assert.ok(clip.includes(c), `clipboard has ${c}`);
+
+    const [download] = await Promise.all([p.waitForEvent('download'), p.locator('#download-codes').click()]);
+    assert.match(download.suggestedFilename(), /\.txt$/);
+    const text = await downloadText(download);
+    for (const c of codes) assert.ok(text.includes(c), `download has ${c}`);
+
+    await Promise.all([p.waitForNavigation(), p.getByRole('link', { name: 'Close', exact: true }).click()]);
+    assert.equal(pathOf(p), '/account/security');
+    await expectText(p, 'Two-factor authentication is on');
+    assert.match(await p.locator('#factors').innerText(), /work phone/);
+
+    // The codes shown are real: one of them logs in, and so does the app.
+    u.alice.totp = enrolled.totp;
+    assert.deepEqual(await server.validate('alice', codes[9]), { ok: true, method: 'backup_code' });
+    await logout(p);
+    await loginFull(p, u.alice);
+    assert.equal(pathOf(p), '/account/security');
+  });
+
+  it('add a second device with its own label, then remove one', async (t) => {
+    const p = await page(t);
+    await loginFull(p, u.bob);
+    await Promise.all([p.waitForNavigation(), p.getByRole('link', { name: 'Add another device' }).click()]);
+    assert.equal(pathOf(p), '/account/security/enroll');
+    const tablet = await enrolTotpUi(p, { label: 'tablet', server });
+    assert.equal(tablet.resp.status(), 200);
+    assert.equal(pathOf(p), '/account/security');
+    assert.equal(await noticeText(p), 'Device added.');
+    const rows = p.locator('#factors tbody tr');
+    assert.equal(await rows.count(), 2);
+    assert.match(await p.locator('#factors').innerText(), /old phone[\s\S]*tablet|tablet[\s\S]*old phone/);
+
+    const oldRow = rows.filter({ hasText: 'old phone' });
+    await submit(p, oldRow.getByRole('button', { name: 'Remove' }));
+    await goto(p, '/account/security');
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().innerText(), /tablet/);
+    await expectText(p, 'Two-factor authentication is on');
+
+    // The removed device's codes no longer work; the tablet's do.
+    const oldTotp = u.bob.totp;
+    assert.equal((await server.validate('bob', await oldTotp.code())).ok, false);
+    u.bob.totp = tablet.totp;
+    await logout(p);
+    await loginFull(p, u.bob);
+  });
+
+  it('turn 2FA off: the password and a current code are needed', async (t) => {
+    const p = await page(t);
+    await loginFull(p, u.carl);
+    const form = p.locator('form[action="/account/security/disable"]');
+    await form.locator('input[name=password]').fill(u.carl.password);
+    await form.locator('input[name=code]').fill(await u.carl.totp.wrongCode());
+    let resp = await submit(p, form.getByRole('button', { name: 'Turn off two-factor authentication' }));
+    assert.ok(resp.status() >= 400, `a wrong code is refused (status ${resp.status()})`);
+    assert.ok((await alertText(p)).length > 0);
+    await goto(p, '/account/security');
+    await expectText(p, 'Two-factor authentication is on');
+
+    await form.locator('input[name=password]').fill('wrong password');
+    await form.locator('input[name=code]').fill(await u.carl.totp.code());
+    resp = await submit(p, form.getByRole('button', { name: 'Turn off two-factor authentication' }));
+    assert.ok(resp.status() >= 400, `a wrong password is refused (status ${resp.status()})`);
+    await goto(p, '/account/security');
+    await expectText(p, 'Two-factor authentication is on');
+
+    await form.locator('input[name=password]').fill(u.carl.password);
+    await form.locator('input[name=code]').fill(await u.carl.totp.code());
+    resp = await submit(p, form.getByRole('button', { name: 'Turn off two-factor authentication' }));
+    assert.equal(resp.status(), 200);
+    await goto(p, '/account/security');
+    await expectText(p, 'Two-factor authentication is off');
+    await logout(p);
+    await login(p, u.carl);
+    assert.equal(pathOf(p), '/account/security', 'no second factor asked any more');
+  });
+
+  it('view backup codes (password needed; used ones marked); get new codes (old ones die)', async (t) => {
+    const p = await page(t);
+    const old = u.dana.backupCodes;
+    await login(p, u.dana);
+    await goto(p, '/login/2fa?backup=1');
+    await p.getByLabel('Backup code', { exact: true }).fill(old[0]);
+    await submit(p, 'Verify');
+    assert.equal(pathOf(p), '/account/security');
+
+    const view = p.locator('form[action="/account/security/backup-codes/view"]');
+    await view.locator('input[name=password]').fill('wrong password');
+    let resp = await submit(p, view.getByRole('button', { name: 'View backup codes' }));
+    assert.ok(resp.status() >= 400, `a wrong password is refused (status ${resp.status()})`);
+    await goto(p, '/account/security');
+    await view.locator('input[name=password]').fill(u.dana.password);
+    resp = await submit(p, view.getByRole('button', { name: 'View backup codes' }));
+    assert.equal(resp.status(), 200);
+    await expectH1(p, 'Your backup codes');
+    const shown = await backupCodesOnPage(p);
+    assert.deepEqual([...shown].sort(), [...old].sort());
+    const used = await p.locator('#backup-codes li.used').allInnerTexts();
+    assert.deepEqual(used.map((s) => s.trim()), [old[0]]);
+    await checkPage(p, 'backup-codes-view');
+
+    await goto(p, '/account/security');
+    resp = await submit(p, p.getByRole('button', { name: 'Get new codes' }));
+    assert.equal(resp.status(), 200);
+    await expectH1(p, 'Record your backup codes');
+    const fresh = await backupCodesOnPage(p);
+    assert.equal(fresh.length, 10);
+    for (const c of fresh) assert.match(c, BACKUP_CODE);
+    assert.equal(fresh.filter((c) => old.includes(c)).length, 0, 'all codes are new');
+    assert.equal((await server.validate('dana', old[1])).ok, false, 'an old code is dead');
+    assert.deepEqual(await server.validate('dana', fresh[0]), { ok: true, method: 'backup_code' });
+  });
+});
