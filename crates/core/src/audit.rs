@@ -44,6 +44,29 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
+    /// Every event, for filters.
+    pub const ALL: [AuditEvent; 19] = [
+        AuditEvent::LoginPassword,
+        AuditEvent::LoginFailed,
+        AuditEvent::SecondFactorSuccess,
+        AuditEvent::SecondFactorFailure,
+        AuditEvent::Lockout,
+        AuditEvent::Unlock,
+        AuditEvent::FactorEnrolled,
+        AuditEvent::FactorConfirmed,
+        AuditEvent::FactorRemoved,
+        AuditEvent::Reset,
+        AuditEvent::BackupCodesRegenerated,
+        AuditEvent::BackupCodesViewed,
+        AuditEvent::UserCreated,
+        AuditEvent::UserUpdated,
+        AuditEvent::PasswordChanged,
+        AuditEvent::SettingsChanged,
+        AuditEvent::TokenCreated,
+        AuditEvent::TokenRevoked,
+        AuditEvent::TokenRefused,
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {

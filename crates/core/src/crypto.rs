@@ -126,6 +126,18 @@ impl MasterKey {
             .map_err(|_| OpenError)
     }
 
+    /// A CSRF token for forms bound to `binding` (a session, or an anonymous visitor's cookie).
+    pub fn csrf_token(&self, binding: &str) -> String {
+        self.lookup_hash("csrf", binding.as_bytes())
+    }
+
+    /// Checks a CSRF token in constant time.
+    pub fn csrf_ok(&self, binding: &str, token: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = self.csrf_token(binding);
+        !token.is_empty() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
     /// A keyed hash for finding a secret value (a backup code) without storing it: HMAC-SHA-256
     /// under a key derived from the master key, as lower-case hex.
     pub fn lookup_hash(&self, context: &str, value: &[u8]) -> String {

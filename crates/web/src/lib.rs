@@ -7,6 +7,7 @@ mod api;
 mod auth;
 pub mod error;
 mod ops;
+mod portal;
 
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Cookies get `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 impl std::fmt::Debug for Inner {
@@ -72,8 +75,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::router(openapi))
+        .merge(portal::router())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(portal::page::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

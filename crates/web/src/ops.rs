@@ -50,8 +50,13 @@ async fn metrics(State(state): State<AppState>, _auth: Authorized<NeedMetrics>) 
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::no_route()
+/// Unknown paths: JSON under `/api/`, a page elsewhere.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::no_route().into_response()
+    } else {
+        crate::portal::page::not_found()
+    }
 }
 
 /// Counts requests and their latency by route template (never the concrete path, which may hold

@@ -46,6 +46,10 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         service,
         metrics: Some(metrics),
         trusted_proxies: config.trusted_proxies.clone(),
+        secure_cookies: config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
     });
     let app = twofold_web::app(state);
 

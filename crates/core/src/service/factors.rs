@@ -158,6 +158,46 @@ impl Service {
         Ok(Enrollment { factor, totp })
     }
 
+    /// What the authenticator app needs for a pending TOTP factor of the user (to show the QR
+    /// code again until it is confirmed). Confirmed factors never show their secret again.
+    pub async fn pending_totp(
+        &self,
+        username: &str,
+        factor_id: &str,
+    ) -> Result<(Factor, TotpEnrollment)> {
+        let user = self.user_by_name(username).await?;
+        let factor = self.factor_of(&user, factor_id).await?;
+        if factor.confirmed {
+            return Err(Error::conflict(
+                "already_confirmed",
+                "This factor is already confirmed.",
+            ));
+        }
+        let FactorData::Totp(t) = &factor.data else {
+            return Err(Error::invalid(
+                "method_not_available",
+                "This factor has no QR code.",
+            ));
+        };
+        let bytes = self
+            .key
+            .open(&t.secret, &factor_secret_context(user.id, &factor.id))
+            .map_err(|e| Error::internal(&e))?;
+        let secret = Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::internal(&e))?;
+        let settings = self.settings().await?;
+        let issuer = settings.issuer().replace(':', " ");
+        let uri = KeyUri::new_totp(Some(issuer), user.username.clone(), secret.clone())
+            .to_uri()
+            .map_err(|e| Error::internal(&e))?;
+        let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
+        let enrollment = TotpEnrollment {
+            secret_base32: secret.to_base32(),
+            otpauth_uri: uri,
+            qr_svg,
+        };
+        Ok((factor, enrollment))
+    }
+
     /// Confirms a pending factor with a code from it. The user's first confirmed factor creates
     /// their backup codes, returned here once.
     pub async fn confirm(

@@ -64,6 +64,21 @@ impl Service {
         }
     }
 
+    /// The CSRF token of forms bound to `binding`.
+    pub fn csrf_token(&self, binding: &str) -> String {
+        self.key.csrf_token(binding)
+    }
+
+    /// Whether a form's CSRF token matches its binding.
+    pub fn csrf_ok(&self, binding: &str, token: &str) -> bool {
+        self.key.csrf_ok(binding, token)
+    }
+
+    /// A new random id (64 hex characters), for cookies.
+    pub fn random_id(&self) -> String {
+        crate::crypto::random_token(self.rng.as_ref(), "", 32)
+    }
+
     /// The store, for health checks.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()

@@ -1,0 +1,299 @@
+//! Enrolment pages, shared by Security Settings and forced enrolment at login: choose a
+//! service → scan the QR code → enter the code → record the backup codes.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use serde::Deserialize;
+use twofold_core::ErrorKind;
+use twofold_core::factor::FactorKind;
+use twofold_core::session::Session;
+use twofold_core::store::User;
+
+use super::page::{
+    self, Page, ServerTime, Visitor, encode_component, redirect, render, set_cookie, with_cookie,
+};
+use crate::AppState;
+
+/// Which enrolment: from Security Settings, or forced at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Account,
+    Forced,
+}
+
+impl Flow {
+    fn base(self) -> &'static str {
+        match self {
+            Flow::Account => "/account/security/enroll",
+            Flow::Forced => "/login/enroll",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "choose.html")]
+struct ChoosePage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    kinds: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "scan.html")]
+struct ScanPage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    qr_data_uri: String,
+    secret: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "codes.html")]
+pub(crate) struct CodesPage {
+    pub(crate) page: Page,
+    pub(crate) fresh: bool,
+    pub(crate) codes: Vec<(String, bool)>,
+    pub(crate) download_href: String,
+    pub(crate) close_form: Option<String>,
+}
+
+/// The backup codes page.
+pub(crate) fn codes_page(
+    page: Page,
+    fresh: bool,
+    codes: Vec<(String, bool)>,
+    close_form: Option<String>,
+) -> Response {
+    let text: String = codes
+        .iter()
+        .filter(|(_, used)| !used)
+        .map(|(c, _)| format!("{c}\r\n"))
+        .collect();
+    let text = format!("Twofold backup codes. Each works once.\r\n\r\n{text}");
+    let download_href = format!("data:text/plain;charset=utf-8,{}", encode_component(&text));
+    render(
+        StatusCode::OK,
+        &CodesPage {
+            page,
+            fresh,
+            codes,
+            download_href,
+            close_form,
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct StartForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn help(kind: FactorKind) -> &'static str {
+    match kind {
+        FactorKind::Totp => {
+            "An app on your phone, such as Google Authenticator, Duo Mobile or Authy, shows a \
+             new 6-digit code every 30 seconds."
+        }
+        _ => "",
+    }
+}
+
+pub(crate) async fn choose(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    error: Option<String>,
+) -> Response {
+    let Ok(settings) = state.service.settings().await else {
+        return page::internal();
+    };
+    // Only the methods whose enrolment this version offers.
+    let kinds = [FactorKind::Totp]
+        .into_iter()
+        .filter(|k| settings.method_available(*k, user.role))
+        .map(|k| {
+            (
+                k.as_str().to_owned(),
+                k.title().to_owned(),
+                help(k).to_owned(),
+            )
+        })
+        .collect();
+    let page = Page {
+        title: "Choose a service".into(),
+        nav: visitor.nav(state),
+        error,
+        ..Page::default()
+    };
+    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &ChoosePage {
+            page,
+            csrf,
+            action: flow.base().to_owned(),
+            forced: flow == Flow::Forced,
+            kinds,
+        },
+    )
+}
+
+pub(crate) async fn start(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    form: StartForm,
+) -> Response {
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    let label = Some(form.label.as_str()).filter(|l| !l.trim().is_empty());
+    match state
+        .service
+        .enroll(&visitor.ctx(), &user.username, &form.kind, label)
+        .await
+    {
+        Ok(e) => redirect(&format!("{}/{}", flow.base(), e.factor.id)),
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) => choose(state, visitor, session, user, flow, Some(e.message)).await,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn scan(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    id: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let (factor, t) = match state.service.pending_totp(&user.username, id).await {
+        Ok(x) => x,
+        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
+        Err(_) => return page::not_found(),
+    };
+    let qr_data_uri = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(t.qr_svg.as_bytes())
+    );
+    let page = Page {
+        title: "Scan the QR code".into(),
+        nav: visitor.nav(state),
+        error,
+        server_time: Some(ServerTime::at(state.service.now())),
+        ..Page::default()
+    };
+    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let action = format!("{}/{}", flow.base(), factor.id);
+    render(
+        status,
+        &ScanPage {
+            page,
+            csrf,
+            action,
+            forced: flow == Flow::Forced,
+            qr_data_uri,
+            secret: t.secret_base32,
+            label: factor.label,
+        },
+    )
+}
+
+pub(crate) async fn confirm(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    id: &str,
+    form: ConfirmForm,
+) -> Response {
+    let binding = Visitor::session_binding(session);
+    if !state.service.csrf_ok(&binding, &form.csrf) {
+        return page::csrf_refused();
+    }
+    let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
+    match state
+        .service
+        .confirm(&visitor.ctx(), &user.username, id, &code)
+        .await
+    {
+        Ok(c) => match c.backup_codes {
+            Some(codes) => {
+                let page = Page {
+                    title: "Record your backup codes".into(),
+                    nav: visitor.nav(state),
+                    ..Page::default()
+                };
+                let close = (flow == Flow::Forced).then(|| state.service.csrf_token(&binding));
+                page::set_no_store(codes_page(
+                    page,
+                    true,
+                    codes.into_iter().map(|c| (c, false)).collect(),
+                    close,
+                ))
+            }
+            None if flow == Flow::Forced => {
+                match state.service.finish_enrollment(session, user).await {
+                    Ok(cookie) => with_cookie(
+                        redirect("/account/security"),
+                        &set_cookie(page::SESSION_COOKIE, &cookie, state.secure_cookies),
+                    ),
+                    Err(_) => redirect("/login?notice=expired"),
+                }
+            }
+            None => redirect("/account/security?notice=device_added"),
+        },
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if e.kind == ErrorKind::Conflict => redirect(flow.base()),
+        Err(e) => {
+            scan(
+                state,
+                visitor,
+                session,
+                user,
+                flow,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e.message),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! Logging in: first-run setup, the password step, the second-factor step, forced enrolment and
+//! logout.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use twofold_core::ErrorKind;
+use twofold_core::service::{Reason, SecondFactor};
+use twofold_core::session::Stage;
+
+use super::enroll::{self, Flow};
+use super::page::{
+    self, PRE_COOKIE, Page, SESSION_COOKIE, ServerTime, Visitor, local_path, notice_text, redirect,
+    render, set_cookie, with_cookie,
+};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct NoticeQuery {
+    #[serde(default)]
+    notice: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    backup: Option<String>,
+}
+
+impl NoticeQuery {
+    pub(crate) fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    page: Page,
+    csrf: String,
+    username: String,
+    email: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+fn setup_gone() -> Response {
+    page::message(
+        StatusCode::NOT_FOUND,
+        "Setup link",
+        "This setup link is no longer valid.",
+        Some(("/login", "Log in")),
+    )
+}
+
+pub(crate) async fn setup_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    match state.service.setup_token_usable(&token).await {
+        Ok(true) => {}
+        Ok(false) => return setup_gone(),
+        Err(_) => return page::internal(),
+    }
+    let (csrf, new_pre) = visitor.pre_csrf(&state);
+    let page = Page {
+        title: "Create the owner account".into(),
+        ..Page::default()
+    };
+    let resp = render(
+        StatusCode::OK,
+        &SetupPage {
+            page,
+            csrf,
+            username: String::new(),
+            email: String::new(),
+        },
+    );
+    match new_pre {
+        Some(v) => with_cookie(resp, &set_cookie(PRE_COOKIE, &v, state.secure_cookies)),
+        None => resp,
+    }
+}
+
+pub(crate) async fn setup_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    if !visitor.pre_csrf_ok(&state, &form.csrf) {
+        return page::csrf_refused();
+    }
+    let again = |error: String, status: StatusCode| {
+        let page = Page {
+            title: "Create the owner account".into(),
+            error: Some(error),
+            ..Page::default()
+        };
+        render(
+            status,
+            &SetupPage {
+                page,
+                csrf: form.csrf.clone(),
+                username: form.username.clone(),
+                email: form.email.clone(),
+            },
+        )
+    };
+    if form.password != form.password2 {
+        return again(
+            "The two passwords are not the same.".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
+    match state
+        .service
+        .create_owner(&token, form.username.trim(), &form.password, email)
+        .await
+    {
+        Ok(_) => redirect("/login?notice=owner_created"),
+        Err(e) if e.code == "setup_token" => setup_gone(),
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) => again(e.message, StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    csrf: String,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn login_page(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    page: Page,
+    next: &str,
+    username: &str,
+) -> Response {
+    let (csrf, new_pre) = visitor.pre_csrf(state);
+    let next = local_path(next).unwrap_or_default();
+    let resp = render(
+        status,
+        &LoginPage {
+            page,
+            csrf,
+            next,
+            username: username.to_owned(),
+        },
+    );
+    match new_pre {
+        Some(v) => with_cookie(resp, &set_cookie(PRE_COOKIE, &v, state.secure_cookies)),
+        None => resp,
+    }
+}
+
+pub(crate) async fn home(visitor: Visitor) -> Response {
+    match visitor.full() {
+        Ok(_) => redirect("/account/security"),
+        Err(to) => to,
+    }
+}
+
+pub(crate) async fn login_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    if visitor.full().is_ok() {
+        return redirect("/account/security");
+    }
+    let page = Page {
+        title: "Log in".into(),
+        notice: notice_text(q.notice.as_deref()),
+        ..Page::default()
+    };
+    login_page(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        page,
+        q.next.as_deref().unwrap_or(""),
+        "",
+    )
+}
+
+fn stage_path(stage: Stage) -> &'static str {
+    match stage {
+        Stage::SecondFactor => "/login/2fa",
+        Stage::Enroll => "/login/enroll",
+        Stage::Full => "/account/security",
+    }
+}
+
+pub(crate) async fn login_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !visitor.pre_csrf_ok(&state, &form.csrf) {
+        return page::csrf_refused();
+    }
+    let next = local_path(&form.next);
+    let ctx = visitor.ctx();
+    match state
+        .service
+        .login_password(&ctx, &form.username, &form.password, next.clone())
+        .await
+    {
+        Ok(step) => {
+            // A session the browser already had ends here: the id changes at login.
+            if let Some((old, user)) = &visitor.session {
+                let _ = state.service.logout(&ctx, old, user).await;
+            }
+            let to = match (step.stage, &next) {
+                (Stage::Full, Some(n)) => n.as_str(),
+                (stage, _) => stage_path(stage),
+            };
+            with_cookie(
+                redirect(to),
+                &set_cookie(SESSION_COOKIE, &step.cookie, state.secure_cookies),
+            )
+        }
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                _ => return page::internal(),
+            };
+            let page = Page {
+                title: "Log in".into(),
+                error: Some(e.message.clone()),
+                ..Page::default()
+            };
+            let mut resp = login_page(&state, &visitor, status, page, &form.next, &form.username);
+            if let ErrorKind::Throttled { retry_after } = e.kind
+                && let Ok(v) = retry_after.to_string().parse()
+            {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+            resp
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage {
+    page: Page,
+    csrf: String,
+    backup: bool,
+    methods: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    method: String,
+}
+
+async fn second_factor_page(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    backup: bool,
+    error: Option<String>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
+        return redirect("/login?notice=expired");
+    };
+    let methods = match state.service.user_view(&user.username).await {
+        Ok(v) => {
+            let mut m: Vec<String> = v
+                .factors
+                .iter()
+                .filter(|f| f.confirmed)
+                .map(|f| format!("{} ({})", f.kind().title(), f.label))
+                .collect();
+            m.dedup();
+            m
+        }
+        Err(_) => return page::internal(),
+    };
+    let page = Page {
+        title: "Two-factor authentication".into(),
+        nav: visitor.nav(state),
+        error,
+        server_time: Some(ServerTime::at(state.service.now())),
+        ..Page::default()
+    };
+    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    render(
+        status,
+        &SecondFactorPage {
+            page,
+            csrf,
+            backup,
+            methods,
+        },
+    )
+}
+
+pub(crate) async fn second_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    if visitor.full().is_ok() {
+        return redirect("/account/security");
+    }
+    if visitor.at_stage(Stage::Enroll).is_some() {
+        return redirect("/login/enroll");
+    }
+    second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), None).await
+}
+
+pub(crate) async fn second_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
+        return redirect("/login?notice=expired");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    let backup = form.method == "backup_code";
+    let method = backup.then_some("backup_code");
+    let code: String = form
+        .code
+        .chars()
+        .filter(|c| !c.is_whitespace() || backup)
+        .collect();
+    let ctx = visitor.ctx();
+    match state
+        .service
+        .login_second_factor(&ctx, session, user, &code, method)
+        .await
+    {
+        Ok(SecondFactor::Done { cookie, next }) => {
+            let to = next
+                .as_deref()
+                .and_then(local_path)
+                .unwrap_or_else(|| "/account/security".into());
+            with_cookie(
+                redirect(&to),
+                &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
+            )
+        }
+        Ok(SecondFactor::Refused(Reason::Locked)) => {
+            let msg = "Too many failed attempts: your second factor is locked for a while. \
+                       Try again later or ask an administrator to unlock it.";
+            second_factor_page(
+                &state,
+                &visitor,
+                StatusCode::FORBIDDEN,
+                backup,
+                Some(msg.into()),
+            )
+            .await
+        }
+        Ok(SecondFactor::Refused(Reason::InvalidCode)) => {
+            let msg = "The code you entered did not match what was expected. Please try again.";
+            second_factor_page(
+                &state,
+                &visitor,
+                StatusCode::UNAUTHORIZED,
+                backup,
+                Some(msg.into()),
+            )
+            .await
+        }
+        Ok(SecondFactor::Refused(_)) => redirect("/login?notice=expired"),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            second_factor_page(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                backup,
+                Some(e.message),
+            )
+            .await
+        }
+        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        Err(_) => page::internal(),
+    }
+}
+
+pub(crate) async fn enroll_choose(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::choose(&state, &visitor, session, user, Flow::Forced, None).await
+}
+
+pub(crate) async fn enroll_start(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<enroll::StartForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::start(&state, &visitor, session, user, Flow::Forced, form).await
+}
+
+pub(crate) async fn enroll_scan(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::scan(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Forced,
+        &id,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+pub(crate) async fn enroll_confirm(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<enroll::ConfirmForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::confirm(&state, &visitor, session, user, Flow::Forced, &id, form).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+}
+
+pub(crate) async fn enroll_done(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    match state.service.finish_enrollment(session, user).await {
+        Ok(cookie) => {
+            let to = session
+                .next
+                .as_deref()
+                .and_then(local_path)
+                .unwrap_or_else(|| "/account/security".into());
+            with_cookie(
+                redirect(&to),
+                &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
+            )
+        }
+        Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
+        Err(_) => redirect("/login?notice=expired"),
+    }
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = &visitor.session else {
+        return redirect("/login");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    if state
+        .service
+        .logout(&visitor.ctx(), session, user)
+        .await
+        .is_err()
+    {
+        return page::internal();
+    }
+    with_cookie(
+        redirect("/login?notice=logged_out"),
+        &page::clear_cookie(SESSION_COOKIE, state.secure_cookies),
+    )
+}

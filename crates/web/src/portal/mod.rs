@@ -1,0 +1,105 @@
+//! The web portal: server-rendered pages for logging in with a second factor, the user's
+//! Security Settings and the admin area. HTML lives in `templates/`, assets are embedded.
+
+mod account;
+mod admin;
+mod enroll;
+mod login;
+pub(crate) mod page;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+const STYLE: &str = include_str!("../../assets/style.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route(
+            "/assets/style.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    STYLE,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    SCRIPT,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/setup/{token}",
+            get(login::setup_form).post(login::setup_submit),
+        )
+        .route("/login", get(login::login_form).post(login::login_submit))
+        .route(
+            "/login/2fa",
+            get(login::second_form).post(login::second_submit),
+        )
+        .route(
+            "/login/enroll",
+            get(login::enroll_choose).post(login::enroll_start),
+        )
+        .route("/login/enroll/done", post(login::enroll_done))
+        .route(
+            "/login/enroll/{id}",
+            get(login::enroll_scan).post(login::enroll_confirm),
+        )
+        .route("/logout", post(login::logout))
+        .route("/account/security", get(account::security))
+        .route(
+            "/account/security/enroll",
+            get(account::choose).post(account::start),
+        )
+        .route(
+            "/account/security/enroll/{id}",
+            get(account::scan).post(account::confirm),
+        )
+        .route(
+            "/account/security/factors/{id}/remove",
+            post(account::remove),
+        )
+        .route("/account/security/disable", post(account::disable))
+        .route(
+            "/account/security/backup-codes/view",
+            post(account::view_codes),
+        )
+        .route(
+            "/account/security/backup-codes/new",
+            post(account::new_codes),
+        )
+        .route("/admin", get(admin::home))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{name}", get(admin::user))
+        .route(
+            "/admin/users/{name}/reset",
+            get(admin::reset_confirm).post(admin::reset),
+        )
+        .route("/admin/users/{name}/unlock", post(admin::unlock))
+        .route("/admin/users/{name}/disable", post(admin::disable))
+        .route("/admin/users/{name}/enable", post(admin::enable))
+        .route(
+            "/admin/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
+        .route("/admin/audit", get(admin::audit))
+}

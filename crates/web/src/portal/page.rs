@@ -1,0 +1,435 @@
+//! What every portal page shares: the layout's data, the visitor (session, cookies, IP), CSRF,
+//! redirects, error pages, UTC time formatting and the security headers.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use twofold_core::audit::{Actor, Context};
+use twofold_core::session::{Session, Stage};
+use twofold_core::store::User;
+
+use crate::AppState;
+use crate::auth::client_ip;
+
+/// The session cookie.
+pub(crate) const SESSION_COOKIE: &str = "tf_session";
+/// The anonymous visitor's cookie that login and setup forms' CSRF tokens are bound to.
+pub(crate) const PRE_COOKIE: &str = "tf_pre";
+
+/// The layout's data.
+#[derive(Debug, Default)]
+pub(crate) struct Page {
+    pub(crate) title: String,
+    pub(crate) nav: Option<Nav>,
+    pub(crate) notice: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) server_time: Option<ServerTime>,
+    pub(crate) wide: bool,
+}
+
+/// The header of a logged-in (or half-logged-in) visitor.
+#[derive(Debug)]
+pub(crate) struct Nav {
+    pub(crate) username: String,
+    pub(crate) staff: bool,
+    pub(crate) full: bool,
+    pub(crate) csrf: String,
+}
+
+/// A Unix time shown in UTC.
+#[derive(Debug)]
+pub(crate) struct ServerTime {
+    pub(crate) iso: String,
+    pub(crate) display: String,
+}
+
+impl ServerTime {
+    pub(crate) fn at(unix: i64) -> Self {
+        ServerTime {
+            iso: utc_iso(unix),
+            display: format!("{} UTC", utc_display(unix)),
+        }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+pub(crate) fn utc_display(unix: i64) -> String {
+    let (y, mo, d) = civil(unix.div_euclid(86_400));
+    let s = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// ISO 8601 in UTC with `Z`.
+pub(crate) fn utc_iso(unix: i64) -> String {
+    utc_display(unix).replacen(' ', "T", 1) + "Z"
+}
+
+/// A time for tables, or a dash.
+pub(crate) fn when(unix: Option<i64>) -> String {
+    unix.map_or_else(|| "—".to_owned(), |t| format!("{} UTC", utc_display(t)))
+}
+
+/// Renders a template with a status.
+pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    page: Page,
+    text: String,
+    link: Option<(String, String)>,
+}
+
+/// A page with a heading and one sentence.
+pub(crate) fn message(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    let page = Page {
+        title: title.to_owned(),
+        ..Page::default()
+    };
+    let link = link.map(|(h, l)| (h.to_owned(), l.to_owned()));
+    render(
+        status,
+        &MessagePage {
+            page,
+            text: text.to_owned(),
+            link,
+        },
+    )
+}
+
+pub(crate) fn forbidden() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "No access",
+        "You do not have access to this page.",
+        Some(("/", "Go to the start page")),
+    )
+}
+
+pub(crate) fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page.",
+        Some(("/", "Go to the start page")),
+    )
+}
+
+pub(crate) fn csrf_refused() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Form refused",
+        "The form expired or was not sent from this site. Go back, reload the page and try again.",
+        None,
+    )
+}
+
+pub(crate) fn internal() -> Response {
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Something went wrong on the server; the details are in its log.",
+        None,
+    )
+}
+
+/// 303 See Other to a local path.
+pub(crate) fn redirect(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// The notice a `?notice=` code stands for (never text from the URL itself).
+pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "owner_created" => "Owner account created. Log in.",
+        "logged_out" => "You have logged out.",
+        "expired" => "Your login took too long. Please start again.",
+        "device_added" => "Device added.",
+        "device_removed" => "Device removed.",
+        "twofa_off" => "Two-factor authentication is off.",
+        "reset_done" => "2FA was reset.",
+        "unlocked" => "The second factor was unlocked.",
+        "disabled" => "The account was disabled.",
+        "enabled" => "The account was enabled.",
+        "settings_saved" => "Settings saved.",
+        "login_required" => "Please log in.",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+/// A `next=` value if it is a local path (and not the login pages themselves), else `None`.
+pub(crate) fn local_path(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout")
+        && !next.starts_with("/setup");
+    ok.then(|| next.to_owned())
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure behind https.
+pub(crate) fn set_cookie(name: &str, value: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// A `Set-Cookie` value that removes the cookie.
+pub(crate) fn clear_cookie(name: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// Pages that show secrets are never stored (the security headers add this to every page too;
+/// this keeps it explicit where it matters).
+pub(crate) fn set_no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Adds a `Set-Cookie` header to a response.
+pub(crate) fn with_cookie(mut resp: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Who is asking: their session (if any), their cookies and their address.
+#[derive(Debug)]
+pub(crate) struct Visitor {
+    pub(crate) session: Option<(Session, User)>,
+    pub(crate) pre: Option<String>,
+    pub(crate) ip: Option<String>,
+    pub(crate) path: String,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ip = client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string());
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |u| u.0.clone())
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(c) => state.service.session(&c).await.map_err(|_| internal())?,
+            None => None,
+        };
+        Ok(Visitor {
+            session,
+            pre: cookie(&parts.headers, PRE_COOKIE),
+            ip,
+            path,
+        })
+    }
+}
+
+impl Visitor {
+    /// The audit context: the user if there is one.
+    pub(crate) fn ctx(&self) -> Context {
+        let actor = match &self.session {
+            Some((_, u)) => Actor::User(u.username.clone()),
+            None => Actor::System,
+        };
+        Context {
+            actor,
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// The logged-in session, or where to send the visitor instead.
+    // The error is the response itself (a redirect), built once per request: boxing buys nothing.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn full(&self) -> Result<(&Session, &User), Response> {
+        match &self.session {
+            Some((s, u)) if s.stage == Stage::Full => Ok((s, u)),
+            Some((s, _)) if s.stage == Stage::SecondFactor => Err(redirect("/login/2fa")),
+            Some(_) => Err(redirect("/login/enroll")),
+            None => {
+                let next = local_path(&self.path)
+                    .map(|p| format!("/login?next={}", encode_component(&p)))
+                    .unwrap_or_else(|| "/login".to_owned());
+                Err(redirect(&next))
+            }
+        }
+    }
+
+    /// A logged-in admin or owner.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn staff(&self) -> Result<(&Session, &User), Response> {
+        let (s, u) = self.full()?;
+        if u.role.is_staff() {
+            Ok((s, u))
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// The session at a given stage.
+    pub(crate) fn at_stage(&self, stage: Stage) -> Option<(&Session, &User)> {
+        self.session
+            .as_ref()
+            .filter(|(s, _)| s.stage == stage)
+            .map(|(s, u)| (s, u))
+    }
+
+    /// The CSRF binding of the session.
+    pub(crate) fn session_binding(session: &Session) -> String {
+        format!("s:{}", session.id_hash)
+    }
+
+    /// The layout's header for this visitor.
+    pub(crate) fn nav(&self, state: &AppState) -> Option<Nav> {
+        self.session.as_ref().map(|(s, u)| Nav {
+            username: u.username.clone(),
+            staff: u.role.is_staff(),
+            full: s.stage == Stage::Full,
+            csrf: state.service.csrf_token(&Self::session_binding(s)),
+        })
+    }
+
+    /// The anonymous CSRF token, and the cookie to set when the visitor has none yet.
+    pub(crate) fn pre_csrf(&self, state: &AppState) -> (String, Option<String>) {
+        match &self.pre {
+            Some(p) => (state.service.csrf_token(&format!("p:{p}")), None),
+            None => {
+                let value = state.service.random_id();
+                (state.service.csrf_token(&format!("p:{value}")), Some(value))
+            }
+        }
+    }
+
+    /// Checks an anonymous form's CSRF token.
+    pub(crate) fn pre_csrf_ok(&self, state: &AppState, token: &str) -> bool {
+        self.pre
+            .as_ref()
+            .is_some_and(|p| state.service.csrf_ok(&format!("p:{p}"), token))
+    }
+}
+
+/// Percent-encodes a query component.
+pub(crate) fn encode_component(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Adds the security headers to every response; pages are never cached.
+pub(crate) async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-content-type-options", "nosniff");
+    if !is_asset {
+        set(h, "cache-control", "no-store");
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(utc_display(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_display(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(utc_iso(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_display(4_102_444_800), "2100-01-01 00:00:00");
+    }
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(
+            local_path("/admin/users?q=a").as_deref(),
+            Some("/admin/users?q=a")
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a b",
+            "/login/2fa",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
+}
