@@ -10,4 +10,5 @@ mod api;
 mod cli;
 mod cluster;
 mod otp_cli;
+mod portal;
 mod support;
