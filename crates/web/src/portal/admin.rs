@@ -35,6 +35,7 @@ struct HomePage {
     page: Page,
     users: i64,
     enabled: bool,
+    methods: String,
 }
 
 pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Response {
@@ -47,10 +48,22 @@ pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Res
     ) else {
         return page::internal();
     };
+    let now = state.service.now();
+    let active: Vec<&str> = FactorKind::ALL
+        .iter()
+        .filter(|k| settings.flag(&format!("methods.{}.active", k.as_str())))
+        .map(|k| k.title())
+        .collect();
+    let methods = if active.is_empty() {
+        "No method is activated".to_owned()
+    } else {
+        format!("Active: {}", active.join(", "))
+    };
     let page = Page {
         title: "Admin".into(),
         nav: visitor.nav(&state),
-        server_time: Some(ServerTime::at(state.service.now())),
+        server_time: Some(ServerTime::at(now)),
+        wide: true,
         ..Page::default()
     };
     render(
@@ -59,6 +72,7 @@ pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Res
             page,
             users,
             enabled: settings.twofactor_enabled(),
+            methods,
         },
     )
 }
