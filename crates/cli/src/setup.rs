@@ -18,14 +18,23 @@ use crate::exit::Failure;
 /// Opens everything a data command needs.
 pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
     let store = open_store(config).await?;
+    if !config.master_key_file.exists() && Service::database_has_master_key(store.as_ref()).await? {
+        return Err(Failure::value(format_args!(
+            "the master key file {} is missing, but this database was set up with a master key: \
+             copy master.key from where the database was created (or set TWOFOLD_MASTER_KEY_FILE)",
+            config.master_key_file.display()
+        )));
+    }
     let key = load_or_create_key(&config.master_key_file)?;
-    Ok(Arc::new(Service::new(
+    let service = Service::new(
         store,
         Arc::new(key),
         Arc::new(OsRng),
         Arc::new(SystemClock),
         hostname(),
-    )))
+    );
+    service.verify_master_key().await?;
+    Ok(Arc::new(service))
 }
 
 /// Connects to the database and applies pending migrations.

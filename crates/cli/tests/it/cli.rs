@@ -191,6 +191,26 @@ fn serve_starts_fresh_and_stops_gracefully(db: Db) {
         "a fresh server prints the setup link: {text}"
     );
 
+    // A node with another master key, or none, refuses to start on this database.
+    let key_file = env.data_dir().join("master.key");
+    let original = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let out = env.cli(&["user", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err_line(&out).contains("master key file"), "missing key");
+    assert!(!key_file.exists(), "no new key was made");
+    std::fs::write(&key_file, format!("{}\n", "ab".repeat(32))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = env.cli(&["user", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err_line(&out).contains("does not match"), "wrong key");
+    std::fs::write(&key_file, original).unwrap();
+    env.cli_ok(&["user", "list"]);
+
     // With an owner, no setup link.
     env.cli_stdin(
         &["user", "add", "root", "--role", "owner", "--password-stdin"],

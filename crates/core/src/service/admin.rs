@@ -12,6 +12,10 @@ use crate::token::{ApiToken, Scope, valid_name};
 /// How a secret setting is shown once set.
 pub const MASK: &str = "********";
 
+/// The stored key (not a setting: `settings` ignores it) that holds a keyed hash proving which
+/// master key the database was set up with.
+const KEY_CHECK: &str = "internal.master_key_check";
+
 /// How long the first-run setup link stays valid.
 pub const SETUP_TTL_SECONDS: i64 = 24 * 3600;
 
@@ -72,6 +76,34 @@ impl Service {
         )
         .await;
         Ok(())
+    }
+
+    /// Checks that the master key is the one this database was set up with, and records it on a
+    /// database that has none yet. A node started with another key would seal data no other node
+    /// can open, and could open nothing already stored: it must not start.
+    pub async fn verify_master_key(&self) -> Result<()> {
+        let expected = self.key.lookup_hash(KEY_CHECK, b"twofold master key check");
+        let stored = self.store.settings().await?;
+        match stored.iter().find(|(k, _)| k == KEY_CHECK) {
+            Some((_, StoredValue::Plain(v))) if *v == expected => Ok(()),
+            Some(_) => Err(Error::conflict(
+                "master_key_mismatch",
+                "The master key does not match this database: use the master.key file the \
+                 database was set up with (copy it from another node).",
+            )),
+            None => {
+                self.store
+                    .put_settings(&[(KEY_CHECK.to_owned(), StoredValue::Plain(expected))])
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether this database was set up with a master key (so a missing key file is an error,
+    /// not a reason to make a new key).
+    pub async fn database_has_master_key(store: &dyn crate::store::Store) -> Result<bool> {
+        Ok(store.settings().await?.iter().any(|(k, _)| k == KEY_CHECK))
     }
 
     /// Creates an API token and returns it: the only time it is ever shown.
