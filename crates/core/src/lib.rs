@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod crypto;
+pub mod delivery;
 pub mod error;
 pub mod factor;
 pub mod identity;

@@ -1,0 +1,1 @@
+//! Delivery adapters for the Mailer and SmsSender ports of `twofold-core`.
