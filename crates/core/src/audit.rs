@@ -41,11 +41,15 @@ pub enum AuditEvent {
     TokenRevoked,
     /// An API token was refused (unknown, revoked or wrong scope).
     TokenRefused,
+    /// An email or SMS code was sent.
+    CodeSent,
+    /// An email or SMS code could not be delivered.
+    CodeFailed,
 }
 
 impl AuditEvent {
     /// Every event, for filters.
-    pub const ALL: [AuditEvent; 19] = [
+    pub const ALL: [AuditEvent; 21] = [
         AuditEvent::LoginPassword,
         AuditEvent::LoginFailed,
         AuditEvent::SecondFactorSuccess,
@@ -65,6 +69,8 @@ impl AuditEvent {
         AuditEvent::TokenCreated,
         AuditEvent::TokenRevoked,
         AuditEvent::TokenRefused,
+        AuditEvent::CodeSent,
+        AuditEvent::CodeFailed,
     ];
 
     /// The stored name.
@@ -89,6 +95,8 @@ impl AuditEvent {
             AuditEvent::TokenCreated => "token.created",
             AuditEvent::TokenRevoked => "token.revoked",
             AuditEvent::TokenRefused => "token.refused",
+            AuditEvent::CodeSent => "code.sent",
+            AuditEvent::CodeFailed => "code.failed",
         }
     }
 }

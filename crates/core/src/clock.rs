@@ -49,3 +49,37 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC for a Unix time (proleptic Gregorian calendar).
+pub fn utc_display(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let s = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_display;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(utc_display(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_display(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(utc_display(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(utc_display(4_102_444_800), "2100-01-01 00:00:00");
+    }
+}

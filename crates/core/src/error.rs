@@ -24,6 +24,8 @@ pub enum ErrorKind {
         /// Seconds until another attempt may succeed.
         retry_after: u64,
     },
+    /// A service Twofold depends on failed (HTTP 502): a mail server, an SMS provider.
+    Unavailable,
     /// Something failed inside (HTTP 500); the cause was logged.
     Internal,
 }
@@ -84,6 +86,15 @@ impl Error {
         Error {
             kind: ErrorKind::Throttled { retry_after },
             code: "throttled",
+            message: message.into(),
+        }
+    }
+
+    /// A 502: a delivery or an outside service failed; `message` is fit for the user.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Unavailable,
+            code,
             message: message.into(),
         }
     }

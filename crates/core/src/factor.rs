@@ -133,10 +133,16 @@ pub struct TotpData {
 pub enum FactorData {
     /// An authenticator app.
     Totp(TotpData),
-    /// Codes by email to the user's address.
-    Email,
-    /// Codes by SMS to the user's phone.
-    Sms,
+    /// Codes by email to the address proven at enrolment.
+    Email {
+        /// The address codes go to.
+        address: String,
+    },
+    /// Codes by SMS to the number proven at enrolment.
+    Sms {
+        /// The E.164 number codes go to.
+        phone: String,
+    },
     /// A YubiKey (flows land with the YubiKey issue).
     Yubikey,
     /// Duo (flows land with the Duo issue).
@@ -150,8 +156,8 @@ impl FactorData {
     pub fn kind(&self) -> FactorKind {
         match self {
             FactorData::Totp(_) => FactorKind::Totp,
-            FactorData::Email => FactorKind::Email,
-            FactorData::Sms => FactorKind::Sms,
+            FactorData::Email { .. } => FactorKind::Email,
+            FactorData::Sms { .. } => FactorKind::Sms,
             FactorData::Yubikey => FactorKind::Yubikey,
             FactorData::Duo => FactorKind::Duo,
             FactorData::Webauthn => FactorKind::Webauthn,

@@ -38,7 +38,7 @@ pub(crate) use user_columns;
 macro_rules! factor_columns {
     () => {
         "id, user_id, kind, label, confirmed, created_at, last_used_at, secret, algorithm, \
-         digits, period, last_counter, drift"
+         digits, period, last_counter, drift, params"
     };
 }
 pub(crate) use factor_columns;
@@ -94,6 +94,7 @@ pub(crate) struct FactorRow {
     period: Option<i64>,
     last_counter: Option<i64>,
     drift: i64,
+    params: Option<String>,
 }
 
 impl TryFrom<FactorRow> for Factor {
@@ -135,8 +136,14 @@ impl TryFrom<FactorRow> for Factor {
                     drift: r.drift,
                 })
             }
-            FactorKind::Email => FactorData::Email,
-            FactorKind::Sms => FactorData::Sms,
+            FactorKind::Email => FactorData::Email {
+                address: r
+                    .params
+                    .ok_or_else(|| bad("email factor without an address"))?,
+            },
+            FactorKind::Sms => FactorData::Sms {
+                phone: r.params.ok_or_else(|| bad("SMS factor without a number"))?,
+            },
             FactorKind::Yubikey => FactorData::Yubikey,
             FactorKind::Duo => FactorData::Duo,
             FactorKind::Webauthn => FactorData::Webauthn,
@@ -162,6 +169,7 @@ pub(crate) struct FactorColumns<'a> {
     pub(crate) period: Option<i64>,
     pub(crate) last_counter: Option<i64>,
     pub(crate) drift: i64,
+    pub(crate) params: Option<&'a str>,
 }
 
 impl<'a> FactorColumns<'a> {
@@ -180,12 +188,19 @@ impl<'a> FactorColumns<'a> {
                     .transpose()
                     .map_err(|_| corrupt("TOTP step out of range"))?,
                 drift: t.drift,
+                params: None,
             }),
-            FactorData::Email
-            | FactorData::Sms
-            | FactorData::Yubikey
-            | FactorData::Duo
-            | FactorData::Webauthn => Ok(FactorColumns::default()),
+            FactorData::Email { address } => Ok(FactorColumns {
+                params: Some(address),
+                ..FactorColumns::default()
+            }),
+            FactorData::Sms { phone } => Ok(FactorColumns {
+                params: Some(phone),
+                ..FactorColumns::default()
+            }),
+            FactorData::Yubikey | FactorData::Duo | FactorData::Webauthn => {
+                Ok(FactorColumns::default())
+            }
         }
     }
 }

@@ -189,7 +189,9 @@ fn email_factor(user_id: i64, n: u64, confirmed: bool) -> Factor {
         confirmed,
         created_at: NOW,
         last_used_at: None,
-        data: FactorData::Email,
+        data: FactorData::Email {
+            address: format!("u{user_id}@example.com"),
+        },
     }
 }
 

@@ -90,6 +90,7 @@ impl From<Error> for ApiError {
             ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, None),
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, None),
             ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, None),
+            ErrorKind::Unavailable => (StatusCode::BAD_GATEWAY, None),
             ErrorKind::Throttled { retry_after } => {
                 (StatusCode::TOO_MANY_REQUESTS, Some(retry_after))
             }

@@ -30,6 +30,8 @@ pub struct Enrollment {
     pub factor: Factor,
     /// For TOTP: what the app scans.
     pub totp: Option<TotpEnrollment>,
+    /// For email and SMS: where the verification code went.
+    pub sent: Option<super::CodeSent>,
 }
 
 /// A confirmed factor, with the backup codes if this was the user's first.
@@ -128,6 +130,21 @@ impl Service {
                     }),
                 )
             }
+            FactorKind::Email => {
+                let address = user.email.clone().ok_or_else(|| {
+                    Error::invalid(
+                        "missing_email",
+                        "Add an email address to the account first.",
+                    )
+                })?;
+                (FactorData::Email { address }, None)
+            }
+            FactorKind::Sms => {
+                let phone = user.phone.clone().ok_or_else(|| {
+                    Error::invalid("missing_phone", "Add a phone number to the account first.")
+                })?;
+                (FactorData::Sms { phone }, None)
+            }
             other => {
                 return Err(Error::invalid(
                     "method_not_available",
@@ -148,6 +165,22 @@ impl Service {
             data,
         };
         self.store.insert_factor(&factor).await?;
+        // Email and SMS prove the address: the first code goes out now. If it cannot, the
+        // factor goes too, so a failed request leaves nothing behind.
+        let sent = if matches!(kind, FactorKind::Email | FactorKind::Sms) {
+            match self
+                .deliver_code(ctx, &user, &factor, &settings, "verification")
+                .await
+            {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.store.delete_factor(user.id, &factor.id).await?;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         self.audit(
             ctx,
             Some(&user.username),
@@ -155,7 +188,7 @@ impl Service {
             format!("kind={} factor={}", kind, factor.id),
         )
         .await;
-        Ok(Enrollment { factor, totp })
+        Ok(Enrollment { factor, totp, sent })
     }
 
     /// What the authenticator app needs for a pending TOTP factor of the user (to show the QR
@@ -241,6 +274,19 @@ impl Service {
                         return Err(wrong_code());
                     }
                 }
+            }
+            FactorData::Email { .. } | FactorData::Sms { .. } => {
+                if !self.try_challenge(&factor, code.trim(), now).await? {
+                    self.audit(
+                        ctx,
+                        Some(&user.username),
+                        AuditEvent::SecondFactorFailure,
+                        format!("confirm factor={} kind={}", factor.id, factor.kind()),
+                    )
+                    .await;
+                    return Err(wrong_code());
+                }
+                None
             }
             _ => {
                 return Err(Error::invalid(

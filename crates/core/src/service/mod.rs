@@ -8,17 +8,20 @@ use std::sync::Arc;
 use crate::audit::{AuditEvent, Context, NewAudit};
 use crate::clock::Clock;
 use crate::crypto::{MasterKey, Rng};
+use crate::delivery::{DeliveryError, EmailConfig, EmailMessage, Mailer, SmsConfig, SmsSender};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::store::{Store, StoredValue, User};
 
 mod admin;
+mod codes;
 mod factors;
 mod login;
 mod users;
 mod validate;
 
 pub use admin::{MASK, SETUP_TTL_SECONDS};
+pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
@@ -36,6 +39,39 @@ pub struct Service {
     rng: Arc<dyn Rng>,
     clock: Arc<dyn Clock>,
     hostname: String,
+    mailer: Arc<dyn Mailer>,
+    sms: Arc<dyn SmsSender>,
+}
+
+/// The delivery adapters of a service built without any: every send fails with a clear error.
+#[derive(Debug)]
+struct NoDelivery;
+
+#[async_trait::async_trait]
+impl Mailer for NoDelivery {
+    async fn send(
+        &self,
+        _: &EmailConfig,
+        _: &EmailMessage,
+    ) -> std::result::Result<(), DeliveryError> {
+        Err(DeliveryError::new(
+            "Email delivery is not set up on this server.",
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for NoDelivery {
+    async fn send(
+        &self,
+        _: &SmsConfig,
+        _: &str,
+        _: &str,
+    ) -> std::result::Result<(), DeliveryError> {
+        Err(DeliveryError::new(
+            "SMS delivery is not set up on this server.",
+        ))
+    }
 }
 
 impl std::fmt::Debug for Service {
@@ -61,7 +97,17 @@ impl Service {
             rng,
             clock,
             hostname,
+            mailer: Arc::new(NoDelivery),
+            sms: Arc::new(NoDelivery),
         }
+    }
+
+    /// Plugs in the email and SMS adapters.
+    #[must_use]
+    pub fn with_delivery(mut self, mailer: Arc<dyn Mailer>, sms: Arc<dyn SmsSender>) -> Self {
+        self.mailer = mailer;
+        self.sms = sms;
+        self
     }
 
     /// The CSRF token of forms bound to `binding`.

@@ -137,8 +137,10 @@ impl Service {
         let shape = shape_of(code).ok_or_else(malformed)?;
         let fits = matches!(
             (&shape, only),
-            (Shape::Digits, None | Some(Some(FactorKind::Totp)))
-                | (Shape::Backup(_), None | Some(None))
+            (
+                Shape::Digits,
+                None | Some(Some(FactorKind::Totp | FactorKind::Email | FactorKind::Sms))
+            ) | (Shape::Backup(_), None | Some(None))
         );
         if !fits {
             // A code whose shape does not fit the requested method.
@@ -157,8 +159,25 @@ impl Service {
 
         let accepted = match &shape {
             Shape::Digits => {
-                self.try_totp(&user, &usable, code, now, settings.totp_window())
-                    .await?
+                let mut found = None;
+                if matches!(only, None | Some(Some(FactorKind::Totp))) {
+                    found = self
+                        .try_totp(&user, &usable, code, now, settings.totp_window())
+                        .await?;
+                }
+                if found.is_none() {
+                    // Then a pending email or SMS code.
+                    for f in usable.iter().filter(|f| {
+                        matches!(f.kind(), FactorKind::Email | FactorKind::Sms)
+                            && only.is_none_or(|o| o == Some(f.kind()))
+                    }) {
+                        if self.try_challenge(f, code, now).await? {
+                            found = Some((Method::Factor(f.kind()), Some(f.id.to_string())));
+                            break;
+                        }
+                    }
+                }
+                found
             }
             Shape::Backup(normalized) => {
                 let lookup = self
@@ -215,6 +234,7 @@ impl Service {
                 format!("until={until}"),
             )
             .await;
+            self.lockout_notice(user, until).await;
         }
         Ok(())
     }

@@ -152,6 +152,7 @@ async fn enroll_factor(
         secret,
         otpauth_uri,
         qr_svg,
+        sent_to: e.sent.map(|s| s.to),
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -233,26 +234,19 @@ async fn new_backup_codes(
 
 /// Send a login code by email or SMS.
 #[utoipa::path(post, path = "/api/v1/users/{username}/challenge", request_body = ChallengeRequest,
-    responses((status = 202), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 202, body = CodeSentOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn challenge(
     State(state): State<AppState>,
-    _auth: Authorized<NeedValidate>,
+    auth: Authorized<NeedValidate>,
     Path(username): Path<String>,
     Body(req): Body<ChallengeRequest>,
-) -> ApiResult<StatusCode> {
-    state.service.user(&username).await?;
-    match req.kind.as_str() {
-        "email" | "sms" => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "method_not_available",
-            "Email and SMS codes are not available in this version.",
-        )),
-        _ => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_kind",
-            "A challenge is sent by email or sms.",
-        )),
-    }
+) -> ApiResult<impl IntoResponse> {
+    let sent = state
+        .service
+        .send_code(&auth.ctx, &username, &req.kind)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(CodeSentOut { sent_to: sent.to })))
 }
 
 /// Check a second-factor code. A wrong, replayed or used code is `{"ok": false, "reason":

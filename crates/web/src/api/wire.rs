@@ -112,7 +112,7 @@ impl From<&UserView> for UserOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrollRequest {
-    /// The method: `totp` (email, sms, yubikey, duo follow in later versions).
+    /// The method: `totp`, `email` (to the user's email) or `sms` (to the user's phone).
     pub(crate) kind: String,
     /// A name for the device ("work phone"), 1–64 characters.
     pub(crate) label: Option<String>,
@@ -132,6 +132,16 @@ pub(crate) struct EnrollResponse {
     /// TOTP: the URI as a QR code (SVG).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) qr_svg: Option<String>,
+    /// Email and SMS: where the verification code went (masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sent_to: Option<String>,
+}
+
+/// A code was sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CodeSentOut {
+    /// Where it went, masked: `a•••@example.com`, `+44••••••0958`.
+    pub(crate) sent_to: String,
 }
 
 /// `POST …/factors/{id}/confirm`.

@@ -1,0 +1,349 @@
+//! Email and SMS one-time codes: sending (rate-limited, a new code replacing the old), checking
+//! (one conditional UPDATE, at most 5 tries per code), and the lockout notice.
+
+use askama::Template;
+
+use super::Service;
+use crate::audit::{AuditEvent, Context};
+use crate::delivery::{EmailConfig, EmailMessage, SmsConfig, SmtpSecurity};
+use crate::error::{Error, Result};
+use crate::factor::{Factor, FactorData, FactorKind};
+use crate::settings::Settings;
+use crate::store::{Challenge, User};
+
+/// Seconds between two sends of one method to one user.
+pub const SEND_GAP: i64 = 30;
+/// Sends of one method to one user per hour.
+pub const SENDS_PER_HOUR: i64 = 10;
+/// Wrong tries a code survives.
+pub const CODE_ATTEMPTS: i64 = 5;
+
+/// Where a code went, masked for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    /// `a•••@example.com` or `+44•••••••0958`.
+    pub to: String,
+    /// The factor it was sent for.
+    pub factor_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "code.txt", escape = "none")]
+struct CodeText<'a> {
+    issuer: &'a str,
+    purpose: &'a str,
+    code: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodeHtml<'a> {
+    issuer: &'a str,
+    purpose: &'a str,
+    code: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "lockout.txt", escape = "none")]
+struct LockoutText<'a> {
+    issuer: &'a str,
+    username: &'a str,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "lockout.html")]
+struct LockoutHtml<'a> {
+    issuer: &'a str,
+    username: &'a str,
+    until: &'a str,
+}
+
+/// Masks an address or number for display.
+pub fn mask(destination: &str) -> String {
+    match destination.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => {
+            let n = destination.chars().count();
+            let head: String = destination.chars().take(3).collect();
+            let tail: String = destination.chars().skip(n.saturating_sub(4)).collect();
+            format!("{head}{}{tail}", "•".repeat(n.saturating_sub(7)))
+        }
+    }
+}
+
+pub(crate) fn email_config(s: &Settings, hostname: &str) -> EmailConfig {
+    let non_empty = |k: &str| Some(s.get(k).to_owned()).filter(|v| !v.is_empty());
+    EmailConfig {
+        from: non_empty("methods.email.from").unwrap_or_else(|| format!("twofold@{hostname}")),
+        smtp_host: non_empty("methods.email.smtp.host"),
+        smtp_port: u16::try_from(s.int("methods.email.smtp.port")).unwrap_or(587),
+        security: match s.get("methods.email.smtp.security") {
+            "tls" => SmtpSecurity::Tls,
+            "none" => SmtpSecurity::None,
+            _ => SmtpSecurity::StartTls,
+        },
+        username: non_empty("methods.email.smtp.username"),
+        password: s.get("methods.email.smtp.password").to_owned(),
+    }
+}
+
+pub(crate) fn sms_config(s: &Settings) -> SmsConfig {
+    let g = |k: &str| s.get(k).to_owned();
+    match s.get("methods.sms.provider") {
+        "webhook" => SmsConfig::Webhook {
+            url: g("methods.sms.webhook.url"),
+            secret: g("methods.sms.webhook.secret"),
+        },
+        "twilio" => SmsConfig::Twilio {
+            account_sid: g("methods.sms.twilio.account_sid"),
+            auth_token: g("methods.sms.twilio.auth_token"),
+            from: g("methods.sms.twilio.from"),
+            api_base: g("methods.sms.twilio.api_base"),
+        },
+        "sns" => SmsConfig::Sns {
+            region: g("methods.sms.sns.region"),
+            access_key_id: g("methods.sms.sns.access_key_id"),
+            secret_access_key: g("methods.sms.sns.secret_access_key"),
+            endpoint: g("methods.sms.sns.endpoint"),
+        },
+        _ => SmsConfig::Outbox,
+    }
+}
+
+fn render(t: &impl Template) -> Result<String> {
+    t.render().map_err(|e| Error::internal(&e))
+}
+
+impl Service {
+    fn code_hash(&self, factor: &Factor, code: &str) -> String {
+        self.key
+            .lookup_hash(&format!("challenge:{}", factor.id), code.as_bytes())
+    }
+
+    fn six_digits(&self) -> String {
+        // Rejection sampling keeps every code equally likely.
+        loop {
+            let mut b = [0u8; 4];
+            self.rng.fill(&mut b);
+            let n = u32::from_le_bytes(b);
+            if n < 4_294_000_000 {
+                return format!("{:06}", n % 1_000_000);
+            }
+        }
+    }
+
+    /// Sends a new code for an email or SMS factor: limits first (429 with the wait), then the
+    /// message; the code is stored only once it was handed over, and a failed delivery leaves no
+    /// code (not even the previous one) behind.
+    pub(crate) async fn deliver_code(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+        settings: &Settings,
+        purpose: &str,
+    ) -> Result<CodeSent> {
+        let kind = factor.kind();
+        let destination = match &factor.data {
+            FactorData::Email { address } => address.clone(),
+            FactorData::Sms { phone } => phone.clone(),
+            _ => {
+                return Err(Error::invalid(
+                    "method_not_available",
+                    "This factor does not receive codes.",
+                ));
+            }
+        };
+        let now = self.now();
+        if let Some(wait) = self
+            .store
+            .record_send(user.id, kind.as_str(), now, SEND_GAP, SENDS_PER_HOUR)
+            .await?
+        {
+            return Err(Error::throttled(
+                u64::try_from(wait).unwrap_or(1),
+                format!("A code was sent recently. You can ask for a new one in {wait} seconds."),
+            ));
+        }
+        let code = self.six_digits();
+        let ttl = settings.int("codes.ttl_seconds").max(30);
+        let minutes = (ttl + 59) / 60;
+        let issuer = settings.issuer();
+        let sent = match kind {
+            FactorKind::Email => {
+                let message = EmailMessage {
+                    to: destination.clone(),
+                    subject: format!("Your {issuer} {purpose} code"),
+                    text: render(&CodeText {
+                        issuer,
+                        purpose,
+                        code: &code,
+                        minutes,
+                    })?,
+                    html: render(&CodeHtml {
+                        issuer,
+                        purpose,
+                        code: &code,
+                        minutes,
+                    })?,
+                };
+                self.mailer
+                    .send(&email_config(settings, &self.hostname), &message)
+                    .await
+            }
+            _ => {
+                let text = format!(
+                    "Your {issuer} {purpose} code is {code}. It works once, for {minutes} minutes."
+                );
+                self.sms
+                    .send(&sms_config(settings), &destination, &text)
+                    .await
+            }
+        };
+        if let Err(e) = sent {
+            self.store.delete_challenge(&factor.id).await?;
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::CodeFailed,
+                format!("kind={kind} factor={}", factor.id),
+            )
+            .await;
+            return Err(Error::unavailable("delivery_failed", e.message));
+        }
+        let challenge = Challenge {
+            factor_id: factor.id.clone(),
+            user_id: user.id,
+            code_hash: self.code_hash(factor, &code),
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        self.store.put_challenge(&challenge).await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::CodeSent,
+            format!("kind={kind} factor={}", factor.id),
+        )
+        .await;
+        Ok(CodeSent {
+            to: mask(&destination),
+            factor_id: factor.id.to_string(),
+        })
+    }
+
+    /// "Send me a code": a login code by email or SMS for the user's factor of that kind (a
+    /// confirmed, usable one; else the newest pending one, to finish its enrolment).
+    pub async fn send_code(&self, ctx: &Context, username: &str, kind: &str) -> Result<CodeSent> {
+        let kind = super::factors::parse_kind(kind)?;
+        if !matches!(kind, FactorKind::Email | FactorKind::Sms) {
+            return Err(Error::invalid(
+                "unknown_kind",
+                "A code is sent by email or sms.",
+            ));
+        }
+        let user = self.user_by_name(username).await?;
+        let settings = self.settings().await?;
+        if !settings.method_available(kind, user.role) {
+            return Err(Error::invalid(
+                "method_not_available",
+                format!("{} is not enabled for this user's role.", kind.title()),
+            ));
+        }
+        let factors = self.store.factors_of(user.id).await?;
+        let factor = factors
+            .iter()
+            .find(|f| f.kind() == kind && f.confirmed)
+            .or_else(|| factors.iter().rev().find(|f| f.kind() == kind))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "not_enrolled",
+                    format!("This user has no {} factor.", kind.title()),
+                )
+            })?;
+        let purpose = if factor.confirmed {
+            "login"
+        } else {
+            "verification"
+        };
+        self.deliver_code(ctx, &user, factor, &settings, purpose)
+            .await
+    }
+
+    /// Checks a code against the live code of an email or SMS factor; a miss counts against
+    /// that code's tries.
+    pub(crate) async fn try_challenge(
+        &self,
+        factor: &Factor,
+        code: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let hash = self.code_hash(factor, code);
+        if self
+            .store
+            .consume_challenge(&factor.id, &hash, now, CODE_ATTEMPTS)
+            .await?
+        {
+            return Ok(true);
+        }
+        self.store.challenge_failed(&factor.id).await?;
+        Ok(false)
+    }
+
+    /// Tells the user by email that their second factor was locked (best effort: a failure is
+    /// logged, the lockout stands).
+    pub(crate) async fn lockout_notice(&self, user: &User, until: i64) {
+        let Some(to) = user.email.clone() else { return };
+        let Ok(settings) = self.settings().await else {
+            return;
+        };
+        let issuer = settings.issuer();
+        let until = crate::clock::utc_display(until);
+        let (Ok(text), Ok(html)) = (
+            LockoutText {
+                issuer,
+                username: &user.username,
+                until: &until,
+            }
+            .render(),
+            LockoutHtml {
+                issuer,
+                username: &user.username,
+                until: &until,
+            }
+            .render(),
+        ) else {
+            return;
+        };
+        let message = EmailMessage {
+            to,
+            subject: format!("{issuer}: your second factor was locked"),
+            text,
+            html,
+        };
+        if let Err(e) = self
+            .mailer
+            .send(&email_config(&settings, &self.hostname), &message)
+            .await
+        {
+            tracing::warn!(error = %e, "could not send the lockout notice");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_little() {
+        assert_eq!(mask("alice@example.com"), "a•••@example.com");
+        assert_eq!(mask("+442079460958"), "+44••••••0958");
+    }
+}

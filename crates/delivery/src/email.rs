@@ -1,0 +1,244 @@
+//! Email: the `Mailer` port over SMTP (lettre on tokio and rustls), or into the outbox folder when
+//! no SMTP host is set.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::{self, AsyncSmtpTransport};
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use twofold_core::clock::{Clock, SystemClock};
+use twofold_core::delivery::{DeliveryError, EmailConfig, EmailMessage, Mailer, SmtpSecurity};
+
+use crate::outbox::Outbox;
+use crate::{ATTEMPT_TIMEOUT, SetupError};
+
+/// Sends email over SMTP, or writes it to the outbox folder when `EmailConfig::smtp_host` is
+/// `None` (or empty).
+pub struct SmtpMailer {
+    outbox: Outbox,
+    extra_ca: Option<Certificate>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("outbox", &self.outbox)
+            .field("extra_ca", &self.extra_ca.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpMailer {
+    /// A mailer that writes to `outbox_dir` when no SMTP host is configured and trusts the PEM
+    /// certificates in `extra_ca_pem` (the contents of `TWOFOLD_EXTRA_CA_FILE`) beside the
+    /// system's roots.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError::ExtraCa`] when `extra_ca_pem` holds no PEM certificate.
+    pub fn new(outbox_dir: PathBuf, extra_ca_pem: Option<Vec<u8>>) -> Result<Self, SetupError> {
+        let extra_ca = match extra_ca_pem {
+            Some(pem) => {
+                crate::check_extra_ca(&pem)?;
+                Some(Certificate::from_pem(&pem).map_err(|e| SetupError::ExtraCa(e.to_string()))?)
+            }
+            None => None,
+        };
+        Ok(SmtpMailer {
+            outbox: Outbox::new(outbox_dir),
+            extra_ca,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Uses `clock` for the `Date` header and the outbox file names.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn tls_parameters(&self, host: &str) -> Result<TlsParameters, smtp::Error> {
+        let mut builder = TlsParameters::builder(host.to_owned());
+        if let Some(cert) = &self.extra_ca {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        builder.build_rustls()
+    }
+
+    async fn send_smtp(
+        &self,
+        host: &str,
+        config: &EmailConfig,
+        email: &Message,
+    ) -> Result<(), DeliveryError> {
+        let tls = match config.security {
+            SmtpSecurity::StartTls | SmtpSecurity::Tls => {
+                let parameters = self.tls_parameters(host).map_err(|e| {
+                    tracing::warn!(host, error = %e, "cannot set up TLS for SMTP");
+                    failure("a secure connection to the mail server could not be set up")
+                })?;
+                if config.security == SmtpSecurity::StartTls {
+                    Tls::Required(parameters)
+                } else {
+                    Tls::Wrapper(parameters)
+                }
+            }
+            SmtpSecurity::None => Tls::None,
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(config.smtp_port)
+            .tls(tls)
+            .timeout(Some(ATTEMPT_TIMEOUT));
+        if let Some(user) = &config.username {
+            builder = builder.credentials(Credentials::new(user.clone(), config.password.clone()));
+        }
+        let transport = builder.build();
+
+        let mut attempt = 1;
+        loop {
+            let error = match transport.send(email.clone()).await {
+                Ok(_) => {
+                    tracing::info!(host, port = config.smtp_port, "email sent");
+                    return Ok(());
+                }
+                Err(e) => e,
+            };
+            let (problem, retry) = classify(&error);
+            tracing::warn!(
+                host,
+                port = config.smtp_port,
+                attempt,
+                error = %error,
+                "sending email failed"
+            );
+            if retry && attempt == 1 {
+                attempt += 1;
+                continue;
+            }
+            return Err(failure(problem));
+        }
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(
+        &self,
+        config: &EmailConfig,
+        message: &EmailMessage,
+    ) -> Result<(), DeliveryError> {
+        let now = self.clock.now();
+        let email = build_message(config, message, now)?;
+        match config.smtp_host.as_deref().map(str::trim) {
+            Some(host) if !host.is_empty() => self.send_smtp(host, config, &email).await,
+            _ => self
+                .outbox
+                .write(now, "eml", email.formatted())
+                .await
+                .map(|_| ()),
+        }
+    }
+}
+
+/// The RFC 5322 message: From, To, Subject, Date, Message-ID and a multipart/alternative body.
+fn build_message(
+    config: &EmailConfig,
+    message: &EmailMessage,
+    now: i64,
+) -> Result<Message, DeliveryError> {
+    let from: Mailbox = config.from.trim().parse().map_err(|e| {
+        tracing::warn!(from = %config.from, error = %e, "the email From address is not valid");
+        failure("the From address in the email settings is not valid")
+    })?;
+    let to: Mailbox = message.to.trim().parse().map_err(|e| {
+        tracing::warn!(to = %message.to, error = %e, "the email recipient address is not valid");
+        failure("the recipient address is not valid")
+    })?;
+    let date = UNIX_EPOCH + Duration::from_secs(u64::try_from(now).unwrap_or(0));
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(message.subject.clone())
+        .date(date)
+        .message_id(None)
+        .multipart(MultiPart::alternative_plain_html(
+            message.text.clone(),
+            message.html.clone(),
+        ))
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot build the email");
+            failure("the message could not be put together")
+        })
+}
+
+fn failure(problem: &str) -> DeliveryError {
+    DeliveryError::new(format!("The email could not be sent: {problem}."))
+}
+
+/// What went wrong, as the end of a sentence, and whether another attempt may succeed.
+fn classify(error: &smtp::Error) -> (&'static str, bool) {
+    if let Some(code) = error.status() {
+        let code = code.to_string();
+        return if error.is_transient() {
+            ("the mail server is busy, try again later", true)
+        } else if code == "530" {
+            ("the mail server requires a user name and password", false)
+        } else if code == "535" || code == "534" {
+            ("the mail server refused the user name or password", false)
+        } else {
+            ("the mail server refused the message", false)
+        };
+    }
+    if error.is_tls() {
+        return (TLS_FAILED, false);
+    }
+    if error.is_client() {
+        // lettre's client errors are fixed sentences; these two are configuration mistakes.
+        let text = error.to_string();
+        return if text.contains("STARTTLS") {
+            ("the mail server does not offer STARTTLS", false)
+        } else if text.contains("authentication mechanism") {
+            (
+                "the mail server does not accept a user name and password on this connection",
+                false,
+            )
+        } else {
+            ("the mail server cannot take this message", false)
+        };
+    }
+    if error.is_response() {
+        return ("the mail server's answer could not be understood", false);
+    }
+    if error.is_timeout() {
+        return (NO_ANSWER, true);
+    }
+    // A connection or network error: tokio-rustls reports a failed handshake (an untrusted
+    // certificate, a server that does not speak TLS) as `InvalidData`.
+    match io_error_kind(error) {
+        Some(io::ErrorKind::InvalidData) => (TLS_FAILED, false),
+        _ => (NO_ANSWER, true),
+    }
+}
+
+const NO_ANSWER: &str = "the mail server did not answer";
+const TLS_FAILED: &str = "a secure connection to the mail server could not be made (check the security setting and the server's certificate)";
+
+fn io_error_kind(error: &smtp::Error) -> Option<io::ErrorKind> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(io_error) = e.downcast_ref::<io::Error>() {
+            return Some(io_error.kind());
+        }
+        source = e.source();
+    }
+    None
+}
