@@ -70,7 +70,13 @@ impl Cert {
         let key = dir.path().join("key.pem");
         run(Command::new("openssl")
             .args(["req", "-x509", "-newkey", "ec"])
-            .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args([
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+            ])
             .args(["-subj", "/CN=127.0.0.1"])
             .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
             .args(["-addext", "basicConstraints=critical,CA:FALSE"])
@@ -216,7 +222,9 @@ fn email_config(port: u16, security: SmtpSecurity, login: Option<(&str, &str)>) 
         smtp_port: port,
         security,
         username: login.map(|(user, _)| user.to_owned()),
-        password: login.map(|(_, password)| password.to_owned()).unwrap_or_default(),
+        password: login
+            .map(|(_, password)| password.to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -246,7 +254,10 @@ fn assert_is_the_message(raw: &[u8]) {
     assert_eq!(headers["Subject"], "Your sign-in code");
     assert_eq!(headers["Date"], "Tue, 14 Nov 2023 22:13:20 +0000");
     let id = headers["Message-ID"].as_str().unwrap();
-    assert!(id.starts_with('<') && id.ends_with('>') && id.contains('@'), "{id}");
+    assert!(
+        id.starts_with('<') && id.ends_with('>') && id.contains('@'),
+        "{id}"
+    );
     assert_eq!(headers["MIME-Version"], "1.0");
     assert_eq!(parsed["content_type"], "multipart/alternative");
     assert_eq!(
@@ -452,9 +463,9 @@ async fn implicit_tls_against_a_plain_server_is_an_error() {
 
     let error = result.unwrap_err();
     assert!(
-        error
-            .message
-            .starts_with("The email could not be sent: a secure connection to the mail server could not be made"),
+        error.message.starts_with(
+            "The email could not be sent: a secure connection to the mail server could not be made"
+        ),
         "{error}"
     );
     assert!(took < Duration::from_secs(4), "{took:?}");
@@ -487,9 +498,9 @@ async fn an_untrusted_certificate_is_refused() {
         .unwrap_err();
 
     assert!(
-        error
-            .message
-            .starts_with("The email could not be sent: a secure connection to the mail server could not be made"),
+        error.message.starts_with(
+            "The email could not be sent: a secure connection to the mail server could not be made"
+        ),
         "{error}"
     );
     server.assert_no_more();
@@ -621,7 +632,10 @@ async fn sms_outbox_writes_one_file_per_message() {
     let files = files(&outbox);
     assert_eq!(files.len(), 1);
     let name = files[0].file_name().unwrap().to_str().unwrap();
-    assert!(name.starts_with("1700000000-") && name.ends_with(".sms"), "{name}");
+    assert!(
+        name.starts_with("1700000000-") && name.ends_with(".sms"),
+        "{name}"
+    );
     assert_eq!(mode(&files[0]), 0o600);
     assert_eq!(
         std::fs::read_to_string(&files[0]).unwrap(),
@@ -644,7 +658,10 @@ async fn webhook_posts_signed_json() {
     let sink = sink();
     let (_dir, gateway) = gateway();
 
-    gateway.send(&webhook(&sink, "200"), TO, TEXT).await.unwrap();
+    gateway
+        .send(&webhook(&sink, "200"), TO, TEXT)
+        .await
+        .unwrap();
 
     let record = accepted(&sink, "webhook");
     assert_eq!(record["fields"], json!({"to": TO, "message": TEXT}));
@@ -655,7 +672,10 @@ async fn webhook_posts_signed_json() {
 async fn any_2xx_is_success() {
     let sink = sink();
     let (_dir, gateway) = gateway();
-    gateway.send(&webhook(&sink, "204"), TO, TEXT).await.unwrap();
+    gateway
+        .send(&webhook(&sink, "204"), TO, TEXT)
+        .await
+        .unwrap();
     accepted(&sink, "webhook");
 }
 
@@ -670,9 +690,17 @@ async fn a_webhook_signed_with_another_secret_is_refused() {
 
     let error = gateway.send(&config, TO, TEXT).await.unwrap_err();
 
-    assert_eq!(error.message, "The SMS provider refused the message (HTTP 403).");
+    assert_eq!(
+        error.message,
+        "The SMS provider refused the message (HTTP 403)."
+    );
     let record = sink.record();
-    assert!(record["problems"][0].as_str().unwrap().starts_with("bad signature"));
+    assert!(
+        record["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("bad signature")
+    );
     sink.assert_no_more();
 }
 
@@ -686,7 +714,10 @@ async fn a_4xx_is_not_retried() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.message, "The SMS provider refused the message (HTTP 401).");
+    assert_eq!(
+        error.message,
+        "The SMS provider refused the message (HTTP 401)."
+    );
     accepted(&sink, "webhook");
     sink.assert_no_more();
 }
@@ -797,7 +828,10 @@ async fn twilio_with_a_wrong_token_is_refused() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.message, "The SMS provider refused the message (HTTP 403).");
+    assert_eq!(
+        error.message,
+        "The SMS provider refused the message (HTTP 403)."
+    );
     assert_eq!(sink.record()["problems"], json!(["bad basic auth"]));
     sink.assert_no_more();
 }
@@ -838,7 +872,10 @@ async fn sns_signed_with_another_secret_is_refused() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.message, "The SMS provider refused the message (HTTP 403).");
+    assert_eq!(
+        error.message,
+        "The SMS provider refused the message (HTTP 403)."
+    );
     let record = sink.record();
     assert!(
         record["problems"][0]

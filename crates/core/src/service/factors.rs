@@ -191,6 +191,39 @@ impl Service {
         Ok(Enrollment { factor, totp, sent })
     }
 
+    /// A pending (unconfirmed) factor of the user, to finish its enrolment.
+    pub async fn pending_factor(&self, username: &str, factor_id: &str) -> Result<Factor> {
+        let user = self.user_by_name(username).await?;
+        let factor = self.factor_of(&user, factor_id).await?;
+        if factor.confirmed {
+            return Err(Error::conflict(
+                "already_confirmed",
+                "This factor is already confirmed.",
+            ));
+        }
+        Ok(factor)
+    }
+
+    /// Sends a new verification code for a pending email or SMS factor.
+    pub async fn resend_enrollment_code(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+    ) -> Result<super::CodeSent> {
+        let user = self.user_by_name(username).await?;
+        let factor = self.factor_of(&user, factor_id).await?;
+        if factor.confirmed {
+            return Err(Error::conflict(
+                "already_confirmed",
+                "This factor is already confirmed.",
+            ));
+        }
+        let settings = self.settings().await?;
+        self.deliver_code(ctx, &user, &factor, &settings, "verification")
+            .await
+    }
+
     /// What the authenticator app needs for a pending TOTP factor of the user (to show the QR
     /// code again until it is confirmed). Confirmed factors never show their secret again.
     pub async fn pending_totp(

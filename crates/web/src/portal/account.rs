@@ -361,3 +361,25 @@ pub(crate) async fn new_codes(
         Err(_) => page::internal(),
     }
 }
+
+pub(crate) async fn resend(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    enroll::resend(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Account,
+        &id,
+        &form.csrf,
+    )
+    .await
+}

@@ -485,7 +485,12 @@ fn groups(shown: &[(&'static str, String)]) -> Vec<Group> {
                 fields.extend(field(d.key, None, shown));
             }
         }
-        let help = (kind != FactorKind::Totp).then(|| "This method's sign-in flow arrives in a later version; its settings can be prepared now.".to_owned());
+        let help = match kind {
+            FactorKind::Email => Some("With no SMTP host, messages are written to the outbox folder in the data directory.".to_owned()),
+            FactorKind::Sms => Some("Provider outbox writes messages to the outbox folder; webhook, twilio and sns send them.".to_owned()),
+            FactorKind::Totp => None,
+            _ => Some("This method's sign-in flow arrives in a later version; its settings can be prepared now.".to_owned()),
+        };
         out.push(Group {
             title: kind.title().to_owned(),
             help,

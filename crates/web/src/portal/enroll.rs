@@ -7,7 +7,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
-use twofold_core::factor::FactorKind;
+use twofold_core::factor::{FactorData, FactorKind};
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
@@ -52,6 +52,16 @@ struct ScanPage {
     qr_data_uri: String,
     secret: String,
     label: String,
+}
+
+#[derive(Template)]
+#[template(path = "verify_code.html")]
+struct VerifyCodePage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    destination: String,
 }
 
 #[derive(Template)]
@@ -108,13 +118,20 @@ pub(crate) struct ConfirmForm {
     code: String,
 }
 
-fn help(kind: FactorKind) -> &'static str {
+fn help(kind: FactorKind, user: &User) -> String {
     match kind {
-        FactorKind::Totp => {
-            "An app on your phone, such as Google Authenticator, Duo Mobile or Authy, shows a \
-             new 6-digit code every 30 seconds."
-        }
-        _ => "",
+        FactorKind::Totp => "An app on your phone, such as Google Authenticator, Duo Mobile or \
+                             Authy, shows a new 6-digit code every 30 seconds."
+            .into(),
+        FactorKind::Email => format!(
+            "A 6-digit code sent to {} each time you log in.",
+            twofold_core::service::mask(user.email.as_deref().unwrap_or(""))
+        ),
+        FactorKind::Sms => format!(
+            "A 6-digit code sent by text message to {} each time you log in.",
+            twofold_core::service::mask(user.phone.as_deref().unwrap_or(""))
+        ),
+        _ => String::new(),
     }
 }
 
@@ -129,17 +146,17 @@ pub(crate) async fn choose(
     let Ok(settings) = state.service.settings().await else {
         return page::internal();
     };
-    // Only the methods whose enrolment this version offers.
-    let kinds = [FactorKind::Totp]
+    // Only the methods whose enrolment this version offers, and email or SMS only when the
+    // account has an address or number to send to.
+    let kinds = [FactorKind::Totp, FactorKind::Email, FactorKind::Sms]
         .into_iter()
         .filter(|k| settings.method_available(*k, user.role))
-        .map(|k| {
-            (
-                k.as_str().to_owned(),
-                k.title().to_owned(),
-                help(k).to_owned(),
-            )
+        .filter(|k| match k {
+            FactorKind::Email => user.email.is_some(),
+            FactorKind::Sms => user.phone.is_some(),
+            _ => true,
         })
+        .map(|k| (k.as_str().to_owned(), k.title().to_owned(), help(k, user)))
         .collect();
     let page = Page {
         title: "Choose a service".into(),
@@ -179,7 +196,10 @@ pub(crate) async fn start(
     {
         return page::csrf_refused();
     }
-    let label = Some(form.label.as_str()).filter(|l| !l.trim().is_empty());
+    // The form's default name fits an app; other methods get their own default.
+    let label = Some(form.label.as_str())
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| form.kind == "totp" || *l != "Authenticator app");
     match state
         .service
         .enroll(&visitor.ctx(), &user.username, &form.kind, label)
@@ -202,6 +222,36 @@ pub(crate) async fn scan(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
+    let pending = match state.service.pending_factor(&user.username, id).await {
+        Ok(f) => f,
+        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
+        Err(_) => return page::not_found(),
+    };
+    let destination = match &pending.data {
+        FactorData::Email { address } => Some(twofold_core::service::mask(address)),
+        FactorData::Sms { phone } => Some(twofold_core::service::mask(phone)),
+        _ => None,
+    };
+    if let Some(destination) = destination {
+        let page = Page {
+            title: "Enter the code we sent".into(),
+            nav: visitor.nav(state),
+            error,
+            ..Page::default()
+        };
+        let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+        let action = format!("{}/{}", flow.base(), pending.id);
+        return render(
+            status,
+            &VerifyCodePage {
+                page,
+                csrf,
+                action,
+                forced: flow == Flow::Forced,
+                destination,
+            },
+        );
+    }
     let (factor, t) = match state.service.pending_totp(&user.username, id).await {
         Ok(x) => x,
         Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
@@ -296,4 +346,89 @@ pub(crate) async fn confirm(
             .await
         }
     }
+}
+
+/// "Send a new code" for a pending email or SMS factor.
+pub(crate) async fn resend(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    id: &str,
+    csrf: &str,
+) -> Response {
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), csrf)
+    {
+        return page::csrf_refused();
+    }
+    match state
+        .service
+        .resend_enrollment_code(&visitor.ctx(), &user.username, id)
+        .await
+    {
+        Ok(sent) => {
+            let msg = format!("We sent a new code to {}.", sent.to);
+            scan_with_notice(state, visitor, session, user, flow, id, msg).await
+        }
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            scan(
+                state,
+                visitor,
+                session,
+                user,
+                flow,
+                id,
+                status,
+                Some(e.message),
+            )
+            .await
+        }
+    }
+}
+
+async fn scan_with_notice(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    id: &str,
+    notice: String,
+) -> Response {
+    let Ok(pending) = state.service.pending_factor(&user.username, id).await else {
+        return page::not_found();
+    };
+    let destination = match &pending.data {
+        FactorData::Email { address } => twofold_core::service::mask(address),
+        FactorData::Sms { phone } => twofold_core::service::mask(phone),
+        _ => return page::not_found(),
+    };
+    let page = Page {
+        title: "Enter the code we sent".into(),
+        nav: visitor.nav(state),
+        notice: Some(notice),
+        ..Page::default()
+    };
+    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let action = format!("{}/{}", flow.base(), pending.id);
+    render(
+        StatusCode::OK,
+        &VerifyCodePage {
+            page,
+            csrf,
+            action,
+            forced: flow == Flow::Forced,
+            destination,
+        },
+    )
 }

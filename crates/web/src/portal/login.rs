@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
+use twofold_core::factor::FactorData;
 use twofold_core::service::{Reason, SecondFactor};
 use twofold_core::session::Stage;
 
@@ -284,6 +285,8 @@ struct SecondFactorPage {
     csrf: String,
     backup: bool,
     methods: Vec<String>,
+    /// (kind, button text) for email and SMS factors.
+    senders: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -303,26 +306,56 @@ async fn second_factor_page(
     backup: bool,
     error: Option<String>,
 ) -> Response {
+    second_factor_page_with(state, visitor, status, backup, error, None).await
+}
+
+async fn second_factor_page_with(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    backup: bool,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
         return redirect("/login?notice=expired");
     };
-    let methods = match state.service.user_view(&user.username).await {
-        Ok(v) => {
-            let mut m: Vec<String> = v
-                .factors
-                .iter()
-                .filter(|f| f.confirmed)
-                .map(|f| format!("{} ({})", f.kind().title(), f.label))
-                .collect();
-            m.dedup();
-            m
-        }
-        Err(_) => return page::internal(),
+    let Ok(view) = state.service.user_view(&user.username).await else {
+        return page::internal();
     };
+    let confirmed: Vec<_> = view.factors.iter().filter(|f| f.confirmed).collect();
+    let methods = confirmed
+        .iter()
+        .map(|f| format!("{} ({})", f.kind().title(), f.label))
+        .collect();
+    let mut senders: Vec<(String, String)> = Vec::new();
+    for f in &confirmed {
+        let (kind, text) = match &f.data {
+            FactorData::Email { address } => (
+                "email",
+                format!(
+                    "Send me a code by email ({})",
+                    twofold_core::service::mask(address)
+                ),
+            ),
+            FactorData::Sms { phone } => (
+                "sms",
+                format!(
+                    "Send me a code by SMS ({})",
+                    twofold_core::service::mask(phone)
+                ),
+            ),
+            _ => continue,
+        };
+        if !senders.iter().any(|(k, _)| k == kind) {
+            senders.push((kind.to_owned(), text));
+        }
+    }
     let page = Page {
         title: "Two-factor authentication".into(),
         nav: visitor.nav(state),
         error,
+        notice,
         server_time: Some(ServerTime::at(state.service.now())),
         ..Page::default()
     };
@@ -334,6 +367,7 @@ async fn second_factor_page(
             csrf,
             backup,
             methods,
+            senders,
         },
     )
 }
@@ -542,4 +576,70 @@ pub(crate) async fn logout(
         redirect("/login?notice=logged_out"),
         &page::clear_cookie(SESSION_COOKIE, state.secure_cookies),
     )
+}
+
+pub(crate) async fn enroll_resend(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::resend(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Forced,
+        &id,
+        &form.csrf,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SendForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// "Send me a code" on the second-factor page.
+pub(crate) async fn send_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<SendForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
+        return redirect("/login?notice=expired");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    match state
+        .service
+        .send_code(&visitor.ctx(), &user.username, &form.kind)
+        .await
+    {
+        Ok(sent) => {
+            let notice = format!("We sent a code to {}. Enter it below.", sent.to);
+            second_factor_page_with(&state, &visitor, StatusCode::OK, false, None, Some(notice))
+                .await
+        }
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            second_factor_page_with(&state, &visitor, status, false, Some(e.message), None).await
+        }
+    }
 }

@@ -64,6 +64,12 @@ pub(crate) fn router() -> Router<AppState> {
             "/login/enroll/{id}",
             get(login::enroll_scan).post(login::enroll_confirm),
         )
+        .route("/login/enroll/{id}/resend", post(login::enroll_resend))
+        .route("/login/2fa/send", post(login::send_code))
+        .route(
+            "/account/security/enroll/{id}/resend",
+            post(account::resend),
+        )
         .route("/logout", post(login::logout))
         .route("/account/security", get(account::security))
         .route(
