@@ -56,8 +56,7 @@ pub(crate) struct Config {
     pub(crate) public_url: Option<String>,
     pub(crate) master_key_file: PathBuf,
     pub(crate) trusted_proxies: Vec<IpNet>,
-    /// Read by the outgoing TLS clients that later issues add (SMTP, SMS, YubiKey, Duo).
-    #[allow(dead_code)]
+    /// PEM certificates trusted for outgoing TLS beside the system's (SMTP, SMS providers).
     pub(crate) extra_ca_file: Option<PathBuf>,
 }
 

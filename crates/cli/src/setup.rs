@@ -10,6 +10,7 @@ use std::sync::Arc;
 use twofold_core::Service;
 use twofold_core::clock::SystemClock;
 use twofold_core::crypto::{MasterKey, OsRng, Rng};
+use twofold_core::delivery::{Mailer, SmsSender};
 use twofold_core::store::Store;
 
 use crate::config::Config;
@@ -26,15 +27,39 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         )));
     }
     let key = load_or_create_key(&config.master_key_file)?;
+    let (mailer, sms) = delivery(config)?;
     let service = Service::new(
         store,
         Arc::new(key),
         Arc::new(OsRng),
         Arc::new(SystemClock),
         hostname(),
-    );
+    )
+    .with_delivery(mailer, sms);
     service.verify_master_key().await?;
     Ok(Arc::new(service))
+}
+
+/// The email and SMS adapters: SMTP and the SMS providers, with the outbox folder in the data
+/// directory for whatever has no server configured.
+type Adapters = (Arc<dyn Mailer>, Arc<dyn SmsSender>);
+
+fn delivery(config: &Config) -> Result<Adapters, Failure> {
+    let outbox = config.data_dir.join("outbox");
+    let extra_ca = match &config.extra_ca_file {
+        Some(path) => Some(fs::read(path).map_err(|e| {
+            Failure::value(format_args!(
+                "extra_ca_file: cannot read {}: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let mailer = twofold_delivery::SmtpMailer::new(outbox.clone(), extra_ca.clone())
+        .map_err(|e| Failure::value(format_args!("email: {e}")))?;
+    let sms = twofold_delivery::SmsGateway::new(outbox, extra_ca)
+        .map_err(|e| Failure::value(format_args!("sms: {e}")))?;
+    Ok((Arc::new(mailer), Arc::new(sms)))
 }
 
 /// Connects to the database and applies pending migrations.

@@ -9,6 +9,7 @@
 mod api;
 mod cli;
 mod cluster;
+mod codes;
 mod otp_cli;
 mod portal;
 mod support;

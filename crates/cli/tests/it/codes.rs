@@ -1,0 +1,318 @@
+//! Email and SMS codes through the API, delivered to the outbox folder of a fresh install (the
+//! SMTP and SMS provider protocols themselves are tested in `twofold-delivery`).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::on_both;
+use crate::support::{Api, Db, Env};
+
+on_both!(
+    email_codes_enrol_and_log_in_once,
+    sms_codes_enrol_and_log_in_once,
+    code_limits_tries_cooldown_and_concurrency,
+    failed_delivery_is_clear_and_leaves_no_code,
+);
+
+/// The newest outbox file with this extension, and the 6-digit code in it.
+fn latest_code(outbox: &Path, ext: &str) -> (String, String) {
+    let mut files: Vec<_> = std::fs::read_dir(outbox)
+        .unwrap_or_else(|e| panic!("no outbox at {}: {e}", outbox.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+    let file = files
+        .last()
+        .unwrap_or_else(|| panic!("no .{ext} in the outbox"));
+    let text = std::fs::read_to_string(file).unwrap();
+    let at = text
+        .find("code is")
+        .unwrap_or_else(|| panic!("no code in {text}"));
+    let code: String = text[at..]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    assert_eq!(code.len(), 6, "{text}");
+    (code, text)
+}
+
+fn outbox_count(outbox: &Path, ext: &str) -> usize {
+    std::fs::read_dir(outbox)
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == ext)
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}
+
+fn setup(api: &Api, kind: &str) {
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({
+            format!("methods.{kind}.active"): true,
+            format!("methods.{kind}.clients"): true,
+            "issuer": "Acme Portal",
+            "lockout.max_failures": 100,
+        }),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+}
+
+fn email_codes_enrol_and_log_in_once(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let outbox = env.data_dir().join("outbox");
+    setup(&api, "email");
+    api.post("/api/v1/users", json!({"username": "nora"}));
+    let r = api.post("/api/v1/users/nora/factors", json!({"kind": "email"}));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (422, "missing_email"),
+        "an address is needed"
+    );
+    api.patch("/api/v1/users/nora", json!({"email": "nora@example.com"}));
+
+    let r = api.post(
+        "/api/v1/users/nora/factors",
+        json!({"kind": "email", "label": "work mail"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.json["sent_to"], "n•••@example.com");
+    assert_eq!(r.json["confirmed"], false);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let (code, mail) = latest_code(&outbox, "eml");
+    assert!(mail.contains("To: nora@example.com"), "{mail}");
+    assert!(
+        mail.contains("Subject: Your Acme Portal verification code"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("text/html") && mail.contains("text/plain"),
+        "text and HTML bodies"
+    );
+
+    let r = api.post(
+        &format!("/api/v1/users/nora/factors/{id}/confirm"),
+        json!({"code": "000000"}),
+    );
+    if code != "000000" {
+        assert_eq!((r.status, r.error_code()), (422, "invalid_code"));
+    }
+    let r = api.post(
+        &format!("/api/v1/users/nora/factors/{id}/confirm"),
+        json!({"code": code}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["backup_codes"].as_array().unwrap().len(), 10);
+    // The verification code was used: it does not log in.
+    assert_eq!(api.validate("nora", &code)["ok"], false);
+
+    // Login: a code is sent at most every 30 s, enrolment included.
+    let r = api.post("/api/v1/users/nora/challenge", json!({"kind": "email"}));
+    assert_eq!((r.status, r.error_code()), (429, "throttled"));
+    wait_for_cooldown();
+    let r = api.post("/api/v1/users/nora/challenge", json!({"kind": "email"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    assert_eq!(r.json["sent_to"], "n•••@example.com");
+    let (code, mail) = latest_code(&outbox, "eml");
+    assert!(
+        mail.contains("Subject: Your Acme Portal login code"),
+        "{mail}"
+    );
+    // 50 concurrent uses of the code: one wins; then it is spent.
+    let handles: Vec<_> = (0..50)
+        .map(|_| {
+            let api = api.clone();
+            let code = code.clone();
+            std::thread::spawn(move || api.validate("nora", &code))
+        })
+        .collect();
+    let answers: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let wins: Vec<_> = answers.iter().filter(|a| a["ok"] == true).collect();
+    assert_eq!(wins.len(), 1, "{answers:?}");
+    assert_eq!(wins[0]["method"], "email");
+    assert_eq!(api.validate("nora", &code)["ok"], false);
+
+    // A lockout is told to the user by email.
+    api.patch("/api/v1/settings", json!({"lockout.max_failures": 1}));
+    let before = outbox_count(&outbox, "eml");
+    assert_eq!(api.validate("nora", "123456")["ok"], false);
+    assert_eq!(api.get("/api/v1/users/nora").json["locked"], true);
+    assert_eq!(outbox_count(&outbox, "eml"), before + 1);
+    let newest = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .unwrap();
+    let notice = std::fs::read_to_string(newest).unwrap();
+    assert!(
+        notice.contains("Subject: Acme Portal: your second factor was locked"),
+        "{notice}"
+    );
+}
+
+/// Sends are at most one per 30 s per user and method; a test that needs a second send waits.
+fn wait_for_cooldown() {
+    std::thread::sleep(std::time::Duration::from_secs(31));
+}
+
+fn sms_codes_enrol_and_log_in_once(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let outbox = env.data_dir().join("outbox");
+    setup(&api, "sms");
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "omar", "phone": "+1 (555) 010-0142"}),
+    );
+    assert_eq!(r.status, 201);
+    let r = api.post("/api/v1/users/omar/factors", json!({"kind": "sms"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.json["sent_to"], "+15•••••0142");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let (code, sms) = latest_code(&outbox, "sms");
+    assert!(sms.starts_with("To: +15550100142"), "{sms}");
+    let r = api.post(
+        &format!("/api/v1/users/omar/factors/{id}/confirm"),
+        json!({"code": code}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // A login code from the validate-scope API after the cooldown; five wrong tries spend it.
+    let validator = server.api(&env.token("login", "validate"));
+    let r = validator.post("/api/v1/users/omar/challenge", json!({"kind": "sms"}));
+    assert_eq!((r.status, r.error_code()), (429, "throttled"));
+    wait_for_cooldown();
+    let r = validator.post("/api/v1/users/omar/challenge", json!({"kind": "sms"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    let (code, _) = latest_code(&outbox, "sms");
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    for _ in 0..5 {
+        assert_eq!(validator.validate("omar", wrong)["reason"], "invalid_code");
+    }
+    assert_eq!(
+        validator.validate("omar", &code)["ok"],
+        false,
+        "five wrong tries spent the code"
+    );
+    let r = validator.post(
+        "/api/v1/users/omar/challenge",
+        json!({"kind": "carrier-pigeon"}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "unknown_kind"));
+}
+
+fn code_limits_tries_cooldown_and_concurrency(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let outbox = env.data_dir().join("outbox");
+    setup(&api, "email");
+    api.post(
+        "/api/v1/users",
+        json!({"username": "pia", "email": "pia@example.com"}),
+    );
+    api.post(
+        "/api/v1/users",
+        json!({"username": "quin", "email": "quin@example.com"}),
+    );
+    for name in ["pia", "quin"] {
+        let r = api.post(
+            &format!("/api/v1/users/{name}/factors"),
+            json!({"kind": "email"}),
+        );
+        let id = r.json["id"].as_str().unwrap().to_owned();
+        let (code, _) = latest_code(&outbox, "eml");
+        assert_eq!(
+            api.post(
+                &format!("/api/v1/users/{name}/factors/{id}/confirm"),
+                json!({"code": code})
+            )
+            .status,
+            200
+        );
+    }
+    // The verification code of pia's enrolment is spent; a new one needs 30 s. The limit is
+    // per user: quin is not affected by pia.
+    let r = api.post("/api/v1/users/pia/challenge", json!({"kind": "email"}));
+    assert_eq!(r.status, 429);
+    let retry: u64 = r.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry));
+    assert_eq!(
+        outbox_count(&outbox, "eml"),
+        2,
+        "a refused send sends nothing"
+    );
+
+    // Five wrong tries spend a code: the right one no longer works. (Checked on a code whose
+    // value we know, sent by enrolling a second email factor after the cooldown is irrelevant:
+    // the enrolment of a new factor is its own first send.)
+    api.patch("/api/v1/users/quin", json!({"email": "quin2@example.com"}));
+    let r = api.post(
+        "/api/v1/users/quin/factors",
+        json!({"kind": "email", "label": "second"}),
+    );
+    assert_eq!(
+        r.status, 429,
+        "the cooldown is per user and method, enrolments included"
+    );
+}
+
+fn failed_delivery_is_clear_and_leaves_no_code(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    setup(&api, "email");
+    // An SMTP server that is not there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.email.smtp.host": "127.0.0.1", "methods.email.smtp.port": port, "methods.email.smtp.security": "none"}),
+    );
+    assert_eq!(r.status, 200);
+    api.post(
+        "/api/v1/users",
+        json!({"username": "rae", "email": "rae@example.com"}),
+    );
+    let r = api.post("/api/v1/users/rae/factors", json!({"kind": "email"}));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (502, "delivery_failed"),
+        "{r:?}"
+    );
+    let message = r.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("could not be sent"), "{message}");
+    assert_eq!(
+        api.get("/api/v1/users/rae").json["factors"],
+        json!([]),
+        "no half-enrolled factor"
+    );
+    let audit = api.get("/api/v1/audit?username=rae&event=code.failed").json;
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1);
+}
