@@ -12,4 +12,5 @@ mod cluster;
 mod codes;
 mod otp_cli;
 mod portal;
+mod smtp;
 mod support;
