@@ -31,6 +31,9 @@ impl PgStore {
             .application_name("twofold");
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))
+            // A broken connection surfaces as an error on use; pinging before every statement
+            // doubles the round trips.
+            .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await
@@ -41,6 +44,11 @@ impl PgStore {
     /// Wraps a pool the caller configured.
     pub fn from_pool(pool: PgPool) -> Self {
         PgStore { pool }
+    }
+
+    /// PostgreSQL handles concurrent writers itself: nothing to serialise.
+    pub(crate) async fn serialize_writes(&self) -> Option<()> {
+        None
     }
 
     /// The pool, for callers that need the database directly (tests, maintenance).

@@ -21,6 +21,9 @@ pub(crate) const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one write lock per database; writers queued here wait without polling, where
+    /// SQLite's own busy handler would sleep and retry (1, 2, 5, 10 … ms) and add latency.
+    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -54,6 +57,9 @@ impl SqliteStore {
                 .max_connections(options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))
         }
         .acquire_timeout(options.acquire_timeout)
+        // No ping before each use: a local file does not drop connections, and the ping is a
+        // round trip to the connection's worker thread on every statement.
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .map_err(backend)?;
@@ -62,7 +68,16 @@ impl SqliteStore {
 
     /// Wraps a pool the caller configured.
     pub fn from_pool(pool: SqlitePool) -> Self {
-        SqliteStore { pool }
+        SqliteStore {
+            pool,
+            writes: std::sync::Arc::default(),
+        }
+    }
+
+    /// Serialises this process's writes (see `writes`); other processes still meet SQLite's
+    /// busy timeout.
+    pub(crate) async fn serialize_writes(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writes.lock().await)
     }
 
     /// The pool, for callers that need the database directly (tests, maintenance).

@@ -59,6 +59,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_user(&self, user: &NewUser) -> StoreResult<User> {
+                    let _serial = self.serialize_writes().await;
                     let row: UserRow = sqlx::query_as(concat!(
                         "INSERT INTO users (username, username_key, role, email, phone, \
                          password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
@@ -134,6 +135,7 @@ macro_rules! impl_store {
                     id: i64,
                     patch: &UserPatch,
                 ) -> StoreResult<Option<User>> {
+                    let _serial = self.serialize_writes().await;
                     let row: Option<UserRow> = sqlx::query_as(concat!(
                         "UPDATE users SET \
                          email = CASE WHEN $2 THEN $3 ELSE email END, \
@@ -157,6 +159,7 @@ macro_rules! impl_store {
                 }
 
                 async fn set_password(&self, id: i64, hash: &str) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                         .bind(id)
                         .bind(hash)
@@ -172,6 +175,7 @@ macro_rules! impl_store {
                     now: i64,
                     max_failures: i64,
                 ) -> StoreResult<Option<i64>> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query_scalar(
                         "UPDATE users SET failed_attempts = failed_attempts + 1 \
                          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
@@ -187,6 +191,7 @@ macro_rules! impl_store {
                 }
 
                 async fn lock_until(&self, user_id: i64, now: i64, until: i64) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query(
                         "UPDATE users SET locked_until = $3, failed_attempts = 0 \
                          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
@@ -201,6 +206,7 @@ macro_rules! impl_store {
                 }
 
                 async fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "UPDATE users SET failed_attempts = 0 \
                          WHERE id = $1 AND failed_attempts <> 0",
@@ -213,6 +219,7 @@ macro_rules! impl_store {
                 }
 
                 async fn unlock(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1",
                     )
@@ -224,6 +231,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_factor(&self, factor: &Factor) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     let c = FactorColumns::of(&factor.data)?;
                     sqlx::query(
                         "INSERT INTO factors (id, user_id, kind, label, confirmed, created_at, \
@@ -280,6 +288,7 @@ macro_rules! impl_store {
                 }
 
                 async fn delete_factor(&self, user_id: i64, id: &FactorId) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     if !lock_user(&mut *tx, user_id).await? {
                         return Ok(false);
@@ -306,6 +315,7 @@ macro_rules! impl_store {
                 }
 
                 async fn reset_user(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     // Clearing the lockout is the write that locks the user's row.
                     sqlx::query(
@@ -332,6 +342,7 @@ macro_rules! impl_store {
                     &self,
                     confirmation: &Confirmation,
                 ) -> StoreResult<ConfirmOutcome> {
+                    let _serial = self.serialize_writes().await;
                     let c = confirmation;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     if !lock_user(&mut *tx, c.user_id).await? {
@@ -378,6 +389,7 @@ macro_rules! impl_store {
                     drift: i64,
                     now: i64,
                 ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query(
                         "UPDATE factors SET last_counter = $2, drift = $3, last_used_at = $4 \
                          WHERE id = $1 AND confirmed \
@@ -394,6 +406,7 @@ macro_rules! impl_store {
                 }
 
                 async fn reset_drift(&self, user_id: i64, id: &FactorId) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done =
                         sqlx::query("UPDATE factors SET drift = 0 WHERE user_id = $1 AND id = $2")
                             .bind(user_id)
@@ -409,6 +422,7 @@ macro_rules! impl_store {
                     user_id: i64,
                     codes: &[BackupCodeRow],
                 ) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     lock_user(&mut *tx, user_id).await?;
                     sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
@@ -428,6 +442,7 @@ macro_rules! impl_store {
                     lookup: &str,
                     now: i64,
                 ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query(
                         "UPDATE backup_codes SET used_at = $3 \
                          WHERE user_id = $1 AND lookup = $2 AND used_at IS NULL",
@@ -473,6 +488,7 @@ macro_rules! impl_store {
                 }
 
                 async fn put_settings(&self, values: &[(String, StoredValue)]) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     if values.is_empty() {
                         return Ok(());
                     }
@@ -495,6 +511,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_token(&self, token: &ApiToken, hash: &str) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "INSERT INTO api_tokens (name, scope, hash, created_at, last_used_at) \
                          VALUES ($1, $2, $3, $4, $5)",
@@ -534,6 +551,7 @@ macro_rules! impl_store {
                 }
 
                 async fn revoke_token(&self, name: &str) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query("DELETE FROM api_tokens WHERE name = $1")
                         .bind(name)
                         .execute(&self.pool)
@@ -543,6 +561,7 @@ macro_rules! impl_store {
                 }
 
                 async fn touch_token(&self, name: &str, now: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "UPDATE api_tokens SET last_used_at = $2 WHERE name = $1 \
                          AND (last_used_at IS NULL OR last_used_at < $2 - 60)",
@@ -556,6 +575,7 @@ macro_rules! impl_store {
                 }
 
                 async fn put_setup_token(&self, hash: &str, expires_at: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     sqlx::query("DELETE FROM setup_tokens")
                         .execute(&mut *tx)
@@ -584,6 +604,7 @@ macro_rules! impl_store {
                 }
 
                 async fn consume_setup_token(&self, hash: &str, now: i64) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query(
                         "UPDATE setup_tokens SET used_at = $2 \
                          WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
@@ -597,6 +618,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_audit(&self, record: &NewAudit) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "INSERT INTO audit (at, actor, subject, event, ip, detail) \
                          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -653,6 +675,7 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     let mut conn = self.pool.acquire().await.map_err(backend)?;
                     insert_session_in(&mut conn, session).await
                 }
@@ -670,6 +693,7 @@ macro_rules! impl_store {
                 }
 
                 async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                         .bind(old_hash)
@@ -685,6 +709,7 @@ macro_rules! impl_store {
                 }
 
                 async fn extend_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1")
                         .bind(id_hash)
                         .bind(expires_at)
@@ -695,6 +720,7 @@ macro_rules! impl_store {
                 }
 
                 async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                         .bind(id_hash)
                         .execute(&self.pool)
@@ -704,6 +730,7 @@ macro_rules! impl_store {
                 }
 
                 async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(user_id)
                         .execute(&self.pool)
@@ -713,6 +740,7 @@ macro_rules! impl_store {
                 }
 
                 async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                         .bind(now)
                         .execute(&self.pool)
@@ -735,6 +763,7 @@ macro_rules! impl_store {
                     now: i64,
                     forget_after: i64,
                 ) -> StoreResult<(i64, i64)> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query_as(
                         "INSERT INTO login_throttle (key, failures, last_at) VALUES ($1, 1, $2) \
                          ON CONFLICT (key) DO UPDATE SET \
@@ -752,6 +781,7 @@ macro_rules! impl_store {
                 }
 
                 async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query("DELETE FROM login_throttle WHERE key = $1")
                         .bind(key)
                         .execute(&self.pool)
@@ -761,6 +791,7 @@ macro_rules! impl_store {
                 }
 
                 async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "INSERT INTO challenges (factor_id, user_id, code_hash, created_at, \
                          expires_at, attempts, used_at) VALUES ($1, $2, $3, $4, $5, 0, NULL) \
@@ -785,6 +816,7 @@ macro_rules! impl_store {
                     now: i64,
                     max_attempts: i64,
                 ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
                     let done = sqlx::query(
                         "UPDATE challenges SET used_at = $3 \
                          WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL \
@@ -801,6 +833,7 @@ macro_rules! impl_store {
                 }
 
                 async fn challenge_failed(&self, factor_id: &FactorId) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "UPDATE challenges SET attempts = attempts + 1 \
                          WHERE factor_id = $1 AND used_at IS NULL",
@@ -813,6 +846,7 @@ macro_rules! impl_store {
                 }
 
                 async fn delete_challenge(&self, factor_id: &FactorId) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
                     sqlx::query("DELETE FROM challenges WHERE factor_id = $1")
                         .bind(factor_id.as_str())
                         .execute(&self.pool)
@@ -829,6 +863,7 @@ macro_rules! impl_store {
                     min_gap: i64,
                     per_hour: i64,
                 ) -> StoreResult<Option<i64>> {
+                    let _serial = self.serialize_writes().await;
                     let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
                     if !lock_user(&mut tx, user_id).await? {
                         return Ok(Some(min_gap));

@@ -67,6 +67,7 @@ impl Service {
             rows.push((key.clone(), stored));
         }
         self.store.put_settings(&rows).await?;
+        self.forget_settings();
         let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
         self.audit(
             ctx,
@@ -176,7 +177,11 @@ impl Service {
             .token_by_hash(&crypto::token_hash(presented))
             .await?;
         if let Some(t) = &found {
-            self.store.touch_token(&t.name, self.now()).await?;
+            // Last use is kept to the minute: no write on the hot path within it.
+            let now = self.now();
+            if t.last_used_at.is_none_or(|at| now - at >= 60) {
+                self.store.touch_token(&t.name, now).await?;
+            }
         }
         Ok(found)
     }

@@ -41,7 +41,14 @@ pub struct Service {
     hostname: String,
     mailer: Arc<dyn Mailer>,
     sms: Arc<dyn SmsSender>,
+    /// The settings as last read, and when (Unix seconds): every request needs them, and they
+    /// change rarely. Changes made here clear it at once; other nodes see them within
+    /// [`SETTINGS_TTL`] seconds.
+    settings_cache: std::sync::RwLock<Option<(i64, Arc<Settings>)>>,
 }
+
+/// How long another node's settings change may take to apply here, in seconds.
+pub const SETTINGS_TTL: i64 = 2;
 
 /// The delivery adapters of a service built without any: every send fails with a clear error.
 #[derive(Debug)]
@@ -99,6 +106,7 @@ impl Service {
             hostname,
             mailer: Arc::new(NoDelivery),
             sms: Arc::new(NoDelivery),
+            settings_cache: std::sync::RwLock::new(None),
         }
     }
 
@@ -135,8 +143,22 @@ impl Service {
         self.clock.now()
     }
 
-    /// The owner's settings with defaults filled in and secrets opened.
-    pub async fn settings(&self) -> Result<Settings> {
+    /// The settings for the hot path (`validate`): as read at most [`SETTINGS_TTL`] seconds
+    /// ago. Every other flow reads them fresh with [`Service::settings`].
+    pub(crate) async fn settings_cached(&self) -> Result<Arc<Settings>> {
+        let now = self.now();
+        if let Ok(cache) = self.settings_cache.read()
+            && let Some((at, s)) = cache.as_ref()
+            && (0..SETTINGS_TTL).contains(&(now - at))
+        {
+            return Ok(s.clone());
+        }
+        self.settings().await
+    }
+
+    /// The owner's settings with defaults filled in and secrets opened, read now.
+    pub async fn settings(&self) -> Result<Arc<Settings>> {
+        let now = self.now();
         let mut map = BTreeMap::new();
         for (key, value) in self.store.settings().await? {
             let text = match value {
@@ -148,7 +170,18 @@ impl Service {
             };
             map.insert(key, text);
         }
-        Ok(Settings::from_stored(&map, &self.hostname))
+        let settings = Arc::new(Settings::from_stored(&map, &self.hostname));
+        if let Ok(mut cache) = self.settings_cache.write() {
+            *cache = Some((now, settings.clone()));
+        }
+        Ok(settings)
+    }
+
+    /// Forgets the cached settings (after a change on this node).
+    pub(crate) fn forget_settings(&self) {
+        if let Ok(mut cache) = self.settings_cache.write() {
+            *cache = None;
+        }
     }
 
     async fn user_by_name(&self, username: &str) -> Result<User> {

@@ -105,7 +105,7 @@ impl Service {
         let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
         let user = self.user_by_name(username).await?;
         let now = self.now();
-        let settings = self.settings().await?;
+        let settings = self.settings_cached().await?;
         if user.disabled {
             return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
         }
