@@ -17,7 +17,7 @@ use twofold_core::clock::{Clock, SystemClock};
 use twofold_core::delivery::{DeliveryError, EmailConfig, EmailMessage, Mailer, SmtpSecurity};
 
 use crate::outbox::Outbox;
-use crate::{ATTEMPT_TIMEOUT, SetupError};
+use crate::{ATTEMPT_TIMEOUT, SetupError, has_io_kind};
 
 /// Sends email over SMTP, or writes it to the outbox folder when `EmailConfig::smtp_host` is
 /// `None` (or empty).
@@ -223,22 +223,12 @@ fn classify(error: &smtp::Error) -> (&'static str, bool) {
     }
     // A connection or network error: tokio-rustls reports a failed handshake (an untrusted
     // certificate, a server that does not speak TLS) as `InvalidData`.
-    match io_error_kind(error) {
-        Some(io::ErrorKind::InvalidData) => (TLS_FAILED, false),
-        _ => (NO_ANSWER, true),
+    if has_io_kind(error, io::ErrorKind::InvalidData) {
+        (TLS_FAILED, false)
+    } else {
+        (NO_ANSWER, true)
     }
 }
 
 const NO_ANSWER: &str = "the mail server did not answer";
 const TLS_FAILED: &str = "a secure connection to the mail server could not be made (check the security setting and the server's certificate)";
-
-fn io_error_kind(error: &smtp::Error) -> Option<io::ErrorKind> {
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if let Some(io_error) = e.downcast_ref::<io::Error>() {
-            return Some(io_error.kind());
-        }
-        source = e.source();
-    }
-    None
-}

@@ -38,13 +38,14 @@
 //!
 //! - `webhook`: `POST <url>` with `Content-Type: application/json` and the body
 //!   `{"to":"+15550100","message":"…"}`, signed in the header
-//!   `X-Twofold-Signature: sha256=<hex HMAC-SHA256(webhook.secret, raw body)>`. The receiver
+//!   `X-Twofold-Signature: sha256=<hex HMAC-SHA256(webhook.secret, raw body)>`
+//!   ([`WEBHOOK_SIGNATURE_HEADER`]). The receiver
 //!   recomputes the HMAC over the bytes it received and compares in constant time. Any 2xx is
 //!   success.
 //! - `twilio`: `POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form fields
 //!   `To`, `From`, `Body`, HTTP basic auth with the account SID and auth token.
-//! - `sns`: the SNS `Publish` action (`Action=Publish&Message=…&PhoneNumber=…&Version=2010-03-31`)
-//!   as a form POST to `endpoint` (default `https://sns.{region}.amazonaws.com/`), signed with
+//! - `sns`: the SNS `Publish` action
+//!   (`Action=Publish&PhoneNumber=…&Message=…&Version=2010-03-31`) as a form POST to `endpoint` (default `https://sns.{region}.amazonaws.com/`), signed with
 //!   AWS Signature Version 4 for service `sns` in `region` (signed headers `content-type`, `host`,
 //!   `x-amz-date`).
 //!
@@ -52,12 +53,16 @@
 //!
 //! # Failures, timeouts, retries
 //!
-//! Every attempt has a 5 second timeout. A failure that may pass (no answer, a connection reset,
-//! an SMTP 4xx, an HTTP 5xx) is retried once; a refusal (SMTP 5xx, HTTP 4xx, a TLS failure) is
-//! not. A failure becomes a [`DeliveryError`] whose message is a plain sentence for the user,
-//! e.g. "The email could not be sent: the mail server did not answer." or "The SMS provider
-//! refused the message (HTTP 401)."; it never holds a secret or a provider's response body. The
-//! cause is logged with `tracing` at `warn` (never the password, token or message body).
+//! Timeouts are 5 seconds: for SMTP each network step (connecting, the TLS handshake, each
+//! command's answer), for HTTP the whole request. A failure that may pass (no answer, a connection
+//! reset, an SMTP 4xx, an HTTP 5xx) is retried once at once; a refusal (SMTP 5xx, HTTP 4xx, 3xx,
+//! a TLS failure, a configuration mistake) is not. A retry after the server took the message but
+//! its answer was lost can deliver it twice, which for a one-time code is the lesser evil.
+//!
+//! A failure becomes a [`DeliveryError`] whose message is a plain sentence for the user, e.g.
+//! "The email could not be sent: the mail server did not answer." or "The SMS provider refused
+//! the message (HTTP 401)."; it never holds a secret or a provider's response body. The cause is
+//! logged with `tracing` at `warn` (never the password, token or message body).
 //!
 //! # TLS
 //!
@@ -75,6 +80,8 @@ mod outbox;
 mod sigv4;
 mod sms;
 
+use std::fmt;
+use std::io;
 use std::time::Duration;
 
 pub use email::SmtpMailer;
@@ -101,5 +108,69 @@ fn check_extra_ca(pem: &[u8]) -> Result<(), SetupError> {
         Ok(certs) if certs.is_empty() => Err(SetupError::ExtraCa("no certificate found".into())),
         Ok(_) => Ok(()),
         Err(e) => Err(SetupError::ExtraCa(e.to_string())),
+    }
+}
+
+/// Lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Whether an `io::Error` of `kind` is among the causes of `error`. TLS libraries report a failed
+/// handshake as `InvalidData`, often wrapped in another `io::Error`, whose `source()` skips the
+/// wrapped error: hence the look inside with `get_ref`.
+fn has_io_kind(error: &(dyn std::error::Error + 'static), kind: io::ErrorKind) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io_error) = e.downcast_ref::<io::Error>() {
+            if io_error.kind() == kind {
+                return true;
+            }
+            if let Some(inner) = io_error.get_ref() {
+                current = Some(inner);
+                continue;
+            }
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// An error with its causes, `a: b: c`, for the log (reqwest's `Display` shows only the top).
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn io_kinds_are_found_inside_wrapped_io_errors() {
+        let inner = io::Error::new(io::ErrorKind::InvalidData, "bad record");
+        let outer = io::Error::other(inner);
+        assert!(has_io_kind(&outer, io::ErrorKind::InvalidData));
+        assert!(!has_io_kind(&outer, io::ErrorKind::TimedOut));
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use twofold_core::delivery::DeliveryError;
 
+use crate::hex;
+
 /// The outbox folder.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
@@ -74,25 +76,4 @@ fn write_file(dir: &Path, now: i64, extension: &str, contents: &[u8]) -> std::io
         let _ = fs::remove_file(&temporary);
     }
     written.map(|()| path)
-}
-
-/// Lower-case hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_is_lower_case() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
-    }
 }

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 
-use crate::outbox::hex;
+use crate::hex;
 
 /// Who signs, and for which service and region.
 pub(crate) struct Signer<'a> {

@@ -12,9 +12,9 @@ use reqwest::{Client, RequestBuilder, Url};
 use twofold_core::clock::{Clock, SystemClock};
 use twofold_core::delivery::{DeliveryError, SmsConfig, SmsSender};
 
-use crate::outbox::{Outbox, hex};
+use crate::outbox::Outbox;
 use crate::sigv4::{Signer, form_encode, hmac_sha256, uri_encode};
-use crate::{ATTEMPT_TIMEOUT, SetupError};
+use crate::{ATTEMPT_TIMEOUT, ErrorChain, SetupError, has_io_kind, hex};
 
 /// The header that carries the webhook signature: `sha256=<hex HMAC-SHA256(secret, body)>`.
 pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Twofold-Signature";
@@ -297,34 +297,6 @@ fn classify(error: &reqwest::Error) -> (String, bool) {
         "The SMS could not be sent: the connection to the SMS provider failed."
     };
     (sentence.to_owned(), true)
-}
-
-fn has_io_kind(error: &(dyn std::error::Error + 'static), kind: io::ErrorKind) -> bool {
-    let mut source = Some(error);
-    while let Some(e) = source {
-        if e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == kind)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-/// An error with its causes, `a: b: c`, for the log (reqwest's `Display` shows only the top).
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(e) = source {
-            write!(f, ": {e}")?;
-            source = e.source();
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

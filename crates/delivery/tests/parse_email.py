@@ -15,7 +15,9 @@ for part in message.walk():
     defects += [str(d) for d in part.defects]
     if part.is_multipart():
         continue
-    parts.append({"content_type": part.get_content_type(), "content": part.get_content()})
+    # Bodies travel with CRLF line ends (RFC 5322); compare them with LF.
+    content = part.get_content().replace("\r\n", "\n")
+    parts.append({"content_type": part.get_content_type(), "content": content})
 print(
     json.dumps(
         {
