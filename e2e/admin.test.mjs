@@ -115,7 +115,9 @@ describe('admin area', () => {
     const resp = await goto(p, '/admin/users/dave');
     assert.equal(resp.status(), 200);
     await expectH1(p, 'dave');
-    assert.match(await p.locator('#factors').innerText(), /dave phone/);
+    const row = await p.locator('#factors tbody tr').filter({ hasText: 'dave phone' }).innerText();
+    const times = row.match(/\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/g) || [];
+    assert.ok(times.length >= 2, `the factor row shows when it was added and last used: ${row}`);
     await expectText(p, 'Locked until');
     await checkPage(p, 'admin-user-detail');
     await submit(p, 'Unlock');
@@ -177,6 +179,14 @@ describe('admin area', () => {
     for (const name of ['twofactor.enabled', 'force.clients', 'force.admins', 'methods.totp.active', 'methods.totp.clients', 'methods.totp.admins']) {
       assert.equal(await p.locator(`input[type=checkbox][name="${name}"]`).count(), 1, `checkbox ${name}`);
     }
+    for (const kind of ['totp', 'email', 'sms', 'yubikey', 'duo']) {
+      for (const [what, label] of [['active', 'Activate'], ['clients', 'Enable for Clients'], ['admins', 'Enable for Admins']]) {
+        const box = p.locator(`input[type=checkbox][name="methods.${kind}.${what}"]`);
+        assert.equal(await box.count(), 1, `checkbox methods.${kind}.${what}`);
+        const labelText = await box.evaluate((e) => (e.labels?.[0]?.innerText || '').trim());
+        assert.equal(labelText, label, `label of methods.${kind}.${what}`);
+      }
+    }
     for (const name of ['issuer', 'totp.window', 'lockout.max_failures', 'lockout.seconds']) {
       assert.equal(await p.locator(`[name="${name}"]`).count(), 1, `field ${name}`);
     }
@@ -235,17 +245,46 @@ describe('admin area', () => {
     assert.deepEqual(await server.settings(), before, 'nothing changed');
   });
 
-  it('an admin cannot reset or disable the owner', { todo: 'not stated in the UI SPEC' }, async (t) => {
+  it("an admin cannot reset or disable the owner's account", async (t) => {
+    // The UI SPEC only states that an admin cannot change the owner's 2FA settings (tested above);
+    // this checks the owner's own account, which the issue's wording also covers.
+    const made = await server.api('POST', '/api/v1/users/olga/factors', { kind: 'totp', label: 'owner phone' });
+    assert.equal(made.status, 201);
     const p = await page(t);
     await loginFull(p, u.ada);
-    await goto(p, '/admin');
+    await goto(p, '/admin/users/olga');
     const csrf = await csrfOf(p);
     for (const action of ['reset', 'disable']) {
       const r = await p.context().request.post(`/admin/users/olga/${action}`, { form: { csrf }, maxRedirects: 0 });
-      assert.equal(r.status(), 403, `admin POST /admin/users/olga/${action}`);
+      assert.ok(r.status() >= 400, `admin POST /admin/users/olga/${action} → ${r.status()}`);
     }
     const owner = await server.userJson('olga');
-    assert.notEqual((owner.user ?? owner).disabled, true);
+    assert.equal(owner.disabled, false, 'the owner is not disabled');
+    assert.equal(owner.factors.length, 1, "the owner's factors are kept");
+    await server.api('DELETE', `/api/v1/users/olga/factors/${made.json.id}`);
+  });
+
+  it('the server-wide switch: off, nobody is asked for a second factor', async (t) => {
+    const fay = await server.addUser('fay');
+    await server.enrolTotpApi(fay, 'phone');
+    const p = await asOwner(t);
+    const toggle = async (on) => {
+      await goto(p, '/admin/settings');
+      const box = p.locator('input[type=checkbox][name="twofactor.enabled"]');
+      if (on) await box.check();
+      else await box.uncheck();
+      await submit(p, 'Save Changes');
+      assert.equal(await noticeText(p), 'Settings saved.');
+      assert.equal(String((await server.settings())['twofactor.enabled']), String(on));
+    };
+    await toggle(false);
+    const f = await page(t);
+    await login(f, fay);
+    assert.equal(pathOf(f), '/account/security', 'no second factor while the switch is off');
+    await logout(f);
+    await toggle(true);
+    await login(f, fay);
+    assert.equal(pathOf(f), '/login/2fa', 'asked again once the switch is back on');
   });
 
   it('the audit log lists events and filters by user and event', async (t) => {

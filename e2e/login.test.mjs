@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import {
   assert, Server, launchBrowser, newPage, goto, submit, pathOf, expectH1, alertText, expectText,
-  expectServerTime, checkPage, screenshot, login, enterCode, logout, WRONG_CODE,
+  expectServerTime, checkPage, login, enterCode, logout, WRONG_CODE,
 } from './harness.mjs';
 
 describe('login', () => {
@@ -83,7 +83,7 @@ describe('login', () => {
     assert.equal(pathOf(p), '/login/2fa');
     assert.equal(await alertText(p), WRONG_CODE);
     await expectServerTime(p);
-    await screenshot(p, '2fa-wrong-code');
+    await checkPage(p, '2fa-wrong-code');
 
     resp = await enterCode(p, await u.tina.totp.code());
     assert.equal(resp.status(), 200);
@@ -173,7 +173,7 @@ describe('login', () => {
       const warning = p.locator('#clock-warning');
       await warning.waitFor({ state: 'visible' });
       assert.match(await warning.innerText(), /clock/i);
-      if (shift > 0) await screenshot(p, '2fa-clock-warning');
+      if (shift > 0) await checkPage(p, '2fa-clock-warning');
     }
     const p = await page(t);
     await login(p, u.cleo);

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import {
   assert, Server, launchBrowser, newPage, goto, submit, pathOf, expectH1, noticeText, expectText,
-  screenshot, checkSecurityHeaders, login, loginFull, logout, enterCode, cookie, csrfOf,
+  checkPage, checkSecurityHeaders, login, loginFull, logout, enterCode, cookie, csrfOf,
 } from './harness.mjs';
 
 const CSRF_FAILED = 'The form expired or was not sent from this site.';
@@ -118,7 +118,7 @@ describe('security', () => {
     let resp = await submit(p, 'Log in');
     assert.equal(resp.status(), 403);
     await expectText(p, CSRF_FAILED);
-    await screenshot(p, 'csrf-refused');
+    await checkPage(p, 'csrf-refused');
     // …and with a wrong one.
     await goto(p, '/login');
     await p.getByLabel('Username', { exact: true }).fill(u.sid.name);
@@ -143,10 +143,9 @@ describe('security', () => {
       await goto(p, '/account/security');
       return csrfOf(p);
     })();
-    if (foreign !== mine) {
-      const r = await p.context().request.post('/logout', { form: { csrf: foreign }, maxRedirects: 0 });
-      assert.equal(r.status(), 403, "another session's token is refused");
-    }
+    assert.notEqual(foreign, mine, 'each session has its own CSRF token');
+    const r = await p.context().request.post('/logout', { form: { csrf: foreign }, maxRedirects: 0 });
+    assert.equal(r.status(), 403, "another session's token is refused");
     for (const path of ['/logout', '/account/security/backup-codes/new']) {
       const r = await p.context().request.post(path, { form: {}, maxRedirects: 0 });
       assert.equal(r.status(), 403, `POST ${path} without a token`);
@@ -172,6 +171,8 @@ describe('security', () => {
     assert.equal(pathOf(q), '/login', 'the old cookie no longer opens the account');
     await expectH1(q, 'Log in');
   });
+
+  it('a half-logged-in session expires after 5 minutes', { skip: 'needs a 5-minute wait; tested in the Rust portal tests' }, () => {});
 
   it('login with a second factor works without JavaScript', async (t) => {
     const p = await page(t, { javaScriptEnabled: false });
