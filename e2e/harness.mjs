@@ -4,7 +4,7 @@
 // and screenshots saved to artifacts/screenshots/.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, readFile, readdir, stat } from 'node:fs/promises';
 import { readFileSync, existsSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -616,4 +616,52 @@ export function checkSecurityHeaders(headers, where) {
   assert.ok(headers['referrer-policy'], `Referrer-Policy on ${where}`);
   assert.notEqual(headers['referrer-policy'], 'unsafe-url', `Referrer-Policy on ${where}`);
   assert.equal((headers['x-content-type-options'] || '').toLowerCase(), 'nosniff', `X-Content-Type-Options on ${where}`);
+}
+
+// --- The outbox ---------------------------------------------------------------------------------
+// With no SMTP host (or the SMS provider `outbox`), each message the server sends is one file in
+// `<data dir>/outbox/<unix>-<hex>.<eml|sms>`, written under a hidden name and renamed when whole.
+
+/** The outbox folder of `server`. */
+export function outboxDir(server) {
+  return path.join(server.dataDir, 'outbox');
+}
+
+/** The names of the messages in the outbox with this extension, oldest first. */
+export async function outboxFiles(server, ext = 'eml') {
+  const dir = outboxDir(server);
+  let names;
+  try {
+    names = (await readdir(dir)).filter((n) => !n.startsWith('.') && n.endsWith(`.${ext}`));
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  const withTime = await Promise.all(
+    names.map(async (n) => ({ n, t: (await stat(path.join(dir, n), { bigint: true })).mtimeNs })),
+  );
+  withTime.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.n.localeCompare(b.n)));
+  return withTime.map((x) => x.n);
+}
+
+/**
+ * Reads one outbox message: {name, text, code}, the code being the 6 digits after the words
+ * "code is" (quoted-printable soft line breaks removed first).
+ */
+export async function readOutboxCode(server, name) {
+  const text = await readFile(path.join(outboxDir(server), name), 'utf8');
+  const m = text.replace(/=\r?\n/g, '').match(/code is\D*?(\d{6})(?!\d)/);
+  assert.ok(m, `no "code is" and 6 digits in ${name}:\n${text}`);
+  return { name, text, code: m[1] };
+}
+
+/**
+ * The one message that arrived in the outbox since `seen` (names from outboxFiles), with its
+ * code; fails when none or several arrived.
+ */
+export async function newOutboxCode(server, seen, ext = 'eml') {
+  const before = new Set(seen);
+  const fresh = (await outboxFiles(server, ext)).filter((n) => !before.has(n));
+  assert.equal(fresh.length, 1, `one new .${ext} in ${outboxDir(server)}, got ${JSON.stringify(fresh)}`);
+  return readOutboxCode(server, fresh[0]);
 }

@@ -402,6 +402,9 @@ fn bad_input_is_refused_and_changes_nothing(db: Db) {
         Some(huge.into_bytes()),
     );
     assert_eq!((r.status, r.error_code()), (413, "body_too_large"));
+    // The server answered without reading 3 MiB and closed that connection; a new client does
+    // not try to reuse it.
+    let api = server.api(&token);
     assert_eq!(
         api.get("/api/v1/users/heidi").status,
         404,

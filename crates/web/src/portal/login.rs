@@ -287,6 +287,7 @@ struct SecondFactorPage {
     methods: Vec<String>,
     /// (kind, button text) for email and SMS factors.
     senders: Vec<(String, String)>,
+    code_help: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -360,6 +361,17 @@ async fn second_factor_page_with(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let has_app = confirmed
+        .iter()
+        .any(|f| f.kind() == twofold_core::factor::FactorKind::Totp);
+    let code_help = match (has_app, senders.is_empty()) {
+        (true, true) => "The 6-digit code your authenticator app shows now.",
+        (true, false) => {
+            "The 6-digit code your authenticator app shows now, or the code we sent you."
+        }
+        (false, _) => "The 6-digit code we sent you.",
+    }
+    .to_owned();
     render(
         status,
         &SecondFactorPage {
@@ -368,6 +380,7 @@ async fn second_factor_page_with(
             backup,
             methods,
             senders,
+            code_help,
         },
     )
 }
