@@ -101,13 +101,7 @@ impl Service {
         let (data, totp) = match kind {
             FactorKind::Totp => {
                 let secret = Secret::generate(|b| self.rng.fill(b));
-                // The label format has no room for a colon; an issuer setting with one is shown
-                // with a space instead.
-                let issuer = settings.issuer().replace(':', " ");
-                let uri = KeyUri::new_totp(Some(issuer), user.username.clone(), secret.clone())
-                    .to_uri()
-                    .map_err(|e| Error::internal(&e))?;
-                let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
+                let enrollment = totp_enrollment(&settings, &user.username, &secret)?;
                 let sealed = self.key.seal(
                     self.rng.as_ref(),
                     secret.expose(),
@@ -121,14 +115,7 @@ impl Service {
                     last_step: None,
                     drift: 0,
                 });
-                (
-                    data,
-                    Some(TotpEnrollment {
-                        secret_base32: secret.to_base32(),
-                        otpauth_uri: uri,
-                        qr_svg,
-                    }),
-                )
+                (data, Some(enrollment))
             }
             FactorKind::Email => {
                 let address = user.email.clone().ok_or_else(|| {
@@ -251,17 +238,7 @@ impl Service {
             .map_err(|e| Error::internal(&e))?;
         let secret = Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::internal(&e))?;
         let settings = self.settings().await?;
-        let issuer = settings.issuer().replace(':', " ");
-        let uri = KeyUri::new_totp(Some(issuer), user.username.clone(), secret.clone())
-            .to_uri()
-            .map_err(|e| Error::internal(&e))?;
-        let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
-        let enrollment = TotpEnrollment {
-            secret_base32: secret.to_base32(),
-            otpauth_uri: uri,
-            qr_svg,
-        };
-        Ok((factor, enrollment))
+        Ok((factor, totp_enrollment(&settings, &user.username, &secret)?))
     }
 
     /// Confirms a pending factor with a code from it. The user's first confirmed factor creates
@@ -497,6 +474,27 @@ impl Service {
             })
             .collect()
     }
+}
+
+/// What an authenticator app scans for `secret`: the key URI (issuer from the settings) and its
+/// QR code.
+fn totp_enrollment(
+    settings: &crate::settings::Settings,
+    username: &str,
+    secret: &Secret,
+) -> Result<TotpEnrollment> {
+    // The label format has no room for a colon; an issuer setting with one is shown with a space
+    // instead.
+    let issuer = settings.issuer().replace(':', " ");
+    let uri = KeyUri::new_totp(Some(issuer), username.to_owned(), secret.clone())
+        .to_uri()
+        .map_err(|e| Error::internal(&e))?;
+    let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
+    Ok(TotpEnrollment {
+        secret_base32: secret.to_base32(),
+        otpauth_uri: uri,
+        qr_svg,
+    })
 }
 
 fn default_label(kind: FactorKind) -> &'static str {

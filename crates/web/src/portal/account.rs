@@ -149,6 +149,7 @@ pub(crate) async fn scan(
         &id,
         StatusCode::OK,
         None,
+        None,
     )
     .await
 }

@@ -221,6 +221,7 @@ pub(crate) async fn scan(
     id: &str,
     status: StatusCode,
     error: Option<String>,
+    notice: Option<String>,
 ) -> Response {
     let pending = match state.service.pending_factor(&user.username, id).await {
         Ok(f) => f,
@@ -237,6 +238,7 @@ pub(crate) async fn scan(
             title: "Enter the code we sent".into(),
             nav: visitor.nav(state),
             error,
+            notice,
             ..Page::default()
         };
         let csrf = state.service.csrf_token(&Visitor::session_binding(session));
@@ -265,6 +267,7 @@ pub(crate) async fn scan(
         title: "Scan the QR code".into(),
         nav: visitor.nav(state),
         error,
+        notice,
         server_time: Some(ServerTime::at(state.service.now())),
         ..Page::default()
     };
@@ -342,6 +345,7 @@ pub(crate) async fn confirm(
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(e.message),
+                None,
             )
             .await
         }
@@ -371,7 +375,18 @@ pub(crate) async fn resend(
     {
         Ok(sent) => {
             let msg = format!("We sent a new code to {}.", sent.to);
-            scan_with_notice(state, visitor, session, user, flow, id, msg).await
+            scan(
+                state,
+                visitor,
+                session,
+                user,
+                flow,
+                id,
+                StatusCode::OK,
+                None,
+                Some(msg),
+            )
+            .await
         }
         Err(e) if e.kind == ErrorKind::Internal => page::internal(),
         Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
@@ -390,45 +405,9 @@ pub(crate) async fn resend(
                 id,
                 status,
                 Some(e.message),
+                None,
             )
             .await
         }
     }
-}
-
-async fn scan_with_notice(
-    state: &AppState,
-    visitor: &Visitor,
-    session: &Session,
-    user: &User,
-    flow: Flow,
-    id: &str,
-    notice: String,
-) -> Response {
-    let Ok(pending) = state.service.pending_factor(&user.username, id).await else {
-        return page::not_found();
-    };
-    let destination = match &pending.data {
-        FactorData::Email { address } => twofold_core::service::mask(address),
-        FactorData::Sms { phone } => twofold_core::service::mask(phone),
-        _ => return page::not_found(),
-    };
-    let page = Page {
-        title: "Enter the code we sent".into(),
-        nav: visitor.nav(state),
-        notice: Some(notice),
-        ..Page::default()
-    };
-    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    let action = format!("{}/{}", flow.base(), pending.id);
-    render(
-        StatusCode::OK,
-        &VerifyCodePage {
-            page,
-            csrf,
-            action,
-            forced: flow == Flow::Forced,
-            destination,
-        },
-    )
 }

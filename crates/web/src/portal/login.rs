@@ -510,6 +510,7 @@ pub(crate) async fn enroll_scan(
         &id,
         StatusCode::OK,
         None,
+        None,
     )
     .await
 }
