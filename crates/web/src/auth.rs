@@ -138,11 +138,7 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "The request body is over the 2 MiB limit.",
-                ))
+                Err(ApiError::body_too_large())
             }
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }

@@ -44,6 +44,15 @@ impl ApiError {
         }
     }
 
+    /// 413: the body is over [`crate::MAX_BODY_BYTES`].
+    pub fn body_too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "The request body is over the 2 MiB limit.",
+        )
+    }
+
     /// 400: the request could not be read.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)

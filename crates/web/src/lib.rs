@@ -80,5 +80,30 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn(portal::page::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .with_state(state)
+}
+
+/// A request that declares a body over the limit is answered at once, before any of it is read,
+/// and the connection is closed; bodies without a declared length are cut off by
+/// [`DefaultBodyLimit`] as they are read.
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        let mut resp = error::ApiError::body_too_large().into_response();
+        resp.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return resp;
+    }
+    next.run(req).await
 }

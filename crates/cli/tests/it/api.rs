@@ -394,16 +394,25 @@ fn bad_input_is_refused_and_changes_nothing(db: Db) {
         Some(br#"{"username": "heidi"}"#.to_vec()),
     );
     assert_eq!(r.status, 400, "no content type: {r:?}");
-    let huge = format!(r#"{{"username": "{}"}}"#, "a".repeat(3 * 1024 * 1024));
-    let r = api.raw(
-        "POST",
-        "/api/v1/users",
-        Some("application/json"),
-        Some(huge.into_bytes()),
+    // A declared length over 2 MiB is refused before any of the body is read.
+    let r = api.raw_tcp(
+        "POST /api/v1/users HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3145728",
+        Vec::new(),
     );
-    assert_eq!((r.status, r.error_code()), (413, "body_too_large"));
-    // The server answered without reading 3 MiB and closed that connection; a new client does
-    // not try to reuse it.
+    assert_eq!((r.status, r.error_code()), (413, "body_too_large"), "{r:?}");
+    // A chunked body (no declared length) is cut off once it passes 2 MiB.
+    let json = format!(
+        r#"{{"username": "heidi", "x": "{}"}}"#,
+        "a".repeat(3 * 1024 * 1024)
+    );
+    let mut chunked = format!("{:x}\r\n", json.len()).into_bytes();
+    chunked.extend_from_slice(json.as_bytes());
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let r = api.raw_tcp(
+        "POST /api/v1/users HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close",
+        chunked,
+    );
+    assert_eq!((r.status, r.error_code()), (413, "body_too_large"), "{r:?}");
     let api = server.api(&token);
     assert_eq!(
         api.get("/api/v1/users/heidi").status,

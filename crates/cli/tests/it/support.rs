@@ -346,6 +346,52 @@ impl Api {
         Reply { status, json }
     }
 
+    /// Sends `head` (request line and headers, without the blank line) and then `body` over a
+    /// plain TCP connection, writing from a second thread so a server that answers early and
+    /// closes cannot turn the test into a broken pipe; returns the status and the parsed body.
+    pub fn raw_tcp(&self, head: &str, body: Vec<u8>) -> Reply {
+        use std::io::Read;
+        let authority = self.base.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(authority).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut auth = String::new();
+        if let Some(t) = &self.token {
+            auth = format!("Authorization: Bearer {t}\r\n");
+        }
+        let mut request = format!("{head}\r\nHost: {authority}\r\n{auth}\r\n").into_bytes();
+        request.extend_from_slice(&body);
+        let mut writer = stream.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            // Errors are expected once the server has answered and closed.
+            let _ = writer.write_all(&request);
+        });
+        let mut got = Vec::new();
+        let mut reader = stream;
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                // A reset after the answer arrived (the server closed with our bytes unread).
+                Err(_) if !got.is_empty() => break,
+                Err(e) => panic!("{head}: {e}"),
+            }
+        }
+        let _ = reader.shutdown(std::net::Shutdown::Both);
+        sender.join().unwrap();
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let (resp_head, resp_body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = resp_head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{head}: no status in {resp_head:?}"));
+        let json = serde_json::from_str(resp_body).unwrap_or(Value::String(resp_body.to_owned()));
+        Reply { status, json }
+    }
+
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
         match body {
             Some(b) => self.raw(
