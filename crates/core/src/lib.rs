@@ -10,6 +10,7 @@ pub mod backup;
 pub mod clock;
 pub mod crypto;
 pub mod delivery;
+pub mod duo;
 pub mod error;
 pub mod factor;
 pub mod identity;
@@ -18,6 +19,7 @@ pub mod session;
 pub mod settings;
 pub mod store;
 pub mod token;
+pub mod yubico;
 
 pub use error::{Error, ErrorKind, Result};
 pub use service::Service;

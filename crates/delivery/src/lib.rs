@@ -75,10 +75,12 @@
 //! [`DeliveryError`]: twofold_core::delivery::DeliveryError
 //! [`Clock`]: twofold_core::clock::Clock
 
+mod duo;
 mod email;
 mod outbox;
 mod sigv4;
 mod sms;
+mod yubico;
 
 use std::fmt;
 use std::io;

@@ -7,6 +7,7 @@
 //! - [`uri`]: `otpauth://` key URIs (the Google Authenticator key-URI format).
 //! - [`qr`]: QR codes of key URIs as SVG and PNG (feature `qr`, on by default).
 //! - [`yubico`]: Yubico OTP: modhex, AES-128 token decryption, CRC-16 and the counter order.
+//! - [`wsapi`]: Yubico validation protocol 2.0 messages and their HMAC-SHA1 signatures.
 //!
 //! Time and randomness are inputs: every function that needs "now" takes a Unix time, and
 //! secret generation takes a caller-supplied source of random bytes.
@@ -18,6 +19,7 @@ pub mod hotp;
 pub mod qr;
 pub mod secret;
 pub mod uri;
+pub mod wsapi;
 pub mod yubico;
 
 pub use hotp::{Algorithm, Code, Digits, Hotp, Totp, TotpMatch};

@@ -1,0 +1,1 @@
+//! The port to Yubico validation servers (`methods.yubikey.mode = server`).

@@ -1,0 +1,1 @@
+//! A client of Duo Security: the Universal Prompt (OIDC) endpoints and the Auth API.
