@@ -128,6 +128,20 @@ pub struct TotpData {
     pub drift: i64,
 }
 
+/// A YubiKey in Yubico OTP mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YubikeyData {
+    /// The key's public id (modhex, usually 12 characters): bound by the confirming OTP, or given
+    /// at import. One key belongs to one user.
+    pub public_id: Option<String>,
+    /// Local mode: the AES-128 key and the 6-byte private id, sealed together (22 bytes) under the
+    /// master key and bound to the factor. `None`: checked by the validation servers.
+    pub secret: Option<Sealed>,
+    /// The last accepted (use counter, session counter), packed by
+    /// [`twofold_otp::yubico::Counter::packed`]; only greater ones are accepted after it.
+    pub last_counter: Option<u32>,
+}
+
 /// What a factor holds, by kind. Kinds whose flows are not built yet carry no data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorData {
@@ -143,8 +157,8 @@ pub enum FactorData {
         /// The E.164 number codes go to.
         phone: String,
     },
-    /// A YubiKey (flows land with the YubiKey issue).
-    Yubikey,
+    /// A YubiKey.
+    Yubikey(YubikeyData),
     /// Duo (flows land with the Duo issue).
     Duo,
     /// WebAuthn (roadmap).
@@ -158,7 +172,7 @@ impl FactorData {
             FactorData::Totp(_) => FactorKind::Totp,
             FactorData::Email { .. } => FactorKind::Email,
             FactorData::Sms { .. } => FactorKind::Sms,
-            FactorData::Yubikey => FactorKind::Yubikey,
+            FactorData::Yubikey(_) => FactorKind::Yubikey,
             FactorData::Duo => FactorKind::Duo,
             FactorData::Webauthn => FactorKind::Webauthn,
         }

@@ -129,6 +129,9 @@ pub struct Confirmation {
     pub now: i64,
     /// For counter-based factors (TOTP step, YubiKey counter): the counter accepted and the drift.
     pub counter: Option<(i64, i64)>,
+    /// For a YubiKey: the public id the confirming OTP binds (`Conflict("yubikey")` when another
+    /// factor holds it).
+    pub public_id: Option<String>,
     /// The backup-code set to store if the user has none yet.
     pub backup_codes: Vec<BackupCodeRow>,
 }
@@ -335,6 +338,58 @@ pub trait Store: Send + Sync + 'static {
         min_gap: i64,
         per_hour: i64,
     ) -> StoreResult<Option<i64>>;
+
+    /// Inserts several factors in one transaction (YubiKey import): all or none;
+    /// `Conflict("yubikey")` when a public id is taken.
+    async fn insert_factors(&self, factors: &[Factor]) -> StoreResult<()>;
+    /// The confirmed YubiKey factor that holds this public id, if any.
+    async fn factor_by_public_id(&self, public_id: &str) -> StoreResult<Option<Factor>>;
+    /// Whether this public id is held by any YubiKey factor (pending imports included).
+    async fn public_id_taken(&self, public_id: &str) -> StoreResult<bool>;
+
+    /// Registers a client of the validation server; returns its numeric id.
+    /// `Conflict("client")` if the name exists.
+    async fn insert_wsapi_client(&self, client: &NewWsapiClient) -> StoreResult<i64>;
+    /// A client by its numeric id.
+    async fn wsapi_client(&self, id: i64) -> StoreResult<Option<WsapiClient>>;
+    /// Every client, by id.
+    async fn list_wsapi_clients(&self) -> StoreResult<Vec<WsapiClient>>;
+    /// Deletes a client (its id is never reused); false if there is none by that name.
+    async fn delete_wsapi_client(&self, name: &str) -> StoreResult<bool>;
+    /// Records a request answered OK (by its hash); false if it was recorded before.
+    async fn record_wsapi_request(&self, hash: &str, now: i64) -> StoreResult<bool>;
+    /// Whether a request with this hash was answered OK before.
+    async fn wsapi_request_seen(&self, hash: &str) -> StoreResult<bool>;
+    /// Forgets recorded requests older than `before`.
+    async fn purge_wsapi_requests(&self, before: i64) -> StoreResult<u64>;
+}
+
+/// A client of the Yubico validation server to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWsapiClient {
+    /// Its name (unique).
+    pub name: String,
+    /// The shared key, sealed under the master key and bound to the name.
+    pub key: Sealed,
+    /// Whether requests without a signature are answered.
+    pub allow_unsigned: bool,
+    /// Unix time.
+    pub created_at: i64,
+}
+
+/// A registered client of the Yubico validation server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsapiClient {
+    /// The numeric id it sends as `id`.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The shared key, sealed.
+    pub key: Sealed,
+    /// Whether requests without a signature are answered.
+    pub allow_unsigned: bool,
+    /// Unix time.
+    pub created_at: i64,
 }
 
 /// A live email or SMS code.

@@ -3,7 +3,7 @@
 
 use twofold_core::audit::AuditRecord;
 use twofold_core::crypto::Sealed;
-use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData};
+use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, YubikeyData};
 use twofold_core::store::{BackupCodeRow, StoreError, StoredValue, User};
 use twofold_core::token::ApiToken;
 use twofold_otp::{Algorithm, Digits};
@@ -38,7 +38,7 @@ pub(crate) use user_columns;
 macro_rules! factor_columns {
     () => {
         "id, user_id, kind, label, confirmed, created_at, last_used_at, secret, algorithm, \
-         digits, period, last_counter, drift, params"
+         digits, period, last_counter, drift, public_id, params"
     };
 }
 pub(crate) use factor_columns;
@@ -94,6 +94,7 @@ pub(crate) struct FactorRow {
     period: Option<i64>,
     last_counter: Option<i64>,
     drift: i64,
+    public_id: Option<String>,
     params: Option<String>,
 }
 
@@ -144,7 +145,15 @@ impl TryFrom<FactorRow> for Factor {
             FactorKind::Sms => FactorData::Sms {
                 phone: r.params.ok_or_else(|| bad("SMS factor without a number"))?,
             },
-            FactorKind::Yubikey => FactorData::Yubikey,
+            FactorKind::Yubikey => FactorData::Yubikey(YubikeyData {
+                public_id: r.public_id,
+                secret: r.secret.map(Sealed),
+                last_counter: r
+                    .last_counter
+                    .map(u32::try_from)
+                    .transpose()
+                    .map_err(|_| bad("YubiKey counter out of range"))?,
+            }),
             FactorKind::Duo => FactorData::Duo,
             FactorKind::Webauthn => FactorData::Webauthn,
         };
@@ -169,6 +178,7 @@ pub(crate) struct FactorColumns<'a> {
     pub(crate) period: Option<i64>,
     pub(crate) last_counter: Option<i64>,
     pub(crate) drift: i64,
+    pub(crate) public_id: Option<&'a str>,
     pub(crate) params: Option<&'a str>,
 }
 
@@ -188,6 +198,7 @@ impl<'a> FactorColumns<'a> {
                     .transpose()
                     .map_err(|_| corrupt("TOTP step out of range"))?,
                 drift: t.drift,
+                public_id: None,
                 params: None,
             }),
             FactorData::Email { address } => Ok(FactorColumns {
@@ -198,9 +209,13 @@ impl<'a> FactorColumns<'a> {
                 params: Some(phone),
                 ..FactorColumns::default()
             }),
-            FactorData::Yubikey | FactorData::Duo | FactorData::Webauthn => {
-                Ok(FactorColumns::default())
-            }
+            FactorData::Yubikey(y) => Ok(FactorColumns {
+                secret: y.secret.as_ref().map(|s| s.0.as_slice()),
+                last_counter: y.last_counter.map(i64::from),
+                public_id: y.public_id.as_deref(),
+                ..FactorColumns::default()
+            }),
+            FactorData::Duo | FactorData::Webauthn => Ok(FactorColumns::default()),
         }
     }
 }

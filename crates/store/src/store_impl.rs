@@ -28,8 +28,8 @@ macro_rules! impl_store {
             use twofold_core::session::{Session, Stage};
             use twofold_core::store::{
                 Challenge,
-                BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, StoreError,
-                StoreResult, StoredValue, User, UserPatch, UserQuery,
+                BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, NewWsapiClient, StoreError,
+                StoreResult, StoredValue, User, UserPatch, UserQuery, WsapiClient,
             };
             use twofold_core::token::ApiToken;
 
@@ -232,32 +232,8 @@ macro_rules! impl_store {
 
                 async fn insert_factor(&self, factor: &Factor) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let c = FactorColumns::of(&factor.data)?;
-                    sqlx::query(
-                        "INSERT INTO factors (id, user_id, kind, label, confirmed, created_at, \
-                         confirmed_at, last_used_at, secret, algorithm, digits, period, \
-                         last_counter, drift, params) \
-                         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 THEN $6 END, $7, $8, \
-                         $9, $10, $11, $12, $13, $14)",
-                    )
-                    .bind(factor.id.as_str())
-                    .bind(factor.user_id)
-                    .bind(factor.kind().as_str())
-                    .bind(&factor.label)
-                    .bind(factor.confirmed)
-                    .bind(factor.created_at)
-                    .bind(factor.last_used_at)
-                    .bind(c.secret)
-                    .bind(c.algorithm)
-                    .bind(c.digits)
-                    .bind(c.period)
-                    .bind(c.last_counter)
-                    .bind(c.drift)
-                    .bind(c.params)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(conflict("factor"))?;
-                    Ok(())
+                    let mut conn = self.pool.acquire().await.map_err(backend)?;
+                    insert_factor_row(&mut *conn, factor).await
                 }
 
                 async fn factors_of(&self, user_id: i64) -> StoreResult<Vec<Factor>> {
@@ -352,7 +328,7 @@ macro_rules! impl_store {
                     let confirmed = sqlx::query(
                         "UPDATE factors SET confirmed = TRUE, confirmed_at = $3, \
                          last_used_at = $3, last_counter = COALESCE($4, last_counter), \
-                         drift = COALESCE($5, drift) \
+                         drift = COALESCE($5, drift), public_id = COALESCE($6, public_id) \
                          WHERE user_id = $1 AND id = $2 AND NOT confirmed",
                     )
                     .bind(c.user_id)
@@ -360,9 +336,10 @@ macro_rules! impl_store {
                     .bind(c.now)
                     .bind(counter)
                     .bind(drift)
+                    .bind(c.public_id.as_deref())
                     .execute(&mut *tx)
                     .await
-                    .map_err(backend)?;
+                    .map_err(conflict("yubikey"))?;
                     if confirmed.rows_affected() == 0 {
                         return Ok(ConfirmOutcome::NotPending);
                     }
@@ -910,6 +887,141 @@ macro_rules! impl_store {
                     tx.commit().await.map_err(backend)?;
                     Ok(None)
                 }
+
+                async fn insert_factors(&self, factors: &[Factor]) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    for factor in factors {
+                        insert_factor_row(&mut *tx, factor).await?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn factor_by_public_id(&self, public_id: &str) -> StoreResult<Option<Factor>> {
+                    let row: Option<FactorRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        factor_columns!(),
+                        " FROM factors WHERE public_id = $1 AND kind = 'yubikey' AND confirmed"
+                    ))
+                    .bind(public_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(Factor::try_from).transpose()
+                }
+
+                async fn public_id_taken(&self, public_id: &str) -> StoreResult<bool> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM factors WHERE public_id = $1")
+                        .bind(public_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(n > 0)
+                }
+
+                async fn insert_wsapi_client(&self, client: &NewWsapiClient) -> StoreResult<i64> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query_scalar(
+                        "INSERT INTO wsapi_clients (name, key, allow_unsigned, created_at) \
+                         VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(&client.name)
+                    .bind(&client.key.0)
+                    .bind(client.allow_unsigned)
+                    .bind(client.created_at)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(conflict("client"))
+                }
+
+                async fn wsapi_client(&self, id: i64) -> StoreResult<Option<WsapiClient>> {
+                    let row: Option<WsapiClientRow> = sqlx::query_as(
+                        "SELECT id, name, key, allow_unsigned, created_at FROM wsapi_clients \
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(row.map(WsapiClient::from))
+                }
+
+                async fn list_wsapi_clients(&self) -> StoreResult<Vec<WsapiClient>> {
+                    let rows: Vec<WsapiClientRow> = sqlx::query_as(
+                        "SELECT id, name, key, allow_unsigned, created_at FROM wsapi_clients \
+                         ORDER BY id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(rows.into_iter().map(WsapiClient::from).collect())
+                }
+
+                async fn delete_wsapi_client(&self, name: &str) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM wsapi_clients WHERE name = $1")
+                        .bind(name)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() > 0)
+                }
+
+                async fn record_wsapi_request(&self, hash: &str, now: i64) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query(
+                        "INSERT INTO wsapi_requests (hash, at) VALUES ($1, $2) \
+                         ON CONFLICT (hash) DO NOTHING",
+                    )
+                    .bind(hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn wsapi_request_seen(&self, hash: &str) -> StoreResult<bool> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wsapi_requests WHERE hash = $1")
+                        .bind(hash)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(n > 0)
+                }
+
+                async fn purge_wsapi_requests(&self, before: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM wsapi_requests WHERE at < $1")
+                        .bind(before)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+            }
+
+            /// Reads a validation-server client row.
+            #[derive(sqlx::FromRow)]
+            struct WsapiClientRow {
+                id: i64,
+                name: String,
+                key: Vec<u8>,
+                allow_unsigned: bool,
+                created_at: i64,
+            }
+
+            impl From<WsapiClientRow> for WsapiClient {
+                fn from(r: WsapiClientRow) -> Self {
+                    WsapiClient {
+                        id: r.id,
+                        name: r.name,
+                        key: twofold_core::crypto::Sealed(r.key),
+                        allow_unsigned: r.allow_unsigned,
+                        created_at: r.created_at,
+                    }
+                }
             }
 
             /// Reads a session row.
@@ -975,6 +1087,40 @@ macro_rules! impl_store {
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            /// Inserts one factor row; a taken public id is `Conflict("yubikey")`.
+            async fn insert_factor_row(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                factor: &Factor,
+            ) -> StoreResult<()> {
+                let c = FactorColumns::of(&factor.data)?;
+                sqlx::query(
+                    "INSERT INTO factors (id, user_id, kind, label, confirmed, created_at, \
+                     confirmed_at, last_used_at, secret, algorithm, digits, period, \
+                     last_counter, drift, public_id, params) \
+                     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 THEN $6 END, $7, $8, \
+                     $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(factor.id.as_str())
+                .bind(factor.user_id)
+                .bind(factor.kind().as_str())
+                .bind(&factor.label)
+                .bind(factor.confirmed)
+                .bind(factor.created_at)
+                .bind(factor.last_used_at)
+                .bind(c.secret)
+                .bind(c.algorithm)
+                .bind(c.digits)
+                .bind(c.period)
+                .bind(c.last_counter)
+                .bind(c.drift)
+                .bind(c.public_id)
+                .bind(c.params)
+                .execute(conn)
+                .await
+                .map_err(conflict("yubikey"))?;
+                Ok(())
             }
 
             async fn insert_backup_code(

@@ -12,11 +12,11 @@ use sqlx::{Connection, Executor};
 use tokio::task::JoinSet;
 use twofold_core::audit::{AuditEvent, AuditFilter, NewAudit};
 use twofold_core::crypto::Sealed;
-use twofold_core::factor::{Factor, FactorData, FactorId, TotpData};
+use twofold_core::factor::{Factor, FactorData, FactorId, TotpData, YubikeyData};
 use twofold_core::identity::Role;
 use twofold_core::store::{
-    BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, Store, StoreError, StoredValue, User,
-    UserPatch, UserQuery,
+    BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, NewWsapiClient, Store, StoreError,
+    StoredValue, User, UserPatch, UserQuery,
 };
 use twofold_core::token::{ApiToken, Scope};
 use twofold_otp::{Algorithm, Digits};
@@ -142,6 +142,9 @@ cases!(
     concurrent_email_code_consumption_wins_once,
     sends_are_limited_per_user_and_kind,
     sessions_advance_once_and_expire,
+    yubikey_public_ids_are_unique_and_found,
+    yubikey_import_is_all_or_nothing,
+    wsapi_clients_and_requests,
 );
 
 // --- Fixtures -------------------------------------------------------------------------------
@@ -215,6 +218,7 @@ fn confirmation(user_id: i64, n: u64, tag: &str) -> Confirmation {
         factor_id: fid(n),
         now: NOW + 5,
         counter: None,
+        public_id: None,
         backup_codes: codes(tag),
     }
 }
@@ -1449,4 +1453,195 @@ async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
     );
     store.clear_login_failures("user:abe").await.unwrap();
     assert_eq!(store.login_failures("user:abe").await.unwrap(), None);
+}
+
+// --- YubiKey --------------------------------------------------------------------------------
+
+fn yubikey(user_id: i64, n: u64, public_id: Option<&str>, confirmed: bool) -> Factor {
+    Factor {
+        id: fid(n),
+        user_id,
+        label: format!("key {n}"),
+        confirmed,
+        created_at: NOW,
+        last_used_at: None,
+        data: FactorData::Yubikey(YubikeyData {
+            public_id: public_id.map(str::to_owned),
+            secret: Some(Sealed(vec![7; 50])),
+            last_counter: None,
+        }),
+    }
+}
+
+async fn yubikey_public_ids_are_unique_and_found(store: Arc<dyn Store>) {
+    let alice = user(store.as_ref(), "alice").await;
+    let bob = user(store.as_ref(), "bob").await;
+    // Pending factors hold no public id until confirmed.
+    store
+        .insert_factor(&yubikey(alice.id, 1, None, false))
+        .await
+        .unwrap();
+    store
+        .insert_factor(&yubikey(bob.id, 2, None, false))
+        .await
+        .unwrap();
+    assert!(!store.public_id_taken("cccccccccccb").await.unwrap());
+    let mut c = confirmation(alice.id, 1, "a");
+    c.public_id = Some("cccccccccccb".into());
+    c.counter = Some((0x0100, 0));
+    assert_eq!(
+        store.confirm_factor(&c).await.unwrap(),
+        ConfirmOutcome::Confirmed {
+            codes_created: true
+        }
+    );
+    assert!(store.public_id_taken("cccccccccccb").await.unwrap());
+    let found = store
+        .factor_by_public_id("cccccccccccb")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, fid(1));
+    let FactorData::Yubikey(y) = &found.data else {
+        panic!("{found:?}")
+    };
+    assert_eq!(
+        (y.public_id.as_deref(), y.last_counter),
+        (Some("cccccccccccb"), Some(0x0100))
+    );
+    assert_eq!(y.secret, Some(Sealed(vec![7; 50])));
+    // Bob confirming the same key: a conflict, and his factor stays pending.
+    let mut c = confirmation(bob.id, 2, "b");
+    c.public_id = Some("cccccccccccb".into());
+    assert!(matches!(
+        store.confirm_factor(&c).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        !store
+            .factor(bob.id, &fid(2))
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    assert!(store.backup_codes(bob.id).await.unwrap().is_empty());
+    // A key inserted with a taken public id is a conflict too.
+    assert!(matches!(
+        store
+            .insert_factor(&yubikey(bob.id, 3, Some("cccccccccccb"), true))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .factor_by_public_id("vvvvvvvvvvvv")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The counter is consumed like any other: strictly above the last.
+    assert!(
+        !store
+            .consume_counter(&fid(1), 0x0100, 0, NOW + 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .consume_counter(&fid(1), 0x0101, 0, NOW + 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .consume_counter(&fid(1), 0x0200, 0, NOW + 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_counter(&fid(1), 0x01ff, 0, NOW + 9)
+            .await
+            .unwrap()
+    );
+}
+
+async fn yubikey_import_is_all_or_nothing(store: Arc<dyn Store>) {
+    let alice = user(store.as_ref(), "alice").await;
+    let bob = user(store.as_ref(), "bob").await;
+    store
+        .insert_factor(&yubikey(bob.id, 9, Some("vvvvvvvvvvvv"), true))
+        .await
+        .unwrap();
+    // The second row's public id is taken: neither row is written.
+    let batch = [
+        yubikey(alice.id, 1, Some("cccccccccccb"), true),
+        yubikey(alice.id, 2, Some("vvvvvvvvvvvv"), true),
+    ];
+    assert!(matches!(
+        store.insert_factors(&batch).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.factors_of(alice.id).await.unwrap().is_empty());
+    let batch = [
+        yubikey(alice.id, 1, Some("cccccccccccb"), true),
+        yubikey(alice.id, 2, Some("cccccccccccd"), true),
+    ];
+    store.insert_factors(&batch).await.unwrap();
+    assert_eq!(store.factors_of(alice.id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .factor_by_public_id("cccccccccccd")
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        alice.id
+    );
+}
+
+async fn wsapi_clients_and_requests(store: Arc<dyn Store>) {
+    let client = |name: &str| NewWsapiClient {
+        name: name.into(),
+        key: Sealed(vec![1; 48]),
+        allow_unsigned: name == "open",
+        created_at: NOW,
+    };
+    let a = store.insert_wsapi_client(&client("pam")).await.unwrap();
+    let b = store.insert_wsapi_client(&client("open")).await.unwrap();
+    assert!(b > a);
+    assert!(matches!(
+        store.insert_wsapi_client(&client("pam")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let got = store.wsapi_client(a).await.unwrap().unwrap();
+    assert_eq!(
+        (got.name.as_str(), got.allow_unsigned, got.key.clone()),
+        ("pam", false, Sealed(vec![1; 48]))
+    );
+    assert!(store.wsapi_client(b).await.unwrap().unwrap().allow_unsigned);
+    let names: Vec<String> = store
+        .list_wsapi_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["pam", "open"]);
+    assert!(store.delete_wsapi_client("pam").await.unwrap());
+    assert!(!store.delete_wsapi_client("pam").await.unwrap());
+    assert!(store.wsapi_client(a).await.unwrap().is_none());
+    // Ids are never reused.
+    let c = store.insert_wsapi_client(&client("pam")).await.unwrap();
+    assert!(c > b);
+    // Requests: recorded once; seen afterwards; purged by age.
+    assert!(!store.wsapi_request_seen("h1").await.unwrap());
+    assert!(store.record_wsapi_request("h1", NOW).await.unwrap());
+    assert!(!store.record_wsapi_request("h1", NOW + 1).await.unwrap());
+    assert!(store.wsapi_request_seen("h1").await.unwrap());
+    assert!(store.record_wsapi_request("h2", NOW + 100).await.unwrap());
+    assert_eq!(store.purge_wsapi_requests(NOW + 50).await.unwrap(), 1);
+    assert!(!store.wsapi_request_seen("h1").await.unwrap());
+    assert!(store.wsapi_request_seen("h2").await.unwrap());
 }

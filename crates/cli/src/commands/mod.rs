@@ -10,6 +10,7 @@ pub(crate) mod serve;
 pub(crate) mod settings;
 pub(crate) mod token;
 pub(crate) mod user;
+pub(crate) mod yubikey;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -26,6 +27,9 @@ pub(crate) enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// YubiKeys: bulk import and the clients of the validation server.
+    #[command(subcommand)]
+    Yubikey(yubikey::YubikeyCommand),
     /// Compute one-time codes, as an authenticator app would (for testing and support).
     #[command(subcommand)]
     Otp(otp::OtpCommand),
@@ -47,6 +51,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::User(c) => user::run(&config, c).await,
             Command::Settings(c) => settings::run(&config, c).await,
             Command::Token(c) => token::run(&config, c).await,
+            Command::Yubikey(c) => yubikey::run(&config, c).await,
             Command::Otp(_) => Ok(()),
         }
     })

@@ -14,3 +14,4 @@ mod otp_cli;
 mod portal;
 mod smtp;
 mod support;
+mod yubikey;

@@ -76,7 +76,26 @@ impl Service {
         kind: &str,
         label: Option<&str>,
     ) -> Result<Enrollment> {
+        self.enroll_with(ctx, username, kind, label, None).await
+    }
+
+    /// Creates an unconfirmed factor; a YubiKey in local mode needs its `secret` (AES key and
+    /// private id), which other kinds and server mode refuse.
+    pub async fn enroll_with(
+        &self,
+        ctx: &Context,
+        username: &str,
+        kind: &str,
+        label: Option<&str>,
+        yubikey: Option<&super::YubikeySecret>,
+    ) -> Result<Enrollment> {
         let kind = parse_kind(kind)?;
+        if yubikey.is_some() && kind != FactorKind::Yubikey {
+            return Err(Error::invalid(
+                "unexpected_field",
+                "aes_key and private_id belong to a YubiKey.",
+            ));
+        }
         let label = match label {
             Some(l) => parse_label(l).ok_or_else(|| {
                 Error::invalid("invalid_label", "A label has 1 to 64 characters.")
@@ -131,6 +150,36 @@ impl Service {
                     Error::invalid("missing_phone", "Add a phone number to the account first.")
                 })?;
                 (FactorData::Sms { phone }, None)
+            }
+            FactorKind::Yubikey => {
+                let local = settings.get("methods.yubikey.mode") == "local";
+                let secret = match (local, yubikey) {
+                    (true, Some(s)) => {
+                        let (aes, pid) = super::yubikey::parse_secret(s)?;
+                        Some(self.seal_yubikey(user.id, &id, &aes, &pid))
+                    }
+                    (true, None) => {
+                        return Err(Error::invalid(
+                            "missing_yubikey_secret",
+                            "In local mode a YubiKey is added with its AES key (32 hex) and \
+                             private id (12 hex), as ykpersonalize printed them.",
+                        ));
+                    }
+                    (false, Some(_)) => {
+                        return Err(Error::invalid(
+                            "unexpected_field",
+                            "The YubiKey mode is server: the validation servers hold the key; \
+                             send no aes_key or private_id.",
+                        ));
+                    }
+                    (false, None) => None,
+                };
+                let data = FactorData::Yubikey(crate::factor::YubikeyData {
+                    public_id: None,
+                    secret,
+                    last_counter: None,
+                });
+                (data, None)
             }
             other => {
                 return Err(Error::invalid(
@@ -259,6 +308,7 @@ impl Service {
             ));
         }
         let now = self.now();
+        let mut public_id = None;
         let counter = match &factor.data {
             FactorData::Totp(t) => {
                 let settings = self.settings().await?;
@@ -298,6 +348,32 @@ impl Service {
                 }
                 None
             }
+            FactorData::Yubikey(y) => {
+                let checked = match twofold_otp::yubico::YubicoOtp::parse(code.trim()) {
+                    Ok(otp) => self
+                        .check_yubikey_otp(user.id, &factor, y, &otp)
+                        .await?
+                        .map(|c| (otp, c))
+                        .map_err(|r| r.describe()),
+                    Err(_) => Err("malformed_otp".to_owned()),
+                };
+                match checked {
+                    Ok((otp, counter)) => {
+                        public_id = Some(otp.public_id_modhex());
+                        Some((i64::from(counter.packed()), 0))
+                    }
+                    Err(why) => {
+                        self.audit(
+                            ctx,
+                            Some(&user.username),
+                            AuditEvent::SecondFactorFailure,
+                            format!("confirm factor={} kind=yubikey reason={why}", factor.id),
+                        )
+                        .await;
+                        return Err(wrong_code());
+                    }
+                }
+            }
             _ => {
                 return Err(Error::invalid(
                     "method_not_available",
@@ -312,9 +388,29 @@ impl Service {
             factor_id: factor.id.clone(),
             now,
             counter,
+            public_id,
             backup_codes: rows,
         };
-        let created = match self.store.confirm_factor(&confirmation).await? {
+        let outcome = match self.store.confirm_factor(&confirmation).await {
+            Err(crate::store::StoreError::Conflict(_)) => {
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorFailure,
+                    format!(
+                        "confirm factor={} kind=yubikey reason=key_registered",
+                        factor.id
+                    ),
+                )
+                .await;
+                return Err(Error::conflict(
+                    "yubikey_registered",
+                    "This YubiKey is already registered to an account.",
+                ));
+            }
+            other => other?,
+        };
+        let created = match outcome {
             ConfirmOutcome::Confirmed { codes_created } => codes_created,
             ConfirmOutcome::NotPending => {
                 return Err(Error::conflict(

@@ -19,6 +19,7 @@ mod factors;
 mod login;
 mod users;
 mod validate;
+mod yubikey;
 
 pub use admin::{MASK, SETUP_TTL_SECONDS};
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
@@ -26,6 +27,7 @@ pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
 pub use validate::{Method, Reason, Validation};
+pub use yubikey::{ImportReport, NewClientCredentials, WsapiClientView, YubikeySecret};
 
 /// The most drift a factor may learn, in steps each way (5 minutes at 30 s).
 pub const MAX_DRIFT_STEPS: i64 = 10;

@@ -1,7 +1,8 @@
 //! Checking a second factor: the one flow every login goes through.
 //!
 //! Order: unknown user → 404; disabled → `disabled`; no usable factor → `not_enrolled`; locked →
-//! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors; 10 letters and
+//! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors, then pending
+//! email/SMS codes; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
 //! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
 //! UPDATE in the store. A miss counts towards the lockout; a hit resets the count.
 
@@ -11,6 +12,7 @@ use crate::backup;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
 use crate::store::User;
+use twofold_otp::yubico::YubicoOtp;
 
 /// What accepted the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,7 @@ pub enum Validation {
 
 enum Shape {
     Digits,
+    Yubikey(YubicoOtp),
     Backup(String),
 }
 
@@ -74,6 +77,10 @@ fn shape_of(code: &str) -> Option<Shape> {
     let t = code.trim();
     if (6..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Shape::Digits);
+    }
+    // 32 to 64 modhex characters: what a YubiKey types (44 with the usual 12-character id).
+    if t.len() >= twofold_otp::yubico::TOKEN_CHARS {
+        return YubicoOtp::parse(t).ok().map(Shape::Yubikey);
     }
     backup::normalize(t).map(Shape::Backup)
 }
@@ -141,6 +148,7 @@ impl Service {
                 Shape::Digits,
                 None | Some(Some(FactorKind::Totp | FactorKind::Email | FactorKind::Sms))
             ) | (Shape::Backup(_), None | Some(None))
+                | (Shape::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
         );
         if !fits {
             // A code whose shape does not fit the requested method.
@@ -179,6 +187,7 @@ impl Service {
                 }
                 found
             }
+            Shape::Yubikey(otp) => self.try_yubikey(ctx, &user, &usable, otp, now).await?,
             Shape::Backup(normalized) => {
                 let lookup = self
                     .key
@@ -288,6 +297,59 @@ impl Service {
             }
         }
         Ok(None)
+    }
+
+    /// Tries the user's YubiKey factor whose public id the OTP carries, then consumes its
+    /// counter with one conditional UPDATE. Another user's key, or an unknown one, matches
+    /// nothing here.
+    async fn try_yubikey(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factors: &[Factor],
+        otp: &YubicoOtp,
+        now: i64,
+    ) -> Result<Option<(Method, Option<String>)>> {
+        let public_id = otp.public_id_modhex();
+        for factor in factors {
+            let FactorData::Yubikey(y) = &factor.data else {
+                continue;
+            };
+            if y.public_id.as_deref() != Some(public_id.as_str()) {
+                continue;
+            }
+            match self.check_yubikey_otp(user.id, factor, y, otp).await? {
+                Ok(counter) => {
+                    if self
+                        .store
+                        .consume_counter(&factor.id, i64::from(counter.packed()), 0, now)
+                        .await?
+                    {
+                        return Ok(Some((
+                            Method::Factor(FactorKind::Yubikey),
+                            Some(factor.id.to_string()),
+                        )));
+                    }
+                    self.yubikey_refused(ctx, user, factor, "replayed_otp")
+                        .await;
+                }
+                Err(why) => {
+                    self.yubikey_refused(ctx, user, factor, &why.describe())
+                        .await;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn yubikey_refused(&self, ctx: &Context, user: &User, factor: &Factor, why: &str) {
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorFailure,
+            format!("kind=yubikey factor={} reason={why}", factor.id),
+        )
+        .await;
     }
 
     async fn refuse(&self, ctx: &Context, user: &User, reason: Reason) -> Validation {

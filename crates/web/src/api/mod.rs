@@ -139,9 +139,22 @@ async fn enroll_factor(
     Path(username): Path<String>,
     Body(req): Body<EnrollRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    let yubikey = match (req.aes_key, req.private_id) {
+        (None, None) => None,
+        (aes_key, private_id) => Some(twofold_core::service::YubikeySecret {
+            aes_key: aes_key.unwrap_or_default(),
+            private_id: private_id.unwrap_or_default(),
+        }),
+    };
     let e = state
         .service
-        .enroll(&auth.ctx, &username, &req.kind, req.label.as_deref())
+        .enroll_with(
+            &auth.ctx,
+            &username,
+            &req.kind,
+            req.label.as_deref(),
+            yubikey.as_ref(),
+        )
         .await?;
     let (secret, otpauth_uri, qr_svg) = match e.totp {
         Some(t) => (Some(t.secret_base32), Some(t.otpauth_uri), Some(t.qr_svg)),

@@ -51,6 +51,9 @@ pub(crate) struct FactorOut {
     /// `POST …/factors/{id}/reset-drift`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) drift: Option<i64>,
+    /// YubiKey: the key's public id (modhex), once an OTP from it confirmed the factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) public_id: Option<String>,
 }
 
 impl From<&Factor> for FactorOut {
@@ -64,6 +67,10 @@ impl From<&Factor> for FactorOut {
             last_used_at: f.last_used_at,
             drift: match &f.data {
                 twofold_core::factor::FactorData::Totp(t) => Some(t.drift),
+                _ => None,
+            },
+            public_id: match &f.data {
+                twofold_core::factor::FactorData::Yubikey(y) => y.public_id.clone(),
                 _ => None,
             },
         }
@@ -109,13 +116,28 @@ impl From<&UserView> for UserOut {
 }
 
 /// `POST /api/v1/users/{username}/factors`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrollRequest {
-    /// The method: `totp`, `email` (to the user's email) or `sms` (to the user's phone).
+    /// The method: `totp`, `email` (to the user's email), `sms` (to the user's phone) or
+    /// `yubikey`.
     pub(crate) kind: String,
     /// A name for the device ("work phone"), 1–64 characters.
     pub(crate) label: Option<String>,
+    /// YubiKey in local mode: the key's AES-128 key, 32 hex characters.
+    pub(crate) aes_key: Option<String>,
+    /// YubiKey in local mode: the key's private id, 12 hex characters.
+    pub(crate) private_id: Option<String>,
+}
+
+impl std::fmt::Debug for EnrollRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The YubiKey's AES key and private id are secrets.
+        f.debug_struct("EnrollRequest")
+            .field("kind", &self.kind)
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A new, unconfirmed factor; for TOTP with what the authenticator app needs.

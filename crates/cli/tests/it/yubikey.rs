@@ -1,0 +1,480 @@
+//! YubiKey in local mode through the API and the CLI: enrolment binds the key, each OTP works
+//! once and only above the last counter, one key belongs to one user, concurrent uses win once,
+//! and bulk import is all or nothing. OTPs come from PyPI `yubiotp` (an independent
+//! implementation) in the test venv, as a key would type them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::on_both;
+use crate::support::{Api, Db, Env, skip_postgres};
+
+on_both!(
+    local_keys_enrol_validate_once_and_in_order,
+    one_key_belongs_to_one_user,
+    concurrent_uses_of_one_otp_succeed_once,
+    import_is_checked_first_and_all_or_nothing,
+);
+
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("TWOFOLD_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-venv")
+        });
+    let py = venv.join("bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: ./scripts/test creates the test venv",
+        py.display()
+    );
+    py
+}
+
+const YUBIOTP_MAKE: &str = r#"
+import sys, binascii
+from yubiotp.otp import OTP, encode_otp
+for line in sys.stdin:
+    key, uid, pub, use, sess, ts, rnd = line.split()
+    otp = OTP(binascii.unhexlify(uid), int(use), int(ts), int(sess), int(rnd))
+    print(encode_otp(otp, binascii.unhexlify(key), public_id=pub.encode()).decode())
+"#;
+
+/// A YubiKey emulated with PyPI yubiotp: each `touch` types the next OTP.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub public_id: String,
+    pub private_id: String,
+    pub aes_key: String,
+    pub use_counter: u16,
+    pub session: u8,
+}
+
+impl Key {
+    /// A key with the given public id (modhex) and a key and private id derived from `seed`.
+    pub fn new(public_id: &str, seed: u8) -> Key {
+        Key {
+            public_id: public_id.to_owned(),
+            private_id: format!("{:02x}", seed).repeat(6),
+            aes_key: (0..16)
+                .map(|i| format!("{:02x}", seed.wrapping_mul(31).wrapping_add(i * 7)))
+                .collect(),
+            use_counter: 1,
+            session: 0,
+        }
+    }
+
+    /// The OTP for an explicit (use, session) counter, without touching the key's state.
+    pub fn otp_at(&self, use_counter: u16, session: u8) -> String {
+        make_otps(&[(self, use_counter, session)]).remove(0)
+    }
+
+    /// The next touch: the session counter goes up.
+    pub fn touch(&mut self) -> String {
+        let otp = self.otp_at(self.use_counter, self.session);
+        self.session += 1;
+        otp
+    }
+
+    /// Unplug and plug in again: the use counter goes up and the session counter restarts.
+    pub fn replug(&mut self) {
+        self.use_counter += 1;
+        self.session = 0;
+    }
+
+    /// The API body that enrols it in local mode.
+    pub fn enrol_body(&self, label: &str) -> Value {
+        json!({"kind": "yubikey", "label": label, "aes_key": self.aes_key,
+               "private_id": self.private_id})
+    }
+}
+
+/// OTPs made by yubiotp, in one Python run.
+pub fn make_otps(keys: &[(&Key, u16, u8)]) -> Vec<String> {
+    let mut input = String::new();
+    for (i, (k, use_counter, session)) in keys.iter().enumerate() {
+        input.push_str(&format!(
+            "{} {} {} {use_counter} {session} {} {}\n",
+            k.aes_key,
+            k.private_id,
+            k.public_id,
+            1000 + i,
+            4242 + i
+        ));
+    }
+    let mut child = Command::new(venv_python())
+        .args(["-c", YUBIOTP_MAKE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "yubiotp failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Turns the YubiKey method on for everyone.
+pub fn activate(api: &Api) {
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.active": true, "methods.yubikey.clients": true,
+               "methods.yubikey.admins": true}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+}
+
+/// Creates `username` and enrols and confirms `key` for them; returns the confirm answer.
+pub fn enrolled(api: &Api, username: &str, key: &mut Key) -> Value {
+    let r = api.post("/api/v1/users", json!({"username": username}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = api.post(
+        &format!("/api/v1/users/{username}/factors"),
+        key.enrol_body("blue key"),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/{username}/factors/{id}/confirm"),
+        json!({"code": key.touch()}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    r.json
+}
+
+fn flip(otp: &str, at: usize) -> String {
+    let mut chars: Vec<char> = otp.chars().collect();
+    chars[at] = if chars[at] == 'c' { 'b' } else { 'c' };
+    chars.into_iter().collect()
+}
+
+fn local_keys_enrol_validate_once_and_in_order(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    assert_eq!(
+        api.post("/api/v1/users", json!({"username": "ann"})).status,
+        201
+    );
+
+    // Local mode needs the key's secret, in the right shape.
+    let r = api.post("/api/v1/users/ann/factors", json!({"kind": "yubikey"}));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (422, "missing_yubikey_secret"),
+        "{r:?}"
+    );
+    for (aes, pid, code) in [
+        ("00112233", "a1a2a3a4a5a6", "invalid_aes_key"),
+        (key.aes_key.as_str(), "a1a2a3", "invalid_private_id"),
+        (&"zz".repeat(16), "a1a2a3a4a5a6", "invalid_aes_key"),
+    ] {
+        let r = api.post(
+            "/api/v1/users/ann/factors",
+            json!({"kind": "yubikey", "aes_key": aes, "private_id": pid}),
+        );
+        assert_eq!((r.status, r.error_code()), (422, code), "{r:?}");
+    }
+    assert_eq!(
+        api.get("/api/v1/users/ann").json["factors"],
+        json!([]),
+        "refused enrolments leave nothing"
+    );
+
+    let r = api.post("/api/v1/users/ann/factors", key.enrol_body("blue key"));
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.json["confirmed"], false);
+    assert!(r.json.get("aes_key").is_none() && r.json.get("public_id").is_none());
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let confirm = format!("/api/v1/users/ann/factors/{id}/confirm");
+
+    // An OTP from another key does not confirm it.
+    let mut other = Key::new("vvccccdhkjkb", 2);
+    let r = api.post(&confirm, json!({"code": other.touch()}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_code"), "{r:?}");
+    let r = api.post(&confirm, json!({"code": key.touch()}));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["confirmed"], true);
+    assert_eq!(r.json["public_id"], "vvccccdhkjkb");
+    assert_eq!(r.json["backup_codes"].as_array().unwrap().len(), 10);
+
+    // Each OTP once, and only above the last accepted counter.
+    let skipped = key.touch();
+    let next = key.touch();
+    assert_eq!(
+        api.validate("ann", &next),
+        json!({"ok": true, "method": "yubikey"})
+    );
+    assert_eq!(
+        api.validate("ann", &next),
+        json!({"ok": false, "reason": "invalid_code"}),
+        "the same OTP again"
+    );
+    assert_eq!(
+        api.validate("ann", &skipped),
+        json!({"ok": false, "reason": "invalid_code"}),
+        "an OTP with a lower counter"
+    );
+    // The next touch, and the next plug-in (use counter + 1, session counter reset).
+    assert_eq!(api.validate("ann", &key.touch())["ok"], true);
+    key.replug();
+    let first_after_replug = key.touch();
+    let r = api.call(
+        "POST",
+        "/api/v1/validate",
+        Some(&json!({"username": "ann", "code": first_after_replug, "method": "yubikey"})),
+    );
+    assert_eq!(r.json, json!({"ok": true, "method": "yubikey"}), "{r:?}");
+    // A session counter high in the earlier plug-in is still below the new use counter.
+    let old_plug = key.otp_at(key.use_counter - 1, 200);
+    assert_eq!(api.validate("ann", &old_plug)["ok"], false);
+
+    // Another key with the same public id, a flipped character, a typed-in-caps OTP.
+    assert_eq!(api.validate("ann", &other.touch())["ok"], false);
+    let fresh = key.touch();
+    assert_eq!(api.validate("ann", &flip(&fresh, 20))["ok"], false);
+    assert_eq!(api.validate("ann", &flip(&fresh, 3))["ok"], false);
+    assert_eq!(
+        api.validate("ann", &fresh.to_uppercase()),
+        json!({"ok": true, "method": "yubikey"}),
+        "Caps Lock on: the same OTP in upper case"
+    );
+    // Malformed: 43 characters, not modhex.
+    let r = api.call(
+        "POST",
+        "/api/v1/validate",
+        Some(&json!({"username": "ann", "code": &key.touch()[..43]})),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "malformed_code"), "{r:?}");
+    let r = api.call(
+        "POST",
+        "/api/v1/validate",
+        Some(&json!({"username": "ann", "code": "x".repeat(44)})),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "malformed_code"), "{r:?}");
+
+    // The audit log names why OTPs were refused, and never holds one.
+    let audit = api
+        .get("/api/v1/audit?username=ann&limit=100")
+        .json
+        .to_string();
+    for reason in ["replayed_otp", "otp_does_not_decrypt"] {
+        assert!(audit.contains(reason), "{reason} in {audit}");
+    }
+    assert!(!audit.contains(&fresh[12..]), "no OTP in the audit log");
+    let user = api.get("/api/v1/users/ann").json;
+    assert!(user["factors"][0]["last_used_at"].is_i64());
+}
+
+fn one_key_belongs_to_one_user(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    enrolled(&api, "ann", &mut key);
+
+    // Bob enrols the very same key: the confirming OTP finds it registered.
+    assert_eq!(
+        api.post("/api/v1/users", json!({"username": "bob"})).status,
+        201
+    );
+    let r = api.post("/api/v1/users/bob/factors", key.enrol_body("stolen"));
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/bob/factors/{id}/confirm"),
+        json!({"code": key.touch()}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (409, "yubikey_registered"),
+        "{r:?}"
+    );
+    assert_eq!(
+        api.get("/api/v1/users/bob").json["factors"][0]["confirmed"],
+        false
+    );
+    // Bob with a key of his own: Ann's key does not log Bob in, nor his hers.
+    let mut bobs = Key::new("vvccccdhkjkc", 3);
+    let r = api.post("/api/v1/users/bob/factors", bobs.enrol_body("his"));
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/bob/factors/{id}/confirm"),
+        json!({"code": bobs.touch()}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(api.validate("bob", &key.touch())["ok"], false);
+    assert_eq!(api.validate("ann", &bobs.touch())["ok"], false);
+    assert_eq!(api.validate("ann", &key.touch())["ok"], true);
+    assert_eq!(api.validate("bob", &bobs.touch())["ok"], true);
+}
+
+fn concurrent_uses_of_one_otp_succeed_once(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    api.patch("/api/v1/settings", json!({"lockout.max_failures": 100}));
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    enrolled(&api, "ann", &mut key);
+    let otp = key.touch();
+    let handles: Vec<_> = (0..50)
+        .map(|_| {
+            let api = api.clone();
+            let otp = otp.clone();
+            std::thread::spawn(move || api.validate("ann", &otp)["ok"] == json!(true))
+        })
+        .collect();
+    let wins = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|w| *w)
+        .count();
+    assert_eq!(wins, 1, "50 concurrent uses of one OTP");
+}
+
+fn import_is_checked_first_and_all_or_nothing(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    for u in ["ann", "bob"] {
+        assert_eq!(
+            api.post("/api/v1/users", json!({"username": u})).status,
+            201
+        );
+    }
+    let mut a = Key::new("vvccccdhkjkb", 1);
+    let mut b = Key::new("vvccccdhkjkc", 2);
+    let good = format!(
+        "username,public id,private id,aes key,label\n\
+         # programmed 2026-11-23\n\
+         ann,{},{},{},blue key\n\
+         bob,{},{},{}\n",
+        a.public_id, a.private_id, a.aes_key, b.public_id, b.private_id, b.aes_key
+    );
+    let bad = format!(
+        "{good}nobody,vvccccdhkjkd,{},{}\n\
+         ann,{},{},{}\n\
+         bob,vvccccdhkjkf,a1a2a3,{}\n\
+         bob,vvccccdhkjkg,{},{}extra\n\
+         ann,vvccccdhkjkh\n",
+        a.private_id,
+        a.aes_key,
+        a.public_id,
+        a.private_id,
+        a.aes_key,
+        b.aes_key,
+        b.private_id,
+        b.aes_key,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (good_file, bad_file) = (dir.path().join("good.csv"), dir.path().join("bad.csv"));
+    std::fs::write(&good_file, &good).unwrap();
+    std::fs::write(&bad_file, &bad).unwrap();
+
+    let out = env.cli(&["yubikey", "import", bad_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "line 5: no user named \"nobody\"",
+        "line 6: the public id vvccccdhkjkb is in the file twice",
+        "line 7: The private id is 12 hexadecimal characters",
+        "line 8: The AES key is 32 hexadecimal characters",
+        "line 9: expected 4 or 5 columns",
+        "error: 5 bad row(s); nothing was imported",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in {err}");
+    }
+    assert_eq!(api.get("/api/v1/users/ann").json["factors"], json!([]));
+
+    let out = env.cli_ok(&[
+        "yubikey",
+        "import",
+        "--dry-run",
+        good_file.to_str().unwrap(),
+    ]);
+    assert!(out.contains("would import 2 key(s)"), "{out}");
+    assert_eq!(api.get("/api/v1/users/ann").json["factors"], json!([]));
+
+    let out = env.cli_ok(&["yubikey", "import", good_file.to_str().unwrap()]);
+    assert!(out.contains("imported 2 key(s)"), "{out}");
+    let ann = api.get("/api/v1/users/ann").json;
+    assert_eq!(ann["factors"][0]["label"], "blue key");
+    assert_eq!(ann["factors"][0]["confirmed"], true);
+    assert_eq!(ann["factors"][0]["public_id"], a.public_id.as_str());
+    assert_eq!(ann["has_2fa"], true);
+    assert_eq!(api.validate("ann", &a.touch())["ok"], true);
+    assert_eq!(api.validate("bob", &b.touch())["ok"], true);
+    assert_eq!(api.validate("bob", &a.touch())["ok"], false);
+
+    // Importing again: every key is registered now, nothing changes.
+    let out = env.cli(&["yubikey", "import", good_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 3: the YubiKey vvccccdhkjkb is already registered"),
+        "{err}"
+    );
+    assert_eq!(
+        api.get("/api/v1/users/ann").json["factors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn two_nodes_accept_one_otp_once() {
+    if skip_postgres() {
+        return;
+    }
+    let env = Env::new(Db::Postgres);
+    let token = env.token("app", "admin");
+    let a = env.serve();
+    let b = env.serve();
+    let (api_a, api_b) = (a.api(&token), b.api(&token));
+    activate(&api_a);
+    api_a.patch("/api/v1/settings", json!({"lockout.max_failures": 100}));
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    enrolled(&api_a, "ann", &mut key);
+    let otp = key.touch();
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let api = if i % 2 == 0 {
+                api_a.clone()
+            } else {
+                api_b.clone()
+            };
+            let otp = otp.clone();
+            std::thread::spawn(move || api.validate("ann", &otp)["ok"] == json!(true))
+        })
+        .collect();
+    let wins = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|w| *w)
+        .count();
+    assert_eq!(wins, 1, "one OTP over two nodes");
+    assert_eq!(api_b.validate("ann", &key.touch())["ok"], true);
+}

@@ -1,0 +1,471 @@
+//! YubiKey: the key's secret at enrolment, Yubico OTP checks, bulk import of programmed keys, and
+//! the registry of clients of Twofold's own validation server.
+//!
+//! A factor that holds the key's AES key and private id (local mode) is checked here: modhex,
+//! public id, AES decryption, CRC, private id, then the (use, session) counter strictly above
+//! the last accepted one, consumed by one conditional UPDATE. A factor without them (server
+//! mode) is checked by the validation servers in `methods.yubikey.servers`, and its counter is
+//! still consumed here, so Twofold refuses a counter it has already seen either way.
+
+use twofold_otp::yubico::{AesKey, Counter, PrivateId, YubicoOtp};
+use zeroize::Zeroizing;
+
+use super::{MAX_FACTORS, Service, factor_secret_context};
+use crate::audit::{AuditEvent, Context};
+use crate::crypto::Sealed;
+use crate::error::{Error, Result};
+use crate::factor::{Factor, FactorData, FactorId, YubikeyData, parse_label};
+use crate::identity::Username;
+use crate::store::{NewWsapiClient, StoreError, WsapiClient};
+
+/// The key material of a YubiKey programmed for local validation, as `ykpersonalize` prints it.
+#[derive(Clone)]
+pub struct YubikeySecret {
+    /// The AES-128 key, 32 hex characters.
+    pub aes_key: String,
+    /// The private id ("uid"), 12 hex characters.
+    pub private_id: String,
+}
+
+impl std::fmt::Debug for YubikeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("YubikeySecret([redacted])")
+    }
+}
+
+/// Checks the key material's shape.
+pub(crate) fn parse_secret(secret: &YubikeySecret) -> Result<(AesKey, PrivateId)> {
+    let aes = AesKey::from_hex(secret.aes_key.trim()).map_err(|_| {
+        Error::invalid(
+            "invalid_aes_key",
+            "The AES key is 32 hexadecimal characters (16 bytes).",
+        )
+    })?;
+    let pid = PrivateId::from_hex(secret.private_id.trim()).map_err(|_| {
+        Error::invalid(
+            "invalid_private_id",
+            "The private id is 12 hexadecimal characters (6 bytes).",
+        )
+    })?;
+    Ok((aes, pid))
+}
+
+/// Why an OTP was refused (for the audit log; users see only "did not match").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OtpRefusal {
+    /// The token did not decrypt with the key (another key, a typo, tampering).
+    Crc,
+    /// The private id inside the token is not the key's.
+    PrivateId,
+    /// The counter is not above the last accepted one.
+    Replayed,
+    /// The validation servers refused it, or none answered.
+    Server(String),
+}
+
+impl OtpRefusal {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            OtpRefusal::Crc => "otp_does_not_decrypt".into(),
+            OtpRefusal::PrivateId => "wrong_private_id".into(),
+            OtpRefusal::Replayed => "replayed_otp".into(),
+            OtpRefusal::Server(why) => format!("validation_server: {why}"),
+        }
+    }
+}
+
+/// A bulk import's outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows that are (or, on a dry run, would be) imported: line, username, public id.
+    pub rows: Vec<(usize, String, String)>,
+    /// Rows refused: line and why. Nothing is written when there is any.
+    pub problems: Vec<(usize, String)>,
+    /// Whether the factors were written.
+    pub written: bool,
+}
+
+/// A client of the validation server, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsapiClientView {
+    /// The numeric id clients send as `id`.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Whether unsigned requests are answered.
+    pub allow_unsigned: bool,
+    /// Unix time.
+    pub created_at: i64,
+}
+
+/// A client just registered: its id and key, shown once.
+#[derive(Clone)]
+pub struct NewClientCredentials {
+    /// The numeric id.
+    pub id: i64,
+    /// The shared key in base64.
+    pub key_base64: String,
+}
+
+impl std::fmt::Debug for NewClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewClientCredentials")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn client_key_context(name: &str) -> String {
+    format!("wsapi-client:{name}:key")
+}
+
+/// A public id as an operator writes it: 1–16 bytes of modhex, lower case.
+fn parse_public_id(text: &str) -> Option<String> {
+    let t = text.trim().to_ascii_lowercase();
+    let bytes = twofold_otp::yubico::modhex_decode(&t).ok()?;
+    (!bytes.is_empty() && bytes.len() <= twofold_otp::yubico::MAX_PUBLIC_ID).then_some(t)
+}
+
+impl Service {
+    /// Seals a key's AES key and private id together, bound to the factor.
+    pub(crate) fn seal_yubikey(
+        &self,
+        user_id: i64,
+        id: &FactorId,
+        aes: &AesKey,
+        pid: &PrivateId,
+    ) -> Sealed {
+        let mut plain = Zeroizing::new([0u8; 22]);
+        plain[..16].copy_from_slice(aes.expose());
+        plain[16..].copy_from_slice(&pid.0);
+        self.key.seal(
+            self.rng.as_ref(),
+            plain.as_slice(),
+            &factor_secret_context(user_id, id),
+        )
+    }
+
+    fn open_yubikey(
+        &self,
+        user_id: i64,
+        id: &FactorId,
+        sealed: &Sealed,
+    ) -> Result<(AesKey, PrivateId)> {
+        let plain = self
+            .key
+            .open(sealed, &factor_secret_context(user_id, id))
+            .map_err(|e| Error::internal(&e))?;
+        if plain.len() != 22 {
+            return Err(Error::internal(&StoreError::Corrupt(format!(
+                "factor {id}: YubiKey secret of {} bytes",
+                plain.len()
+            ))));
+        }
+        let mut aes = [0u8; 16];
+        aes.copy_from_slice(&plain[..16]);
+        let mut pid = [0u8; 6];
+        pid.copy_from_slice(&plain[16..]);
+        Ok((AesKey::from_bytes(aes), PrivateId(pid)))
+    }
+
+    /// Checks an OTP against one YubiKey factor (whose public id the caller matched, or which is
+    /// being confirmed) and returns its counter, without consuming anything.
+    pub(crate) async fn check_yubikey_otp(
+        &self,
+        user_id: i64,
+        factor: &Factor,
+        data: &YubikeyData,
+        otp: &YubicoOtp,
+    ) -> Result<std::result::Result<Counter, OtpRefusal>> {
+        let counter = match &data.secret {
+            Some(sealed) => {
+                let (aes, pid) = self.open_yubikey(user_id, &factor.id, sealed)?;
+                let Ok(fields) = otp.decrypt(&aes) else {
+                    return Ok(Err(OtpRefusal::Crc));
+                };
+                if fields.check_private_id(&pid).is_err() {
+                    return Ok(Err(OtpRefusal::PrivateId));
+                }
+                fields.counter()
+            }
+            None => match self.verify_with_servers(otp).await? {
+                Ok(counter) => counter,
+                Err(why) => return Ok(Err(OtpRefusal::Server(why))),
+            },
+        };
+        if data
+            .last_counter
+            .is_some_and(|last| counter.packed() <= last)
+        {
+            return Ok(Err(OtpRefusal::Replayed));
+        }
+        Ok(Ok(counter))
+    }
+
+    /// Imports keys programmed in bulk: CSV rows `username,public id,private id,AES key[,label]`
+    /// (modhex, hex, hex). Every row is checked first; nothing is written unless all are good.
+    pub async fn import_yubikeys(
+        &self,
+        ctx: &Context,
+        csv: &str,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let mut factors = Vec::new();
+        let mut seen_ids = std::collections::HashSet::new();
+        let mut per_user: std::collections::HashMap<i64, usize> = Default::default();
+        let now = self.now();
+        for (i, line) in csv.lines().enumerate() {
+            let n = i + 1;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+            if n == 1
+                && cols
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("username"))
+            {
+                continue;
+            }
+            if !(4..=5).contains(&cols.len()) {
+                report.problems.push((
+                    n,
+                    format!(
+                        "expected 4 or 5 columns (username,public id,private id,AES key[,label]), found {}",
+                        cols.len()
+                    ),
+                ));
+                continue;
+            }
+            let username = cols[0];
+            let user = if Username::parse(username).is_ok() {
+                self.store
+                    .user_by_name(&username.to_ascii_lowercase())
+                    .await?
+            } else {
+                None
+            };
+            let Some(user) = user else {
+                report
+                    .problems
+                    .push((n, format!("no user named {username:?}")));
+                continue;
+            };
+            let Some(public_id) = parse_public_id(cols[1]) else {
+                report.problems.push((
+                    n,
+                    "the public id is 2 to 32 modhex characters (cbdefghijklnrtuv)".into(),
+                ));
+                continue;
+            };
+            let secret = YubikeySecret {
+                aes_key: cols[3].to_owned(),
+                private_id: cols[2].to_owned(),
+            };
+            let (aes, pid) = match parse_secret(&secret) {
+                Ok(v) => v,
+                Err(e) => {
+                    report.problems.push((n, e.message));
+                    continue;
+                }
+            };
+            let label = match cols.get(4).filter(|l| !l.is_empty()) {
+                Some(l) => match parse_label(l) {
+                    Some(l) => l,
+                    None => {
+                        report
+                            .problems
+                            .push((n, "a label has 1 to 64 characters".into()));
+                        continue;
+                    }
+                },
+                None => format!("YubiKey {public_id}"),
+            };
+            if !seen_ids.insert(public_id.clone()) {
+                report
+                    .problems
+                    .push((n, format!("the public id {public_id} is in the file twice")));
+                continue;
+            }
+            if self.store.public_id_taken(&public_id).await? {
+                report
+                    .problems
+                    .push((n, format!("the YubiKey {public_id} is already registered")));
+                continue;
+            }
+            let count = per_user.entry(user.id).or_insert(0);
+            *count += 1;
+            let held = self.store.factors_of(user.id).await?.len();
+            if held + *count > MAX_FACTORS {
+                report.problems.push((
+                    n,
+                    format!("{username} would hold more than {MAX_FACTORS} factors"),
+                ));
+                continue;
+            }
+            let id = FactorId::generate(self.rng.as_ref());
+            let sealed = self.seal_yubikey(user.id, &id, &aes, &pid);
+            factors.push(Factor {
+                id,
+                user_id: user.id,
+                label,
+                confirmed: true,
+                created_at: now,
+                last_used_at: None,
+                data: FactorData::Yubikey(YubikeyData {
+                    public_id: Some(public_id.clone()),
+                    secret: Some(sealed),
+                    last_counter: None,
+                }),
+            });
+            report.rows.push((n, user.username.clone(), public_id));
+        }
+        if report.rows.is_empty() && report.problems.is_empty() {
+            report.problems.push((0, "the file holds no rows".into()));
+        }
+        if !report.problems.is_empty() || dry_run {
+            return Ok(report);
+        }
+        match self.store.insert_factors(&factors).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                report.problems.push((
+                    0,
+                    "a public id was registered meanwhile; nothing was imported".into(),
+                ));
+                return Ok(report);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        report.written = true;
+        for (f, (_, username, public_id)) in factors.iter().zip(&report.rows) {
+            self.audit(
+                ctx,
+                Some(username),
+                AuditEvent::FactorEnrolled,
+                format!("kind=yubikey factor={} public_id={public_id} import", f.id),
+            )
+            .await;
+        }
+        Ok(report)
+    }
+
+    /// Registers a client of the validation server: a new numeric id and a random 20-byte key
+    /// (shown once, in base64).
+    pub async fn add_wsapi_client(
+        &self,
+        ctx: &Context,
+        name: &str,
+        allow_unsigned: bool,
+    ) -> Result<NewClientCredentials> {
+        let name = parse_client_name(name)?;
+        let mut key = Zeroizing::new([0u8; 20]);
+        self.rng.fill(key.as_mut_slice());
+        let sealed = self.key.seal(
+            self.rng.as_ref(),
+            key.as_slice(),
+            &client_key_context(&name),
+        );
+        let id = match self
+            .store
+            .insert_wsapi_client(&NewWsapiClient {
+                name: name.clone(),
+                key: sealed,
+                allow_unsigned,
+                created_at: self.now(),
+            })
+            .await
+        {
+            Ok(id) => id,
+            Err(StoreError::Conflict(_)) => {
+                return Err(Error::conflict(
+                    "client_exists",
+                    format!("A validation client named {name:?} exists."),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::TokenCreated,
+            format!("wsapi_client={name} id={id} allow_unsigned={allow_unsigned}"),
+        )
+        .await;
+        use base64::Engine as _;
+        Ok(NewClientCredentials {
+            id,
+            key_base64: base64::engine::general_purpose::STANDARD.encode(key.as_slice()),
+        })
+    }
+
+    /// The registered clients of the validation server.
+    pub async fn list_wsapi_clients(&self) -> Result<Vec<WsapiClientView>> {
+        Ok(self
+            .store
+            .list_wsapi_clients()
+            .await?
+            .into_iter()
+            .map(|c| WsapiClientView {
+                id: c.id,
+                name: c.name,
+                allow_unsigned: c.allow_unsigned,
+                created_at: c.created_at,
+            })
+            .collect())
+    }
+
+    /// Revokes a client: its requests get `NO_SUCH_CLIENT` from now on.
+    pub async fn revoke_wsapi_client(&self, ctx: &Context, name: &str) -> Result<()> {
+        if !self.store.delete_wsapi_client(name).await? {
+            return Err(Error::not_found(
+                "unknown_client",
+                format!("No validation client named {name:?}."),
+            ));
+        }
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::TokenRevoked,
+            format!("wsapi_client={name}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Asks the validation servers about an OTP of a factor that holds no key (server mode):
+    /// the key's counter when they say OK, or why not.
+    async fn verify_with_servers(
+        &self,
+        _otp: &YubicoOtp,
+    ) -> Result<std::result::Result<Counter, String>> {
+        Ok(Err("no validation server is set up".into()))
+    }
+
+    /// A client's shared key, opened.
+    #[allow(dead_code)]
+    pub(crate) fn wsapi_client_key(&self, client: &WsapiClient) -> Result<Zeroizing<Vec<u8>>> {
+        self.key
+            .open(&client.key, &client_key_context(&client.name))
+            .map(|k| Zeroizing::new(k.to_vec()))
+            .map_err(|e| Error::internal(&e))
+    }
+}
+
+fn parse_client_name(name: &str) -> Result<String> {
+    let t = name.trim();
+    if t.is_empty()
+        || t.len() > 64
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(Error::invalid(
+            "invalid_name",
+            "A client name has 1 to 64 letters, digits, dots, dashes or underscores.",
+        ));
+    }
+    Ok(t.to_owned())
+}
