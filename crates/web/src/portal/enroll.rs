@@ -40,6 +40,18 @@ struct ChoosePage {
     action: String,
     forced: bool,
     kinds: Vec<(String, String, String)>,
+    /// The YubiKey is added with its AES key and private id (local mode).
+    yubikey_local: bool,
+}
+
+#[derive(Template)]
+#[template(path = "touch_key.html")]
+struct TouchKeyPage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    label: String,
 }
 
 #[derive(Template)]
@@ -108,6 +120,10 @@ pub(crate) struct StartForm {
     kind: String,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    aes_key: String,
+    #[serde(default)]
+    private_id: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -131,6 +147,9 @@ fn help(kind: FactorKind, user: &User) -> String {
             "A 6-digit code sent by text message to {} each time you log in.",
             twofold_core::service::mask(user.phone.as_deref().unwrap_or(""))
         ),
+        FactorKind::Yubikey => {
+            "A YubiKey: plug it in and touch it; it types a one-time code.".into()
+        }
         _ => String::new(),
     }
 }
@@ -148,16 +167,21 @@ pub(crate) async fn choose(
     };
     // Only the methods whose enrolment this version offers, and email or SMS only when the
     // account has an address or number to send to.
-    let kinds = [FactorKind::Totp, FactorKind::Email, FactorKind::Sms]
-        .into_iter()
-        .filter(|k| settings.method_available(*k, user.role))
-        .filter(|k| match k {
-            FactorKind::Email => user.email.is_some(),
-            FactorKind::Sms => user.phone.is_some(),
-            _ => true,
-        })
-        .map(|k| (k.as_str().to_owned(), k.title().to_owned(), help(k, user)))
-        .collect();
+    let kinds = [
+        FactorKind::Totp,
+        FactorKind::Email,
+        FactorKind::Sms,
+        FactorKind::Yubikey,
+    ]
+    .into_iter()
+    .filter(|k| settings.method_available(*k, user.role))
+    .filter(|k| match k {
+        FactorKind::Email => user.email.is_some(),
+        FactorKind::Sms => user.phone.is_some(),
+        _ => true,
+    })
+    .map(|k| (k.as_str().to_owned(), k.title().to_owned(), help(k, user)))
+    .collect();
     let page = Page {
         title: "Choose a service".into(),
         nav: visitor.nav(state),
@@ -178,6 +202,7 @@ pub(crate) async fn choose(
             action: flow.base().to_owned(),
             forced: flow == Flow::Forced,
             kinds,
+            yubikey_local: settings.get("methods.yubikey.mode") == "local",
         },
     )
 }
@@ -200,9 +225,21 @@ pub(crate) async fn start(
     let label = Some(form.label.as_str())
         .filter(|l| !l.trim().is_empty())
         .filter(|l| form.kind == "totp" || *l != "Authenticator app");
+    let yubikey = (form.kind == "yubikey"
+        && !(form.aes_key.trim().is_empty() && form.private_id.trim().is_empty()))
+    .then(|| twofold_core::service::YubikeySecret {
+        aes_key: form.aes_key.clone(),
+        private_id: form.private_id.clone(),
+    });
     match state
         .service
-        .enroll(&visitor.ctx(), &user.username, &form.kind, label)
+        .enroll_with(
+            &visitor.ctx(),
+            &user.username,
+            &form.kind,
+            label,
+            yubikey.as_ref(),
+        )
         .await
     {
         Ok(e) => redirect(&format!("{}/{}", flow.base(), e.factor.id)),
@@ -233,6 +270,27 @@ pub(crate) async fn scan(
         FactorData::Sms { phone } => Some(twofold_core::service::mask(phone)),
         _ => None,
     };
+    if let FactorData::Yubikey(_) = &pending.data {
+        let page = Page {
+            title: "Touch your YubiKey".into(),
+            nav: visitor.nav(state),
+            error,
+            notice,
+            ..Page::default()
+        };
+        let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+        let action = format!("{}/{}", flow.base(), pending.id);
+        return render(
+            status,
+            &TouchKeyPage {
+                page,
+                csrf,
+                action,
+                forced: flow == Flow::Forced,
+                label: pending.label.clone(),
+            },
+        );
+    }
     if let Some(destination) = destination {
         let page = Page {
             title: "Enter the code we sent".into(),
@@ -334,7 +392,9 @@ pub(crate) async fn confirm(
         },
         Err(e) if e.kind == ErrorKind::Internal => page::internal(),
         Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
-        Err(e) if e.kind == ErrorKind::Conflict => redirect(flow.base()),
+        Err(e) if e.kind == ErrorKind::Conflict && e.code == "already_confirmed" => {
+            redirect(flow.base())
+        }
         Err(e) => {
             scan(
                 state,
@@ -343,7 +403,11 @@ pub(crate) async fn confirm(
                 user,
                 flow,
                 id,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                if e.kind == ErrorKind::Conflict {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
                 Some(e.message),
                 None,
             )

@@ -288,6 +288,8 @@ struct SecondFactorPage {
     /// (kind, button text) for email and SMS factors.
     senders: Vec<(String, String)>,
     code_help: String,
+    /// The code box takes digits only (no YubiKey among the factors).
+    digits_only: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -361,17 +363,32 @@ async fn second_factor_page_with(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    let has_app = confirmed
-        .iter()
-        .any(|f| f.kind() == twofold_core::factor::FactorKind::Totp);
-    let code_help = match (has_app, senders.is_empty()) {
-        (true, true) => "The 6-digit code your authenticator app shows now.",
-        (true, false) => {
-            "The 6-digit code your authenticator app shows now, or the code we sent you."
-        }
-        (false, _) => "The 6-digit code we sent you.",
+    let has = |k: twofold_core::factor::FactorKind| confirmed.iter().any(|f| f.kind() == k);
+    let has_app = has(twofold_core::factor::FactorKind::Totp);
+    let has_key = has(twofold_core::factor::FactorKind::Yubikey);
+    let mut ways = Vec::new();
+    if has_app {
+        ways.push("the 6-digit code your authenticator app shows now");
     }
-    .to_owned();
+    if !senders.is_empty() {
+        ways.push("the 6-digit code we sent you");
+    }
+    let code_help = if has_key {
+        let mut text = String::from("Touch your YubiKey: it types its code and submits.");
+        if !ways.is_empty() {
+            text.push_str(" Or enter ");
+            text.push_str(&ways.join(", or "));
+            text.push('.');
+        }
+        text
+    } else if ways.is_empty() {
+        "The 6-digit code we sent you.".to_owned()
+    } else {
+        let mut text = ways.join(", or ");
+        text[..1].make_ascii_uppercase();
+        text.push('.');
+        text
+    };
     render(
         status,
         &SecondFactorPage {
@@ -381,6 +398,7 @@ async fn second_factor_page_with(
             methods,
             senders,
             code_help,
+            digits_only: !has_key,
         },
     )
 }
