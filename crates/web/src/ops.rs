@@ -19,6 +19,7 @@ pub(crate) fn router(openapi: Arc<utoipa::openapi::OpenApi>) -> Router<AppState>
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/wsapi/2.0/verify", get(wsapi_verify))
         .route(
             "/api/openapi.json",
             get(move || async move { Json(openapi.as_ref().clone()) }),
@@ -48,6 +49,28 @@ async fn metrics(State(state): State<AppState>, _auth: Authorized<NeedMetrics>) 
         .map(|h| h.render())
         .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Yubico validation protocol 2.0, for the keys held in local mode. The protocol answers every
+/// outcome as a signed `status=` line over HTTP 200.
+async fn wsapi_verify(
+    State(state): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    parts: axum::http::request::Parts,
+) -> Response {
+    let ip = crate::auth::client_ip(&parts, &state.trusted_proxies).map(|ip| ip.to_string());
+    let body = state
+        .service
+        .wsapi_verify(ip, query.as_deref().unwrap_or(""))
+        .await;
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Unknown paths: JSON under `/api/`, a page elsewhere.

@@ -14,4 +14,5 @@ mod otp_cli;
 mod portal;
 mod smtp;
 mod support;
+mod wsapi;
 mod yubikey;

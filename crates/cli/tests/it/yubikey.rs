@@ -19,7 +19,7 @@ on_both!(
     import_is_checked_first_and_all_or_nothing,
 );
 
-fn venv_python() -> PathBuf {
+pub fn venv_python() -> PathBuf {
     let venv = std::env::var_os("TWOFOLD_TEST_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

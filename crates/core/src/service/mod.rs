@@ -47,6 +47,8 @@ pub struct Service {
     /// change rarely. Changes made here clear it at once; other nodes see them within
     /// [`SETTINGS_TTL`] seconds.
     settings_cache: std::sync::RwLock<Option<(i64, Arc<Settings>)>>,
+    /// When this process last purged the validation server's old requests (Unix seconds).
+    wsapi_purged_at: std::sync::atomic::AtomicI64,
 }
 
 /// How long another node's settings change may take to apply here, in seconds.
@@ -109,6 +111,7 @@ impl Service {
             mailer: Arc::new(NoDelivery),
             sms: Arc::new(NoDelivery),
             settings_cache: std::sync::RwLock::new(None),
+            wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
         }
     }
 

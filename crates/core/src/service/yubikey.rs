@@ -445,7 +445,6 @@ impl Service {
     }
 
     /// A client's shared key, opened.
-    #[allow(dead_code)]
     pub(crate) fn wsapi_client_key(&self, client: &WsapiClient) -> Result<Zeroizing<Vec<u8>>> {
         self.key
             .open(&client.key, &client_key_context(&client.name))
@@ -468,4 +467,204 @@ fn parse_client_name(name: &str) -> Result<String> {
         ));
     }
     Ok(t.to_owned())
+}
+
+/// How long answered requests are remembered for `REPLAYED_REQUEST`, in seconds.
+const WSAPI_REQUEST_MEMORY: i64 = 24 * 3600;
+
+impl Service {
+    /// Answers a request of Yubico's validation protocol 2.0 (`GET /wsapi/2.0/verify?…`, the
+    /// raw query string) for the keys held in local mode: the signed body, always (the protocol
+    /// answers errors as statuses, over HTTP 200).
+    ///
+    /// Statuses: a missing or malformed parameter `MISSING_PARAMETER`; an unknown (or revoked)
+    /// client `NO_SUCH_CLIENT`; a wrong signature, or none from a client that must sign,
+    /// `BAD_SIGNATURE`; the YubiKey method switched off `OPERATION_NOT_ALLOWED`; an OTP that is
+    /// not one, of an unknown key, of a key checked by other servers, of a disabled user, that
+    /// does not decrypt or carries another private id `BAD_OTP`; the same OTP and nonce answered
+    /// OK before `REPLAYED_REQUEST`; a counter not above the last accepted one
+    /// `REPLAYED_OTP`; a database failure `BACKEND_ERROR`; else `OK`, which consumes the
+    /// counter Twofold's own logins use too.
+    pub async fn wsapi_verify(&self, ip: Option<String>, query: &str) -> String {
+        use twofold_otp::wsapi::{Status, VerifyRequest, VerifyResponse};
+        let now = self.now();
+        let now_ms = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
+        let request = match VerifyRequest::parse(query) {
+            Ok(r) => r,
+            Err(e) => return VerifyResponse::new(e.status()).body(&[], now_ms),
+        };
+        let client = match i64::try_from(request.id()) {
+            Ok(id) => self.store.wsapi_client(id).await,
+            Err(_) => Ok(None),
+        };
+        let client = match client {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return VerifyResponse::new(Status::NoSuchClient).body(&[], now_ms);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "validation server: cannot read the client");
+                return VerifyResponse::new(Status::BackendError).body(&[], now_ms);
+            }
+        };
+        let Ok(key) = self.wsapi_client_key(&client) else {
+            return VerifyResponse::new(Status::BackendError).body(&[], now_ms);
+        };
+        let ctx = Context {
+            actor: crate::audit::Actor::Token(format!("yubikey-client:{}", client.name)),
+            ip,
+        };
+        let signed_ok = match request.signature() {
+            Some(_) => twofold_otp::wsapi::verify_request_signature(&request, &key),
+            None => client.allow_unsigned,
+        };
+        let status = if signed_ok {
+            match self.wsapi_check(&ctx, &client, &request, now).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::error!(error = %e, "validation server: the check failed");
+                    WsapiAnswer::plain(Status::BackendError)
+                }
+            }
+        } else {
+            WsapiAnswer::plain(Status::BadSignature)
+        };
+        let mut response = VerifyResponse::for_request(&request, status.status);
+        if status.status == Status::Ok {
+            response = response.sync_level(100);
+            if let (true, Some(c)) = (request.wants_counters(), status.counters) {
+                response = response.counters(c);
+            }
+        }
+        metrics::counter!("twofold_wsapi_requests_total", "status" => status.status.as_str())
+            .increment(1);
+        response.body(&key, now_ms)
+    }
+
+    async fn wsapi_check(
+        &self,
+        ctx: &Context,
+        client: &WsapiClient,
+        request: &twofold_otp::wsapi::VerifyRequest,
+        now: i64,
+    ) -> Result<WsapiAnswer> {
+        use twofold_otp::wsapi::{KeyCounters, Status};
+        let settings = self.settings_cached().await?;
+        if !settings.flag("methods.yubikey.active") {
+            return Ok(WsapiAnswer::plain(Status::OperationNotAllowed));
+        }
+        let Ok(otp) = YubicoOtp::parse(request.otp()) else {
+            return Ok(WsapiAnswer::plain(Status::BadOtp));
+        };
+        let hash = crate::crypto::token_hash(&format!(
+            "wsapi:{}:{}:{}",
+            client.id,
+            request.nonce(),
+            otp.to_modhex()
+        ));
+        if self.store.wsapi_request_seen(&hash).await? {
+            return Ok(WsapiAnswer::plain(Status::ReplayedRequest));
+        }
+        let Some(factor) = self
+            .store
+            .factor_by_public_id(&otp.public_id_modhex())
+            .await?
+        else {
+            return Ok(WsapiAnswer::plain(Status::BadOtp));
+        };
+        let FactorData::Yubikey(data) = &factor.data else {
+            return Ok(WsapiAnswer::plain(Status::BadOtp));
+        };
+        let Some(sealed) = &data.secret else {
+            // A key checked by other validation servers: Twofold cannot decrypt its OTPs.
+            return Ok(WsapiAnswer::plain(Status::BadOtp));
+        };
+        let Some(user) = self.store.user_by_id(factor.user_id).await? else {
+            return Ok(WsapiAnswer::plain(Status::BadOtp));
+        };
+        let (username, factor_id) = (&user.username, &factor.id);
+        let refuse = |why: &'static str, status: Status| async move {
+            self.audit(
+                ctx,
+                Some(username),
+                AuditEvent::SecondFactorFailure,
+                format!("kind=yubikey factor={factor_id} via=wsapi reason={why}"),
+            )
+            .await;
+            Ok(WsapiAnswer::plain(status))
+        };
+        if user.disabled {
+            return refuse("disabled", Status::BadOtp).await;
+        }
+        let (aes, pid) = self.open_yubikey(user.id, &factor.id, sealed)?;
+        let Ok(fields) = otp.decrypt(&aes) else {
+            return refuse("otp_does_not_decrypt", Status::BadOtp).await;
+        };
+        if fields.check_private_id(&pid).is_err() {
+            return refuse("wrong_private_id", Status::BadOtp).await;
+        }
+        let counter = fields.counter();
+        let above_last = data.last_counter.is_none_or(|last| counter.packed() > last);
+        if !above_last
+            || !self
+                .store
+                .consume_counter(&factor.id, i64::from(counter.packed()), 0, now)
+                .await?
+        {
+            return refuse("replayed_otp", Status::ReplayedOtp).await;
+        }
+        self.store.record_wsapi_request(&hash, now).await?;
+        self.purge_wsapi_requests(now).await;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorSuccess,
+            format!("method=yubikey factor={} via=wsapi", factor.id),
+        )
+        .await;
+        Ok(WsapiAnswer {
+            status: Status::Ok,
+            counters: Some(KeyCounters {
+                timestamp: fields.timestamp,
+                session_counter: counter.use_counter,
+                session_use: counter.session_counter,
+            }),
+        })
+    }
+
+    /// Forgets answered requests older than a day, at most once an hour per process.
+    async fn purge_wsapi_requests(&self, now: i64) {
+        use std::sync::atomic::Ordering;
+        let last = self.wsapi_purged_at.load(Ordering::Relaxed);
+        if now - last < 3600
+            || self
+                .wsapi_purged_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .purge_wsapi_requests(now - WSAPI_REQUEST_MEMORY)
+            .await
+        {
+            tracing::warn!(error = %e, "validation server: cannot purge old requests");
+        }
+    }
+}
+
+/// A validation-server status with the key's counters for an `OK`.
+struct WsapiAnswer {
+    status: twofold_otp::wsapi::Status,
+    counters: Option<twofold_otp::wsapi::KeyCounters>,
+}
+
+impl WsapiAnswer {
+    fn plain(status: twofold_otp::wsapi::Status) -> Self {
+        WsapiAnswer {
+            status,
+            counters: None,
+        }
+    }
 }
