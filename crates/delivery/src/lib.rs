@@ -64,6 +64,24 @@
 //! the message (HTTP 401)."; it never holds a secret or a provider's response body. The cause is
 //! logged with `tracing` at `warn` (never the password, token or message body).
 //!
+//! # Duo
+//!
+//! [`DuoClient`] implements the [`Duo`] port over HTTPS only (`https://{api_host}`; an API
+//! hostname that is a URL or has a path is refused). The Universal Prompt (Web SDK v4) is spoken
+//! as PyPI `duo_universal` 2.3 speaks it: client-assertion JWTs (HS512 under the client secret,
+//! `iss` = `sub` = client ID, `aud` = the endpoint, `exp` five minutes on, `iat`, a random `jti`)
+//! for `/oauth/v1/health_check` and `/oauth/v1/token`; the authorize URL with the SDK's request
+//! JWT and the nonce beside it; the `id_token` checked as the SDK checks it (HS512 in constant
+//! time, `iss` = `https://{api_host}/oauth/v1/token`, `aud`, `exp`/`iat` with 60 s of leeway, the
+//! nonce, `preferred_username`) plus Duo's `auth_result`. The Auth API is signed as PyPI
+//! `duo_client` 5.7's `Auth` signs by default: signature version 5, HMAC-SHA512 over the `Date`
+//! (RFC 2822), method, host name, path, sorted RFC 3986-encoded parameters, the SHA-512 of the
+//! JSON body (POST parameters travel as a sorted, compact JSON object) and of the (absent)
+//! `X-Duo-*` headers, sent as `Authorization: Basic base64(ikey:hex)`. A push is `/auth/v2/auth`
+//! with `async=1`, then `/auth/v2/auth_status` polled until an answer or the caller's timeout.
+//! No answer (connection refused, timeout, TLS failure, HTTP 5xx) is `DuoError::Unreachable`,
+//! which the fail mode handles; a 4xx is `Refused`; an answer that fails the checks is `Invalid`.
+//!
 //! # TLS
 //!
 //! Outgoing TLS (SMTP and HTTPS) uses rustls with the aws-lc-rs provider and verifies certificates
@@ -74,6 +92,7 @@
 //! [`SmsSender`]: twofold_core::delivery::SmsSender
 //! [`DeliveryError`]: twofold_core::delivery::DeliveryError
 //! [`Clock`]: twofold_core::clock::Clock
+//! [`Duo`]: twofold_core::duo::Duo
 
 mod duo;
 mod email;
@@ -86,6 +105,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+pub use duo::DuoClient;
 pub use email::SmtpMailer;
 pub use sms::{SmsGateway, WEBHOOK_SIGNATURE_HEADER};
 
