@@ -51,6 +51,28 @@
 //!
 //! Numbers must be E.164 (`+` and 2 to 15 digits).
 //!
+//! # Yubico validation servers
+//!
+//! [`YubicoClient`] is the [`YubicoVerifier`] port: a client of Yubico validation protocol 2.0
+//! (`GET {server}?id=…&nonce=…&otp=…&h=…`, messages and signatures from `twofold_otp::wsapi`).
+//! Each request carries a fresh nonce of 32 random letters and digits and, when an API key is
+//! set, `h` signed with it; nothing else (no `timestamp`, `sl` or `timeout`: the server decides,
+//! as with yubico-client's and pam_yubico's defaults). Servers are full verify URLs, e.g.
+//! `https://api.yubico.com/wsapi/2.0/verify`, and must be `https://`: plain `http://` is
+//! allowed only to a loopback address (`localhost`, `127.0.0.0/8`, `::1`), where nothing can be
+//! overheard, for a local stand-in or a server behind a local TLS proxy.
+//!
+//! Servers are asked one after another, each with a 5 s timeout for the whole request
+//! (`with_timeout` changes it). The next server is tried only when there was no usable
+//! answer: no connection, a timeout, an HTTP error status, a body that is not the protocol's, or
+//! `BACKEND_ERROR`. An answer with a bad signature, another nonce or another OTP is a refusal
+//! at once, without trying further: the request reached a server that spent the OTP (its peers
+//! would answer `REPLAYED_OTP` and hide the cause), a bad signature nearly always means a wrong
+//! API key, the same for every server, and a tampered answer is an incident to audit, not to
+//! route around. Every other status is final too. Only `status=OK`, signed and echoing the OTP
+//! and nonce, accepts the OTP; with no usable answer at all the refusal is "unreachable". The
+//! log names the server's host and the cause, never the key, the OTP or the request's URL.
+//!
 //! # Failures, timeouts, retries
 //!
 //! Timeouts are 5 seconds: for SMTP each network step (connecting, the TLS handshake, each
@@ -90,6 +112,7 @@
 //!
 //! [`Mailer`]: twofold_core::delivery::Mailer
 //! [`SmsSender`]: twofold_core::delivery::SmsSender
+//! [`YubicoVerifier`]: twofold_core::yubico::YubicoVerifier
 //! [`DeliveryError`]: twofold_core::delivery::DeliveryError
 //! [`Clock`]: twofold_core::clock::Clock
 //! [`Duo`]: twofold_core::duo::Duo
@@ -108,6 +131,7 @@ use std::time::Duration;
 pub use duo::DuoClient;
 pub use email::SmtpMailer;
 pub use sms::{SmsGateway, WEBHOOK_SIGNATURE_HEADER};
+pub use yubico::YubicoClient;
 
 /// How long one attempt (connect, TLS, exchange) may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);

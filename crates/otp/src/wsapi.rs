@@ -588,8 +588,8 @@ impl VerifyResponse {
     }
 
     /// Echoes `otp` and `nonce` (exactly as the client sent them: clients compare them byte for
-    /// byte). A value holding a control character (CR, LF…) is never written, so it cannot add
-    /// lines to the answer.
+    /// byte). A value holding a control character (CR, LF…) or white space at either end is
+    /// never written: it could add lines to the answer, or would not read back the same.
     #[must_use]
     pub fn echo(mut self, otp: &str, nonce: &str) -> Self {
         self.otp = Some(otp.to_owned());
@@ -625,7 +625,9 @@ impl VerifyResponse {
     #[must_use]
     pub fn fields(&self, now_ms: u64) -> Vec<(&'static str, String)> {
         let mut fields = vec![("t", format_t(now_ms))];
-        let printable = |v: &&String| !v.chars().any(char::is_control);
+        // A value that would not come back from its line as it is (a control character such as
+        // CR or LF, white space at either end) is not echoed.
+        let printable = |v: &&String| v.trim() == v.as_str() && !v.chars().any(char::is_control);
         if let (Some(otp), Some(nonce)) = (
             self.otp.as_ref().filter(printable),
             self.nonce.as_ref().filter(printable),
@@ -1221,6 +1223,17 @@ mod tests {
         }
         let replay = VerifyResponse::for_request(&request, Status::ReplayedOtp).body(KEY, 0);
         assert!(replay.contains(&format!("otp={OTP}\r\n")));
+    }
+
+    #[test]
+    fn echo_only_what_reads_back() {
+        for otp in ["x ", " x", "x\ty"] {
+            let body = VerifyResponse::new(Status::ReplayedOtp)
+                .echo(otp, NONCE)
+                .body(KEY, 0);
+            assert!(!body.contains("otp="), "{body:?}");
+            assert!(parse_response(&body).unwrap().verify_signature(KEY));
+        }
     }
 
     #[test]
