@@ -653,11 +653,25 @@ fn canon_params(params: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// A JSON object with sorted keys and no spaces (`json.dumps(sort_keys=True, separators=(",",
-/// ":"))`).
+/// A JSON object as duo_client writes the body it signs: `json.dumps(params, sort_keys=True,
+/// separators=(",", ":"))`, so sorted keys, no spaces and, like Python's default
+/// `ensure_ascii`, every character outside ASCII's printable range as `\uXXXX` (UTF-16).
 fn canon_json(object: &BTreeMap<&str, &str>) -> String {
-    // serde_json writes a BTreeMap in key order, without spaces.
-    serde_json::to_string(object).unwrap_or_default()
+    // serde_json writes a BTreeMap in key order, without spaces; only string contents can hold
+    // characters past `~`.
+    let json = serde_json::to_string(object).unwrap_or_default();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut units = [0_u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// The `Date` header as Python's `email.utils.formatdate()` writes it:
@@ -993,6 +1007,16 @@ mod tests {
             verify_id_token(&parts.join("."), &e),
             Err(DuoError::Invalid(_))
         ));
+        // The same signature bytes spelled with stray bits in the last character.
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let last = good.chars().last().unwrap();
+        let index = alphabet.find(last).unwrap();
+        let stray = alphabet.chars().nth(index ^ 1).unwrap();
+        let respelled = format!("{}{stray}", &good[..good.len() - 1]);
+        assert!(matches!(
+            verify_id_token(&respelled, &e),
+            Err(DuoError::Invalid(_))
+        ));
         // alg none.
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims().to_string());
@@ -1018,5 +1042,13 @@ mod tests {
         object.insert("username", "al\"ice");
         object.insert("async", "1");
         assert_eq!(canon_json(&object), r#"{"async":"1","username":"al\"ice"}"#);
+        // As Python's json.dumps(…, sort_keys=True, separators=(",", ":")) writes it.
+        let mut object = BTreeMap::new();
+        object.insert("username", "zo\u{eb}\u{1f600}\u{7f}\"/\n");
+        object.insert("async", "1");
+        assert_eq!(
+            canon_json(&object),
+            r#"{"async":"1","username":"zo\u00eb\ud83d\ude00\u007f\"/\n"}"#
+        );
     }
 }

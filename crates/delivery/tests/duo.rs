@@ -110,6 +110,7 @@ impl StandIn {
             .args(["--user", "alice=approve", "--user", "bob=deny"])
             .args(["--user", "carol=ignore", "--user", "dave=bypass"])
             .args(["--user", "erin=locked", "--passcode", "alice=123456"])
+            .args(["--user", "zo\u{eb}=approve"])
             .args(["--push-delay", "0.3", "--long-poll", "1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -497,6 +498,14 @@ async fn auth_api_check_and_preauth() {
         Ok(Preauth::Deny(_))
     ));
     assert_eq!(client.preauth(&config, "nobody").await, Ok(Preauth::Enroll));
+    // A name beyond ASCII: the signed JSON body escapes it as duo_client does.
+    assert_eq!(client.preauth(&config, "zo\u{eb}").await, Ok(Preauth::Auth));
+    assert_eq!(
+        client
+            .push(&config, "zo\u{eb}", Duration::from_secs(60))
+            .await,
+        Ok(AuthOutcome::Allow)
+    );
 }
 
 #[tokio::test]
