@@ -107,7 +107,8 @@ impl DuoClient {
         Ok(jwt_hs512(&claims, config.client_secret.as_bytes()))
     }
 
-    /// Sends what `make` builds and reads the answer; `what` names the call in the log.
+    /// Sends `request` and reads the answer (at most [`MAX_ANSWER`] bytes); no answer or a 5xx
+    /// is [`DuoError::Unreachable`]. `what` names the call in the log.
     async fn exchange(
         &self,
         what: &'static str,

@@ -1,9 +1,13 @@
 """A stand-in Duo Security for the tests: HTTPS on loopback speaking Duo's two protocols.
 
 - The OIDC Auth API of the Universal Prompt (Web SDK v4): POST /oauth/v1/health_check,
-  GET /oauth/v1/authorize (checks the request JWT, then shows an Approve / Deny page of plain
-  forms), POST /oauth/v1/token (checks the client assertion and the code, answers an id_token
-  signed HS512 under the client secret).
+  GET /oauth/v1/authorize (checks the request JWT, then shows an Approve / Deny page: one plain
+  form posting to /frame/prompt, buttons #approve and #deny; an invalid request is an HTTP 400
+  page), POST /oauth/v1/token (checks the client assertion and the code, answers an id_token
+  signed HS512 under the client secret). Approve redirects to
+  redirect_uri?duo_code=…&state=… (`code` when the request's use_duo_code_attribute is false);
+  Deny redirects to redirect_uri?error=access_denied&error_description=…&state=…, the OAuth
+  error answer, with no code. A code is single use and lives five minutes.
 - The Auth API v2: GET /auth/v2/ping, GET /auth/v2/check, POST /auth/v2/preauth,
   POST /auth/v2/auth (factor push, sync or async, and passcode), GET /auth/v2/auth_status
   (long-polling), every request signed as duo_client signs it by default (signature version 5:
@@ -48,7 +52,8 @@ Usage: duo_server.py --cert PEM --key PEM [options]
                                           push_timeout, long_poll, misbehave [knobs])
 
 While running, POST /_standin/config with such a JSON object (no authentication: loopback test
-code only) replaces the settings it names, e.g. {"misbehave": ["wrong-nonce"]}.
+code only) replaces the settings it names, e.g. {"misbehave": ["wrong-nonce"]} (and {"misbehave":
+[]} to behave again) or {"users": {"alice": "deny"}} (the whole user list).
 
 Prints "READY <port>" once listening on 127.0.0.1 (a port the kernel chose), then one JSON line
 per request: {"method", "path", "status", "error"} plus "username" and "factor" where they apply.
