@@ -27,7 +27,7 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         )));
     }
     let key = load_or_create_key(&config.master_key_file)?;
-    let (mailer, sms) = delivery(config)?;
+    let (mailer, sms, yubico) = delivery(config)?;
     let service = Service::new(
         store,
         Arc::new(key),
@@ -35,14 +35,19 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         Arc::new(SystemClock),
         hostname(),
     )
-    .with_delivery(mailer, sms);
+    .with_delivery(mailer, sms)
+    .with_yubico(yubico);
     service.verify_master_key().await?;
     Ok(Arc::new(service))
 }
 
-/// The email and SMS adapters: SMTP and the SMS providers, with the outbox folder in the data
-/// directory for whatever has no server configured.
-type Adapters = (Arc<dyn Mailer>, Arc<dyn SmsSender>);
+/// The outgoing adapters: SMTP and the SMS providers, with the outbox folder in the data
+/// directory for whatever has no server configured, and the YubiKey validation-server client.
+type Adapters = (
+    Arc<dyn Mailer>,
+    Arc<dyn SmsSender>,
+    Arc<dyn twofold_core::yubico::YubicoVerifier>,
+);
 
 fn delivery(config: &Config) -> Result<Adapters, Failure> {
     let outbox = config.data_dir.join("outbox");
@@ -57,9 +62,11 @@ fn delivery(config: &Config) -> Result<Adapters, Failure> {
     };
     let mailer = twofold_delivery::SmtpMailer::new(outbox.clone(), extra_ca.clone())
         .map_err(|e| Failure::value(format_args!("email: {e}")))?;
-    let sms = twofold_delivery::SmsGateway::new(outbox, extra_ca)
+    let sms = twofold_delivery::SmsGateway::new(outbox, extra_ca.clone())
         .map_err(|e| Failure::value(format_args!("sms: {e}")))?;
-    Ok((Arc::new(mailer), Arc::new(sms)))
+    let yubico = twofold_delivery::YubicoClient::new(extra_ca)
+        .map_err(|e| Failure::value(format_args!("yubikey: {e}")))?;
+    Ok((Arc::new(mailer), Arc::new(sms), Arc::new(yubico)))
 }
 
 /// Connects to the database and applies pending migrations.

@@ -430,9 +430,52 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingError> {
                     "text of at most 2048 characters without control characters",
                 ))
             } else {
-                Ok(value.trim().to_owned())
+                let value = value.trim();
+                check_shape(key, value).map_err(invalid)?;
+                Ok(value.to_owned())
             }
         }
+    }
+}
+
+/// Key-specific shapes of text settings (empty always passes: not set).
+fn check_shape(key: &str, value: &str) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    match key {
+        "methods.yubikey.client_id" => {
+            if value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) && value != "0" {
+                Ok(())
+            } else {
+                Err("the client id is a positive whole number")
+            }
+        }
+        "methods.yubikey.api_key" => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(value) {
+                Ok(k) if !k.is_empty() => Ok(()),
+                _ => Err("the API key is base64, as the validation service gave it"),
+            }
+        }
+        "methods.yubikey.servers" => {
+            let ok = value.split(',').map(str::trim).all(|url| {
+                url.strip_prefix("https://").is_some_and(|r| !r.is_empty())
+                    || url.strip_prefix("http://").is_some_and(|r| {
+                        r.starts_with("127.")
+                            || r.starts_with("localhost")
+                            || r.starts_with("[::1]")
+                    })
+            });
+            if ok {
+                Ok(())
+            } else {
+                Err(
+                    "validation server URLs start with https:// (http:// only to this machine), separated by commas",
+                )
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -588,6 +631,30 @@ mod tests {
         );
         for d in DEFINITIONS {
             assert_eq!(normalize(d.key, d.default).unwrap(), d.default, "{}", d.key);
+        }
+    }
+
+    #[test]
+    fn yubikey_settings_have_their_shapes() {
+        assert!(normalize("methods.yubikey.client_id", "87").is_ok());
+        assert!(normalize("methods.yubikey.client_id", "").is_ok());
+        for bad in ["0", "-1", "abc", "1.5"] {
+            assert!(
+                normalize("methods.yubikey.client_id", bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(normalize("methods.yubikey.api_key", "c2VjcmV0IGtleQ==").is_ok());
+        assert!(normalize("methods.yubikey.api_key", "not base64!").is_err());
+        assert!(
+            normalize(
+                "methods.yubikey.servers",
+                "https://api.yubico.com/wsapi/2.0/verify, http://127.0.0.1:8080/wsapi/2.0/verify"
+            )
+            .is_ok()
+        );
+        for bad in ["http://example.com/wsapi/2.0/verify", "ftp://x", "https://"] {
+            assert!(normalize("methods.yubikey.servers", bad).is_err(), "{bad}");
         }
     }
 }

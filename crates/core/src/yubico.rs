@@ -105,8 +105,14 @@ fn status_sentence(status: &str) -> String {
 /// Verifies Yubico OTPs with validation servers.
 #[async_trait]
 pub trait YubicoVerifier: Send + Sync {
-    /// Asks the servers of `config` about `otp`; `Ok(())` only for a checked `status=OK`.
-    async fn verify(&self, config: &YubicoServerConfig, otp: &str) -> Result<(), YubicoRefusal>;
+    /// Asks the servers of `config` about `otp` (with `timestamp=1`); `Ok` only for a checked
+    /// `status=OK`, with the key's (use, session) counter when the answer carried
+    /// `sessioncounter` and `sessionuse`.
+    async fn verify(
+        &self,
+        config: &YubicoServerConfig,
+        otp: &str,
+    ) -> Result<Option<twofold_otp::yubico::Counter>, YubicoRefusal>;
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use reqwest::{Client, Url};
 use twofold_core::yubico::{YubicoRefusal, YubicoServerConfig, YubicoVerifier};
 use twofold_otp::wsapi::{self, ClientRequest, Status, WsapiError};
+use twofold_otp::yubico::Counter;
 
 use crate::{ATTEMPT_TIMEOUT, ErrorChain, SetupError, has_io_kind};
 
@@ -78,14 +79,14 @@ impl YubicoClient {
         client_id: u64,
         key: &[u8],
         otp: &str,
-    ) -> Result<Status, Option<YubicoRefusal>> {
+    ) -> Result<(Status, Option<Counter>), Option<YubicoRefusal>> {
         let host = server.host_str().unwrap_or_default();
         let nonce = nonce().ok_or_else(|| {
             Some(YubicoRefusal::Misconfigured(
                 "Twofold could not make a random nonce.".into(),
             ))
         })?;
-        let request = ClientRequest::new(client_id, otp, &nonce);
+        let request = ClientRequest::new(client_id, otp, &nonce).with_counters();
         let mut url = server.clone();
         url.set_query(Some(&request.query(key)));
 
@@ -137,8 +138,18 @@ impl YubicoClient {
                 _ => YubicoRefusal::BadSignature,
             }));
         }
+        let counter = match (
+            answer.get("sessioncounter").and_then(|v| v.parse().ok()),
+            answer.get("sessionuse").and_then(|v| v.parse().ok()),
+        ) {
+            (Some(use_counter), Some(session_counter)) => Some(Counter {
+                use_counter,
+                session_counter,
+            }),
+            _ => None,
+        };
         match answer.status() {
-            Some(status) => Ok(status),
+            Some(status) => Ok((status, counter)),
             None => Err(Some(YubicoRefusal::Status(answer.status_text().to_owned()))),
         }
     }
@@ -146,7 +157,11 @@ impl YubicoClient {
 
 #[async_trait]
 impl YubicoVerifier for YubicoClient {
-    async fn verify(&self, config: &YubicoServerConfig, otp: &str) -> Result<(), YubicoRefusal> {
+    async fn verify(
+        &self,
+        config: &YubicoServerConfig,
+        otp: &str,
+    ) -> Result<Option<Counter>, YubicoRefusal> {
         let client_id = config
             .client_id
             .trim()
@@ -182,13 +197,13 @@ impl YubicoVerifier for YubicoClient {
         let mut last = None;
         for server in &servers {
             match self.ask(server, client_id, &config.api_key, otp).await {
-                Ok(Status::Ok) => return Ok(()),
+                Ok((Status::Ok, counter)) => return Ok(counter),
                 // A server-side failure: another server may do better.
-                Ok(Status::BackendError) => {
+                Ok((Status::BackendError, _)) => {
                     last = Some(YubicoRefusal::Status(Status::BackendError.as_str().into()));
                 }
                 // A checked verdict is final.
-                Ok(status) => return Err(YubicoRefusal::Status(status.as_str().to_owned())),
+                Ok((status, _)) => return Err(YubicoRefusal::Status(status.as_str().to_owned())),
                 Err(Some(refusal)) => return Err(refusal),
                 Err(None) => {}
             }

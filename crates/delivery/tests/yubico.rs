@@ -133,7 +133,7 @@ fn client() -> YubicoClient {
         .with_timeout(Duration::from_secs(2))
 }
 
-fn status(s: Status) -> Result<(), YubicoRefusal> {
+fn status(s: Status) -> Result<Option<twofold_otp::yubico::Counter>, YubicoRefusal> {
     Err(YubicoRefusal::Status(s.as_str().into()))
 }
 
@@ -143,7 +143,7 @@ fn status(s: Status) -> Result<(), YubicoRefusal> {
 async fn ok_is_accepted_and_the_request_is_signed_with_a_fresh_nonce() {
     let server = StandIn::spawn("ok", &[]);
     let config = config(&[server.url()]);
-    assert_eq!(client().verify(&config, OTP).await, Ok(()));
+    assert_eq!(client().verify(&config, OTP).await, Ok(None));
     let first = server.record();
     assert_eq!(first["status"], "OK");
     assert_eq!(first["signed"], true);
@@ -151,12 +151,13 @@ async fn ok_is_accepted_and_the_request_is_signed_with_a_fresh_nonce() {
     let pairs = first["pairs"].as_object().unwrap();
     let mut names: Vec<&str> = pairs.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, ["h", "id", "nonce", "otp"]);
+    assert_eq!(names, ["h", "id", "nonce", "otp", "timestamp"]);
+    assert_eq!(pairs["timestamp"], "1", "the key's counters are asked for");
     assert_eq!(pairs["otp"], OTP);
     let nonce = pairs["nonce"].as_str().unwrap();
     assert!(wsapi::is_valid_nonce(nonce), "{nonce}");
 
-    assert_eq!(client().verify(&config, OTP).await, Ok(()));
+    assert_eq!(client().verify(&config, OTP).await, Ok(None));
     assert_ne!(server.record()["pairs"]["nonce"].as_str().unwrap(), nonce);
 }
 
@@ -165,7 +166,7 @@ async fn an_unsigned_client_sends_no_h() {
     let server = StandIn::spawn("ok", &[]);
     let mut config = config(&[server.url()]);
     config.api_key.clear();
-    assert_eq!(client().verify(&config, OTP).await, Ok(()));
+    assert_eq!(client().verify(&config, OTP).await, Ok(None));
     assert_eq!(server.record()["signed"], false);
 }
 
@@ -184,7 +185,7 @@ async fn replayed_otp_is_refused() {
     // A tracking server accepts an OTP once.
     let tracking = StandIn::spawn("ok", &["--track"]);
     let config = config(&[tracking.url()]);
-    assert_eq!(client().verify(&config, OTP).await, Ok(()));
+    assert_eq!(client().verify(&config, OTP).await, Ok(None));
     assert_eq!(
         client().verify(&config, OTP).await,
         status(Status::ReplayedOtp)
@@ -255,7 +256,7 @@ async fn the_next_server_is_tried_when_one_gives_no_usable_answer() {
         client()
             .verify(&config(&[down.clone(), ok.url()]), OTP)
             .await,
-        Ok(())
+        Ok(None)
     );
     assert_eq!(ok.record()["status"], "OK");
 
@@ -265,7 +266,7 @@ async fn the_next_server_is_tried_when_one_gives_no_usable_answer() {
             client()
                 .verify(&config(&[broken.url(), ok.url()]), OTP)
                 .await,
-            Ok(()),
+            Ok(None),
             "{mode}"
         );
         assert_eq!(ok.record()["status"], "OK");
@@ -278,7 +279,7 @@ async fn the_next_server_is_tried_when_one_gives_no_usable_answer() {
         .with_timeout(Duration::from_millis(500));
     assert_eq!(
         quick.verify(&config(&[hang.url(), ok.url()]), OTP).await,
-        Ok(())
+        Ok(None)
     );
 }
 
@@ -403,4 +404,54 @@ fn yubico_client_accepts_the_stand_in() {
     let record = server.record();
     assert_eq!(record["signature_ok"], true);
     assert_eq!(python(code, &args), "StatusCodeError");
+}
+
+#[tokio::test]
+async fn the_keys_counters_come_back_with_an_ok_and_a_used_counter_is_replayed() {
+    use twofold_otp::yubico::{AesKey, Counter, OtpFields, PrivateId, modhex_decode};
+    let aes = "00112233445566778899aabbccddeeff";
+    let key = AesKey::from_hex(aes).unwrap();
+    let public = modhex_decode("vvccccdhkjkb").unwrap();
+    let otp_at = |use_counter: u16, session: u8| {
+        OtpFields {
+            private_id: PrivateId([1; 6]),
+            use_counter_raw: use_counter,
+            timestamp: 1234,
+            session_counter: session,
+            random: 9,
+        }
+        .encrypt(&key, &public)
+        .to_modhex()
+    };
+    let server = StandIn::spawn("ok", &["--yubikey", &format!("vvccccdhkjkb={aes}")]);
+    let config = config(&[server.url()]);
+    assert_eq!(
+        client().verify(&config, &otp_at(7, 3)).await,
+        Ok(Some(Counter {
+            use_counter: 7,
+            session_counter: 3
+        }))
+    );
+    assert_eq!(
+        client().verify(&config, &otp_at(7, 3)).await,
+        status(Status::ReplayedOtp)
+    );
+    assert_eq!(
+        client().verify(&config, &otp_at(7, 2)).await,
+        status(Status::ReplayedOtp)
+    );
+    // An OTP of a key the server does not know.
+    let stranger = OtpFields {
+        private_id: PrivateId([1; 6]),
+        use_counter_raw: 1,
+        timestamp: 1,
+        session_counter: 1,
+        random: 1,
+    }
+    .encrypt(&AesKey::from_bytes([9; 16]), &public)
+    .to_modhex();
+    assert_eq!(
+        client().verify(&config, &stranger).await,
+        status(Status::BadOtp)
+    );
 }

@@ -12,6 +12,10 @@ Usage: yubico_server.py --id ID --key BASE64 [--mode MODE] [--track]
         hang        accept the connection and never answer
         STATUS      any protocol status, e.g. BAD_OTP, NO_SUCH_CLIENT, BACKEND_ERROR
   --track      answer REPLAYED_OTP for an OTP already accepted
+  --yubikey PUBLIC_ID=AES_HEX   (repeatable; needs PyPI yubiotp) know this key as YubiCloud
+               does: decrypt its OTPs (BAD_OTP when they do not decrypt or the key is unknown),
+               answer REPLAYED_OTP for a counter not above the last accepted one, and send
+               `timestamp`, `sessioncounter` and `sessionuse` when asked with timestamp=1
 
 Checks each request as yubikey-val does: `id`, `otp` and `nonce` present, the nonce 16 to 40
 letters and digits (else MISSING_PARAMETER), the id known (else NO_SUCH_CLIENT, signed with an
@@ -57,9 +61,25 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--mode", default="ok")
     parser.add_argument("--track", action="store_true")
+    parser.add_argument("--yubikey", action="append", default=[])
     args = parser.parse_args()
     key = base64.b64decode(args.key)
     seen = set()
+    keys = dict(k.split("=", 1) for k in args.yubikey)
+    last_counter = {}
+
+    def decode(otp):
+        """(use counter, session counter, timestamp) of a known key's OTP, or None."""
+        import binascii
+        from yubiotp.otp import decode_otp
+        public_id = otp[:-32]
+        if public_id not in keys:
+            return None
+        try:
+            _, token = decode_otp(otp.encode(), binascii.unhexlify(keys[public_id]))
+        except Exception:
+            return None
+        return token.session, token.counter, token.timestamp
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -101,6 +121,21 @@ def main():
                     status = args.mode
                     if status not in ("OK", "REPLAYED_OTP", "REPLAYED_REQUEST", "NOT_ENOUGH_ANSWERS"):
                         extra = {}
+                elif keys:
+                    fields = decode(otp)
+                    if fields is None:
+                        status, extra = "BAD_OTP", {}
+                    else:
+                        use, session, stamp = fields
+                        with lock:
+                            last = last_counter.get(otp[:-32])
+                            if last is not None and (use, session) <= last:
+                                status = "REPLAYED_OTP"
+                            else:
+                                last_counter[otp[:-32]] = (use, session)
+                        if status == "OK" and pairs.get("timestamp") == "1":
+                            extra.update({"timestamp": str(stamp), "sessioncounter": str(use),
+                                          "sessionuse": str(session)})
                 elif args.track:
                     with lock:
                         if otp in seen:

@@ -478,3 +478,134 @@ fn two_nodes_accept_one_otp_once() {
     assert_eq!(wins, 1, "one OTP over two nodes");
     assert_eq!(api_b.validate("ann", &key.touch())["ok"], true);
 }
+
+/// The stand-in validation server of the delivery tests, knowing `keys` as YubiCloud would.
+struct ValidationServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ValidationServer {
+    fn start(client_id: &str, key_b64: &str, keys: &[&Key]) -> ValidationServer {
+        use std::io::BufRead;
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../delivery/tests/yubico_server.py");
+        let mut cmd = Command::new(venv_python());
+        cmd.arg(script).args(["--id", client_id, "--key", key_b64]);
+        for k in keys {
+            cmd.args(["--yubikey", &format!("{}={}", k.public_id, k.aes_key)]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines.next().unwrap().unwrap();
+        let port = ready.strip_prefix("READY ").unwrap().to_owned();
+        // Keep reading its request log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ValidationServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/wsapi/2.0/verify"),
+        }
+    }
+}
+
+impl Drop for ValidationServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback URL where nothing listens.
+fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/wsapi/2.0/verify")
+}
+
+#[test]
+fn server_mode_asks_the_validation_servers_and_still_refuses_seen_counters() {
+    let env = Env::new(Db::Sqlite);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    let key_b64 = "c2VjcmV0IGtleSBvZiB0aGUgY2xpZW50";
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    let cloud = ValidationServer::start("42", key_b64, &[&key]);
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.mode": "server", "methods.yubikey.client_id": "42",
+               "methods.yubikey.api_key": key_b64,
+               "methods.yubikey.servers": format!("{}, {}", closed_url(), cloud.url)}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        api.post("/api/v1/users", json!({"username": "ann"})).status,
+        201
+    );
+    // Server mode: the validation service holds the key's secret; Twofold takes none.
+    let r = api.post("/api/v1/users/ann/factors", key.enrol_body("blue key"));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (422, "unexpected_field"),
+        "{r:?}"
+    );
+    let r = api.post(
+        "/api/v1/users/ann/factors",
+        json!({"kind": "yubikey", "label": "blue key"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let mut stranger = Key::new("vvccccdhkjkc", 7);
+    let confirm = format!("/api/v1/users/ann/factors/{id}/confirm");
+    let r = api.post(&confirm, json!({"code": stranger.touch()}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_code"), "{r:?}");
+    let r = api.post(&confirm, json!({"code": key.touch()}));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["public_id"], "vvccccdhkjkb");
+
+    // The first server is down, the second answers.
+    let otp = key.touch();
+    assert_eq!(
+        api.validate("ann", &otp),
+        json!({"ok": true, "method": "yubikey"})
+    );
+    assert_eq!(api.validate("ann", &otp)["ok"], false, "REPLAYED_OTP");
+    let spent = key.otp_at(key.use_counter, key.session - 1);
+    let older = key.otp_at(key.use_counter, 0);
+
+    // A validation server that forgot everything (a fresh YubiCloud node): Twofold still
+    // refuses counters it has accepted.
+    drop(cloud);
+    let cloud = ValidationServer::start("42", key_b64, &[&key]);
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.servers": cloud.url.clone()}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(api.validate("ann", &spent)["ok"], false);
+    assert_eq!(api.validate("ann", &older)["ok"], false);
+    assert_eq!(api.validate("ann", &key.touch())["ok"], true);
+
+    // No server answering: refused, and the reason is audited.
+    drop(cloud);
+    assert_eq!(api.validate("ann", &key.touch())["ok"], false);
+    let audit = api
+        .get("/api/v1/audit?username=ann&limit=100")
+        .json
+        .to_string();
+    for reason in [
+        "No YubiKey validation server could be reached.",
+        "REPLAYED_OTP",
+        "replayed_otp",
+    ] {
+        assert!(audit.contains(reason), "{reason} in {audit}");
+    }
+    let settings = api.get("/api/v1/settings").json.to_string();
+    assert!(!settings.contains(key_b64), "the API key is write-only");
+}

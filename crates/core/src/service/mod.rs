@@ -43,6 +43,7 @@ pub struct Service {
     hostname: String,
     mailer: Arc<dyn Mailer>,
     sms: Arc<dyn SmsSender>,
+    yubico: Arc<dyn crate::yubico::YubicoVerifier>,
     /// The settings as last read, and when (Unix seconds): every request needs them, and they
     /// change rarely. Changes made here clear it at once; other nodes see them within
     /// [`SETTINGS_TTL`] seconds.
@@ -85,6 +86,20 @@ impl SmsSender for NoDelivery {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::yubico::YubicoVerifier for NoDelivery {
+    async fn verify(
+        &self,
+        _: &crate::yubico::YubicoServerConfig,
+        _: &str,
+    ) -> std::result::Result<Option<twofold_otp::yubico::Counter>, crate::yubico::YubicoRefusal>
+    {
+        Err(crate::yubico::YubicoRefusal::Misconfigured(
+            "no validation-server client is set up on this server.".into(),
+        ))
+    }
+}
+
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
@@ -110,6 +125,7 @@ impl Service {
             hostname,
             mailer: Arc::new(NoDelivery),
             sms: Arc::new(NoDelivery),
+            yubico: Arc::new(NoDelivery),
             settings_cache: std::sync::RwLock::new(None),
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
         }
@@ -120,6 +136,13 @@ impl Service {
     pub fn with_delivery(mut self, mailer: Arc<dyn Mailer>, sms: Arc<dyn SmsSender>) -> Self {
         self.mailer = mailer;
         self.sms = sms;
+        self
+    }
+
+    /// Plugs in the client of YubiKey validation servers (`methods.yubikey.mode = server`).
+    #[must_use]
+    pub fn with_yubico(mut self, yubico: Arc<dyn crate::yubico::YubicoVerifier>) -> Self {
+        self.yubico = yubico;
         self
     }
 

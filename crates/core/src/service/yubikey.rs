@@ -436,12 +436,37 @@ impl Service {
     }
 
     /// Asks the validation servers about an OTP of a factor that holds no key (server mode):
-    /// the key's counter when they say OK, or why not.
+    /// the key's counter when they say OK, or why not. An OK without the key's counters is
+    /// refused: Twofold must see the counter to refuse one it has already accepted.
     async fn verify_with_servers(
         &self,
-        _otp: &YubicoOtp,
+        otp: &YubicoOtp,
     ) -> Result<std::result::Result<Counter, String>> {
-        Ok(Err("no validation server is set up".into()))
+        use base64::Engine as _;
+        let settings = self.settings_cached().await?;
+        let Ok(api_key) = base64::engine::general_purpose::STANDARD
+            .decode(settings.get("methods.yubikey.api_key").trim())
+        else {
+            return Ok(Err("the API key setting is not base64".into()));
+        };
+        let config = crate::yubico::YubicoServerConfig {
+            client_id: settings.get("methods.yubikey.client_id").to_owned(),
+            api_key,
+            servers: settings
+                .get("methods.yubikey.servers")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        Ok(match self.yubico.verify(&config, &otp.to_modhex()).await {
+            Ok(Some(counter)) => Ok(counter),
+            Ok(None) => Err("the validation server did not send the key's counters \
+                             (sessioncounter, sessionuse)"
+                .into()),
+            Err(refusal) => Err(refusal.to_string()),
+        })
     }
 
     /// A client's shared key, opened.
