@@ -193,6 +193,15 @@ describe('admin area', () => {
     const secret = p.locator('input[name="methods.duo.client_secret"]');
     assert.equal(await secret.getAttribute('type'), 'password');
     assert.equal(await secret.inputValue(), '', 'a secret is never shown back');
+    // The YubiKey service: its mode, client id, write-only API key and server list.
+    assert.deepEqual(
+      await p.locator('select[name="methods.yubikey.mode"] option').allInnerTexts(),
+      ['local', 'server'],
+    );
+    for (const name of ['methods.yubikey.client_id', 'methods.yubikey.servers']) {
+      assert.equal(await p.locator(`input[type=text][name="${name}"]`).count(), 1, `field ${name}`);
+    }
+    assert.equal(await p.locator('input[name="methods.yubikey.api_key"]').getAttribute('type'), 'password');
     assert.equal(await p.locator('input[type=checkbox][name="twofactor.enabled"]').isChecked(), true);
     await checkPage(p, 'admin-settings');
 
