@@ -21,6 +21,19 @@ pub(crate) fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError
     }
 }
 
+/// A failed factor write: a taken YubiKey public id is `Conflict("yubikey")`, another unique
+/// violation (the id) `Conflict("factor")`.
+pub(crate) fn factor_conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let on_public_id = db.constraint().is_some_and(|c| c.contains("public_id"))
+                || db.message().contains("public_id");
+            StoreError::Conflict(if on_public_id { "yubikey" } else { "factor" })
+        }
+        _ => backend(e),
+    }
+}
+
 fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }

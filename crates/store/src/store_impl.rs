@@ -34,7 +34,7 @@ macro_rules! impl_store {
             use twofold_core::token::ApiToken;
 
             use $crate::rows::{
-                backend, conflict, contains_pattern, convert_all, factor_columns, limit,
+                backend, conflict, contains_pattern, factor_conflict, convert_all, factor_columns, limit,
                 setting_columns, user_columns, AuditRow, BackupRow, FactorColumns, FactorRow,
                 SettingRow, TokenRow, UserRow,
             };
@@ -1119,7 +1119,7 @@ macro_rules! impl_store {
                 .bind(c.params)
                 .execute(conn)
                 .await
-                .map_err(conflict("yubikey"))?;
+                .map_err(factor_conflict)?;
                 Ok(())
             }
 
