@@ -133,4 +133,16 @@ describe('YubiKey', () => {
     assert.deepEqual(r, { ok: false, reason: 'invalid_code' });
     assert.deepEqual(await server.validate('yuri', await key.touch()), { ok: true, method: 'yubikey' });
   });
+
+  it('a key its user added in the portal is not vouched for by the validation server', async () => {
+    // The user supplied the AES key, so the public id is only what their own OTP claimed.
+    const made = await server.cli(['yubikey', 'client', 'add', 'e2e', '--allow-unsigned']);
+    const id = made.stdout.match(/^id=(\d+)$/m)[1];
+    const otp = await key.touch();
+    const res = await fetch(`${server.url}/wsapi/2.0/verify?id=${id}&otp=${otp}&nonce=e2enonce0123456789`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^status=BAD_OTP\r$/m);
+    // The OTP was not spent: it still logs Yuri in.
+    assert.deepEqual(await server.validate('yuri', otp), { ok: true, method: 'yubikey' });
+  });
 });

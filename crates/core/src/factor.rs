@@ -140,6 +140,11 @@ pub struct YubikeyData {
     /// The last accepted (use counter, session counter), packed by
     /// [`twofold_otp::yubico::Counter::packed`]; only greater ones are accepted after it.
     pub last_counter: Option<u32>,
+    /// Added by its user in the portal with a secret they supplied (local mode): the public id
+    /// is then only what the user's own OTP claimed, so Twofold's validation server does not
+    /// vouch for this key to other applications. Keys imported by the operator, enrolled
+    /// through the admin API, or confirmed by a validation server are not.
+    pub self_enrolled: bool,
 }
 
 /// What a factor holds, by kind. Kinds whose flows are not built yet carry no data.

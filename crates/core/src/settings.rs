@@ -460,12 +460,28 @@ fn check_shape(key: &str, value: &str) -> Result<(), &'static str> {
         }
         "methods.yubikey.servers" => {
             let ok = value.split(',').map(str::trim).all(|url| {
-                url.strip_prefix("https://").is_some_and(|r| !r.is_empty())
-                    || url.strip_prefix("http://").is_some_and(|r| {
-                        r.starts_with("127.")
-                            || r.starts_with("localhost")
-                            || r.starts_with("[::1]")
-                    })
+                let (https, rest) =
+                    match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+                        (Some(r), _) => (true, r),
+                        (None, Some(r)) => (false, r),
+                        (None, None) => return false,
+                    };
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+                if authority.is_empty() || authority.contains('@') {
+                    return false;
+                }
+                let host = if authority.starts_with('[') {
+                    authority.split(']').next().map(|h| format!("{h}]"))
+                } else {
+                    authority.split(':').next().map(str::to_owned)
+                };
+                let host = host.unwrap_or_default();
+                https
+                    || host == "localhost"
+                    || host == "[::1]"
+                    || host
+                        .parse::<std::net::Ipv4Addr>()
+                        .is_ok_and(|ip| ip.is_loopback())
             });
             if ok {
                 Ok(())
@@ -653,7 +669,14 @@ mod tests {
             )
             .is_ok()
         );
-        for bad in ["http://example.com/wsapi/2.0/verify", "ftp://x", "https://"] {
+        for bad in [
+            "http://example.com/wsapi/2.0/verify",
+            "ftp://x",
+            "https://",
+            "http://localhost.evil.com/",
+            "http://localhost@evil.com/",
+            "http://127.evil.com/",
+        ] {
             assert!(normalize("methods.yubikey.servers", bad).is_err(), "{bad}");
         }
     }

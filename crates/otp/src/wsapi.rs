@@ -55,6 +55,11 @@ pub const MIN_NONCE_LEN: usize = 16;
 /// The longest nonce the protocol allows.
 pub const MAX_NONCE_LEN: usize = 40;
 
+/// The longest request query string read (real requests are under 300 bytes).
+pub const MAX_QUERY_LEN: usize = 2048;
+/// The most parameters a request may have (the protocol defines 7).
+pub const MAX_PAIRS: usize = 32;
+
 /// Longest text kept from a peer in an error (a parameter name, a status).
 const ERROR_TEXT_MAX: usize = 40;
 
@@ -159,6 +164,10 @@ pub enum WsapiError {
     /// The query string is not valid percent-encoded UTF-8.
     #[error("the query string is not valid percent-encoded UTF-8")]
     BadEncoding,
+    /// The query string is longer than [`MAX_QUERY_LEN`] or has more than [`MAX_PAIRS`]
+    /// parameters.
+    #[error("the query string is too long")]
+    TooLong,
     /// The answer is not `key=value` lines, or names a key twice.
     #[error("the answer is not a list of distinct key=value lines")]
     MalformedResponse,
@@ -186,7 +195,8 @@ impl WsapiError {
             WsapiError::MissingParameter(_)
             | WsapiError::DuplicateParameter(_)
             | WsapiError::InvalidParameter(_)
-            | WsapiError::BadEncoding => Status::MissingParameter,
+            | WsapiError::BadEncoding
+            | WsapiError::TooLong => Status::MissingParameter,
             WsapiError::MalformedResponse
             | WsapiError::MissingField(_)
             | WsapiError::BadSignature
@@ -406,6 +416,12 @@ impl VerifyRequest {
     /// or a `timeout` that is not a number of seconds; [`WsapiError::BadEncoding`] for a bad
     /// `%` escape or bytes that are not UTF-8. Each maps to `MISSING_PARAMETER`.
     pub fn parse(query: &str) -> Result<VerifyRequest, WsapiError> {
+        // Bounded before any work: the duplicate check below is quadratic in the pairs.
+        if query.len() > MAX_QUERY_LEN
+            || query.split('&').filter(|p| !p.is_empty()).count() > MAX_PAIRS
+        {
+            return Err(WsapiError::TooLong);
+        }
         let mut raw = Vec::new();
         let mut pairs: Vec<(String, String)> = Vec::new();
         for piece in query.split('&').filter(|p| !p.is_empty()) {
@@ -1137,6 +1153,19 @@ mod tests {
             (format!("{ok}&x=%zz"), WsapiError::BadEncoding),
             (format!("{ok}&x=%4"), WsapiError::BadEncoding),
             (format!("{ok}&x=%ff"), WsapiError::BadEncoding),
+            (
+                format!("{ok}&x={}", "a".repeat(MAX_QUERY_LEN)),
+                WsapiError::TooLong,
+            ),
+            (
+                format!(
+                    "{ok}{}",
+                    (0..MAX_PAIRS)
+                        .map(|i| format!("&k{i}=v"))
+                        .collect::<String>()
+                ),
+                WsapiError::TooLong,
+            ),
         ];
         for (query, expected) in cases {
             let err = VerifyRequest::parse(&query).unwrap_err();

@@ -34,6 +34,9 @@ pub(crate) fn factor_conflict(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// `params` of a YubiKey factor its user added with a secret they supplied.
+const SELF_ENROLLED: &str = "self-enrolled";
+
 fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }
@@ -166,6 +169,7 @@ impl TryFrom<FactorRow> for Factor {
                     .map(u32::try_from)
                     .transpose()
                     .map_err(|_| bad("YubiKey counter out of range"))?,
+                self_enrolled: r.params.as_deref() == Some(SELF_ENROLLED),
             }),
             FactorKind::Duo => FactorData::Duo,
             FactorKind::Webauthn => FactorData::Webauthn,
@@ -226,6 +230,7 @@ impl<'a> FactorColumns<'a> {
                 secret: y.secret.as_ref().map(|s| s.0.as_slice()),
                 last_counter: y.last_counter.map(i64::from),
                 public_id: y.public_id.as_deref(),
+                params: y.self_enrolled.then_some(SELF_ENROLLED),
                 ..FactorColumns::default()
             }),
             FactorData::Duo | FactorData::Webauthn => Ok(FactorColumns::default()),

@@ -1469,6 +1469,7 @@ fn yubikey(user_id: i64, n: u64, public_id: Option<&str>, confirmed: bool) -> Fa
             public_id: public_id.map(str::to_owned),
             secret: Some(Sealed(vec![7; 50])),
             last_counter: None,
+            self_enrolled: n == 2,
         }),
     }
 }
@@ -1510,6 +1511,12 @@ async fn yubikey_public_ids_are_unique_and_found(store: Arc<dyn Store>) {
         (Some("cccccccccccb"), Some(0x0100))
     );
     assert_eq!(y.secret, Some(Sealed(vec![7; 50])));
+    assert!(!y.self_enrolled);
+    let FactorData::Yubikey(bobs) = store.factor(bob.id, &fid(2)).await.unwrap().unwrap().data
+    else {
+        panic!("not a YubiKey")
+    };
+    assert!(bobs.self_enrolled, "the self-enrolled mark round-trips");
     // Bob confirming the same key: a conflict, and his factor stays pending.
     let mut c = confirmation(bob.id, 2, "b");
     c.public_id = Some("cccccccccccb".into());

@@ -205,6 +205,37 @@ fn every_status_of_the_protocol(db: Db) {
     );
     api.patch("/api/v1/settings", json!({"methods.yubikey.active": true}));
 
+    // The login policy holds here too: a role without YubiKey, a locked user.
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.clients": false}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let req = ClientRequest::new(pam.id, &key.touch(), &nonce(41));
+    assert_eq!(verify(&server, &pam, &req).status(), Some(Status::BadOtp));
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.clients": true, "lockout.max_failures": 1}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        api.validate("ann", "000000"),
+        json!({"ok": false, "reason": "invalid_code"})
+    );
+    let req = ClientRequest::new(pam.id, &key.touch(), &nonce(42));
+    assert_eq!(
+        verify(&server, &pam, &req).status(),
+        Some(Status::BadOtp),
+        "locked"
+    );
+    assert_eq!(api.post_empty("/api/v1/users/ann/unlock").status, 204);
+    let req = ClientRequest::new(pam.id, &key.touch(), &nonce(43));
+    assert_eq!(
+        verify(&server, &pam, &req).status(),
+        Some(Status::Ok),
+        "unlocked"
+    );
+
     // A revoked client is unknown.
     env.cli_ok(&["yubikey", "client", "revoke", "pam"]);
     let req = ClientRequest::new(pam.id, &key.touch(), &nonce(50));
@@ -221,6 +252,9 @@ fn every_status_of_the_protocol(db: Db) {
         .to_string();
     assert!(audit.contains("token:yubikey-client:pam"), "{audit}");
     assert!(audit.contains("via=wsapi"), "{audit}");
+    for reason in ["reason=method_not_enabled", "reason=locked"] {
+        assert!(audit.contains(reason), "{reason} in {audit}");
+    }
     assert!(!audit.contains(&fresh[12..]) && !audit.contains(&pam.key_b64));
 }
 

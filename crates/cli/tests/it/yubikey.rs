@@ -39,6 +39,7 @@ import sys, binascii
 from yubiotp.otp import OTP, encode_otp
 for line in sys.stdin:
     key, uid, pub, use, sess, ts, rnd = line.split()
+    pub = "" if pub == "-" else pub
     otp = OTP(binascii.unhexlify(uid), int(use), int(ts), int(sess), int(rnd))
     print(encode_otp(otp, binascii.unhexlify(key), public_id=pub.encode()).decode())
 "#;
@@ -100,7 +101,11 @@ pub fn make_otps(keys: &[(&Key, u16, u8)]) -> Vec<String> {
             "{} {} {} {use_counter} {session} {} {}\n",
             k.aes_key,
             k.private_id,
-            k.public_id,
+            if k.public_id.is_empty() {
+                "-"
+            } else {
+                &k.public_id
+            },
             1000 + i,
             4242 + i
         ));
@@ -194,6 +199,22 @@ fn local_keys_enrol_validate_once_and_in_order(db: Db) {
         api.get("/api/v1/users/ann").json["factors"],
         json!([]),
         "refused enrolments leave nothing"
+    );
+
+    // A key that types no public id cannot be bound.
+    let mut anonymous = Key::new("", 4);
+    let r = api.post("/api/v1/users/ann/factors", anonymous.enrol_body("no id"));
+    assert_eq!(r.status, 201, "{r:?}");
+    let anonymous_id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/ann/factors/{anonymous_id}/confirm"),
+        json!({"code": anonymous.touch()}),
+    );
+    assert_eq!((r.status, r.error_code()), (422, "invalid_code"), "{r:?}");
+    assert_eq!(
+        api.delete(&format!("/api/v1/users/ann/factors/{anonymous_id}"))
+            .status,
+        204
     );
 
     let r = api.post("/api/v1/users/ann/factors", key.enrol_body("blue key"));
@@ -592,14 +613,29 @@ fn server_mode_asks_the_validation_servers_and_still_refuses_seen_counters() {
     assert_eq!(api.validate("ann", &older)["ok"], false);
     assert_eq!(api.validate("ann", &key.touch())["ok"], true);
 
+    // Without an API key, answers would be trusted unsigned: refused.
+    assert_eq!(
+        api.patch("/api/v1/settings", json!({"methods.yubikey.api_key": ""}))
+            .status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(api.validate("ann", &key.touch())["ok"], false);
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.api_key": key_b64}),
+    );
+
     // No server answering: refused, and the reason is audited.
     drop(cloud);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(api.validate("ann", &key.touch())["ok"], false);
     let audit = api
         .get("/api/v1/audit?username=ann&limit=100")
         .json
         .to_string();
     for reason in [
+        "no API key is set",
         "No YubiKey validation server could be reached.",
         "REPLAYED_OTP",
         "replayed_otp",

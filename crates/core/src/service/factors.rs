@@ -174,10 +174,15 @@ impl Service {
                     }
                     (false, None) => None,
                 };
+                // A user supplying the key's secret in the portal also picks the public id its
+                // OTP claims: such keys are not served by the validation server.
+                let self_enrolled =
+                    secret.is_some() && matches!(ctx.actor, crate::audit::Actor::User(_));
                 let data = FactorData::Yubikey(crate::factor::YubikeyData {
                     public_id: None,
                     secret,
                     last_counter: None,
+                    self_enrolled,
                 });
                 (data, None)
             }
@@ -350,6 +355,8 @@ impl Service {
             }
             FactorData::Yubikey(y) => {
                 let checked = match twofold_otp::yubico::YubicoOtp::parse(code.trim()) {
+                    // A key must type a public id for the factor to bind it.
+                    Ok(otp) if otp.public_id().is_empty() => Err("no_public_id".to_owned()),
                     Ok(otp) => self
                         .check_yubikey_otp(user.id, &factor, y, &otp)
                         .await?

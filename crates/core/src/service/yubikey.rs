@@ -318,6 +318,7 @@ impl Service {
                     public_id: Some(public_id.clone()),
                     secret: Some(sealed),
                     last_counter: None,
+                    self_enrolled: false,
                 }),
             });
             report.rows.push((n, user.username.clone(), public_id));
@@ -449,6 +450,12 @@ impl Service {
         else {
             return Ok(Err("the API key setting is not base64".into()));
         };
+        if api_key.is_empty() {
+            // Unsigned answers would be trusted on TLS alone, counters included.
+            return Ok(Err(
+                "no API key is set: answers of validation servers must be signed".into(),
+            ));
+        }
         let config = crate::yubico::YubicoServerConfig {
             client_id: settings.get("methods.yubikey.client_id").to_owned(),
             api_key,
@@ -620,6 +627,19 @@ impl Service {
         };
         if user.disabled {
             return refuse("disabled", Status::BadOtp).await;
+        }
+        // The same policy as a login: 2FA on, YubiKey enabled for the user's role, not locked.
+        if !settings.twofactor_enabled()
+            || !settings.method_available(crate::factor::FactorKind::Yubikey, user.role)
+        {
+            return refuse("method_not_enabled", Status::BadOtp).await;
+        }
+        if user.is_locked(now) {
+            return refuse("locked", Status::BadOtp).await;
+        }
+        if data.self_enrolled {
+            // Its public id is only what the user's own OTP claimed: not vouched for here.
+            return refuse("self_enrolled_key", Status::BadOtp).await;
         }
         let (aes, pid) = self.open_yubikey(user.id, &factor.id, sealed)?;
         let Ok(fields) = otp.decrypt(&aes) else {
