@@ -24,6 +24,8 @@ pub(crate) struct FactorRow {
     pub(crate) confirmed: bool,
     pub(crate) added: String,
     pub(crate) last_used: String,
+    /// A YubiKey's public id, once bound (shown to administrators).
+    pub(crate) public_id: Option<String>,
 }
 
 impl FactorRow {
@@ -35,6 +37,10 @@ impl FactorRow {
             confirmed: f.confirmed,
             added: when(Some(f.created_at)),
             last_used: when(f.last_used_at),
+            public_id: match &f.data {
+                twofold_core::factor::FactorData::Yubikey(y) => y.public_id.clone(),
+                _ => None,
+            },
         }
     }
 }
