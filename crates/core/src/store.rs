@@ -190,6 +190,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_name(&self, key: &str) -> StoreResult<Option<User>>;
     /// Finds a user by id.
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+    /// A user by username key with all their factors (oldest first), in one query.
+    async fn user_with_factors(&self, key: &str) -> StoreResult<Option<(User, Vec<Factor>)>>;
     /// Lists users ordered by username key.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
     /// Counts users, of one role or all.

@@ -95,6 +95,81 @@ impl TryFrom<UserRow> for User {
     }
 }
 
+/// A user joined with one of their factors (none: the factor columns are NULL), for
+/// `user_with_factors`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserFactorRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    f_id: Option<String>,
+    f_user_id: Option<i64>,
+    f_kind: Option<String>,
+    f_label: Option<String>,
+    f_confirmed: Option<bool>,
+    f_created_at: Option<i64>,
+    f_last_used_at: Option<i64>,
+    f_secret: Option<Vec<u8>>,
+    f_algorithm: Option<String>,
+    f_digits: Option<i64>,
+    f_period: Option<i64>,
+    f_last_counter: Option<i64>,
+    f_drift: Option<i64>,
+    f_public_id: Option<String>,
+    f_params: Option<String>,
+}
+
+/// The SELECT of [`UserFactorRow`] (`$1`: the username key), factors oldest first.
+pub(crate) const USER_WITH_FACTORS: &str = "SELECT u.id, u.username, u.role, u.email, u.phone, \
+     u.password_hash, u.disabled, u.failed_attempts, u.locked_until, u.created_at, \
+     f.id AS f_id, f.user_id AS f_user_id, f.kind AS f_kind, f.label AS f_label, \
+     f.confirmed AS f_confirmed, f.created_at AS f_created_at, f.last_used_at AS f_last_used_at, \
+     f.secret AS f_secret, f.algorithm AS f_algorithm, f.digits AS f_digits, \
+     f.period AS f_period, f.last_counter AS f_last_counter, f.drift AS f_drift, \
+     f.public_id AS f_public_id, f.params AS f_params \
+     FROM users u LEFT JOIN factors f ON f.user_id = u.id \
+     WHERE u.username_key = $1 ORDER BY f.created_at, f.seq";
+
+/// Folds the joined rows of one user back into the user and their factors.
+pub(crate) fn user_with_factors(
+    rows: Vec<UserFactorRow>,
+) -> Result<Option<(User, Vec<Factor>)>, StoreError> {
+    let mut user = None;
+    let mut factors = Vec::new();
+    for r in rows {
+        if user.is_none() {
+            user = Some(User::try_from(r.user)?);
+        }
+        let (Some(id), Some(user_id), Some(kind), Some(label), Some(confirmed), Some(created_at)) = (
+            r.f_id,
+            r.f_user_id,
+            r.f_kind,
+            r.f_label,
+            r.f_confirmed,
+            r.f_created_at,
+        ) else {
+            continue;
+        };
+        factors.push(Factor::try_from(FactorRow {
+            id,
+            user_id,
+            kind,
+            label,
+            confirmed,
+            created_at,
+            last_used_at: r.f_last_used_at,
+            secret: r.f_secret,
+            algorithm: r.f_algorithm,
+            digits: r.f_digits,
+            period: r.f_period,
+            last_counter: r.f_last_counter,
+            drift: r.f_drift.unwrap_or(0),
+            public_id: r.f_public_id,
+            params: r.f_params,
+        })?);
+    }
+    Ok(user.map(|u| (u, factors)))
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct FactorRow {
     id: String,

@@ -35,7 +35,8 @@ macro_rules! impl_store {
 
             use $crate::rows::{
                 backend, conflict, contains_pattern, factor_conflict, convert_all, factor_columns, limit,
-                setting_columns, user_columns, AuditRow, BackupRow, FactorColumns, FactorRow,
+                setting_columns, user_columns, user_with_factors, AuditRow, UserFactorRow,
+                USER_WITH_FACTORS, BackupRow, FactorColumns, FactorRow,
                 SettingRow, TokenRow, UserRow,
             };
 
@@ -89,6 +90,18 @@ macro_rules! impl_store {
                     .await
                     .map_err(backend)?;
                     row.map(User::try_from).transpose()
+                }
+
+                async fn user_with_factors(
+                    &self,
+                    key: &str,
+                ) -> StoreResult<Option<(User, Vec<Factor>)>> {
+                    let rows: Vec<UserFactorRow> = sqlx::query_as(USER_WITH_FACTORS)
+                        .bind(key)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    user_with_factors(rows)
                 }
 
                 async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {

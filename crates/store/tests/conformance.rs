@@ -145,6 +145,7 @@ cases!(
     yubikey_public_ids_are_unique_and_found,
     yubikey_import_is_all_or_nothing,
     wsapi_clients_and_requests,
+    user_with_factors_is_one_read_of_both,
 );
 
 // --- Fixtures -------------------------------------------------------------------------------
@@ -1651,4 +1652,26 @@ async fn wsapi_clients_and_requests(store: Arc<dyn Store>) {
     assert_eq!(store.purge_wsapi_requests(NOW + 50).await.unwrap(), 1);
     assert!(!store.wsapi_request_seen("h1").await.unwrap());
     assert!(store.wsapi_request_seen("h2").await.unwrap());
+}
+
+async fn user_with_factors_is_one_read_of_both(store: Arc<dyn Store>) {
+    assert!(store.user_with_factors("nobody").await.unwrap().is_none());
+    let u = user(store.as_ref(), "alice").await;
+    let (got, factors) = store.user_with_factors("alice").await.unwrap().unwrap();
+    assert_eq!((got, factors), (u.clone(), vec![]));
+    let other = user(store.as_ref(), "bob").await;
+    store.insert_factor(&totp(u.id, 1, true)).await.unwrap();
+    store
+        .insert_factor(&email_factor(u.id, 2, false))
+        .await
+        .unwrap();
+    store
+        .insert_factor(&yubikey(u.id, 3, Some("cccccccccccb"), true))
+        .await
+        .unwrap();
+    store.insert_factor(&totp(other.id, 4, true)).await.unwrap();
+    let (got, factors) = store.user_with_factors("alice").await.unwrap().unwrap();
+    assert_eq!(got, store.user_by_id(u.id).await.unwrap().unwrap());
+    assert_eq!(factors, store.factors_of(u.id).await.unwrap());
+    assert_eq!(factors.len(), 3);
 }

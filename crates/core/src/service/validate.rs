@@ -110,16 +110,22 @@ impl Service {
         method: Option<&str>,
     ) -> Result<Validation> {
         let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
-        let user = self.user_by_name(username).await?;
+        // The user and their factors in one query: this is the hot path.
+        if crate::identity::Username::parse(username).is_err() {
+            return Err(Error::no_user());
+        }
+        let (user, factors) = self
+            .store
+            .user_with_factors(&username.to_ascii_lowercase())
+            .await?
+            .ok_or_else(Error::no_user)?;
         let now = self.now();
         let settings = self.settings_cached().await?;
         if user.disabled {
             return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
         }
         let usable: Vec<Factor> = if settings.twofactor_enabled() {
-            self.store
-                .factors_of(user.id)
-                .await?
+            factors
                 .into_iter()
                 .filter(|f| f.confirmed && settings.method_available(f.kind(), user.role))
                 .collect()
