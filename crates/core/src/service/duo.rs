@@ -221,20 +221,20 @@ impl Service {
             .find(|f| f.confirmed && f.kind() == FactorKind::Duo)
     }
 
-    /// Whether the login page offers "Log in with Duo": the user has a confirmed Duo factor,
-    /// Duo is enabled for their role and the Web SDK application is set.
-    pub async fn duo_login_offered(&self, user: &User) -> Result<Option<String>> {
+    /// What the second-factor page offers a user with a confirmed Duo factor (enabled for their
+    /// role): "Log in with Duo" when the Web SDK application is set (its API hostname, for the
+    /// page's form-action), and Duo passcodes in the code box when the Auth API is set. `None`
+    /// for a user without usable Duo.
+    pub async fn duo_offer(&self, user: &User) -> Result<Option<(Option<String>, bool)>> {
         let settings = self.settings().await?;
         let factors = self.store.factors_of(user.id).await?;
-        Ok(
-            match (
-                Self::usable_duo_factor(&settings, user, &factors),
-                web_config(&settings),
-            ) {
-                (Some(_), Some(config)) => Some(config.api_host),
-                _ => None,
-            },
-        )
+        if Self::usable_duo_factor(&settings, user, &factors).is_none() {
+            return Ok(None);
+        }
+        Ok(Some((
+            web_config(&settings).map(|c| c.api_host),
+            auth_config(&settings).is_some(),
+        )))
     }
 
     /// Whether a Duo factor can be enrolled in the portal (the Web SDK application is set); its
