@@ -51,15 +51,6 @@ impl PgStore {
         None
     }
 
-    /// PostgreSQL writes each audit record as it comes (no write lock to share).
-    #[allow(clippy::unused_async)]
-    pub(crate) async fn insert_audit_grouped(
-        &self,
-        _record: &twofold_core::audit::NewAudit,
-    ) -> Option<twofold_core::store::StoreResult<()>> {
-        None
-    }
-
     /// The pool, for callers that need the database directly (tests, maintenance).
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use twofold_core::audit::NewAudit;
-use twofold_core::store::{StoreError, StoreResult};
+use twofold_core::store::StoreResult;
 
 use crate::ConnectOptions;
 use crate::rows::backend;
@@ -25,16 +24,7 @@ pub struct SqliteStore {
     /// SQLite has one write lock per database; writers queued here wait without polling, where
     /// SQLite's own busy handler would sleep and retry (1, 2, 5, 10 … ms) and add latency.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// Audit records waiting to be written, each with who waits for it: whoever takes the write
-    /// lock next writes all of them in one INSERT (group commit), so a burst of requests costs
-    /// one write, not one each. Every caller still returns only once its record is written.
-    audits: std::sync::Arc<std::sync::Mutex<Vec<PendingAudit>>>,
 }
-
-type PendingAudit = (NewAudit, tokio::sync::oneshot::Sender<Result<(), String>>);
-
-/// The most audit records one INSERT writes (6 parameters each, far below SQLite's limit).
-const MAX_AUDIT_BATCH: usize = 256;
 
 impl SqliteStore {
     /// Opens `sqlite://PATH` (the file is created if missing; its directory must exist) or
@@ -81,7 +71,6 @@ impl SqliteStore {
         SqliteStore {
             pool,
             writes: std::sync::Arc::default(),
-            audits: std::sync::Arc::default(),
         }
     }
 
@@ -89,57 +78,6 @@ impl SqliteStore {
     /// busy timeout.
     pub(crate) async fn serialize_writes(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         Some(self.writes.lock().await)
-    }
-
-    /// Writes an audit record with the others waiting (see `audits`); `Some` always on SQLite.
-    pub(crate) async fn insert_audit_grouped(&self, record: &NewAudit) -> Option<StoreResult<()>> {
-        let (done, wait) = tokio::sync::oneshot::channel();
-        self.audits
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((record.clone(), done));
-        let (writes, pool, audits) = (self.writes.clone(), self.pool.clone(), self.audits.clone());
-        // The write runs in a task of its own: a request that goes away half-way must not take
-        // the records of others with it.
-        tokio::spawn(async move {
-            let _serial = writes.lock_owned().await;
-            let batch: Vec<PendingAudit> = {
-                let mut queue = audits
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let n = queue.len().min(MAX_AUDIT_BATCH);
-                queue.drain(..n).collect()
-            };
-            if batch.is_empty() {
-                // An earlier writer took this record along.
-                return;
-            }
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO audit (at, actor, subject, event, ip, detail) ",
-            );
-            insert.push_values(batch.iter().map(|(r, _)| r), |mut row, r| {
-                row.push_bind(r.at)
-                    .push_bind(r.actor.clone())
-                    .push_bind(r.subject.clone())
-                    .push_bind(r.event.as_str())
-                    .push_bind(r.ip.clone())
-                    .push_bind(r.detail.clone());
-            });
-            let result = insert
-                .build()
-                .execute(&pool)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            for (_, done) in batch {
-                let _ = done.send(result.clone());
-            }
-        });
-        Some(match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(StoreError::Backend(message.into())),
-            Err(_) => Err(StoreError::Backend("the audit writer stopped".into())),
-        })
     }
 
     /// The pool, for callers that need the database directly (tests, maintenance).

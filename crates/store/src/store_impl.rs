@@ -608,9 +608,6 @@ macro_rules! impl_store {
                 }
 
                 async fn insert_audit(&self, record: &NewAudit) -> StoreResult<()> {
-                    if let Some(done) = self.insert_audit_grouped(record).await {
-                        return done;
-                    }
                     let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "INSERT INTO audit (at, actor, subject, event, ip, detail) \
