@@ -25,8 +25,6 @@ pub const DUO_STATE_TTL: i64 = 5 * 60;
 pub const DUO_PUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// What a user is told when Duo cannot be reached and the fail mode is closed.
 pub const DUO_UNREACHABLE: &str = "Duo is unreachable; try another method or a backup code.";
-/// What a user is told when Duo did not confirm a login (the reason is in the audit log).
-const NOT_CONFIRMED: &str = "Duo did not confirm this login. Please try again.";
 /// The longest `state` a callback may carry (ours are 64 hex characters).
 const MAX_STATE: usize = 128;
 /// The longest `duo_code` a callback may carry.
@@ -73,9 +71,66 @@ pub enum DuoCallback {
         purpose: Option<DuoPurpose>,
         /// The pending factor of a refused enrolment.
         factor_id: Option<String>,
-        /// The sentence.
-        message: String,
+        /// Why, in words for the user.
+        reason: DuoRefusal,
     },
+}
+
+/// Why a callback was refused, as the user is told it (the reason for operators is in the
+/// audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuoRefusal {
+    /// Duo did not confirm the login (denied, an answer that failed the checks, another
+    /// session's state…).
+    NotConfirmed,
+    /// The state was already used or has expired.
+    Used,
+    /// The second factor is locked.
+    Locked,
+    /// Duo did not confirm a device being set up.
+    DeviceNotConfirmed,
+    /// The factor being set up is gone or already confirmed.
+    NotPending,
+}
+
+impl DuoRefusal {
+    /// A stable word (for URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuoRefusal::NotConfirmed => "not_confirmed",
+            DuoRefusal::Used => "used",
+            DuoRefusal::Locked => "locked",
+            DuoRefusal::DeviceNotConfirmed => "device_not_confirmed",
+            DuoRefusal::NotPending => "not_pending",
+        }
+    }
+
+    /// Reads a word of [`DuoRefusal::as_str`].
+    pub fn parse(word: &str) -> Option<Self> {
+        [
+            DuoRefusal::NotConfirmed,
+            DuoRefusal::Used,
+            DuoRefusal::Locked,
+            DuoRefusal::DeviceNotConfirmed,
+            DuoRefusal::NotPending,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == word)
+    }
+
+    /// The sentence for the user.
+    pub fn message(self) -> &'static str {
+        match self {
+            DuoRefusal::NotConfirmed => "Duo did not confirm this login. Please try again.",
+            DuoRefusal::Used => "This Duo answer was already used or has expired. Please try again.",
+            DuoRefusal::Locked => {
+                "Too many failed attempts: your second factor is locked for a while. Try again \
+                 later or ask an administrator to unlock it."
+            }
+            DuoRefusal::DeviceNotConfirmed => "Duo did not confirm this device. Please try again.",
+            DuoRefusal::NotPending => "This Duo device is no longer waiting to be set up.",
+        }
+    }
 }
 
 impl std::fmt::Debug for DuoCallback {
@@ -87,11 +142,11 @@ impl std::fmt::Debug for DuoCallback {
                 .field("username", username)
                 .finish(),
             DuoCallback::Refused {
-                purpose, message, ..
+                purpose, reason, ..
             } => f
                 .debug_struct("Refused")
                 .field("purpose", purpose)
-                .field("message", message)
+                .field("reason", reason)
                 .finish(),
         }
     }
@@ -458,17 +513,17 @@ impl Service {
         error: Option<&str>,
         redirect_uri: &str,
     ) -> Result<DuoCallback> {
-        let refused = |purpose, factor_id, message: &str| DuoCallback::Refused {
+        let refused = |purpose, factor_id, reason| DuoCallback::Refused {
             purpose,
             factor_id,
-            message: message.to_owned(),
+            reason,
         };
         if state.is_empty()
             || state.len() > MAX_STATE
             || !state.bytes().all(|b| b.is_ascii_hexdigit())
         {
             tracing::info!("a Duo callback without a valid state was refused");
-            return Ok(refused(None, None, NOT_CONFIRMED));
+            return Ok(refused(None, None, DuoRefusal::NotConfirmed));
         }
         let now = self.now();
         let Some(st) = self
@@ -477,14 +532,10 @@ impl Service {
             .await?
         else {
             tracing::info!("a Duo callback with an unknown, used or expired state was refused");
-            return Ok(refused(
-                None,
-                None,
-                "This Duo answer was already used or has expired. Please try again.",
-            ));
+            return Ok(refused(None, None, DuoRefusal::Used));
         };
         let Some(user) = self.store.user_by_id(st.user_id).await? else {
-            return Ok(refused(Some(st.purpose), None, NOT_CONFIRMED));
+            return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
         };
         let factor_id = st.factor_id.as_ref().map(ToString::to_string);
         let fail = |reason: &str| {
@@ -524,7 +575,7 @@ impl Service {
                 fail(why),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, NOT_CONFIRMED));
+            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
         }
         if user.disabled {
             self.audit(
@@ -534,7 +585,7 @@ impl Service {
                 fail("disabled"),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, NOT_CONFIRMED));
+            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
         }
         let settings = self.settings().await?;
         let Some(config) = web_config(&settings) else {
@@ -545,14 +596,14 @@ impl Service {
                 fail("not_configured"),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, NOT_CONFIRMED));
+            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
         };
         let duo_name = duo_username(&settings, &user)?;
 
         match st.purpose {
             DuoPurpose::Login => {
                 let Some(session) = visitor else {
-                    return Ok(refused(Some(st.purpose), None, NOT_CONFIRMED));
+                    return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
                 };
                 let factors = self.store.factors_of(user.id).await?;
                 let Some(factor) = Self::usable_duo_factor(&settings, &user, &factors).cloned()
@@ -564,7 +615,7 @@ impl Service {
                         fail("not_enrolled"),
                     )
                     .await;
-                    return Ok(refused(Some(st.purpose), None, NOT_CONFIRMED));
+                    return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
                 };
                 // Count the attempt before checking, as every second factor does.
                 let max = settings.max_failures();
@@ -572,12 +623,7 @@ impl Service {
                     self.lock(ctx, &user, now, settings.lockout_seconds())
                         .await?;
                     self.refuse(ctx, &user, super::Reason::Locked).await;
-                    return Ok(refused(
-                        Some(st.purpose),
-                        None,
-                        "Too many failed attempts: your second factor is locked for a while. \
-                         Try again later or ask an administrator to unlock it.",
-                    ));
+                    return Ok(refused(Some(st.purpose), None, DuoRefusal::Locked));
                 };
                 let checked = self
                     .duo_answer(&config, code, error, redirect_uri, &st.nonce, &duo_name)
@@ -616,13 +662,13 @@ impl Service {
                             self.lock(ctx, &user, now, settings.lockout_seconds())
                                 .await?;
                         }
-                        Ok(refused(Some(st.purpose), None, NOT_CONFIRMED))
+                        Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed))
                     }
                 }
             }
             DuoPurpose::Enroll => {
                 let Some(fid) = &st.factor_id else {
-                    return Ok(refused(Some(st.purpose), None, NOT_CONFIRMED));
+                    return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
                 };
                 let factor = match self.store.factor(user.id, fid).await? {
                     Some(f) if !f.confirmed && f.kind() == FactorKind::Duo => f,
@@ -634,11 +680,7 @@ impl Service {
                             fail("not_pending"),
                         )
                         .await;
-                        return Ok(refused(
-                            Some(st.purpose),
-                            None,
-                            "This Duo device is no longer waiting to be set up.",
-                        ));
+                        return Ok(refused(Some(st.purpose), None, DuoRefusal::NotPending));
                     }
                 };
                 match self
@@ -667,11 +709,7 @@ impl Service {
                             detail,
                         )
                         .await;
-                        Ok(refused(
-                            Some(st.purpose),
-                            factor_id,
-                            "Duo did not confirm this device. Please try again.",
-                        ))
+                        Ok(refused(Some(st.purpose), factor_id, DuoRefusal::DeviceNotConfirmed))
                     }
                 }
             }

@@ -25,7 +25,8 @@ mod yubikey;
 pub use admin::{MASK, SETUP_TTL_SECONDS};
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
 pub use duo::{
-    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoStart, DuoTest,
+    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoRefusal, DuoStart,
+    DuoTest,
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};

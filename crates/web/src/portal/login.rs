@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::factor::FactorData;
-use twofold_core::service::{DuoCallback, DuoStart, Reason, SecondFactor};
+use twofold_core::service::{DuoCallback, DuoRefusal, DuoStart, Reason, SecondFactor};
 use twofold_core::session::Stage;
 use twofold_core::store::DuoPurpose;
 
@@ -28,6 +28,9 @@ pub(crate) struct NoticeQuery {
     next: Option<String>,
     #[serde(default)]
     backup: Option<String>,
+    /// Why a Duo callback was refused (a `DuoRefusal` word, never text from the URL).
+    #[serde(default)]
+    duo: Option<String>,
 }
 
 impl NoticeQuery {
@@ -431,7 +434,12 @@ pub(crate) async fn second_form(
     if visitor.at_stage(Stage::Enroll).is_some() {
         return redirect("/login/enroll");
     }
-    second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), None).await
+    let error = q
+        .duo
+        .as_deref()
+        .and_then(DuoRefusal::parse)
+        .map(|r| r.message().to_owned());
+    second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), error).await
 }
 
 pub(crate) async fn second_submit(
@@ -845,19 +853,13 @@ pub(crate) async fn duo_callback(
         DuoCallback::Refused {
             purpose,
             factor_id,
-            message,
+            reason,
         } => {
-            // Back to where the visitor was, with the message.
+            // Back to where the visitor was, with the reason.
             if visitor.at_stage(Stage::SecondFactor).is_some() {
-                return second_factor_page(
-                    &state,
-                    &visitor,
-                    StatusCode::UNAUTHORIZED,
-                    false,
-                    Some(message),
-                )
-                .await;
+                return redirect(&format!("/login/2fa?duo={}", reason.as_str()));
             }
+            let message = reason.message();
             if purpose == Some(DuoPurpose::Enroll)
                 && let (Some(id), Some((s, u))) = (factor_id, &visitor.session)
                 && matches!(s.stage, Stage::Full | Stage::Enroll)
@@ -875,7 +877,7 @@ pub(crate) async fn duo_callback(
                     flow,
                     &id,
                     StatusCode::UNAUTHORIZED,
-                    Some(message),
+                    Some(message.to_owned()),
                     None,
                 )
                 .await;
@@ -884,13 +886,13 @@ pub(crate) async fn duo_callback(
                 Some((s, _)) if s.stage == Stage::Full => page::message(
                     StatusCode::UNAUTHORIZED,
                     "Duo Security",
-                    &message,
+                    message,
                     Some(("/account/security", "Back to Security Settings")),
                 ),
-                _ if purpose == Some(DuoPurpose::Login) || purpose.is_none() => {
-                    redirect("/login?notice=duo_failed")
+                _ if purpose == Some(DuoPurpose::Enroll) => {
+                    page::message(StatusCode::UNAUTHORIZED, "Duo Security", message, None)
                 }
-                _ => page::message(StatusCode::UNAUTHORIZED, "Duo Security", &message, None),
+                _ => redirect("/login?notice=duo_failed"),
             }
         }
     }
