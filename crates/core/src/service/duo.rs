@@ -122,7 +122,9 @@ impl DuoRefusal {
     pub fn message(self) -> &'static str {
         match self {
             DuoRefusal::NotConfirmed => "Duo did not confirm this login. Please try again.",
-            DuoRefusal::Used => "This Duo answer was already used or has expired. Please try again.",
+            DuoRefusal::Used => {
+                "This Duo answer was already used or has expired. Please try again."
+            }
             DuoRefusal::Locked => {
                 "Too many failed attempts: your second factor is locked for a while. Try again \
                  later or ask an administrator to unlock it."
@@ -575,7 +577,11 @@ impl Service {
                 fail(why),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
+            return Ok(refused(
+                Some(st.purpose),
+                factor_id,
+                DuoRefusal::NotConfirmed,
+            ));
         }
         if user.disabled {
             self.audit(
@@ -585,7 +591,11 @@ impl Service {
                 fail("disabled"),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
+            return Ok(refused(
+                Some(st.purpose),
+                factor_id,
+                DuoRefusal::NotConfirmed,
+            ));
         }
         let settings = self.settings().await?;
         let Some(config) = web_config(&settings) else {
@@ -596,7 +606,11 @@ impl Service {
                 fail("not_configured"),
             )
             .await;
-            return Ok(refused(Some(st.purpose), factor_id, DuoRefusal::NotConfirmed));
+            return Ok(refused(
+                Some(st.purpose),
+                factor_id,
+                DuoRefusal::NotConfirmed,
+            ));
         };
         let duo_name = duo_username(&settings, &user)?;
 
@@ -709,7 +723,11 @@ impl Service {
                             detail,
                         )
                         .await;
-                        Ok(refused(Some(st.purpose), factor_id, DuoRefusal::DeviceNotConfirmed))
+                        Ok(refused(
+                            Some(st.purpose),
+                            factor_id,
+                            DuoRefusal::DeviceNotConfirmed,
+                        ))
                     }
                 }
             }

@@ -357,9 +357,9 @@ impl Service {
         let code = code_given.unwrap_or_default();
         let counter = match &factor.data {
             FactorData::Duo => {
-                if !code.is_empty()
-                    && !((6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()))
-                {
+                let passcode_shape =
+                    (6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
+                if !(code.is_empty() || passcode_shape) {
                     return Err(Error::invalid(
                         "malformed_code",
                         "A Duo passcode is 6 to 8 digits; send no code to confirm with a push.",
