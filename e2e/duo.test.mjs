@@ -323,6 +323,27 @@ describe('Duo Security', () => {
     assert.equal(pathOf(p), '/account/security');
   });
 
+  it('forced enrolment at login can go through Duo', async (t) => {
+    const fay = await server.addUser('fay');
+    await server.set('force.clients', true);
+    t.after(() => server.set('force.clients', false));
+    const p = await page(t);
+    await login(p, fay);
+    assert.equal(pathOf(p), '/login/enroll');
+    await p.getByLabel('Duo Security', { exact: true }).check();
+    await submit(p, 'Get Started');
+    await expectH1(p, 'Continue to Duo');
+    assert.match(pathOf(p), /^\/login\/enroll\/[0-9a-f]{32}$/);
+    await submit(p, 'Continue to Duo');
+    assert.equal(new URL(p.url()).origin, duo.origin, 'on Duo');
+    await submit(p, p.locator('#approve'));
+    await expectH1(p, 'Record your backup codes');
+    assert.equal((await backupCodesOnPage(p)).length, 10);
+    await submit(p, 'Close');
+    assert.equal(pathOf(p), '/account/security');
+    await expectH1(p, 'Security Settings');
+  });
+
   it('fail mode: closed refuses, open lets the login through (both audited)', async (t) => {
     const p = await page(t);
     await duo.configure({ misbehave: ['server-error'] });
