@@ -878,5 +878,8 @@ fn masked_secrets_sent_back_change_nothing(db: Db) {
     assert!(!detail.contains("methods.duo.skey"), "{detail}");
     assert!(detail.contains("methods.totp.active"), "{detail}");
     drop(server);
-    assert!(!String::from_utf8_lossy(&env.database_bytes()).contains("theRealSecret000000000000000000000000001"));
+    assert!(
+        !String::from_utf8_lossy(&env.database_bytes())
+            .contains("theRealSecret000000000000000000000000001")
+    );
 }
