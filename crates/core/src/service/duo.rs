@@ -14,7 +14,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::crypto;
 use crate::duo::{AuthOutcome, DuoAuthConfig, DuoError, DuoWebConfig, Preauth};
 use crate::error::{Error, Result};
-use crate::factor::{Factor, FactorData, FactorKind};
+use crate::factor::{Factor, FactorKind};
 use crate::session::{Session, Stage};
 use crate::settings::Settings;
 use crate::store::{DuoPurpose, DuoState, User};
@@ -956,10 +956,5 @@ impl Service {
             },
         };
         Ok(DuoTest { web, auth })
-    }
-
-    /// Whether a pending factor is a Duo factor (its enrolment page is "Continue to Duo").
-    pub fn is_duo(factor: &Factor) -> bool {
-        matches!(factor.data, FactorData::Duo)
     }
 }
