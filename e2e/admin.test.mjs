@@ -171,7 +171,7 @@ describe('admin area', () => {
   });
 
   it('2FA settings: the owner changes them; secrets stay unchanged when left blank', async (t) => {
-    await server.set('methods.duo.client_secret', 'e2e-not-a-real-secret');
+    await server.set('methods.duo.client_secret', 'e2eNotARealSecret00000000000000000000001');
     const before = await server.settings();
     const p = await asOwner(t);
     await goto(p, '/admin/settings');

@@ -58,9 +58,10 @@ export class Server {
     }
   }
 
-  async #start({ name = 'server', dataDir, expectSetup } = {}) {
+  async #start({ name = 'server', dataDir, expectSetup, extraEnv = {} } = {}) {
     const s = this;
     s.baseName = name;
+    s.extraEnv = extraEnv;
     s.name = `${name}-${process.pid}-${++serverCount}`;
     s.ownDir = !dataDir;
     s.dataDir = dataDir || (await mkdtemp(path.join(tmpdir(), 'twofold-e2e-')));
@@ -74,6 +75,8 @@ export class Server {
     delete s.env.TWOFOLD_DATABASE_URL;
     delete s.env.TWOFOLD_PUBLIC_URL;
     delete s.env.TWOFOLD_MASTER_KEY_FILE;
+    delete s.env.TWOFOLD_EXTRA_CA_FILE;
+    Object.assign(s.env, extraEnv);
     if (!existsSync(BIN)) throw new Error(`no twofold binary at ${BIN} (build it, or set TWOFOLD_BIN)`);
     await mkdir(path.join(ARTIFACTS, 'logs'), { recursive: true });
     s.log = createWriteStream(path.join(ARTIFACTS, 'logs', `${name}.log`), { flags: 'a' });
@@ -136,7 +139,12 @@ export class Server {
   /** Stops this server and starts another on the same data directory (no setup link expected). */
   async restart() {
     await this.stop({ keepData: true });
-    const again = await Server.start({ name: this.baseName, dataDir: this.dataDir, expectSetup: false });
+    const again = await Server.start({
+      name: this.baseName,
+      dataDir: this.dataDir,
+      expectSetup: false,
+      extraEnv: this.extraEnv,
+    });
     again.ownDir = this.ownDir;
     again.token = this.token;
     return again;
@@ -346,16 +354,18 @@ function clockShiftScript(ms) {
 
 /**
  * A new browser context (its own cookie jar) with one page on `server`. Requests to any other
- * origin are refused so nothing leaves the machine. Console messages and page errors are kept in
+ * origin are refused so nothing leaves the machine, except to the origins in `allowOrigins`
+ * (loopback stand-ins such as the Duo one). Console messages and page errors are kept in
  * page.consoleLog. `clockShiftMs` shifts the page's Date.
  */
-export async function newPage(browser, server, { clockShiftMs, permissions, ...opts } = {}) {
+export async function newPage(browser, server, { clockShiftMs, permissions, allowOrigins = [], ...opts } = {}) {
   const context = await browser.newContext({ baseURL: server.url, acceptDownloads: true, ...opts });
   context.setDefaultTimeout(ACTION_TIMEOUT);
   context.setDefaultNavigationTimeout(ACTION_TIMEOUT * 2);
   const origin = new URL(server.url).origin;
+  const allowed = new Set([origin, ...allowOrigins]);
   await context.route(
-    (url) => url.origin !== origin && url.protocol.startsWith('http'),
+    (url) => !allowed.has(url.origin) && url.protocol.startsWith('http'),
     (route) => route.abort('blockedbyclient'),
   );
   if (permissions) await context.grantPermissions(permissions, { origin });

@@ -27,7 +27,7 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         )));
     }
     let key = load_or_create_key(&config.master_key_file)?;
-    let (mailer, sms, yubico) = delivery(config)?;
+    let (mailer, sms, yubico, duo) = delivery(config)?;
     let service = Service::new(
         store,
         Arc::new(key),
@@ -36,17 +36,20 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         hostname(),
     )
     .with_delivery(mailer, sms)
-    .with_yubico(yubico);
+    .with_yubico(yubico)
+    .with_duo(duo);
     service.verify_master_key().await?;
     Ok(Arc::new(service))
 }
 
 /// The outgoing adapters: SMTP and the SMS providers, with the outbox folder in the data
-/// directory for whatever has no server configured, and the YubiKey validation-server client.
+/// directory for whatever has no server configured, the YubiKey validation-server client and
+/// the Duo client.
 type Adapters = (
     Arc<dyn Mailer>,
     Arc<dyn SmsSender>,
     Arc<dyn twofold_core::yubico::YubicoVerifier>,
+    Arc<dyn twofold_core::duo::Duo>,
 );
 
 fn delivery(config: &Config) -> Result<Adapters, Failure> {
@@ -64,9 +67,16 @@ fn delivery(config: &Config) -> Result<Adapters, Failure> {
         .map_err(|e| Failure::value(format_args!("email: {e}")))?;
     let sms = twofold_delivery::SmsGateway::new(outbox, extra_ca.clone())
         .map_err(|e| Failure::value(format_args!("sms: {e}")))?;
-    let yubico = twofold_delivery::YubicoClient::new(extra_ca)
+    let yubico = twofold_delivery::YubicoClient::new(extra_ca.clone())
         .map_err(|e| Failure::value(format_args!("yubikey: {e}")))?;
-    Ok((Arc::new(mailer), Arc::new(sms), Arc::new(yubico)))
+    let duo = twofold_delivery::DuoClient::new(extra_ca)
+        .map_err(|e| Failure::value(format_args!("duo: {e}")))?;
+    Ok((
+        Arc::new(mailer),
+        Arc::new(sms),
+        Arc::new(yubico),
+        Arc::new(duo),
+    ))
 }
 
 /// Connects to the database and applies pending migrations.

@@ -491,8 +491,63 @@ fn check_shape(key: &str, value: &str) -> Result<(), &'static str> {
                 )
             }
         }
+        "methods.duo.client_id" | "methods.duo.ikey" => {
+            if value.len() == 20 && value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(())
+            } else {
+                Err("20 letters and digits, as Duo's admin panel shows it")
+            }
+        }
+        "methods.duo.client_secret" | "methods.duo.skey" => {
+            if value.len() == 40 && value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(())
+            } else {
+                Err("40 letters and digits, as Duo's admin panel shows it")
+            }
+        }
+        "methods.duo.api_host" => {
+            if is_host_port(value) {
+                Ok(())
+            } else {
+                Err(
+                    "a host name with an optional :port, like api-xxxxxxxx.duosecurity.com (no https://, no path)",
+                )
+            }
+        }
+        "methods.duo.username_format" => {
+            let rest = value.replace("{username}", "").replace("{email}", "");
+            if rest.len() < value.len() && !rest.contains(['{', '}']) && rest.len() <= 64 {
+                Ok(())
+            } else {
+                Err("a format with {username} or {email}, like {username} or {email}")
+            }
+        }
         _ => Ok(()),
     }
+}
+
+/// A host name (or IPv4 address) with an optional port: what Duo calls the API hostname.
+fn is_host_port(value: &str) -> bool {
+    let (host, port) = match value.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (value, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    let labels_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    port_ok && labels_ok
 }
 
 /// All settings as text, defaults filled in. Secrets are held opened (in memory only) and
@@ -628,6 +683,62 @@ mod tests {
             (1, 5, 900)
         );
         assert_eq!(s.int("codes.ttl_seconds"), 600);
+    }
+
+    #[test]
+    fn duo_settings_are_checked_for_shape() {
+        let id = "DIWEBSDKCLIENT000001";
+        let secret = "webSdkClientSecret0000000000000000000001";
+        assert_eq!(normalize("methods.duo.client_id", id).unwrap(), id);
+        assert_eq!(
+            normalize("methods.duo.ikey", &format!(" {id} ")).unwrap(),
+            id
+        );
+        assert_eq!(
+            normalize("methods.duo.client_secret", secret).unwrap(),
+            secret
+        );
+        assert_eq!(normalize("methods.duo.skey", secret).unwrap(), secret);
+        for key in [
+            "methods.duo.client_id",
+            "methods.duo.client_secret",
+            "methods.duo.api_host",
+        ] {
+            assert_eq!(
+                normalize(key, "").unwrap(),
+                "",
+                "{key}: empty means not set"
+            );
+        }
+        assert!(normalize("methods.duo.client_id", &id[1..]).is_err());
+        assert!(normalize("methods.duo.ikey", "DIWEBSDKCLIENT00000!").is_err());
+        assert!(normalize("methods.duo.client_secret", &secret[1..]).is_err());
+        assert!(normalize("methods.duo.skey", &format!("{secret}x")).is_err());
+        for good in [
+            "api-xxxxxxxx.duosecurity.com",
+            "127.0.0.1:8443",
+            "localhost",
+        ] {
+            assert_eq!(normalize("methods.duo.api_host", good).unwrap(), good);
+        }
+        for bad in [
+            "https://api-x.duosecurity.com",
+            "api-x.duosecurity.com/path",
+            "api-x.duosecurity.com:0",
+            "api-x.duosecurity.com:99999",
+            "user@api-x.duosecurity.com",
+            "-bad.example",
+            "a..b",
+        ] {
+            assert!(normalize("methods.duo.api_host", bad).is_err(), "{bad}");
+        }
+        assert!(normalize("methods.duo.username_format", "{email}").is_ok());
+        assert!(normalize("methods.duo.username_format", "{username}@corp").is_ok());
+        assert!(normalize("methods.duo.username_format", "plain").is_err());
+        assert!(normalize("methods.duo.username_format", "{user}").is_err());
+        // The refusal never echoes the value (a secret).
+        let e = normalize("methods.duo.skey", "short-secret").unwrap_err();
+        assert!(!e.to_string().contains("short-secret"), "{e}");
     }
 
     #[test]

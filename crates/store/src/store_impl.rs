@@ -27,7 +27,7 @@ macro_rules! impl_store {
             use twofold_core::identity::Role;
             use twofold_core::session::{Session, Stage};
             use twofold_core::store::{
-                Challenge,
+                Challenge, DuoPurpose, DuoState,
                 BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, NewWsapiClient, StoreError,
                 StoreResult, StoredValue, User, UserPatch, UserQuery, WsapiClient,
             };
@@ -1013,6 +1013,71 @@ macro_rules! impl_store {
                         .map_err(backend)?;
                     Ok(done.rows_affected())
                 }
+
+                async fn insert_duo_state(&self, state: &DuoState) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query(
+                        "INSERT INTO duo_states (state_hash, user_id, factor_id, session_hash, \
+                         nonce, purpose, created_at, expires_at, used_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&state.state_hash)
+                    .bind(state.user_id)
+                    .bind(state.factor_id.as_ref().map(FactorId::as_str))
+                    .bind(&state.session_hash)
+                    .bind(&state.nonce)
+                    .bind(state.purpose.as_str())
+                    .bind(state.created_at)
+                    .bind(state.expires_at)
+                    .bind(state.used_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(conflict("duo state"))?;
+                    Ok(())
+                }
+
+                async fn consume_duo_state(
+                    &self,
+                    state_hash: &str,
+                    now: i64,
+                ) -> StoreResult<Option<DuoState>> {
+                    let _serial = self.serialize_writes().await;
+                    let row: Option<DuoStateRow> = sqlx::query_as(
+                        "UPDATE duo_states SET used_at = $2 \
+                         WHERE state_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                         RETURNING state_hash, user_id, factor_id, session_hash, nonce, purpose, \
+                         created_at, expires_at, used_at",
+                    )
+                    .bind(state_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(DuoState::try_from).transpose()
+                }
+
+                async fn purge_duo_states(&self, before: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM duo_states WHERE expires_at < $1")
+                        .bind(before)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn refund_attempt(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query(
+                        "UPDATE users SET failed_attempts = failed_attempts - 1 \
+                         WHERE id = $1 AND failed_attempts > 0",
+                    )
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
             }
 
             /// Reads a validation-server client row.
@@ -1034,6 +1099,46 @@ macro_rules! impl_store {
                         allow_unsigned: r.allow_unsigned,
                         created_at: r.created_at,
                     }
+                }
+            }
+
+            /// Reads a Duo state row.
+            #[derive(sqlx::FromRow)]
+            struct DuoStateRow {
+                state_hash: String,
+                user_id: i64,
+                factor_id: Option<String>,
+                session_hash: Option<String>,
+                nonce: String,
+                purpose: String,
+                created_at: i64,
+                expires_at: i64,
+                used_at: Option<i64>,
+            }
+
+            impl TryFrom<DuoStateRow> for DuoState {
+                type Error = StoreError;
+                fn try_from(r: DuoStateRow) -> Result<Self, StoreError> {
+                    let purpose = DuoPurpose::parse(&r.purpose).ok_or_else(|| {
+                        StoreError::Corrupt(format!("duo state purpose {:?}", r.purpose))
+                    })?;
+                    let factor_id = match r.factor_id {
+                        Some(id) => Some(FactorId::parse(&id).ok_or_else(|| {
+                            StoreError::Corrupt(format!("duo state factor {id:?}"))
+                        })?),
+                        None => None,
+                    };
+                    Ok(DuoState {
+                        state_hash: r.state_hash,
+                        user_id: r.user_id,
+                        factor_id,
+                        session_hash: r.session_hash,
+                        nonce: r.nonce,
+                        purpose,
+                        created_at: r.created_at,
+                        expires_at: r.expires_at,
+                        used_at: r.used_at,
+                    })
                 }
             }
 

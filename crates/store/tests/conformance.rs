@@ -15,8 +15,8 @@ use twofold_core::crypto::Sealed;
 use twofold_core::factor::{Factor, FactorData, FactorId, TotpData, YubikeyData};
 use twofold_core::identity::Role;
 use twofold_core::store::{
-    BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, NewWsapiClient, Store, StoreError,
-    StoredValue, User, UserPatch, UserQuery,
+    BackupCodeRow, ConfirmOutcome, Confirmation, DuoPurpose, DuoState, NewUser, NewWsapiClient,
+    Store, StoreError, StoredValue, User, UserPatch, UserQuery,
 };
 use twofold_core::token::{ApiToken, Scope};
 use twofold_otp::{Algorithm, Digits};
@@ -146,6 +146,9 @@ cases!(
     yubikey_import_is_all_or_nothing,
     wsapi_clients_and_requests,
     user_with_factors_is_one_read_of_both,
+    duo_states_work_once_and_expire,
+    concurrent_duo_state_consumption_wins_once,
+    refund_attempt_never_goes_below_zero,
 );
 
 // --- Fixtures -------------------------------------------------------------------------------
@@ -1674,4 +1677,137 @@ async fn user_with_factors_is_one_read_of_both(store: Arc<dyn Store>) {
     assert_eq!(got, store.user_by_id(u.id).await.unwrap().unwrap());
     assert_eq!(factors, store.factors_of(u.id).await.unwrap());
     assert_eq!(factors.len(), 3);
+}
+
+fn duo_state(user_id: i64, hash: &str, purpose: DuoPurpose) -> DuoState {
+    DuoState {
+        state_hash: hash.to_owned(),
+        user_id,
+        factor_id: (purpose == DuoPurpose::Enroll).then(|| fid(7)),
+        session_hash: Some(format!("session-of-{hash}")),
+        nonce: format!("nonce-of-{hash}"),
+        purpose,
+        created_at: NOW,
+        expires_at: NOW + 300,
+        used_at: None,
+    }
+}
+
+async fn duo_states_work_once_and_expire(store: Arc<dyn Store>) {
+    let u = user(store.as_ref(), "duo").await;
+    assert_eq!(store.consume_duo_state("nope", NOW).await.unwrap(), None);
+    let login = duo_state(u.id, "login-state", DuoPurpose::Login);
+    store.insert_duo_state(&login).await.unwrap();
+    let mut enroll = duo_state(u.id, "enroll-state", DuoPurpose::Enroll);
+    enroll.session_hash = None;
+    store.insert_duo_state(&enroll).await.unwrap();
+    // The same hash twice is a conflict.
+    assert!(matches!(
+        store.insert_duo_state(&login).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let got = store
+        .consume_duo_state("login-state", NOW + 10)
+        .await
+        .unwrap()
+        .expect("a fresh state is used once");
+    assert_eq!(
+        got,
+        DuoState {
+            used_at: Some(NOW + 10),
+            ..login.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .consume_duo_state("login-state", NOW + 11)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // At its expiry it no longer works; the enrolment keeps its factor and no session.
+    assert_eq!(
+        store
+            .consume_duo_state("enroll-state", NOW + 300)
+            .await
+            .unwrap(),
+        None
+    );
+    let mut late = duo_state(u.id, "late", DuoPurpose::Enroll);
+    late.session_hash = None;
+    store.insert_duo_state(&late).await.unwrap();
+    let got = store
+        .consume_duo_state("late", NOW + 299)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.factor_id, Some(fid(7)));
+    assert_eq!(got.session_hash, None);
+    assert_eq!(got.purpose, DuoPurpose::Enroll);
+
+    // Purging forgets expired states only.
+    store
+        .insert_duo_state(&duo_state(u.id, "live", DuoPurpose::Login))
+        .await
+        .unwrap();
+    let mut old = duo_state(u.id, "old", DuoPurpose::Login);
+    old.expires_at = NOW - 1;
+    store.insert_duo_state(&old).await.unwrap();
+    assert_eq!(store.purge_duo_states(NOW).await.unwrap(), 1);
+    assert!(
+        store
+            .consume_duo_state("live", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn concurrent_duo_state_consumption_wins_once(store: Arc<dyn Store>) {
+    let u = user(store.as_ref(), "duo-race").await;
+    store
+        .insert_duo_state(&duo_state(u.id, "raced", DuoPurpose::Login))
+        .await
+        .unwrap();
+    let mut tasks = JoinSet::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .consume_duo_state("raced", NOW + i)
+                .await
+                .unwrap()
+                .is_some()
+        });
+    }
+    let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+    assert_eq!(wins, 1);
+}
+
+async fn refund_attempt_never_goes_below_zero(store: Arc<dyn Store>) {
+    let u = user(store.as_ref(), "refund").await;
+    store.refund_attempt(u.id).await.unwrap();
+    assert_eq!(
+        store
+            .user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        0
+    );
+    assert_eq!(store.begin_attempt(u.id, NOW, 5).await.unwrap(), Some(1));
+    assert_eq!(store.begin_attempt(u.id, NOW, 5).await.unwrap(), Some(2));
+    store.refund_attempt(u.id).await.unwrap();
+    assert_eq!(
+        store
+            .user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        1
+    );
 }

@@ -36,6 +36,9 @@ pub struct Inner {
     pub trusted_proxies: Vec<IpNet>,
     /// Cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// The URL users see, without a trailing slash (`TWOFOLD_PUBLIC_URL`, else the listening
+    /// address): Duo sends browsers back to `<public URL>/login/duo/callback`.
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for Inner {

@@ -42,6 +42,10 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::value(format_args!("cannot read the listening address: {e}")))?;
 
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let state = AppState::new(Inner {
         service,
         metrics: Some(metrics),
@@ -50,13 +54,10 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
+        public_url: public_url.clone(),
     });
     let app = twofold_web::app(state);
 
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "twofold listening on http://{addr}");
     if let Some(token) = setup_token {

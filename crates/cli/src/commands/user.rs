@@ -5,6 +5,7 @@ use std::io::BufRead;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use twofold_core::audit::Context;
+use twofold_core::duo::AuthOutcome;
 use twofold_core::service::{NewUserRequest, UserChanges, UserView};
 use twofold_core::store::{User, UserQuery};
 
@@ -56,7 +57,8 @@ pub(crate) enum UserCommand {
     Disable { name: String },
     /// Enable a disabled user.
     Enable { name: String },
-    /// Send a Duo push to the user and print the result.
+    /// Send a Duo push to the user (Auth API: preauth, then push) and print allow, deny: MESSAGE
+    /// or timeout; exit 1 unless allowed.
     TestDuo { name: String },
 }
 
@@ -289,10 +291,18 @@ pub(crate) async fn run(config: &Config, command: UserCommand) -> Result<(), Fai
             println!("enabled {name}");
         }
         UserCommand::TestDuo { name } => {
-            service.user(&name).await?;
-            return Err(Failure::value(
-                "Duo is not available in this version of Twofold",
-            ));
+            // Preauth, then a push through the Auth API; the answer is the user's.
+            match service.duo_test_push(&name).await? {
+                AuthOutcome::Allow => println!("allow"),
+                AuthOutcome::Deny(msg) => {
+                    println!("deny: {msg}");
+                    return Err(Failure::value("Duo did not allow the login"));
+                }
+                AuthOutcome::Timeout => {
+                    println!("timeout");
+                    return Err(Failure::value("the push was not answered in time"));
+                }
+            }
         }
     }
     Ok(())

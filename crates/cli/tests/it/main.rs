@@ -10,6 +10,7 @@ mod api;
 mod cli;
 mod cluster;
 mod codes;
+mod duo;
 mod otp_cli;
 mod portal;
 mod smtp;

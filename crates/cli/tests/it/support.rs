@@ -174,6 +174,14 @@ impl Env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().unwrap();
+        // The log goes to stderr: read it in the background too (tests may inspect it).
+        let stderr = child.stderr.take().unwrap();
+        let errs = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().expect("serve printed nothing").unwrap();
@@ -187,6 +195,7 @@ impl Env {
             child: Some(child),
             base,
             rest: Some(rest),
+            errs: Some(errs),
         }
     }
 
@@ -242,6 +251,7 @@ pub struct Server {
     child: Option<Child>,
     pub base: String,
     rest: Option<std::thread::JoinHandle<Vec<String>>>,
+    errs: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
 impl Server {
@@ -254,7 +264,14 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits; returns the exit status and the rest of stdout.
-    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    pub fn terminate(self) -> (std::process::ExitStatus, Vec<String>) {
+        let (status, out, _) = self.terminate_with_log();
+        (status, out)
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status, the rest of stdout and all of stderr
+    /// (the log).
+    pub fn terminate_with_log(mut self) -> (std::process::ExitStatus, Vec<String>, Vec<String>) {
         let mut child = self.child.take().unwrap();
         let ok = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -263,7 +280,8 @@ impl Server {
         assert!(ok.success());
         let status = child.wait().unwrap();
         let rest = self.rest.take().unwrap().join().unwrap();
-        (status, rest)
+        let errs = self.errs.take().unwrap().join().unwrap();
+        (status, rest, errs)
     }
 }
 

@@ -110,7 +110,24 @@ impl Service {
                 format!("{} is not enabled for this user's role.", kind.title()),
             ));
         }
-        if self.store.factors_of(user.id).await?.len() >= MAX_FACTORS {
+        let existing = self.store.factors_of(user.id).await?;
+        if kind == FactorKind::Duo
+            && super::duo::web_config(&settings).is_none()
+            && super::duo::auth_config(&settings).is_none()
+        {
+            return Err(Error::invalid(
+                "method_not_available",
+                "Duo is not set up: set the Duo Web SDK or Auth API keys and the API hostname \
+                 first.",
+            ));
+        }
+        if kind == FactorKind::Duo && existing.iter().any(|f| f.confirmed && f.kind() == kind) {
+            return Err(Error::conflict(
+                "duo_enrolled",
+                "This account already has Duo: one Duo account serves all its devices.",
+            ));
+        }
+        if existing.len() >= MAX_FACTORS {
             return Err(Error::invalid(
                 "too_many_factors",
                 format!("A user may hold at most {MAX_FACTORS} factors; remove one first."),
@@ -186,6 +203,8 @@ impl Service {
                 });
                 (data, None)
             }
+            // Duo holds the user's devices: the factor is confirmed by a first Duo login.
+            FactorKind::Duo => (FactorData::Duo, None),
             other => {
                 return Err(Error::invalid(
                     "method_not_available",
@@ -304,6 +323,20 @@ impl Service {
         factor_id: &str,
         code: &str,
     ) -> Result<Confirmed> {
+        self.confirm_with(ctx, username, factor_id, Some(code))
+            .await
+    }
+
+    /// Confirms a pending factor; `code` may be absent only for a Duo factor, which is then
+    /// confirmed by a push (a code is a Duo passcode). The user's first confirmed factor
+    /// creates their backup codes, returned here once.
+    pub async fn confirm_with(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+        code: Option<&str>,
+    ) -> Result<Confirmed> {
         let user = self.user_by_name(username).await?;
         let factor = self.factor_of(&user, factor_id).await?;
         if factor.confirmed {
@@ -314,7 +347,27 @@ impl Service {
         }
         let now = self.now();
         let mut public_id = None;
+        let code_given = code.map(str::trim).filter(|c| !c.is_empty());
+        if code_given.is_none() && factor.kind() != FactorKind::Duo {
+            return Err(Error::invalid(
+                "missing_code",
+                "Send the code from the device to confirm it.",
+            ));
+        }
+        let code = code_given.unwrap_or_default();
         let counter = match &factor.data {
+            FactorData::Duo => {
+                let passcode_shape =
+                    (6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
+                if !(code.is_empty() || passcode_shape) {
+                    return Err(Error::invalid(
+                        "malformed_code",
+                        "A Duo passcode is 6 to 8 digits; send no code to confirm with a push.",
+                    ));
+                }
+                self.confirm_duo(ctx, &user, &factor, code_given).await?;
+                None
+            }
             FactorData::Totp(t) => {
                 let settings = self.settings().await?;
                 let totp = self.totp_of(user.id, &factor.id, t)?;
@@ -388,6 +441,21 @@ impl Service {
                 ));
             }
         };
+        self.confirm_checked(ctx, &user, &factor, counter, public_id)
+            .await
+    }
+
+    /// Stores the confirmation of a factor whose code was checked (with the counter it
+    /// accepted and a YubiKey's public id), and the backup codes if it is the user's first.
+    pub(super) async fn confirm_checked(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+        counter: Option<(i64, i64)>,
+        public_id: Option<String>,
+    ) -> Result<Confirmed> {
+        let now = self.now();
         let codes = backup::generate_set(self.rng.as_ref());
         let rows = self.backup_rows(user.id, &codes);
         let confirmation = Confirmation {
@@ -433,7 +501,7 @@ impl Service {
             format!("kind={} factor={}", factor.kind(), factor.id),
         )
         .await;
-        let factor = self.factor_of(&user, factor_id).await?;
+        let factor = self.factor_of(user, factor.id.as_str()).await?;
         Ok(Confirmed {
             factor,
             backup_codes: created.then(|| codes.iter().map(|c| backup::display(c)).collect()),

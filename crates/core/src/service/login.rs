@@ -218,7 +218,7 @@ impl Service {
     }
 
     /// Replaces a session by a fully logged-in one with a new id.
-    async fn promote(&self, old: &Session) -> Result<Option<String>> {
+    pub(super) async fn promote(&self, old: &Session) -> Result<Option<String>> {
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let now = self.now();
         let new = Session {

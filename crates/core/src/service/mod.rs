@@ -15,6 +15,7 @@ use crate::store::{Store, StoredValue, User};
 
 mod admin;
 mod codes;
+mod duo;
 mod factors;
 mod login;
 mod users;
@@ -23,6 +24,10 @@ mod yubikey;
 
 pub use admin::{MASK, SETUP_TTL_SECONDS};
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
+pub use duo::{
+    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoRefusal, DuoStart,
+    DuoTest,
+};
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
@@ -44,6 +49,7 @@ pub struct Service {
     mailer: Arc<dyn Mailer>,
     sms: Arc<dyn SmsSender>,
     yubico: Arc<dyn crate::yubico::YubicoVerifier>,
+    duo: Arc<dyn crate::duo::Duo>,
     /// The settings as last read, and when (Unix seconds): every request needs them, and they
     /// change rarely. Changes made here clear it at once; other nodes see them within
     /// [`SETTINGS_TTL`] seconds.
@@ -100,6 +106,76 @@ impl crate::yubico::YubicoVerifier for NoDelivery {
     }
 }
 
+/// A service built without a Duo client refuses every Duo call.
+#[async_trait::async_trait]
+impl crate::duo::Duo for NoDelivery {
+    async fn health_check(
+        &self,
+        _: &crate::duo::DuoWebConfig,
+    ) -> std::result::Result<(), crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    fn authorize_url(
+        &self,
+        _: &crate::duo::DuoWebConfig,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> std::result::Result<String, crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    async fn exchange_code(
+        &self,
+        _: &crate::duo::DuoWebConfig,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> std::result::Result<(), crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    async fn auth_check(
+        &self,
+        _: &crate::duo::DuoAuthConfig,
+    ) -> std::result::Result<(), crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    async fn preauth(
+        &self,
+        _: &crate::duo::DuoAuthConfig,
+        _: &str,
+    ) -> std::result::Result<crate::duo::Preauth, crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    async fn push(
+        &self,
+        _: &crate::duo::DuoAuthConfig,
+        _: &str,
+        _: std::time::Duration,
+    ) -> std::result::Result<crate::duo::AuthOutcome, crate::duo::DuoError> {
+        Err(no_duo())
+    }
+
+    async fn passcode(
+        &self,
+        _: &crate::duo::DuoAuthConfig,
+        _: &str,
+        _: &str,
+    ) -> std::result::Result<crate::duo::AuthOutcome, crate::duo::DuoError> {
+        Err(no_duo())
+    }
+}
+
+fn no_duo() -> crate::duo::DuoError {
+    crate::duo::DuoError::Refused("Duo is not set up on this server.".into())
+}
+
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
@@ -126,6 +202,7 @@ impl Service {
             mailer: Arc::new(NoDelivery),
             sms: Arc::new(NoDelivery),
             yubico: Arc::new(NoDelivery),
+            duo: Arc::new(NoDelivery),
             settings_cache: std::sync::RwLock::new(None),
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
         }
@@ -143,6 +220,13 @@ impl Service {
     #[must_use]
     pub fn with_yubico(mut self, yubico: Arc<dyn crate::yubico::YubicoVerifier>) -> Self {
         self.yubico = yubico;
+        self
+    }
+
+    /// Plugs in the client of Duo Security (the Universal Prompt and the Auth API).
+    #[must_use]
+    pub fn with_duo(mut self, duo: Arc<dyn crate::duo::Duo>) -> Self {
+        self.duo = duo;
         self
     }
 

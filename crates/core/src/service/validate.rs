@@ -6,6 +6,7 @@
 //! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
 //! UPDATE in the store. A miss counts towards the lockout; a hit resets the count.
 
+use super::duo::DuoTry;
 use super::{MAX_DRIFT_STEPS, Service, backup_lookup_context};
 use crate::audit::{AuditEvent, Context};
 use crate::backup;
@@ -138,21 +139,26 @@ impl Service {
         if user.is_locked(now) {
             return Ok(self.refuse(ctx, &user, Reason::Locked).await);
         }
-        let code = code
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "missing_code",
-                    "Enter the code from your authenticator app or a backup code.",
-                )
-            })?;
+        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            // `{"method": "duo"}` with no code: a push.
+            if only == Some(Some(FactorKind::Duo)) {
+                return self
+                    .validate_duo_push(ctx, &user, &usable, &settings, now)
+                    .await;
+            }
+            return Err(Error::invalid(
+                "missing_code",
+                "Enter the code from your authenticator app or a backup code.",
+            ));
+        };
         let shape = shape_of(code).ok_or_else(malformed)?;
         let fits = matches!(
             (&shape, only),
             (
                 Shape::Digits,
-                None | Some(Some(FactorKind::Totp | FactorKind::Email | FactorKind::Sms))
+                None | Some(Some(
+                    FactorKind::Totp | FactorKind::Email | FactorKind::Sms | FactorKind::Duo
+                ))
             ) | (Shape::Backup(_), None | Some(None))
                 | (Shape::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
         );
@@ -171,6 +177,8 @@ impl Service {
             return Ok(self.refuse(ctx, &user, Reason::Locked).await);
         };
 
+        // Why Duo said no, when a Duo passcode was tried.
+        let mut duo_miss: Option<&'static str> = None;
         let accepted = match &shape {
             Shape::Digits => {
                 let mut found = None;
@@ -188,6 +196,26 @@ impl Service {
                         if self.try_challenge(f, code, now).await? {
                             found = Some((Method::Factor(f.kind()), Some(f.id.to_string())));
                             break;
+                        }
+                    }
+                }
+                // Then a Duo passcode, when the user has Duo and the Auth API is set (or Duo
+                // was asked for by name).
+                if found.is_none()
+                    && matches!(only, None | Some(Some(FactorKind::Duo)))
+                    && let Some(f) = usable.iter().find(|f| f.kind() == FactorKind::Duo)
+                    && (only.is_some() || super::duo::auth_config(&settings).is_some())
+                {
+                    match self.duo_auth_try(ctx, &user, &settings, Some(code)).await {
+                        Ok(DuoTry::Allowed) => {
+                            found = Some((Method::Factor(FactorKind::Duo), Some(f.id.to_string())));
+                        }
+                        Ok(DuoTry::Denied(why)) => duo_miss = Some(why),
+                        Ok(DuoTry::FailedOpen) => return self.duo_failed_open(ctx, &user, f).await,
+                        Ok(DuoTry::Unavailable(e)) | Err(e) => {
+                            // Duo could not check the code: the attempt does not count.
+                            self.store.refund_attempt(user.id).await?;
+                            return Err(e);
                         }
                     }
                 }
@@ -222,11 +250,15 @@ impl Service {
                 Ok(Validation::Accepted(method))
             }
             None => {
+                let detail = match duo_miss {
+                    Some(why) => format!("kind=duo reason={why}"),
+                    None => "reason=invalid_code".into(),
+                };
                 self.audit(
                     ctx,
                     Some(&user.username),
                     AuditEvent::SecondFactorFailure,
-                    "reason=invalid_code".into(),
+                    detail,
                 )
                 .await;
                 if attempt >= max {
@@ -238,7 +270,93 @@ impl Service {
         }
     }
 
-    async fn lock(&self, ctx: &Context, user: &User, now: i64, seconds: i64) -> Result<()> {
+    /// `{"username", "method": "duo"}`: a push to the user's Duo device, answered when they
+    /// approve, deny or [`super::DUO_PUSH_TIMEOUT`] passes. Deny and timeout count as failed
+    /// attempts; Duo being unreachable follows `methods.duo.failmode`.
+    async fn validate_duo_push(
+        &self,
+        ctx: &Context,
+        user: &User,
+        usable: &[Factor],
+        settings: &crate::settings::Settings,
+        now: i64,
+    ) -> Result<Validation> {
+        let Some(factor) = usable.iter().find(|f| f.kind() == FactorKind::Duo) else {
+            return Ok(self.refuse(ctx, user, Reason::NotEnrolled).await);
+        };
+        if super::duo::auth_config(settings).is_none() {
+            return Err(Error::invalid(
+                "method_not_available",
+                "Duo pushes need the Duo Auth API application (integration key, secret key, API \
+                 hostname).",
+            ));
+        }
+        let max = settings.max_failures();
+        let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
+            self.lock(ctx, user, now, settings.lockout_seconds())
+                .await?;
+            return Ok(self.refuse(ctx, user, Reason::Locked).await);
+        };
+        match self.duo_auth_try(ctx, user, settings, None).await {
+            Ok(DuoTry::Allowed) => {
+                self.store.reset_failures(user.id).await?;
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorSuccess,
+                    format!("method=duo factor={}", factor.id),
+                )
+                .await;
+                Ok(Validation::Accepted(Method::Factor(FactorKind::Duo)))
+            }
+            Ok(DuoTry::Denied(why)) => {
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorFailure,
+                    format!("kind=duo reason={why}"),
+                )
+                .await;
+                if attempt >= max {
+                    self.lock(ctx, user, now, settings.lockout_seconds())
+                        .await?;
+                }
+                Ok(Validation::Rejected(Reason::InvalidCode))
+            }
+            Ok(DuoTry::FailedOpen) => self.duo_failed_open(ctx, user, factor).await,
+            Ok(DuoTry::Unavailable(e)) | Err(e) => {
+                self.store.refund_attempt(user.id).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Duo could not be reached and the fail mode is open: the validation passes on the
+    /// password alone, audited loudly; the attempt is given back and the failure count kept.
+    async fn duo_failed_open(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+    ) -> Result<Validation> {
+        self.store.refund_attempt(user.id).await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorSuccess,
+            format!("method=duo factor={} reason=duo_failmode_open", factor.id),
+        )
+        .await;
+        Ok(Validation::Accepted(Method::Factor(FactorKind::Duo)))
+    }
+
+    pub(super) async fn lock(
+        &self,
+        ctx: &Context,
+        user: &User,
+        now: i64,
+        seconds: i64,
+    ) -> Result<()> {
         let until = now.saturating_add(seconds);
         if self.store.lock_until(user.id, now, until).await? {
             metrics::counter!("twofold_lockouts_total").increment(1);
@@ -358,7 +476,7 @@ impl Service {
         .await;
     }
 
-    async fn refuse(&self, ctx: &Context, user: &User, reason: Reason) -> Validation {
+    pub(super) async fn refuse(&self, ctx: &Context, user: &User, reason: Reason) -> Validation {
         self.audit(
             ctx,
             Some(&user.username),

@@ -132,7 +132,8 @@ async fn unlock_user(
 
 /// Start enrolling a factor; it stays unconfirmed until a correct code confirms it.
 #[utoipa::path(post, path = "/api/v1/users/{username}/factors", request_body = EnrollRequest,
-    responses((status = 201, body = EnrollResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = EnrollResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn enroll_factor(
     State(state): State<AppState>,
     auth: Authorized<NeedAdmin>,
@@ -156,6 +157,26 @@ async fn enroll_factor(
             yubikey.as_ref(),
         )
         .await?;
+    // Duo with the Web SDK application set: the Universal Prompt confirms the factor. If it
+    // cannot be started, the new factor goes too: nothing is left half-made.
+    let mut auth_url = None;
+    if e.factor.kind() == twofold_core::factor::FactorKind::Duo
+        && state.service.duo_web_host().await?.is_some()
+    {
+        let callback = format!("{}/login/duo/callback", state.public_url);
+        let id = e.factor.id.to_string();
+        match state
+            .service
+            .duo_enroll_start(&auth.ctx, &username, &id, None, &callback)
+            .await
+        {
+            Ok(url) => auth_url = Some(url),
+            Err(err) => {
+                let _ = state.service.remove_factor(&auth.ctx, &username, &id).await;
+                return Err(err.into());
+            }
+        }
+    }
     let (secret, otpauth_uri, qr_svg) = match e.totp {
         Some(t) => (Some(t.secret_base32), Some(t.otpauth_uri), Some(t.qr_svg)),
         None => (None, None, None),
@@ -166,6 +187,7 @@ async fn enroll_factor(
         otpauth_uri,
         qr_svg,
         sent_to: e.sent.map(|s| s.to),
+        auth_url,
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -186,7 +208,7 @@ async fn reset_factors(
 /// codes, shown only in this answer.
 #[utoipa::path(post, path = "/api/v1/users/{username}/factors/{id}/confirm", request_body = ConfirmRequest,
     responses((status = 200, body = ConfirmResponse), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn confirm_factor(
     State(state): State<AppState>,
     auth: Authorized<NeedAdmin>,
@@ -195,7 +217,7 @@ async fn confirm_factor(
 ) -> ApiResult<Json<ConfirmResponse>> {
     let c = state
         .service
-        .confirm(&auth.ctx, &username, &id, &req.code)
+        .confirm_with(&auth.ctx, &username, &id, req.code.as_deref())
         .await?;
     Ok(Json(ConfirmResponse {
         factor: FactorOut::from(&c.factor),
@@ -265,7 +287,8 @@ async fn challenge(
 /// Check a second-factor code. A wrong, replayed or used code is `{"ok": false, "reason":
 /// "invalid_code"}`.
 #[utoipa::path(post, path = "/api/v1/validate", request_body = ValidateRequest,
-    responses((status = 200, body = ValidateResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ValidateResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody)))]
 async fn validate(
     State(state): State<AppState>,
     auth: Authorized<NeedValidate>,

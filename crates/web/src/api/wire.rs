@@ -119,8 +119,8 @@ impl From<&UserView> for UserOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrollRequest {
-    /// The method: `totp`, `email` (to the user's email), `sms` (to the user's phone) or
-    /// `yubikey`.
+    /// The method: `totp`, `email` (to the user's email), `sms` (to the user's phone),
+    /// `yubikey` or `duo`.
     pub(crate) kind: String,
     /// A name for the device ("work phone"), 1–64 characters.
     pub(crate) label: Option<String>,
@@ -157,6 +157,11 @@ pub(crate) struct EnrollResponse {
     /// Email and SMS: where the verification code went (masked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) sent_to: Option<String>,
+    /// Duo, when the Web SDK application is set: the Universal Prompt for this user. Send them
+    /// there; the first successful Duo authentication confirms the factor (valid 5 minutes,
+    /// once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_url: Option<String>,
 }
 
 /// A code was sent.
@@ -170,8 +175,8 @@ pub(crate) struct CodeSentOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfirmRequest {
-    /// A current code from the factor.
-    pub(crate) code: String,
+    /// A current code from the factor. For Duo: a Duo passcode, or no code to send a push.
+    pub(crate) code: Option<String>,
 }
 
 /// A confirmed factor; on the user's first, the backup codes (shown only now).
@@ -203,9 +208,11 @@ pub(crate) struct ChallengeRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ValidateRequest {
     pub(crate) username: String,
-    /// The code: 6–8 digits (TOTP) or a 10-character backup code.
+    /// The code: 6–8 digits (TOTP, then a pending email/SMS code, then a Duo passcode), a
+    /// YubiKey OTP or a 10-character backup code. With `"method": "duo"` and no code: a Duo push
+    /// (answered when the user approves, denies or 60 s pass).
     pub(crate) code: Option<String>,
-    /// Restrict to one method: `totp`, `backup_code`, …
+    /// Restrict to one method: `totp`, `email`, `sms`, `yubikey`, `duo` or `backup_code`.
     pub(crate) method: Option<String>,
 }
 
@@ -213,7 +220,7 @@ pub(crate) struct ValidateRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ValidateResponse {
     pub(crate) ok: bool,
-    /// What matched: `totp` or `backup_code` (when ok).
+    /// What matched: `totp`, `email`, `sms`, `yubikey`, `duo` or `backup_code` (when ok).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) method: Option<String>,
     /// Why not: `invalid_code`, `locked`, `not_enrolled` or `disabled` (when not ok).

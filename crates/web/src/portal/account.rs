@@ -390,3 +390,26 @@ pub(crate) async fn resend(
     )
     .await
 }
+
+/// "Continue to Duo" for a pending Duo factor.
+pub(crate) async fn duo(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    enroll::duo_go(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Account,
+        &id,
+        &form.csrf,
+    )
+    .await
+}

@@ -11,7 +11,7 @@ use twofold_core::ErrorKind;
 use twofold_core::audit::{AuditEvent, AuditFilter};
 use twofold_core::factor::FactorKind;
 use twofold_core::identity::Role;
-use twofold_core::service::UserChanges;
+use twofold_core::service::{DuoCheck, UserChanges};
 use twofold_core::settings::{DEFINITIONS, SettingType};
 use twofold_core::store::{User, UserQuery};
 
@@ -387,6 +387,14 @@ pub(crate) struct Group {
     title: String,
     help: Option<String>,
     fields: Vec<Field>,
+    /// The Duo group: it has a "Test connection" button.
+    duo: bool,
+}
+
+/// One outcome of Duo's "Test connection": whether it passed, and the sentence.
+pub(crate) struct DuoResult {
+    ok: bool,
+    text: String,
 }
 
 #[derive(Template)]
@@ -396,6 +404,7 @@ struct SettingsPage {
     csrf: String,
     editable: bool,
     groups: Vec<Group>,
+    duo_results: Vec<DuoResult>,
 }
 
 fn field(
@@ -424,7 +433,7 @@ fn field(
     })
 }
 
-fn groups(shown: &[(&'static str, String)]) -> Vec<Group> {
+fn groups(shown: &[(&'static str, String)], duo_callback: &str) -> Vec<Group> {
     let general = [
         (
             "twofactor.enabled",
@@ -460,6 +469,7 @@ fn groups(shown: &[(&'static str, String)]) -> Vec<Group> {
             .iter()
             .filter_map(|(k, l)| field(k, *l, shown))
             .collect(),
+        duo: false,
     }];
     for kind in FactorKind::ALL {
         let k = kind.as_str();
@@ -489,12 +499,22 @@ fn groups(shown: &[(&'static str, String)]) -> Vec<Group> {
             FactorKind::Email => Some("With no SMTP host, messages are written to the outbox folder in the data directory.".to_owned()),
             FactorKind::Sms => Some("Provider outbox writes messages to the outbox folder; webhook, twilio and sns send them.".to_owned()),
             FactorKind::Totp => None,
+            FactorKind::Yubikey => Some("Local mode checks OTPs with each key's AES key; server mode asks the validation servers.".to_owned()),
+            FactorKind::Duo => Some(format!(
+                "Two Duo applications: a Web SDK application (Client ID, Client Secret) for the \
+                 Universal Prompt in the browser, with {duo_callback} as its redirect URI, and \
+                 an Auth API application (Integration key, Secret key) for pushes and passcodes \
+                 from the API and the CLI; both use the API hostname. Fail mode closed refuses \
+                 the second factor while Duo cannot be reached; open lets such logins through \
+                 on the password alone."
+            )),
             _ => Some("This method's sign-in flow arrives in a later version; its settings can be prepared now.".to_owned()),
         };
         out.push(Group {
             title: kind.title().to_owned(),
             help,
             fields,
+            duo: kind == FactorKind::Duo,
         });
     }
     out
@@ -506,6 +526,7 @@ async fn settings_page(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
+    duo_results: Vec<DuoResult>,
 ) -> Response {
     let (session, user) = match visitor.staff() {
         Ok(x) => x,
@@ -528,7 +549,8 @@ async fn settings_page(
             page,
             csrf,
             editable: user.role == Role::Owner,
-            groups: groups(&shown),
+            groups: groups(&shown, &super::login::duo_callback_url(state)),
+            duo_results,
         },
     )
 }
@@ -544,6 +566,7 @@ pub(crate) async fn settings(
         StatusCode::OK,
         notice_text(q.notice()),
         None,
+        Vec::new(),
     )
     .await
 }
@@ -602,11 +625,69 @@ pub(crate) async fn save_settings(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 Some(e.message),
+                Vec::new(),
             )
             .await
         }
         Err(_) => page::internal(),
     }
+}
+
+/// "Test connection" in the Duo group (the owner's): the health check with the Web SDK keys
+/// and `/auth/v2/check` with the Auth API keys, as saved; each outcome is shown in the group.
+pub(crate) async fn duo_test(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let (session, user) = match visitor.staff() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), csrf)
+    {
+        return page::csrf_refused();
+    }
+    if user.role != Role::Owner {
+        return page::forbidden();
+    }
+    let Ok(test) = state.service.duo_test_connection().await else {
+        return page::internal();
+    };
+    let result = |what: &str, check: DuoCheck, ok_text: &str| match check {
+        DuoCheck::NotSet => DuoResult {
+            ok: false,
+            text: format!("{what}: not set up (its keys or the API hostname are empty)."),
+        },
+        DuoCheck::Ok => DuoResult {
+            ok: true,
+            text: format!("{what}: {ok_text}"),
+        },
+        DuoCheck::Failed(why) => DuoResult {
+            ok: false,
+            text: format!("{what}: {why}"),
+        },
+    };
+    let results = vec![
+        result(
+            "Web SDK (Universal Prompt)",
+            test.web,
+            "Duo answered the health check and accepted the client ID and secret.",
+        ),
+        result(
+            "Auth API (push and passcodes)",
+            test.auth,
+            "Duo answered /auth/v2/check and accepted the integration and secret keys.",
+        ),
+    ];
+    settings_page(&state, &visitor, StatusCode::OK, None, None, results).await
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -55,6 +55,42 @@ struct TouchKeyPage {
 }
 
 #[derive(Template)]
+#[template(path = "duo_continue.html")]
+struct DuoContinuePage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "duo_done.html")]
+struct DuoDonePage {
+    page: Page,
+    username: String,
+    codes: Vec<String>,
+}
+
+/// The end of a Duo enrolment started through the API: the browser that went through Duo is
+/// told it is done (and shown the backup codes if this was the user's first factor); nobody is
+/// logged in.
+pub(crate) fn duo_done(username: &str, codes: Option<Vec<String>>) -> Response {
+    let page = Page {
+        title: "Duo is set up".into(),
+        ..Page::default()
+    };
+    page::set_no_store(render(
+        StatusCode::OK,
+        &DuoDonePage {
+            page,
+            username: username.to_owned(),
+            codes: codes.unwrap_or_default(),
+        },
+    ))
+}
+
+#[derive(Template)]
 #[template(path = "scan.html")]
 struct ScanPage {
     page: Page,
@@ -150,6 +186,9 @@ fn help(kind: FactorKind, user: &User) -> String {
         FactorKind::Yubikey => {
             "A YubiKey: plug it in and touch it; it types a one-time code.".into()
         }
+        FactorKind::Duo => "Duo Security: approve each login in Duo Mobile (or with another \
+                            Duo method). You set it up at Duo's own prompt."
+            .into(),
         _ => String::new(),
     }
 }
@@ -162,22 +201,28 @@ pub(crate) async fn choose(
     flow: Flow,
     error: Option<String>,
 ) -> Response {
-    let Ok(settings) = state.service.settings().await else {
+    let (Ok(settings), Ok(duo_host)) = (
+        state.service.settings().await,
+        state.service.duo_web_host().await,
+    ) else {
         return page::internal();
     };
     // Only the methods whose enrolment this version offers, and email or SMS only when the
-    // account has an address or number to send to.
+    // account has an address or number to send to; Duo when its Web SDK application is set
+    // (enrolment goes through the Universal Prompt).
     let kinds = [
         FactorKind::Totp,
         FactorKind::Email,
         FactorKind::Sms,
         FactorKind::Yubikey,
+        FactorKind::Duo,
     ]
     .into_iter()
     .filter(|k| settings.method_available(*k, user.role))
     .filter(|k| match k {
         FactorKind::Email => user.email.is_some(),
         FactorKind::Sms => user.phone.is_some(),
+        FactorKind::Duo => duo_host.is_some(),
         _ => true,
     })
     .map(|k| (k.as_str().to_owned(), k.title().to_owned(), help(k, user)))
@@ -290,6 +335,31 @@ pub(crate) async fn scan(
                 label: pending.label.clone(),
             },
         );
+    }
+    if let FactorData::Duo = &pending.data {
+        let page = Page {
+            title: "Continue to Duo".into(),
+            nav: visitor.nav(state),
+            error,
+            notice,
+            ..Page::default()
+        };
+        let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+        let action = format!("{}/{}/duo", flow.base(), pending.id);
+        let resp = render(
+            status,
+            &DuoContinuePage {
+                page,
+                csrf,
+                action,
+                forced: flow == Flow::Forced,
+                label: pending.label.clone(),
+            },
+        );
+        return match state.service.duo_web_host().await {
+            Ok(Some(host)) => page::with_form_action(resp, &host),
+            _ => resp,
+        };
     }
     if let Some(destination) = destination {
         let page = Page {
@@ -457,6 +527,54 @@ pub(crate) async fn resend(
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            scan(
+                state,
+                visitor,
+                session,
+                user,
+                flow,
+                id,
+                status,
+                Some(e.message),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// "Continue to Duo": a 303 to the Universal Prompt for a pending Duo factor, whose callback
+/// confirms it.
+pub(crate) async fn duo_go(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    flow: Flow,
+    id: &str,
+    csrf: &str,
+) -> Response {
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), csrf)
+    {
+        return page::csrf_refused();
+    }
+    let callback = super::login::duo_callback_url(state);
+    match state
+        .service
+        .duo_enroll_start(&visitor.ctx(), &user.username, id, Some(session), &callback)
+        .await
+    {
+        Ok(url) => redirect(&url),
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if e.kind == ErrorKind::Conflict => redirect(flow.base()),
+        Err(e) => {
+            let status = match e.kind {
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };

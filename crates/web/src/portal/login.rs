@@ -9,8 +9,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::factor::FactorData;
-use twofold_core::service::{Reason, SecondFactor};
+use twofold_core::service::{DuoCallback, DuoRefusal, DuoStart, Reason, SecondFactor};
 use twofold_core::session::Stage;
+use twofold_core::store::DuoPurpose;
 
 use super::enroll::{self, Flow};
 use super::page::{
@@ -27,6 +28,9 @@ pub(crate) struct NoticeQuery {
     next: Option<String>,
     #[serde(default)]
     backup: Option<String>,
+    /// Why a Duo callback was refused (a `DuoRefusal` word, never text from the URL).
+    #[serde(default)]
+    duo: Option<String>,
 }
 
 impl NoticeQuery {
@@ -290,6 +294,8 @@ struct SecondFactorPage {
     code_help: String,
     /// The code box takes digits only (no YubiKey among the factors).
     digits_only: bool,
+    /// "Log in with Duo" is offered.
+    duo: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -366,12 +372,19 @@ async fn second_factor_page_with(
     let has = |k: twofold_core::factor::FactorKind| confirmed.iter().any(|f| f.kind() == k);
     let has_app = has(twofold_core::factor::FactorKind::Totp);
     let has_key = has(twofold_core::factor::FactorKind::Yubikey);
+    let Ok(duo) = state.service.duo_offer(user).await else {
+        return page::internal();
+    };
+    let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
     let mut ways = Vec::new();
     if has_app {
         ways.push("the 6-digit code your authenticator app shows now");
     }
     if !senders.is_empty() {
         ways.push("the 6-digit code we sent you");
+    }
+    if duo_passcodes {
+        ways.push("a passcode from Duo Mobile");
     }
     let code_help = if has_key {
         let mut text = String::from("Touch your YubiKey: it types its code and submits.");
@@ -381,6 +394,8 @@ async fn second_factor_page_with(
             text.push('.');
         }
         text
+    } else if ways.is_empty() && duo_host.is_some() {
+        "Use Log in with Duo below, or a backup code.".to_owned()
     } else if ways.is_empty() {
         "The 6-digit code we sent you.".to_owned()
     } else {
@@ -389,7 +404,7 @@ async fn second_factor_page_with(
         text.push('.');
         text
     };
-    render(
+    let resp = render(
         status,
         &SecondFactorPage {
             page,
@@ -399,8 +414,13 @@ async fn second_factor_page_with(
             senders,
             code_help,
             digits_only: !has_key,
+            duo: duo_host.is_some(),
         },
-    )
+    );
+    match &duo_host {
+        Some(host) => page::with_form_action(resp, host),
+        None => resp,
+    }
 }
 
 pub(crate) async fn second_form(
@@ -414,7 +434,12 @@ pub(crate) async fn second_form(
     if visitor.at_stage(Stage::Enroll).is_some() {
         return redirect("/login/enroll");
     }
-    second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), None).await
+    let error = q
+        .duo
+        .as_deref()
+        .and_then(DuoRefusal::parse)
+        .map(|r| r.message().to_owned());
+    second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), error).await
 }
 
 pub(crate) async fn second_submit(
@@ -489,6 +514,17 @@ pub(crate) async fn second_submit(
             .await
         }
         Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        // Duo could not check a passcode (and the fail mode is closed).
+        Err(e) if e.kind == ErrorKind::Unavailable => {
+            second_factor_page(
+                &state,
+                &visitor,
+                StatusCode::BAD_GATEWAY,
+                backup,
+                Some(e.message),
+            )
+            .await
+        }
         Err(_) => page::internal(),
     }
 }
@@ -674,4 +710,211 @@ pub(crate) async fn send_code(
             second_factor_page_with(&state, &visitor, status, false, Some(e.message), None).await
         }
     }
+}
+
+/// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
+pub(crate) async fn duo_start(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
+        return redirect("/login?notice=expired");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    let callback = duo_callback_url(&state);
+    match state
+        .service
+        .duo_login_start(&visitor.ctx(), session, user, &callback)
+        .await
+    {
+        Ok(DuoStart::Redirect(url)) => redirect(&url),
+        Ok(DuoStart::FailedOpen { cookie, next }) => logged_in(&state, cookie, next.as_deref()),
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            second_factor_page(&state, &visitor, status, false, Some(e.message)).await
+        }
+    }
+}
+
+/// `<public URL>/login/duo/callback`: where Duo sends the browser back.
+pub(crate) fn duo_callback_url(state: &AppState) -> String {
+    format!("{}/login/duo/callback", state.public_url)
+}
+
+/// A 303 to where a completed login goes, with the new session cookie.
+fn logged_in(state: &AppState, cookie: String, next: Option<&str>) -> Response {
+    let to = next
+        .and_then(local_path)
+        .unwrap_or_else(|| "/account/security".into());
+    with_cookie(
+        redirect(&to),
+        &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DuoCallbackQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    duo_code: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `GET /login/duo/callback?state=…&duo_code=…` (or `error=…` when Duo refused): completes the
+/// login or the enrolment the state was made for, only from the browser that started it.
+pub(crate) async fn duo_callback(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<DuoCallbackQuery>,
+) -> Response {
+    let ctx = visitor.ctx();
+    let own = visitor.session.as_ref().map(|(s, _)| s);
+    let outcome = state
+        .service
+        .duo_callback(
+            &ctx,
+            own,
+            &q.state,
+            q.duo_code.as_deref(),
+            q.error.as_deref(),
+            &duo_callback_url(&state),
+        )
+        .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
+        Err(e) => {
+            return page::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Duo Security",
+                &e.message,
+                Some(("/login", "Log in")),
+            );
+        }
+    };
+    match outcome {
+        DuoCallback::LoggedIn { cookie, next } => logged_in(&state, cookie, next.as_deref()),
+        DuoCallback::Enrolled {
+            username,
+            backup_codes,
+            in_portal,
+        } => {
+            let flow = match own.map(|s| s.stage) {
+                Some(Stage::Enroll) => Flow::Forced,
+                _ => Flow::Account,
+            };
+            if !in_portal {
+                return enroll::duo_done(&username, backup_codes);
+            }
+            match backup_codes {
+                Some(codes) => {
+                    let page = Page {
+                        title: "Record your backup codes".into(),
+                        nav: visitor.nav(&state),
+                        ..Page::default()
+                    };
+                    let close = match (flow, own) {
+                        (Flow::Forced, Some(s)) => {
+                            Some(state.service.csrf_token(&Visitor::session_binding(s)))
+                        }
+                        _ => None,
+                    };
+                    page::set_no_store(enroll::codes_page(
+                        page,
+                        true,
+                        codes.into_iter().map(|c| (c, false)).collect(),
+                        close,
+                    ))
+                }
+                None => match (flow, &visitor.session) {
+                    (Flow::Forced, Some((s, u))) => {
+                        match state.service.finish_enrollment(s, u).await {
+                            Ok(cookie) => logged_in(&state, cookie, s.next.as_deref()),
+                            Err(_) => redirect("/login?notice=expired"),
+                        }
+                    }
+                    _ => redirect("/account/security?notice=device_added"),
+                },
+            }
+        }
+        DuoCallback::Refused {
+            purpose,
+            factor_id,
+            reason,
+        } => {
+            // Back to where the visitor was, with the reason.
+            if visitor.at_stage(Stage::SecondFactor).is_some() {
+                return redirect(&format!("/login/2fa?duo={}", reason.as_str()));
+            }
+            let message = reason.message();
+            if purpose == Some(DuoPurpose::Enroll)
+                && let (Some(id), Some((s, u))) = (factor_id, &visitor.session)
+                && matches!(s.stage, Stage::Full | Stage::Enroll)
+            {
+                let flow = if s.stage == Stage::Enroll {
+                    Flow::Forced
+                } else {
+                    Flow::Account
+                };
+                return enroll::scan(
+                    &state,
+                    &visitor,
+                    s,
+                    u,
+                    flow,
+                    &id,
+                    StatusCode::UNAUTHORIZED,
+                    Some(message.to_owned()),
+                    None,
+                )
+                .await;
+            }
+            match &visitor.session {
+                Some((s, _)) if s.stage == Stage::Full => page::message(
+                    StatusCode::UNAUTHORIZED,
+                    "Duo Security",
+                    message,
+                    Some(("/account/security", "Back to Security Settings")),
+                ),
+                _ if purpose == Some(DuoPurpose::Enroll) => {
+                    page::message(StatusCode::UNAUTHORIZED, "Duo Security", message, None)
+                }
+                _ => redirect("/login?notice=duo_failed"),
+            }
+        }
+    }
+}
+
+pub(crate) async fn enroll_duo(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::duo_go(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Forced,
+        &id,
+        &form.csrf,
+    )
+    .await
 }

@@ -66,6 +66,10 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/login/enroll/{id}/resend", post(login::enroll_resend))
         .route("/login/2fa/send", post(login::send_code))
+        .route("/login/duo", post(login::duo_start))
+        .route("/login/duo/callback", get(login::duo_callback))
+        .route("/login/enroll/{id}/duo", post(login::enroll_duo))
+        .route("/account/security/enroll/{id}/duo", post(account::duo))
         .route(
             "/account/security/enroll/{id}/resend",
             post(account::resend),
@@ -107,5 +111,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/admin/settings",
             get(admin::settings).post(admin::save_settings),
         )
+        .route("/admin/settings/duo-test", post(admin::duo_test))
         .route("/admin/audit", get(admin::audit))
 }

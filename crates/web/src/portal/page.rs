@@ -166,6 +166,7 @@ pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
         "enabled" => "The account was enabled.",
         "settings_saved" => "Settings saved.",
         "login_required" => "Please log in.",
+        "duo_failed" => "Duo did not confirm this login. Please log in and try again.",
         _ => return None,
     };
     Some(text.to_owned())
@@ -355,6 +356,32 @@ pub(crate) fn encode_component(s: &str) -> String {
     out
 }
 
+/// The content security policy of every page.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The page's policy, with `https://{host}` added to `form-action`: a form whose answer
+/// redirects to Duo's Universal Prompt (browsers check form-action along the redirects).
+/// `host` is the API hostname setting, checked for shape (a host name with an optional port)
+/// when saved; anything else leaves the policy as it is.
+pub(crate) fn with_form_action(mut resp: Response, host: &str) -> Response {
+    let shaped = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if shaped {
+        let policy = CSP.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' https://{}", host.to_ascii_lowercase()),
+        );
+        if let Ok(v) = HeaderValue::from_str(&policy) {
+            resp.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    resp
+}
+
 /// Adds the security headers to every response; pages are never cached.
 pub(crate) async fn security_headers(
     req: axum::extract::Request,
@@ -366,12 +393,10 @@ pub(crate) async fn security_headers(
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    // A page whose form leads on to Duo set its own policy (see `with_form_action`).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, "content-security-policy", CSP);
+    }
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-content-type-options", "nosniff");
