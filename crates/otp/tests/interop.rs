@@ -208,7 +208,7 @@ fn python_lines(script: &str, input: &str) -> Vec<String> {
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "python exited with {}", out.status);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -281,7 +281,7 @@ fn decodes_tokens_made_by_yubiotp() {
         })
         .collect();
     let tokens = python_lines(YUBIOTP_MAKE, &input);
-    assert_eq!(tokens.len(), cases.len());
+    assert_eq!(tokens.len(), cases.len(), "yubiotp made {tokens:?}");
     for (c, token) in cases.iter().zip(&tokens) {
         assert_eq!(token.len(), 44);
         let otp = YubicoOtp::parse(token).unwrap();
@@ -342,6 +342,8 @@ fn yubiotp_decodes_our_tokens() {
         })
         .collect();
     let lines = python_lines(YUBIOTP_READ, &input);
+    // One line per token: `zip` below would pass over missing ones in silence.
+    assert_eq!(lines.len(), cases.len(), "yubiotp answered {lines:?}");
     for (c, line) in cases.iter().zip(&lines) {
         let expected = format!(
             "{} {} {} {} {} {}",
