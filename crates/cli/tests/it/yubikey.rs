@@ -17,6 +17,7 @@ on_both!(
     one_key_belongs_to_one_user,
     concurrent_uses_of_one_otp_succeed_once,
     import_is_checked_first_and_all_or_nothing,
+    yubikey_secrets_never_reach_the_database_in_clear,
 );
 
 pub fn venv_python() -> PathBuf {
@@ -159,6 +160,31 @@ pub fn enrolled(api: &Api, username: &str, key: &mut Key) -> Value {
     r.json
 }
 
+/// A private id (12 hex characters) that differs from `private_id` in every byte.
+pub fn other_private_id(private_id: &str) -> String {
+    let other: String = private_id
+        .bytes()
+        .map(|b| if b == b'f' { '0' } else { 'f' })
+        .collect();
+    assert_ne!(other, private_id);
+    other
+}
+
+/// The details of `username`'s newest `limit` `2fa.failure` audit events, newest first (a
+/// refused code writes the factor's reason, then the validation's).
+pub fn recent_failures(api: &Api, username: &str, limit: usize) -> Vec<String> {
+    let r = api.get(&format!(
+        "/api/v1/audit?username={username}&event=2fa.failure&limit={limit}"
+    ));
+    assert_eq!(r.status, 200, "{r:?}");
+    r.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn flip(otp: &str, at: usize) -> String {
     let mut chars: Vec<char> = otp.chars().collect();
     chars[at] = if chars[at] == 'c' { 'b' } else { 'c' };
@@ -264,6 +290,31 @@ fn local_keys_enrol_validate_once_and_in_order(db: Db) {
     // A session counter high in the earlier plug-in is still below the new use counter.
     let old_plug = key.otp_at(key.use_counter - 1, 200);
     assert_eq!(api.validate("ann", &old_plug)["ok"], false);
+
+    // The same public id and AES key but another private id: the token decrypts and its CRC
+    // holds, only the private id inside gives it away. Its counter is the one the real key's
+    // next touch carries, so the refusal is not a replay (and consumes nothing).
+    let impostor = Key {
+        private_id: other_private_id(&key.private_id),
+        ..key.clone()
+    };
+    let forged = impostor.otp_at(key.use_counter, key.session);
+    assert_eq!(&forged[..12], key.public_id.as_str());
+    assert_eq!(
+        api.validate("ann", &forged),
+        json!({"ok": false, "reason": "invalid_code"}),
+        "an OTP with another private id"
+    );
+    let failures = recent_failures(&api, "ann", 2);
+    assert!(
+        failures.contains(&format!("kind=yubikey factor={id} reason=wrong_private_id")),
+        "{failures:?}"
+    );
+    assert_eq!(
+        api.validate("ann", &key.touch()),
+        json!({"ok": true, "method": "yubikey"}),
+        "the real key's OTP at that very counter"
+    );
 
     // Another key with the same public id, a flipped character, a typed-in-caps OTP.
     assert_eq!(api.validate("ann", &other.touch())["ok"], false);
@@ -465,6 +516,75 @@ fn import_is_checked_first_and_all_or_nothing(db: Db) {
     );
 }
 
+fn hex_decode(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn b64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+fn yubikey_secrets_never_reach_the_database_in_clear(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    // Secrets no database page would hold by chance.
+    let mut key = Key {
+        public_id: "vvccccdhkjkb".into(),
+        private_id: "5e3a91c7d24b".into(),
+        aes_key: "9c2f1c2d5a8a1f0c9a38c9d8b37a84ab".into(),
+        use_counter: 1,
+        session: 0,
+    };
+    enrolled(&api, "ann", &mut key);
+    assert_eq!(api.validate("ann", &key.touch())["ok"], true);
+    // A client of the validation server, its key shown once.
+    let out = env.cli_ok(&["yubikey", "client", "add", "pam"]);
+    let client_key = out
+        .lines()
+        .find_map(|l| l.strip_prefix("key="))
+        .unwrap()
+        .to_owned();
+    // The API key of server mode (which stays unused here: the key above is checked locally).
+    let api_key = "q7Xh2mV9tLwR4sNcY8bKpE3uJzGaD6fo"; // 24 bytes of base64
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.api_key": api_key, "methods.yubikey.client_id": "42"}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["settings"]["methods.yubikey.api_key"], "********");
+    drop(server);
+
+    let bytes = env.database_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    let lower = text.to_lowercase();
+    let raw_in = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    for (what, hex) in [("AES key", &key.aes_key), ("private id", &key.private_id)] {
+        assert!(!lower.contains(hex.as_str()), "the {what} in hex");
+        assert!(!raw_in(&hex_decode(hex)), "the {what}'s bytes");
+    }
+    for (what, b64) in [
+        ("client key", &client_key),
+        ("API key", &api_key.to_owned()),
+    ] {
+        assert!(!text.contains(b64.as_str()), "the {what} in base64");
+        let raw = b64_decode(b64);
+        assert!(!raw_in(&raw), "the {what}'s bytes");
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!lower.contains(&hex), "the {what} in hex");
+    }
+    // …while what is not secret is there in clear (the search would find it).
+    assert!(text.contains("vvccccdhkjkb") && text.contains("pam"));
+}
+
 #[test]
 fn two_nodes_accept_one_otp_once() {
     if skip_postgres() {
@@ -508,11 +628,23 @@ struct ValidationServer {
 
 impl ValidationServer {
     fn start(client_id: &str, key_b64: &str, keys: &[&Key]) -> ValidationServer {
+        ValidationServer::start_in_mode(client_id, key_b64, keys, "ok")
+    }
+
+    /// One in a `--mode` of the stand-in (`badsig`, `othernonce`, `otherotp`, …): it still
+    /// checks each request and decrypts the OTPs of `keys`, then answers as the mode says.
+    fn start_in_mode(
+        client_id: &str,
+        key_b64: &str,
+        keys: &[&Key],
+        mode: &str,
+    ) -> ValidationServer {
         use std::io::BufRead;
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../delivery/tests/yubico_server.py");
         let mut cmd = Command::new(venv_python());
-        cmd.arg(script).args(["--id", client_id, "--key", key_b64]);
+        cmd.arg(script)
+            .args(["--id", client_id, "--key", key_b64, "--mode", mode]);
         for k in keys {
             cmd.args(["--yubikey", &format!("{}={}", k.public_id, k.aes_key)]);
         }
@@ -612,6 +744,58 @@ fn server_mode_asks_the_validation_servers_and_still_refuses_seen_counters() {
     assert_eq!(api.validate("ann", &spent)["ok"], false);
     assert_eq!(api.validate("ann", &older)["ok"], false);
     assert_eq!(api.validate("ann", &key.touch())["ok"], true);
+
+    // Answers that are not the answer to this request: a bad signature, another nonce, another
+    // OTP. Each refuses the code at once — the good server listed after it is not asked — and
+    // is audited with its reason.
+    let mut held = Vec::new();
+    for (mode, reason) in [
+        (
+            "badsig",
+            "The YubiKey validation server's answer had a bad signature",
+        ),
+        (
+            "othernonce",
+            "The YubiKey validation server's answer did not echo the request's nonce.",
+        ),
+        (
+            "otherotp",
+            "The YubiKey validation server's answer was about another OTP.",
+        ),
+    ] {
+        let liar = ValidationServer::start_in_mode("42", key_b64, &[&key], mode);
+        api.patch(
+            "/api/v1/settings",
+            json!({"methods.yubikey.servers": format!("{}, {}", liar.url, cloud.url)}),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let otp = key.touch();
+        assert_eq!(
+            api.validate("ann", &otp),
+            json!({"ok": false, "reason": "invalid_code"}),
+            "{mode}"
+        );
+        let audited = format!("kind=yubikey factor={id} reason=validation_server: {reason}");
+        let failures = recent_failures(&api, "ann", 2);
+        assert!(
+            failures.iter().any(|f| f.starts_with(&audited)),
+            "{mode}: {failures:?}"
+        );
+        held.push(otp);
+    }
+    // Each of those OTPs was good and nothing consumed it: the honest server alone takes them,
+    // in order.
+    api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.servers": cloud.url.clone()}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    for otp in &held {
+        assert_eq!(
+            api.validate("ann", otp),
+            json!({"ok": true, "method": "yubikey"})
+        );
+    }
 
     // Without an API key, answers would be trusted unsigned: refused.
     assert_eq!(
