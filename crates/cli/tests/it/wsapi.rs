@@ -11,9 +11,13 @@ use twofold_otp::wsapi::{ClientRequest, ParsedResponse, Status, parse_response};
 
 use crate::on_both;
 use crate::support::{Db, Env, Server};
-use crate::yubikey::{Key, activate, enrolled, venv_python};
 
-on_both!(every_status_of_the_protocol);
+use crate::yubikey::{Key, activate, enrolled, other_private_id, venv_python};
+
+on_both!(
+    every_status_of_the_protocol,
+    backend_error_when_a_key_cannot_be_opened_or_the_database_fails,
+);
 
 /// A registered client: its id and decoded key.
 struct Client {
@@ -170,6 +174,18 @@ fn every_status_of_the_protocol(db: Db) {
     assert_eq!(parsed.status(), Some(Status::Ok), "{body}");
     assert!(parsed.verify_signature(&open.key));
 
+    // The same public id and AES key but another private id: the token decrypts, the private id
+    // inside gives it away. BAD_OTP, and the real key's OTP at that very counter still works.
+    let impostor = Key {
+        private_id: other_private_id(&key.private_id),
+        ..key.clone()
+    };
+    let forged = impostor.otp_at(key.use_counter, key.session);
+    let req = ClientRequest::new(pam.id, &forged, &nonce(23));
+    assert_eq!(verify(&server, &pam, &req).status(), Some(Status::BadOtp));
+    let req = ClientRequest::new(pam.id, &key.touch(), &nonce(24));
+    assert_eq!(verify(&server, &pam, &req).status(), Some(Status::Ok));
+
     // Unknown client, missing or malformed parameters.
     let req = ClientRequest::new(9999, &key.touch(), &nonce(30));
     let body = get(&server, &req.query(&pam.key));
@@ -252,10 +268,112 @@ fn every_status_of_the_protocol(db: Db) {
         .to_string();
     assert!(audit.contains("token:yubikey-client:pam"), "{audit}");
     assert!(audit.contains("via=wsapi"), "{audit}");
-    for reason in ["reason=method_not_enabled", "reason=locked"] {
+    for reason in [
+        "reason=method_not_enabled",
+        "reason=locked",
+        "via=wsapi reason=wrong_private_id",
+    ] {
         assert!(audit.contains(reason), "{reason} in {audit}");
     }
     assert!(!audit.contains(&fresh[12..]) && !audit.contains(&pam.key_b64));
+}
+
+/// Runs one SQL statement on the environment's database behind the server's back: Python's
+/// sqlite3 on the SQLite file, psql on PostgreSQL.
+fn sql(env: &Env, statement: &str) {
+    let out = match env.db {
+        Db::Sqlite => Command::new(venv_python())
+            .args([
+                "-c",
+                "import sqlite3, sys\n\
+                 c = sqlite3.connect(sys.argv[1], timeout=30)\n\
+                 c.execute(sys.argv[2])\n\
+                 c.commit()\n",
+            ])
+            .arg(env.data_dir().join("twofold.db"))
+            .arg(statement)
+            .output()
+            .unwrap(),
+        Db::Postgres => Command::new("psql")
+            .args([
+                &env.database_url,
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ])
+            .output()
+            .expect("psql"),
+    };
+    assert!(
+        out.status.success(),
+        "{statement}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `BACKEND_ERROR`, answered when Twofold cannot do its part. (A node started with another
+/// master key would be the natural way to make a client's sealed key unopenable, but `serve`
+/// refuses to start on a database whose key check does not match — cli.rs tests that — so the
+/// sealed value is swapped in the database instead.)
+fn backend_error_when_a_key_cannot_be_opened_or_the_database_fails(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    let mut key = Key::new("vvccccdhkjkb", 1);
+    enrolled(&api, "ann", &mut key);
+    let pam = add_client(&env, "pam", &[]);
+    let other = add_client(&env, "other", &[]);
+    let req = ClientRequest::new(pam.id, &key.touch(), &nonce(1));
+    assert_eq!(verify(&server, &pam, &req).status(), Some(Status::Ok));
+
+    // Pam's sealed key replaced by another client's: a genuine sealed value, but bound to
+    // another client's name, so it does not open as pam's.
+    sql(
+        &env,
+        "UPDATE wsapi_clients SET key = (SELECT key FROM wsapi_clients WHERE name = 'other') \
+         WHERE name = 'pam'",
+    );
+    let otp = key.touch();
+    let req = ClientRequest::new(pam.id, &otp, &nonce(2));
+    let body = get(&server, &req.query(&pam.key));
+    let parsed = parse_response(&body).unwrap();
+    assert_eq!(parsed.status(), Some(Status::BackendError), "{body}");
+    assert!(
+        !parsed.verify_signature(&pam.key) && !parsed.verify_signature(&other.key),
+        "an answer Twofold cannot sign with the client's key: {body}"
+    );
+    // Nothing was consumed: the other client takes the same OTP.
+    let req = ClientRequest::new(other.id, &otp, &nonce(3));
+    let answer = verify(&server, &other, &req);
+    answer.check(&req, &other.key).unwrap();
+    assert_eq!(answer.status(), Some(Status::Ok));
+
+    // The database fails under the check (the table of answered requests is gone): BACKEND_ERROR,
+    // signed with the client's key, and again nothing is consumed.
+    sql(
+        &env,
+        "ALTER TABLE wsapi_requests RENAME TO wsapi_requests_away",
+    );
+    let otp = key.touch();
+    let req = ClientRequest::new(other.id, &otp, &nonce(4));
+    let answer = verify(&server, &other, &req);
+    assert_eq!(answer.status(), Some(Status::BackendError), "{answer:?}");
+    sql(
+        &env,
+        "ALTER TABLE wsapi_requests_away RENAME TO wsapi_requests",
+    );
+    let req = ClientRequest::new(other.id, &otp, &nonce(5));
+    let answer = verify(&server, &other, &req);
+    answer.check(&req, &other.key).unwrap();
+    assert_eq!(
+        answer.status(),
+        Some(Status::Ok),
+        "once the database is back"
+    );
 }
 
 const YUBICO_CLIENT: &str = r#"
