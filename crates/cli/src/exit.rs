@@ -48,9 +48,10 @@ pub(crate) fn usage(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            // `twofold` or `twofold otp` alone: show what is possible, but it is still a usage
-            // error.
-            let _ = write!(std::io::stderr(), "{}", e.render());
+            // `twofold` or `twofold otp` alone: a usage error like any other, so one line that
+            // names what may follow (the full help is one `--help` away).
+            let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+            let _ = writeln!(std::io::stderr(), "error: {}", missing_subcommand(&args));
             ExitCode::from(2)
         }
         _ => {
@@ -68,5 +69,62 @@ pub(crate) fn usage(e: clap::Error) -> ExitCode {
             let _ = writeln!(std::io::stderr(), "error: {message} (see --help)");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The message for a command group given without its subcommand: the group as typed (found by
+/// walking `args` down the command tree) and the subcommands it offers.
+fn missing_subcommand(args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let root = crate::Cli::command();
+    let mut path = vec![root.get_name().to_owned()];
+    let mut cmd = &root;
+    for arg in args.iter().filter_map(|a| a.to_str()) {
+        if let Some(sub) = cmd.find_subcommand(arg) {
+            path.push(sub.get_name().to_owned());
+            cmd = sub;
+        }
+    }
+    let names: Vec<&str> = cmd
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|n| *n != "help")
+        .collect();
+    let what = if path.len() == 1 {
+        "a command"
+    } else {
+        "a subcommand"
+    };
+    format!(
+        "{} needs {what}: {} (see --help)",
+        path.join(" "),
+        names.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_subcommand;
+
+    fn message(args: &[&str]) -> String {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        missing_subcommand(&args)
+    }
+
+    #[test]
+    fn a_missing_subcommand_names_the_group_and_its_choices() {
+        assert_eq!(
+            message(&["otp"]),
+            "twofold otp needs a subcommand: totp, hotp (see --help)"
+        );
+        assert_eq!(
+            message(&["--config", "x.toml", "yubikey", "client"]),
+            "twofold yubikey client needs a subcommand: add, list, revoke (see --help)"
+        );
+        assert_eq!(
+            message(&[]),
+            "twofold needs a command: serve, migrate, user, settings, token, yubikey, otp \
+             (see --help)"
+        );
     }
 }

@@ -167,6 +167,11 @@ fn bad_input_is_one_line_and_the_right_status() {
             "--counter",
         ),
         (&["no-such-command"], 2, "no-such-command"),
+        // A command group without its subcommand is a usage error like the others: one line
+        // naming the choices, not the whole help.
+        (&["otp"], 2, "twofold otp needs a subcommand: totp, hotp"),
+        (&[], 2, "twofold needs a command: serve, migrate"),
+        (&["yubikey", "client"], 2, "add, list, revoke"),
     ];
     for (args, status, mentions) in cases {
         let out = twofold(args);
@@ -182,11 +187,96 @@ fn bad_input_is_one_line_and_the_right_status() {
     }
 }
 
+/// `--help` (and `help`) print the whole help to stdout with status 0.
+fn help(args: &[&str]) -> String {
+    let out = twofold(args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    assert!(out.stderr.is_empty(), "{args:?} wrote to stderr");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names listed under `Commands:` in a help text.
+fn listed_commands(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn help_lists_every_command_of_the_design() {
+    let top = help(&["--help"]);
+    assert!(top.contains("Usage: twofold"), "{top}");
+    assert_eq!(top.lines().count(), help(&["help"]).lines().count());
+    let groups = listed_commands(&top);
+    for command in [
+        "serve", "migrate", "user", "settings", "token", "otp", "yubikey",
+    ] {
+        assert!(
+            groups.iter().any(|g| g == command),
+            "{command} in {groups:?}"
+        );
+    }
+    let subcommands: &[(&[&str], &[&str])] = &[
+        (
+            &["user"],
+            &[
+                "add",
+                "list",
+                "show",
+                "set-password",
+                "reset-2fa",
+                "unlock",
+                "disable",
+                "enable",
+                "test-duo",
+            ],
+        ),
+        (&["settings"], &["show", "set"]),
+        (&["token"], &["create", "list", "revoke"]),
+        (&["otp"], &["totp", "hotp"]),
+        (&["yubikey"], &["import", "client"]),
+        (&["yubikey", "client"], &["add", "list", "revoke"]),
+    ];
+    for (group, expected) in subcommands {
+        let mut args = group.to_vec();
+        args.push("--help");
+        let listed = listed_commands(&help(&args));
+        for sub in *expected {
+            assert!(
+                listed.iter().any(|l| l == sub),
+                "twofold {group:?}: no {sub} in {listed:?}"
+            );
+        }
+    }
+    // The options DESIGN.md names are documented where they belong.
+    for (args, flags) in [
+        (
+            &["user", "add", "--help"][..],
+            &["--role", "--email", "--phone", "--password-stdin"][..],
+        ),
+        (&["user", "list", "--help"], &["--json"]),
+        (&["settings", "show", "--help"], &["--json"]),
+        (&["token", "create", "--help"], &["--scope"]),
+        (
+            &["otp", "hotp", "--help"],
+            &["--secret", "--counter", "--digits", "--algorithm"],
+        ),
+        (&["yubikey", "import", "--help"], &["--dry-run"]),
+        (&["serve", "--help"], &["--config"]),
+    ] {
+        let text = help(args);
+        for flag in flags {
+            assert!(text.contains(flag), "{args:?} lacks {flag}");
+        }
+    }
+}
+
 #[test]
 fn help_lists_the_otp_commands() {
-    let out = twofold(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("otp"));
     let out = twofold(&["otp", "totp", "--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
     for flag in ["--secret", "--time", "--digits", "--period", "--algorithm"] {
