@@ -591,6 +591,47 @@ async fn a_stopped_or_failing_duo_is_unreachable() {
     assert!(error.is_unreachable(), "{error:?}");
 }
 
+/// Twofold's attempt timeout for one request to Duo (`ATTEMPT_TIMEOUT` in the crate).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_duo_that_does_not_answer_in_time_is_unreachable() {
+    let duo = StandIn::start();
+    let client = duo.duo();
+    let (web, auth) = (duo.web(), duo.auth());
+    // Duo takes each request and answers nothing for longer than the attempt timeout. All the
+    // calls at once, so the test waits for one timeout only.
+    duo.knobs(&["hang"]).await;
+    let nonce = token("n");
+    #[allow(clippy::disallowed_methods)] // the test measures how long the client waited
+    let started = std::time::Instant::now();
+    let (health, check, preauth, push, passcode, exchange) = tokio::join!(
+        client.health_check(&web),
+        client.auth_check(&auth),
+        client.preauth(&auth, "alice"),
+        client.push(&auth, "alice", Duration::from_secs(60)),
+        client.passcode(&auth, "alice", "123456"),
+        client.exchange_code(&web, "code", REDIRECT, &nonce, "alice"),
+    );
+    let waited = started.elapsed();
+    let timed_out = DuoError::Unreachable("Duo did not answer in time.".into());
+    assert_eq!(health, Err(timed_out.clone()), "health check");
+    assert_eq!(check, Err(timed_out.clone()), "check");
+    assert_eq!(preauth, Err(timed_out.clone()), "preauth");
+    assert_eq!(push, Err(timed_out.clone()), "push");
+    assert_eq!(passcode, Err(timed_out.clone()), "passcode");
+    assert_eq!(exchange, Err(timed_out.clone()), "token exchange");
+    assert!(timed_out.is_unreachable());
+    assert!(
+        waited >= ATTEMPT_TIMEOUT - Duration::from_millis(100) && waited < 3 * ATTEMPT_TIMEOUT,
+        "the client gave up after its attempt timeout, not at once nor never: {waited:?}"
+    );
+
+    // Answering again, it is Duo again.
+    duo.knobs(&[]).await;
+    client.auth_check(&auth).await.unwrap();
+}
+
 #[tokio::test]
 async fn an_untrusted_certificate_is_not_duo() {
     let duo = StandIn::start();

@@ -46,6 +46,8 @@ Usage: duo_server.py --cert PEM --key PEM [options]
         deny-result     auth_result says deny
       and for every endpoint:
         server-error    HTTP 500 for every request
+        hang            read each request, then answer nothing for HANG_SECONDS (30 s, longer
+                        than any attempt timeout of Twofold's, 5 s) and close the connection
   --config JSON                           the same settings as a JSON object (keys client_id,
                                           client_secret, ikey, skey, api_host, users {name:
                                           behaviour}, passcodes {name: [codes]}, push_delay,
@@ -101,7 +103,10 @@ KNOBS = (
     "alg-none",
     "deny-result",
     "server-error",
+    "hang",
 )
+# How long the `hang` knob keeps a request unanswered.
+HANG_SECONDS = 30
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Duo refuses a client assertion or request JWT that lives longer than five minutes; a little
 # more is allowed for clock skew.
@@ -310,9 +315,13 @@ class Handler(BaseHTTPRequestHandler):
         self.entry = {"method": method, "path": urllib.parse.urlsplit(self.path).path}
         try:
             body = self.read_body()
-            if "server-error" in CONFIG["misbehave"] and not self.entry["path"].startswith(
-                "/_standin/"
-            ):
+            knobs_apply = not self.entry["path"].startswith("/_standin/")
+            if "hang" in CONFIG["misbehave"] and knobs_apply:
+                self.entry["error"] = "hang knob"
+                time.sleep(HANG_SECONDS)
+                self.close_connection = True
+                return
+            if "server-error" in CONFIG["misbehave"] and knobs_apply:
                 self.entry["error"] = "server-error knob"
                 self.send(500, {"stat": "FAIL", "code": 50000, "message": "Internal error"})
                 return
