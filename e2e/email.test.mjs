@@ -130,6 +130,7 @@ describe('email codes', () => {
       assert.ok(m, `the throttle alert: ${JSON.stringify(alert)}`);
       const wait = Number(m[1]);
       assert.ok(wait >= 1 && wait <= 30, `the wait (${wait} s) is within the 30 s gap`);
+      assert.equal(resp.headers()['retry-after'], String(wait), 'Retry-After says the wait the page shows');
       assert.deepEqual(await outboxFiles(server), seen, 'nothing was sent');
       // Sends are limited to one per 30 s per user and method; wait as long as the page says,
       // plus a second for the server's whole-second clock.

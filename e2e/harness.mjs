@@ -159,10 +159,11 @@ export class Server {
     return r;
   }
 
-  /** Creates a user with the CLI; returns {name, password, role}. */
-  async addUser(name, { role = 'client', password = PASSWORD, email } = {}) {
+  /** Creates a user with the CLI (an email address and a phone number optional); returns {name, password, role}. */
+  async addUser(name, { role = 'client', password = PASSWORD, email, phone } = {}) {
     const args = ['user', 'add', name, '--role', role, '--password-stdin'];
     if (email) args.push('--email', email);
+    if (phone) args.push('--phone', phone);
     await this.cli(args, { input: password + '\n' });
     return { name, password, role };
   }

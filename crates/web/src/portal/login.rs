@@ -707,7 +707,17 @@ pub(crate) async fn send_code(
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            second_factor_page_with(&state, &visitor, status, false, Some(e.message), None).await
+            let mut resp =
+                second_factor_page_with(&state, &visitor, status, false, Some(e.message), None)
+                    .await;
+            // The page says how long to wait; the header says it to machines (as the API does).
+            if let ErrorKind::Throttled { retry_after } = e.kind
+                && let Ok(v) = retry_after.to_string().parse()
+            {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+            resp
         }
     }
 }
