@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Api, Db, Env};
+use crate::support::{Api, Db, Env, Reply};
 
 on_both!(
     email_codes_enrol_and_log_in_once,
@@ -215,6 +215,53 @@ fn sms_codes_enrol_and_log_in_once(db: Db) {
     assert_eq!((r.status, r.error_code()), (422, "unknown_kind"));
 }
 
+/// POSTs as `api` does, keeping the `Retry-After` header: (status, Retry-After, JSON body).
+fn post_keeping_retry_after(
+    api: &Api,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> (u16, Option<String>, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{path}", api.base))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::to_vec(body).unwrap())
+        .unwrap();
+    let resp = agent.run(request).unwrap();
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = resp.into_body().read_to_string().unwrap();
+    (status, retry_after, serde_json::from_str(&text).unwrap())
+}
+
+/// Enrols an email or SMS factor and returns its id and the code that was sent for it.
+fn enrol(api: &Api, outbox: &Path, username: &str, kind: &str) -> (String, String) {
+    let r = api.post(
+        &format!("/api/v1/users/{username}/factors"),
+        json!({"kind": kind}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let ext = if kind == "email" { "eml" } else { "sms" };
+    let (code, _) = latest_code(outbox, ext);
+    (r.json["id"].as_str().unwrap().to_owned(), code)
+}
+
+fn confirm(api: &Api, username: &str, id: &str, code: &str) -> Reply {
+    api.post(
+        &format!("/api/v1/users/{username}/factors/{id}/confirm"),
+        json!({"code": code}),
+    )
+}
+
 fn code_limits_tries_cooldown_and_concurrency(db: Db) {
     let env = Env::new(db);
     let token = env.token("app", "admin");
@@ -222,61 +269,123 @@ fn code_limits_tries_cooldown_and_concurrency(db: Db) {
     let api = server.api(&token);
     let outbox = env.data_dir().join("outbox");
     setup(&api, "email");
-    api.post(
-        "/api/v1/users",
-        json!({"username": "pia", "email": "pia@example.com"}),
-    );
-    api.post(
-        "/api/v1/users",
+    setup(&api, "sms");
+    for user in [
+        json!({"username": "pia", "email": "pia@example.com", "phone": "+15550100143"}),
         json!({"username": "quin", "email": "quin@example.com"}),
-    );
-    for name in ["pia", "quin"] {
-        let r = api.post(
-            &format!("/api/v1/users/{name}/factors"),
-            json!({"kind": "email"}),
-        );
-        let id = r.json["id"].as_str().unwrap().to_owned();
-        let (code, _) = latest_code(&outbox, "eml");
-        assert_eq!(
-            api.post(
-                &format!("/api/v1/users/{name}/factors/{id}/confirm"),
-                json!({"code": code})
-            )
-            .status,
-            200
-        );
+        json!({"username": "ros", "email": "ros@example.com"}),
+    ] {
+        assert_eq!(api.post("/api/v1/users", user).status, 201);
     }
-    // The verification code of pia's enrolment is spent; a new one needs 30 s. The limit is
-    // per user: quin is not affected by pia.
-    let r = api.post("/api/v1/users/pia/challenge", json!({"kind": "email"}));
-    assert_eq!(r.status, 429);
-    let retry: u64 = r.json["error"]["message"]
-        .as_str()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>()
+
+    // pia's enrolment is her first email send.
+    let (id, code) = enrol(&api, &outbox, "pia", "email");
+    assert_eq!(confirm(&api, "pia", &id, &code).status, 200);
+
+    // For 30 s no other email goes to pia: 429 with the wait in Retry-After and in the sentence,
+    // and nothing is sent.
+    let challenge_pia = || {
+        post_keeping_retry_after(
+            &api,
+            &token,
+            "/api/v1/users/pia/challenge",
+            &json!({"kind": "email"}),
+        )
+    };
+    let (status, retry_after, body) = challenge_pia();
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (429, &json!("throttled")),
+        "{body}"
+    );
+    let header: u64 = retry_after
+        .expect("a 429 carries Retry-After")
         .parse()
         .unwrap();
-    assert!((1..=30).contains(&retry));
+    assert!((1..=30).contains(&header), "Retry-After: {header}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!("A code was sent recently. You can ask for a new one in {header} seconds.")
+    );
     assert_eq!(
         outbox_count(&outbox, "eml"),
-        2,
+        1,
         "a refused send sends nothing"
     );
 
-    // Five wrong tries spend a code: the right one no longer works. (Checked on a code whose
-    // value we know, sent by enrolling a second email factor after the cooldown is irrelevant:
-    // the enrolment of a new factor is its own first send.)
-    api.patch("/api/v1/users/quin", json!({"email": "quin2@example.com"}));
+    // The limit is per user: quin gets his code while pia is still waiting...
+    let (id, code) = enrol(&api, &outbox, "quin", "email");
+    let (_, mail) = latest_code(&outbox, "eml");
+    assert!(mail.contains("To: quin@example.com"), "{mail}");
+    assert_eq!(outbox_count(&outbox, "eml"), 2);
+    assert_eq!(confirm(&api, "quin", &id, &code).status, 200);
+    let (status, retry_after, _) = challenge_pia();
+    assert_eq!(status, 429, "quin's send did not end pia's wait");
+    assert!(retry_after.is_some());
+    assert_eq!(outbox_count(&outbox, "eml"), 2);
+
+    // ... and per method: pia gets an SMS while her email sends wait. (This SMS factor stays
+    // pending; its code is replaced below.)
+    let (sms_id, first_sms_code) = enrol(&api, &outbox, "pia", "sms");
+    assert_eq!(outbox_count(&outbox, "sms"), 1);
+
+    // An enrolment is a send too: quin's second email factor, within his 30 s, is refused and
+    // leaves no factor behind.
     let r = api.post(
         "/api/v1/users/quin/factors",
         json!({"kind": "email", "label": "second"}),
     );
-    assert_eq!(
-        r.status, 429,
-        "the cooldown is per user and method, enrolments included"
+    assert_eq!((r.status, r.error_code()), (429, "throttled"), "{r:?}");
+    let factors = api.get("/api/v1/users/quin").json["factors"].clone();
+    assert_eq!(factors.as_array().unwrap().len(), 1, "{factors}");
+    assert_eq!(outbox_count(&outbox, "eml"), 2);
+
+    // Twenty sends to ros at once (each the enrolment of an email factor): exactly one goes out,
+    // the others are refused, and ros is left with the one factor that was sent a code.
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let api = api.clone();
+            std::thread::spawn(move || {
+                api.post("/api/v1/users/ros/factors", json!({"kind": "email"}))
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let sent: Vec<_> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(sent.len(), 1, "{replies:?}");
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == 201 || (r.status, r.error_code()) == (429, "throttled")),
+        "{replies:?}"
     );
+    assert_eq!(
+        outbox_count(&outbox, "eml"),
+        3,
+        "one mail for twenty requests"
+    );
+    let factors = api.get("/api/v1/users/ros").json["factors"].clone();
+    assert_eq!(factors.as_array().unwrap().len(), 1, "{factors}");
+    assert_eq!(factors[0]["id"], sent[0].json["id"]);
+
+    // A new code replaces the old one. After the 30 s, pia asks for another SMS (the pending
+    // factor gets a new verification code): the first code no longer confirms it, the new one
+    // does.
+    wait_for_cooldown();
+    let r = api.post("/api/v1/users/pia/challenge", json!({"kind": "sms"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    assert_eq!(r.json["sent_to"], "+15•••••0143", "{r:?}");
+    assert_eq!(outbox_count(&outbox, "sms"), 2);
+    let (second_sms_code, text) = latest_code(&outbox, "sms");
+    assert!(text.contains("verification code"), "{text}");
+    // (One in a million, the new code equals the old one; then there is nothing to refuse.)
+    if second_sms_code != first_sms_code {
+        let r = confirm(&api, "pia", &sms_id, &first_sms_code);
+        assert_eq!((r.status, r.error_code()), (422, "invalid_code"), "{r:?}");
+    }
+    let r = confirm(&api, "pia", &sms_id, &second_sms_code);
+    assert_eq!(r.status, 200, "{r:?}");
 }
 
 fn failed_delivery_is_clear_and_leaves_no_code(db: Db) {
