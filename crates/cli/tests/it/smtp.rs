@@ -1,6 +1,6 @@
 //! A real SMTP server on loopback (aiosmtpd, over STARTTLS with a self-signed certificate and
 //! authentication): the code in the mail it receives logs the user in through the API and through
-//! the login pages.
+//! the login pages; with the server stopped, a send is a clear, audited error that leaves no code.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -133,6 +133,27 @@ fn mail_over_starttls_with_auth_logs_in_through_api_and_pages_postgres() {
     mail_over_starttls_with_auth_logs_in_through_api_and_pages(Db::Postgres);
 }
 
+/// The next mail the server received; it must be to `to`.
+fn mail_to(smtp: &SmtpServer, to: &str) -> Value {
+    let mail = smtp
+        .mails
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("no mail to {to}: {e}"));
+    assert_eq!(mail["rcpt_tos"], json!([to]), "{mail}");
+    // Over STARTTLS, after AUTH (the server requires both before MAIL).
+    assert_eq!(mail["tls"], true, "{mail}");
+    assert_eq!(mail["auth_user"], "mailer", "{mail}");
+    mail
+}
+
+fn subject_is(mail: &Value, subject: &str) {
+    let data = mail["data"].as_str().unwrap();
+    assert!(
+        data.contains(&format!("Subject: {subject}")),
+        "not {subject:?}: {data}"
+    );
+}
+
 fn mail_over_starttls_with_auth_logs_in_through_api_and_pages(db: Db) {
     let env = Env::new(db);
     let (cert, key) = certificate(env.data_dir());
@@ -167,33 +188,44 @@ fn mail_over_starttls_with_auth_logs_in_through_api_and_pages(db: Db) {
         "a good password\n",
     );
     assert!(out.status.success());
+    // Three users, because one user gets at most one code per 30 s: sam logs in through the
+    // pages, tess through the API, and uli's pending code meets the stopped server.
+    for name in ["tess", "uli"] {
+        let r = api.post(
+            "/api/v1/users",
+            json!({"username": name, "email": format!("{name}@example.com")}),
+        );
+        assert_eq!(r.status, 201, "{r:?}");
+    }
 
-    // Enrolment: the verification code arrives over STARTTLS, after AUTH.
-    let r = api.post("/api/v1/users/sam/factors", json!({"kind": "email"}));
-    assert_eq!(r.status, 201, "{r:?}");
-    let id = r.json["id"].as_str().unwrap().to_owned();
-    let mail = smtp
-        .mails
-        .recv_timeout(Duration::from_secs(10))
-        .expect("a mail");
-    assert_eq!(mail["tls"], true);
-    // The server requires AUTH before MAIL (auth_required), so an accepted mail was sent
-    // after logging in as `mailer`.
-    assert_eq!(mail["rcpt_tos"], json!(["sam@example.com"]));
-    assert!(
-        mail["data"]
-            .as_str()
-            .unwrap()
-            .contains("Subject: Your Acme verification code")
-    );
-    let r = api.post(
-        &format!("/api/v1/users/sam/factors/{id}/confirm"),
-        json!({"code": code_in(&mail)}),
-    );
-    assert_eq!(r.status, 200, "{r:?}");
+    // Enrolment: the verification code arrives by mail and confirms the factor.
+    let mut factor_of = std::collections::HashMap::new();
+    let mut uli_code = String::new();
+    for name in ["sam", "tess", "uli"] {
+        let r = api.post(
+            &format!("/api/v1/users/{name}/factors"),
+            json!({"kind": "email"}),
+        );
+        assert_eq!(r.status, 201, "{r:?}");
+        let id = r.json["id"].as_str().unwrap().to_owned();
+        let mail = mail_to(&smtp, &format!("{name}@example.com"));
+        subject_is(&mail, "Your Acme verification code");
+        if name == "uli" {
+            // uli's enrolment stays pending, with this code live.
+            uli_code = code_in(&mail);
+        } else {
+            let r = api.post(
+                &format!("/api/v1/users/{name}/factors/{id}/confirm"),
+                json!({"code": code_in(&mail)}),
+            );
+            assert_eq!(r.status, 200, "{r:?}");
+        }
+        factor_of.insert(name, id);
+    }
+
+    std::thread::sleep(Duration::from_secs(31)); // 30 s between sends to one user (DESIGN)
 
     // Login through the pages: password, "Send me a code", the code from the mail.
-    std::thread::sleep(Duration::from_secs(31)); // 30 s between sends (DESIGN)
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -260,16 +292,8 @@ fn mail_over_starttls_with_auth_logs_in_through_api_and_pages(db: Db) {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("We sent a code to s•••@example.com"));
-    let mail = smtp
-        .mails
-        .recv_timeout(Duration::from_secs(10))
-        .expect("a login mail");
-    assert!(
-        mail["data"]
-            .as_str()
-            .unwrap()
-            .contains("Subject: Your Acme login code")
-    );
+    let mail = mail_to(&smtp, "sam@example.com");
+    subject_is(&mail, "Your Acme login code");
     let (_, to, _) = go(
         "POST",
         "/login/2fa",
@@ -280,19 +304,57 @@ fn mail_over_starttls_with_auth_logs_in_through_api_and_pages(db: Db) {
     assert_eq!(status, 200);
     assert!(body.contains("Two-factor authentication is on"));
 
-    // The SMTP server stops: a clear error, and no code is left to use.
-    std::thread::sleep(Duration::from_secs(31));
+    // Login through the API: a challenge, the code from the mail, /validate. Once.
+    let r = api.post("/api/v1/users/tess/challenge", json!({"kind": "email"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    assert_eq!(r.json["sent_to"], "t•••@example.com");
+    let mail = mail_to(&smtp, "tess@example.com");
+    subject_is(&mail, "Your Acme login code");
+    let code = code_in(&mail);
+    assert_eq!(
+        api.validate("tess", &code),
+        json!({"ok": true, "method": "email"})
+    );
+    assert_eq!(api.validate("tess", &code)["ok"], false, "used once");
+
+    // The SMTP server stops: uli asks for a new code. A clear error, the failure audited, and
+    // no code left to use: not the new one, and not the one still pending from before.
     drop(smtp);
-    let r = api.post("/api/v1/users/sam/challenge", json!({"kind": "email"}));
+    let r = api.post("/api/v1/users/uli/challenge", json!({"kind": "email"}));
     assert_eq!(
         (r.status, r.error_code()),
         (502, "delivery_failed"),
         "{r:?}"
     );
-    assert!(
-        r.json["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("could not be sent")
+    assert_eq!(
+        r.json["error"]["message"], "The email could not be sent: the mail server did not answer.",
+        "{r:?}"
+    );
+    let uli_factor = &factor_of["uli"];
+    let r = api.post(
+        &format!("/api/v1/users/uli/factors/{uli_factor}/confirm"),
+        json!({"code": uli_code}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (422, "invalid_code"),
+        "the code pending before the failed send no longer works: {r:?}"
+    );
+    let uli = api.get("/api/v1/users/uli").json;
+    assert_eq!(uli["factors"].as_array().unwrap().len(), 1, "{uli}");
+    assert_eq!(uli["factors"][0]["confirmed"], false, "{uli}");
+    let failed = api.get("/api/v1/audit?username=uli&event=code.failed").json;
+    let events = failed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{failed}");
+    assert_eq!(
+        events[0]["detail"],
+        format!("kind=email factor={uli_factor}"),
+        "{failed}"
+    );
+    let sent = api.get("/api/v1/audit?username=uli&event=code.sent").json;
+    assert_eq!(
+        sent["events"].as_array().unwrap().len(),
+        1,
+        "only the enrolment code was sent: {sent}"
     );
 }
