@@ -13,6 +13,7 @@ mod codes;
 mod duo;
 mod otp_cli;
 mod portal;
+mod sms;
 mod smtp;
 mod support;
 mod wsapi;
