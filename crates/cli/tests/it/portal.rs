@@ -1,52 +1,95 @@
 //! The portal's security properties over plain HTTP (the browser suite in e2e/ covers the flows):
-//! CSRF, sessions and their stages, redirects, throttling and headers.
+//! CSRF on every POST route, sessions and their stages, cookies (Secure behind https), redirects,
+//! throttling, headers, what forced roles may not undo, and which services a role is offered.
 
+use std::collections::BTreeSet;
 use std::process::Command;
 
+use serde_json::Value;
+
 use crate::on_both;
-use crate::support::{Db, Env, Server, totp};
+use crate::support::{Api, Db, Env, Server, totp};
 
 on_both!(
     csrf_is_required_on_every_form,
     half_logged_in_sessions_reach_only_the_second_factor,
     wrong_passwords_are_throttled_never_locked_and_alike_for_unknown_users,
     roles_guard_the_admin_area,
+    cookies_are_secure_when_the_public_url_is_https,
+    every_post_route_refuses_a_missing_or_foreign_csrf_token,
+    forced_roles_cannot_turn_2fa_off_or_remove_their_last_factor,
+    choose_a_service_offers_the_methods_active_and_enabled_for_the_role,
 );
 
-/// A browser without redirects: it keeps cookies and shows every answer.
-struct Browser {
+/// A browser without redirects: it keeps cookies and shows every answer. `base` is the server it
+/// talks to; pointing it at another node keeps the cookies (as a load balancer would).
+pub(crate) struct Browser {
     agent: ureq::Agent,
-    base: String,
-    cookies: Vec<(String, String)>,
+    pub(crate) base: String,
+    pub(crate) cookies: Vec<(String, String)>,
+    /// The CSRF token of the last login form this browser loaded (bound to its `tf_pre`).
+    pub(crate) pre_csrf: Option<String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
+    pub(crate) headers: Vec<(String, String)>,
 }
+
+/// The sentence of a refused form.
+pub(crate) const CSRF_REFUSED: &str = "The form expired or was not sent from this site.";
 
 impl Page {
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self
             .body
             .find("name=\"csrf\" value=\"")
-            .expect("a form with a csrf field");
+            .unwrap_or_else(|| panic!("a form with a csrf field in {}", self.body));
         let rest = &self.body[at + 19..];
         rest[..rest.find('"').unwrap()].to_owned()
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every `Set-Cookie` value of the answer.
+    pub(crate) fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The `Set-Cookie` value for cookie `name`.
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies()
+            .into_iter()
+            .find(|v| v.split_once('=').is_some_and(|(n, _)| n == name))
+    }
+
+    /// The text of the element with `id` (up to its first tag), e.g. the TOTP secret shown on
+    /// the enrolment page.
+    pub(crate) fn text_of(&self, id: &str) -> String {
+        let marker = format!("id=\"{id}\"");
+        let at = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let rest = &self.body[at..];
+        let rest = &rest[rest.find('>').unwrap() + 1..];
+        rest[..rest.find('<').unwrap()].trim().to_owned()
+    }
 }
 
 impl Browser {
-    fn new(server: &Server) -> Browser {
+    pub(crate) fn new(server: &Server) -> Browser {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -56,17 +99,29 @@ impl Browser {
             agent,
             base: server.base.clone(),
             cookies: Vec::new(),
+            pre_csrf: None,
         }
     }
 
-    fn cookie(&self, name: &str) -> Option<String> {
+    /// From now on, talks to `server` (with the same cookies).
+    pub(crate) fn at(&mut self, server: &Server) -> &mut Browser {
+        self.base = server.base.clone();
+        self
+    }
+
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         self.cookies
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     }
 
-    fn request(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+    pub(crate) fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -88,6 +143,7 @@ impl Browser {
                             v.replace('%', "%25")
                                 .replace('&', "%26")
                                 .replace('+', "%2B")
+                                .replace('=', "%3D")
                                 .replace(' ', "+")
                         )
                     })
@@ -128,16 +184,18 @@ impl Browser {
         }
     }
 
-    fn get(&mut self, path: &str) -> Page {
+    pub(crate) fn get(&mut self, path: &str) -> Page {
         self.request("GET", path, None)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.request("POST", path, Some(form))
     }
 
-    fn login(&mut self, user: &str, password: &str, next: &str) -> Page {
+    /// The password step.
+    pub(crate) fn login(&mut self, user: &str, password: &str, next: &str) -> Page {
         let csrf = self.get("/login").csrf();
+        self.pre_csrf = Some(csrf.clone());
         self.post(
             "/login",
             &[
@@ -148,23 +206,110 @@ impl Browser {
             ],
         )
     }
+
+    /// The second-factor step with a code (a backup code when `backup`), with the page's token.
+    pub(crate) fn second_factor(&mut self, code: &str, backup: bool) -> Page {
+        let csrf = self.get("/login/2fa").csrf();
+        let method = if backup { "backup_code" } else { "" };
+        self.post(
+            "/login/2fa",
+            &[("csrf", &csrf), ("code", code), ("method", method)],
+        )
+    }
+
+    /// Password and a backup code: a full session (the backup code spares TOTP steps).
+    pub(crate) fn login_with_backup_code(&mut self, user: &str, code: &str) {
+        let r = self.login(user, PASSWORD, "");
+        assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{}", r.body);
+        let r = self.second_factor(code, true);
+        assert_eq!(
+            r.location.as_deref(),
+            Some("/account/security"),
+            "{}",
+            r.body
+        );
+    }
 }
 
-fn user_with_totp(env: &Env, server: &Server, name: &str, role: &str) -> String {
-    let out = env.cli_stdin(
-        &["user", "add", name, "--role", role, "--password-stdin"],
-        "a good password\n",
+/// The password of every user these tests create.
+pub(crate) const PASSWORD: &str = "a good password";
+
+/// Creates a user with the CLI (password [`PASSWORD`]).
+pub(crate) fn add_user(env: &Env, name: &str, role: &str, extra: &[&str]) {
+    let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+    args.extend_from_slice(extra);
+    let out = env.cli_stdin(&args, &format!("{PASSWORD}\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success());
-    let token = env.token(&format!("t-{name}"), "admin");
-    let api = server.api(&token);
-    let (id, secret) = api.start_totp(name, None);
+}
+
+/// An admin-scope API client for `server`.
+pub(crate) fn admin_api(env: &Env, server: &Server) -> Api {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let token = env.token(
+        &format!("portal-{}", N.fetch_add(1, Ordering::SeqCst)),
+        "admin",
+    );
+    server.api(&token)
+}
+
+/// A confirmed TOTP factor for an existing user: (factor id, secret, backup codes if first).
+pub(crate) fn confirmed_totp(api: &Api, name: &str, label: &str) -> (String, String, Vec<String>) {
+    let (id, secret) = api.start_totp(name, Some(label));
     let r = api.post(
         &format!("/api/v1/users/{name}/factors/{id}/confirm"),
         serde_json::json!({"code": totp(&secret, 0)}),
     );
-    assert_eq!(r.status, 200);
-    secret
+    assert_eq!(r.status, 200, "{r:?}");
+    let codes = r.json["backup_codes"]
+        .as_array()
+        .map(|a| a.iter().map(|c| c.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    (id, secret, codes)
+}
+
+/// A user of `role` with a confirmed TOTP factor: (secret, backup codes).
+pub(crate) fn user_with_totp_codes(
+    env: &Env,
+    server: &Server,
+    name: &str,
+    role: &str,
+) -> (String, Vec<String>) {
+    add_user(env, name, role, &[]);
+    let api = admin_api(env, server);
+    let (_, secret, codes) = confirmed_totp(&api, name, "phone");
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+fn user_with_totp(env: &Env, server: &Server, name: &str, role: &str) -> String {
+    user_with_totp_codes(env, server, name, role).0
+}
+
+/// The user as the API shows it.
+pub(crate) fn user_json(api: &Api, name: &str) -> Value {
+    let r = api.get(&format!("/api/v1/users/{name}"));
+    assert_eq!(r.status, 200, "{r:?}");
+    r.json
+}
+
+/// (id, confirmed) of each factor of a user.
+pub(crate) fn factors_of(api: &Api, name: &str) -> Vec<(String, bool)> {
+    user_json(api, name)["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["confirmed"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 fn csrf_is_required_on_every_form(db: Db) {
@@ -279,7 +424,7 @@ fn csrf_is_required_on_every_form(db: Db) {
 fn half_logged_in_sessions_reach_only_the_second_factor(db: Db) {
     let env = Env::new(db);
     let server = env.serve();
-    let secret = user_with_totp(&env, &server, "ben", "admin");
+    let (secret, codes) = user_with_totp_codes(&env, &server, "ben", "admin");
     let mut b = Browser::new(&server);
 
     // An off-site next= is ignored; a local one is kept for after the second factor.
@@ -343,46 +488,78 @@ fn half_logged_in_sessions_reach_only_the_second_factor(db: Db) {
     assert_eq!(r.status, 303);
     assert!(r.location.unwrap().starts_with("/login"));
 
-    // A local next= survives the second factor.
+    // A local next= survives the second factor (a backup code: the TOTP steps near now are used).
     let mut c = Browser::new(&server);
-    c.login("ben", "a good password", "/admin/users?q=b");
-    let csrf = c.get("/login/2fa").csrf();
-    let r = c.post(
-        "/login/2fa",
-        &[("csrf", &csrf), ("code", &totp(&secret, -1))],
-    );
-    // (-1 was never used and may still be inside the window; if not, use a backup code path)
-    if r.status == 303 {
-        assert_eq!(r.location.as_deref(), Some("/admin/users?q=b"));
-    }
+    let r = c.login("ben", "a good password", "/admin/users?q=b");
+    assert_eq!(r.location.as_deref(), Some("/login/2fa"));
+    let r = c.second_factor(&codes[0], true);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/admin/users?q=b"));
+    assert_eq!(c.get("/admin/users?q=b").status, 200);
 
-    // A half-logged-in session lasts 5 minutes.
-    if db == Db::Sqlite {
-        let mut d = Browser::new(&server);
-        d.login("ben", "a good password", "");
-        let db_path = env.data_dir().join("twofold.db");
-        let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\n\
-            r=c.execute(\"select expires_at-created_at from sessions where stage='second_factor'\").fetchall()\n\
-            print(','.join(str(x[0]) for x in r))\n\
-            c.execute(\"update sessions set expires_at=created_at-1 where stage='second_factor'\")\nc.commit()";
-        let out = Command::new("python3")
-            .args(["-c", script])
-            .arg(&db_path)
+    // A half-logged-in session lasts 5 minutes: its expiry is stored 300 s after its start, and
+    // once that has passed (moved into the past in the database) it is refused.
+    let mut d = Browser::new(&server);
+    d.login("ben", "a good password", "");
+    let d_csrf = d.get("/login/2fa").csrf();
+    let ttls = pending_session_ttls_then_expire(&env);
+    assert!(
+        !ttls.is_empty() && ttls.iter().all(|t| t == "300"),
+        "pending sessions last 300 s: {ttls:?}"
+    );
+    let r = d.get("/login/2fa");
+    assert_eq!(r.location.as_deref(), Some("/login?notice=expired"));
+    assert_eq!(c.get("/admin").status, 200, "a full session is not touched");
+    let r = d.post(
+        "/login/2fa",
+        &[
+            ("csrf", &d_csrf),
+            ("code", &codes[1]),
+            ("method", "backup_code"),
+        ],
+    );
+    assert_eq!(r.location.as_deref(), Some("/login?notice=expired"));
+    // The expired session did not spend the backup code.
+    let mut e = Browser::new(&server);
+    e.login_with_backup_code("ben", &codes[1]);
+}
+
+/// The lifetimes (`expires_at - created_at`) of the sessions waiting for a second factor, which
+/// are then moved into the past: python's sqlite3 on SQLite, psql on PostgreSQL.
+fn pending_session_ttls_then_expire(env: &Env) -> Vec<String> {
+    let select = "select expires_at-created_at from sessions where stage='second_factor'";
+    let update = "update sessions set expires_at=created_at-1 where stage='second_factor'";
+    let out = match env.db {
+        Db::Sqlite => {
+            let script = format!(
+                "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\n\
+                 r=c.execute(\"{select}\").fetchall()\n\
+                 print('\\n'.join(str(x[0]) for x in r))\n\
+                 c.execute(\"{update}\")\nc.commit()"
+            );
+            Command::new("python3")
+                .args(["-c", &script])
+                .arg(env.data_dir().join("twofold.db"))
+                .output()
+                .unwrap()
+        }
+        Db::Postgres => Command::new("psql")
+            .args([&env.database_url, "-q", "-At", "-c", select, "-c", update])
             .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ttls = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            ttls.trim().split(',').all(|t| t == "300"),
-            "pending sessions last 300 s: {ttls}"
-        );
-        let r = d.get("/login/2fa");
-        assert_eq!(r.location.as_deref(), Some("/login?notice=expired"));
-    }
+            .expect("psql"),
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("UPDATE"))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn wrong_passwords_are_throttled_never_locked_and_alike_for_unknown_users(db: Db) {
@@ -531,6 +708,716 @@ fn roles_guard_the_admin_area(db: Db) {
             forced.get(path).location.as_deref(),
             Some("/login/enroll"),
             "{path}"
+        );
+    }
+}
+
+/// Whether a `Set-Cookie` value carries the `Secure` attribute.
+fn is_secure(set_cookie: &str) -> bool {
+    set_cookie
+        .split(';')
+        .skip(1)
+        .any(|a| a.trim().eq_ignore_ascii_case("secure"))
+}
+
+fn cookies_are_secure_when_the_public_url_is_https(db: Db) {
+    let env = Env::new(db);
+    let (_, codes) = {
+        let server = env.serve();
+        user_with_totp_codes(&env, &server, "cora", "client")
+    };
+    // (public URL, whether cookies must be Secure); an empty value is no public URL at all.
+    let cases = [
+        ("https://2fa.example.com", true),
+        ("http://2fa.example.com", false),
+        ("", false),
+    ];
+    for (n, (public_url, secure)) in cases.into_iter().enumerate() {
+        let server = env.serve_with(&[("TWOFOLD_PUBLIC_URL", public_url)]);
+        let mut b = Browser::new(&server);
+        let what = |step: &str| format!("{step} with public URL {public_url:?}");
+
+        let page = b.get("/login");
+        let pre = page.set_cookie("tf_pre").expect("GET /login sets tf_pre");
+        assert_eq!(is_secure(pre), secure, "{}: {pre}", what("tf_pre"));
+        assert!(
+            pre.contains("HttpOnly") && pre.contains("SameSite=Lax"),
+            "{pre}"
+        );
+
+        let csrf = page.csrf();
+        let r = b.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "cora"),
+                ("password", PASSWORD),
+            ],
+        );
+        assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{}", r.body);
+        let half = r
+            .set_cookie("tf_session")
+            .expect("the login sets tf_session");
+        assert_eq!(is_secure(half), secure, "{}: {half}", what("login"));
+        assert!(
+            half.contains("HttpOnly") && half.contains("SameSite=Lax"),
+            "{half}"
+        );
+
+        let r = b.second_factor(&codes[n], true);
+        assert_eq!(
+            r.location.as_deref(),
+            Some("/account/security"),
+            "{}",
+            r.body
+        );
+        let full = r
+            .set_cookie("tf_session")
+            .expect("the second factor sets tf_session");
+        assert_eq!(is_secure(full), secure, "{}: {full}", what("second factor"));
+
+        let csrf = b.get("/account/security").csrf();
+        let r = b.post("/logout", &[("csrf", &csrf)]);
+        let gone = r
+            .set_cookie("tf_session")
+            .expect("logout clears tf_session");
+        assert!(gone.contains("Max-Age=0"), "{gone}");
+        assert_eq!(is_secure(gone), secure, "{}: {gone}", what("logout"));
+    }
+}
+
+/// Every POST route of the portal's router (`crates/web/src/portal/mod.rs`), as written there.
+fn portal_post_routes() -> BTreeSet<String> {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/src/portal/mod.rs");
+    let src = std::fs::read_to_string(file).unwrap();
+    let routes: BTreeSet<String> = src
+        .split(".route(")
+        .skip(1)
+        .filter(|chunk| chunk.contains("post("))
+        .map(|chunk| {
+            let rest = &chunk[chunk.find('"').unwrap() + 1..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect();
+    assert!(routes.len() >= 20, "read the routes of {file}: {routes:?}");
+    routes
+}
+
+/// Posts `fields` to `path` without a CSRF token, with an empty one and with each of `foreign`
+/// (tokens of other sessions or visitors): every time 403 with the refusal page.
+fn refused_without_its_token(
+    b: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    foreign: &[&str],
+) {
+    let mut tokens: Vec<Option<&str>> = vec![None, Some("")];
+    tokens.extend(foreign.iter().map(|t| Some(*t)));
+    for token in tokens {
+        let mut form = fields.to_vec();
+        if let Some(t) = token {
+            form.push(("csrf", t));
+        }
+        let r = b.post(path, &form);
+        assert_eq!(
+            r.status, 403,
+            "POST {path} with token {token:?}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains(CSRF_REFUSED),
+            "POST {path} with token {token:?} is refused for its token: {}",
+            r.body
+        );
+    }
+}
+
+/// The factor id in a redirect to an enrolment page.
+fn enrolment_id(location: Option<&str>) -> String {
+    let l = location.expect("a redirect to the new factor");
+    l.rsplit('/').next().unwrap().to_owned()
+}
+
+fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    // A second process on the same database prints a setup link of its own (replacing the
+    // first one's), which then works on the first.
+    let second = env.serve();
+    // Serving (so its SIGTERM handler is in place) before it is stopped.
+    assert_eq!(second.anonymous().get("/healthz").status, 200);
+    let (_, lines) = second.terminate();
+    let link = lines
+        .iter()
+        .find_map(|l| l.split_once("/setup/").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("a setup link in {lines:?}"));
+    let setup_token = link.split(' ').next().unwrap().to_owned();
+    let setup = format!("/setup/{setup_token}");
+    let api = admin_api(&env, &server);
+    let mut covered = BTreeSet::new();
+
+    // Anonymous forms: their tokens are bound to the visitor's tf_pre cookie.
+    let mut anon = Browser::new(&server);
+    let csrf = anon.get(&setup).csrf();
+    let mut stranger = Browser::new(&server);
+    let foreign_pre = stranger.get("/login").csrf();
+    let owner_form = [
+        ("username", "root"),
+        ("email", "root@example.com"),
+        ("password", PASSWORD),
+        ("password2", PASSWORD),
+    ];
+    refused_without_its_token(&mut anon, &setup, &owner_form, &[&foreign_pre]);
+    covered.insert("/setup/{token}");
+    assert!(
+        !env.cli(&["user", "show", "root"]).status.success(),
+        "no owner was created"
+    );
+    assert_eq!(anon.get(&setup).status, 200, "the setup link still works");
+    // With its token the same form creates the owner.
+    let mut form = owner_form.to_vec();
+    form.push(("csrf", &csrf));
+    let r = anon.post(&setup, &form);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?notice=owner_created"),
+        "{}",
+        r.body
+    );
+    let (_, _, root_codes) = confirmed_totp(&api, "root", "phone");
+
+    add_user(&env, "cli", "client", &[]);
+    let (cli_factor, cli_secret, cli_codes) = confirmed_totp(&api, "cli", "phone");
+    add_user(&env, "adm", "admin", &[]);
+    add_user(&env, "dis", "client", &[]);
+    env.cli_ok(&["user", "disable", "dis"]);
+    add_user(&env, "lok", "client", &[]);
+    let (_, lok_secret, _) = confirmed_totp(&api, "lok", "phone");
+    let wrong = crate::support::wrong_code(&lok_secret);
+    for _ in 0..5 {
+        api.validate("lok", &wrong);
+    }
+    assert_eq!(user_json(&api, "lok")["locked"], true);
+
+    let csrf = anon.get("/login").csrf();
+    let login_form = [("username", "cli"), ("password", PASSWORD)];
+    refused_without_its_token(&mut anon, "/login", &login_form, &[&foreign_pre]);
+    covered.insert("/login");
+    assert!(
+        anon.cookie("tf_session").is_none(),
+        "no session from a refused login"
+    );
+
+    // Sessions at every stage, and a foreign one whose token is offered to all the others.
+    let mut owner = Browser::new(&server);
+    owner.login_with_backup_code("root", &root_codes[0]);
+    let mut foreign_session = Browser::new(&server);
+    foreign_session.login_with_backup_code("root", &root_codes[1]);
+    let foreign = foreign_session.get("/account/security").csrf();
+    let mut client = Browser::new(&server);
+    client.login_with_backup_code("cli", &cli_codes[0]);
+    let mut half = Browser::new(&server);
+    assert_eq!(
+        half.login("cli", PASSWORD, "").location.as_deref(),
+        Some("/login/2fa")
+    );
+    env.cli_ok(&["settings", "set", "force.admins", "true"]);
+    let mut enrolling = Browser::new(&server);
+    assert_eq!(
+        enrolling.login("adm", PASSWORD, "").location.as_deref(),
+        Some("/login/enroll")
+    );
+    // Pending factors for the enrolment forms, made through the forms with their tokens.
+    let csrf_e = enrolling.get("/login/enroll").csrf();
+    let r = enrolling.post(
+        "/login/enroll",
+        &[("csrf", &csrf_e), ("kind", "totp"), ("label", "adm phone")],
+    );
+    let adm_pending = enrolment_id(r.location.as_deref());
+    let adm_secret = enrolling
+        .get(&format!("/login/enroll/{adm_pending}"))
+        .text_of("secret");
+    let csrf_c = client.get("/account/security").csrf();
+    let r = client.post(
+        "/account/security/enroll",
+        &[("csrf", &csrf_c), ("kind", "totp"), ("label", "tablet")],
+    );
+    let cli_pending = enrolment_id(r.location.as_deref());
+    let cli_pending_secret = client
+        .get(&format!("/account/security/enroll/{cli_pending}"))
+        .text_of("secret");
+    assert_eq!(factors_of(&api, "cli").len(), 2);
+
+    #[derive(Clone, Copy, Debug)]
+    enum Who {
+        Half,
+        Enrolling,
+        Client,
+        Owner,
+    }
+    let half_code = totp(&cli_secret, 1);
+    let adm_code = totp(&adm_secret, 0);
+    let pending_code = totp(&cli_pending_secret, 0);
+    let login_enroll_id = format!("/login/enroll/{adm_pending}");
+    let login_enroll_resend = format!("/login/enroll/{adm_pending}/resend");
+    let login_enroll_duo = format!("/login/enroll/{adm_pending}/duo");
+    let account_enroll_id = format!("/account/security/enroll/{cli_pending}");
+    let account_enroll_resend = format!("/account/security/enroll/{cli_pending}/resend");
+    let account_enroll_duo = format!("/account/security/enroll/{cli_pending}/duo");
+    let remove = format!("/account/security/factors/{cli_factor}/remove");
+    // (route as registered, path, whose session, fields that would change something).
+    type Fields<'a> = Vec<(&'a str, &'a str)>;
+    let table: Vec<(&str, &str, Who, Fields)> = vec![
+        (
+            "/login/2fa",
+            "/login/2fa",
+            Who::Half,
+            vec![("code", &half_code)],
+        ),
+        (
+            "/login/2fa/send",
+            "/login/2fa/send",
+            Who::Half,
+            vec![("kind", "email")],
+        ),
+        ("/login/duo", "/login/duo", Who::Half, vec![]),
+        (
+            "/login/enroll",
+            "/login/enroll",
+            Who::Enrolling,
+            vec![("kind", "totp"), ("label", "second")],
+        ),
+        (
+            "/login/enroll/{id}",
+            &login_enroll_id,
+            Who::Enrolling,
+            vec![("code", &adm_code)],
+        ),
+        (
+            "/login/enroll/{id}/resend",
+            &login_enroll_resend,
+            Who::Enrolling,
+            vec![],
+        ),
+        (
+            "/login/enroll/{id}/duo",
+            &login_enroll_duo,
+            Who::Enrolling,
+            vec![],
+        ),
+        (
+            "/login/enroll/done",
+            "/login/enroll/done",
+            Who::Enrolling,
+            vec![],
+        ),
+        (
+            "/account/security/enroll",
+            "/account/security/enroll",
+            Who::Client,
+            vec![("kind", "totp"), ("label", "third")],
+        ),
+        (
+            "/account/security/enroll/{id}",
+            &account_enroll_id,
+            Who::Client,
+            vec![("code", &pending_code)],
+        ),
+        (
+            "/account/security/enroll/{id}/resend",
+            &account_enroll_resend,
+            Who::Client,
+            vec![],
+        ),
+        (
+            "/account/security/enroll/{id}/duo",
+            &account_enroll_duo,
+            Who::Client,
+            vec![],
+        ),
+        (
+            "/account/security/factors/{id}/remove",
+            &remove,
+            Who::Client,
+            vec![],
+        ),
+        (
+            "/account/security/disable",
+            "/account/security/disable",
+            Who::Client,
+            vec![("password", PASSWORD), ("code", &cli_codes[1])],
+        ),
+        (
+            "/account/security/backup-codes/view",
+            "/account/security/backup-codes/view",
+            Who::Client,
+            vec![("password", PASSWORD)],
+        ),
+        (
+            "/account/security/backup-codes/new",
+            "/account/security/backup-codes/new",
+            Who::Client,
+            vec![],
+        ),
+        ("/logout", "/logout", Who::Client, vec![]),
+        (
+            "/admin/users/{name}/reset",
+            "/admin/users/cli/reset",
+            Who::Owner,
+            vec![],
+        ),
+        (
+            "/admin/users/{name}/unlock",
+            "/admin/users/lok/unlock",
+            Who::Owner,
+            vec![],
+        ),
+        (
+            "/admin/users/{name}/disable",
+            "/admin/users/cli/disable",
+            Who::Owner,
+            vec![],
+        ),
+        (
+            "/admin/users/{name}/enable",
+            "/admin/users/dis/enable",
+            Who::Owner,
+            vec![],
+        ),
+        (
+            "/admin/settings",
+            "/admin/settings",
+            Who::Owner,
+            vec![
+                ("force.clients", "true"),
+                ("issuer", "Evil"),
+                ("twofactor.enabled", "true"),
+            ],
+        ),
+        (
+            "/admin/settings/duo-test",
+            "/admin/settings/duo-test",
+            Who::Owner,
+            vec![],
+        ),
+    ];
+    for (route, path, who, fields) in &table {
+        let b = match who {
+            Who::Half => &mut half,
+            Who::Enrolling => &mut enrolling,
+            Who::Client => &mut client,
+            Who::Owner => &mut owner,
+        };
+        // Another session's token, and this browser's own anonymous (tf_pre) token.
+        let own_pre = b.pre_csrf.clone().unwrap();
+        refused_without_its_token(b, path, fields, &[&foreign, &own_pre]);
+        covered.insert(route);
+    }
+    let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
+    assert_eq!(
+        covered,
+        portal_post_routes(),
+        "the table covers every POST route"
+    );
+
+    // Nothing changed.
+    let cli = user_json(&api, "cli");
+    assert_eq!(cli["disabled"], false);
+    assert_eq!(cli["has_2fa"], true);
+    assert_eq!(
+        factors_of(&api, "cli"),
+        vec![(cli_factor.clone(), true), (cli_pending.clone(), false)],
+        "no factor added, removed, confirmed or reset"
+    );
+    assert_eq!(cli["backup_codes_remaining"], 9, "the same backup codes");
+    assert_eq!(factors_of(&api, "adm"), vec![(adm_pending.clone(), false)]);
+    assert_eq!(user_json(&api, "lok")["locked"], true);
+    assert_eq!(user_json(&api, "dis")["disabled"], true);
+    let shown = env.cli_ok(&["settings", "show"]);
+    assert!(shown.contains("force.clients = false"), "{shown}");
+    assert!(!shown.contains("Evil"), "{shown}");
+    assert!(
+        !std::fs::read_dir(env.data_dir().join("outbox")).is_ok_and(|mut d| d.next().is_some()),
+        "nothing was sent"
+    );
+    // Every session is where it was, and the refused forms work with their own tokens.
+    assert_eq!(client.get("/account/security").status, 200);
+    assert_eq!(owner.get("/admin").status, 200);
+    assert_eq!(enrolling.get("/login/enroll").status, 200);
+    let csrf_h = half.get("/login/2fa").csrf();
+    let r = half.post("/login/2fa", &[("csrf", &csrf_h), ("code", &half_code)]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security"),
+        "the code was not spent: {}",
+        r.body
+    );
+    let r = enrolling.post(&login_enroll_id, &[("csrf", &csrf_e), ("code", &adm_code)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Record your backup codes"));
+    let r = client.post(
+        &account_enroll_id,
+        &[("csrf", &csrf_c), ("code", &pending_code)],
+    );
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security?notice=device_added"),
+        "{}",
+        r.body
+    );
+    let r = anon.post(
+        "/login",
+        &[("csrf", &csrf), ("username", "cli"), ("password", PASSWORD)],
+    );
+    assert_eq!(r.location.as_deref(), Some("/login/2fa"));
+    let csrf_o = owner.get("/admin").csrf();
+    let r = owner.post("/admin/users/cli/disable", &[("csrf", &csrf_o)]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/admin/users/cli?notice=disabled")
+    );
+    assert_eq!(user_json(&api, "cli")["disabled"], true);
+    let r = owner.post("/logout", &[("csrf", &csrf_o)]);
+    assert_eq!(r.location.as_deref(), Some("/login?notice=logged_out"));
+}
+
+fn forced_roles_cannot_turn_2fa_off_or_remove_their_last_factor(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    let api = admin_api(&env, &server);
+    add_user(&env, "fay", "client", &[]);
+    let (first, _, codes) = confirmed_totp(&api, "fay", "phone");
+    let (second, _, _) = confirmed_totp(&api, "fay", "tablet");
+    let (pending, _) = api.start_totp("fay", Some("not confirmed"));
+    let (_, admin_codes) = user_with_totp_codes(&env, &server, "fad", "admin");
+    env.cli_ok(&["settings", "set", "force.clients", "true"]);
+
+    let mut b = Browser::new(&server);
+    b.login_with_backup_code("fay", &codes[0]);
+    let page = b.get("/account/security");
+    assert!(
+        page.body
+            .contains("Two-factor authentication is required for your account.")
+    );
+    assert!(
+        !page.body.contains("action=\"/account/security/disable\""),
+        "no off switch is offered"
+    );
+    let csrf = page.csrf();
+    let off = [
+        ("csrf", csrf.as_str()),
+        ("password", PASSWORD),
+        ("code", &codes[1]),
+    ];
+
+    // Turning it off by posting the form anyway: refused, everything kept.
+    let r = b.post("/account/security/disable", &off);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Two-factor authentication is required for your account.")
+    );
+    let all = vec![
+        (first.clone(), true),
+        (second.clone(), true),
+        (pending.clone(), false),
+    ];
+    assert_eq!(factors_of(&api, "fay"), all);
+    assert_eq!(user_json(&api, "fay")["backup_codes_remaining"], 9);
+
+    // One of two devices may go; the last usable one may not (a pending one does not count).
+    let remove = |id: &str| format!("/account/security/factors/{id}/remove");
+    let r = b.post(&remove(&first), &[("csrf", &csrf)]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security?notice=device_removed")
+    );
+    let r = b.post(&remove(&second), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body
+            .contains("add another device before you remove this one"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        factors_of(&api, "fay"),
+        vec![(second.clone(), true), (pending.clone(), false)]
+    );
+    assert_eq!(user_json(&api, "fay")["has_2fa"], true);
+    let r = b.post(&remove(&pending), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303, "a pending factor may go: {}", r.body);
+    assert_eq!(factors_of(&api, "fay"), vec![(second.clone(), true)]);
+    assert_eq!(b.post("/account/security/disable", &off).status, 403);
+    assert_eq!(factors_of(&api, "fay"), vec![(second.clone(), true)]);
+
+    // force.admins holds admins the same way, and leaves clients free.
+    env.cli_ok(&["settings", "set", "force.clients", "false"]);
+    env.cli_ok(&["settings", "set", "force.admins", "true"]);
+    let mut a = Browser::new(&server);
+    a.login_with_backup_code("fad", &admin_codes[0]);
+    let csrf_a = a.get("/account/security").csrf();
+    let r = a.post(
+        "/account/security/disable",
+        &[
+            ("csrf", &csrf_a),
+            ("password", PASSWORD),
+            ("code", &admin_codes[1]),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(user_json(&api, "fad")["has_2fa"], true);
+    let admin_factor = factors_of(&api, "fad")[0].0.clone();
+    let r = a.post(&remove(&admin_factor), &[("csrf", &csrf_a)]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(factors_of(&api, "fad").len(), 1);
+
+    // Not forced any more, the same client turns it off with the same form.
+    let r = b.post("/account/security/disable", &off);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security?notice=twofa_off"),
+        "{}",
+        r.body
+    );
+    assert_eq!(factors_of(&api, "fay"), vec![]);
+}
+
+/// The services a "Choose a service" page offers (the values of its radio buttons).
+fn offered(page: &Page) -> Vec<String> {
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body
+        .split("type=\"radio\" name=\"kind\" value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+fn choose_a_service_offers_the_methods_active_and_enabled_for_the_role(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    let contact = ["--email", "x@example.com", "--phone", "+14155550100"];
+    add_user(&env, "cl", "client", &contact);
+    add_user(&env, "cl-bare", "client", &[]);
+    add_user(&env, "ad", "admin", &contact);
+    add_user(&env, "ow", "owner", &contact);
+    let set = |k: &str, v: &str| env.cli_ok(&["settings", "set", k, v]);
+    // (method, active, clients, admins)
+    for (kind, active, clients, admins) in [
+        ("totp", "true", "true", "false"),
+        ("email", "true", "true", "true"),
+        ("sms", "true", "false", "true"),
+        ("yubikey", "false", "true", "true"),
+        ("duo", "true", "false", "true"),
+    ] {
+        set(&format!("methods.{kind}.active"), active);
+        set(&format!("methods.{kind}.clients"), clients);
+        set(&format!("methods.{kind}.admins"), admins);
+    }
+    // Duo is offered for enrolment once its Web SDK application is set.
+    set("methods.duo.api_host", "api-12345678.duosecurity.com");
+    set("methods.duo.client_id", "DIWEBSDKCLIENT000001");
+    set(
+        "methods.duo.client_secret",
+        "webSdkClientSecret0000000000000000000001",
+    );
+
+    let mut browsers = Vec::new();
+    for name in ["cl", "cl-bare", "ad", "ow"] {
+        let mut b = Browser::new(&server);
+        let r = b.login(name, PASSWORD, "");
+        assert_eq!(r.location.as_deref(), Some("/account/security"), "{name}");
+        browsers.push((name, b));
+    }
+    let check = |browsers: &mut Vec<(&str, Browser)>, want: &[(&str, &[&str])]| {
+        for ((name, b), (n, kinds)) in browsers.iter_mut().zip(want) {
+            assert_eq!(name, n);
+            assert_eq!(
+                offered(&b.get("/account/security/enroll")),
+                kinds.to_vec(),
+                "{name}"
+            );
+        }
+    };
+    // Email and SMS need an address or a number to send to.
+    check(
+        &mut browsers,
+        &[
+            ("cl", &["totp", "email"]),
+            ("cl-bare", &["totp"]),
+            ("ad", &["email", "sms", "duo"]),
+            ("ow", &["email", "sms", "duo"]),
+        ],
+    );
+    // A method not offered cannot be had by posting the form anyway.
+    let (_, b) = &mut browsers[0];
+    let csrf = b.get("/account/security").csrf();
+    let r = b.post(
+        "/account/security/enroll",
+        &[("csrf", &csrf), ("kind", "sms"), ("label", "phone")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("not enabled"), "{}", r.body);
+    let api = admin_api(&env, &server);
+    assert_eq!(factors_of(&api, "cl"), vec![]);
+
+    // Each switch counts: activating the YubiKey, and TOTP off for clients, on for admins.
+    set("methods.yubikey.active", "true");
+    set("methods.totp.clients", "false");
+    set("methods.totp.admins", "true");
+    set("methods.duo.admins", "false");
+    check(
+        &mut browsers,
+        &[
+            ("cl", &["email", "yubikey"]),
+            ("cl-bare", &["yubikey"]),
+            ("ad", &["totp", "email", "sms", "yubikey"]),
+            ("ow", &["totp", "email", "sms", "yubikey"]),
+        ],
+    );
+
+    // Forced enrolment at login offers the same list.
+    set("force.clients", "true");
+    let mut f = Browser::new(&server);
+    let r = f.login("cl-bare", PASSWORD, "");
+    assert_eq!(r.location.as_deref(), Some("/login/enroll"));
+    assert_eq!(offered(&f.get("/login/enroll")), vec!["yubikey"]);
+}
+
+/// A forced user's last usable factor also survives two removals at once (each of the two
+/// requests sees the other device still there).
+#[test]
+#[ignore = "known bug: the portal checks the factors left, then deletes (read, then write); \
+            two concurrent removals leave a forced user with none"]
+fn forced_last_factor_survives_concurrent_removals() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve();
+    let api = admin_api(&env, &server);
+    add_user(&env, "ray", "client", &[]);
+    let (_, _, codes) = confirmed_totp(&api, "ray", "phone");
+    env.cli_ok(&["settings", "set", "force.clients", "true"]);
+    let mut b = Browser::new(&server);
+    b.login_with_backup_code("ray", &codes[0]);
+    let csrf = b.get("/account/security").csrf();
+    for round in 0..10 {
+        confirmed_totp(&api, "ray", &format!("device {round}"));
+        let ids: Vec<String> = factors_of(&api, "ray").into_iter().map(|f| f.0).collect();
+        assert_eq!(ids.len(), 2);
+        let removals: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let mut c = Browser::new(&server);
+                c.cookies = b.cookies.clone();
+                let path = format!("/account/security/factors/{id}/remove");
+                let csrf = csrf.clone();
+                std::thread::spawn(move || c.post(&path, &[("csrf", &csrf)]).status)
+            })
+            .collect();
+        let statuses: Vec<u16> = removals.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(
+            factors_of(&api, "ray").len(),
+            1,
+            "round {round}: one device stays ({statuses:?})"
         );
     }
 }
