@@ -2,8 +2,10 @@
 //! (`crates/delivery/tests/duo_server.py`: HTTPS on loopback under a certificate made here with
 //! openssl, trusted through `TWOFOLD_EXTRA_CA_FILE`; first proven faithful by Duo's own SDKs in
 //! `crates/delivery/tests/duo.rs`). Pushes approved, denied and timed out; passcodes right and
-//! wrong; confirming a Duo factor by push and by passcode; the fail mode with the stand-in
-//! stopped; `twofold user test-duo`; and the client secret never leaking.
+//! wrong; confirming a Duo factor by push and by passcode; an enrolment through the API's
+//! `auth_url` finished at Twofold's callback by a browser without a session; the Duo username as
+//! the email address; TOTP beside Duo; the fail mode with the stand-in stopped and with it
+//! hanging past the attempt timeout; `twofold user test-duo`; and the client secret never leaking.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -553,4 +555,342 @@ on_both!(
     fail_mode_closed_and_open,
     test_duo_from_the_cli,
     the_client_secret_never_leaks,
+    the_username_format_can_be_the_email,
+    enrolment_through_the_auth_url_logs_nobody_in,
+    totp_and_duo_side_by_side,
 );
+
+/// A browser and an admin at the stand-in, in Python (the test client here speaks no TLS):
+/// `config URL JSON` posts a configuration change; `approve URL DECISION` opens the Universal
+/// Prompt at URL, prints the username it shows, presses DECISION and prints where Duo sends the
+/// browser back (the redirect is not followed).
+const STANDIN_CLIENT: &str = r#"
+import re, ssl, sys, urllib.error, urllib.parse, urllib.request
+cafile, action, url, arg = sys.argv[1:]
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+opener = urllib.request.build_opener(
+    urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)), NoRedirect)
+if action == "config":
+    request = urllib.request.Request(
+        url, data=arg.encode(), headers={"Content-Type": "application/json"})
+    print(opener.open(request, timeout=30).status)
+else:
+    page = opener.open(url, timeout=30).read().decode()
+    username = re.search(r'id="username">([^<]*)<', page).group(1)
+    prompt = re.search(r'name="prompt" value="([^"]+)"', page).group(1)
+    parts = urllib.parse.urlsplit(url)
+    form = urllib.parse.urlencode({"prompt": prompt, "decision": arg}).encode()
+    request = urllib.request.Request(
+        f"{parts.scheme}://{parts.netloc}/frame/prompt", data=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        opener.open(request, timeout=30)
+        sys.exit("the prompt did not redirect")
+    except urllib.error.HTTPError as e:
+        if e.code != 302:
+            raise
+        print(username)
+        print(e.headers["Location"])
+"#;
+
+impl StandIn {
+    fn standin_client(&self, action: &str, url: &str, arg: &str) -> Vec<String> {
+        let out = Command::new(venv_python())
+            .args(["-c", STANDIN_CLIENT])
+            .arg(&self.cert)
+            .args([action, url, arg])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{action} {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Changes the stand-in's settings while it runs (`/_standin/config`).
+    fn reconfigure(&self, change: Value) {
+        let url = format!("https://{}/_standin/config", self.api_host());
+        let out = self.standin_client("config", &url, &change.to_string());
+        assert_eq!(out, ["200"]);
+    }
+
+    /// Opens the Universal Prompt at `auth_url` and presses `decision`: the username the prompt
+    /// showed, and the URL Duo sends the browser back to.
+    fn decide(&self, auth_url: &str, decision: &str) -> (String, String) {
+        let mut out = self.standin_client("approve", auth_url, decision);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let location = out.pop().unwrap();
+        (out.pop().unwrap(), location)
+    }
+}
+
+/// The claims of the request JWT in a Universal Prompt URL.
+fn request_claims(auth_url: &str) -> Value {
+    use base64::Engine as _;
+    let jwt = auth_url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("request="))
+        .unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A plain GET that follows no redirect: the status, the `Set-Cookie` headers and the body.
+fn get_page(url: &str) -> (u16, Vec<String>, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let resp = agent.get(url).call().unwrap();
+    let status = resp.status().as_u16();
+    let cookies = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    (
+        status,
+        cookies,
+        resp.into_body().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// `methods.duo.username_format = "{email}"`: Duo knows the user by their email address, in
+/// pushes, passcodes and the Universal Prompt; a user without one cannot use Duo.
+fn the_username_format_can_be_the_email(db: Db) {
+    let env = Env::new(db);
+    // At Duo, "alice" would deny: only the email address approves.
+    let duo = StandIn::start(
+        env.data_dir(),
+        &["alice@example.com=approve", "alice=deny"],
+        &["alice@example.com=314159", "alice=271828"],
+    );
+    configure(&env, &duo);
+    env.cli_ok(&["settings", "set", "methods.duo.username_format", "{email}"]);
+    let token = env.token("app", "admin");
+    let server = serve(&env, &duo, "warn");
+    let api = server.api(&token);
+
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "alice", "email": "alice@example.com"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = api.post("/api/v1/users/alice/factors", json!({"kind": "duo"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let claims = request_claims(r.json["auth_url"].as_str().unwrap());
+    assert_eq!(claims["duo_uname"], "alice@example.com", "{claims}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = confirm(&api, "alice", &id, json!({}));
+    assert_eq!(r.status, 200, "a push to alice@example.com: {r:?}");
+    let r = validate(&api, json!({"username": "alice", "method": "duo"}));
+    assert_eq!(r.json, json!({"ok": true, "method": "duo"}), "{r:?}");
+    let r = validate(&api, json!({"username": "alice", "code": "271828"}));
+    assert_eq!(r.json, json!({"ok": false, "reason": "invalid_code"}));
+    let r = validate(&api, json!({"username": "alice", "code": "314159"}));
+    assert_eq!(r.json, json!({"ok": true, "method": "duo"}), "{r:?}");
+
+    // A user without an email address: no Duo factor for them, and nothing left behind.
+    let r = api.post("/api/v1/users", json!({"username": "bob"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = api.post("/api/v1/users/bob/factors", json!({"kind": "duo"}));
+    assert_eq!((r.status, r.error_code()), (422, "missing_email"), "{r:?}");
+    assert_eq!(
+        r.json["error"]["message"],
+        "Duo knows this account by its email address: add one to the account first."
+    );
+    assert_eq!(api.get("/api/v1/users/bob").json["factors"], json!([]));
+    // Alice's address removed: her pushes and passcodes get the same error.
+    let r = api.patch("/api/v1/users/alice", json!({"email": ""}));
+    assert_eq!(r.status, 200, "{r:?}");
+    for body in [
+        json!({"username": "alice", "method": "duo"}),
+        json!({"username": "alice", "code": "314159"}),
+    ] {
+        let r = validate(&api, body);
+        assert_eq!((r.status, r.error_code()), (422, "missing_email"), "{r:?}");
+    }
+}
+
+/// An enrolment started through the API: `auth_url` → Approve at Duo → Twofold's callback,
+/// reached by a browser with no session: the factor is confirmed and nobody is logged in.
+fn enrolment_through_the_auth_url_logs_nobody_in(db: Db) {
+    let env = Env::new(db);
+    let duo = StandIn::start(env.data_dir(), &["alice=approve"], &[]);
+    configure(&env, &duo);
+    let token = env.token("app", "admin");
+    let server = serve(&env, &duo, "warn");
+    let api = server.api(&token);
+    let alice = start_duo(&api, "alice");
+    let id = alice["id"].as_str().unwrap();
+    let auth_url = alice["auth_url"].as_str().unwrap();
+
+    let (shown, callback) = duo.decide(auth_url, "approve");
+    assert_eq!(shown, "alice", "the prompt is for alice");
+    assert!(
+        callback.starts_with(&format!("{}/login/duo/callback?", server.base)),
+        "{callback}"
+    );
+    assert!(callback.contains("duo_code=") && callback.contains("state="));
+    let (status, cookies, page) = get_page(&callback);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Duo is set up"), "{page}");
+    assert!(
+        cookies.is_empty(),
+        "no session (nor any other cookie) is set: {cookies:?}"
+    );
+    let user = api.get("/api/v1/users/alice").json;
+    assert_eq!(user["factors"][0]["id"], id);
+    assert_eq!(user["factors"][0]["confirmed"], true, "{user}");
+    assert_eq!(user["has_2fa"], true);
+    // The first factor: the page shows the backup codes, and they are the user's.
+    let codes: Vec<&str> = page
+        .split("<li>")
+        .skip(1)
+        .filter_map(|li| li.split("</li>").next())
+        .collect();
+    assert_eq!(codes.len(), 10, "{page}");
+    let r = validate(&api, json!({"username": "alice", "code": codes[0]}));
+    assert_eq!(r.json, json!({"ok": true, "method": "backup_code"}));
+    // The confirmation is audited; no login is.
+    assert!(
+        audit(&api, "alice", "factor.confirmed")
+            .iter()
+            .any(|d| d.contains(id)),
+        "{:?}",
+        audit(&api, "alice", "factor.confirmed")
+    );
+    assert!(audit(&api, "alice", "login.password").is_empty());
+    assert!(
+        !audit(&api, "alice", "2fa.success")
+            .iter()
+            .any(|d| d.starts_with("method=duo")),
+        "the callback completed no login"
+    );
+
+    // The same answer again is used up.
+    let (_, cookies, page) = get_page(&callback);
+    assert!(!page.contains("Duo is set up"), "{page}");
+    assert!(cookies.is_empty(), "{cookies:?}");
+}
+
+/// A user with TOTP and Duo, the Auth API set: a 6-digit code is tried as TOTP first, then as a
+/// Duo passcode, and the answer names the method that took it.
+fn totp_and_duo_side_by_side(db: Db) {
+    let env = Env::new(db);
+    let duo = StandIn::start(env.data_dir(), &["alice=approve"], &[]);
+    configure(&env, &duo);
+    let token = env.token("app", "admin");
+    let server = serve(&env, &duo, "warn");
+    let api = server.api(&token);
+    let (secret, _) = api.enrolled_user("alice");
+    let r = api.post("/api/v1/users/alice/factors", json!({"kind": "duo"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(confirm(&api, "alice", &id, json!({})).status, 200);
+    // A Duo passcode that is no TOTP code near now.
+    let passcode = crate::support::wrong_code(&secret);
+    duo.reconfigure(json!({"passcodes": {"alice": [passcode]}}));
+
+    let r = validate(
+        &api,
+        json!({"username": "alice", "code": crate::support::totp(&secret, 1)}),
+    );
+    assert_eq!(r.json, json!({"ok": true, "method": "totp"}), "{r:?}");
+    let r = validate(&api, json!({"username": "alice", "code": passcode}));
+    assert_eq!(r.json, json!({"ok": true, "method": "duo"}), "{r:?}");
+    let successes = audit(&api, "alice", "2fa.success");
+    assert_eq!(
+        successes[0],
+        format!("method=duo factor={id}"),
+        "{successes:?}"
+    );
+    // Used once at Duo; neither takes it again.
+    let r = validate(&api, json!({"username": "alice", "code": passcode}));
+    assert_eq!(r.json, json!({"ok": false, "reason": "invalid_code"}));
+}
+
+/// The fail mode when Duo takes the request and never answers: after the attempt timeout Duo is
+/// unreachable — closed refuses, open lets the login through, both audited. (SQLite only: the
+/// database plays no part, and each case waits out a timeout.)
+#[test]
+fn fail_mode_when_duo_does_not_answer_in_time() {
+    let env = Env::new(Db::Sqlite);
+    let duo = StandIn::start(env.data_dir(), &["alice=approve"], &["alice=123456"]);
+    configure(&env, &duo);
+    let token = env.token("app", "admin");
+    let server = serve(&env, &duo, "warn");
+    let api = server.api(&token);
+    let alice = start_duo(&api, "alice");
+    let id = alice["id"].as_str().unwrap().to_owned();
+    assert_eq!(confirm(&api, "alice", &id, json!({})).status, 200);
+    duo.reconfigure(json!({"misbehave": ["hang"]}));
+
+    // A push and a passcode at once: one timeout's wait for both.
+    let both = |api: &Api| {
+        #[allow(clippy::disallowed_methods)] // the test measures how long Twofold waited
+        let started = std::time::Instant::now();
+        let push = {
+            let api = api.clone();
+            std::thread::spawn(move || {
+                validate(&api, json!({"username": "alice", "method": "duo"}))
+            })
+        };
+        let passcode = validate(api, json!({"username": "alice", "code": "123456"}));
+        let push = push.join().unwrap();
+        (push, passcode, started.elapsed())
+    };
+    let (push, passcode, waited) = both(&api);
+    for r in [&push, &passcode] {
+        assert_eq!(
+            (r.status, r.error_code()),
+            (502, "duo_unreachable"),
+            "{r:?}"
+        );
+        assert_eq!(
+            r.json["error"]["message"],
+            "Duo is unreachable; try another method or a backup code."
+        );
+    }
+    assert!(
+        waited >= Duration::from_millis(4900) && waited < Duration::from_secs(20),
+        "Twofold waited for its attempt timeout (5 s): {waited:?}"
+    );
+    let failures = audit(&api, "alice", "2fa.failure");
+    assert_eq!(
+        failures[..2],
+        ["kind=duo reason=duo_unreachable failmode=closed"; 2],
+        "{failures:?}"
+    );
+
+    let r = api.patch("/api/v1/settings", json!({"methods.duo.failmode": "open"}));
+    assert_eq!(r.status, 200, "{r:?}");
+    std::thread::sleep(Duration::from_millis(2100));
+    let (push, passcode, _) = both(&api);
+    for r in [&push, &passcode] {
+        assert_eq!(
+            (r.status, &r.json),
+            (200, &json!({"ok": true, "method": "duo"})),
+            "{r:?}"
+        );
+    }
+    let open = format!("method=duo factor={id} reason=duo_failmode_open");
+    let successes = audit(&api, "alice", "2fa.success");
+    assert_eq!(successes[..2], [open.clone(), open], "{successes:?}");
+}
