@@ -163,3 +163,115 @@ where
             .map_err(|r| ApiError::bad_request(r.body_text()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request from `peer` with the given `X-Forwarded-For` header lines.
+    fn parts(peer: &str, forwarded: &[&str]) -> Parts {
+        let mut req = axum::http::Request::builder().uri("/api/v1/validate");
+        for f in forwarded {
+            req = req.header("x-forwarded-for", *f);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        let peer: SocketAddr = format!("{peer}:40000").parse().unwrap();
+        parts.extensions.insert(ConnectInfo(peer));
+        parts
+    }
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        for forwarded in [&[][..], &["203.0.113.7"], &["203.0.113.7, 10.0.0.2"]] {
+            assert_eq!(
+                client_ip(&parts("198.51.100.1", forwarded), &trusted),
+                ip("198.51.100.1"),
+                "{forwarded:?}"
+            );
+        }
+        // With nothing configured, nobody is trusted.
+        assert_eq!(
+            client_ip(&parts("127.0.0.1", &["203.0.113.7"]), &[]),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_trusted_peer_names_the_right_most_untrusted_hop() {
+        let trusted = nets(&["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"]);
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("127.0.0.1", &["203.0.113.7"], "203.0.113.7"),
+            // What the client wrote itself stands left of what our proxies saw: ignored.
+            ("127.0.0.1", &["1.1.1.1, 203.0.113.7"], "203.0.113.7"),
+            // Trusted hops on the way are skipped.
+            (
+                "127.0.0.1",
+                &["1.1.1.1, 203.0.113.7, 10.1.2.3"],
+                "203.0.113.7",
+            ),
+            // Several header lines are one list, in order.
+            (
+                "10.0.0.1",
+                &["1.1.1.1", "203.0.113.7", "10.9.9.9"],
+                "203.0.113.7",
+            ),
+            (
+                "10.0.0.1",
+                &[" 2001:db8::5 , 2a00:1450::1 "],
+                "2a00:1450::1",
+            ),
+            // Nothing forwarded, or only trusted hops: the peer (or the left-most proxy) is all
+            // there is.
+            ("127.0.0.1", &[], "127.0.0.1"),
+            ("127.0.0.1", &["10.0.0.7, 10.0.0.8"], "127.0.0.1"),
+        ];
+        for (peer, forwarded, client) in cases {
+            assert_eq!(
+                client_ip(&parts(peer, forwarded), &trusted),
+                ip(client),
+                "{peer} {forwarded:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn junk_in_the_header_leaves_the_peer() {
+        let trusted = nets(&["127.0.0.1/32", "10.0.0.0/8"]);
+        for forwarded in [
+            "not-an-address",
+            "203.0.113.7, garbage",
+            "203.0.113.7, 10.0.0.3, <script>",
+            "203.0.113.7:8080",
+            "",
+        ] {
+            assert_eq!(
+                client_ip(&parts("127.0.0.1", &[forwarded]), &trusted),
+                ip("127.0.0.1"),
+                "{forwarded:?}"
+            );
+        }
+        // Junk left of a good untrusted hop is never reached.
+        assert_eq!(
+            client_ip(&parts("127.0.0.1", &["garbage, 203.0.113.7"]), &trusted),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn no_peer_no_address() {
+        let (parts, ()) = axum::http::Request::builder()
+            .body(())
+            .unwrap()
+            .into_parts();
+        assert_eq!(client_ip(&parts, &nets(&["0.0.0.0/0"])), None);
+    }
+}

@@ -85,6 +85,47 @@ impl ApiError {
         )
     }
 
+    /// 405: the route exists but not with this method (the `Allow` header lists those it has).
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This endpoint does not accept that HTTP method; the Allow header lists those it does.",
+        )
+    }
+
+    /// Any other client error the framework answered by itself, by its status: a stable code
+    /// from the status's name and `message` (what the framework said, if anything).
+    pub fn client_error(status: StatusCode, message: &str) -> Self {
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            return Self::method_not_allowed();
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::body_too_large();
+        }
+        let code = match status {
+            StatusCode::BAD_REQUEST => "bad_request",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+            StatusCode::REQUEST_TIMEOUT => "request_timeout",
+            StatusCode::LENGTH_REQUIRED => "length_required",
+            StatusCode::URI_TOO_LONG => "uri_too_long",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+            _ => "client_error",
+        };
+        let message = match message.trim() {
+            "" => status.canonical_reason().map_or_else(
+                || "The request was refused.".to_owned(),
+                |r| format!("{r}."),
+            ),
+            m => m.to_owned(),
+        };
+        Self::new(status, code, message)
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -130,5 +171,38 @@ impl IntoResponse for ApiError {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_client_errors_get_stable_codes() {
+        let e = ApiError::client_error(StatusCode::METHOD_NOT_ALLOWED, "");
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+        );
+        let e = ApiError::client_error(StatusCode::BAD_REQUEST, "Invalid URL: bad\n");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("bad_request", "Invalid URL: bad")
+        );
+        let e = ApiError::client_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, " ");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("unsupported_media_type", "Unsupported Media Type.")
+        );
+        let e = ApiError::client_error(StatusCode::IM_A_TEAPOT, "");
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::IM_A_TEAPOT, "client_error")
+        );
+        assert_eq!(
+            ApiError::client_error(StatusCode::PAYLOAD_TOO_LARGE, "x").code,
+            "body_too_large"
+        );
     }
 }

@@ -80,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router(openapi))
         .merge(portal::router())
         .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn(portal::page::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -109,4 +110,45 @@ async fn refuse_declared_oversize(
         return resp;
     }
     next.run(req).await
+}
+
+/// Paths whose errors are the API's JSON (the portal answers pages, `/wsapi` its protocol).
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
+}
+
+/// The client errors the framework answers by itself — a method the route does not have (405,
+/// with `Allow`), a path segment that cannot be decoded (400) — get the API's error format too,
+/// like every other 4xx of the API. Answers that already are JSON pass unchanged.
+async fn api_errors_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let api = is_api_path(req.uri().path());
+    let resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || !resp.status().is_client_error() || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // The framework's own text (e.g. "Invalid URL: Invalid UTF-8 in `username`") is short; a
+    // longer one is not worth keeping.
+    let said = axum::body::to_bytes(body, 1024)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .unwrap_or_default();
+    let mut out = error::ApiError::client_error(parts.status, &said).into_response();
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            out.headers_mut().append(name, value.clone());
+        }
+    }
+    out
 }
