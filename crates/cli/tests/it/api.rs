@@ -18,6 +18,10 @@ on_both!(
     settings_switches_change_who_has_2fa,
     drift_is_learned_and_can_be_reset,
     masked_secrets_sent_back_change_nothing,
+    per_method_switches_and_the_default_issuer,
+    forwarded_for_is_believed_only_from_trusted_proxies,
+    framework_errors_use_the_error_format,
+    openapi_and_metrics_cover_the_design,
 );
 
 fn enrol_confirm_validate_and_replay(db: Db) {
@@ -600,8 +604,20 @@ fn bad_input_is_refused_and_changes_nothing(db: Db) {
 fn secrets_never_reach_the_database_in_clear(db: Db) {
     let env = Env::new(db);
     let token = env.token("app", "admin");
+    let cli_password = "correct horse battery staple from the cli";
+    let out = env.cli_stdin(
+        &["user", "add", "walt", "--password-stdin"],
+        &format!("{cli_password}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
     let server = env.serve();
     let api = server.api(&token);
+    let api_password = "a long passphrase sent to the api";
+    let r = api.post(
+        "/api/v1/users",
+        json!({"username": "xena", "password": api_password}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
     let (secret, codes) = api.enrolled_user("judy");
     assert_eq!(api.validate("judy", &codes[0])["ok"], true);
     let r = api.patch(
@@ -639,11 +655,31 @@ fn secrets_never_reach_the_database_in_clear(db: Db) {
         !text.contains("hunter2-very-secret"),
         "SMTP password in the database"
     );
+    // API tokens are stored as hashes: neither the token nor its random part is there.
+    let random_part = token.strip_prefix("tf_").unwrap();
+    assert!(random_part.len() >= 32, "{token}");
+    assert!(
+        !text.contains(&token.to_lowercase()),
+        "API token in the database"
+    );
+    assert!(
+        !text.contains(&random_part.to_lowercase()),
+        "API token in the database"
+    );
+    // Passwords are Argon2id hashes, whichever way they came in.
+    for password in [cli_password, api_password] {
+        assert!(
+            !text.contains(password),
+            "password {password:?} in the database"
+        );
+    }
+    assert!(text.contains("$argon2id$"), "password hashes are Argon2id");
 }
 
 fn audit_log_records_events_without_secrets(db: Db) {
     let env = Env::new(db);
     let token = env.token("audit-app", "admin");
+    let login_page = env.token("login-page", "validate");
     let server = env.serve();
     let api = server.api(&token);
     let (secret, codes) = api.enrolled_user("ken");
@@ -652,10 +688,28 @@ fn audit_log_records_events_without_secrets(db: Db) {
     assert_eq!(api.validate("ken", &good)["ok"], true);
     assert_eq!(api.validate("ken", &bad)["ok"], false);
     assert_eq!(api.validate("ken", &codes[0])["ok"], true);
+    // A second device, removed on its own.
+    let (id2, secret2) = api.start_totp("ken", Some("old phone"));
+    let r = api.post(
+        &format!("/api/v1/users/ken/factors/{id2}/confirm"),
+        json!({"code": totp(&secret2, 0)}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        api.delete(&format!("/api/v1/users/ken/factors/{id2}"))
+            .status,
+        204
+    );
     api.patch("/api/v1/settings", json!({"lockout.max_failures": 1}));
-    api.validate("ken", &bad);
-    api.post_empty("/api/v1/users/ken/unlock");
+    assert_eq!(api.validate("ken", &bad)["ok"], false);
+    assert_eq!(api.post_empty("/api/v1/users/ken/unlock").status, 204);
     api.post_empty("/api/v1/users/ken/backup-codes");
+    // A validate-scope token reaching for an admin route is refused, and that is recorded.
+    assert_eq!(server.api(&login_page).get("/api/v1/users/ken").status, 403);
+    // Locked again, and unlocked by the operator at the command line.
+    assert_eq!(api.validate("ken", &bad)["ok"], false);
+    assert_eq!(api.get("/api/v1/users/ken").json["locked"], true);
+    assert!(env.cli_ok(&["user", "unlock", "ken"]).contains("unlocked"));
     api.delete("/api/v1/users/ken/factors");
 
     let r = api.get("/api/v1/audit?username=ken&limit=100");
@@ -669,6 +723,7 @@ fn audit_log_records_events_without_secrets(db: Db) {
         "user.created",
         "factor.enrolled",
         "factor.confirmed",
+        "factor.removed",
         "2fa.success",
         "2fa.failure",
         "2fa.lockout",
@@ -680,25 +735,63 @@ fn audit_log_records_events_without_secrets(db: Db) {
     }
     let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let by_cli: Vec<&serde_json::Value> = events.iter().filter(|e| e["actor"] == "cli").collect();
+    assert_eq!(
+        by_cli.len(),
+        1,
+        "only the unlock came from the CLI: {by_cli:?}"
+    );
+    assert_eq!(by_cli[0]["event"], "2fa.unlock");
+    assert_eq!(by_cli[0]["ip"], json!(null), "the CLI has no client IP");
+    assert_eq!(
+        names.iter().filter(|n| **n == "2fa.unlock").count(),
+        2,
+        "the API's unlock and the CLI's"
+    );
     for e in events {
-        assert_eq!(e["actor"], "token:audit-app");
-        assert_eq!(e["ip"], "127.0.0.1");
         assert_eq!(e["subject"], "ken");
         assert!(e["at"].as_i64().unwrap() > 1_700_000_000);
+        if e["actor"] != "cli" {
+            assert_eq!(e["actor"], "token:audit-app", "{e}");
+            assert_eq!(e["ip"], "127.0.0.1", "{e}");
+        }
     }
-    let all = api
-        .get("/api/v1/audit?limit=1000")
-        .json
-        .to_string()
-        .to_lowercase();
-    assert!(all.contains("settings.changed"));
-    assert!(all.contains("token.created") || env.cli_ok(&["token", "list"]).contains("audit-app"));
-    for needle in [secret.to_lowercase(), good.clone(), bad.clone()] {
-        assert!(!all.contains(&needle), "{needle} in the audit log");
+
+    let all = api.get("/api/v1/audit?limit=1000").json;
+    let all_events = all["events"].as_array().unwrap();
+    let find = |event: &str, actor: &str, detail: &str| {
+        all_events
+            .iter()
+            .find(|e| {
+                e["event"] == event
+                    && e["actor"] == actor
+                    && e["detail"].as_str().unwrap().contains(detail)
+            })
+            .unwrap_or_else(|| panic!("no {event} by {actor} with {detail} in {all}"))
+    };
+    let refused = find("token.refused", "token:login-page", "scope");
+    assert_eq!(refused["ip"], "127.0.0.1");
+    find("token.created", "cli", "name=audit-app scope=admin");
+    find("token.created", "cli", "name=login-page scope=validate");
+    find(
+        "settings.changed",
+        "token:audit-app",
+        "lockout.max_failures",
+    );
+    let text = all.to_string().to_lowercase();
+    for needle in [
+        secret.to_lowercase(),
+        secret2.to_lowercase(),
+        good.clone(),
+        bad.clone(),
+        token.to_lowercase(),
+        login_page.to_lowercase(),
+    ] {
+        assert!(!text.contains(&needle), "{needle} in the audit log");
     }
     for c in &codes {
         assert!(
-            !all.contains(c) && !all.contains(&c.replace('-', "")),
+            !text.contains(c) && !text.contains(&c.replace('-', "")),
             "backup code in the audit log"
         );
     }
@@ -782,12 +875,15 @@ fn settings_switches_change_who_has_2fa(db: Db) {
     assert_eq!(s["twofactor.enabled"], true);
     assert_eq!(s["methods.totp.active"], true);
     assert_eq!(s["methods.totp.clients"], true);
+    assert_eq!(s["methods.totp.admins"], true);
     assert_eq!(s["force.clients"], false);
+    assert_eq!(s["force.admins"], false);
     assert_eq!(s["totp.window"], 1);
     assert_eq!(s["lockout.max_failures"], 5);
     assert_eq!(s["codes.ttl_seconds"], 600);
-    assert!(
-        !s["issuer"].as_str().unwrap().is_empty(),
+    assert_eq!(
+        s["issuer"].as_str(),
+        Some(hostname().as_str()),
         "issuer defaults to the hostname"
     );
 
@@ -882,4 +978,345 @@ fn masked_secrets_sent_back_change_nothing(db: Db) {
         !String::from_utf8_lossy(&env.database_bytes())
             .contains("theRealSecret000000000000000000000000001")
     );
+}
+
+/// The machine's hostname, as the kernel (or `hostname`) tells it.
+fn hostname() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| {
+        let out = std::process::Command::new("hostname").output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    });
+    let name = name.trim().to_owned();
+    assert!(!name.is_empty());
+    name
+}
+
+fn per_method_switches_and_the_default_issuer(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+
+    // A fresh enrolment's key URI names this machine.
+    api.post("/api/v1/users", json!({"username": "olga"}));
+    let r = api.post("/api/v1/users/olga/factors", json!({"kind": "totp"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let text = r.json["otpauth_uri"].as_str().unwrap();
+    let uri = twofold_otp::KeyUri::parse(text).unwrap();
+    assert_eq!(uri.issuer.as_deref(), Some(hostname().as_str()), "{text}");
+
+    let (client_secret, client_codes) = api.enrolled_user("carl");
+    let (admin_secret, admin_codes) = api.enrolled_user("ada");
+    let r = api.patch("/api/v1/users/ada", json!({"role": "admin"}));
+    assert_eq!(r.json["role"], "admin", "{r:?}");
+    let set = |changes: serde_json::Value| {
+        let r = api.patch("/api/v1/settings", changes);
+        assert_eq!(r.status, 200, "{r:?}");
+    };
+
+    // The service switched off: nobody's TOTP counts, even with clients and admins still on,
+    // and backup codes go with it (nobody has 2FA).
+    set(json!({"methods.totp.active": false}));
+    let s = api.get("/api/v1/settings").json["settings"].clone();
+    assert_eq!(
+        (&s["methods.totp.clients"], &s["methods.totp.admins"]),
+        (&json!(true), &json!(true))
+    );
+    for (user, secret, codes) in [
+        ("carl", &client_secret, &client_codes),
+        ("ada", &admin_secret, &admin_codes),
+    ] {
+        let v = api.validate(user, &totp(secret, 1));
+        assert_eq!(v, json!({"ok": false, "reason": "not_enrolled"}), "{user}");
+        let v = api.validate(user, &codes[0]);
+        assert_eq!(v, json!({"ok": false, "reason": "not_enrolled"}), "{user}");
+        assert_eq!(
+            api.get(&format!("/api/v1/users/{user}")).json["has_2fa"],
+            false
+        );
+    }
+    let r = api.post("/api/v1/users/olga/factors", json!({"kind": "totp"}));
+    assert_eq!((r.status, r.error_code()), (422, "method_not_available"));
+    set(json!({"methods.totp.active": true}));
+
+    // Off for admins only: the admin is not enrolled, the client still is.
+    set(json!({"methods.totp.admins": false}));
+    let v = api.validate("ada", &totp(&admin_secret, 1));
+    assert_eq!(v, json!({"ok": false, "reason": "not_enrolled"}));
+    assert_eq!(
+        api.validate("ada", &admin_codes[0]),
+        json!({"ok": false, "reason": "not_enrolled"})
+    );
+    assert_eq!(
+        api.validate("carl", &client_codes[0]),
+        json!({"ok": true, "method": "backup_code"})
+    );
+    set(json!({"methods.totp.admins": true}));
+    assert_eq!(
+        api.validate("ada", &totp(&admin_secret, 1)),
+        json!({"ok": true, "method": "totp"})
+    );
+}
+
+fn forwarded_for_is_believed_only_from_trusted_proxies(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    for (trusted, name, expected) in [
+        (true, "via-proxy", "203.0.113.7"),
+        (false, "direct", "127.0.0.1"),
+    ] {
+        let server = if trusted {
+            env.serve_with(&[("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1")])
+        } else {
+            env.serve()
+        };
+        let api = server.api(&token);
+        let body = json!({"username": name}).to_string();
+        // The client claims 198.51.100.23; our proxy (the peer, 127.0.0.1) appended what it saw.
+        let r = api.raw_tcp(
+            &format!(
+                "POST /api/v1/users HTTP/1.1\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nX-Forwarded-For: 198.51.100.23, 203.0.113.7\r\n\
+                 Connection: close",
+                body.len()
+            ),
+            body.into_bytes(),
+        );
+        assert_eq!(r.status, 201, "{r:?}");
+        let r = api.get(&format!("/api/v1/audit?username={name}&event=user.created"));
+        let events = r.json["events"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{r:?}");
+        assert_eq!(events[0]["ip"], expected, "trusted proxy: {trusted}");
+    }
+}
+
+/// The whole answer to a raw HTTP/1.1 request (`Connection: close` is added), as text.
+fn raw_exchange(base: &str, head: &str) -> String {
+    use std::io::{Read, Write};
+    let authority = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{head}\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = String::new();
+    stream.read_to_string(&mut got).unwrap();
+    got
+}
+
+fn framework_errors_use_the_error_format(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    api.enrolled_user("pia");
+
+    // A method a route does not have: 405 in the error format, whatever the token.
+    for (method, path) in [
+        ("PUT", "/api/v1/users/pia"),
+        ("DELETE", "/api/v1/users"),
+        ("GET", "/api/v1/validate"),
+        ("PUT", "/api/v1/settings"),
+        ("POST", "/api/v1/audit"),
+        ("POST", "/healthz"),
+    ] {
+        for caller in [&api, &server.anonymous()] {
+            // (No body: the answer comes before any would be read, and the server may then
+            // close the connection under a client that wants to reuse it.)
+            let r = caller.call(method, path, None);
+            assert_eq!(
+                (r.status, r.error_code()),
+                (405, "method_not_allowed"),
+                "{method} {path}: {r:?}"
+            );
+            assert!(!r.json["error"]["message"].as_str().unwrap().is_empty());
+        }
+    }
+    // The Allow header still says what the route takes.
+    let answer = raw_exchange(
+        &server.base,
+        &format!("PUT /api/v1/users/pia HTTP/1.1\r\nAuthorization: Bearer {token}"),
+    );
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    let head = head.to_lowercase();
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let allow = head
+        .lines()
+        .find_map(|l| l.strip_prefix("allow: "))
+        .unwrap_or_else(|| panic!("no Allow header: {head}"));
+    for m in ["get", "patch"] {
+        assert!(allow.split(',').any(|a| a.trim() == m), "{allow}");
+    }
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+
+    // A path segment that does not decode (not UTF-8 once percent-decoded): 400, same format.
+    for (method, path) in [
+        ("GET", "/api/v1/users/%FF"),
+        ("PATCH", "/api/v1/users/%C3%28"),
+        ("POST", "/api/v1/users/pia/factors/%FF%FE/confirm"),
+        ("DELETE", "/api/v1/users/%E2%82/factors"),
+    ] {
+        let r = api.call(method, path, None);
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, "bad_request"),
+            "{method} {path}: {r:?}"
+        );
+        assert!(
+            r.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("UTF-8"),
+            "{r:?}"
+        );
+    }
+    // Nothing happened to the user those paths were aimed at.
+    let user = api.get("/api/v1/users/pia").json;
+    assert_eq!(user["has_2fa"], true);
+    // The portal keeps its pages: a wrong method there is not JSON.
+    let answer = raw_exchange(&server.base, "PUT /login HTTP/1.1");
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        !answer.to_lowercase().contains("application/json"),
+        "{answer}"
+    );
+}
+
+/// The sum of the samples of `name` whose labels include all of `labels`.
+fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (n, rest) = series.split_once('{').unwrap_or((series, "}"));
+            if n != name {
+                return None;
+            }
+            let set = rest.strip_suffix('}')?;
+            let have: Vec<&str> = set.split(',').collect();
+            labels
+                .iter()
+                .all(|(k, v)| have.contains(&format!("{k}=\"{v}\"").as_str()))
+                .then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+fn openapi_and_metrics_cover_the_design(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+
+    // Every route of DESIGN.md's API, with its method, is in the document.
+    let doc = server.anonymous().get("/api/openapi.json");
+    assert_eq!(doc.status, 200);
+    assert!(doc.json["openapi"].as_str().unwrap().starts_with("3."));
+    for (method, path) in [
+        ("post", "/api/v1/users"),
+        ("get", "/api/v1/users/{username}"),
+        ("patch", "/api/v1/users/{username}"),
+        ("post", "/api/v1/users/{username}/unlock"),
+        ("post", "/api/v1/users/{username}/factors"),
+        ("delete", "/api/v1/users/{username}/factors"),
+        ("post", "/api/v1/users/{username}/factors/{id}/confirm"),
+        ("delete", "/api/v1/users/{username}/factors/{id}"),
+        ("post", "/api/v1/users/{username}/backup-codes"),
+        ("post", "/api/v1/users/{username}/challenge"),
+        ("post", "/api/v1/validate"),
+        ("get", "/api/v1/settings"),
+        ("patch", "/api/v1/settings"),
+        ("get", "/api/v1/audit"),
+    ] {
+        let op = &doc.json["paths"][path][method];
+        assert!(op.is_object(), "openapi lacks {method} {path}");
+        assert!(
+            op["responses"].is_object(),
+            "{method} {path} has no responses"
+        );
+    }
+    let audit = &doc.json["paths"]["/api/v1/audit"]["get"]["parameters"];
+    for p in ["username", "limit"] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|x| x["name"] == p),
+            "audit lacks ?{p}: {audit}"
+        );
+    }
+
+    // Validations by result and requests by route.
+    let (secret, _) = api.enrolled_user("quin");
+    api.post("/api/v1/users", json!({"username": "rae"}));
+    assert_eq!(api.validate("quin", &totp(&secret, 1))["ok"], true);
+    for _ in 0..2 {
+        assert_eq!(
+            api.validate("quin", &wrong_code(&secret))["reason"],
+            "invalid_code"
+        );
+    }
+    assert_eq!(api.validate("rae", "123456")["reason"], "not_enrolled");
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "quin", "code": "12"}),
+    );
+    assert_eq!(r.status, 422);
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "nobody", "code": "123456"}),
+    );
+    assert_eq!(r.status, 404);
+
+    let text = api.get("/metrics").json.as_str().unwrap().to_owned();
+    let validations = |result| metric(&text, "twofold_validations_total", &[("result", result)]);
+    assert_eq!(validations("ok"), 1.0, "{text}");
+    assert_eq!(validations("invalid_code"), 2.0, "{text}");
+    assert_eq!(validations("not_enrolled"), 1.0, "{text}");
+    let requests = |status| {
+        metric(
+            &text,
+            "twofold_http_requests_total",
+            &[
+                ("route", "/api/v1/validate"),
+                ("method", "POST"),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!(requests("200"), 4.0, "{text}");
+    assert_eq!(requests("422"), 1.0, "{text}");
+    assert_eq!(requests("404"), 1.0, "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "twofold_http_requests_total",
+            &[
+                ("route", "/api/v1/users"),
+                ("method", "POST"),
+                ("status", "201")
+            ],
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "twofold_http_request_duration_seconds_count",
+            &[("route", "/api/v1/validate")],
+        ),
+        6.0,
+        "{text}"
+    );
+    // Route templates, never concrete paths (which hold usernames).
+    assert!(
+        text.contains("route=\"/api/v1/users/{username}/factors\""),
+        "{text}"
+    );
+    for name in ["quin", "rae", "nobody"] {
+        assert!(!text.contains(name), "{name} in the metrics");
+    }
 }
