@@ -142,3 +142,103 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(change: impl FnOnce(&mut Raw)) -> Result<Config, String> {
+        let mut raw = Raw::default();
+        change(&mut raw);
+        Config::check(raw).map_err(|f| f.message().to_owned())
+    }
+
+    #[test]
+    fn defaults_follow_the_data_dir() {
+        let c = checked(|_| {}).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./twofold-data"));
+        assert_eq!(c.database_url, "sqlite://./twofold-data/twofold.db");
+        assert_eq!(
+            c.master_key_file,
+            PathBuf::from("./twofold-data/master.key")
+        );
+        assert!(c.public_url.is_none() && c.trusted_proxies.is_empty());
+        assert!(c.extra_ca_file.is_none());
+
+        let c = checked(|r| {
+            r.data_dir = "/srv/tf".into();
+            r.database_url = Some(String::new());
+            r.public_url = Some(String::new());
+        })
+        .unwrap();
+        assert_eq!(
+            c.database_url, "sqlite:///srv/tf/twofold.db",
+            "empty means default"
+        );
+        assert_eq!(c.master_key_file, PathBuf::from("/srv/tf/master.key"));
+        assert!(c.public_url.is_none());
+
+        let c = checked(|r| {
+            r.database_url = Some("postgres://tf@db/tf".into());
+            r.master_key_file = Some("/etc/twofold/key".into());
+            r.public_url = Some("https://2fa.example.com/".into());
+        })
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://tf@db/tf");
+        assert_eq!(c.master_key_file, PathBuf::from("/etc/twofold/key"));
+        assert_eq!(c.public_url.as_deref(), Some("https://2fa.example.com"));
+    }
+
+    #[test]
+    fn trusted_proxies_as_text_or_list() {
+        let nets = |t: TrustedProxies| checked(|r| r.trusted_proxies = t).unwrap().trusted_proxies;
+        let expected: Vec<IpNet> = ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(
+            nets(TrustedProxies::Text(" 127.0.0.1, 10.0.0.0/8,, ::1 ".into())),
+            expected
+        );
+        assert_eq!(
+            nets(TrustedProxies::List(vec![
+                "127.0.0.1".into(),
+                "10.0.0.0/8".into(),
+                "::1".into()
+            ])),
+            expected
+        );
+        assert!(nets(TrustedProxies::Text(String::new())).is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        type Change = Box<dyn FnOnce(&mut Raw)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (Box::new(|r| r.listen = "8080".into()), "listen"),
+            (Box::new(|r| r.listen = "localhost:8080".into()), "listen"),
+            (
+                Box::new(|r| r.public_url = Some("2fa.example.com".into())),
+                "public_url",
+            ),
+            (
+                Box::new(|r| r.trusted_proxies = TrustedProxies::Text("10.0.0.0/33".into())),
+                "trusted_proxies: \"10.0.0.0/33\"",
+            ),
+            (
+                Box::new(|r| {
+                    r.trusted_proxies =
+                        TrustedProxies::List(vec!["127.0.0.1".into(), "proxy".into()]);
+                }),
+                "trusted_proxies: \"proxy\"",
+            ),
+        ];
+        for (change, says) in cases {
+            let e = checked(change)
+                .err()
+                .unwrap_or_else(|| panic!("{says} accepted"));
+            assert!(e.contains(says), "{e} should say {says}");
+        }
+    }
+}

@@ -24,6 +24,12 @@ impl Failure {
         1
     }
 
+    /// What the error line will say.
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(crate) fn report(self) -> ExitCode {
         let line = self.message.lines().next().unwrap_or_default();
         let _ = writeln!(std::io::stderr(), "error: {line}");
