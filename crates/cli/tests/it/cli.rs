@@ -1,14 +1,21 @@
 //! The operator's CLI against a real database, and `serve` start-up and shutdown.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::on_both;
-use crate::support::{Db, Env, totp};
+use crate::support::{Api, Db, Env, totp};
 
 on_both!(
     users_from_the_cli,
     settings_and_tokens_from_the_cli,
-    serve_starts_fresh_and_stops_gracefully
+    serve_starts_fresh_and_stops_gracefully,
+    in_flight_requests_finish_on_sigterm_and_sigint,
 );
 
 fn err_line(out: &std::process::Output) -> String {
@@ -219,4 +226,437 @@ fn serve_starts_fresh_and_stops_gracefully(db: Db) {
     let server = env.serve();
     let (_, rest) = server.terminate();
     assert!(!rest.join("\n").contains("/setup/"));
+}
+
+/// `twofold` with none of the test process's own `TWOFOLD_*` variables: each test says what
+/// the configuration is.
+fn bare(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("TWOFOLD_") {
+            c.env_remove(key);
+        }
+    }
+    c.env("TWOFOLD_LOG", "warn").args(args).stdin(Stdio::null());
+    c
+}
+
+/// `twofold` on `env`'s data dir and database, listening on a free port.
+fn on_env(env: &Env, args: &[&str]) -> Command {
+    let mut c = bare(args);
+    c.env("TWOFOLD_DATA_DIR", env.data_dir())
+        .env("TWOFOLD_DATABASE_URL", &env.database_url)
+        .env("TWOFOLD_LISTEN", "127.0.0.1:0");
+    c
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A failure: status 1, nothing on stdout, one `error:` line; returns that line.
+fn run_fails(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{cmd:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{cmd:?} printed {out:?}");
+    err_line(&out)
+}
+
+/// A `twofold serve` of this file's own, so a test can send it any signal.
+struct Running {
+    child: Option<Child>,
+    base: String,
+    out: Option<JoinHandle<Vec<String>>>,
+    log: Option<JoinHandle<Vec<String>>>,
+}
+
+impl Running {
+    fn start(mut cmd: Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .collect()
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = match lines.next() {
+            Some(Ok(line)) => line,
+            _ => {
+                let _ = child.wait();
+                panic!("serve printed nothing: {:?}", log.join().unwrap());
+            }
+        };
+        let base = first
+            .strip_prefix("twofold listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned();
+        let out = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+        Running {
+            child: Some(child),
+            base,
+            out: Some(out),
+            log: Some(log),
+        }
+    }
+
+    fn authority(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Waits until the server answers `/healthz`, and a little more. (`serve` prints its
+    /// address before its signal handlers are installed: a signal sent at once can still kill
+    /// it the default way. Tests of shutdown send theirs once the server is running.)
+    fn ready(&self) {
+        let health = Api::new(&self.base, None).get("/healthz");
+        assert_eq!(health.json["status"], "ok", "{health:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{name} {pid}");
+    }
+
+    /// Waits for the process to end (at most 30 s); its status, stdout after the first line,
+    /// and the log.
+    fn wait(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        let mut child = self.child.take().unwrap();
+        let mut status = None;
+        for _ in 0..300 {
+            status = child.try_wait().unwrap();
+            if status.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve did not stop within 30 s");
+        };
+        let out = self.out.take().unwrap().join().unwrap();
+        let log = self.log.take().unwrap().join().unwrap();
+        (status, out, log)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Waits (at most 10 s) until `authority` refuses new connections.
+fn wait_until_refused(authority: &str) {
+    for _ in 0..200 {
+        match std::net::TcpStream::connect(authority) {
+            Err(_) => return,
+            Ok(probe) => drop(probe),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{authority} still accepts connections");
+}
+
+/// A request sent in two parts with a signal between them: the server stops taking new
+/// connections but answers the one in flight, then exits with status 0. SIGTERM (what service
+/// managers send) and SIGINT (Ctrl-C) alike.
+fn in_flight_requests_finish_on_sigterm_and_sigint(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    for signal in ["TERM", "INT"] {
+        let mut cmd = on_env(&env, &["serve"]);
+        cmd.env("TWOFOLD_LOG", "info");
+        let server = Running::start(cmd);
+        server.ready();
+        let name = format!("slow-{}", signal.to_lowercase());
+        let body = format!(r#"{{"username": "{name}", "email": "{name}@example.com"}}"#);
+        let (first, second) = body.split_at(body.len() / 2);
+        let mut stream = std::net::TcpStream::connect(server.authority()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /api/v1/users HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+            server.authority(),
+            body.len()
+        )
+        .unwrap();
+        stream.flush().unwrap();
+        // Let the server take the request in, then ask it to stop.
+        std::thread::sleep(Duration::from_millis(500));
+        server.signal(signal);
+        wait_until_refused(server.authority());
+        // The request in flight is still served.
+        stream.write_all(second.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 201"),
+            "SIG{signal}: {answer:?}"
+        );
+        let (head, json) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.to_lowercase().contains("connection: close"),
+            "the connection is not kept for more: {head}"
+        );
+        let json: Value = serde_json::from_str(json).unwrap();
+        assert_eq!(json["username"], name.as_str());
+        let (status, _, log) = server.wait();
+        assert!(
+            status.success(),
+            "SIG{signal} ends serve cleanly: {status:?}"
+        );
+        let log = log.join("\n");
+        assert!(log.contains("shutting down"), "SIG{signal}: {log}");
+        assert!(log.contains("stopped"), "SIG{signal}: {log}");
+        // And it was done, not half done.
+        let shown = env.cli_ok(&["user", "show", &name, "--json"]);
+        let shown: Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(shown["email"], format!("{name}@example.com"));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn write_file(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// The TOML file (`--config` or `TWOFOLD_CONFIG`) sets the listening address and the data
+/// directory; a `TWOFOLD_*` variable overrides its key and leaves the others.
+#[test]
+fn configuration_file_and_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let from_file = tmp.path().join("from-file");
+    let port = free_port();
+    let config = tmp.path().join("twofold.toml");
+    write_file(
+        &config,
+        &format!(
+            "# Twofold\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\n\
+             trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n",
+            from_file.display()
+        ),
+    );
+    let config = config.to_str().unwrap();
+
+    // serve --config: where the file says, with its data in the file's data dir.
+    let server = Running::start(bare(&["serve", "--config", config]));
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    server.ready();
+    server.signal("TERM");
+    let (status, _, _) = server.wait();
+    assert!(status.success());
+    for file in ["twofold.db", "master.key"] {
+        assert!(
+            from_file.join(file).is_file(),
+            "no {file} in the file's data dir"
+        );
+    }
+
+    // Data commands take the same file, by --config or TWOFOLD_CONFIG.
+    run_ok(bare(&["user", "add", "uma", "--config", config]).env_remove("TWOFOLD_CONFIG"));
+    let shown = run_ok(bare(&["user", "show", "uma"]).env("TWOFOLD_CONFIG", config));
+    assert!(shown.contains("uma"), "{shown}");
+    // --config wins over TWOFOLD_CONFIG.
+    let missing = tmp.path().join("nowhere.toml");
+    run_ok(bare(&["user", "show", "uma", "--config", config]).env("TWOFOLD_CONFIG", &missing));
+    let line = run_fails(bare(&["user", "list"]).env("TWOFOLD_CONFIG", &missing));
+    assert!(line.contains("nowhere.toml"), "{line}");
+    let line = run_fails(&mut bare(&[
+        "user",
+        "list",
+        "--config",
+        missing.to_str().unwrap(),
+    ]));
+    assert!(line.contains("does not exist"), "{line}");
+
+    // One variable overrides one key: the data dir moves, the address stays the file's.
+    let from_env = tmp.path().join("from-env");
+    let list = run_ok(
+        bare(&["user", "list"])
+            .env("TWOFOLD_CONFIG", config)
+            .env("TWOFOLD_DATA_DIR", &from_env),
+    );
+    assert!(
+        !list.contains("uma"),
+        "another data dir, another database: {list}"
+    );
+    assert!(from_env.join("twofold.db").is_file());
+    let server = Running::start({
+        let mut c = bare(&["serve", "--config", config]);
+        c.env("TWOFOLD_DATA_DIR", &from_env);
+        c
+    });
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    drop(server);
+    // And the listening address, with the data dir still the file's.
+    let server = Running::start({
+        let mut c = bare(&["serve", "--config", config]);
+        c.env("TWOFOLD_LISTEN", "127.0.0.1:0");
+        c
+    });
+    assert_ne!(server.base, format!("http://127.0.0.1:{port}"));
+    server.ready();
+    server.signal("TERM");
+    let (status, out, _) = server.wait();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        out.join("\n").contains("/setup/"),
+        "no owner in the file's database yet: the setup link"
+    );
+
+    // A file that is not TOML, or a key with a bad value: one error line, status 1.
+    let bad = tmp.path().join("bad.toml");
+    write_file(&bad, "listen = [unclosed\n");
+    let line = run_fails(&mut bare(&[
+        "user",
+        "list",
+        "--config",
+        bad.to_str().unwrap(),
+    ]));
+    assert!(line.contains("configuration"), "{line}");
+    write_file(&bad, "listen = \"here\"\n");
+    let line = run_fails(&mut bare(&[
+        "user",
+        "list",
+        "--config",
+        bad.to_str().unwrap(),
+    ]));
+    assert!(line.contains("listen"), "{line}");
+    write_file(
+        &bad,
+        &format!(
+            "data_dir = \"{}\"\ntrusted_proxies = [\"127.0.0.1\", \"localhost\"]\n",
+            from_env.display()
+        ),
+    );
+    let line = run_fails(&mut bare(&[
+        "user",
+        "list",
+        "--config",
+        bad.to_str().unwrap(),
+    ]));
+    assert!(
+        line.contains("trusted_proxies") && line.contains("localhost"),
+        "{line}"
+    );
+}
+
+/// `TWOFOLD_MASTER_KEY_FILE` puts the key elsewhere: created there with mode 0600, none in the
+/// data dir; without the variable the database is refused rather than given a new key.
+#[test]
+fn master_key_file_outside_the_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let key = tmp.path().join("secrets").join("twofold.key");
+    let with_key = |args: &[&str]| {
+        let mut c = bare(args);
+        c.env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_MASTER_KEY_FILE", &key);
+        c
+    };
+    run_ok(&mut with_key(&["user", "add", "kim"]));
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(text.trim().len(), 64, "64 hex characters");
+    assert!(text.trim().bytes().all(|b| b.is_ascii_hexdigit()));
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "key file mode {mode:o}");
+    assert!(data.join("twofold.db").is_file());
+    assert!(
+        !data.join("master.key").exists(),
+        "a key in the data dir too"
+    );
+
+    // serve uses it as well, and leaves it as it is.
+    let mut cmd = with_key(&["serve"]);
+    cmd.env("TWOFOLD_LISTEN", "127.0.0.1:0");
+    let server = Running::start(cmd);
+    server.ready();
+    server.signal("TERM");
+    assert!(server.wait().0.success());
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), text);
+    assert!(!data.join("master.key").exists());
+
+    // Without the variable the default place has no key: refused, and no new key is made.
+    let line = run_fails(bare(&["user", "list"]).env("TWOFOLD_DATA_DIR", &data));
+    assert!(line.contains("master key file"), "{line}");
+    assert!(!data.join("master.key").exists(), "a new key was made");
+    // Another key file is refused too: the database knows its key.
+    let line = run_fails(
+        bare(&["user", "list"])
+            .env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_MASTER_KEY_FILE", tmp.path().join("other.key")),
+    );
+    assert!(line.contains("master key"), "{line}");
+    assert!(run_ok(&mut with_key(&["user", "list"])).contains("kim"));
+}
+
+/// The environment's values are checked before anything is touched.
+#[test]
+fn bad_environment_values_are_one_error_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for (key, value, says) in [
+        (
+            "TWOFOLD_TRUSTED_PROXIES",
+            "not-an-address",
+            "trusted_proxies",
+        ),
+        ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.0/33", "10.0.0.0/33"),
+        ("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1, ,bogus", "bogus"),
+        (
+            "TWOFOLD_TRUSTED_PROXIES",
+            "192.168.1.1:80",
+            "trusted_proxies",
+        ),
+        ("TWOFOLD_LISTEN", "localhost", "listen"),
+        ("TWOFOLD_PUBLIC_URL", "ftp://2fa.example.com", "public_url"),
+    ] {
+        for args in [&["user", "list"][..], &["serve"]] {
+            let line = run_fails(
+                bare(args)
+                    .env("TWOFOLD_DATA_DIR", &data)
+                    .env("TWOFOLD_LISTEN", "127.0.0.1:0")
+                    .env(key, value),
+            );
+            assert!(line.contains(says), "{key}={value} {args:?}: {line}");
+        }
+        assert!(!data.exists(), "{key}={value}: the data dir was created");
+    }
+    // Good values: addresses and ranges, v4 and v6, with spaces.
+    run_ok(bare(&["user", "list"]).env("TWOFOLD_DATA_DIR", &data).env(
+        "TWOFOLD_TRUSTED_PROXIES",
+        " 127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8",
+    ));
+    assert!(data.join("twofold.db").is_file());
 }
