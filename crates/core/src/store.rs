@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditFilter, AuditRecord, NewAudit};
 use crate::crypto::Sealed;
-use crate::factor::{Factor, FactorId};
+use crate::factor::{Factor, FactorId, FactorKind};
 use crate::identity::Role;
 use crate::session::Session;
 use crate::token::ApiToken;
@@ -149,6 +149,17 @@ pub enum ConfirmOutcome {
     NotPending,
 }
 
+/// What `delete_factor_unless_last` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorRemoval {
+    /// The factor is gone.
+    Removed,
+    /// The user has no factor with that id: nothing changed.
+    NotFound,
+    /// The factor is the user's last usable one: it stays.
+    LastUsable,
+}
+
 /// A setting as stored: plain text, or sealed for secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredValue {
@@ -228,6 +239,17 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a factor; when no confirmed factor remains, the backup codes go too (one
     /// transaction). False if there was no such factor.
     async fn delete_factor(&self, user_id: i64, id: &FactorId) -> StoreResult<bool>;
+    /// Deletes a factor unless it is the user's last confirmed factor of one of the `usable`
+    /// kinds (the kinds active and enabled for the user's role): the check and the delete are
+    /// one transaction serialised per user, so two removals at once never take both of the last
+    /// two. With no `usable` kinds nothing is kept back. When no confirmed factor remains, the
+    /// backup codes go too.
+    async fn delete_factor_unless_last(
+        &self,
+        user_id: i64,
+        id: &FactorId,
+        usable: &[FactorKind],
+    ) -> StoreResult<FactorRemoval>;
     /// Admin reset: deletes all factors and backup codes and clears the lockout (one transaction).
     async fn reset_user(&self, user_id: i64) -> StoreResult<()>;
     /// Confirms a pending factor and, if the user has no backup codes, stores the given set — one

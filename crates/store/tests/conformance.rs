@@ -12,11 +12,11 @@ use sqlx::{Connection, Executor};
 use tokio::task::JoinSet;
 use twofold_core::audit::{AuditEvent, AuditFilter, NewAudit};
 use twofold_core::crypto::Sealed;
-use twofold_core::factor::{Factor, FactorData, FactorId, TotpData, YubikeyData};
+use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, YubikeyData};
 use twofold_core::identity::Role;
 use twofold_core::store::{
-    BackupCodeRow, ConfirmOutcome, Confirmation, DuoPurpose, DuoState, NewUser, NewWsapiClient,
-    Store, StoreError, StoredValue, User, UserPatch, UserQuery,
+    BackupCodeRow, ConfirmOutcome, Confirmation, DuoPurpose, DuoState, FactorRemoval, NewUser,
+    NewWsapiClient, Store, StoreError, StoredValue, User, UserPatch, UserQuery,
 };
 use twofold_core::token::{ApiToken, Scope};
 use twofold_otp::{Algorithm, Digits};
@@ -124,6 +124,8 @@ cases!(
     list_search_and_paging,
     factors_round_trip,
     deleting_the_last_confirmed_factor_drops_backup_codes,
+    the_last_usable_factor_stays,
+    concurrent_removals_keep_the_last_usable_factor,
     confirm_factor_once,
     concurrent_confirmations_create_one_set,
     consume_counter_strictly_increases,
@@ -545,6 +547,102 @@ async fn deleting_the_last_confirmed_factor_drops_backup_codes(store: Arc<dyn St
     assert!(store.delete_factor(u.id, &fid(2)).await.unwrap());
     assert!(store.backup_codes(u.id).await.unwrap().is_empty());
     assert_eq!(store.factors_of(u.id).await.unwrap().len(), 1);
+}
+
+async fn the_last_usable_factor_stays(store: Arc<dyn Store>) {
+    use FactorRemoval::{LastUsable, NotFound, Removed};
+    let u = enrolled(&*store, "hank", 1).await;
+    let other = enrolled(&*store, "hope", 9).await;
+    store.insert_factor(&totp(u.id, 2, true)).await.unwrap();
+    store
+        .insert_factor(&email_factor(u.id, 3, true))
+        .await
+        .unwrap();
+    store.insert_factor(&totp(u.id, 4, false)).await.unwrap();
+    const APP: &[FactorKind] = &[FactorKind::Totp];
+    let remove = |n: u64, usable: &'static [FactorKind]| {
+        let store = store.clone();
+        async move {
+            store
+                .delete_factor_unless_last(u.id, &fid(n), usable)
+                .await
+                .unwrap()
+        }
+    };
+
+    // A pending factor, then one of two usable ones, go; the last usable one stays.
+    assert_eq!(remove(4, APP).await, Removed);
+    assert_eq!(remove(1, APP).await, Removed);
+    assert_eq!(remove(2, APP).await, LastUsable);
+    assert!(store.factor(u.id, &fid(2)).await.unwrap().is_some());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+    // A confirmed factor of a kind that is not usable never counts: it goes, and keeps nothing.
+    store.insert_factor(&totp(u.id, 5, false)).await.unwrap();
+    assert_eq!(remove(5, APP).await, Removed);
+    assert_eq!(remove(2, &[FactorKind::Email]).await, Removed);
+    assert_eq!(remove(3, &[FactorKind::Email]).await, LastUsable);
+    assert_eq!(remove(3, APP).await, Removed);
+    assert!(store.factors_of(u.id).await.unwrap().is_empty());
+    assert!(store.backup_codes(u.id).await.unwrap().is_empty());
+
+    // Unknown ids, another user's factor and unknown users change nothing.
+    assert_eq!(remove(3, APP).await, NotFound);
+    assert_eq!(remove(9, APP).await, NotFound);
+    assert_eq!(remove(9, &[]).await, NotFound);
+    assert_eq!(
+        store
+            .delete_factor_unless_last(u.id + 1000, &fid(9), APP)
+            .await
+            .unwrap(),
+        NotFound
+    );
+    assert_eq!(store.factors_of(other.id).await.unwrap().len(), 1);
+    // With no usable kinds nothing is kept back.
+    assert_eq!(
+        store
+            .delete_factor_unless_last(other.id, &fid(9), &[])
+            .await
+            .unwrap(),
+        Removed
+    );
+    assert!(store.backup_codes(other.id).await.unwrap().is_empty());
+}
+
+async fn concurrent_removals_keep_the_last_usable_factor(store: Arc<dyn Store>) {
+    let usable = [FactorKind::Totp, FactorKind::Email];
+    let mut tasks = JoinSet::new();
+    let mut users = Vec::new();
+    for i in 0..8u64 {
+        let u = enrolled(&*store, &format!("pair{i}"), 3 * i).await;
+        store
+            .insert_factor(&email_factor(u.id, 3 * i + 1, true))
+            .await
+            .unwrap();
+        store
+            .insert_factor(&totp(u.id, 3 * i + 2, true))
+            .await
+            .unwrap();
+        users.push(u.id);
+        for n in [3 * i, 3 * i + 1, 3 * i + 2] {
+            let store = store.clone();
+            tasks.spawn(async move {
+                store
+                    .delete_factor_unless_last(u.id, &fid(n), &usable)
+                    .await
+                    .unwrap()
+            });
+        }
+    }
+    let outcomes = tasks.join_all().await;
+    let kept = outcomes
+        .iter()
+        .filter(|o| **o == FactorRemoval::LastUsable)
+        .count();
+    assert_eq!(kept, users.len(), "{outcomes:?}");
+    for id in users {
+        assert_eq!(store.factors_of(id).await.unwrap().len(), 1);
+        assert_eq!(store.unused_backup_codes(id).await.unwrap(), 10);
+    }
 }
 
 async fn confirm_factor_once(store: Arc<dyn Store>) {
