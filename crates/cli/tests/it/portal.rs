@@ -1387,8 +1387,6 @@ fn choose_a_service_offers_the_methods_active_and_enabled_for_the_role(db: Db) {
 /// A forced user's last usable factor also survives two removals at once (each of the two
 /// requests sees the other device still there).
 #[test]
-#[ignore = "known bug: the portal checks the factors left, then deletes (read, then write); \
-            two concurrent removals leave a forced user with none"]
 fn forced_last_factor_survives_concurrent_removals() {
     let env = Env::new(Db::Sqlite);
     let server = env.serve();

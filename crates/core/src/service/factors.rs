@@ -10,7 +10,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::backup;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_label};
-use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, User};
+use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, User};
 
 /// What an authenticator app needs to add a TOTP factor. Holds the secret: show it once.
 #[derive(Clone)]
@@ -520,6 +520,51 @@ impl Service {
         let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
         if !self.store.delete_factor(user.id, &id).await? {
             return Err(no_factor());
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::FactorRemoved,
+            format!("factor={id}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Removes one of the user's factors, as they do themselves in Security Settings: when 2FA
+    /// is forced for their role, never their last usable factor (`last_factor`, a 403). The
+    /// check and the delete are one store transaction, so two removals at once keep one.
+    pub async fn remove_own_factor(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+    ) -> Result<()> {
+        let user = self.user_by_name(username).await?;
+        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        let settings = self.settings().await?;
+        let keep: Vec<FactorKind> = if settings.twofactor_enabled() && settings.forced(user.role) {
+            FactorKind::ALL
+                .into_iter()
+                .filter(|k| settings.method_available(*k, user.role))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        match self
+            .store
+            .delete_factor_unless_last(user.id, &id, &keep)
+            .await?
+        {
+            FactorRemoval::Removed => {}
+            FactorRemoval::NotFound => return Err(no_factor()),
+            FactorRemoval::LastUsable => {
+                return Err(Error::forbidden(
+                    "last_factor",
+                    "Two-factor authentication is required for your account: add another \
+                     device before you remove this one.",
+                ));
+            }
         }
         self.audit(
             ctx,

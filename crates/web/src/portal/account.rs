@@ -189,40 +189,27 @@ pub(crate) async fn remove(
     {
         return page::csrf_refused();
     }
-    // When 2FA is forced, the last usable factor stays until another replaces it.
-    let (Ok(view), Ok(settings)) = (
-        state.service.user_view(&user.username).await,
-        state.service.settings().await,
-    ) else {
-        return page::internal();
-    };
-    let usable: Vec<_> = view
-        .factors
-        .iter()
-        .filter(|f| f.confirmed && settings.method_available(f.kind(), user.role))
-        .collect();
-    let forced = settings.twofactor_enabled() && settings.forced(user.role);
-    if forced && usable.len() == 1 && usable[0].id.as_str() == id {
-        let msg = "Two-factor authentication is required for your account: add another device \
-                   before you remove this one.";
-        return security_page(
-            &state,
-            &visitor,
-            session,
-            user,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(msg.into()),
-        )
-        .await;
-    }
+    // When 2FA is forced, the last usable factor stays until another replaces it (checked and
+    // removed in one transaction).
     match state
         .service
-        .remove_factor(&visitor.ctx(), &user.username, &id)
+        .remove_own_factor(&visitor.ctx(), &user.username, &id)
         .await
     {
         Ok(()) => redirect("/account/security?notice=device_removed"),
         Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if e.kind == ErrorKind::Forbidden => {
+            security_page(
+                &state,
+                &visitor,
+                session,
+                user,
+                StatusCode::FORBIDDEN,
+                None,
+                Some(e.message),
+            )
+            .await
+        }
         Err(_) => page::internal(),
     }
 }
