@@ -576,6 +576,18 @@ impl Service {
         Ok(())
     }
 
+    /// The user's usable factors: the confirmed ones of methods active and enabled for their
+    /// role, none while 2FA is off server-wide (the rule `validate` applies).
+    pub async fn usable_factors(&self, user: &User) -> Result<Vec<Factor>> {
+        let settings = self.settings().await?;
+        if !settings.twofactor_enabled() {
+            return Ok(Vec::new());
+        }
+        let mut factors = self.store.factors_of(user.id).await?;
+        factors.retain(|f| f.confirmed && settings.method_available(f.kind(), user.role));
+        Ok(factors)
+    }
+
     /// Replaces the user's backup codes with a new set and returns it (grouped for display).
     pub async fn regenerate_backup_codes(
         &self,

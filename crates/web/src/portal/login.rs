@@ -329,16 +329,16 @@ async fn second_factor_page_with(
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
         return redirect("/login?notice=expired");
     };
-    let Ok(view) = state.service.user_view(&user.username).await else {
+    // Only the methods that can log in now: confirmed, active and enabled for the role.
+    let Ok(usable) = state.service.usable_factors(user).await else {
         return page::internal();
     };
-    let confirmed: Vec<_> = view.factors.iter().filter(|f| f.confirmed).collect();
-    let methods = confirmed
+    let methods = usable
         .iter()
         .map(|f| format!("{} ({})", f.kind().title(), f.label))
         .collect();
     let mut senders: Vec<(String, String)> = Vec::new();
-    for f in &confirmed {
+    for f in &usable {
         let (kind, text) = match &f.data {
             FactorData::Email { address } => (
                 "email",
@@ -369,7 +369,7 @@ async fn second_factor_page_with(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    let has = |k: twofold_core::factor::FactorKind| confirmed.iter().any(|f| f.kind() == k);
+    let has = |k: twofold_core::factor::FactorKind| usable.iter().any(|f| f.kind() == k);
     let has_app = has(twofold_core::factor::FactorKind::Totp);
     let has_key = has(twofold_core::factor::FactorKind::Yubikey);
     let Ok(duo) = state.service.duo_offer(user).await else {
@@ -689,6 +689,25 @@ pub(crate) async fn send_code(
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
         return page::csrf_refused();
+    }
+    // Codes go only for a method the page offers: a usable email or SMS factor.
+    let Ok(usable) = state.service.usable_factors(user).await else {
+        return page::internal();
+    };
+    if !usable.iter().any(|f| {
+        matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
+            && f.kind().as_str() == form.kind
+    }) {
+        let msg = "That method is not available for your account.";
+        return second_factor_page_with(
+            &state,
+            &visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            false,
+            Some(msg.into()),
+            None,
+        )
+        .await;
     }
     match state
         .service
