@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use twofold_core::store::{Store, StoreError, StoreResult};
 
+mod hot;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 mod store_impl;
 

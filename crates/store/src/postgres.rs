@@ -51,6 +51,12 @@ impl PgStore {
         None
     }
 
+    /// SQLite's in-place hot path (`crate::hot`) has no PostgreSQL counterpart: sqlx's
+    /// PostgreSQL driver talks to the server from the calling task already.
+    pub(crate) fn hot(&self) -> Option<&crate::hot::Hot> {
+        None
+    }
+
     /// The pool, for callers that need the database directly (tests, maintenance).
     pub fn pool(&self) -> &PgPool {
         &self.pool

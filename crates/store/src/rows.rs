@@ -118,6 +118,41 @@ pub(crate) struct UserFactorRow {
     f_params: Option<String>,
 }
 
+impl UserFactorRow {
+    /// Reads a row of [`USER_WITH_FACTORS`] off SQLite's hot-path connection (`crate::hot`).
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(UserFactorRow {
+            user: UserRow {
+                id: r.get("id")?,
+                username: r.get("username")?,
+                role: r.get("role")?,
+                email: r.get("email")?,
+                phone: r.get("phone")?,
+                password_hash: r.get("password_hash")?,
+                disabled: r.get("disabled")?,
+                failed_attempts: r.get("failed_attempts")?,
+                locked_until: r.get("locked_until")?,
+                created_at: r.get("created_at")?,
+            },
+            f_id: r.get("f_id")?,
+            f_user_id: r.get("f_user_id")?,
+            f_kind: r.get("f_kind")?,
+            f_label: r.get("f_label")?,
+            f_confirmed: r.get("f_confirmed")?,
+            f_created_at: r.get("f_created_at")?,
+            f_last_used_at: r.get("f_last_used_at")?,
+            f_secret: r.get("f_secret")?,
+            f_algorithm: r.get("f_algorithm")?,
+            f_digits: r.get("f_digits")?,
+            f_period: r.get("f_period")?,
+            f_last_counter: r.get("f_last_counter")?,
+            f_drift: r.get("f_drift")?,
+            f_public_id: r.get("f_public_id")?,
+            f_params: r.get("f_params")?,
+        })
+    }
+}
+
 /// The SELECT of [`UserFactorRow`] (`$1`: the username key), factors oldest first.
 pub(crate) const USER_WITH_FACTORS: &str = "SELECT u.id, u.username, u.role, u.email, u.phone, \
      u.password_hash, u.disabled, u.failed_attempts, u.locked_until, u.created_at, \
@@ -363,6 +398,18 @@ pub(crate) struct TokenRow {
     scope: String,
     created_at: i64,
     last_used_at: Option<i64>,
+}
+
+impl TokenRow {
+    /// Reads a row of [`crate::sql::TOKEN_BY_HASH`] off SQLite's hot-path connection.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(TokenRow {
+            name: r.get("name")?,
+            scope: r.get("scope")?,
+            created_at: r.get("created_at")?,
+            last_used_at: r.get("last_used_at")?,
+        })
+    }
 }
 
 impl TryFrom<TokenRow> for ApiToken {

@@ -33,6 +33,8 @@ macro_rules! impl_store {
             };
             use twofold_core::token::ApiToken;
 
+            use $crate::sql;
+
             use $crate::rows::{
                 backend, conflict, contains_pattern, factor_conflict, convert_all, factor_columns, limit,
                 setting_columns, user_columns, user_with_factors, AuditRow, UserFactorRow,
@@ -96,6 +98,9 @@ macro_rules! impl_store {
                     &self,
                     key: &str,
                 ) -> StoreResult<Option<(User, Vec<Factor>)>> {
+                    if let Some(hot) = self.hot() {
+                        return hot.user_with_factors(key);
+                    }
                     let rows: Vec<UserFactorRow> = sqlx::query_as(USER_WITH_FACTORS)
                         .bind(key)
                         .fetch_all(&self.pool)
@@ -189,12 +194,10 @@ macro_rules! impl_store {
                     max_failures: i64,
                 ) -> StoreResult<Option<i64>> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query_scalar(
-                        "UPDATE users SET failed_attempts = failed_attempts + 1 \
-                         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
-                           AND failed_attempts < $3 \
-                         RETURNING failed_attempts",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.begin_attempt(user_id, now, max_failures);
+                    }
+                    sqlx::query_scalar(sql::BEGIN_ATTEMPT)
                     .bind(user_id)
                     .bind(now)
                     .bind(max_failures)
@@ -220,10 +223,10 @@ macro_rules! impl_store {
 
                 async fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query(
-                        "UPDATE users SET failed_attempts = 0 \
-                         WHERE id = $1 AND failed_attempts <> 0",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.reset_failures(user_id);
+                    }
+                    sqlx::query(sql::RESET_FAILURES)
                     .bind(user_id)
                     .execute(&self.pool)
                     .await
@@ -417,11 +420,10 @@ macro_rules! impl_store {
                     now: i64,
                 ) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let done = sqlx::query(
-                        "UPDATE factors SET last_counter = $2, drift = $3, last_used_at = $4 \
-                         WHERE id = $1 AND confirmed \
-                         AND (last_counter IS NULL OR last_counter < $2)",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.consume_counter(id, counter, drift, now);
+                    }
+                    let done = sqlx::query(sql::CONSUME_COUNTER)
                     .bind(id.as_str())
                     .bind(counter)
                     .bind(drift)
@@ -470,10 +472,10 @@ macro_rules! impl_store {
                     now: i64,
                 ) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let done = sqlx::query(
-                        "UPDATE backup_codes SET used_at = $3 \
-                         WHERE user_id = $1 AND lookup = $2 AND used_at IS NULL",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.consume_backup_code(user_id, lookup, now);
+                    }
+                    let done = sqlx::query(sql::CONSUME_BACKUP_CODE)
                     .bind(user_id)
                     .bind(lookup)
                     .bind(now)
@@ -555,10 +557,10 @@ macro_rules! impl_store {
                 }
 
                 async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
-                    let row: Option<TokenRow> = sqlx::query_as(
-                        "SELECT name, scope, created_at, last_used_at FROM api_tokens \
-                         WHERE hash = $1",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.token_by_hash(hash);
+                    }
+                    let row: Option<TokenRow> = sqlx::query_as(sql::TOKEN_BY_HASH)
                     .bind(hash)
                     .fetch_optional(&self.pool)
                     .await
@@ -646,10 +648,10 @@ macro_rules! impl_store {
 
                 async fn insert_audit(&self, record: &NewAudit) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query(
-                        "INSERT INTO audit (at, actor, subject, event, ip, detail) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
+                    if let Some(hot) = self.hot() {
+                        return hot.insert_audit(record);
+                    }
+                    sqlx::query(sql::INSERT_AUDIT)
                     .bind(record.at)
                     .bind(&record.actor)
                     .bind(&record.subject)

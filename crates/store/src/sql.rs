@@ -1,0 +1,34 @@
+//! The statements of the validation hot path, as text: `store_impl` runs them through sqlx on
+//! both backends, and `hot` runs the very same text in place on SQLite, binding the `$N`
+//! parameters by name. (Every other statement lives where it is used, in `store_impl`.)
+
+pub(crate) use crate::rows::USER_WITH_FACTORS;
+
+/// `$1` hash → the token's row.
+pub(crate) const TOKEN_BY_HASH: &str =
+    "SELECT name, scope, created_at, last_used_at FROM api_tokens WHERE hash = $1";
+
+/// Counts one second-factor attempt unless the user is locked or at the threshold: `$1` user
+/// id, `$2` now, `$3` the threshold; returns the new count, or no row.
+pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE users SET failed_attempts = failed_attempts + 1 \
+     WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+       AND failed_attempts < $3 \
+     RETURNING failed_attempts";
+
+/// `$1` user id.
+pub(crate) const RESET_FAILURES: &str =
+    "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0";
+
+/// Consumes a TOTP step or YubiKey counter: `$1` factor id, `$2` the counter (only a greater
+/// one than the last is taken), `$3` drift, `$4` now.
+pub(crate) const CONSUME_COUNTER: &str = "UPDATE factors SET last_counter = $2, drift = $3, last_used_at = $4 \
+     WHERE id = $1 AND confirmed \
+     AND (last_counter IS NULL OR last_counter < $2)";
+
+/// Consumes a backup code: `$1` user id, `$2` its lookup hash, `$3` now.
+pub(crate) const CONSUME_BACKUP_CODE: &str = "UPDATE backup_codes SET used_at = $3 \
+     WHERE user_id = $1 AND lookup = $2 AND used_at IS NULL";
+
+/// `$1` at, `$2` actor, `$3` subject, `$4` event, `$5` ip, `$6` detail.
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit (at, actor, subject, event, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)";
