@@ -57,6 +57,9 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         public_url: public_url.clone(),
     });
     let app = twofold_web::app(state);
+    // The signal handlers exist before the address is printed: whoever reads that line may
+    // send SIGTERM at once, and it must stop the server gracefully, not kill it.
+    let shutdown = shutdown_signal()?;
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "twofold listening on http://{addr}");
@@ -75,7 +78,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await
     .map_err(|e| Failure::value(format_args!("server: {e}")))?;
     tracing::info!("stopped");
@@ -94,23 +97,22 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+/// Installs the SIGTERM and SIGINT (Ctrl-C) handlers now and returns the future that
+/// completes when either arrives.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let handler = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|e| Failure::value(format_args!("cannot handle {name}: {e}")))
     };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = handler(SignalKind::terminate(), "SIGTERM")?;
+    let mut int = handler(SignalKind::interrupt(), "SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 #[cfg(test)]
