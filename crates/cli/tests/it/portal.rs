@@ -1419,3 +1419,76 @@ fn forced_last_factor_survives_concurrent_removals() {
         );
     }
 }
+
+/// The enrolment page's "Send a new code" within 30 s of the last send: 429 with a Retry-After
+/// that says the wait the page shows, in both flows (Security Settings and forced enrolment at
+/// login), as the second-factor page's "Send me a code" does; nothing is sent.
+#[test]
+fn enrolment_resend_too_soon_answers_429_with_retry_after() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve();
+    for (k, v) in [
+        ("methods.email.active", "true"),
+        ("methods.email.clients", "true"),
+        ("methods.email.admins", "true"),
+        ("force.admins", "true"),
+    ] {
+        env.cli_ok(&["settings", "set", k, v]);
+    }
+    add_user(&env, "eve", "client", &["--email", "eve@example.com"]);
+    add_user(&env, "ian", "admin", &["--email", "ian@example.com"]);
+    let outbox = env.data_dir().join("outbox");
+    let mails = || {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+
+    for (user, start, base) in [
+        ("eve", "/account/security", "/account/security/enroll"),
+        ("ian", "/login/enroll", "/login/enroll"),
+    ] {
+        let mut b = Browser::new(&server);
+        let r = b.login(user, PASSWORD, "");
+        assert_eq!(r.location.as_deref(), Some(start), "{}", r.body);
+        let csrf = b.get(start).csrf();
+        let r = b.post(base, &[("csrf", &csrf), ("kind", "email")]);
+        assert_eq!(
+            r.status, 303,
+            "{user}: the email factor is created: {}",
+            r.body
+        );
+        let id = enrolment_id(r.location.as_deref());
+        let sent = mails();
+        let page = b.get(&format!("{base}/{id}"));
+        assert_eq!(page.status, 200, "{}", page.body);
+        let r = b.post(&format!("{base}/{id}/resend"), &[("csrf", &page.csrf())]);
+        assert_eq!(
+            r.status, 429,
+            "{user}: a resend right after the send: {}",
+            r.body
+        );
+        let shown: u64 = r
+            .body
+            .split("You can ask for a new one in ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{user}: the page says how long to wait: {}", r.body));
+        assert!((1..=30).contains(&shown), "{user}: wait {shown}");
+        let header: u64 = r
+            .header("retry-after")
+            .unwrap_or_else(|| panic!("{user}: a Retry-After header in {:?}", r.headers))
+            .parse()
+            .unwrap();
+        assert_eq!(
+            header, shown,
+            "{user}: Retry-After says the wait the page shows"
+        );
+        assert_eq!(mails(), sent, "{user}: nothing was sent");
+    }
+}
