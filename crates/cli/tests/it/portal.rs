@@ -442,7 +442,11 @@ fn half_logged_in_sessions_reach_only_the_second_factor(db: Db) {
         assert_eq!(r.status, 303, "{path}");
         assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{path}");
     }
-    let csrf = b.get("/login/2fa").csrf();
+    let page = b.get("/login/2fa");
+    assert!(page.body.contains("Signing in as ben"), "{}", page.body);
+    assert!(!page.body.contains("Signed in as"), "not signed in yet");
+    assert!(!page.body.contains("Security Settings"), "no menu yet");
+    let csrf = page.csrf();
     let wrong = crate::support::wrong_code(&secret);
     let r = b.post("/login/2fa", &[("csrf", &csrf), ("code", &wrong)]);
     assert_eq!(r.status, 401);
@@ -465,7 +469,9 @@ fn half_logged_in_sessions_reach_only_the_second_factor(db: Db) {
         half, full,
         "a new session id once the second factor completes"
     );
-    assert_eq!(b.get("/admin").status, 200);
+    let admin = b.get("/admin");
+    assert_eq!(admin.status, 200);
+    assert!(admin.body.contains("Signed in as ben"), "{}", admin.body);
 
     // The half session's id is dead.
     let mut replay = Browser::new(&server);
