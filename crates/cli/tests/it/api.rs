@@ -450,6 +450,27 @@ fn bad_input_is_refused_and_changes_nothing(db: Db) {
             "/api/v1/validate",
             Some(json!({"username": "nobody", "code": "123456"})),
         ),
+        // Whatever else is wrong with the request, the unknown user comes first.
+        (
+            "POST",
+            "/api/v1/users/nobody/factors",
+            Some(json!({"kind": "bogus"})),
+        ),
+        (
+            "POST",
+            "/api/v1/validate",
+            Some(json!({"username": "nobody", "code": "123456", "method": "sorcery"})),
+        ),
+        (
+            "POST",
+            "/api/v1/users/nobody/factors/0123456789abcdef0123456789abcdef/confirm",
+            Some(json!({"code": "123456"})),
+        ),
+        (
+            "DELETE",
+            "/api/v1/users/nobody/factors/0123456789abcdef0123456789abcdef",
+            None,
+        ),
     ] {
         let r = api.call(method, path, body.as_ref());
         assert_eq!(

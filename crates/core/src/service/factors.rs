@@ -89,6 +89,8 @@ impl Service {
         label: Option<&str>,
         yubikey: Option<&super::YubikeySecret>,
     ) -> Result<Enrollment> {
+        // An unknown user is 404 before anything about the request is judged.
+        let user = self.user_by_name(username).await?;
         let kind = parse_kind(kind)?;
         if yubikey.is_some() && kind != FactorKind::Yubikey {
             return Err(Error::invalid(
@@ -102,7 +104,6 @@ impl Service {
             })?,
             None => default_label(kind).to_owned(),
         };
-        let user = self.user_by_name(username).await?;
         let settings = self.settings().await?;
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(

@@ -110,8 +110,8 @@ impl Service {
         code: Option<&str>,
         method: Option<&str>,
     ) -> Result<Validation> {
-        let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
-        // The user and their factors in one query: this is the hot path.
+        // The user and their factors in one query: this is the hot path. An unknown user is
+        // 404 before anything about the request is judged.
         if crate::identity::Username::parse(username).is_err() {
             return Err(Error::no_user());
         }
@@ -120,6 +120,7 @@ impl Service {
             .user_with_factors(&username.to_ascii_lowercase())
             .await?
             .ok_or_else(Error::no_user)?;
+        let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
         let now = self.now();
         let settings = self.settings_cached().await?;
         if user.disabled {
