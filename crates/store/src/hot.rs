@@ -15,6 +15,7 @@
 //! connection is never held across an `.await`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -33,6 +34,9 @@ const STATEMENT_CACHE: usize = 32;
 /// One SQLite connection for the statements of the hot path.
 pub(crate) struct Hot {
     conn: Mutex<Connection>,
+    /// Write statements run here so far: the checkpoint task skips its tick when nothing was
+    /// written since the last one, so an idle server does no work.
+    writes: AtomicU64,
 }
 
 impl std::fmt::Debug for Hot {
@@ -68,6 +72,21 @@ impl Hot {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Hot {
             conn: Mutex::new(conn),
+            writes: AtomicU64::new(0),
+        })
+    }
+
+    /// How many write statements this connection has run.
+    pub(crate) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    /// The connection, for a write statement: counted in `writes` once the statement is done
+    /// (when the guard drops), so a checkpoint that saw the count also saw the write.
+    fn writer(&self) -> StoreResult<Writer<'_>> {
+        Ok(Writer {
+            conn: self.conn()?,
+            writes: &self.writes,
         })
     }
 
@@ -110,7 +129,7 @@ impl Hot {
         now: i64,
         max_failures: i64,
     ) -> StoreResult<Option<i64>> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::BEGIN_ATTEMPT).map_err(backend)?;
         stmt.query_row(
             named_params! {"$1": user_id, "$2": now, "$3": max_failures},
@@ -121,7 +140,7 @@ impl Hot {
     }
 
     pub(crate) fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::RESET_FAILURES).map_err(backend)?;
         stmt.execute(named_params! {"$1": user_id})
             .map_err(backend)?;
@@ -135,7 +154,7 @@ impl Hot {
         drift: i64,
         now: i64,
     ) -> StoreResult<bool> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::CONSUME_COUNTER).map_err(backend)?;
         let n = stmt
             .execute(named_params! {"$1": id.as_str(), "$2": counter, "$3": drift, "$4": now})
@@ -149,7 +168,7 @@ impl Hot {
         lookup: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         let mut stmt = conn
             .prepare_cached(sql::CONSUME_BACKUP_CODE)
             .map_err(backend)?;
@@ -160,7 +179,7 @@ impl Hot {
     }
 
     pub(crate) fn insert_audit(&self, record: &NewAudit) -> StoreResult<()> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::INSERT_AUDIT).map_err(backend)?;
         stmt.execute(named_params! {
             "$1": record.at,
@@ -172,5 +191,24 @@ impl Hot {
         })
         .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// The connection held for a write; see [`Hot::writer`].
+struct Writer<'a> {
+    conn: MutexGuard<'a, Connection>,
+    writes: &'a AtomicU64,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -116,7 +116,8 @@ impl SqliteStore {
 /// How often the WAL is checkpointed off the request path (see [`spawn_checkpoints`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], on one of the
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] when the hot path has
+/// written since the last time, on one of the
 /// pool's connections (so on its worker thread, not a request's), for as long as the hot path's
 /// connection lives. That connection never checkpoints itself (`wal_autocheckpoint = 0`): a
 /// checkpoint syncs the WAL and the database file, and that sync, run inside a request's
@@ -136,10 +137,19 @@ fn spawn_checkpoints(
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen = 0;
         loop {
             tick.tick().await;
-            if hot.strong_count() == 0 || pool.is_closed() {
+            let Some(written) = hot.upgrade().map(|h| h.writes()) else {
                 break;
+            };
+            if pool.is_closed() {
+                break;
+            }
+            if written == seen {
+                // Nothing written here since the last tick: nothing to copy. (The pool's own
+                // connections checkpoint their writes themselves.)
+                continue;
             }
             // First the bulk, beside the writers; then, with the write queue held, the few
             // frames they appended meanwhile, so that this checkpoint is complete.
@@ -155,8 +165,11 @@ fn spawn_checkpoints(
                 }
                 Err(e) => Err(e),
             };
-            if let Err(e) = rest {
-                tracing::warn!(error = %e, "WAL checkpoint failed; retrying at the next tick");
+            match rest {
+                Ok(_) => seen = written,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying at the next tick");
+                }
             }
         }
     });

@@ -19,6 +19,7 @@ on_both!(
     every_post_route_refuses_a_missing_or_foreign_csrf_token,
     forced_roles_cannot_turn_2fa_off_or_remove_their_last_factor,
     choose_a_service_offers_the_methods_active_and_enabled_for_the_role,
+    send_me_a_code_only_for_a_usable_email_or_sms_factor,
 );
 
 /// A browser without redirects: it keeps cookies and shows every answer. `base` is the server it
@@ -1497,4 +1498,56 @@ fn enrolment_resend_too_soon_answers_429_with_retry_after() {
         );
         assert_eq!(mails(), sent, "{user}: nothing was sent");
     }
+}
+
+/// "Send me a code" on the second-factor page sends only for a method the page offers: a
+/// confirmed email or SMS factor of a method enabled for the role. A pending enrolment, another
+/// kind or a method switched off is refused with 422 and sends nothing.
+fn send_me_a_code_only_for_a_usable_email_or_sms_factor(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    for (k, v) in [
+        ("methods.email.active", "true"),
+        ("methods.email.clients", "true"),
+    ] {
+        env.cli_ok(&["settings", "set", k, v]);
+    }
+    add_user(&env, "sue", "client", &["--email", "sue@example.com"]);
+    let api = admin_api(&env, &server);
+    let (_, secret, _) = confirmed_totp(&api, "sue", "phone");
+    // An email factor whose enrolment is still pending (its code was sent, never entered).
+    let r = api.post(
+        "/api/v1/users/sue/factors",
+        serde_json::json!({"kind": "email"}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let outbox = env.data_dir().join("outbox");
+    let sent = || std::fs::read_dir(&outbox).map_or(0, Iterator::count);
+    let before = sent();
+    assert_eq!(before, 1, "the enrolment code");
+
+    let mut b = Browser::new(&server);
+    let r = b.login("sue", PASSWORD, "");
+    assert_eq!(r.location.as_deref(), Some("/login/2fa"));
+    let page = b.get("/login/2fa");
+    assert!(
+        !page.body.contains("Send me a code"),
+        "nothing to send: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    for kind in ["email", "sms", "totp", "bogus", ""] {
+        let r = b.post("/login/2fa/send", &[("csrf", &csrf), ("kind", kind)]);
+        assert_eq!(r.status, 422, "kind {kind:?}: {}", r.body);
+        assert!(
+            r.body
+                .contains("That method is not available for your account."),
+            "kind {kind:?}: {}",
+            r.body
+        );
+    }
+    assert_eq!(sent(), before, "no code was sent");
+    // The session is still at the second factor: the right code logs in.
+    let r = b.second_factor(&totp(&secret, 1), false);
+    assert_eq!(r.status, 303, "{}", r.body);
 }

@@ -581,12 +581,8 @@ impl Service {
     /// role, none while 2FA is off server-wide (the rule `validate` applies).
     pub async fn usable_factors(&self, user: &User) -> Result<Vec<Factor>> {
         let settings = self.settings().await?;
-        if !settings.twofactor_enabled() {
-            return Ok(Vec::new());
-        }
-        let mut factors = self.store.factors_of(user.id).await?;
-        factors.retain(|f| f.confirmed && settings.method_available(f.kind(), user.role));
-        Ok(factors)
+        let factors = self.store.factors_of(user.id).await?;
+        Ok(super::usable(&settings, user.role, factors))
     }
 
     /// Replaces the user's backup codes with a new set and returns it (grouped for display).

@@ -324,6 +324,23 @@ impl Service {
     }
 }
 
+/// The factors that can log a user in: confirmed, of a method active and enabled for their
+/// role, and none while 2FA is off server-wide. `validate` and the second-factor page both use
+/// this one rule.
+pub(crate) fn usable(
+    settings: &Settings,
+    role: crate::identity::Role,
+    factors: Vec<crate::factor::Factor>,
+) -> Vec<crate::factor::Factor> {
+    if !settings.twofactor_enabled() {
+        return Vec::new();
+    }
+    factors
+        .into_iter()
+        .filter(|f| f.confirmed && settings.method_available(f.kind(), role))
+        .collect()
+}
+
 pub(crate) fn setting_context(key: &str) -> String {
     format!("setting:{key}")
 }

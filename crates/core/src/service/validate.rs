@@ -126,14 +126,7 @@ impl Service {
         if user.disabled {
             return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
         }
-        let usable: Vec<Factor> = if settings.twofactor_enabled() {
-            factors
-                .into_iter()
-                .filter(|f| f.confirmed && settings.method_available(f.kind(), user.role))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let usable = super::usable(&settings, user.role, factors);
         if usable.is_empty() {
             return Ok(self.refuse(ctx, &user, Reason::NotEnrolled).await);
         }

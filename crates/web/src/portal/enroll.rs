@@ -530,7 +530,7 @@ pub(crate) async fn resend(
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let mut resp = scan(
+            let resp = scan(
                 state,
                 visitor,
                 session,
@@ -542,15 +542,7 @@ pub(crate) async fn resend(
                 None,
             )
             .await;
-            // The page says how long to wait; the header says it to machines (as the API and the
-            // second-factor page's "Send me a code" do).
-            if let ErrorKind::Throttled { retry_after } = e.kind
-                && let Ok(v) = retry_after.to_string().parse()
-            {
-                resp.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
-            resp
+            page::with_retry_after(resp, &e.kind)
         }
     }
 }

@@ -270,14 +270,8 @@ pub(crate) async fn login_submit(
                 error: Some(e.message.clone()),
                 ..Page::default()
             };
-            let mut resp = login_page(&state, &visitor, status, page, &form.next, &form.username);
-            if let ErrorKind::Throttled { retry_after } = e.kind
-                && let Ok(v) = retry_after.to_string().parse()
-            {
-                resp.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
-            resp
+            let resp = login_page(&state, &visitor, status, page, &form.next, &form.username);
+            page::with_retry_after(resp, &e.kind)
         }
     }
 }
@@ -726,17 +720,10 @@ pub(crate) async fn send_code(
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let mut resp =
+            let resp =
                 second_factor_page_with(&state, &visitor, status, false, Some(e.message), None)
                     .await;
-            // The page says how long to wait; the header says it to machines (as the API does).
-            if let ErrorKind::Throttled { retry_after } = e.kind
-                && let Ok(v) = retry_after.to_string().parse()
-            {
-                resp.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
-            resp
+            page::with_retry_after(resp, &e.kind)
         }
     }
 }

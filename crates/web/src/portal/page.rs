@@ -218,6 +218,20 @@ pub(crate) fn set_no_store(mut resp: Response) -> Response {
     resp
 }
 
+/// A page answering a throttled request: the page says how long to wait, `Retry-After` says it
+/// to machines (as the API does). Other errors pass unchanged.
+pub(crate) fn with_retry_after(
+    mut resp: Response,
+    kind: &twofold_core::error::ErrorKind,
+) -> Response {
+    if let twofold_core::error::ErrorKind::Throttled { retry_after } = kind
+        && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
 /// Adds a `Set-Cookie` header to a response.
 pub(crate) fn with_cookie(mut resp: Response, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
