@@ -17,6 +17,9 @@ pub(crate) async fn migrate(config: &Config) -> Result<(), Failure> {
     Ok(())
 }
 
+/// How often the metrics recorder folds histogram samples into their buckets.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Runs the server until SIGTERM or Ctrl-C; in-flight requests finish first.
 pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
     let metrics = PrometheusBuilder::new()
@@ -29,6 +32,18 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         .map_err(|e| Failure::value(format_args!("metrics: {e}")))?
         .install_recorder()
         .map_err(|e| Failure::value(format_args!("metrics: {e}")))?;
+    // The recorder keeps every histogram sample until upkeep folds it into the buckets; with
+    // `install_recorder` that is ours to run. Without it the samples of every request piled
+    // up between two scrapes of /metrics (memory grew with the number of requests served).
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let service = setup::service(config).await?;
     let setup_token = service
         .setup_token_if_no_owner()
