@@ -15,6 +15,18 @@ use crate::rows::backend;
 /// connections than this only queue on SQLite's single write lock.
 const DEFAULT_MAX_CONNECTIONS: u32 = 5;
 
+/// The page size of a new database file (SQLite's default is 4096). Every commit writes each
+/// page it changed whole into the WAL, and every checkpoint syncs the WAL and copies the pages
+/// back. A validation changes a few small rows on as many pages (the user's, the audit log's
+/// and its two indexes'), and with many users those pages are scattered over the file: a
+/// smaller page is less to write, sync and copy for the same rows. Measured with
+/// `bench/validate` and 100,000 users: with 4 KiB pages the WAL took about 200 MB a second,
+/// syncing a checkpoint's share of it took 25 ms, during which every request waited, and p99
+/// latency was 12 to 24 ms; with 1 KiB pages, 70 MB a second and a p99 of 4 to 6 ms. A
+/// database created with another page size keeps it (SQLite cannot change it in WAL mode);
+/// ARCHITECTURE.md says how to convert one.
+pub(crate) const PAGE_SIZE: u32 = 1024;
+
 /// SQLite's busy timeout when [`ConnectOptions`] does not say otherwise.
 pub(crate) const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -46,6 +58,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            .page_size(PAGE_SIZE)
             .busy_timeout(options.busy_timeout);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let path = connect.get_filename().to_owned();
@@ -72,10 +85,17 @@ impl SqliteStore {
         if !in_memory {
             // Opened after the pool, which created the file and set WAL mode.
             let hot = std::sync::Arc::new(Hot::open(&path, options.busy_timeout)?);
+            // Without the descriptor the checkpoints still run, with a longer step 3.
+            let file = DatabaseFile::of(&path)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "cannot open the database file to sync it");
+                })
+                .ok();
             spawn_checkpoints(
                 store.pool.clone(),
                 store.writes.clone(),
                 std::sync::Arc::downgrade(&hot),
+                file,
             );
             store.hot = Some(hot);
         }
@@ -117,22 +137,33 @@ impl SqliteStore {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] when the hot path has
-/// written since the last time, on one of the
-/// pool's connections (so on its worker thread, not a request's), for as long as the hot path's
-/// connection lives. That connection never checkpoints itself (`wal_autocheckpoint = 0`): a
-/// checkpoint syncs the WAL and the database file, and that sync, run inside a request's
-/// commit, held a runtime thread and was the slowest one percent of validations.
+/// written since the last time, on one of the pool's connections (so on its worker thread, not
+/// a request's), for as long as the hot path's connection lives. That connection never
+/// checkpoints itself (`wal_autocheckpoint = 0`): a checkpoint syncs the WAL and the database
+/// file, and that sync, run inside a request's commit, held a runtime thread and was the
+/// slowest one percent of validations.
 ///
-/// The checkpoint holds this process's write queue (`writes`): with no frame appended while it
-/// runs, it copies the whole WAL, so the next write starts the WAL over from its beginning and
-/// the file stays small. (Without it, under steady writes no checkpoint ever completed and the
-/// WAL grew without bound: 860 MB in a 6-second benchmark.) Writers meanwhile wait on the queue
-/// without holding a thread. PASSIVE never waits for readers or other processes; what they keep
-/// is caught up at a later tick.
+/// Each tick has three steps:
+/// 1. a PASSIVE checkpoint beside the writers copies the bulk of the WAL;
+/// 2. the database file is synced ([`DatabaseFile`]), still beside the writers. SQLite syncs
+///    the file only when a checkpoint copied the whole WAL, which under steady writes step 1
+///    never does, so without this step step 3 synced every page step 1 wrote while the
+///    writers waited (`bench/validate`, 100,000 users, three runs each: p99 4.9 to 7.1 ms
+///    without, 4.0 to 4.7 ms with);
+/// 3. with this process's write queue (`writes`) held, a second PASSIVE checkpoint copies the
+///    few frames appended meanwhile. With no frame appended while it runs it copies the whole
+///    WAL, so the next write starts the WAL over from its beginning and the file stays small.
+///    (Without it, under steady writes no checkpoint ever completed and the WAL grew without
+///    bound: 860 MB in a 6-second benchmark.) Writers meanwhile wait on the queue without
+///    holding a thread.
+///
+/// PASSIVE never waits for readers or other processes; what they keep is caught up at a later
+/// tick.
 fn spawn_checkpoints(
     pool: SqlitePool,
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
     hot: std::sync::Weak<Hot>,
+    file: Option<DatabaseFile>,
 ) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
@@ -151,28 +182,102 @@ fn spawn_checkpoints(
                 // connections checkpoint their writes themselves.)
                 continue;
             }
-            // First the bulk, beside the writers; then, with the write queue held, the few
-            // frames they appended meanwhile, so that this checkpoint is complete.
-            let bulk = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await;
-            let rest = match bulk {
-                Ok(_) => {
-                    let _serial = writes.lock().await;
-                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                        .execute(&pool)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match rest {
-                Ok(_) => seen = written,
+            match checkpoint(&pool, &writes, file.as_ref()).await {
+                Ok(()) => seen = written,
                 Err(e) => {
                     tracing::warn!(error = %e, "WAL checkpoint failed; retrying at the next tick");
                 }
             }
         }
     });
+}
+
+/// One tick of [`spawn_checkpoints`]: its three steps.
+async fn checkpoint(
+    pool: &SqlitePool,
+    writes: &tokio::sync::Mutex<()>,
+    file: Option<&DatabaseFile>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // For the debug line's timings only; nothing here depends on the time.
+    #[allow(clippy::disallowed_methods)]
+    let started = std::time::Instant::now();
+    let (_, _, bulk) = passive_checkpoint(pool).await?;
+    let copied = started.elapsed();
+    if let Some(file) = file {
+        file.sync().await?;
+    }
+    let synced = started.elapsed();
+    let _serial = writes.lock().await;
+    let queued = started.elapsed();
+    let (busy, log, rest) = passive_checkpoint(pool).await?;
+    tracing::debug!(
+        bulk_frames = bulk,
+        rest_frames = rest,
+        wal_frames = log,
+        busy,
+        copy_us = copied.as_micros() as u64,
+        sync_us = (synced - copied).as_micros() as u64,
+        held_us = (started.elapsed() - queued).as_micros() as u64,
+        "WAL checkpoint"
+    );
+    Ok(())
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: (busy, frames in the WAL, frames copied).
+async fn passive_checkpoint(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await
+}
+
+/// A descriptor on the database file, to sync it (`fdatasync`) from the checkpoint task.
+///
+/// SQLite locks the file with POSIX advisory locks, and closing *any* descriptor of a file
+/// drops every such lock the process holds on it, those of SQLite's own connections included
+/// (<https://www.sqlite.org/howtocorrupt.html>, section 2.2). So these descriptors are never
+/// closed: one per database file (device and inode) for the life of the process, shared by
+/// every store opened on that file.
+#[derive(Debug, Clone)]
+struct DatabaseFile(std::sync::Arc<std::fs::File>);
+
+impl DatabaseFile {
+    /// The process's descriptor on the file at `path`, opened (read-only) on first use.
+    fn of(path: &std::path::Path) -> std::io::Result<DatabaseFile> {
+        use std::collections::HashMap;
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+        type Key = (u64, u64);
+        static OPEN: LazyLock<Mutex<HashMap<Key, Arc<std::fs::File>>>> =
+            LazyLock::new(Mutex::default);
+        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+        let meta = std::fs::metadata(path)?;
+        if let Some(file) = open.get(&(meta.dev(), meta.ino())) {
+            return Ok(DatabaseFile(file.clone()));
+        }
+        let file = Arc::new(std::fs::File::open(path)?);
+        // Keyed by what was opened (the path may have been replaced since the stat); an entry
+        // is never removed, so the descriptor is never closed.
+        let meta = file.metadata()?;
+        match open.entry((meta.dev(), meta.ino())) {
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                Ok(DatabaseFile(entry.insert(file).clone()))
+            }
+            std::collections::hash_map::Entry::Occupied(entry) => {
+                // Already open under another name: this second descriptor is not needed, and
+                // closing it would drop the locks, so it is leaked instead.
+                std::mem::forget(file);
+                Ok(DatabaseFile(entry.get().clone()))
+            }
+        }
+    }
+
+    /// Writes the file's dirty pages to the disk, on a blocking thread.
+    async fn sync(&self) -> std::io::Result<()> {
+        let file = self.0.clone();
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(std::io::Error::other)?
+    }
 }
 
 crate::store_impl::impl_store! {

@@ -1340,6 +1340,103 @@ async fn sqlite_file_is_created_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(fk, 1);
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(page, 1024, "a new database gets 1 KiB pages");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_file_with_another_page_size_keeps_it_and_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let url = format!("sqlite://{}", path.display());
+    {
+        use std::str::FromStr;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .page_size(4096)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        conn.execute("CREATE TABLE before_us (x INTEGER)")
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let alice = user(&store, "alice").await;
+    assert_eq!(
+        store.begin_attempt(alice.id, NOW, 5).await.unwrap(),
+        Some(1)
+    );
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(page, 4096);
+    store.close().await;
+}
+
+/// The checkpoint task copies the hot path's writes into the database file while they go on,
+/// and completes, so that the WAL starts over instead of growing with every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_keep_up_with_steady_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = Arc::new(
+        SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let users = [user(&*store, "ann").await, user(&*store, "bob").await];
+    // Writers without a pause for 2 seconds (eight checkpoint ticks), then a quiet second.
+    let mut writers = JoinSet::new();
+    for u in users.clone() {
+        let store = store.clone();
+        writers.spawn(async move {
+            let mut n = 0u64;
+            let until = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+            while tokio::time::Instant::now() < until {
+                store.begin_attempt(u.id, NOW, 1000).await.unwrap();
+                store.reset_failures(u.id).await.unwrap();
+                n += 2;
+            }
+            store.begin_attempt(u.id, NOW, 1000).await.unwrap();
+            n + 1
+        });
+    }
+    let writes: u64 = writers.join_all().await.into_iter().sum();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    // Each write appended at least one 1 KiB page to the WAL: never started over, it would
+    // hold all of them.
+    let wal = std::fs::metadata(dir.path().join("busy.db-wal"))
+        .unwrap()
+        .len();
+    assert!(writes > 100, "{writes} writes");
+    assert!(
+        wal < writes * 1024 / 2,
+        "WAL of {wal} bytes after {writes} writes of at least 1 KiB each"
+    );
+    // The database file alone (no WAL) holds the last write.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let failures: Vec<i64> = sqlx::query_scalar("SELECT failed_attempts FROM users ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(failures, [1, 1]);
+    conn.close().await.unwrap();
     store.close().await;
 }
 
