@@ -28,6 +28,13 @@ use twofold_core::token::ApiToken;
 use crate::rows::{TokenRow, UserFactorRow, user_with_factors};
 use crate::sql;
 
+/// The page cache of each SQLite connection, this one's and the pool's, in KiB (SQLite's
+/// default is 2000). A validation reads a few pages of the users' and factors' B-trees; their
+/// inner pages stay cached at this size, and the leaves of 100,000 users would not fit in the
+/// default either. Measured with `bench/validate` and 100,000 users: the same requests/s and
+/// CPU per request as with the default, and 1.6 MB less memory after the load.
+pub(crate) const CACHE_KIB: u32 = 512;
+
 /// Prepared statements kept per connection: the hot path has fewer than this.
 const STATEMENT_CACHE: usize = 32;
 
@@ -64,10 +71,10 @@ impl Hot {
         )
         .map_err(backend)?;
         conn.busy_timeout(busy_timeout).map_err(backend)?;
-        conn.execute_batch(
+        conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-             PRAGMA wal_autocheckpoint = 0;",
-        )
+             PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{CACHE_KIB};"
+        ))
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Hot {

@@ -59,6 +59,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .page_size(PAGE_SIZE)
+            .pragma("cache_size", format!("-{}", crate::hot::CACHE_KIB))
             .busy_timeout(options.busy_timeout);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let path = connect.get_filename().to_owned();

@@ -1345,6 +1345,11 @@ async fn sqlite_file_is_created_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(page, 1024, "a new database gets 1 KiB pages");
+    let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(cache, -512, "a 512 KiB page cache");
     store.close().await;
 }
 
