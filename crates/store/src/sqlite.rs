@@ -186,7 +186,7 @@ fn spawn_checkpoints(
             match checkpoint(&pool, &writes, file.as_ref()).await {
                 Ok(()) => seen = written,
                 Err(e) => {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying at the next tick");
+                    tracing::error!(error = %e, "WAL checkpoint failed; retrying at the next tick");
                 }
             }
         }
@@ -237,7 +237,8 @@ async fn passive_checkpoint(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::
 /// drops every such lock the process holds on it, those of SQLite's own connections included
 /// (<https://www.sqlite.org/howtocorrupt.html>, section 2.2). So these descriptors are never
 /// closed: one per database file (device and inode) for the life of the process, shared by
-/// every store opened on that file.
+/// every store opened on that file. (A process that opens many databases, like a test binary,
+/// keeps one descriptor each, and a deleted one's disk space, until it exits.)
 #[derive(Debug, Clone)]
 struct DatabaseFile(std::sync::Arc<std::fs::File>);
 
@@ -255,18 +256,18 @@ impl DatabaseFile {
         if let Some(file) = open.get(&(meta.dev(), meta.ino())) {
             return Ok(DatabaseFile(file.clone()));
         }
-        let file = Arc::new(std::fs::File::open(path)?);
+        // Never dropped from here on, whatever happens: a descriptor not kept is leaked.
+        let file = std::mem::ManuallyDrop::new(std::fs::File::open(path)?);
         // Keyed by what was opened (the path may have been replaced since the stat); an entry
         // is never removed, so the descriptor is never closed.
         let meta = file.metadata()?;
         match open.entry((meta.dev(), meta.ino())) {
             std::collections::hash_map::Entry::Vacant(entry) => {
+                let file = Arc::new(std::mem::ManuallyDrop::into_inner(file));
                 Ok(DatabaseFile(entry.insert(file).clone()))
             }
+            // Already open under another name: this second descriptor stays leaked.
             std::collections::hash_map::Entry::Occupied(entry) => {
-                // Already open under another name: this second descriptor is not needed, and
-                // closing it would drop the locks, so it is leaked instead.
-                std::mem::forget(file);
                 Ok(DatabaseFile(entry.get().clone()))
             }
         }

@@ -1388,6 +1388,16 @@ async fn sqlite_file_with_another_page_size_keeps_it_and_works() {
     store.close().await;
 }
 
+/// `failed_attempts` of every user, in the SQLite file at `path`.
+async fn read_failures(path: &std::path::Path) -> Result<Vec<i64>, sqlx::Error> {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+    let failures = sqlx::query_scalar("SELECT failed_attempts FROM users ORDER BY id")
+        .fetch_all(&mut conn)
+        .await;
+    conn.close().await?;
+    failures
+}
+
 /// The checkpoint task copies the hot path's writes into the database file while they go on,
 /// and completes, so that the WAL starts over instead of growing with every write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1401,7 +1411,9 @@ async fn sqlite_checkpoints_keep_up_with_steady_writes() {
     );
     store.migrate().await.unwrap();
     let users = [user(&*store, "ann").await, user(&*store, "bob").await];
-    // Writers without a pause for 2 seconds (eight checkpoint ticks), then a quiet second.
+    let wal = dir.path().join("busy.db-wal");
+    let before = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // Writers without a pause for 2 seconds (eight checkpoint ticks).
     let mut writers = JoinSet::new();
     for u in users.clone() {
         let store = store.clone();
@@ -1418,30 +1430,43 @@ async fn sqlite_checkpoints_keep_up_with_steady_writes() {
         });
     }
     let writes: u64 = writers.join_all().await.into_iter().sum();
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 
     // Each write appended at least one 1 KiB page to the WAL: never started over, it would
-    // hold all of them.
-    let wal = std::fs::metadata(dir.path().join("busy.db-wal"))
+    // have grown by all of them. (Its size is the largest it has been.)
+    let grown = std::fs::metadata(&wal)
         .unwrap()
-        .len();
+        .len()
+        .saturating_sub(before);
     assert!(writes > 100, "{writes} writes");
     assert!(
-        wal < writes * 1024 / 2,
-        "WAL of {wal} bytes after {writes} writes of at least 1 KiB each"
+        grown < writes * 1024 / 2,
+        "the WAL grew by {grown} bytes during {writes} writes of at least 1 KiB each"
     );
-    // The database file alone (no WAL) holds the last write.
+    // Soon the database file alone (no WAL) holds the last write. It is copied by another
+    // process: closing a descriptor of it here would drop the store's locks.
     let copy = dir.path().join("copy.db");
-    std::fs::copy(&path, &copy).unwrap();
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
-        .await
-        .unwrap();
-    let failures: Vec<i64> = sqlx::query_scalar("SELECT failed_attempts FROM users ORDER BY id")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(failures, [1, 1]);
-    conn.close().await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = std::process::Command::new("cp")
+            .arg(&path)
+            .arg(&copy)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // A copy taken while a checkpoint writes may be torn: that is "not yet" too.
+        let failures = read_failures(&copy).await.unwrap_or_default();
+        if failures == [1, 1] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database file still says {failures:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(format!("copy.db{suffix}")));
+        }
+    }
     store.close().await;
 }
 
