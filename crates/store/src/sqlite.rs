@@ -183,7 +183,7 @@ fn spawn_checkpoints(
                 // connections checkpoint their writes themselves.)
                 continue;
             }
-            match checkpoint(&pool, &writes, file.as_ref()).await {
+            match checkpoint(&pool, &writes, file).await {
                 Ok(()) => seen = written,
                 Err(e) => {
                     tracing::error!(error = %e, "WAL checkpoint failed; retrying at the next tick");
@@ -197,7 +197,7 @@ fn spawn_checkpoints(
 async fn checkpoint(
     pool: &SqlitePool,
     writes: &tokio::sync::Mutex<()>,
-    file: Option<&DatabaseFile>,
+    file: Option<DatabaseFile>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // For the debug line's timings only; nothing here depends on the time.
     #[allow(clippy::disallowed_methods)]
@@ -239,43 +239,36 @@ async fn passive_checkpoint(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::
 /// closed: one per database file (device and inode) for the life of the process, shared by
 /// every store opened on that file. (A process that opens many databases, like a test binary,
 /// keeps one descriptor each, and a deleted one's disk space, until it exits.)
-#[derive(Debug, Clone)]
-struct DatabaseFile(std::sync::Arc<std::fs::File>);
+#[derive(Debug, Clone, Copy)]
+struct DatabaseFile(&'static std::fs::File);
 
 impl DatabaseFile {
     /// The process's descriptor on the file at `path`, opened (read-only) on first use.
     fn of(path: &std::path::Path) -> std::io::Result<DatabaseFile> {
         use std::collections::HashMap;
         use std::os::unix::fs::MetadataExt;
-        use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+        use std::sync::{LazyLock, Mutex, PoisonError};
         type Key = (u64, u64);
-        static OPEN: LazyLock<Mutex<HashMap<Key, Arc<std::fs::File>>>> =
+        static OPEN: LazyLock<Mutex<HashMap<Key, &'static std::fs::File>>> =
             LazyLock::new(Mutex::default);
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
         let meta = std::fs::metadata(path)?;
         if let Some(file) = open.get(&(meta.dev(), meta.ino())) {
-            return Ok(DatabaseFile(file.clone()));
+            return Ok(DatabaseFile(file));
         }
-        // Never dropped from here on, whatever happens: a descriptor not kept is leaked.
-        let file = std::mem::ManuallyDrop::new(std::fs::File::open(path)?);
-        // Keyed by what was opened (the path may have been replaced since the stat); an entry
-        // is never removed, so the descriptor is never closed.
+        // Leaked at once, so never closed, whatever happens next.
+        let file: &'static std::fs::File = Box::leak(Box::new(std::fs::File::open(path)?));
+        // Keyed by what was opened (the path may have been replaced since the stat). Were that
+        // file already here under another name, this second descriptor just stays unused.
         let meta = file.metadata()?;
-        match open.entry((meta.dev(), meta.ino())) {
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let file = Arc::new(std::mem::ManuallyDrop::into_inner(file));
-                Ok(DatabaseFile(entry.insert(file).clone()))
-            }
-            // Already open under another name: this second descriptor stays leaked.
-            std::collections::hash_map::Entry::Occupied(entry) => {
-                Ok(DatabaseFile(entry.get().clone()))
-            }
-        }
+        Ok(DatabaseFile(
+            open.entry((meta.dev(), meta.ino())).or_insert(file),
+        ))
     }
 
     /// Writes the file's dirty pages to the disk, on a blocking thread.
-    async fn sync(&self) -> std::io::Result<()> {
-        let file = self.0.clone();
+    async fn sync(self) -> std::io::Result<()> {
+        let file = self.0;
         tokio::task::spawn_blocking(move || file.sync_data())
             .await
             .map_err(std::io::Error::other)?
