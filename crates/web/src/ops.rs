@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -84,12 +84,17 @@ pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
 
 /// Counts requests and their latency by route template (never the concrete path, which may hold
 /// a username) and status.
+///
+/// Every label value is drawn from a fixed set: the route templates, `unmatched`, the known
+/// methods and `other`. A label built from what the client sent would make each new value a
+/// series the recorder keeps for the life of the process, so any client could grow the
+/// server's memory and every scrape without bound.
 pub(crate) async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     // Latency is measured on the monotonic clock; this is one of its two permitted readers.
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
@@ -100,4 +105,45 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     metrics::histogram!("twofold_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
     resp
+}
+
+/// The metrics label of a request method: the standard methods a client of this server uses by
+/// name, any other (including extension methods a client makes up) as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_labels_are_a_fixed_set() {
+        for (m, label) in [
+            (Method::GET, "GET"),
+            (Method::HEAD, "HEAD"),
+            (Method::POST, "POST"),
+            (Method::PUT, "PUT"),
+            (Method::PATCH, "PATCH"),
+            (Method::DELETE, "DELETE"),
+            (Method::OPTIONS, "OPTIONS"),
+            (Method::CONNECT, "other"),
+            (Method::TRACE, "other"),
+        ] {
+            assert_eq!(method_label(&m), label);
+        }
+        for invented in ["FOO", "get", "X-ANYTHING", "BREW"] {
+            let m = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&m), "other", "{invented}");
+        }
+    }
 }
