@@ -1,8 +1,9 @@
 //! Wiring: from the configuration to a running [`Service`] — the data directory, the master key
-//! (created 0600 on first use), the database (migrated) and the clock, randomness and hostname.
+//! (created 0600 on first use, refused when group or others may read it), the database (migrated)
+//! and the clock, randomness and hostname.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
@@ -12,21 +13,29 @@ use twofold_core::clock::SystemClock;
 use twofold_core::crypto::{MasterKey, OsRng, Rng};
 use twofold_core::delivery::{Mailer, SmsSender};
 use twofold_core::store::Store;
+use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::exit::Failure;
 
 /// Opens everything a data command needs.
 pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
+    // An existing key file is judged (its mode first) before the database is touched, so a
+    // refused key leaves nothing migrated or created behind.
+    let existing = read_key(&config.master_key_file)?;
     let store = open_store(config).await?;
-    if !config.master_key_file.exists() && Service::database_has_master_key(store.as_ref()).await? {
-        return Err(Failure::value(format_args!(
-            "the master key file {} is missing, but this database was set up with a master key: \
-             copy master.key from where the database was created (or set TWOFOLD_MASTER_KEY_FILE)",
-            config.master_key_file.display()
-        )));
-    }
-    let key = load_or_create_key(&config.master_key_file)?;
+    let key = match existing {
+        Some(key) => key,
+        None if Service::database_has_master_key(store.as_ref()).await? => {
+            return Err(Failure::value(format_args!(
+                "the master key file {} is missing, but this database was set up with a master \
+                 key: copy master.key from where the database was created (or set \
+                 TWOFOLD_MASTER_KEY_FILE)",
+                config.master_key_file.display()
+            )));
+        }
+        None => create_key(&config.master_key_file)?,
+    };
     let (mailer, sms, yubico, duo) = delivery(config)?;
     let service = Service::new(
         store,
@@ -141,66 +150,147 @@ fn ensure_dir(dir: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::value(format_args!("cannot create {}: {e}", dir.display())))
 }
 
-/// Reads the master key (64 hex characters), or creates it with mode 0600 if the file does not
-/// exist. The key never leaves this process; losing the file makes sealed secrets unreadable.
-pub(crate) fn load_or_create_key(path: &Path) -> Result<MasterKey, Failure> {
-    if !path.exists() {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            ensure_dir(parent)?;
-        }
-        let mut bytes = [0u8; 32];
-        OsRng.fill(&mut bytes);
-        let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(mut f) => {
-                f.write_all(format!("{text}\n").as_bytes())
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| {
-                        Failure::value(format_args!("cannot write {}: {e}", path.display()))
-                    })?;
-                tracing::info!(path = %path.display(), "created a new master key; back it up");
-                return Ok(MasterKey::from_bytes(bytes));
-            }
-            // Another process created it first: read theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(Failure::value(format_args!(
-                    "cannot create {}: {e}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    let text = fs::read_to_string(path).map_err(|e| {
+/// The most a master key file may hold: 64 hex characters and a little whitespace around them.
+const KEY_FILE_MAX: usize = 256;
+
+/// Reads the master key (64 hex characters) if its file exists.
+///
+/// The file is refused, before a byte of it is read, when its mode lets group or others at it:
+/// a key that others could read must be rotated, not used. Every buffer that holds key material
+/// is wiped when it goes out of scope; the file is read into a fixed buffer (never a growing
+/// `Vec`, whose reallocations would leave unwiped copies behind).
+fn read_key(path: &Path) -> Result<Option<MasterKey>, Failure> {
+    let cannot_read = |e: std::io::Error| {
         Failure::value(format_args!(
             "cannot read the master key {}: {e}",
             path.display()
         ))
-    })?;
-    if fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
-        tracing::warn!(path = %path.display(), "the master key file is readable by others; chmod 600 it");
+    };
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    // The mode of the file opened, not of the path: it cannot change between check and read.
+    let mode = file.metadata().map_err(cannot_read)?.permissions().mode();
+    check_key_mode(path, mode)?;
+    let mut buf = Zeroizing::new([0u8; KEY_FILE_MAX + 1]);
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot_read(e)),
+        }
     }
-    let t = text.trim();
-    let mut bytes = [0u8; 32];
-    let ok = t.len() == 64
-        && t.bytes().all(|b| b.is_ascii_hexdigit())
-        && bytes.iter_mut().enumerate().all(|(i, b)| {
-            u8::from_str_radix(&t[i * 2..i * 2 + 2], 16)
-                .map(|v| *b = v)
-                .is_ok()
-        });
-    if !ok {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    if len > KEY_FILE_MAX || !decode_key(&buf[..len], &mut bytes) {
         return Err(Failure::value(format_args!(
             "the master key {} is not 64 hex characters",
             path.display()
         )));
     }
-    Ok(MasterKey::from_bytes(bytes))
+    Ok(Some(MasterKey::from_bytes(*bytes)))
+}
+
+/// Refuses a key file that group or others may read (or write, or run): one line that says what
+/// to do.
+fn check_key_mode(path: &Path, mode: u32) -> Result<(), Failure> {
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let how = if mode & 0o044 != 0 {
+        "readable"
+    } else if mode & 0o022 != 0 {
+        "writable"
+    } else {
+        "accessible"
+    };
+    Err(Failure::value(format_args!(
+        "the master key file {p} is {how} by group or others (mode {:04o}): run chmod 600 {p}",
+        mode & 0o7777,
+        p = path.display()
+    )))
+}
+
+/// Creates a new master key file with mode 0600, or reads the one another process created
+/// first. The key never leaves this process; losing the file makes sealed secrets unreadable.
+fn create_key(path: &Path) -> Result<MasterKey, Failure> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_dir(parent)?;
+    }
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill(&mut bytes[..]);
+    let mut text = Zeroizing::new([0u8; 65]);
+    encode_key(&bytes, &mut text);
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut f) => {
+            f.write_all(&text[..])
+                .and_then(|()| f.sync_all())
+                .map_err(|e| {
+                    Failure::value(format_args!("cannot write {}: {e}", path.display()))
+                })?;
+            tracing::info!(path = %path.display(), "created a new master key; back it up");
+            Ok(MasterKey::from_bytes(*bytes))
+        }
+        // Another process created it first: read theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            read_key(path)?.ok_or_else(|| {
+                Failure::value(format_args!(
+                    "the master key {} appeared and vanished while it was being created",
+                    path.display()
+                ))
+            })
+        }
+        Err(e) => Err(Failure::value(format_args!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes the key as 64 lower-case hex characters and a newline.
+fn encode_key(bytes: &[u8; 32], out: &mut [u8; 65]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+    }
+    out[64] = b'\n';
+}
+
+/// Decodes 64 hex characters, with any whitespace around them, into `out`. On failure `out` is
+/// all zeros again: no part of a malformed key is left behind.
+fn decode_key(text: &[u8], out: &mut [u8; 32]) -> bool {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let t = text.trim_ascii();
+    let ok = t.len() == 64
+        && out.iter_mut().zip(t.chunks_exact(2)).all(|(b, pair)| {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => {
+                    *b = (hi << 4) | lo;
+                    true
+                }
+                _ => false,
+            }
+        });
+    if !ok {
+        zeroize::Zeroize::zeroize(out);
+    }
+    ok
 }
 
 /// The machine's hostname (the issuer's default).
@@ -211,4 +301,94 @@ pub(crate) fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "twofold".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_through_their_text() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let mut text = [0u8; 65];
+        encode_key(&bytes, &mut text);
+        assert!(text[..64].iter().all(u8::is_ascii_hexdigit));
+        let mut back = [0u8; 32];
+        assert!(decode_key(&text, &mut back));
+        assert_eq!(back, bytes);
+        let upper = format!(
+            "  {}\r\n\n",
+            String::from_utf8_lossy(&text[..64]).to_uppercase()
+        );
+        let mut again = [0u8; 32];
+        assert!(decode_key(upper.as_bytes(), &mut again));
+        assert_eq!(again, bytes);
+    }
+
+    /// A malformed key leaves nothing of itself in the output buffer, even when its first
+    /// characters decoded.
+    #[test]
+    fn a_malformed_key_leaves_no_partial_bytes() {
+        for bad in [
+            format!("{}zz", "ab".repeat(31)),
+            "ab".repeat(31),
+            "ab".repeat(33),
+            format!("{} {}", "ab".repeat(16), "ab".repeat(16)),
+            format!("{}é", "ab".repeat(31)),
+        ] {
+            let mut out = [0u8; 32];
+            assert!(!decode_key(bad.as_bytes(), &mut out), "{bad}");
+            assert_eq!(out, [0; 32], "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_files_others_may_open_are_refused_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let key = create_key(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = read_key(&path).unwrap().unwrap();
+        assert_eq!(key.lookup_hash("c", b"v"), again.lookup_hash("c", b"v"));
+        for (mode, how) in [
+            (0o644, "readable"),
+            (0o640, "readable"),
+            (0o604, "readable"),
+            (0o620, "writable"),
+            (0o610, "accessible"),
+        ] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let message = read_key(&path).err().unwrap().message().to_owned();
+            let p = path.display();
+            assert_eq!(
+                message,
+                format!(
+                    "the master key file {p} is {how} by group or others (mode {mode:04o}): \
+                     run chmod 600 {p}"
+                )
+            );
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(
+            read_key(&path).unwrap().is_some(),
+            "read-only for the owner is fine"
+        );
+        assert!(read_key(&dir.path().join("none")).unwrap().is_none());
+    }
+
+    #[test]
+    fn malformed_and_oversized_key_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        for text in [
+            "not a key".to_owned(),
+            format!("{}{}", "ab".repeat(32), " ".repeat(KEY_FILE_MAX)),
+        ] {
+            fs::write(&path, &text).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            let message = read_key(&path).err().unwrap().message().to_owned();
+            assert!(message.ends_with("is not 64 hex characters"), "{message}");
+        }
+    }
 }

@@ -51,6 +51,10 @@ impl fmt::Debug for Sealed {
 pub struct OpenError;
 
 /// The 32-byte master key and the keys derived from it.
+///
+/// Only the derived keys are kept, and they are wiped when the key is dropped. The HMAC and
+/// cipher states made from them for each call wipe themselves on drop too (the `zeroize`
+/// features of `hmac`, `sha2` and `chacha20poly1305`), since their state is as good as the key.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct MasterKey {
     aead: [u8; 32],
@@ -63,13 +67,15 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
-    // HMAC-SHA-256 as a PRF keyed by the master key (HKDF-Expand with one block).
+fn derive(master: &[u8; 32], purpose: &str, out: &mut [u8; 32]) {
+    // HMAC-SHA-256 as a PRF keyed by the master key (HKDF-Expand with one block). The tag is
+    // copied out of the `CtOutput`, which wipes itself on drop; `into_bytes` would leave an
+    // unwiped copy of the derived key behind.
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(master)
         .unwrap_or_else(|_| unreachable_hmac());
     mac.update(purpose.as_bytes());
     mac.update(&[1]);
-    mac.finalize().into_bytes().into()
+    out.copy_from_slice(mac.finalize().as_bytes());
 }
 
 fn unreachable_hmac() -> Hmac<Sha256> {
@@ -80,17 +86,25 @@ fn unreachable_hmac() -> Hmac<Sha256> {
 impl MasterKey {
     /// Derives the working keys from the 32 master-key bytes.
     pub fn from_bytes(mut bytes: [u8; 32]) -> Self {
-        let key = MasterKey {
-            aead: derive(&bytes, "twofold/v1/seal"),
-            lookup: derive(&bytes, "twofold/v1/lookup"),
+        let mut key = MasterKey {
+            aead: [0; 32],
+            lookup: [0; 32],
         };
+        derive(&bytes, "twofold/v1/seal", &mut key.aead);
+        derive(&bytes, "twofold/v1/lookup", &mut key.lookup);
         bytes.zeroize();
         key
     }
 
+    /// The cipher under the sealing key. It is built from a reference to the key, not a copy
+    /// of it, and wipes its own copy when dropped.
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.aead).into())
+    }
+
     /// Encrypts `plaintext`, binding it to `context` (the row it belongs to).
     pub fn seal(&self, rng: &dyn Rng, plaintext: &[u8], context: &str) -> Sealed {
-        let cipher = XChaCha20Poly1305::new(&self.aead.into());
+        let cipher = self.cipher();
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill(&mut nonce);
         let xnonce = XNonce::from(nonce);
@@ -115,7 +129,7 @@ impl MasterKey {
         }
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&b[1..=NONCE_LEN]);
-        let cipher = XChaCha20Poly1305::new(&self.aead.into());
+        let cipher = self.cipher();
         let payload = Payload {
             msg: &b[1 + NONCE_LEN..],
             aad: context.as_bytes(),
@@ -232,6 +246,48 @@ mod tests {
             a,
             MasterKey::from_bytes([8; 32]).lookup_hash("user:1", b"abcdefghjk")
         );
+    }
+
+    /// Wiping a key (what dropping it does) leaves none of its derived keys: what it sealed no
+    /// longer opens and its lookup hashes change.
+    #[test]
+    fn zeroize_wipes_every_derived_key() {
+        let mut k = key();
+        let sealed = k.seal(&OsRng, b"secret bytes", "ctx");
+        let hash = k.lookup_hash("user:1", b"abcdefghjk");
+        k.zeroize();
+        assert_eq!(k.aead, [0; 32]);
+        assert_eq!(k.lookup, [0; 32]);
+        assert_eq!(k.open(&sealed, "ctx"), Err(OpenError));
+        assert_ne!(k.lookup_hash("user:1", b"abcdefghjk"), hash);
+    }
+
+    /// The derivation gives the working keys (checked against HMAC-SHA-256 computed here) and
+    /// leaves nothing of them but the copy in the key.
+    #[test]
+    fn derived_keys_are_hmac_of_the_purpose() {
+        let mut expected = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&[7; 32]).unwrap();
+        expected.update(b"twofold/v1/lookup\x01");
+        let expected: [u8; 32] = expected.finalize().into_bytes().into();
+        assert_eq!(key().lookup, expected);
+        assert_ne!(key().aead, key().lookup);
+    }
+
+    /// The per-call states that hold key material wipe themselves on drop. This is a property of
+    /// the dependencies' `zeroize` features, so it is checked where it would silently vanish:
+    /// without the features these types do not implement `ZeroizeOnDrop` and this fails to
+    /// compile.
+    #[test]
+    fn per_call_key_states_wipe_themselves() {
+        // The type parameter is the whole check: it only compiles for types that wipe.
+        #[allow(clippy::extra_unused_type_parameters)]
+        fn wipes_on_drop<T: ZeroizeOnDrop>() -> bool {
+            true
+        }
+        assert!(wipes_on_drop::<MasterKey>());
+        assert!(wipes_on_drop::<XChaCha20Poly1305>());
+        assert!(wipes_on_drop::<<Sha256 as hmac::EagerHash>::Core>());
+        assert!(wipes_on_drop::<hmac::digest::CtOutput<Hmac<Sha256>>>());
     }
 
     #[test]
