@@ -7,6 +7,7 @@ mod clock;
 mod commands;
 mod config;
 mod exit;
+mod listener;
 mod setup;
 
 use std::process::ExitCode;

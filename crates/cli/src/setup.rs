@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use twofold_core::Service;
-use twofold_core::clock::SystemClock;
 use twofold_core::crypto::{MasterKey, OsRng, Rng};
 use twofold_core::delivery::{Mailer, SmsSender};
 use twofold_core::store::Store;
@@ -41,7 +40,7 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
         store,
         Arc::new(key),
         Arc::new(OsRng),
-        Arc::new(SystemClock),
+        crate::clock::service_clock(),
         hostname(),
     )
     .with_delivery(mailer, sms)

@@ -45,11 +45,15 @@ pub enum AuditEvent {
     CodeSent,
     /// An email or SMS code could not be delivered.
     CodeFailed,
+    /// A YubiKey's confirmation was refused because another account holds its public id.
+    YubikeyConflict,
+    /// An administrator (or an import told to) took a YubiKey's public id from its holder.
+    YubikeyReleased,
 }
 
 impl AuditEvent {
     /// Every event, for filters.
-    pub const ALL: [AuditEvent; 21] = [
+    pub const ALL: [AuditEvent; 23] = [
         AuditEvent::LoginPassword,
         AuditEvent::LoginFailed,
         AuditEvent::SecondFactorSuccess,
@@ -71,6 +75,8 @@ impl AuditEvent {
         AuditEvent::TokenRefused,
         AuditEvent::CodeSent,
         AuditEvent::CodeFailed,
+        AuditEvent::YubikeyConflict,
+        AuditEvent::YubikeyReleased,
     ];
 
     /// The stored name.
@@ -97,6 +103,8 @@ impl AuditEvent {
             AuditEvent::TokenRefused => "token.refused",
             AuditEvent::CodeSent => "code.sent",
             AuditEvent::CodeFailed => "code.failed",
+            AuditEvent::YubikeyConflict => "yubikey.conflict",
+            AuditEvent::YubikeyReleased => "yubikey.released",
         }
     }
 }

@@ -23,6 +23,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system's wall clock moved by a fixed number of seconds. The integration tests start a
+/// server "later" this way (sessions and lockouts that would need an hour of waiting); `serve`
+/// uses it only when `TWOFOLD_TEST_CLOCK_OFFSET` is set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShiftedClock(pub i64);
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> i64 {
+        SystemClock.now().saturating_add(self.0)
+    }
+}
+
 /// A clock that tests set and move by hand.
 #[derive(Debug, Default)]
 pub struct ManualClock(AtomicI64);

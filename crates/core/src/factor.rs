@@ -147,6 +147,54 @@ pub struct YubikeyData {
     pub self_enrolled: bool,
 }
 
+impl YubikeyData {
+    /// Where the key's public id comes from.
+    pub fn origin(&self) -> YubikeyOrigin {
+        match (self.self_enrolled, &self.secret) {
+            (true, _) => YubikeyOrigin::SelfEnrolled,
+            (false, Some(_)) => YubikeyOrigin::Administrator,
+            (false, None) => YubikeyOrigin::ValidationServer,
+        }
+    }
+}
+
+/// Where a YubiKey factor's public id comes from, which says how far it is to be trusted.
+///
+/// In local mode Twofold cannot tell a key from another programmed with the same public id: it
+/// checks an OTP with the AES key it was given. A public id is therefore only as good as whoever
+/// supplied that AES key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YubikeyOrigin {
+    /// A user added it in the portal with an AES key of their own choosing: the public id is
+    /// only what their own OTP claimed.
+    SelfEnrolled,
+    /// The operator imported it, or an administrator (the CLI, an admin API token) enrolled it
+    /// with its AES key.
+    Administrator,
+    /// A Yubico validation server vouched for the confirming OTP (server mode).
+    ValidationServer,
+}
+
+impl YubikeyOrigin {
+    /// The short name audit details carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            YubikeyOrigin::SelfEnrolled => "self_enrolled",
+            YubikeyOrigin::Administrator => "administrator",
+            YubikeyOrigin::ValidationServer => "validation_server",
+        }
+    }
+
+    /// The words pages and the CLI show.
+    pub fn describe(self) -> &'static str {
+        match self {
+            YubikeyOrigin::SelfEnrolled => "self-enrolled",
+            YubikeyOrigin::Administrator => "imported or added by an administrator",
+            YubikeyOrigin::ValidationServer => "verified by a validation server",
+        }
+    }
+}
+
 /// What a factor holds, by kind. Kinds whose flows are not built yet carry no data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorData {

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod duo;
 pub mod error;
 pub mod factor;
+pub mod hashing;
 pub mod identity;
 pub mod service;
 pub mod session;

@@ -51,4 +51,16 @@ pub struct Session {
     pub expires_at: i64,
     /// Where to go when the login completes.
     pub next: Option<String>,
+    /// Unix time of the sign-in's password step: kept when the id changes, so the absolute
+    /// lifetime (`session.max_hours`) counts from there.
+    pub login_at: i64,
+    /// Unix time of the last use as recorded (written at most once a minute).
+    pub last_seen_at: i64,
+    /// When the owner last gave their password, and their second factor when they have 2FA,
+    /// in this session: sensitive actions need this to be recent.
+    pub step_up_at: Option<i64>,
+    /// The client address it was used from (for the owner's list of sessions).
+    pub ip: Option<String>,
+    /// A short description of the browser (for the owner's list of sessions).
+    pub user_agent: Option<String>,
 }

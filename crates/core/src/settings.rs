@@ -106,6 +106,21 @@ pub static DEFINITIONS: &[SettingDef] = &[
         "How long a lockout lasts.",
     ),
     def(
+        "session.idle_minutes",
+        SettingType::Int {
+            min: 1,
+            max: 10_080,
+        },
+        "60",
+        "A portal session ends after this many minutes without use.",
+    ),
+    def(
+        "session.max_hours",
+        SettingType::Int { min: 1, max: 8_760 },
+        "12",
+        "A portal session ends this many hours after its sign-in, however much it is used.",
+    ),
+    def(
         "codes.ttl_seconds",
         SettingType::Int {
             min: 30,
@@ -657,6 +672,16 @@ impl Settings {
     /// `lockout.seconds`.
     pub fn lockout_seconds(&self) -> i64 {
         self.int("lockout.seconds").max(1)
+    }
+
+    /// `session.idle_minutes`, in seconds.
+    pub fn session_idle_seconds(&self) -> i64 {
+        self.int("session.idle_minutes").max(1).saturating_mul(60)
+    }
+
+    /// `session.max_hours`, in seconds.
+    pub fn session_max_seconds(&self) -> i64 {
+        self.int("session.max_hours").max(1).saturating_mul(3600)
     }
 
     /// Every key and value, in key order (secrets included: callers mask them).

@@ -222,13 +222,25 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         max_failures: i64,
     ) -> StoreResult<Option<i64>>;
-    /// Locks the second factor until `until` and sets the count to 0, unless it is already
-    /// locked at `now`; true if this call locked it.
-    async fn lock_until(&self, user_id: i64, now: i64, until: i64) -> StoreResult<bool>;
+    /// Locks the second factor unless it is already locked at `now`, and sets the count to 0.
+    /// The lockout is the user's `streak`-th in a row (1 when the last one began more than
+    /// `streak_window` seconds ago) and lasts `seconds_for(streak)`; the read of the last lockout
+    /// and the write are one transaction serialised per user. Returns the time the lock ends, or
+    /// `None` when it was already locked (or there is no such user).
+    async fn lock(
+        &self,
+        user_id: i64,
+        now: i64,
+        streak_window: i64,
+        seconds_for: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> StoreResult<Option<i64>>;
     /// Sets the failure count to 0 after a success (writes only if it was not 0 already).
     async fn reset_failures(&self, user_id: i64) -> StoreResult<()>;
     /// Clears a lockout and the failure count.
     async fn unlock(&self, user_id: i64) -> StoreResult<()>;
+    /// Lowers every failure count at or above `max_failures` to one below it (after the
+    /// threshold was lowered).
+    async fn clamp_failures(&self, max_failures: i64) -> StoreResult<()>;
 
     /// Stores a new factor.
     async fn insert_factor(&self, factor: &Factor) -> StoreResult<()>;
@@ -314,8 +326,14 @@ pub trait Store: Send + Sync + 'static {
     /// deleting the old one is the condition, so a session id advances at most once. False if
     /// the old one was already gone (nothing is written then).
     async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool>;
-    /// Moves a session's expiry.
-    async fn extend_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
+    /// Records a use of a session: its last use and its new expiry.
+    async fn touch_session(&self, id_hash: &str, now: i64, expires_at: i64) -> StoreResult<()>;
+    /// Records that the owner gave their password (and second factor) in this session at `at`.
+    async fn set_session_step_up(&self, id_hash: &str, at: i64) -> StoreResult<()>;
+    /// A user's sessions, newest sign-in first (expired ones included: callers filter).
+    async fn user_sessions(&self, user_id: i64) -> StoreResult<Vec<Session>>;
+    /// Ends one session of a user; false if that user has no session with this hash.
+    async fn delete_user_session(&self, user_id: i64, id_hash: &str) -> StoreResult<bool>;
     /// Ends a session.
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Ends every session of a user (password change, disable, reset).
@@ -323,18 +341,46 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64>;
 
-    /// The failed-login counter of a throttle key: (failures, time of the last one).
-    async fn login_failures(&self, key: &str) -> StoreResult<Option<(i64, i64)>>;
-    /// Adds a failed login to a key in one statement (starting again from 1 when the last one
-    /// is older than `forget_after` seconds); returns the new (failures, last time).
-    async fn record_login_failure(
+    /// Counts a password attempt against a throttle key, in one atomic step: if the key is not
+    /// blocked at `now`, its count goes up by one (starting again from 1 when the last attempt
+    /// is older than `forget_after` seconds) and the key is blocked until `now +
+    /// delay_after(count)`; a blocked key is not written. Concurrent attempts on one key are
+    /// serialised, so a burst cannot outrun the delays.
+    async fn throttle_hit(
         &self,
         key: &str,
         now: i64,
         forget_after: i64,
-    ) -> StoreResult<(i64, i64)>;
-    /// Forgets a key's failures.
+        delay_after: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> StoreResult<ThrottleHit>;
+    /// Forgets a key's attempts (after a success).
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+    /// Gives one counted attempt back to a key (a success from an address shared by many):
+    /// the count goes down by one, never below 0, and the block is what that count calls for
+    /// from the last attempt (`last attempt + delay_after(count)`), in one transaction.
+    async fn throttle_refund(
+        &self,
+        key: &str,
+        delay_after: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> StoreResult<()>;
+    /// Deletes throttle keys whose last attempt is older than `before` and that are not
+    /// blocked at `now`; returns how many.
+    async fn purge_login_throttle(&self, before: i64, now: i64) -> StoreResult<u64>;
+
+    /// Binds a device cookie (by its hash) to a user until `expires_at`.
+    async fn insert_device(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The user a device cookie is bound to, if it has not expired at `now`.
+    async fn device_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<i64>>;
+    /// Forgets every device cookie of a user.
+    async fn delete_user_devices(&self, user_id: i64) -> StoreResult<()>;
+    /// Deletes device cookies that expired before `now`; returns how many.
+    async fn purge_devices(&self, now: i64) -> StoreResult<u64>;
 
     /// Stores the live code of a factor, replacing any previous one (its attempts start at 0).
     async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
@@ -398,6 +444,27 @@ pub trait Store: Send + Sync + 'static {
     /// Gives back one attempt counted by `begin_attempt` (the check could not be made: Duo was
     /// unreachable); never below 0.
     async fn refund_attempt(&self, user_id: i64) -> StoreResult<()>;
+
+    /// A YubiKey import that takes over public ids: deletes each factor of `released` (matched
+    /// by user, id and the public id it holds) and inserts `factors`, in one transaction, so
+    /// no other claim can take a released public id in between. `Ok(false)` when a factor to
+    /// release is no longer there as read (nothing is written then); `Conflict("yubikey")` when
+    /// a public id is taken by another factor. A user left without a confirmed factor loses
+    /// their backup codes, as with [`Store::delete_factor`].
+    async fn import_factors_releasing(
+        &self,
+        released: &[Factor],
+        factors: &[Factor],
+    ) -> StoreResult<bool>;
+}
+
+/// What counting a password attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleHit {
+    /// The attempt was counted: it is the `n`-th since the key was last cleared or forgotten.
+    Counted(i64),
+    /// The key is blocked until this Unix time; nothing was written.
+    Blocked(i64),
 }
 
 /// A client of the Yubico validation server to register.

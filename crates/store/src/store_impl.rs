@@ -27,7 +27,7 @@ macro_rules! impl_store {
             use twofold_core::identity::Role;
             use twofold_core::session::{Session, Stage};
             use twofold_core::store::{
-                Challenge, DuoPurpose, DuoState,
+                Challenge, DuoPurpose, DuoState, ThrottleHit,
                 BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, NewUser, NewWsapiClient, StoreError,
                 StoreResult, StoredValue, User, UserPatch, UserQuery, WsapiClient,
             };
@@ -41,6 +41,14 @@ macro_rules! impl_store {
                 USER_WITH_FACTORS, BackupRow, FactorColumns, FactorRow,
                 SettingRow, TokenRow, UserRow,
             };
+
+            /// The columns of a session row, in `SessionRow`'s order.
+            macro_rules! session_columns {
+                () => {
+                    "id_hash, user_id, stage, created_at, expires_at, next, login_at, \
+                     last_seen_at, step_up_at, ip, user_agent"
+                };
+            }
 
             static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!($migrations);
 
@@ -206,19 +214,48 @@ macro_rules! impl_store {
                     .map_err(backend)
                 }
 
-                async fn lock_until(&self, user_id: i64, now: i64, until: i64) -> StoreResult<bool> {
+                async fn lock(
+                    &self,
+                    user_id: i64,
+                    now: i64,
+                    streak_window: i64,
+                    seconds_for: &(dyn Fn(i64) -> i64 + Sync),
+                ) -> StoreResult<Option<i64>> {
                     let _serial = self.serialize_writes().await;
-                    let done = sqlx::query(
-                        "UPDATE users SET locked_until = $3, failed_attempts = 0 \
-                         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    if !lock_user(&mut tx, user_id).await? {
+                        return Ok(None);
+                    }
+                    let (locked_until, streak, last): (Option<i64>, i64, Option<i64>) =
+                        sqlx::query_as(
+                            "SELECT locked_until, lockout_streak, last_lockout_at \
+                             FROM users WHERE id = $1",
+                        )
+                        .bind(user_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    if locked_until.is_some_and(|t| t > now) {
+                        return Ok(None);
+                    }
+                    let streak = match last {
+                        Some(at) if now - at < streak_window => streak.saturating_add(1),
+                        _ => 1,
+                    };
+                    let until = now.saturating_add(seconds_for(streak));
+                    sqlx::query(
+                        "UPDATE users SET locked_until = $2, failed_attempts = 0, \
+                         lockout_streak = $3, last_lockout_at = $4 WHERE id = $1",
                     )
                     .bind(user_id)
-                    .bind(now)
                     .bind(until)
-                    .execute(&self.pool)
+                    .bind(streak)
+                    .bind(now)
+                    .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    tx.commit().await.map_err(backend)?;
+                    Ok(Some(until))
                 }
 
                 async fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
@@ -240,6 +277,18 @@ macro_rules! impl_store {
                         "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1",
                     )
                     .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn clamp_failures(&self, max_failures: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query(
+                        "UPDATE users SET failed_attempts = $1 - 1 WHERE failed_attempts >= $1",
+                    )
+                    .bind(max_failures)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
@@ -711,8 +760,7 @@ macro_rules! impl_store {
 
                 async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
                     let row: Option<SessionRow> = sqlx::query_as(
-                        "SELECT id_hash, user_id, stage, created_at, expires_at, next \
-                         FROM sessions WHERE id_hash = $1",
+                        concat!("SELECT ", session_columns!(), " FROM sessions WHERE id_hash = $1"),
                     )
                     .bind(id_hash)
                     .fetch_optional(&self.pool)
@@ -737,15 +785,53 @@ macro_rules! impl_store {
                     Ok(true)
                 }
 
-                async fn extend_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
+                async fn touch_session(&self, id_hash: &str, now: i64, expires_at: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1")
+                    sqlx::query(
+                        "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1",
+                    )
+                    .bind(id_hash)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn set_session_step_up(&self, id_hash: &str, at: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query("UPDATE sessions SET step_up_at = $2 WHERE id_hash = $1")
                         .bind(id_hash)
-                        .bind(expires_at)
+                        .bind(at)
                         .execute(&self.pool)
                         .await
                         .map_err(backend)?;
                     Ok(())
+                }
+
+                async fn user_sessions(&self, user_id: i64) -> StoreResult<Vec<Session>> {
+                    let rows: Vec<SessionRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        session_columns!(),
+                        " FROM sessions WHERE user_id = $1 ORDER BY login_at DESC, id_hash"
+                    ))
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    rows.into_iter().map(Session::try_from).collect()
+                }
+
+                async fn delete_user_session(&self, user_id: i64, id_hash: &str) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+                        .bind(user_id)
+                        .bind(id_hash)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() > 0)
                 }
 
                 async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
@@ -778,35 +864,155 @@ macro_rules! impl_store {
                     Ok(done.rows_affected())
                 }
 
-                async fn login_failures(&self, key: &str) -> StoreResult<Option<(i64, i64)>> {
-                    sqlx::query_as("SELECT failures, last_at FROM login_throttle WHERE key = $1")
-                        .bind(key)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(backend)
-                }
-
-                async fn record_login_failure(
+                async fn throttle_hit(
                     &self,
                     key: &str,
                     now: i64,
                     forget_after: i64,
-                ) -> StoreResult<(i64, i64)> {
+                    delay_after: &(dyn Fn(i64) -> i64 + Sync),
+                ) -> StoreResult<ThrottleHit> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query_as(
-                        "INSERT INTO login_throttle (key, failures, last_at) VALUES ($1, 1, $2) \
+                    // The upsert counts the attempt only while the key is not blocked, and holds
+                    // the key's row (PostgreSQL) or the write lock (SQLite) until the block that
+                    // the new count calls for is written: a concurrent attempt sees that block.
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let counted: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO login_throttle (key, failures, last_at, blocked_until) \
+                         VALUES ($1, 1, $2, $2) \
                          ON CONFLICT (key) DO UPDATE SET \
                            failures = CASE WHEN login_throttle.last_at < $2 - $3 THEN 1 \
                                            ELSE login_throttle.failures + 1 END, \
                            last_at = $2 \
-                         RETURNING failures, last_at",
+                         WHERE login_throttle.blocked_until <= $2 \
+                         RETURNING failures",
                     )
                     .bind(key)
                     .bind(now)
                     .bind(forget_after)
-                    .fetch_one(&self.pool)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let hit = match counted {
+                        Some(n) => {
+                            sqlx::query("UPDATE login_throttle SET blocked_until = $2 WHERE key = $1")
+                                .bind(key)
+                                .bind(now.saturating_add(delay_after(n).max(0)))
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(backend)?;
+                            ThrottleHit::Counted(n)
+                        }
+                        None => {
+                            let until: i64 = sqlx::query_scalar(
+                                "SELECT blocked_until FROM login_throttle WHERE key = $1",
+                            )
+                            .bind(key)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                            ThrottleHit::Blocked(until)
+                        }
+                    };
+                    tx.commit().await.map_err(backend)?;
+                    Ok(hit)
+                }
+
+                async fn throttle_refund(
+                    &self,
+                    key: &str,
+                    delay_after: &(dyn Fn(i64) -> i64 + Sync),
+                ) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let left: Option<(i64, i64)> = sqlx::query_as(
+                        "UPDATE login_throttle SET failures = failures - 1 \
+                         WHERE key = $1 AND failures > 0 RETURNING failures, last_at",
+                    )
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if let Some((failures, last_at)) = left {
+                        let until = if failures > 0 {
+                            last_at.saturating_add(delay_after(failures).max(0))
+                        } else {
+                            0
+                        };
+                        sqlx::query("UPDATE login_throttle SET blocked_until = $2 WHERE key = $1")
+                            .bind(key)
+                            .bind(until)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn purge_login_throttle(&self, before: i64, now: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query(
+                        "DELETE FROM login_throttle WHERE last_at < $1 AND blocked_until <= $2",
+                    )
+                    .bind(before)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn insert_device(
+                    &self,
+                    token_hash: &str,
+                    user_id: i64,
+                    now: i64,
+                    expires_at: i64,
+                ) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query(
+                        "INSERT INTO devices (token_hash, user_id, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(conflict("device"))?;
+                    Ok(())
+                }
+
+                async fn device_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<i64>> {
+                    sqlx::query_scalar(
+                        "SELECT user_id FROM devices WHERE token_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
                     .await
                     .map_err(backend)
+                }
+
+                async fn delete_user_devices(&self, user_id: i64) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    sqlx::query("DELETE FROM devices WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn purge_devices(&self, now: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM devices WHERE expires_at <= $1")
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
@@ -1117,6 +1323,62 @@ macro_rules! impl_store {
                     .map_err(backend)?;
                     Ok(())
                 }
+
+                async fn import_factors_releasing(
+                    &self,
+                    released: &[Factor],
+                    factors: &[Factor],
+                ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    // The released users' rows are written first, in id order: their other
+                    // multi-row changes wait for this one, and two imports cannot deadlock.
+                    let mut users: Vec<i64> = released.iter().map(|f| f.user_id).collect();
+                    users.sort_unstable();
+                    users.dedup();
+                    for user_id in &users {
+                        if !lock_user(&mut *tx, *user_id).await? {
+                            return Ok(false);
+                        }
+                    }
+                    for factor in released {
+                        let twofold_core::factor::FactorData::Yubikey(y) = &factor.data else {
+                            return Ok(false);
+                        };
+                        let Some(public_id) = y.public_id.as_deref() else {
+                            return Ok(false);
+                        };
+                        let deleted = sqlx::query(
+                            "DELETE FROM factors WHERE user_id = $1 AND id = $2 AND public_id = $3",
+                        )
+                        .bind(factor.user_id)
+                        .bind(factor.id.as_str())
+                        .bind(public_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        if deleted.rows_affected() == 0 {
+                            return Ok(false);
+                        }
+                    }
+                    for factor in factors {
+                        insert_factor_row(&mut *tx, factor).await?;
+                    }
+                    // After the inserts: a user whose self-enrolled key is replaced by the
+                    // imported one keeps their backup codes.
+                    for user_id in &users {
+                        sqlx::query(
+                            "DELETE FROM backup_codes WHERE user_id = $1 AND NOT EXISTS \
+                             (SELECT 1 FROM factors WHERE user_id = $1 AND confirmed)",
+                        )
+                        .bind(*user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
             }
 
             /// Reads a validation-server client row.
@@ -1190,6 +1452,11 @@ macro_rules! impl_store {
                 created_at: i64,
                 expires_at: i64,
                 next: Option<String>,
+                login_at: i64,
+                last_seen_at: i64,
+                step_up_at: Option<i64>,
+                ip: Option<String>,
+                user_agent: Option<String>,
             }
 
             impl TryFrom<SessionRow> for Session {
@@ -1206,6 +1473,11 @@ macro_rules! impl_store {
                         created_at: r.created_at,
                         expires_at: r.expires_at,
                         next: r.next,
+                        login_at: r.login_at,
+                        last_seen_at: r.last_seen_at,
+                        step_up_at: r.step_up_at,
+                        ip: r.ip,
+                        user_agent: r.user_agent,
                     })
                 }
             }
@@ -1215,8 +1487,9 @@ macro_rules! impl_store {
                 s: &Session,
             ) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO sessions (id_hash, user_id, stage, created_at, expires_at, next) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO sessions (id_hash, user_id, stage, created_at, expires_at, next, \
+                     login_at, last_seen_at, step_up_at, ip, user_agent) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&s.id_hash)
                 .bind(s.user_id)
@@ -1224,6 +1497,11 @@ macro_rules! impl_store {
                 .bind(s.created_at)
                 .bind(s.expires_at)
                 .bind(&s.next)
+                .bind(s.login_at)
+                .bind(s.last_seen_at)
+                .bind(s.step_up_at)
+                .bind(&s.ip)
+                .bind(&s.user_agent)
                 .execute(conn)
                 .await
                 .map_err(conflict("session"))?;

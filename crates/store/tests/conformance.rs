@@ -135,6 +135,11 @@ cases!(
     failed_replace_leaves_old_codes,
     lockout_counts_and_locks_once,
     concurrent_attempts_never_exceed_the_threshold,
+    lockouts_in_a_row_escalate,
+    lowering_the_threshold_lowers_the_counts,
+    throttle_counts_before_checking_and_blocks_without_writing,
+    concurrent_password_attempts_cannot_outrun_the_throttle,
+    device_cookies_are_bound_to_their_user,
     reset_user_clears_everything,
     settings_round_trip,
     tokens,
@@ -151,6 +156,7 @@ cases!(
     duo_states_work_once_and_expire,
     concurrent_duo_state_consumption_wins_once,
     refund_attempt_never_goes_below_zero,
+    yubikey_import_releases_self_enrolled_keys_in_its_transaction,
 );
 
 // --- Fixtures -------------------------------------------------------------------------------
@@ -958,9 +964,10 @@ async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(3));
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), None);
     // Locking sets the time and the count back to 0, once.
-    assert!(store.lock_until(u.id, NOW, NOW + 900).await.unwrap());
-    assert!(
-        !store.lock_until(u.id, NOW + 1, NOW + 1000).await.unwrap(),
+    assert_eq!(lock(&*store, u.id, NOW, 900).await, Some(NOW + 900));
+    assert_eq!(
+        lock(&*store, u.id, NOW + 1, 1000).await,
+        None,
         "already locked"
     );
     let locked = store.user_by_id(u.id).await.unwrap().unwrap();
@@ -989,7 +996,7 @@ async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
 
     // Unlock clears both.
     store.begin_attempt(u.id, NOW + 901, 3).await.unwrap();
-    assert!(store.lock_until(u.id, NOW + 901, NOW + 2000).await.unwrap());
+    assert!(lock(&*store, u.id, NOW + 901, 1099).await.is_some());
     store.unlock(u.id).await.unwrap();
     let unlocked = store.user_by_id(u.id).await.unwrap().unwrap();
     assert_eq!(unlocked.failed_attempts, 0);
@@ -1004,7 +1011,48 @@ async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
         store.begin_attempt(u.id + 1000, NOW, 3).await.unwrap(),
         None
     );
-    assert!(!store.lock_until(u.id + 1000, NOW, NOW + 1).await.unwrap());
+    assert_eq!(lock(&*store, u.id + 1000, NOW, 1).await, None);
+}
+
+/// Locks with a fixed duration, whatever the streak.
+async fn lock(store: &dyn Store, user_id: i64, now: i64, seconds: i64) -> Option<i64> {
+    store
+        .lock(user_id, now, 86_400, &move |_| seconds)
+        .await
+        .unwrap()
+}
+
+async fn lockouts_in_a_row_escalate(store: Arc<dyn Store>) {
+    let u = user(&*store, "regina").await;
+    let doubling = |streak: i64| 100 * 2i64.pow(u32::try_from(streak - 1).unwrap());
+    let lock = |now: i64| {
+        let store = store.clone();
+        async move { store.lock(u.id, now, 86_400, &doubling).await.unwrap() }
+    };
+    // The first lockout lasts the base time, each further one within a day twice the one
+    // before; a lockout more than a day after the last starts the streak again.
+    assert_eq!(lock(NOW).await, Some(NOW + 100));
+    assert_eq!(lock(NOW + 50).await, None, "still locked: no new lockout");
+    assert_eq!(lock(NOW + 100).await, Some(NOW + 300));
+    assert_eq!(lock(NOW + 300).await, Some(NOW + 700));
+    assert_eq!(lock(NOW + 300 + 86_400).await, Some(NOW + 400 + 86_400));
+}
+
+async fn lowering_the_threshold_lowers_the_counts(store: Arc<dyn Store>) {
+    let u = user(&*store, "rosa").await;
+    let v = user(&*store, "rory").await;
+    for _ in 0..4 {
+        store.begin_attempt(u.id, NOW, 5).await.unwrap();
+    }
+    store.begin_attempt(v.id, NOW, 5).await.unwrap();
+    store.clamp_failures(3).await.unwrap();
+    let count = |id| {
+        let store = store.clone();
+        async move { store.user_by_id(id).await.unwrap().unwrap().failed_attempts }
+    };
+    assert_eq!(count(u.id).await, 2);
+    assert_eq!(count(v.id).await, 1);
+    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(3));
 }
 
 async fn concurrent_attempts_never_exceed_the_threshold(store: Arc<dyn Store>) {
@@ -1025,7 +1073,7 @@ async fn concurrent_attempts_never_exceed_the_threshold(store: Arc<dyn Store>) {
     let mut tasks = JoinSet::new();
     for _ in 0..10 {
         let store = store.clone();
-        tasks.spawn(async move { store.lock_until(u.id, NOW, NOW + 60).await.unwrap() });
+        tasks.spawn(async move { lock(&*store, u.id, NOW, 60).await.is_some() });
     }
     let locks = tasks.join_all().await;
     assert_eq!(locks.iter().filter(|l| **l).count(), 1, "one lock");
@@ -1041,7 +1089,7 @@ async fn reset_user_clears_everything(store: Arc<dyn Store>) {
     for _ in 0..3 {
         store.begin_attempt(u.id, NOW, 3).await.unwrap();
     }
-    store.lock_until(u.id, NOW, NOW + 900).await.unwrap();
+    lock(&*store, u.id, NOW, 900).await.unwrap();
 
     store.reset_user(u.id).await.unwrap();
     assert!(store.factors_of(u.id).await.unwrap().is_empty());
@@ -1620,6 +1668,11 @@ async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
         created_at: NOW,
         expires_at: NOW + 300,
         next: Some("/admin".into()),
+        login_at: NOW - 10,
+        last_seen_at: NOW,
+        step_up_at: None,
+        ip: Some("192.0.2.7".into()),
+        user_agent: Some("Firefox on Linux".into()),
     };
     store
         .insert_session(&s("a", Stage::SecondFactor))
@@ -1647,41 +1700,167 @@ async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
         store.session("c").await.unwrap().is_none(),
         "nothing written when it lost"
     );
-    store.extend_session("b", NOW + 999).await.unwrap();
+    store.touch_session("b", NOW + 60, NOW + 999).await.unwrap();
+    let b = store.session("b").await.unwrap().unwrap();
+    assert_eq!((b.last_seen_at, b.expires_at), (NOW + 60, NOW + 999));
+    assert_eq!((b.login_at, b.ip.as_deref()), (NOW - 10, Some("192.0.2.7")));
+    assert_eq!(b.step_up_at, None);
+    store.set_session_step_up("b", NOW + 61).await.unwrap();
     assert_eq!(
-        store.session("b").await.unwrap().unwrap().expires_at,
-        NOW + 999
+        store.session("b").await.unwrap().unwrap().step_up_at,
+        Some(NOW + 61)
     );
     store.insert_session(&s("d", Stage::Full)).await.unwrap();
     assert_eq!(store.purge_expired_sessions(NOW + 301).await.unwrap(), 1);
     assert!(store.session("d").await.unwrap().is_none());
+
+    // The owner's list, and signing one session out: only the owner's own.
+    let other = user(&*store, "abigail").await;
+    store.insert_session(&s("e", Stage::Full)).await.unwrap();
+    let listed: Vec<String> = store
+        .user_sessions(u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id_hash)
+        .collect();
+    assert_eq!(listed, ["b", "e"]);
+    assert!(!store.delete_user_session(other.id, "e").await.unwrap());
+    assert!(store.delete_user_session(u.id, "e").await.unwrap());
+    assert!(store.session("e").await.unwrap().is_none());
     store.delete_user_sessions(u.id).await.unwrap();
     assert!(store.session("b").await.unwrap().is_none());
-    // Throttle counters.
-    assert_eq!(store.login_failures("user:abe").await.unwrap(), None);
+}
+
+/// The delays of the password throttle as the service sets them: free attempts, then 2 s, 4 s…
+fn delay(n: i64) -> i64 {
+    if n < 5 {
+        0
+    } else {
+        2i64.pow(u32::try_from(n - 4).unwrap()).min(900)
+    }
+}
+
+async fn throttle_counts_before_checking_and_blocks_without_writing(store: Arc<dyn Store>) {
+    use twofold_core::store::ThrottleHit;
+    let hit = |key: &'static str, now: i64| {
+        let store = store.clone();
+        async move { store.throttle_hit(key, now, 3600, &delay).await.unwrap() }
+    };
+    for n in 1..=5 {
+        assert_eq!(hit("user:abe", NOW).await, ThrottleHit::Counted(n));
+    }
+    // The fifth attempt blocks the key for 2 s; a blocked attempt is not counted.
     assert_eq!(
-        store
-            .record_login_failure("user:abe", NOW, 3600)
-            .await
-            .unwrap(),
-        (1, NOW)
+        hit("user:abe", NOW + 1).await,
+        ThrottleHit::Blocked(NOW + 2)
     );
     assert_eq!(
-        store
-            .record_login_failure("user:abe", NOW + 5, 3600)
-            .await
-            .unwrap(),
-        (2, NOW + 5)
+        hit("user:abe", NOW + 1).await,
+        ThrottleHit::Blocked(NOW + 2)
     );
+    assert_eq!(hit("user:abe", NOW + 2).await, ThrottleHit::Counted(6));
     assert_eq!(
-        store
-            .record_login_failure("user:abe", NOW + 4000, 3600)
-            .await
-            .unwrap(),
-        (1, NOW + 4000)
+        hit("user:abe", NOW + 3).await,
+        ThrottleHit::Blocked(NOW + 6)
     );
+    // Other keys are separate; a success clears one; an old key starts again from 1.
+    assert_eq!(hit("ip:192.0.2.1", NOW + 3).await, ThrottleHit::Counted(1));
     store.clear_login_failures("user:abe").await.unwrap();
-    assert_eq!(store.login_failures("user:abe").await.unwrap(), None);
+    assert_eq!(hit("user:abe", NOW + 3).await, ThrottleHit::Counted(1));
+    assert_eq!(
+        hit("ip:192.0.2.1", NOW + 4000).await,
+        ThrottleHit::Counted(1)
+    );
+    // A success from a shared address gives its own attempt back: the count and the block
+    // return to what the attempts before it called for.
+    for n in 2..=5 {
+        assert_eq!(
+            hit("ip:192.0.2.1", NOW + 4000).await,
+            ThrottleHit::Counted(n)
+        );
+    }
+    store.throttle_refund("ip:192.0.2.1", &delay).await.unwrap();
+    assert_eq!(
+        hit("ip:192.0.2.1", NOW + 4000).await,
+        ThrottleHit::Counted(5)
+    );
+    store.throttle_refund("ip:192.0.2.1", &delay).await.unwrap();
+    store.throttle_refund("ip:192.0.2.1", &delay).await.unwrap();
+    assert_eq!(
+        hit("ip:192.0.2.1", NOW + 4000).await,
+        ThrottleHit::Counted(4)
+    );
+    store.throttle_refund("nobody", &delay).await.unwrap();
+    // Keys whose last attempt is old and that are not blocked are purged.
+    assert_eq!(
+        store
+            .purge_login_throttle(NOW + 3700, NOW + 3700)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(hit("user:abe", NOW + 3700).await, ThrottleHit::Counted(1));
+    assert_eq!(
+        store
+            .purge_login_throttle(NOW + 9000, NOW + 9000)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+async fn concurrent_password_attempts_cannot_outrun_the_throttle(store: Arc<dyn Store>) {
+    use twofold_core::store::ThrottleHit;
+    let mut tasks = JoinSet::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .throttle_hit("user:burst", NOW, 3600, &delay)
+                .await
+                .unwrap()
+        });
+    }
+    let hits = tasks.join_all().await;
+    let mut counted: Vec<i64> = hits
+        .iter()
+        .filter_map(|h| match h {
+            ThrottleHit::Counted(n) => Some(*n),
+            ThrottleHit::Blocked(_) => None,
+        })
+        .collect();
+    counted.sort_unstable();
+    assert_eq!(
+        counted,
+        [1, 2, 3, 4, 5],
+        "only the free attempts were let through"
+    );
+}
+
+async fn device_cookies_are_bound_to_their_user(store: Arc<dyn Store>) {
+    let u = user(&*store, "dora").await;
+    let v = user(&*store, "dexter").await;
+    store
+        .insert_device("h1", u.id, NOW, NOW + 100)
+        .await
+        .unwrap();
+    store
+        .insert_device("h2", v.id, NOW, NOW + 100)
+        .await
+        .unwrap();
+    assert_eq!(store.device_user("h1", NOW).await.unwrap(), Some(u.id));
+    assert_eq!(
+        store.device_user("h1", NOW + 100).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.device_user("nope", NOW).await.unwrap(), None);
+    store.delete_user_devices(u.id).await.unwrap();
+    assert_eq!(store.device_user("h1", NOW).await.unwrap(), None);
+    assert_eq!(store.device_user("h2", NOW).await.unwrap(), Some(v.id));
+    assert_eq!(store.purge_devices(NOW + 100).await.unwrap(), 1);
+    assert_eq!(store.device_user("h2", NOW).await.unwrap(), None);
 }
 
 // --- YubiKey --------------------------------------------------------------------------------
@@ -2035,4 +2214,117 @@ async fn refund_attempt_never_goes_below_zero(store: Arc<dyn Store>) {
             .failed_attempts,
         1
     );
+}
+
+async fn yubikey_import_releases_self_enrolled_keys_in_its_transaction(store: Arc<dyn Store>) {
+    let alice = user(store.as_ref(), "alice").await;
+    let bob = user(store.as_ref(), "bob").await;
+    let mallory = user(store.as_ref(), "mallory").await;
+    let dave = user(store.as_ref(), "dave").await;
+    let self_enrolled = |user_id: i64, n: u64, public_id: &str| {
+        let mut f = yubikey(user_id, n, Some(public_id), true);
+        if let FactorData::Yubikey(y) = &mut f.data {
+            y.self_enrolled = true;
+        }
+        f
+    };
+    let squat = self_enrolled(mallory.id, 20, "cccccccccccb");
+    store.insert_factor(&squat).await.unwrap();
+    store
+        .replace_backup_codes(mallory.id, &codes("m"))
+        .await
+        .unwrap();
+    store
+        .insert_factor(&yubikey(bob.id, 9, Some("vvvvvvvvvvvv"), true))
+        .await
+        .unwrap();
+    let (mallory_id, alice_id) = (mallory.id, alice.id);
+    let mallory_keeps = |store: Arc<dyn Store>| async move {
+        assert_eq!(
+            store
+                .factor_by_public_id("cccccccccccb")
+                .await
+                .unwrap()
+                .unwrap()
+                .user_id,
+            mallory_id
+        );
+        assert_eq!(store.backup_codes(mallory_id).await.unwrap().len(), 10);
+        assert!(store.factors_of(alice_id).await.unwrap().is_empty());
+    };
+
+    // A factor to release that no longer holds the public id it was read with: nothing.
+    let stale = self_enrolled(mallory.id, 20, "cccccccccccd");
+    let imported = yubikey(alice.id, 1, Some("cccccccccccb"), true);
+    assert!(
+        !store
+            .import_factors_releasing(
+                std::slice::from_ref(&stale),
+                std::slice::from_ref(&imported)
+            )
+            .await
+            .unwrap()
+    );
+    mallory_keeps(store.clone()).await;
+
+    // Another row's public id is taken: the release is undone with the rest.
+    let batch = [
+        imported.clone(),
+        yubikey(alice.id, 3, Some("vvvvvvvvvvvv"), true),
+    ];
+    assert!(matches!(
+        store
+            .import_factors_releasing(std::slice::from_ref(&squat), &batch)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    mallory_keeps(store.clone()).await;
+
+    // Released and imported at once; Mallory, left without a confirmed factor, loses her
+    // backup codes.
+    assert!(
+        store
+            .import_factors_releasing(
+                std::slice::from_ref(&squat),
+                std::slice::from_ref(&imported)
+            )
+            .await
+            .unwrap()
+    );
+    let holder = store
+        .factor_by_public_id("cccccccccccb")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((holder.user_id, holder.id.clone()), (alice.id, fid(1)));
+    assert!(store.factors_of(mallory.id).await.unwrap().is_empty());
+    assert!(store.backup_codes(mallory.id).await.unwrap().is_empty());
+    // Releasing it again finds nothing to release.
+    assert!(
+        !store
+            .import_factors_releasing(std::slice::from_ref(&squat), &[])
+            .await
+            .unwrap()
+    );
+
+    // A user's own self-enrolled key replaced by the imported one keeps their backup codes.
+    let own = self_enrolled(dave.id, 40, "cccccccccccf");
+    store.insert_factor(&own).await.unwrap();
+    store
+        .replace_backup_codes(dave.id, &codes("d"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .import_factors_releasing(
+                std::slice::from_ref(&own),
+                &[yubikey(dave.id, 41, Some("cccccccccccf"), true)],
+            )
+            .await
+            .unwrap()
+    );
+    let daves = store.factors_of(dave.id).await.unwrap();
+    assert_eq!(daves.len(), 1);
+    assert_eq!(daves[0].id, fid(41));
+    assert_eq!(store.backup_codes(dave.id).await.unwrap().len(), 10);
 }

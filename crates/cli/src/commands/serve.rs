@@ -1,13 +1,13 @@
 //! `twofold serve` and `twofold migrate`.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use twofold_web::{AppState, Inner};
 
 use crate::config::Config;
 use crate::exit::Failure;
+use crate::listener::{Limits, Signals};
 use crate::setup;
 
 /// Applies migrations and exits.
@@ -20,7 +20,8 @@ pub(crate) async fn migrate(config: &Config) -> Result<(), Failure> {
 /// How often the metrics recorder folds histogram samples into their buckets.
 const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Runs the server until SIGTERM or Ctrl-C; in-flight requests finish first.
+/// Runs the server until SIGTERM or Ctrl-C; in-flight requests get a few seconds to finish
+/// (`listener` has the limits and the deadline).
 pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
     let metrics = PrometheusBuilder::new()
         .set_buckets_for_metric(
@@ -72,9 +73,10 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         public_url: public_url.clone(),
     });
     let app = twofold_web::app(state);
+    let limits = Limits::from_env();
     // The signal handlers exist before the address is printed: whoever reads that line may
     // send SIGTERM at once, and it must stop the server gracefully, not kill it.
-    let shutdown = shutdown_signal()?;
+    let mut signals = Signals::install()?;
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "twofold listening on http://{addr}");
@@ -89,13 +91,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
     drop(out);
     tracing::info!(%addr, database = %redact_url(&config.database_url), "serving");
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| Failure::value(format_args!("server: {e}")))?;
+    crate::listener::serve(listener, app, limits, &config.trusted_proxies, &mut signals).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -110,24 +106,6 @@ fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-/// Installs the SIGTERM and SIGINT (Ctrl-C) handlers now and returns the future that
-/// completes when either arrives.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let handler = |kind: SignalKind, name: &str| {
-        signal(kind).map_err(|e| Failure::value(format_args!("cannot handle {name}: {e}")))
-    };
-    let mut term = handler(SignalKind::terminate(), "SIGTERM")?;
-    let mut int = handler(SignalKind::interrupt(), "SIGINT")?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = int.recv() => {},
-        }
-        tracing::info!("shutting down: finishing requests in flight");
-    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use twofold_core::audit::Context;
+use twofold_core::service::ImportOptions;
 
 use crate::config::Config;
 use crate::exit::Failure;
@@ -18,13 +19,19 @@ pub(crate) enum YubikeyCommand {
     /// modhex (the first 12 characters the key types), the private id (12) and the AES key (32)
     /// in hex, as ykpersonalize prints them. Blank lines, lines starting with `#` and a first
     /// line starting with `username` are skipped. Every row is checked first; nothing is
-    /// written unless all are good. Imported keys are confirmed: they work at once.
+    /// written unless all are good. Imported keys are confirmed: they work at once. A public id
+    /// another factor holds refuses its row.
     Import {
         /// The CSV file (`-` reads standard input).
         file: PathBuf,
         /// Check every row and report, without writing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Take over public ids that users claimed by adding keys themselves in the portal:
+        /// their factors are removed in the import's transaction (audited). Keys imported,
+        /// added by an administrator or verified by a validation server are never taken over.
+        #[arg(long)]
+        release_self_enrolled: bool,
     },
     /// Clients of the validation server (pam_yubico, yubico-client, …).
     #[command(subcommand)]
@@ -51,14 +58,22 @@ pub(crate) async fn run(config: &Config, command: YubikeyCommand) -> Result<(), 
     let service = setup::service(config).await?;
     let ctx = Context::cli();
     match command {
-        YubikeyCommand::Import { file, dry_run } => {
+        YubikeyCommand::Import {
+            file,
+            dry_run,
+            release_self_enrolled,
+        } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())
             } else {
                 std::fs::read_to_string(&file)
             }
             .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", file.display())))?;
-            let report = service.import_yubikeys(&ctx, &text, dry_run).await?;
+            let options = ImportOptions {
+                dry_run,
+                release_self_enrolled,
+            };
+            let report = service.import_yubikeys(&ctx, &text, options).await?;
             if !report.problems.is_empty() {
                 for (line, why) in &report.problems {
                     if *line == 0 {
@@ -77,6 +92,14 @@ pub(crate) async fn run(config: &Config, command: YubikeyCommand) -> Result<(), 
             } else {
                 "would import"
             };
+            let released = if report.written {
+                "released"
+            } else {
+                "would release"
+            };
+            for (line, username, public_id) in &report.released {
+                println!("line {line}: {released} {public_id} from {username} (self-enrolled)");
+            }
             for (line, username, public_id) in &report.rows {
                 println!("line {line}: {verb} {public_id} for {username}");
             }

@@ -11,6 +11,7 @@ mod cli;
 mod cluster;
 mod codes;
 mod duo;
+mod hardening;
 mod master_key;
 mod net;
 mod otp_cli;

@@ -69,7 +69,11 @@ fn a_key_file_group_or_others_can_read_is_refused() {
             assert!(out.stdout.is_empty(), "{args:?}");
         }
     }
-    assert_eq!(std::fs::read_to_string(&key).unwrap(), text, "the key is left as it was");
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        text,
+        "the key is left as it was"
+    );
 
     chmod(0o600);
     assert!(env.cli_ok(&["user", "list"]).contains("kim"));

@@ -30,6 +30,8 @@ pub(crate) struct Browser {
     pub(crate) cookies: Vec<(String, String)>,
     /// The CSRF token of the last login form this browser loaded (bound to its `tf_pre`).
     pub(crate) pre_csrf: Option<String>,
+    /// Headers sent with every request (e.g. `X-Forwarded-For` through a trusted proxy).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 pub(crate) struct Page {
@@ -101,6 +103,7 @@ impl Browser {
             base: server.base.clone(),
             cookies: Vec::new(),
             pre_csrf: None,
+            headers: Vec::new(),
         }
     }
 
@@ -133,6 +136,9 @@ impl Browser {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             req = req.header("Cookie", c.join("; "));
+        }
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
         }
         let resp = match form {
             Some(fields) => {
@@ -972,6 +978,8 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
     let account_enroll_resend = format!("/account/security/enroll/{cli_pending}/resend");
     let account_enroll_duo = format!("/account/security/enroll/{cli_pending}/duo");
     let remove = format!("/account/security/factors/{cli_factor}/remove");
+    // Release takes a YubiKey; refused for its token before the factor is looked at.
+    let release = format!("/admin/users/cli/factors/{cli_factor}/release");
     // (route as registered, path, whose session, fields that would change something).
     type Fields<'a> = Vec<(&'a str, &'a str)>;
     let table: Vec<(&str, &str, Who, Fields)> = vec![
@@ -1066,6 +1074,38 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
             Who::Client,
             vec![],
         ),
+        (
+            "/account/security/step-up",
+            "/account/security/step-up",
+            Who::Client,
+            vec![
+                ("password", PASSWORD),
+                ("code", &cli_codes[2]),
+                ("action", "new-codes"),
+            ],
+        ),
+        (
+            "/account/security/password",
+            "/account/security/password",
+            Who::Client,
+            vec![
+                ("current", PASSWORD),
+                ("new", "another long password"),
+                ("confirm", "another long password"),
+            ],
+        ),
+        (
+            "/account/security/sessions/end",
+            "/account/security/sessions/end",
+            Who::Client,
+            vec![],
+        ),
+        (
+            "/account/security/sessions/end-all",
+            "/account/security/sessions/end-all",
+            Who::Client,
+            vec![],
+        ),
         ("/logout", "/logout", Who::Client, vec![]),
         (
             "/admin/users/{name}/reset",
@@ -1088,6 +1128,12 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
         (
             "/admin/users/{name}/enable",
             "/admin/users/dis/enable",
+            Who::Owner,
+            vec![],
+        ),
+        (
+            "/admin/users/{name}/factors/{id}/release",
+            &release,
             Who::Owner,
             vec![],
         ),
@@ -1279,15 +1325,20 @@ fn forced_roles_cannot_turn_2fa_off_or_remove_their_last_factor(db: Db) {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(factors_of(&api, "fad").len(), 1);
 
-    // Not forced any more, the same client turns it off with the same form.
+    // Not forced any more, the same client turns it off with the same form, and that ends
+    // every session of theirs.
     let r = b.post("/account/security/disable", &off);
     assert_eq!(
         r.location.as_deref(),
-        Some("/account/security?notice=twofa_off"),
+        Some("/login?notice=twofa_off_signed_out"),
         "{}",
         r.body
     );
     assert_eq!(factors_of(&api, "fay"), vec![]);
+    assert_eq!(
+        b.get("/account/security").location.as_deref(),
+        Some("/login?next=/account/security")
+    );
 }
 
 /// The services a "Choose a service" page offers (the values of its radio buttons).

@@ -285,6 +285,39 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends `name` (`TERM`, `INT`, …) to the server.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Polls for the server's exit for at most `limit`: its status, or `None` while it runs.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut().unwrap();
+        for _ in 0..=limit.as_millis() / 20 {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Stops the server if it still runs and returns its log (stderr).
+    pub fn log(mut self) -> Vec<String> {
+        let mut child = self.child.take().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        self.rest.take().unwrap().join().unwrap();
+        self.errs.take().unwrap().join().unwrap()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let Some(mut c) = self.child.take() else {

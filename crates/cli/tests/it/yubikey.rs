@@ -1,6 +1,8 @@
 //! YubiKey in local mode through the API and the CLI: enrolment binds the key, each OTP works
 //! once and only above the last counter, one key belongs to one user, concurrent uses win once,
-//! and bulk import is all or nothing. OTPs come from PyPI `yubiotp` (an independent
+//! and bulk import is all or nothing. A public id claimed by a user's own enrolment never
+//! displaces a key an administrator registered, is found and released by an administrator, and
+//! is taken over by an import only when told. OTPs come from PyPI `yubiotp` (an independent
 //! implementation) in the test venv, as a key would type them.
 
 use std::io::Write;
@@ -10,7 +12,8 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Api, Db, Env, skip_postgres};
+use crate::portal::{Browser, PASSWORD, Page, add_user, confirmed_totp, factors_of};
+use crate::support::{Api, Db, Env, Server, skip_postgres};
 
 on_both!(
     local_keys_enrol_validate_once_and_in_order,
@@ -18,6 +21,10 @@ on_both!(
     concurrent_uses_of_one_otp_succeed_once,
     import_is_checked_first_and_all_or_nothing,
     yubikey_secrets_never_reach_the_database_in_clear,
+    self_enrolment_cannot_claim_an_imported_key,
+    self_enrolment_cannot_claim_a_key_a_validation_server_verified,
+    a_squatted_public_id_is_found_released_and_then_enrolled_by_its_owner,
+    an_import_takes_over_a_self_enrolled_public_id_only_when_told,
 );
 
 pub fn venv_python() -> PathBuf {
@@ -828,4 +835,495 @@ fn server_mode_asks_the_validation_servers_and_still_refuses_seen_counters() {
     }
     let settings = api.get("/api/v1/settings").json.to_string();
     assert!(!settings.contains(key_b64), "the API key is write-only");
+}
+
+// --- Public ids claimed by self-enrolment ----------------------------------------------------
+
+/// What the portal tells a user whose key another account holds.
+const HELD_ELSEWHERE: &str = "This YubiKey is registered to another account. Ask an administrator.";
+
+/// A portal session of a new client `name` with no second factor yet.
+fn portal_user(env: &Env, server: &Server, name: &str) -> Browser {
+    add_user(env, name, "client", &[]);
+    let mut b = Browser::new(server);
+    b.login(name, PASSWORD, "");
+    assert_eq!(
+        b.get("/account/security").status,
+        200,
+        "{name} is logged in"
+    );
+    b
+}
+
+/// The owner `root`, logged in to the portal with a backup code.
+fn owner_browser(env: &Env, server: &Server, api: &Api) -> Browser {
+    add_user(env, "root", "owner", &[]);
+    let (_, _, codes) = confirmed_totp(api, "root", "phone");
+    let mut b = Browser::new(server);
+    b.login_with_backup_code("root", &codes[0]);
+    b
+}
+
+/// Starts adding `key` in Security Settings as its user would (the key's AES key and private
+/// id in the form); returns the pending factor's id.
+fn start_self_enrolment(b: &mut Browser, key: &Key) -> String {
+    let csrf = b.get("/account/security").csrf();
+    let r = b.post(
+        "/account/security/enroll",
+        &[
+            ("csrf", &csrf),
+            ("kind", "yubikey"),
+            ("label", "my key"),
+            ("aes_key", &key.aes_key),
+            ("private_id", &key.private_id),
+        ],
+    );
+    let at = r
+        .location
+        .unwrap_or_else(|| panic!("a redirect to the enrolment: {}", r.body));
+    at.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Touches `key` on the enrolment page of the pending factor `id`.
+fn touch_to_confirm(b: &mut Browser, id: &str, key: &mut Key) -> Page {
+    let path = format!("/account/security/enroll/{id}");
+    let csrf = b.get(&path).csrf();
+    b.post(&path, &[("csrf", &csrf), ("code", &key.touch())])
+}
+
+/// The newest audit records of `event` about `username`: (actor, detail).
+fn audited(api: &Api, username: &str, event: &str) -> Vec<(String, String)> {
+    let r = api.get(&format!(
+        "/api/v1/audit?username={username}&event={event}&limit=100"
+    ));
+    assert_eq!(r.status, 200, "{r:?}");
+    r.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Imports `csv` with the CLI (`extra` flags first).
+fn import(env: &Env, csv: &str, extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.csv");
+    std::fs::write(&file, csv).unwrap();
+    let mut args = vec!["yubikey", "import"];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().unwrap());
+    env.cli(&args)
+}
+
+fn csv_row(username: &str, key: &Key) -> String {
+    format!(
+        "{username},{},{},{}\n",
+        key.public_id, key.private_id, key.aes_key
+    )
+}
+
+/// The audit log as text, which must hold none of `keys`' secrets nor these OTPs.
+fn assert_no_secrets(api: &Api, keys: &[&Key], otps: &[&str]) {
+    let audit = api.get("/api/v1/audit?limit=1000").json.to_string();
+    for k in keys {
+        assert!(!audit.contains(&k.aes_key), "an AES key in {audit}");
+        assert!(!audit.contains(&k.private_id), "a private id in {audit}");
+    }
+    for otp in otps {
+        assert!(!audit.contains(&otp[12..]), "an OTP in {audit}");
+    }
+}
+
+fn self_enrolment_cannot_claim_an_imported_key(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    assert_eq!(
+        api.post("/api/v1/users", json!({"username": "ann"})).status,
+        201
+    );
+    let mut real = Key::new("vvccccdhkjkb", 1);
+    let out = import(&env, &csv_row("ann", &real), &[]);
+    assert!(out.status.success(), "{out:?}");
+
+    // Mallory saw one OTP of Ann's key and programs a key of her own with its public id.
+    let mut mallory = portal_user(&env, &server, "mallory");
+    let mut forged = Key::new("vvccccdhkjkb", 9);
+    let pending = start_self_enrolment(&mut mallory, &forged);
+    let claim = forged.otp_at(forged.use_counter, forged.session);
+    let r = touch_to_confirm(&mut mallory, &pending, &mut forged);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains(HELD_ELSEWHERE), "{}", r.body);
+    assert!(
+        !r.body.contains("ann"),
+        "the holder is not named: {}",
+        r.body
+    );
+    assert_eq!(factors_of(&api, "mallory"), vec![(pending.clone(), false)]);
+
+    // Audited for both accounts, with ids and names only.
+    let theirs = audited(&api, "mallory", "yubikey.conflict");
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0].0, "user:mallory");
+    for part in [
+        "public_id=vvccccdhkjkb",
+        &format!("factor={pending}"),
+        "origin=self_enrolled",
+        "holder=ann",
+        "holder_origin=administrator",
+    ] {
+        assert!(theirs[0].1.contains(part), "{part} in {theirs:?}");
+    }
+    let anns = audited(&api, "ann", "yubikey.conflict");
+    assert_eq!(anns.len(), 1, "{anns:?}");
+    assert!(
+        anns[0].1.contains("claimed_by=mallory") && anns[0].1.contains("public_id=vvccccdhkjkb"),
+        "{anns:?}"
+    );
+
+    // Nor through the API: an enrolment confirmed with the forged key is refused alike.
+    let r = api.post("/api/v1/users/mallory/factors", forged.enrol_body("again"));
+    assert_eq!(r.status, 201, "{r:?}");
+    let again = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/mallory/factors/{again}/confirm"),
+        json!({"code": forged.touch()}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (409, "yubikey_registered"),
+        "{r:?}"
+    );
+
+    // Ann's key is hers and works; the forged one logs nobody in.
+    assert_eq!(
+        api.validate("ann", &real.touch()),
+        json!({"ok": true, "method": "yubikey"})
+    );
+    assert_eq!(api.validate("ann", &forged.touch())["ok"], false);
+    let ann = api.get("/api/v1/users/ann").json;
+    assert_eq!(ann["factors"].as_array().unwrap().len(), 1);
+    assert_eq!(ann["factors"][0]["public_id"], "vvccccdhkjkb");
+    assert_no_secrets(&api, &[&real, &forged], &[&claim]);
+
+    // Ann's own key added to her account a second time: refused as hers already, no
+    // conflict between accounts.
+    let conflicts = audited(&api, "ann", "yubikey.conflict").len();
+    let r = api.post("/api/v1/users/ann/factors", real.enrol_body("twice"));
+    assert_eq!(r.status, 201, "{r:?}");
+    let twice = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/ann/factors/{twice}/confirm"),
+        json!({"code": real.touch()}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (409, "yubikey_registered"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.json["error"]["message"],
+        "This YubiKey is already one of this account's devices."
+    );
+    assert_eq!(audited(&api, "ann", "yubikey.conflict").len(), conflicts);
+}
+
+fn self_enrolment_cannot_claim_a_key_a_validation_server_verified(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    // Ann's key is confirmed through a validation server, in server mode.
+    let key_b64 = "c2VjcmV0IGtleSBvZiB0aGUgY2xpZW50";
+    let mut real = Key::new("vvccccdhkjkb", 1);
+    let cloud = ValidationServer::start("42", key_b64, &[&real]);
+    let r = api.patch(
+        "/api/v1/settings",
+        json!({"methods.yubikey.mode": "server", "methods.yubikey.client_id": "42",
+               "methods.yubikey.api_key": key_b64, "methods.yubikey.servers": cloud.url.clone()}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        api.post("/api/v1/users", json!({"username": "ann"})).status,
+        201
+    );
+    let r = api.post(
+        "/api/v1/users/ann/factors",
+        json!({"kind": "yubikey", "label": "blue key"}),
+    );
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/ann/factors/{id}/confirm"),
+        json!({"code": real.touch()}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // Back in local mode, Mallory adds a key of her own programmed with that public id.
+    let r = api.patch("/api/v1/settings", json!({"methods.yubikey.mode": "local"}));
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut mallory = portal_user(&env, &server, "mallory");
+    let mut forged = Key::new("vvccccdhkjkb", 9);
+    let pending = start_self_enrolment(&mut mallory, &forged);
+    let r = touch_to_confirm(&mut mallory, &pending, &mut forged);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains(HELD_ELSEWHERE), "{}", r.body);
+    assert_eq!(factors_of(&api, "mallory"), vec![(pending, false)]);
+    let theirs = audited(&api, "mallory", "yubikey.conflict");
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert!(
+        theirs[0].1.contains("holder=ann")
+            && theirs[0].1.contains("holder_origin=validation_server"),
+        "{theirs:?}"
+    );
+    let ann = api.get("/api/v1/users/ann").json;
+    assert_eq!(ann["factors"][0]["public_id"], "vvccccdhkjkb");
+    assert_eq!(ann["factors"][0]["confirmed"], true);
+}
+
+fn a_squatted_public_id_is_found_released_and_then_enrolled_by_its_owner(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    let mut owner = owner_browser(&env, &server, &api);
+
+    // Ann's key is registered nowhere yet. Mallory saw one of its OTPs and claims its public
+    // id first, with a key of her own programmed with it.
+    let mut real = Key::new("vvccccdhkjkb", 1);
+    let mut forged = Key::new("vvccccdhkjkb", 9);
+    let mut mallory = portal_user(&env, &server, "mallory");
+    let squat = start_self_enrolment(&mut mallory, &forged);
+    let r = touch_to_confirm(&mut mallory, &squat, &mut forged);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Record your backup codes"), "{}", r.body);
+
+    // Ann, adding her real key, is refused and told whom to ask.
+    let mut ann = portal_user(&env, &server, "ann");
+    let pending = start_self_enrolment(&mut ann, &real);
+    let r = touch_to_confirm(&mut ann, &pending, &mut real);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains(HELD_ELSEWHERE), "{}", r.body);
+    let conflict = audited(&api, "ann", "yubikey.conflict");
+    assert_eq!(conflict.len(), 1, "{conflict:?}");
+    for part in [
+        "public_id=vvccccdhkjkb",
+        "holder=mallory",
+        "holder_origin=self_enrolled",
+        &format!("holder_factor={squat}"),
+    ] {
+        assert!(conflict[0].1.contains(part), "{part} in {conflict:?}");
+    }
+    let held = audited(&api, "mallory", "yubikey.conflict");
+    assert!(
+        held.len() == 1 && held[0].1.contains("claimed_by=ann"),
+        "{held:?}"
+    );
+
+    // The administrator searches for the public id (in any case) and finds its holder.
+    let found = owner.get("/admin/users?q=VVCCCCDHKJKB");
+    assert_eq!(found.status, 200);
+    assert!(
+        found
+            .body
+            .contains("The YubiKey <span class=\"public-id\">vvccccdhkjkb</span>"),
+        "{}",
+        found.body
+    );
+    assert!(
+        found.body.contains(
+            "is registered to <a href=\"/admin/users/mallory\">mallory</a> (self-enrolled)"
+        ),
+        "{}",
+        found.body
+    );
+    let table = &found.body[found.body.find("id=\"users\"").unwrap()..];
+    assert!(table.contains("/admin/users/mallory"), "{table}");
+    // Nobody holds another public id; a username search is unchanged.
+    let none = owner.get("/admin/users?q=vvccccdhkjkd");
+    assert!(!none.body.contains("id=\"key-holder\""), "{}", none.body);
+    assert!(none.body.contains("No users match."), "{}", none.body);
+
+    // Her page shows the key, that she enrolled it herself, and the Release action.
+    let release = format!("/admin/users/mallory/factors/{squat}/release");
+    let detail = owner.get("/admin/users/mallory");
+    assert_eq!(detail.status, 200);
+    for part in [
+        "vvccccdhkjkb",
+        "(self-enrolled)",
+        &format!("action=\"{release}\""),
+    ] {
+        assert!(detail.body.contains(part), "{part} in {}", detail.body);
+    }
+    // Without the form's token nothing happens.
+    let r = owner.post(&release, &[]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(factors_of(&api, "mallory"), vec![(squat.clone(), true)]);
+    let r = owner.post(&release, &[("csrf", &detail.csrf())]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/admin/users/mallory?notice=device_removed"),
+        "{}",
+        r.body
+    );
+    assert!(factors_of(&api, "mallory").is_empty(), "the squat is gone");
+    assert_eq!(
+        api.get("/api/v1/users/mallory").json["backup_codes_remaining"],
+        0
+    );
+    // Removed as any factor an administrator removes, and the release audited besides.
+    let removed = audited(&api, "mallory", "factor.removed");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0].0, "user:root");
+    assert!(
+        removed[0].1.contains(&format!("factor={squat}")),
+        "{removed:?}"
+    );
+    let released = audited(&api, "mallory", "yubikey.released");
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert_eq!(released[0].0, "user:root");
+    for part in [
+        &format!("factor={squat}"),
+        "public_id=vvccccdhkjkb",
+        "origin=self_enrolled",
+    ] {
+        assert!(released[0].1.contains(part), "{part} in {released:?}");
+    }
+    // Releasing it again finds nothing.
+    let again = owner.post(&release, &[("csrf", &detail.csrf())]);
+    assert_eq!(again.status, 404);
+
+    // Ann touches her key again: it is hers now, and logs her in.
+    let r = touch_to_confirm(&mut ann, &pending, &mut real);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Record your backup codes"), "{}", r.body);
+    assert_eq!(
+        api.validate("ann", &real.touch()),
+        json!({"ok": true, "method": "yubikey"})
+    );
+    assert_eq!(api.validate("ann", &forged.touch())["ok"], false);
+    let found = owner.get("/admin/users?q=vvccccdhkjkb");
+    assert!(
+        found
+            .body
+            .contains("is registered to <a href=\"/admin/users/ann\">ann</a> (self-enrolled)"),
+        "{}",
+        found.body
+    );
+    assert_no_secrets(&api, &[&real, &forged], &[]);
+}
+
+fn an_import_takes_over_a_self_enrolled_public_id_only_when_told(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    activate(&api);
+    for u in ["ann", "bob", "carol"] {
+        assert_eq!(
+            api.post("/api/v1/users", json!({"username": u})).status,
+            201
+        );
+    }
+    let mut real = Key::new("vvccccdhkjkb", 1);
+    let mut forged = Key::new("vvccccdhkjkb", 9);
+    let mut mallory = portal_user(&env, &server, "mallory");
+    let squat = start_self_enrolment(&mut mallory, &forged);
+    assert_eq!(
+        touch_to_confirm(&mut mallory, &squat, &mut forged).status,
+        200
+    );
+    let mut bobs = Key::new("vvccccdhkjkc", 2);
+    let out = import(&env, &csv_row("bob", &bobs), &[]);
+    assert!(out.status.success(), "{out:?}");
+
+    // Without the flag the row is refused, naming the holder and the way out.
+    let rows = csv_row("ann", &real);
+    let out = import(&env, &rows, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "line 1: the YubiKey vvccccdhkjkb is already registered to mallory (self-enrolled) \
+             (--release-self-enrolled takes it over)"
+        ),
+        "{err}"
+    );
+    // A dry run with it says what it would release, and changes nothing.
+    let out = import(&env, &rows, &["--dry-run", "--release-self-enrolled"]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("line 1: would release vvccccdhkjkb from mallory (self-enrolled)")
+            && said.contains("would import 1 key(s)"),
+        "{said}"
+    );
+    assert_eq!(factors_of(&api, "mallory"), vec![(squat.clone(), true)]);
+
+    // A key an administrator registered is never taken over, flag or not.
+    let out = import(
+        &env,
+        &format!("{rows}{}", csv_row("carol", &bobs)),
+        &["--release-self-enrolled"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "line 2: the YubiKey vvccccdhkjkc is already registered to bob (imported or added \
+             by an administrator)"
+        ),
+        "{err}"
+    );
+    assert_eq!(factors_of(&api, "mallory"), vec![(squat.clone(), true)]);
+    assert_eq!(api.validate("bob", &bobs.touch())["ok"], true);
+
+    // With it, the squat is released and the key imported in one go.
+    let out = import(&env, &rows, &["--release-self-enrolled"]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("line 1: released vvccccdhkjkb from mallory (self-enrolled)")
+            && said.contains("imported 1 key(s)"),
+        "{said}"
+    );
+    assert!(factors_of(&api, "mallory").is_empty());
+    assert_eq!(
+        api.get("/api/v1/users/mallory").json["backup_codes_remaining"],
+        0
+    );
+    let removed = audited(&api, "mallory", "factor.removed");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0].0, "cli");
+    assert!(
+        removed[0].1.contains(&format!("factor={squat}")),
+        "{removed:?}"
+    );
+    let released = audited(&api, "mallory", "yubikey.released");
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert_eq!(released[0].0, "cli");
+    for part in [
+        &format!("factor={squat}"),
+        "public_id=vvccccdhkjkb",
+        "origin=self_enrolled",
+        "released_to=ann",
+        "via=import",
+    ] {
+        assert!(released[0].1.contains(part), "{part} in {released:?}");
+    }
+    assert_eq!(
+        api.validate("ann", &real.touch()),
+        json!({"ok": true, "method": "yubikey"})
+    );
+    assert_eq!(api.validate("ann", &forged.touch())["ok"], false);
+    assert_no_secrets(&api, &[&real, &forged, &bobs], &[]);
 }

@@ -68,6 +68,12 @@ impl Service {
         }
         self.store.put_settings(&rows).await?;
         self.forget_settings();
+        // A lower threshold lowers the counts at rest below it, so a count never rests at the
+        // threshold without a lock (which `validate` would take for attempts in flight).
+        if rows.iter().any(|(k, _)| k == "lockout.max_failures") {
+            let max = self.settings().await?.max_failures();
+            self.store.clamp_failures(max).await?;
+        }
         let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
         self.audit(
             ctx,

@@ -2,6 +2,7 @@
 
 use twofold_otp::{Algorithm, Digits, KeyUri, Secret, Totp};
 
+use super::login::SensitiveAction;
 use super::{
     MAX_DRIFT_STEPS, MAX_FACTORS, Service, backup_lookup_context, backup_seal_context,
     factor_secret_context,
@@ -10,6 +11,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::backup;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_label};
+use crate::session::Session;
 use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, User};
 
 /// What an authenticator app needs to add a TOTP factor. Holds the secret: show it once.
@@ -468,21 +470,12 @@ impl Service {
             backup_codes: rows,
         };
         let outcome = match self.store.confirm_factor(&confirmation).await {
+            // The one unique column a confirmation sets: another factor holds the public id.
+            // The first claim keeps it; only an administrator's release (or an import told to
+            // take it over) frees it, never another user's claim.
             Err(crate::store::StoreError::Conflict(_)) => {
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorFailure,
-                    format!(
-                        "confirm factor={} kind=yubikey reason=key_registered",
-                        factor.id
-                    ),
-                )
-                .await;
-                return Err(Error::conflict(
-                    "yubikey_registered",
-                    "This YubiKey is already registered to an account.",
-                ));
+                let public_id = confirmation.public_id.as_deref().unwrap_or_default();
+                return Err(self.yubikey_conflict(ctx, user, factor, public_id).await);
             }
             other => other?,
         };
@@ -529,20 +522,45 @@ impl Service {
             format!("factor={id}"),
         )
         .await;
+        self.end_sessions_if_no_factor_left(ctx, &user).await?;
         Ok(())
     }
 
-    /// Removes one of the user's factors, as they do themselves in Security Settings: when 2FA
-    /// is forced for their role, never their last usable factor (`last_factor`, a 403). The
-    /// check and the delete are one store transaction, so two removals at once keep one.
+    /// After a removal: with no confirmed factor left, every session of the user ends (a
+    /// stolen session must not outlive the factor that let it in). True if they ended.
+    async fn end_sessions_if_no_factor_left(&self, ctx: &Context, user: &User) -> Result<bool> {
+        if self
+            .store
+            .factors_of(user.id)
+            .await?
+            .iter()
+            .any(|f| f.confirmed)
+        {
+            return Ok(false);
+        }
+        self.end_all_sessions(ctx, user, "last_factor_removed")
+            .await?;
+        Ok(true)
+    }
+
+    /// Removes one of the user's factors, as they do themselves in Security Settings, once
+    /// they have confirmed it is them (step-up): when 2FA is forced for their role, never their
+    /// last usable factor (`last_factor`, a 403). The check and the delete are one store
+    /// transaction, so two removals at once keep one. Removing the last confirmed factor ends
+    /// every session of the user, this one included: the answer is then `true`.
     pub async fn remove_own_factor(
         &self,
         ctx: &Context,
+        session: &Session,
         username: &str,
         factor_id: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let user = self.user_by_name(username).await?;
         let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        if user.id != session.user_id {
+            return Err(no_factor());
+        }
+        self.require_step_up(session, SensitiveAction::RemoveFactor)?;
         let settings = self.settings().await?;
         let keep: Vec<FactorKind> = if settings.twofactor_enabled() && settings.forced(user.role) {
             FactorKind::ALL
@@ -574,7 +592,7 @@ impl Service {
             format!("factor={id}"),
         )
         .await;
-        Ok(())
+        self.end_sessions_if_no_factor_left(ctx, &user).await
     }
 
     /// The user's usable factors: the confirmed ones of methods active and enabled for their
@@ -618,8 +636,37 @@ impl Service {
         Ok(codes.iter().map(|c| backup::display(c)).collect())
     }
 
-    /// The current backup codes, grouped, each with whether it was used. Callers check the
-    /// user's password first.
+    /// New backup codes for the user themselves, once they have confirmed it is them.
+    pub async fn regenerate_own_backup_codes(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+    ) -> Result<Vec<String>> {
+        if user.id != session.user_id {
+            return Err(Error::no_user());
+        }
+        self.require_step_up(session, SensitiveAction::NewBackupCodes)?;
+        self.regenerate_backup_codes(ctx, &user.username).await
+    }
+
+    /// The backup codes shown again to the user themselves, once they have confirmed it is
+    /// them.
+    pub async fn view_own_backup_codes(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+    ) -> Result<Vec<(String, bool)>> {
+        if user.id != session.user_id {
+            return Err(Error::no_user());
+        }
+        self.require_step_up(session, SensitiveAction::ViewBackupCodes)?;
+        self.view_backup_codes(ctx, &user.username).await
+    }
+
+    /// The current backup codes, grouped, each with whether it was used (for the owner of the
+    /// codes: see `view_own_backup_codes`).
     pub async fn view_backup_codes(
         &self,
         ctx: &Context,

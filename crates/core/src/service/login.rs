@@ -3,6 +3,7 @@
 //! first-run owner account.
 
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 
 use super::Service;
 use crate::audit::{AuditEvent, Context};
@@ -11,20 +12,29 @@ use crate::error::{Error, Result};
 use crate::identity::{Role, Username};
 use crate::service::{NewUserRequest, Reason, Validation};
 use crate::session::{Session, Stage};
-use crate::store::User;
+use crate::store::{ThrottleHit, User};
 
 /// A half-logged-in session (password right, second factor pending) lasts this long.
 pub const PENDING_TTL: i64 = 5 * 60;
 /// A forced-enrolment session lasts this long (scanning a QR code takes a while).
 pub const ENROLL_TTL: i64 = 15 * 60;
-/// A full session lasts this long after its last use.
-pub const SESSION_TTL: i64 = 12 * 3600;
-/// Failed password logins per key before delays start.
+/// A device cookie (`tf_device`) is good for this many days after the sign-in that set it.
+pub const DEVICE_DAYS: i64 = 365;
+/// Sensitive actions need the password (and second factor) given this recently in the session.
+pub const STEP_UP_TTL: i64 = 5 * 60;
+/// Password attempts per throttle key before delays start.
 pub(crate) const FREE_FAILURES: i64 = 5;
 /// The longest delay between password attempts, in seconds.
 pub(crate) const MAX_DELAY: i64 = 15 * 60;
-/// Failures older than this are forgotten.
+/// Attempts older than this are forgotten.
 const FORGET_AFTER: i64 = 3600;
+/// A session's last use is written at most this often (seconds): a session lookup is otherwise
+/// a read only.
+const TOUCH_EVERY: i64 = 60;
+/// Expired sessions, throttle keys and device cookies are purged at most this often (seconds).
+const PURGE_EVERY: i64 = 60;
+/// The longest browser description kept for a session.
+const MAX_BROWSER: usize = 64;
 
 /// Where a login stands after the password step.
 #[derive(Debug, Clone)]
@@ -49,18 +59,99 @@ pub enum SecondFactor {
     Refused(Reason),
 }
 
+/// The actions that need a recent password (and second factor) in the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensitiveAction {
+    /// Removing a factor.
+    RemoveFactor,
+    /// Replacing the backup codes.
+    NewBackupCodes,
+    /// Showing the backup codes again.
+    ViewBackupCodes,
+    /// Turning two-factor authentication off.
+    DisableTwoFactor,
+    /// Changing the email address or phone number.
+    ChangeContact,
+}
+
+/// One of a user's live sessions, as their Security Settings list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    /// What the "Sign out" button names (the stored hash of the session id, never the id).
+    pub handle: String,
+    /// A short description of the browser.
+    pub browser: String,
+    /// The address it signed in from.
+    pub ip: Option<String>,
+    /// Unix time of the sign-in.
+    pub first_use: i64,
+    /// Unix time of the last recorded use.
+    pub last_use: i64,
+    /// This is the session asking.
+    pub current: bool,
+    /// The sign-in is complete (not waiting for a second factor or an enrolment).
+    pub complete: bool,
+}
+
 fn wrong_credentials() -> Error {
     Error::unauthorized("invalid_credentials", "Incorrect username or password.")
 }
 
-fn delay_for(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
+fn wrong_password() -> Error {
+    Error::invalid("invalid_password", "The password is not right.")
+}
+
+/// How long a throttle key is blocked after its `attempts`-th counted attempt: nothing for the
+/// first few, then doubling up to [`MAX_DELAY`].
+pub(crate) fn delay_after(attempts: i64) -> i64 {
+    if attempts < FREE_FAILURES {
         return 0;
     }
-    let exp = u32::try_from(failures - FREE_FAILURES + 1)
+    let exp = u32::try_from(attempts - FREE_FAILURES + 1)
         .unwrap_or(u32::MAX)
         .min(20);
     2i64.pow(exp).min(MAX_DELAY)
+}
+
+/// "Firefox on Linux": enough for a person to recognise their browser, nothing more is kept.
+pub(crate) fn browser_summary(user_agent: Option<&str>) -> Option<String> {
+    let ua = user_agent?;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chromium/") {
+        "Chromium"
+    } else if ua.contains("Chrome/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.contains("curl/") {
+        "curl"
+    } else {
+        "A browser"
+    };
+    let os = if ua.contains("Android") {
+        Some("Android")
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        Some("iOS")
+    } else if ua.contains("Windows") {
+        Some("Windows")
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        Some("macOS")
+    } else if ua.contains("CrOS") {
+        Some("ChromeOS")
+    } else if ua.contains("Linux") || ua.contains("X11") {
+        Some("Linux")
+    } else {
+        None
+    };
+    let mut text = match os {
+        Some(os) => format!("{browser} on {os}"),
+        None => browser.to_owned(),
+    };
+    text.truncate(MAX_BROWSER);
+    Some(text)
 }
 
 impl Service {
@@ -70,68 +161,127 @@ impl Service {
         DUMMY.get_or_init(|| crypto::hash_password(self.rng.as_ref(), "twofold: no such user"))
     }
 
-    async fn throttle_wait(&self, keys: &[String], now: i64) -> Result<Option<i64>> {
-        let mut wait = 0;
-        for key in keys {
-            if let Some((failures, last)) = self.store.login_failures(key).await?
-                && now - last < FORGET_AFTER
-            {
-                wait = wait.max(last + delay_for(failures) - now);
-            }
+    /// Deletes expired sessions, throttle keys and device cookies, at most once a minute per
+    /// process.
+    async fn purge_login_state(&self, now: i64) {
+        let last = self.login_purged_at.load(Ordering::Relaxed);
+        if now - last < PURGE_EVERY
+            || self
+                .login_purged_at
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
         }
-        Ok((wait > 0).then_some(wait))
+        let purged = async {
+            self.store.purge_expired_sessions(now).await?;
+            self.store
+                .purge_login_throttle(now - FORGET_AFTER, now)
+                .await?;
+            self.store.purge_devices(now).await
+        }
+        .await;
+        if let Err(e) = purged {
+            tracing::warn!(error = %e, "could not purge expired login state");
+        }
     }
 
-    /// The password step. Wrong passwords never lock an account: they are throttled per
-    /// username and per client IP with growing delays (429), and an unknown username looks and
-    /// takes the same as a wrong password.
+    /// Checks a password under the throttle. A browser holding a device cookie of this user
+    /// is throttled by its own attempts only; everyone else by the username's and the client
+    /// IP's. Each attempt is counted before the password is checked (one atomic step per key),
+    /// so parallel guesses cannot outrun the delays. A right password clears the username's
+    /// and the device's count, and gives its own attempt back to the IP's (never more: an
+    /// attacker with an account of their own must not reset their address's count by signing
+    /// in, and many people signing in from one office address must not be delayed).
+    async fn password_ok(
+        &self,
+        ctx: &Context,
+        user: Option<&User>,
+        username: &Username,
+        device: Option<&str>,
+        password: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        let device_key = match (user, device) {
+            (Some(u), Some(d)) if !d.is_empty() && d.len() <= 128 => {
+                let hash = crypto::token_hash(d);
+                (self.store.device_user(&hash, now).await? == Some(u.id))
+                    .then(|| format!("device:{hash}"))
+            }
+            _ => None,
+        };
+        let user_key = format!("user:{}", username.key());
+        let keys: Vec<String> = match &device_key {
+            Some(k) => vec![k.clone()],
+            None => ctx
+                .ip
+                .iter()
+                .map(|ip| format!("ip:{ip}"))
+                .chain([user_key.clone()])
+                .collect(),
+        };
+        for key in &keys {
+            if let ThrottleHit::Blocked(until) = self
+                .store
+                .throttle_hit(key, now, FORGET_AFTER, &delay_after)
+                .await?
+            {
+                let wait = (until - now).max(1);
+                return Err(Error::throttled(
+                    u64::try_from(wait).unwrap_or(1),
+                    format!("Too many failed attempts. Try again in {wait} seconds."),
+                ));
+            }
+        }
+        let hash = user
+            .and_then(|u| u.password_hash.as_deref())
+            .unwrap_or(self.dummy_hash())
+            .to_owned();
+        let ok = self.passwords.verify(password, &hash).await?
+            && user.is_some_and(|u| u.password_hash.is_some());
+        if ok {
+            self.store.clear_login_failures(&user_key).await?;
+            if let Some(k) = &device_key {
+                self.store.clear_login_failures(k).await?;
+            }
+            for key in keys.iter().filter(|k| k.starts_with("ip:")) {
+                self.store.throttle_refund(key, &delay_after).await?;
+            }
+        }
+        Ok(ok)
+    }
+
+    /// The password step. Wrong passwords never lock an account: they are throttled (see
+    /// `password_ok`), and an unknown username looks and takes the same as a wrong password. A
+    /// username that cannot exist is refused at once, with nothing written.
     pub async fn login_password(
         &self,
         ctx: &Context,
         username: &str,
         password: &str,
         next: Option<String>,
+        device: Option<&str>,
+        user_agent: Option<&str>,
     ) -> Result<LoginStep> {
         let now = self.now();
-        let name_key = username.trim().to_ascii_lowercase();
-        let mut keys = vec![format!("user:{name_key}")];
-        if let Some(ip) = &ctx.ip {
-            keys.push(format!("ip:{ip}"));
-        }
-        if let Some(wait) = self.throttle_wait(&keys, now).await? {
-            return Err(Error::throttled(
-                u64::try_from(wait).unwrap_or(1),
-                format!("Too many failed attempts. Try again in {wait} seconds."),
-            ));
-        }
-        let user = if Username::parse(username.trim()).is_ok() {
-            self.store.user_by_name(&name_key).await?
-        } else {
-            None
+        self.purge_login_state(now).await;
+        let Ok(name) = Username::parse(username.trim()) else {
+            return Err(wrong_credentials());
         };
-        let hash = user
-            .as_ref()
-            .and_then(|u| u.password_hash.as_deref())
-            .unwrap_or(self.dummy_hash());
-        let password_ok = crypto::verify_password(password, hash)
-            && user.as_ref().is_some_and(|u| u.password_hash.is_some());
-        let Some(user) = user.filter(|_| password_ok) else {
-            for key in &keys {
-                self.store
-                    .record_login_failure(key, now, FORGET_AFTER)
-                    .await?;
-            }
-            let subject = Username::parse(username.trim()).ok().map(|u| u.key());
+        let user = self.store.user_by_name(&name.key()).await?;
+        let ok = self
+            .password_ok(ctx, user.as_ref(), &name, device, password)
+            .await?;
+        let Some(user) = user.filter(|_| ok) else {
             self.audit(
                 ctx,
-                subject.as_deref(),
+                Some(&name.key()),
                 AuditEvent::LoginFailed,
                 String::new(),
             )
             .await;
             return Err(wrong_credentials());
         };
-        self.store.clear_login_failures(&keys[0]).await?;
         if user.disabled {
             self.audit(
                 ctx,
@@ -146,10 +296,11 @@ impl Service {
             ));
         }
         let stage = self.stage_after_password(&user).await?;
-        let ttl = match stage {
-            Stage::SecondFactor => PENDING_TTL,
-            Stage::Enroll => ENROLL_TTL,
-            Stage::Full => SESSION_TTL,
+        let settings = self.settings_cached().await?;
+        let expires_at = match stage {
+            Stage::SecondFactor => now + PENDING_TTL,
+            Stage::Enroll => now + ENROLL_TTL,
+            Stage::Full => full_expiry(&settings, now, now),
         };
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let session = Session {
@@ -157,8 +308,14 @@ impl Service {
             user_id: user.id,
             stage,
             created_at: now,
-            expires_at: now + ttl,
+            expires_at,
             next,
+            login_at: now,
+            last_seen_at: now,
+            // A user without 2FA gave everything they have: the password.
+            step_up_at: (stage == Stage::Full).then_some(now),
+            ip: ctx.ip.clone(),
+            user_agent: browser_summary(user_agent),
         };
         self.store.insert_session(&session).await?;
         self.audit(
@@ -186,8 +343,10 @@ impl Service {
         Ok(Stage::Full)
     }
 
-    /// The live session of a cookie, with its user: `None` when unknown, expired, or the user is
-    /// gone or disabled. Full sessions slide: their expiry moves on when half of it has passed.
+    /// The live session of a cookie, with its user: `None` when unknown, expired (a pending
+    /// one after its few minutes; a full one after `session.idle_minutes` without use or
+    /// `session.max_hours` after its sign-in), or the user is gone or disabled. The last use is
+    /// written at most once a minute, so a lookup is usually one read.
     pub async fn session(&self, cookie: &str) -> Result<Option<(Session, User)>> {
         if cookie.is_empty() || cookie.len() > 128 {
             return Ok(None);
@@ -197,7 +356,16 @@ impl Service {
             return Ok(None);
         };
         let now = self.now();
-        if session.expires_at <= now {
+        let settings = self.settings_cached().await?;
+        let live = match session.stage {
+            Stage::Full => {
+                session.expires_at > now
+                    && now - session.last_seen_at < settings.session_idle_seconds()
+                    && now - session.login_at < settings.session_max_seconds()
+            }
+            Stage::SecondFactor | Stage::Enroll => session.expires_at > now,
+        };
+        if !live {
             self.store.delete_session(&hash).await?;
             return Ok(None);
         }
@@ -210,30 +378,65 @@ impl Service {
             self.store.delete_session(&hash).await?;
             return Ok(None);
         };
-        if session.stage == Stage::Full && session.expires_at - now < SESSION_TTL / 2 {
-            session.expires_at = now + SESSION_TTL;
-            self.store.extend_session(&hash, session.expires_at).await?;
+        if session.stage == Stage::Full && now - session.last_seen_at >= TOUCH_EVERY {
+            session.last_seen_at = now;
+            session.expires_at = full_expiry(&settings, session.login_at, now);
+            self.store
+                .touch_session(&hash, now, session.expires_at)
+                .await?;
         }
         Ok(Some((session, user)))
     }
 
-    /// Replaces a session by a fully logged-in one with a new id.
+    /// Replaces a session by a fully logged-in one with a new id. The user has just given
+    /// their second factor (or enrolled one), so the new session counts as stepped up.
     pub(super) async fn promote(&self, old: &Session) -> Result<Option<String>> {
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let now = self.now();
+        let settings = self.settings_cached().await?;
         let new = Session {
             id_hash: crypto::token_hash(&cookie),
             user_id: old.user_id,
             stage: Stage::Full,
             created_at: now,
-            expires_at: now + SESSION_TTL,
+            expires_at: full_expiry(&settings, old.login_at, now),
             next: None,
+            login_at: old.login_at,
+            last_seen_at: now,
+            step_up_at: Some(now),
+            ip: old.ip.clone(),
+            user_agent: old.user_agent.clone(),
         };
         Ok(self
             .store
             .replace_session(&old.id_hash, &new)
             .await?
             .then_some(cookie))
+    }
+
+    /// A new device cookie (`tf_device`) for the browser that holds this fully signed-in
+    /// session cookie: from now on that browser's password attempts for this user are
+    /// throttled by its own failures only. `None` when the session is not a full one.
+    pub async fn issue_device(&self, session_cookie: &str) -> Result<Option<String>> {
+        let Some(session) = self
+            .store
+            .session(&crypto::token_hash(session_cookie))
+            .await?
+            .filter(|s| s.stage == Stage::Full)
+        else {
+            return Ok(None);
+        };
+        let token = crypto::random_token(self.rng.as_ref(), "", 32);
+        let now = self.now();
+        self.store
+            .insert_device(
+                &crypto::token_hash(&token),
+                session.user_id,
+                now,
+                now + DEVICE_DAYS * 86_400,
+            )
+            .await?;
+        Ok(Some(token))
     }
 
     /// The second-factor step of a half-logged-in session.
@@ -302,20 +505,156 @@ impl Service {
         Ok(())
     }
 
-    /// Checks a user's password (for viewing backup codes and turning 2FA off).
-    pub fn check_password(&self, user: &User, password: &str) -> bool {
-        let hash = user.password_hash.as_deref().unwrap_or(self.dummy_hash());
-        crypto::verify_password(password, hash) && user.password_hash.is_some()
+    /// Whether the session's owner gave their password (and second factor) recently enough
+    /// for a sensitive action.
+    pub fn stepped_up(&self, session: &Session) -> bool {
+        let now = self.now();
+        session
+            .step_up_at
+            .is_some_and(|t| t <= now && now - t < STEP_UP_TTL)
     }
 
-    /// A user turns their own 2FA off: needs the password and a current code (or a backup
-    /// code), and is refused when 2FA is forced for their role.
-    pub async fn disable_own_2fa(
+    /// Refuses a sensitive action in a session that has not stepped up recently.
+    pub(crate) fn require_step_up(&self, session: &Session, action: SensitiveAction) -> Result<()> {
+        if session.stage == Stage::Full && self.stepped_up(session) {
+            return Ok(());
+        }
+        let what = match action {
+            SensitiveAction::RemoveFactor => "remove a device",
+            SensitiveAction::NewBackupCodes => "get new backup codes",
+            SensitiveAction::ViewBackupCodes => "see your backup codes",
+            SensitiveAction::DisableTwoFactor => "turn two-factor authentication off",
+            SensitiveAction::ChangeContact => "change your email address or phone number",
+        };
+        Err(Error::unauthorized(
+            "step_up_required",
+            format!("Confirm it is you to {what}: enter your password and a current code."),
+        ))
+    }
+
+    /// Whether confirming it is you needs a second factor besides the password (the user has
+    /// 2FA).
+    pub async fn step_up_needs_code(&self, user: &User) -> Result<bool> {
+        Ok(self.view_of(user.clone()).await?.has_2fa)
+    }
+
+    /// "Confirm it is you": the password, under the same throttle as a login, and when the
+    /// user has 2FA a current second factor (through `validate`: it counts towards the lockout
+    /// like any attempt). Sensitive actions in this session are then allowed for
+    /// [`STEP_UP_TTL`] seconds.
+    pub async fn step_up(
         &self,
         ctx: &Context,
+        session: &Session,
         user: &User,
         password: &str,
         code: &str,
+        device: Option<&str>,
+    ) -> Result<Session> {
+        if session.stage != Stage::Full {
+            return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
+        }
+        let name = Username::parse(&user.username).map_err(|_| Error::no_user())?;
+        if !self
+            .password_ok(ctx, Some(user), &name, device, password)
+            .await?
+        {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::LoginFailed,
+                "step_up".into(),
+            )
+            .await;
+            return Err(wrong_password());
+        }
+        if self.step_up_needs_code(user).await? {
+            match self
+                .validate(
+                    ctx,
+                    &user.username,
+                    Some(code.trim()).filter(|c| !c.is_empty()),
+                    None,
+                )
+                .await
+            {
+                Ok(Validation::Accepted(_)) => {}
+                Ok(Validation::Rejected(Reason::Locked)) => {
+                    return Err(Error::invalid(
+                        "locked",
+                        "Too many failed attempts: your second factor is locked for a while.",
+                    ));
+                }
+                Ok(Validation::Rejected(_)) => return Err(super::factors::wrong_code()),
+                Err(e) if e.code == "missing_code" || e.code == "malformed_code" => {
+                    return Err(Error::invalid(
+                        "missing_code",
+                        "Enter a current code from your device or a backup code.",
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let now = self.now();
+        self.store
+            .set_session_step_up(&session.id_hash, now)
+            .await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::LoginPassword,
+            "step_up".into(),
+        )
+        .await;
+        Ok(Session {
+            step_up_at: Some(now),
+            ..session.clone()
+        })
+    }
+
+    /// A user changes their own password: the current one is checked under the login
+    /// throttle, the new one must pass the password rules. Every session of the user ends,
+    /// this one included, and their device cookies are forgotten.
+    pub async fn change_own_password(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+        current: &str,
+        new: &str,
+        device: Option<&str>,
+    ) -> Result<()> {
+        if session.stage != Stage::Full || session.user_id != user.id {
+            return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
+        }
+        super::users::check_password(new)?;
+        let name = Username::parse(&user.username).map_err(|_| Error::no_user())?;
+        if !self
+            .password_ok(ctx, Some(user), &name, device, current)
+            .await?
+        {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::LoginFailed,
+                "password_change".into(),
+            )
+            .await;
+            return Err(Error::invalid(
+                "invalid_password",
+                "Your current password is not right.",
+            ));
+        }
+        self.set_password(ctx, &user.username, new).await
+    }
+
+    /// A user turns their own 2FA off, after confirming it is them: refused when 2FA is forced
+    /// for their role. Every session of theirs ends.
+    pub async fn disable_own_2fa(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
     ) -> Result<()> {
         let settings = self.settings().await?;
         if settings.twofactor_enabled() && settings.forced(user.role) {
@@ -324,20 +663,67 @@ impl Service {
                 "Two-factor authentication is required for your account.",
             ));
         }
-        if !self.check_password(user, password) {
-            return Err(Error::invalid(
-                "invalid_password",
-                "The password is not right.",
-            ));
+        self.require_step_up(session, SensitiveAction::DisableTwoFactor)?;
+        self.reset_2fa(ctx, &user.username).await
+    }
+
+    /// The user's live sessions, for their Security Settings; `current` marks the asking one.
+    pub async fn sessions_of(&self, user: &User, current: &Session) -> Result<Vec<SessionView>> {
+        let now = self.now();
+        let settings = self.settings_cached().await?;
+        Ok(self
+            .store
+            .user_sessions(user.id)
+            .await?
+            .into_iter()
+            .filter(|s| match s.stage {
+                Stage::Full => {
+                    s.expires_at > now
+                        && now - s.last_seen_at < settings.session_idle_seconds()
+                        && now - s.login_at < settings.session_max_seconds()
+                }
+                _ => s.expires_at > now,
+            })
+            .map(|s| SessionView {
+                current: s.id_hash == current.id_hash,
+                complete: s.stage == Stage::Full,
+                browser: s.user_agent.unwrap_or_else(|| "Unknown browser".into()),
+                ip: s.ip,
+                first_use: s.login_at,
+                last_use: s.last_seen_at,
+                handle: s.id_hash,
+            })
+            .collect())
+    }
+
+    /// Signs one of the user's own sessions out ("Sign out" in the list); false if they have
+    /// no such session.
+    pub async fn end_own_session(&self, ctx: &Context, user: &User, handle: &str) -> Result<bool> {
+        let ended = self.store.delete_user_session(user.id, handle).await?;
+        if ended {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::LoginPassword,
+                "logout other_session".into(),
+            )
+            .await;
         }
-        match self.validate(ctx, &user.username, Some(code), None).await? {
-            Validation::Accepted(_) => self.reset_2fa(ctx, &user.username).await,
-            Validation::Rejected(Reason::Locked) => Err(Error::invalid(
-                "locked",
-                "Too many failed attempts: your second factor is locked for a while.",
-            )),
-            Validation::Rejected(_) => Err(super::factors::wrong_code()),
-        }
+        Ok(ended)
+    }
+
+    /// Ends every session of a user ("Sign out everywhere", and what a password change, a 2FA
+    /// reset, disabling and the removal of the last factor do).
+    pub async fn end_all_sessions(&self, ctx: &Context, user: &User, why: &str) -> Result<()> {
+        self.store.delete_user_sessions(user.id).await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::LoginPassword,
+            format!("logout everywhere reason={why}"),
+        )
+        .await;
+        Ok(())
     }
 
     /// Whether a first-run setup token is still usable.
@@ -392,5 +778,43 @@ impl Service {
             password: Some(password),
         };
         self.create_user(&ctx, &req).await
+    }
+}
+
+/// When a full session expires if it is not used again: after the idle time, and never past
+/// the absolute limit counted from its sign-in.
+fn full_expiry(settings: &crate::settings::Settings, login_at: i64, now: i64) -> i64 {
+    (now + settings.session_idle_seconds()).min(login_at + settings.session_max_seconds())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_after_the_free_attempts_and_stop_at_the_cap() {
+        assert_eq!(
+            (1..=15).map(delay_after).collect::<Vec<_>>(),
+            [0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+        );
+        assert_eq!(delay_after(i64::MAX), MAX_DELAY);
+    }
+
+    #[test]
+    fn browsers_are_summarised() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                      Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(
+            browser_summary(Some(chrome)).as_deref(),
+            Some("Chrome on Linux")
+        );
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 \
+                       Firefox/133.0";
+        assert_eq!(
+            browser_summary(Some(firefox)).as_deref(),
+            Some("Firefox on Windows")
+        );
+        assert_eq!(browser_summary(None), None);
+        assert_eq!(browser_summary(Some("x")).as_deref(), Some("A browser"));
     }
 }

@@ -29,10 +29,16 @@ pub use duo::{
     DuoTest,
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
-pub use login::{ENROLL_TTL, LoginStep, PENDING_TTL, SESSION_TTL, SecondFactor};
+pub use login::{
+    DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, STEP_UP_TTL, SecondFactor, SensitiveAction,
+    SessionView,
+};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
 pub use validate::{Method, Reason, Validation};
-pub use yubikey::{ImportReport, NewClientCredentials, WsapiClientView, YubikeySecret};
+pub use yubikey::{
+    ImportOptions, ImportReport, NewClientCredentials, WsapiClientView, YubikeyHolder,
+    YubikeySecret,
+};
 
 /// The most drift a factor may learn, in steps each way (5 minutes at 30 s).
 pub const MAX_DRIFT_STEPS: i64 = 10;
@@ -56,6 +62,10 @@ pub struct Service {
     settings_cache: std::sync::RwLock<Option<(i64, Arc<Settings>)>>,
     /// When this process last purged the validation server's old requests (Unix seconds).
     wsapi_purged_at: std::sync::atomic::AtomicI64,
+    /// When this process last purged expired sessions, throttle keys and device cookies.
+    login_purged_at: std::sync::atomic::AtomicI64,
+    /// Argon2 runs here, off the request threads.
+    passwords: crate::hashing::PasswordPool,
 }
 
 /// How long another node's settings change may take to apply here, in seconds.
@@ -205,6 +215,8 @@ impl Service {
             duo: Arc::new(NoDelivery),
             settings_cache: std::sync::RwLock::new(None),
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
+            login_purged_at: std::sync::atomic::AtomicI64::new(0),
+            passwords: crate::hashing::PasswordPool::for_this_machine(),
         }
     }
 

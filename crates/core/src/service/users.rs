@@ -2,7 +2,6 @@
 
 use super::Service;
 use crate::audit::{AuditEvent, Context};
-use crate::crypto;
 use crate::error::{Error, Result};
 use crate::factor::Factor;
 use crate::identity::{Email, PhoneNumber, Role, Username};
@@ -120,7 +119,7 @@ impl Service {
         let password_hash = match req.password {
             Some(p) => {
                 check_password(p)?;
-                Some(crypto::hash_password(self.rng.as_ref(), p))
+                Some(self.passwords.hash(self.rng.clone(), p).await?)
             }
             None => None,
         };
@@ -247,6 +246,10 @@ impl Service {
             what.join(","),
         )
         .await;
+        if patch.disabled == Some(true) {
+            self.store.delete_user_devices(updated.id).await?;
+            self.end_all_sessions(ctx, &updated, "disabled").await?;
+        }
         Ok(updated)
     }
 
@@ -254,7 +257,7 @@ impl Service {
     pub async fn set_password(&self, ctx: &Context, username: &str, password: &str) -> Result<()> {
         check_password(password)?;
         let user = self.user_by_name(username).await?;
-        let hash = crypto::hash_password(self.rng.as_ref(), password);
+        let hash = self.passwords.hash(self.rng.clone(), password).await?;
         self.store.set_password(user.id, &hash).await?;
         self.audit(
             ctx,
@@ -263,7 +266,10 @@ impl Service {
             String::new(),
         )
         .await;
-        Ok(())
+        // Whoever signed in with the old password is signed out, and the browsers that signed
+        // in with it lose their device cookies.
+        self.store.delete_user_devices(user.id).await?;
+        self.end_all_sessions(ctx, &user, "password_changed").await
     }
 
     /// Clears a second-factor lockout.
@@ -281,6 +287,6 @@ impl Service {
         self.store.reset_user(user.id).await?;
         self.audit(ctx, Some(&user.username), AuditEvent::Reset, String::new())
             .await;
-        Ok(())
+        self.end_all_sessions(ctx, &user, "2fa_reset").await
     }
 }

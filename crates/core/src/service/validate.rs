@@ -4,7 +4,9 @@
 //! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors, then pending
 //! email/SMS codes; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
 //! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
-//! UPDATE in the store. A miss counts towards the lockout; a hit resets the count.
+//! UPDATE in the store. A miss counts towards the lockout; a hit resets the count. A code that
+//! did match but was already used — a request that lost the race for it, or a replay of the
+//! step just accepted — is refused without counting: a double-submit cannot lock anyone.
 
 use super::duo::DuoTry;
 use super::{MAX_DRIFT_STEPS, Service, backup_lookup_context};
@@ -67,6 +69,41 @@ pub enum Validation {
     /// The code was refused.
     Rejected(Reason),
 }
+
+/// What trying one kind of factor found.
+enum Found {
+    /// Accepted and consumed: the method and the factor id.
+    Accepted(Method, Option<String>),
+    /// A genuine code that was already used (a lost race or a replay): refused, not counted.
+    AlreadyUsed,
+    /// Nothing matched.
+    Miss,
+}
+
+impl Found {
+    fn or_else_used(self, used: &mut bool) -> Option<(Method, Option<String>)> {
+        match self {
+            Found::Accepted(m, f) => Some((m, f)),
+            Found::AlreadyUsed => {
+                *used = true;
+                None
+            }
+            Found::Miss => None,
+        }
+    }
+}
+
+/// How long the `streak`-th lockout in a row lasts: `base` doubled for each one before it
+/// within a day, at most a day.
+pub(crate) fn lockout_seconds(base: i64, streak: i64) -> i64 {
+    let doublings = u32::try_from(streak.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    base.max(1)
+        .saturating_mul(2i64.pow(doublings))
+        .min(LOCKOUT_CAP)
+}
+
+/// The longest lockout, and the window in which lockouts count as a streak (seconds).
+pub(crate) const LOCKOUT_CAP: i64 = 24 * 3600;
 
 enum Shape {
     Digits,
@@ -165,21 +202,21 @@ impl Service {
         // guesses cannot outrun the lockout.
         let max = settings.max_failures();
         let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
-            // At the threshold without a lock (the threshold was lowered): lock now.
-            self.lock(ctx, &user, now, settings.lockout_seconds())
-                .await?;
-            return Ok(self.refuse(ctx, &user, Reason::Locked).await);
+            return self.no_attempt_left(ctx, &user, now).await;
         };
 
         // Why Duo said no, when a Duo passcode was tried.
         let mut duo_miss: Option<&'static str> = None;
+        // A genuine code that was already used matched: not a guess.
+        let mut already_used = false;
         let accepted = match &shape {
             Shape::Digits => {
                 let mut found = None;
                 if matches!(only, None | Some(Some(FactorKind::Totp))) {
                     found = self
                         .try_totp(&user, &usable, code, now, settings.totp_window())
-                        .await?;
+                        .await?
+                        .or_else_used(&mut already_used);
                 }
                 if found.is_none() {
                     // Then a pending email or SMS code.
@@ -215,17 +252,44 @@ impl Service {
                 }
                 found
             }
-            Shape::Yubikey(otp) => self.try_yubikey(ctx, &user, &usable, otp, now).await?,
+            Shape::Yubikey(otp) => self
+                .try_yubikey(ctx, &user, &usable, otp, now)
+                .await?
+                .or_else_used(&mut already_used),
             Shape::Backup(normalized) => {
                 let lookup = self
                     .key
                     .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
-                self.store
+                if self
+                    .store
                     .consume_backup_code(user.id, &lookup, now)
                     .await?
-                    .then_some((Method::BackupCode, None))
+                {
+                    Some((Method::BackupCode, None))
+                } else {
+                    // One of the user's codes, used already (by a request that won the race,
+                    // or before): refused, but not a guess.
+                    already_used = self
+                        .store
+                        .backup_codes(user.id)
+                        .await?
+                        .iter()
+                        .any(|c| c.used_at.is_some() && c.lookup == lookup);
+                    None
+                }
             }
         };
+        if accepted.is_none() && already_used {
+            self.store.refund_attempt(user.id).await?;
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::SecondFactorFailure,
+                "reason=already_used counted=false".into(),
+            )
+            .await;
+            return Ok(Validation::Rejected(Reason::InvalidCode));
+        }
 
         match accepted {
             Some((method, factor)) => {
@@ -287,9 +351,7 @@ impl Service {
         }
         let max = settings.max_failures();
         let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
-            self.lock(ctx, user, now, settings.lockout_seconds())
-                .await?;
-            return Ok(self.refuse(ctx, user, Reason::Locked).await);
+            return self.no_attempt_left(ctx, user, now).await;
         };
         match self.duo_auth_try(ctx, user, settings, None).await {
             Ok(DuoTry::Allowed) => {
@@ -344,6 +406,36 @@ impl Service {
         Ok(Validation::Accepted(Method::Factor(FactorKind::Duo)))
     }
 
+    /// No attempt could be counted: every attempt the threshold allows is in flight (a burst
+    /// of requests), or a lock began since the user was read. Refused; only a real lock says
+    /// `locked`. (The count never rests at the threshold without a lock: lowering the
+    /// threshold lowers the counts.)
+    pub(super) async fn no_attempt_left(
+        &self,
+        ctx: &Context,
+        user: &User,
+        now: i64,
+    ) -> Result<Validation> {
+        let locked = self
+            .store
+            .user_by_id(user.id)
+            .await?
+            .is_some_and(|u| u.is_locked(now));
+        if locked {
+            return Ok(self.refuse(ctx, user, Reason::Locked).await);
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorFailure,
+            "reason=attempts_in_flight counted=false".into(),
+        )
+        .await;
+        Ok(Validation::Rejected(Reason::InvalidCode))
+    }
+
+    /// Locks the user's second factor: `lockout.seconds`, doubled for each further lockout
+    /// within a day, at most a day. The user is told by email until when.
     pub(super) async fn lock(
         &self,
         ctx: &Context,
@@ -351,8 +443,12 @@ impl Service {
         now: i64,
         seconds: i64,
     ) -> Result<()> {
-        let until = now.saturating_add(seconds);
-        if self.store.lock_until(user.id, now, until).await? {
+        let seconds_for = move |streak: i64| lockout_seconds(seconds, streak);
+        if let Some(until) = self
+            .store
+            .lock(user.id, now, LOCKOUT_CAP, &seconds_for)
+            .await?
+        {
             metrics::counter!("twofold_lockouts_total").increment(1);
             self.audit(
                 ctx,
@@ -376,8 +472,9 @@ impl Service {
         code: &str,
         now: i64,
         window: u64,
-    ) -> Result<Option<(Method, Option<String>)>> {
+    ) -> Result<Found> {
         let time = u64::try_from(now).unwrap_or(0);
+        let mut used = false;
         for factor in factors {
             let FactorData::Totp(t) = &factor.data else {
                 continue;
@@ -389,13 +486,18 @@ impl Service {
             let floor = t.last_step.map_or(0, |l| l.saturating_add(1));
             let mut best: Option<u64> = None;
             for center in [current, current.saturating_add_signed(t.drift)] {
-                let lo = center.saturating_sub(window).max(floor);
+                let lo = center.saturating_sub(window);
                 let hi = center.saturating_add(window);
-                if lo > hi {
-                    continue;
-                }
-                if let Some(step) = totp.verify_steps(code, lo..=hi) {
+                if lo.max(floor) <= hi
+                    && let Some(step) = totp.verify_steps(code, lo.max(floor)..=hi)
+                {
                     best = Some(best.map_or(step, |b| b.min(step)));
+                } else if !used
+                    && lo < floor
+                    && totp.verify_steps(code, lo..=hi.min(floor - 1)).is_some()
+                {
+                    // A code of a step already accepted: a replay or a double-submit.
+                    used = true;
                 }
             }
             let Some(step) = best else { continue };
@@ -408,13 +510,19 @@ impl Service {
                 .consume_counter(&factor.id, step_i, drift, now)
                 .await?
             {
-                return Ok(Some((
+                return Ok(Found::Accepted(
                     Method::Factor(FactorKind::Totp),
                     Some(factor.id.to_string()),
-                )));
+                ));
             }
+            // Another request consumed this step (or a later one) first.
+            used = true;
         }
-        Ok(None)
+        Ok(if used {
+            Found::AlreadyUsed
+        } else {
+            Found::Miss
+        })
     }
 
     /// Tries the user's YubiKey factor whose public id the OTP carries, then consumes its
@@ -427,8 +535,9 @@ impl Service {
         factors: &[Factor],
         otp: &YubicoOtp,
         now: i64,
-    ) -> Result<Option<(Method, Option<String>)>> {
+    ) -> Result<Found> {
         let public_id = otp.public_id_modhex();
+        let mut used = false;
         for factor in factors {
             let FactorData::Yubikey(y) = &factor.data else {
                 continue;
@@ -443,11 +552,14 @@ impl Service {
                         .consume_counter(&factor.id, i64::from(counter.packed()), 0, now)
                         .await?
                     {
-                        return Ok(Some((
+                        return Ok(Found::Accepted(
                             Method::Factor(FactorKind::Yubikey),
                             Some(factor.id.to_string()),
-                        )));
+                        ));
                     }
+                    // The key made this OTP (it decrypted and carried the private id), and its
+                    // counter was accepted already: a replay, not a guess.
+                    used = true;
                     self.yubikey_refused(ctx, user, factor, "replayed_otp")
                         .await;
                 }
@@ -457,7 +569,11 @@ impl Service {
                 }
             }
         }
-        Ok(None)
+        Ok(if used {
+            Found::AlreadyUsed
+        } else {
+            Found::Miss
+        })
     }
 
     async fn yubikey_refused(&self, ctx: &Context, user: &User, factor: &Factor, why: &str) {

@@ -14,9 +14,9 @@ use super::{MAX_FACTORS, Service, factor_secret_context};
 use crate::audit::{AuditEvent, Context};
 use crate::crypto::Sealed;
 use crate::error::{Error, Result};
-use crate::factor::{Factor, FactorData, FactorId, YubikeyData, parse_label};
+use crate::factor::{Factor, FactorData, FactorId, YubikeyData, YubikeyOrigin, parse_label};
 use crate::identity::Username;
-use crate::store::{NewWsapiClient, StoreError, WsapiClient};
+use crate::store::{NewWsapiClient, StoreError, User, WsapiClient};
 
 /// The key material of a YubiKey programmed for local validation, as `ykpersonalize` prints it.
 #[derive(Clone)]
@@ -81,8 +81,33 @@ pub struct ImportReport {
     pub rows: Vec<(usize, String, String)>,
     /// Rows refused: line and why. Nothing is written when there is any.
     pub problems: Vec<(usize, String)>,
+    /// Self-enrolled keys whose public id a row takes over (only when the import was told to):
+    /// line, the username of the key's holder, public id.
+    pub released: Vec<(usize, String, String)>,
     /// Whether the factors were written.
     pub written: bool,
+}
+
+/// How a bulk import runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Check every row and report, without writing anything.
+    pub dry_run: bool,
+    /// Take over public ids held by self-enrolled keys, releasing those keys.
+    pub release_self_enrolled: bool,
+}
+
+/// Who holds a YubiKey's public id.
+#[derive(Debug, Clone)]
+pub struct YubikeyHolder {
+    /// The user whose factor holds it.
+    pub user: User,
+    /// The factor.
+    pub factor: Factor,
+    /// The public id (modhex, lower case).
+    pub public_id: String,
+    /// Where the public id comes from.
+    pub origin: YubikeyOrigin,
 }
 
 /// A client of the validation server, as listed.
@@ -120,7 +145,7 @@ fn client_key_context(name: &str) -> String {
 }
 
 /// A public id as an operator writes it: 1–16 bytes of modhex, lower case.
-fn parse_public_id(text: &str) -> Option<String> {
+pub(crate) fn parse_public_id(text: &str) -> Option<String> {
     let t = text.trim().to_ascii_lowercase();
     let bytes = twofold_otp::yubico::modhex_decode(&t).ok()?;
     (!bytes.is_empty() && bytes.len() <= twofold_otp::yubico::MAX_PUBLIC_ID).then_some(t)
@@ -204,16 +229,29 @@ impl Service {
 
     /// Imports keys programmed in bulk: CSV rows `username,public id,private id,AES key[,label]`
     /// (modhex, hex, hex). Every row is checked first; nothing is written unless all are good.
+    ///
+    /// A public id held by another factor refuses its row, except that with
+    /// `release_self_enrolled` a self-enrolled holder is released in the import's own
+    /// transaction: the operator holds the key's AES key, which no user's claim can match, and
+    /// releasing in the same transaction leaves the claimant no moment to claim it again. Keys
+    /// imported, added by an administrator or vouched for by a validation server are never
+    /// taken over; remove those first.
     pub async fn import_yubikeys(
         &self,
         ctx: &Context,
         csv: &str,
-        dry_run: bool,
+        options: ImportOptions,
     ) -> Result<ImportReport> {
+        let ImportOptions {
+            dry_run,
+            release_self_enrolled,
+        } = options;
         let mut report = ImportReport::default();
         let mut factors = Vec::new();
+        let mut releases: Vec<Factor> = Vec::new();
         let mut seen_ids = std::collections::HashSet::new();
         let mut per_user: std::collections::HashMap<i64, usize> = Default::default();
+        let mut released_of: std::collections::HashMap<i64, usize> = Default::default();
         let now = self.now();
         for (i, line) in csv.lines().enumerate() {
             let n = i + 1;
@@ -289,16 +327,43 @@ impl Service {
                     .push((n, format!("the public id {public_id} is in the file twice")));
                 continue;
             }
-            if self.store.public_id_taken(&public_id).await? {
-                report
-                    .problems
-                    .push((n, format!("the YubiKey {public_id} is already registered")));
-                continue;
+            let mut release = None;
+            match self.holder_of(&public_id).await? {
+                Some(h) if release_self_enrolled && h.origin == YubikeyOrigin::SelfEnrolled => {
+                    release = Some(h);
+                }
+                Some(h) => {
+                    let hint = if h.origin == YubikeyOrigin::SelfEnrolled {
+                        " (--release-self-enrolled takes it over)"
+                    } else {
+                        ""
+                    };
+                    report.problems.push((
+                        n,
+                        format!(
+                            "the YubiKey {public_id} is already registered to {} ({}){hint}",
+                            h.user.username,
+                            h.origin.describe()
+                        ),
+                    ));
+                    continue;
+                }
+                None => {
+                    if self.store.public_id_taken(&public_id).await? {
+                        report
+                            .problems
+                            .push((n, format!("the YubiKey {public_id} is already registered")));
+                        continue;
+                    }
+                }
             }
             let count = per_user.entry(user.id).or_insert(0);
             *count += 1;
+            // A key of the user's own that this row takes over leaves room for the new one.
+            let freed = released_of.get(&user.id).copied().unwrap_or(0)
+                + usize::from(release.as_ref().is_some_and(|h| h.user.id == user.id));
             let held = self.store.factors_of(user.id).await?.len();
-            if held + *count > MAX_FACTORS {
+            if (held + *count).saturating_sub(freed) > MAX_FACTORS {
                 report.problems.push((
                     n,
                     format!("{username} would hold more than {MAX_FACTORS} factors"),
@@ -321,6 +386,13 @@ impl Service {
                     self_enrolled: false,
                 }),
             });
+            if let Some(h) = release {
+                *released_of.entry(h.user.id).or_insert(0) += 1;
+                report
+                    .released
+                    .push((n, h.user.username.clone(), public_id.clone()));
+                releases.push(h.factor);
+            }
             report.rows.push((n, user.username.clone(), public_id));
         }
         if report.rows.is_empty() && report.problems.is_empty() {
@@ -329,8 +401,23 @@ impl Service {
         if !report.problems.is_empty() || dry_run {
             return Ok(report);
         }
-        match self.store.insert_factors(&factors).await {
-            Ok(()) => {}
+        let written = if releases.is_empty() {
+            self.store.insert_factors(&factors).await.map(|()| true)
+        } else {
+            self.store
+                .import_factors_releasing(&releases, &factors)
+                .await
+        };
+        match written {
+            Ok(true) => {}
+            Ok(false) => {
+                report.problems.push((
+                    0,
+                    "a key to take over was removed or changed meanwhile; nothing was imported"
+                        .into(),
+                ));
+                return Ok(report);
+            }
             Err(StoreError::Conflict(_)) => {
                 report.problems.push((
                     0,
@@ -341,6 +428,31 @@ impl Service {
             Err(e) => return Err(e.into()),
         }
         report.written = true;
+        for (released, (line, holder, public_id)) in releases.iter().zip(&report.released) {
+            let to = report
+                .rows
+                .iter()
+                .find(|(n, _, _)| n == line)
+                .map_or("", |(_, username, _)| username.as_str());
+            self.audit(
+                ctx,
+                Some(holder),
+                AuditEvent::FactorRemoved,
+                format!("factor={} kind=yubikey via=import", released.id),
+            )
+            .await;
+            self.audit(
+                ctx,
+                Some(holder),
+                AuditEvent::YubikeyReleased,
+                format!(
+                    "public_id={public_id} factor={} origin=self_enrolled released_to={to} \
+                     via=import",
+                    released.id
+                ),
+            )
+            .await;
+        }
         for (f, (_, username, public_id)) in factors.iter().zip(&report.rows) {
             self.audit(
                 ctx,
@@ -351,6 +463,160 @@ impl Service {
             .await;
         }
         Ok(report)
+    }
+
+    /// The factor holding a public id (already in canonical form) and its user.
+    async fn holder_of(&self, public_id: &str) -> Result<Option<YubikeyHolder>> {
+        let Some(factor) = self.store.factor_by_public_id(public_id).await? else {
+            return Ok(None);
+        };
+        let FactorData::Yubikey(data) = &factor.data else {
+            return Ok(None);
+        };
+        let origin = data.origin();
+        let Some(user) = self.store.user_by_id(factor.user_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(YubikeyHolder {
+            user,
+            factor,
+            public_id: public_id.to_owned(),
+            origin,
+        }))
+    }
+
+    /// Who holds the YubiKey whose public id is `text` (modhex, any case), for the admin
+    /// area's search; `None` when the text is not a public id or no key holds it.
+    pub async fn yubikey_holder(&self, text: &str) -> Result<Option<YubikeyHolder>> {
+        match parse_public_id(text) {
+            Some(public_id) => self.holder_of(&public_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Releases a YubiKey's public id: an administrator removes the user's key factor, so the
+    /// key's rightful owner can register it. Only a key bound to a public id is released this
+    /// way (other factors are removed or reset as usual). The factor goes the way of every
+    /// factor an administrator removes (`remove_factor`); the release is audited besides, with
+    /// the public id and where it came from.
+    pub async fn release_yubikey(
+        &self,
+        ctx: &Context,
+        username: &str,
+        factor_id: &str,
+    ) -> Result<YubikeyHolder> {
+        let user = self.user_by_name(username).await?;
+        let factor = self.factor_of(&user, factor_id).await?;
+        let (public_id, origin) = match &factor.data {
+            FactorData::Yubikey(y) => match &y.public_id {
+                Some(p) => (p.clone(), y.origin()),
+                None => return Err(not_bound()),
+            },
+            _ => return Err(not_bound()),
+        };
+        // A factor's public id never changes once bound, so removing this id removes the
+        // binding that was read.
+        self.remove_factor(ctx, &user.username, factor.id.as_str())
+            .await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::YubikeyReleased,
+            format!(
+                "public_id={public_id} factor={} origin={}",
+                factor.id,
+                origin.as_str()
+            ),
+        )
+        .await;
+        Ok(YubikeyHolder {
+            user,
+            factor,
+            public_id,
+            origin,
+        })
+    }
+
+    /// The answer to a confirmation whose public id another factor holds: audited for both
+    /// accounts (`yubikey.conflict`: ids and usernames, never the OTP or a key), and a sentence
+    /// for the refused user that names nobody.
+    pub(crate) async fn yubikey_conflict(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+        public_id: &str,
+    ) -> Error {
+        let claim_origin = match &factor.data {
+            FactorData::Yubikey(y) => y.origin().as_str(),
+            _ => "",
+        };
+        let holder = match self.holder_of(public_id).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the holder of a YubiKey");
+                None
+            }
+        };
+        match holder {
+            Some(h) if h.user.id == user.id => {
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::SecondFactorFailure,
+                    format!(
+                        "confirm factor={} kind=yubikey reason=key_registered_here \
+                         public_id={public_id} holder_factor={}",
+                        factor.id, h.factor.id
+                    ),
+                )
+                .await;
+                Error::conflict(
+                    "yubikey_registered",
+                    "This YubiKey is already one of this account's devices.",
+                )
+            }
+            holder => {
+                let (holder_name, holder_factor, holder_origin) = match &holder {
+                    Some(h) => (
+                        h.user.username.as_str(),
+                        h.factor.id.as_str(),
+                        h.origin.as_str(),
+                    ),
+                    None => ("", "", ""),
+                };
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::YubikeyConflict,
+                    format!(
+                        "public_id={public_id} factor={} origin={claim_origin} \
+                         holder={holder_name} holder_factor={holder_factor} \
+                         holder_origin={holder_origin}",
+                        factor.id
+                    ),
+                )
+                .await;
+                if let Some(h) = &holder {
+                    self.audit(
+                        ctx,
+                        Some(&h.user.username),
+                        AuditEvent::YubikeyConflict,
+                        format!(
+                            "public_id={public_id} factor={holder_factor} \
+                             origin={holder_origin} claimed_by={} claim_factor={} \
+                             claim_origin={claim_origin}",
+                            user.username, factor.id
+                        ),
+                    )
+                    .await;
+                }
+                Error::conflict(
+                    "yubikey_registered",
+                    "This YubiKey is registered to another account. Ask an administrator.",
+                )
+            }
+        }
     }
 
     /// Registers a client of the validation server: a new numeric id and a random 20-byte key
@@ -483,6 +749,13 @@ impl Service {
             .map(|k| Zeroizing::new(k.to_vec()))
             .map_err(|e| Error::internal(&e))
     }
+}
+
+fn not_bound() -> Error {
+    Error::invalid(
+        "not_a_bound_yubikey",
+        "Only a YubiKey bound to a public id is released this way.",
+    )
 }
 
 fn parse_client_name(name: &str) -> Result<String> {

@@ -1,4 +1,6 @@
-//! Security Settings: the user's own second factors, backup codes and the off switch.
+//! Security Settings: the user's own second factors, backup codes, the off switch, their
+//! password and their sessions. Removing a factor, new or shown backup codes and turning 2FA off
+//! need a recent "Confirm it is you" (password, and a second factor when the user has 2FA).
 
 use askama::Template;
 use axum::Form;
@@ -45,6 +47,18 @@ impl FactorRow {
     }
 }
 
+/// A row of the "Active sessions" list.
+#[derive(Debug)]
+pub(crate) struct SessionRow {
+    handle: String,
+    browser: String,
+    ip: String,
+    first_use: String,
+    last_use: String,
+    current: bool,
+    complete: bool,
+}
+
 #[derive(Template)]
 #[template(path = "security.html")]
 struct SecurityPage {
@@ -54,6 +68,20 @@ struct SecurityPage {
     forced: bool,
     factors: Vec<FactorRow>,
     backup_left: i64,
+    /// The password (and code) fields can be left out: the session stepped up recently.
+    stepped_up: bool,
+    sessions: Vec<SessionRow>,
+}
+
+#[derive(Template)]
+#[template(path = "step_up.html")]
+struct StepUpPage {
+    page: Page,
+    csrf: String,
+    action: String,
+    factor: String,
+    what: String,
+    needs_code: bool,
 }
 
 async fn security_page(
@@ -65,9 +93,10 @@ async fn security_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let (Ok(view), Ok(settings)) = (
+    let (Ok(view), Ok(settings), Ok(sessions)) = (
         state.service.user_view(&user.username).await,
         state.service.settings().await,
+        state.service.sessions_of(user, session).await,
     ) else {
         return page::internal();
     };
@@ -88,6 +117,19 @@ async fn security_page(
             forced: settings.twofactor_enabled() && settings.forced(user.role),
             factors: view.factors.iter().map(FactorRow::of).collect(),
             backup_left: view.backup_codes_remaining,
+            stepped_up: state.service.stepped_up(session),
+            sessions: sessions
+                .into_iter()
+                .map(|s| SessionRow {
+                    handle: s.handle,
+                    browser: s.browser,
+                    ip: s.ip.unwrap_or_else(|| "unknown".into()),
+                    first_use: when(Some(s.first_use)),
+                    last_use: when(Some(s.last_use)),
+                    current: s.current,
+                    complete: s.complete,
+                })
+                .collect(),
         },
     )
 }
@@ -173,35 +215,156 @@ pub(crate) async fn confirm(
     enroll::confirm(&state, &visitor, session, user, Flow::Account, &id, form).await
 }
 
-pub(crate) async fn remove(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return page::csrf_refused();
+/// A sensitive action, as the step-up form carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sensitive {
+    Remove(String),
+    NewCodes,
+    ViewCodes,
+    Disable,
+}
+
+impl Sensitive {
+    fn parse(action: &str, factor: &str) -> Option<Self> {
+        match action {
+            "remove" if !factor.is_empty() => Some(Sensitive::Remove(factor.to_owned())),
+            "new-codes" => Some(Sensitive::NewCodes),
+            "view-codes" => Some(Sensitive::ViewCodes),
+            "disable" => Some(Sensitive::Disable),
+            _ => None,
+        }
     }
-    // When 2FA is forced, the last usable factor stays until another replaces it (checked and
-    // removed in one transaction).
-    match state
-        .service
-        .remove_own_factor(&visitor.ctx(), &user.username, &id)
-        .await
-    {
-        Ok(()) => redirect("/account/security?notice=device_removed"),
+
+    fn action(&self) -> (&'static str, &str) {
+        match self {
+            Sensitive::Remove(id) => ("remove", id),
+            Sensitive::NewCodes => ("new-codes", ""),
+            Sensitive::ViewCodes => ("view-codes", ""),
+            Sensitive::Disable => ("disable", ""),
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Sensitive::Remove(_) => "remove a device",
+            Sensitive::NewCodes => "get new backup codes",
+            Sensitive::ViewCodes => "see your backup codes",
+            Sensitive::Disable => "turn two-factor authentication off",
+        }
+    }
+}
+
+/// "Confirm it is you": the password, and a current code when the user has 2FA, before a
+/// sensitive action; the form carries the action, which runs once the step-up succeeds.
+async fn step_up_page(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    status: StatusCode,
+    pending: &Sensitive,
+    error: Option<String>,
+) -> Response {
+    let Ok(needs_code) = state.service.step_up_needs_code(user).await else {
+        return page::internal();
+    };
+    let (action, factor) = pending.action();
+    let page = Page {
+        title: "Confirm it is you".into(),
+        nav: visitor.nav(state),
+        error,
+        ..Page::default()
+    };
+    render(
+        status,
+        &StepUpPage {
+            page,
+            csrf: state.service.csrf_token(&Visitor::session_binding(session)),
+            action: action.to_owned(),
+            factor: factor.to_owned(),
+            what: pending.what().to_owned(),
+            needs_code,
+        },
+    )
+}
+
+/// Runs a sensitive action in a session that has stepped up (core checks it); asks for the
+/// step-up when it has not.
+async fn run_sensitive(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    pending: Sensitive,
+) -> Response {
+    let ctx = visitor.ctx();
+    let done = match &pending {
+        Sensitive::Remove(id) => state
+            .service
+            .remove_own_factor(&ctx, session, &user.username, id)
+            .await
+            .map(|signed_out| {
+                if signed_out {
+                    signed_out_to("/login?notice=last_device_removed", state)
+                } else {
+                    redirect("/account/security?notice=device_removed")
+                }
+            }),
+        Sensitive::NewCodes => state
+            .service
+            .regenerate_own_backup_codes(&ctx, session, user)
+            .await
+            .map(|codes| {
+                let page = Page {
+                    title: "Record your backup codes".into(),
+                    nav: visitor.nav(state),
+                    ..Page::default()
+                };
+                enroll::codes_page(
+                    page,
+                    true,
+                    codes.into_iter().map(|c| (c, false)).collect(),
+                    None,
+                )
+            }),
+        Sensitive::ViewCodes => state
+            .service
+            .view_own_backup_codes(&ctx, session, user)
+            .await
+            .map(|codes| {
+                let page = Page {
+                    title: "Your backup codes".into(),
+                    nav: visitor.nav(state),
+                    ..Page::default()
+                };
+                enroll::codes_page(page, false, codes, None)
+            }),
+        Sensitive::Disable => state
+            .service
+            .disable_own_2fa(&ctx, session, user)
+            .await
+            .map(|()| signed_out_to("/login?notice=twofa_off_signed_out", state)),
+    };
+    match done {
+        Ok(resp) => resp,
+        Err(e) if e.code == "step_up_required" => {
+            step_up_page(
+                state,
+                visitor,
+                session,
+                user,
+                StatusCode::UNAUTHORIZED,
+                &pending,
+                None,
+            )
+            .await
+        }
         Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if e.kind == ErrorKind::Conflict => redirect("/account/security"),
         Err(e) if e.kind == ErrorKind::Forbidden => {
             security_page(
-                &state,
-                &visitor,
+                state,
+                visitor,
                 session,
                 user,
                 StatusCode::FORBIDDEN,
@@ -212,6 +375,147 @@ pub(crate) async fn remove(
         }
         Err(_) => page::internal(),
     }
+}
+
+/// A redirect that also drops the session cookie (the session has ended on the server).
+fn signed_out_to(to: &str, state: &AppState) -> Response {
+    page::with_cookie(
+        redirect(to),
+        &page::clear_cookie(page::SESSION_COOKIE, state.secure_cookies),
+    )
+}
+
+/// Steps up with the password (and code) a form carried, unless the session stepped up
+/// recently; the session as it is afterwards, or the page to answer with.
+#[allow(clippy::result_large_err)]
+async fn step_up_with(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+    password: &str,
+    code: &str,
+    pending: &Sensitive,
+) -> Result<Session, Response> {
+    if state.service.stepped_up(session) || password.is_empty() {
+        // Without a password the action itself answers with the step-up page if it is needed.
+        return Ok(session.clone());
+    }
+    match state
+        .service
+        .step_up(
+            &visitor.ctx(),
+            session,
+            user,
+            password,
+            code,
+            visitor.device.as_deref(),
+        )
+        .await
+    {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Invalid | ErrorKind::Unauthorized => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                _ => return Err(page::internal()),
+            };
+            let resp = step_up_page(
+                state,
+                visitor,
+                session,
+                user,
+                status,
+                pending,
+                Some(e.message.clone()),
+            )
+            .await;
+            Err(page::with_retry_after(resp, &e.kind))
+        }
+    }
+}
+
+fn csrf_ok(state: &AppState, session: &Session, token: &str) -> bool {
+    state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), token)
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !csrf_ok(&state, session, &form.csrf) {
+        return page::csrf_refused();
+    }
+    run_sensitive(&state, &visitor, session, user, Sensitive::Remove(id)).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct StepUpForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    factor: String,
+}
+
+/// `POST /account/security/step-up`: confirms it is the user, then runs the action the form
+/// carries.
+pub(crate) async fn step_up(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<StepUpForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !csrf_ok(&state, session, &form.csrf) {
+        return page::csrf_refused();
+    }
+    let Some(pending) = Sensitive::parse(&form.action, &form.factor) else {
+        return redirect("/account/security");
+    };
+    if form.password.is_empty() {
+        return step_up_page(
+            &state,
+            &visitor,
+            session,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &pending,
+            Some("Enter your password.".into()),
+        )
+        .await;
+    }
+    let session = match step_up_with(
+        &state,
+        &visitor,
+        session,
+        user,
+        &form.password,
+        &form.code,
+        &pending,
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    run_sensitive(&state, &visitor, &session, user, pending).await
 }
 
 #[derive(Deserialize, Default)]
@@ -233,89 +537,55 @@ pub(crate) async fn disable(
         Ok(x) => x,
         Err(to) => return to,
     };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
+    if !csrf_ok(&state, session, &form.csrf) {
         return page::csrf_refused();
     }
-    match state
-        .service
-        .disable_own_2fa(&visitor.ctx(), user, &form.password, form.code.trim())
-        .await
+    let pending = Sensitive::Disable;
+    let session = match step_up_with(
+        &state,
+        &visitor,
+        session,
+        user,
+        &form.password,
+        &form.code,
+        &pending,
+    )
+    .await
     {
-        Ok(()) => redirect("/account/security?notice=twofa_off"),
-        Err(e) => {
-            let status = match e.kind {
-                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-                ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => return page::internal(),
-            };
-            security_page(
-                &state,
-                &visitor,
-                session,
-                user,
-                status,
-                None,
-                Some(e.message),
-            )
-            .await
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    password: String,
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    run_sensitive(&state, &visitor, &session, user, pending).await
 }
 
 pub(crate) async fn view_codes(
     State(state): State<AppState>,
     visitor: Visitor,
-    Form(form): Form<PasswordForm>,
+    Form(form): Form<DisableForm>,
 ) -> Response {
     let (session, user) = match visitor.full() {
         Ok(x) => x,
         Err(to) => return to,
     };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
+    if !csrf_ok(&state, session, &form.csrf) {
         return page::csrf_refused();
     }
-    if !state.service.check_password(user, &form.password) {
-        let msg = "The password is not right.";
-        return security_page(
-            &state,
-            &visitor,
-            session,
-            user,
-            StatusCode::UNAUTHORIZED,
-            None,
-            Some(msg.into()),
-        )
-        .await;
-    }
-    match state
-        .service
-        .view_backup_codes(&visitor.ctx(), &user.username)
-        .await
+    let pending = Sensitive::ViewCodes;
+    let session = match step_up_with(
+        &state,
+        &visitor,
+        session,
+        user,
+        &form.password,
+        &form.code,
+        &pending,
+    )
+    .await
     {
-        Ok(codes) => {
-            let page = Page {
-                title: "Your backup codes".into(),
-                nav: visitor.nav(&state),
-                ..Page::default()
-            };
-            enroll::codes_page(page, false, codes, None)
-        }
-        Err(_) => page::internal(),
-    }
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    run_sensitive(&state, &visitor, &session, user, pending).await
 }
 
 pub(crate) async fn new_codes(
@@ -327,31 +597,138 @@ pub(crate) async fn new_codes(
         Ok(x) => x,
         Err(to) => return to,
     };
-    if !state
+    if !csrf_ok(&state, session, &form.csrf) {
+        return page::csrf_refused();
+    }
+    run_sensitive(&state, &visitor, session, user, Sensitive::NewCodes).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct PasswordChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /account/security/password`: a new password; every session ends, this one too.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<PasswordChangeForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !csrf_ok(&state, session, &form.csrf) {
+        return page::csrf_refused();
+    }
+    if form.new != form.confirm {
+        return security_page(
+            &state,
+            &visitor,
+            session,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some("The new passwords do not match.".into()),
+        )
+        .await;
+    }
+    match state
         .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+        .change_own_password(
+            &visitor.ctx(),
+            session,
+            user,
+            &form.current,
+            &form.new,
+            visitor.device.as_deref(),
+        )
+        .await
     {
+        Ok(()) => signed_out_to("/login?notice=password_changed", &state),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                _ => return page::internal(),
+            };
+            let resp = security_page(
+                &state,
+                &visitor,
+                session,
+                user,
+                status,
+                None,
+                Some(e.message.clone()),
+            )
+            .await;
+            page::with_retry_after(resp, &e.kind)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    session: String,
+}
+
+/// `POST /account/security/sessions/end`: signs one of the user's sessions out.
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<SessionForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !csrf_ok(&state, session, &form.csrf) {
         return page::csrf_refused();
     }
     match state
         .service
-        .regenerate_backup_codes(&visitor.ctx(), &user.username)
+        .end_own_session(&visitor.ctx(), user, &form.session)
         .await
     {
-        Ok(codes) => {
-            let page = Page {
-                title: "Record your backup codes".into(),
-                nav: visitor.nav(&state),
-                ..Page::default()
-            };
-            enroll::codes_page(
-                page,
-                true,
-                codes.into_iter().map(|c| (c, false)).collect(),
-                None,
-            )
+        Ok(true) if form.session == session.id_hash => {
+            signed_out_to("/login?notice=logged_out", &state)
         }
-        Err(e) if e.kind == ErrorKind::Conflict => redirect("/account/security"),
+        Ok(true) => redirect("/account/security?notice=session_ended"),
+        Ok(false) => redirect("/account/security"),
+        Err(_) => page::internal(),
+    }
+}
+
+/// `POST /account/security/sessions/end-all`: "Sign out everywhere".
+pub(crate) async fn end_all_sessions(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (session, user) = match visitor.full() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !csrf_ok(&state, session, &form.csrf) {
+        return page::csrf_refused();
+    }
+    match state
+        .service
+        .end_all_sessions(&visitor.ctx(), user, "user")
+        .await
+    {
+        Ok(()) => signed_out_to("/login?notice=signed_out_everywhere", &state),
         Err(_) => page::internal(),
     }
 }

@@ -1,5 +1,6 @@
-//! The admin area: dashboard, users (search, detail, reset, unlock, disable), the owner's 2FA
-//! settings (read-only for admins) and the audit log.
+//! The admin area: dashboard, users (search, also by a YubiKey's public id; detail, reset,
+//! unlock, disable, releasing a YubiKey), the owner's 2FA settings (read-only for admins) and
+//! the audit log.
 
 use askama::Template;
 use axum::Form;
@@ -9,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::audit::{AuditEvent, AuditFilter};
-use twofold_core::factor::FactorKind;
+use twofold_core::factor::{FactorData, FactorKind};
 use twofold_core::identity::Role;
 use twofold_core::service::{DuoCheck, UserChanges};
 use twofold_core::settings::{DEFINITIONS, SettingType};
@@ -92,14 +93,35 @@ struct UserRow {
     status: String,
 }
 
+/// The holder of a YubiKey whose public id was searched for.
+struct KeyHolderRow {
+    public_id: String,
+    username: String,
+    origin: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
     page: Page,
     q: String,
     users: Vec<UserRow>,
+    key_holder: Option<KeyHolderRow>,
     prev: Option<String>,
     next: Option<String>,
+}
+
+fn user_row(u: &User, now: i64) -> UserRow {
+    UserRow {
+        username: u.username.clone(),
+        role: u.role.to_string(),
+        email: u.email.clone().unwrap_or_default(),
+        status: match (u.disabled, u.is_locked(now)) {
+            (true, _) => "disabled".into(),
+            (false, true) => "locked".into(),
+            _ => "active".into(),
+        },
+    }
 }
 
 pub(crate) async fn users(
@@ -118,23 +140,26 @@ pub(crate) async fn users(
     let Ok(mut found) = state.service.list_users(&query).await else {
         return page::internal();
     };
+    // A search for a YubiKey's public id finds the user who holds it.
+    let Ok(holder) = state.service.yubikey_holder(q.q.trim()).await else {
+        return page::internal();
+    };
     let more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
     let now = state.service.now();
     let link = |p: u32| format!("/admin/users?q={}&page={p}", encode_component(q.q.trim()));
-    let users = found
-        .iter()
-        .map(|u| UserRow {
-            username: u.username.clone(),
-            role: u.role.to_string(),
-            email: u.email.clone().unwrap_or_default(),
-            status: match (u.disabled, u.is_locked(now)) {
-                (true, _) => "disabled".into(),
-                (false, true) => "locked".into(),
-                _ => "active".into(),
-            },
-        })
-        .collect();
+    let mut users: Vec<UserRow> = found.iter().map(|u| user_row(u, now)).collect();
+    if let Some(h) = &holder
+        && q.page == 0
+        && !found.iter().any(|u| u.id == h.user.id)
+    {
+        users.insert(0, user_row(&h.user, now));
+    }
+    let key_holder = holder.map(|h| KeyHolderRow {
+        public_id: h.public_id,
+        username: h.user.username,
+        origin: h.origin.describe(),
+    });
     let page = Page {
         title: "Users".into(),
         nav: visitor.nav(&state),
@@ -147,10 +172,33 @@ pub(crate) async fn users(
             page,
             q: q.q.clone(),
             users,
+            key_holder,
             prev: (q.page > 0).then(|| link(q.page - 1)),
             next: more.then(|| link(q.page + 1)),
         },
     )
+}
+
+/// A device on the admin's user page: a YubiKey also says where its public id comes from,
+/// and one bound to a public id can be released.
+struct DeviceRow {
+    row: FactorRow,
+    origin: Option<&'static str>,
+    releasable: bool,
+}
+
+impl DeviceRow {
+    fn of(f: &twofold_core::factor::Factor) -> Self {
+        let (origin, releasable) = match &f.data {
+            FactorData::Yubikey(y) => (Some(y.origin().describe()), y.public_id.is_some()),
+            _ => (None, false),
+        };
+        DeviceRow {
+            row: FactorRow::of(f),
+            origin,
+            releasable,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -166,7 +214,7 @@ struct UserPage {
     backup_left: i64,
     lock_text: String,
     disabled: bool,
-    factors: Vec<FactorRow>,
+    factors: Vec<DeviceRow>,
     can_manage: bool,
 }
 
@@ -210,7 +258,7 @@ pub(crate) async fn user(
             backup_left: view.backup_codes_remaining,
             lock_text,
             disabled: u.disabled,
-            factors: view.factors.iter().map(FactorRow::of).collect(),
+            factors: view.factors.iter().map(DeviceRow::of).collect(),
             can_manage: can_manage(actor, u),
         },
     )
@@ -365,6 +413,49 @@ pub(crate) async fn enable(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     act(&s, &v, &n, &f.csrf, Action::Enable).await
+}
+
+/// "Release" on a YubiKey of the user's page: removes that key factor from its holder, so the
+/// key's rightful owner can register its public id. The form names the factor shown, not the
+/// public id, so a key registered again since the page was loaded is never the one released.
+pub(crate) async fn release_yubikey(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((name, id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (session, actor) = match visitor.staff() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    let target = match state.service.user(&name).await {
+        Ok(u) => u,
+        Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
+        Err(_) => return page::internal(),
+    };
+    if !can_manage(actor, &target) {
+        return page::forbidden();
+    }
+    match state
+        .service
+        .release_yubikey(&visitor.ctx(), &target.username, &id)
+        .await
+    {
+        Ok(_) => redirect(&format!(
+            "/admin/users/{}?notice=device_removed",
+            encode_component(&target.username)
+        )),
+        Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::Invalid => {
+            page::not_found()
+        }
+        Err(_) => page::internal(),
+    }
 }
 
 /// How a setting is edited.

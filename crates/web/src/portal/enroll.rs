@@ -11,9 +11,7 @@ use twofold_core::factor::{FactorData, FactorKind};
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
-use super::page::{
-    self, Page, ServerTime, Visitor, encode_component, redirect, render, set_cookie, with_cookie,
-};
+use super::page::{self, Page, ServerTime, Visitor, encode_component, redirect, render};
 use crate::AppState;
 
 /// Which enrolment: from Security Settings, or forced at login.
@@ -451,10 +449,7 @@ pub(crate) async fn confirm(
             }
             None if flow == Flow::Forced => {
                 match state.service.finish_enrollment(session, user).await {
-                    Ok(cookie) => with_cookie(
-                        redirect("/account/security"),
-                        &set_cookie(page::SESSION_COOKIE, &cookie, state.secure_cookies),
-                    ),
+                    Ok(cookie) => page::signed_in(state, "/account/security", &cookie).await,
                     Err(_) => redirect("/login?notice=expired"),
                 }
             }

@@ -241,7 +241,14 @@ pub(crate) async fn login_submit(
     let ctx = visitor.ctx();
     match state
         .service
-        .login_password(&ctx, &form.username, &form.password, next.clone())
+        .login_password(
+            &ctx,
+            &form.username,
+            &form.password,
+            next.clone(),
+            visitor.device.as_deref(),
+            visitor.user_agent.as_deref(),
+        )
         .await
     {
         Ok(step) => {
@@ -253,6 +260,9 @@ pub(crate) async fn login_submit(
                 (Stage::Full, Some(n)) => n.as_str(),
                 (stage, _) => stage_path(stage),
             };
+            if step.stage == Stage::Full {
+                return page::signed_in(&state, to, &step.cookie).await;
+            }
             with_cookie(
                 redirect(to),
                 &set_cookie(SESSION_COOKIE, &step.cookie, state.secure_cookies),
@@ -468,10 +478,7 @@ pub(crate) async fn second_submit(
                 .as_deref()
                 .and_then(local_path)
                 .unwrap_or_else(|| "/account/security".into());
-            with_cookie(
-                redirect(&to),
-                &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
-            )
+            page::signed_in(&state, &to, &cookie).await
         }
         Ok(SecondFactor::Refused(Reason::Locked)) => {
             let msg = "Too many failed attempts: your second factor is locked for a while. \
@@ -602,10 +609,7 @@ pub(crate) async fn enroll_done(
                 .as_deref()
                 .and_then(local_path)
                 .unwrap_or_else(|| "/account/security".into());
-            with_cookie(
-                redirect(&to),
-                &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
-            )
+            page::signed_in(&state, &to, &cookie).await
         }
         Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
         Err(_) => redirect("/login?notice=expired"),
@@ -750,7 +754,9 @@ pub(crate) async fn duo_start(
         .await
     {
         Ok(DuoStart::Redirect(url)) => redirect(&url),
-        Ok(DuoStart::FailedOpen { cookie, next }) => logged_in(&state, cookie, next.as_deref()),
+        Ok(DuoStart::FailedOpen { cookie, next }) => {
+            logged_in(&state, cookie, next.as_deref()).await
+        }
         Err(e) if e.kind == ErrorKind::Internal => page::internal(),
         Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
         Err(e) => {
@@ -769,14 +775,11 @@ pub(crate) fn duo_callback_url(state: &AppState) -> String {
 }
 
 /// A 303 to where a completed login goes, with the new session cookie.
-fn logged_in(state: &AppState, cookie: String, next: Option<&str>) -> Response {
+async fn logged_in(state: &AppState, cookie: String, next: Option<&str>) -> Response {
     let to = next
         .and_then(local_path)
         .unwrap_or_else(|| "/account/security".into());
-    with_cookie(
-        redirect(&to),
-        &set_cookie(SESSION_COOKIE, &cookie, state.secure_cookies),
-    )
+    page::signed_in(state, &to, &cookie).await
 }
 
 #[derive(Deserialize, Default)]
@@ -822,7 +825,7 @@ pub(crate) async fn duo_callback(
         }
     };
     match outcome {
-        DuoCallback::LoggedIn { cookie, next } => logged_in(&state, cookie, next.as_deref()),
+        DuoCallback::LoggedIn { cookie, next } => logged_in(&state, cookie, next.as_deref()).await,
         DuoCallback::Enrolled {
             username,
             backup_codes,
@@ -858,7 +861,7 @@ pub(crate) async fn duo_callback(
                 None => match (flow, &visitor.session) {
                     (Flow::Forced, Some((s, u))) => {
                         match state.service.finish_enrollment(s, u).await {
-                            Ok(cookie) => logged_in(&state, cookie, s.next.as_deref()),
+                            Ok(cookie) => logged_in(&state, cookie, s.next.as_deref()).await,
                             Err(_) => redirect("/login?notice=expired"),
                         }
                     }

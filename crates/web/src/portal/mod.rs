@@ -89,6 +89,13 @@ pub(crate) fn router() -> Router<AppState> {
             post(account::remove),
         )
         .route("/account/security/disable", post(account::disable))
+        .route("/account/security/step-up", post(account::step_up))
+        .route("/account/security/password", post(account::change_password))
+        .route("/account/security/sessions/end", post(account::end_session))
+        .route(
+            "/account/security/sessions/end-all",
+            post(account::end_all_sessions),
+        )
         .route(
             "/account/security/backup-codes/view",
             post(account::view_codes),
@@ -107,6 +114,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users/{name}/unlock", post(admin::unlock))
         .route("/admin/users/{name}/disable", post(admin::disable))
         .route("/admin/users/{name}/enable", post(admin::enable))
+        .route(
+            "/admin/users/{name}/factors/{id}/release",
+            post(admin::release_yubikey),
+        )
         .route(
             "/admin/settings",
             get(admin::settings).post(admin::save_settings),

@@ -17,6 +17,9 @@ use crate::auth::client_ip;
 pub(crate) const SESSION_COOKIE: &str = "tf_session";
 /// The anonymous visitor's cookie that login and setup forms' CSRF tokens are bound to.
 pub(crate) const PRE_COOKIE: &str = "tf_pre";
+/// The device cookie: set at every full sign-in, it marks a browser that has signed in as that
+/// user before, whose password attempts are throttled by its own failures only.
+pub(crate) const DEVICE_COOKIE: &str = "tf_device";
 
 /// The layout's data.
 #[derive(Debug, Default)]
@@ -167,6 +170,21 @@ pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
         "settings_saved" => "Settings saved.",
         "login_required" => "Please log in.",
         "duo_failed" => "Duo did not confirm this login. Please log in and try again.",
+        "signed_out_everywhere" => "You have signed out everywhere. Log in again.",
+        "session_ended" => "That session was signed out.",
+        "password_changed" => {
+            "Your password was changed, and every session signed out. Log in \
+                               with the new password."
+        }
+        "signed_out" => "Your session ended. Log in again.",
+        "last_device_removed" => {
+            "Device removed. That was your last one, so every session \
+                                  signed out. Log in again."
+        }
+        "twofa_off_signed_out" => {
+            "Two-factor authentication is off, and every session signed \
+                                   out. Log in again."
+        }
         _ => return None,
     };
     Some(text.to_owned())
@@ -202,6 +220,40 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 pub(crate) fn set_cookie(name: &str, value: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// A long-lived `Set-Cookie` value (the device cookie): HttpOnly, SameSite=Lax, Secure behind
+/// https, kept for `days`.
+pub(crate) fn set_lasting_cookie(name: &str, value: &str, secure: bool, days: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = days.saturating_mul(86_400);
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// A 303 to `to` for a browser whose sign-in just completed: the new session cookie, and a new
+/// device cookie bound to the user.
+pub(crate) async fn signed_in(state: &AppState, to: &str, session_cookie: &str) -> Response {
+    let resp = with_cookie(
+        redirect(to),
+        &set_cookie(SESSION_COOKIE, session_cookie, state.secure_cookies),
+    );
+    match state.service.issue_device(session_cookie).await {
+        Ok(Some(device)) => with_cookie(
+            resp,
+            &set_lasting_cookie(
+                DEVICE_COOKIE,
+                &device,
+                state.secure_cookies,
+                twofold_core::service::DEVICE_DAYS,
+            ),
+        ),
+        Ok(None) => resp,
+        Err(e) => {
+            // The sign-in stands; the browser only misses the device cookie this time.
+            tracing::warn!(error = %e, "could not issue a device cookie");
+            resp
+        }
+    }
 }
 
 /// A `Set-Cookie` value that removes the cookie.
@@ -245,6 +297,10 @@ pub(crate) fn with_cookie(mut resp: Response, value: &str) -> Response {
 pub(crate) struct Visitor {
     pub(crate) session: Option<(Session, User)>,
     pub(crate) pre: Option<String>,
+    /// The device cookie, if the browser holds one.
+    pub(crate) device: Option<String>,
+    /// The browser's `User-Agent` (only a summary of it is ever stored).
+    pub(crate) user_agent: Option<String>,
     pub(crate) ip: Option<String>,
     pub(crate) path: String,
 }
@@ -267,6 +323,12 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Visitor {
             session,
             pre: cookie(&parts.headers, PRE_COOKIE),
+            device: cookie(&parts.headers, DEVICE_COOKIE),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(512).collect()),
             ip,
             path,
         })

@@ -1,0 +1,122 @@
+//! Password hashing off the request threads: Argon2 takes tens of milliseconds of CPU and
+//! 19 MiB of memory per call, so a flood of logins run on the async workers would stall every
+//! other request (`/validate`, `/healthz`). Hashes run on tokio's blocking pool, at most one per
+//! core at once; a bounded number wait their turn and the rest are refused at once (HTTP 429).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, Rng};
+use crate::error::{Error, Result};
+
+/// How many password checks may wait for a free core per core, beyond those running.
+const QUEUE_PER_CORE: usize = 16;
+
+/// The pool that runs password hashes and checks.
+#[derive(Debug)]
+pub struct PasswordPool {
+    running: Arc<Semaphore>,
+    /// Checks waiting or running.
+    admitted: AtomicUsize,
+    /// The most that may be admitted at once.
+    limit: usize,
+}
+
+/// Gives an admitted slot back when the check ends, however it ends.
+struct Admitted<'a>(&'a AtomicUsize);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl PasswordPool {
+    /// A pool with one running hash per core of this machine.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self::new(cores)
+    }
+
+    /// A pool running at most `parallel` hashes at once.
+    pub fn new(parallel: usize) -> Self {
+        let parallel = parallel.max(1);
+        PasswordPool {
+            running: Arc::new(Semaphore::new(parallel)),
+            admitted: AtomicUsize::new(0),
+            limit: parallel * (1 + QUEUE_PER_CORE),
+        }
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.limit {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!("twofold_password_checks_refused_total").increment(1);
+            return Err(Error::throttled(
+                1,
+                "The server is busy. Try again in a moment.",
+            ));
+        }
+        let _slot = Admitted(&self.admitted);
+        let _permit = self
+            .running
+            .acquire()
+            .await
+            .map_err(|e| Error::internal(&e))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| Error::internal(&e))
+    }
+
+    /// Checks a password against a PHC string (see [`crypto::verify_password`]).
+    pub async fn verify(&self, password: &str, phc: &str) -> Result<bool> {
+        let password = Zeroizing::new(password.to_owned());
+        let phc = phc.to_owned();
+        self.run(move || crypto::verify_password(&password, &phc))
+            .await
+    }
+
+    /// Hashes a password (see [`crypto::hash_password`]).
+    pub async fn hash(&self, rng: Arc<dyn Rng>, password: &str) -> Result<String> {
+        let password = Zeroizing::new(password.to_owned());
+        self.run(move || crypto::hash_password(rng.as_ref(), &password))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_off_the_workers_and_refuses_beyond_the_queue() {
+        let pool = Arc::new(PasswordPool::new(1));
+        let rng: Arc<dyn Rng> = Arc::new(crypto::OsRng);
+        let phc = pool.hash(rng, "correct horse").await.unwrap();
+        assert!(pool.verify("correct horse", &phc).await.unwrap());
+        assert!(!pool.verify("wrong horse", &phc).await.unwrap());
+
+        // Far more checks than the pool admits at once: the excess is refused (throttled),
+        // never queued without bound.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..60 {
+            let pool = pool.clone();
+            let phc = phc.clone();
+            tasks.spawn(async move { pool.verify("correct horse", &phc).await });
+        }
+        let (mut ok, mut refused) = (0, 0);
+        while let Some(r) = tasks.join_next().await {
+            match r.unwrap() {
+                Ok(true) => ok += 1,
+                Err(e) if matches!(e.kind, crate::ErrorKind::Throttled { .. }) => refused += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!((1..=1 + QUEUE_PER_CORE).contains(&ok), "{ok} ran");
+        assert_eq!(ok + refused, 60);
+        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
+    }
+}
