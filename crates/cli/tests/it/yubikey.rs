@@ -910,6 +910,19 @@ fn audited(api: &Api, username: &str, event: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The browser's session has ended: its user's last confirmed factor went with the release.
+fn assert_signed_out(b: &mut Browser) {
+    let r = b.get("/account/security");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        r.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/login")),
+        "{:?}",
+        r.location
+    );
+}
+
 /// Imports `csv` with the CLI (`extra` flags first).
 fn import(env: &Env, csv: &str, extra: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
@@ -1176,6 +1189,7 @@ fn a_squatted_public_id_is_found_released_and_then_enrolled_by_its_owner(db: Db)
         r.body
     );
     assert!(factors_of(&api, "mallory").is_empty(), "the squat is gone");
+    assert_signed_out(&mut mallory);
     assert_eq!(
         api.get("/api/v1/users/mallory").json["backup_codes_remaining"],
         0
@@ -1301,6 +1315,7 @@ fn an_import_takes_over_a_self_enrolled_public_id_only_when_told(db: Db) {
         api.get("/api/v1/users/mallory").json["backup_codes_remaining"],
         0
     );
+    assert_signed_out(&mut mallory);
     let removed = audited(&api, "mallory", "factor.removed");
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert_eq!(removed[0].0, "cli");

@@ -249,6 +249,7 @@ impl Service {
         let mut report = ImportReport::default();
         let mut factors = Vec::new();
         let mut releases: Vec<Factor> = Vec::new();
+        let mut released_users: Vec<User> = Vec::new();
         let mut seen_ids = std::collections::HashSet::new();
         let mut per_user: std::collections::HashMap<i64, usize> = Default::default();
         let mut released_of: std::collections::HashMap<i64, usize> = Default::default();
@@ -392,6 +393,9 @@ impl Service {
                     .released
                     .push((n, h.user.username.clone(), public_id.clone()));
                 releases.push(h.factor);
+                if !released_users.iter().any(|u| u.id == h.user.id) {
+                    released_users.push(h.user);
+                }
             }
             report.rows.push((n, user.username.clone(), public_id));
         }
@@ -461,6 +465,15 @@ impl Service {
                 format!("kind=yubikey factor={} public_id={public_id} import", f.id),
             )
             .await;
+        }
+        // As with every removal of a user's last confirmed factor, their sessions end: a
+        // session must not outlive the factor that let it in.
+        for user in &released_users {
+            let left = self.store.factors_of(user.id).await?;
+            if !left.iter().any(|f| f.confirmed) {
+                self.end_all_sessions(ctx, user, "last_factor_removed")
+                    .await?;
+            }
         }
         Ok(report)
     }
