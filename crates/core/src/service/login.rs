@@ -2,8 +2,9 @@
 //! session that carries a login through its stages, the second-factor step, logout, and the
 //! first-run owner account.
 
-use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
+
+use tokio::sync::OnceCell;
 
 use super::Service;
 use crate::audit::{AuditEvent, Context};
@@ -155,10 +156,17 @@ pub(crate) fn browser_summary(user_agent: Option<&str>) -> Option<String> {
 }
 
 impl Service {
-    /// An Argon2 hash of nothing, verified for unknown users so they take as long as known ones.
-    fn dummy_hash(&self) -> &str {
-        static DUMMY: OnceLock<String> = OnceLock::new();
-        DUMMY.get_or_init(|| crypto::hash_password(self.rng.as_ref(), "twofold: no such user"))
+    /// An Argon2 hash of nothing, verified for unknown users so they take as long as known ones
+    /// (made once, on the hashing pool like every other hash).
+    async fn dummy_hash(&self) -> Result<&'static str> {
+        static DUMMY: OnceCell<String> = OnceCell::const_new();
+        DUMMY
+            .get_or_try_init(|| {
+                self.passwords
+                    .hash(self.rng.clone(), "twofold: no such user")
+            })
+            .await
+            .map(String::as_str)
     }
 
     /// Deletes expired sessions, throttle keys and device cookies, at most once a minute per
@@ -233,10 +241,10 @@ impl Service {
                 ));
             }
         }
-        let hash = user
-            .and_then(|u| u.password_hash.as_deref())
-            .unwrap_or(self.dummy_hash())
-            .to_owned();
+        let hash = match user.and_then(|u| u.password_hash.as_deref()) {
+            Some(h) => h.to_owned(),
+            None => self.dummy_hash().await?.to_owned(),
+        };
         let ok = self.passwords.verify(password, &hash).await?
             && user.is_some_and(|u| u.password_hash.is_some());
         if ok {
