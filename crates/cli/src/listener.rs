@@ -251,16 +251,20 @@ pub(crate) async fn serve(
         let http = Arc::clone(&http);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let conn = http.serve_connection(TokioIo::new(stream), service);
-            let mut conn = std::pin::pin!(conn);
-            let result = tokio::select! {
-                result = conn.as_mut() => result,
-                _ = stop.changed() => {
-                    // Finish the request in flight, answer it with `Connection: close`, and
-                    // close an idle connection at once.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            let result = {
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let mut conn = std::pin::pin!(conn);
+                tokio::select! {
+                    result = conn.as_mut() => result,
+                    _ = stop.changed() => {
+                        // Finish the request in flight, answer it with `Connection: close`,
+                        // and close an idle connection at once.
+                        conn.as_mut().graceful_shutdown();
+                        conn.await
+                    }
                 }
+                // The connection and its socket are dropped here, before its place is freed:
+                // a client never sees its connection closed while it still counts.
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");

@@ -226,6 +226,7 @@ fn a_stalled_or_trickling_body_is_answered_408() {
 #[test]
 fn connections_over_the_per_address_cap_are_closed_at_once() {
     let env = Env::new(Db::Sqlite);
+    let metrics = env.token("prometheus", "metrics");
     let server = env.serve_with(&[("TWOFOLD_TEST_MAX_CONNECTIONS_PER_IP", "3")]);
     let mut open: Vec<TcpStream> = (0..3).map(|_| connect(&server)).collect();
     for stream in &mut open {
@@ -246,7 +247,10 @@ fn connections_over_the_per_address_cap_are_closed_at_once() {
     for stream in &mut open {
         assert!(healthz(stream).starts_with("HTTP/1.1 200"), "still served");
     }
+    // The server learns of the close a moment later: until then a new connection is refused
+    // (and counted as refused).
     drop(open.pop());
+    let mut refused = 3;
     let start = now();
     loop {
         let mut again = connect(&server);
@@ -256,12 +260,21 @@ fn connections_over_the_per_address_cap_are_closed_at_once() {
         if got.starts_with("HTTP/1.1 200") {
             break;
         }
+        assert_eq!(got, "", "a refused connection was answered");
+        refused += 1;
         assert!(
             start.elapsed() < Duration::from_secs(3),
             "the place was not freed"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    drop(open);
+    let text = server.api(&metrics).get("/metrics").json;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains(&format!("twofold_connections_refused_total {refused}\n")),
+        "{refused} refused: {text}"
+    );
 }
 
 /// Over the cap of connections in total, whatever their address, a new one is closed at once.
