@@ -122,19 +122,20 @@ fn a_browser_that_signed_in_before_is_not_locked_out_by_guesses_at_its_username(
     let csrf = csrf_of(&mut owner);
     owner.post("/logout", &[("csrf", &csrf)]);
 
-    // Someone guesses at "ann" and "bob" from another address until both usernames are throttled.
-    for (user, from) in [("ann", "203.0.113."), ("bob", "203.0.114.")] {
-        let mut throttled = false;
+    // Someone guesses at a username from other addresses until it is throttled (the block is
+    // at least a second long then, so the next step sees it).
+    let guess_until_throttled = |user: &str, from: &str| {
         for i in 0..40 {
             let mut attacker = browser_from(&server, &format!("{from}{}", i % 4));
             match attacker.login(user, "guess", "").status {
                 401 => {}
-                429 => throttled = true,
+                429 => return,
                 s => panic!("unexpected {s}"),
             }
         }
-        assert!(throttled, "guesses at {user} were throttled");
-    }
+        panic!("guesses at {user} were never throttled");
+    };
+    guess_until_throttled("ann", "203.0.113.");
     // A new browser of the right person is throttled like everyone else…
     let mut stranger = browser_from(&server, "192.0.2.11");
     assert_eq!(stranger.login("ann", PASSWORD, "").status, 429);
@@ -149,6 +150,7 @@ fn a_browser_that_signed_in_before_is_not_locked_out_by_guesses_at_its_username(
     // The device cookie is ann's: it does not lift bob's throttle.
     let csrf = csrf_of(&mut owner);
     owner.post("/logout", &[("csrf", &csrf)]);
+    guess_until_throttled("bob", "203.0.114.");
     assert_eq!(owner.login("bob", PASSWORD, "").status, 429);
     // A browser with a device cookie is throttled by its own failures.
     let mut statuses = Vec::new();
@@ -167,7 +169,9 @@ fn parallel_password_guesses_cannot_outrun_the_throttle(db: Db) {
     let statuses = burst_of_logins(&server, 40, "cal", "wrong guess", true);
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
-    assert_eq!((checked, throttled), (5, 35), "{statuses:?}");
+    // Five, or six when the burst outlasted the 2 s block after the fifth (a slow machine).
+    assert!((5..=6).contains(&checked), "{statuses:?}");
+    assert_eq!(checked + throttled, 40, "{statuses:?}");
     // The username is compared without regard to case or surrounding spaces: one key.
     let mut b = browser_from(&server, "192.0.2.77");
     assert_eq!(b.login(" CAL ", PASSWORD, "").status, 429);

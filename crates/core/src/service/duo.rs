@@ -632,26 +632,26 @@ impl Service {
                     return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
                 };
                 // Count the attempt before checking, as every second factor does.
-                let max = settings.max_failures();
-                let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
-                    self.lock(ctx, &user, now, settings.lockout_seconds())
-                        .await?;
-                    self.refuse(ctx, &user, super::Reason::Locked).await;
-                    return Ok(refused(Some(st.purpose), None, DuoRefusal::Locked));
+                let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
+                    Ok(a) => a,
+                    Err(super::Validation::Rejected(super::Reason::Locked)) => {
+                        return Ok(refused(Some(st.purpose), None, DuoRefusal::Locked));
+                    }
+                    Err(_) => {
+                        return Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed));
+                    }
                 };
                 let checked = self
                     .duo_answer(&config, code, error, redirect_uri, &st.nonce, &duo_name)
                     .await;
                 match checked {
                     Ok(()) => {
-                        self.store.reset_failures(user.id).await?;
-                        self.audit(
-                            ctx,
-                            Some(&user.username),
-                            AuditEvent::SecondFactorSuccess,
-                            format!("method=duo factor={}", factor.id),
-                        )
-                        .await;
+                        attempt
+                            .accept(
+                                super::Method::Factor(FactorKind::Duo),
+                                &format!("factor={}", factor.id),
+                            )
+                            .await?;
                         let cookie = self.promote(session).await?.ok_or_else(|| {
                             Error::forbidden("wrong_stage", "This login was already completed.")
                         })?;
@@ -665,17 +665,7 @@ impl Service {
                             Some(d) => format!("{} detail=\"{}\"", fail(reason), audit_text(&d)),
                             None => fail(reason),
                         };
-                        self.audit(
-                            ctx,
-                            Some(&user.username),
-                            AuditEvent::SecondFactorFailure,
-                            detail,
-                        )
-                        .await;
-                        if attempt >= max {
-                            self.lock(ctx, &user, now, settings.lockout_seconds())
-                                .await?;
-                        }
+                        attempt.reject(detail).await?;
                         Ok(refused(Some(st.purpose), None, DuoRefusal::NotConfirmed))
                     }
                 }

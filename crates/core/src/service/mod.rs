@@ -14,6 +14,7 @@ use crate::settings::Settings;
 use crate::store::{Store, StoredValue, User};
 
 mod admin;
+mod attempt;
 mod codes;
 mod duo;
 mod factors;

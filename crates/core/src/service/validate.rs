@@ -200,9 +200,9 @@ impl Service {
 
         // Count the attempt before checking the code, in one conditional UPDATE: concurrent
         // guesses cannot outrun the lockout.
-        let max = settings.max_failures();
-        let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
-            return self.no_attempt_left(ctx, &user, now).await;
+        let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(answer),
         };
 
         // Why Duo said no, when a Duo passcode was tried.
@@ -242,10 +242,10 @@ impl Service {
                             found = Some((Method::Factor(FactorKind::Duo), Some(f.id.to_string())));
                         }
                         Ok(DuoTry::Denied(why)) => duo_miss = Some(why),
-                        Ok(DuoTry::FailedOpen) => return self.duo_failed_open(ctx, &user, f).await,
+                        Ok(DuoTry::FailedOpen) => return duo_failed_open(attempt, f).await,
                         Ok(DuoTry::Unavailable(e)) | Err(e) => {
                             // Duo could not check the code: the attempt does not count.
-                            self.store.refund_attempt(user.id).await?;
+                            attempt.give_back(None).await?;
                             return Err(e);
                         }
                     }
@@ -279,51 +279,23 @@ impl Service {
                 }
             }
         };
-        if accepted.is_none() && already_used {
-            self.store.refund_attempt(user.id).await?;
-            self.audit(
-                ctx,
-                Some(&user.username),
-                AuditEvent::SecondFactorFailure,
-                "reason=already_used counted=false".into(),
-            )
-            .await;
-            return Ok(Validation::Rejected(Reason::InvalidCode));
-        }
-
         match accepted {
             Some((method, factor)) => {
-                self.store.reset_failures(user.id).await?;
-                let detail = match factor {
-                    Some(id) => format!("method={} factor={id}", method.as_str()),
-                    None => format!("method={}", method.as_str()),
-                };
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorSuccess,
-                    detail,
-                )
-                .await;
-                Ok(Validation::Accepted(method))
+                let detail = factor.map(|id| format!("factor={id}")).unwrap_or_default();
+                attempt.accept(method, &detail).await
+            }
+            None if already_used => {
+                attempt
+                    .give_back(Some("reason=already_used counted=false".into()))
+                    .await?;
+                Ok(Validation::Rejected(Reason::InvalidCode))
             }
             None => {
                 let detail = match duo_miss {
                     Some(why) => format!("kind=duo reason={why}"),
                     None => "reason=invalid_code".into(),
                 };
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorFailure,
-                    detail,
-                )
-                .await;
-                if attempt >= max {
-                    self.lock(ctx, &user, now, settings.lockout_seconds())
-                        .await?;
-                }
-                Ok(Validation::Rejected(Reason::InvalidCode))
+                attempt.reject(detail).await
             }
         }
     }
@@ -349,89 +321,26 @@ impl Service {
                  hostname).",
             ));
         }
-        let max = settings.max_failures();
-        let Some(attempt) = self.store.begin_attempt(user.id, now, max).await? else {
-            return self.no_attempt_left(ctx, user, now).await;
+        let attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(answer),
         };
         match self.duo_auth_try(ctx, user, settings, None).await {
             Ok(DuoTry::Allowed) => {
-                self.store.reset_failures(user.id).await?;
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorSuccess,
-                    format!("method=duo factor={}", factor.id),
-                )
-                .await;
-                Ok(Validation::Accepted(Method::Factor(FactorKind::Duo)))
+                attempt
+                    .accept(
+                        Method::Factor(FactorKind::Duo),
+                        &format!("factor={}", factor.id),
+                    )
+                    .await
             }
-            Ok(DuoTry::Denied(why)) => {
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorFailure,
-                    format!("kind=duo reason={why}"),
-                )
-                .await;
-                if attempt >= max {
-                    self.lock(ctx, user, now, settings.lockout_seconds())
-                        .await?;
-                }
-                Ok(Validation::Rejected(Reason::InvalidCode))
-            }
-            Ok(DuoTry::FailedOpen) => self.duo_failed_open(ctx, user, factor).await,
+            Ok(DuoTry::Denied(why)) => attempt.reject(format!("kind=duo reason={why}")).await,
+            Ok(DuoTry::FailedOpen) => duo_failed_open(attempt, factor).await,
             Ok(DuoTry::Unavailable(e)) | Err(e) => {
-                self.store.refund_attempt(user.id).await?;
+                attempt.give_back(None).await?;
                 Err(e)
             }
         }
-    }
-
-    /// Duo could not be reached and the fail mode is open: the validation passes on the
-    /// password alone, audited loudly; the attempt is given back and the failure count kept.
-    async fn duo_failed_open(
-        &self,
-        ctx: &Context,
-        user: &User,
-        factor: &Factor,
-    ) -> Result<Validation> {
-        self.store.refund_attempt(user.id).await?;
-        self.audit(
-            ctx,
-            Some(&user.username),
-            AuditEvent::SecondFactorSuccess,
-            format!("method=duo factor={} reason=duo_failmode_open", factor.id),
-        )
-        .await;
-        Ok(Validation::Accepted(Method::Factor(FactorKind::Duo)))
-    }
-
-    /// No attempt could be counted: every attempt the threshold allows is in flight (a burst
-    /// of requests), or a lock began since the user was read. Refused; only a real lock says
-    /// `locked`. (The count never rests at the threshold without a lock: lowering the
-    /// threshold lowers the counts.)
-    pub(super) async fn no_attempt_left(
-        &self,
-        ctx: &Context,
-        user: &User,
-        now: i64,
-    ) -> Result<Validation> {
-        let locked = self
-            .store
-            .user_by_id(user.id)
-            .await?
-            .is_some_and(|u| u.is_locked(now));
-        if locked {
-            return Ok(self.refuse(ctx, user, Reason::Locked).await);
-        }
-        self.audit(
-            ctx,
-            Some(&user.username),
-            AuditEvent::SecondFactorFailure,
-            "reason=attempts_in_flight counted=false".into(),
-        )
-        .await;
-        Ok(Validation::Rejected(Reason::InvalidCode))
     }
 
     /// Locks the user's second factor: `lockout.seconds`, doubled for each further lockout
@@ -596,6 +505,20 @@ impl Service {
         .await;
         Validation::Rejected(reason)
     }
+}
+
+/// Duo could not be reached and the fail mode is open: the validation passes on the password
+/// alone, audited loudly; the attempt is given back and the failure count kept.
+async fn duo_failed_open(
+    attempt: super::attempt::Attempt<'_>,
+    factor: &Factor,
+) -> Result<Validation> {
+    attempt
+        .pass_unchecked(
+            Method::Factor(FactorKind::Duo),
+            &format!("factor={} reason=duo_failmode_open", factor.id),
+        )
+        .await
 }
 
 fn malformed() -> Error {
