@@ -1,11 +1,12 @@
 // Security Settings: enable 2FA (choose a service → QR code and secret → code → backup codes with
 // copy and download → Close), a second device, removing one, turning 2FA off, viewing backup codes
-// and getting new ones.
+// and getting new ones. A full sign-in counts as "Confirm it is you" for 5 minutes; the tests that
+// need the password and code asked again restart the server "later" (its clock moved ahead).
 import { describe, it, before, after } from 'node:test';
 import {
   assert, Server, launchBrowser, newPage, goto, submit, pathOf, expectH1, alertText, noticeText,
   expectText, checkPage, login, loginFull, logout, enrolTotpUi, backupCodesOnPage, BACKUP_CODE,
-  downloadText,
+  downloadText, WRONG_CODE,
 } from './harness.mjs';
 
 describe('security settings', () => {
@@ -28,6 +29,15 @@ describe('security settings', () => {
     const p = await newPage(browser, server, opts);
     t.after(() => p.context().close());
     return p;
+  }
+
+  /**
+   * Restarts the server `seconds` later on its clock, on the same port so open pages carry on:
+   * a step-up given before is then more than 5 minutes old. The users' apps follow its clock.
+   */
+  async function later(seconds = 400) {
+    server = await server.restart({ clockOffset: server.clockOffset + seconds, samePort: true });
+    for (const x of Object.values(u)) if (x.totp) x.totp.offset = server.clockOffset;
   }
 
   it('enable 2FA: QR code and secret, code, backup codes (copy, download), Close', async (t) => {
@@ -108,11 +118,19 @@ describe('security settings', () => {
     await submit(p, 'Verify');
     assert.equal(pathOf(p), '/account/security');
     const form = p.locator('form[action="/account/security/disable"]');
+    // The sign-in just confirmed it is carl: the form asks for nothing more...
+    assert.equal(await form.locator('input[name=password]').count(), 0, 'no password field right after sign-in');
+    assert.equal(await form.locator('input[name=code]').count(), 0, 'no code field right after sign-in');
+    // ...but 5 minutes later it does.
+    await later();
+    await goto(p, '/account/security');
+    await expectText(p, 'Two-factor authentication is on');
     await form.locator('input[name=password]').fill(u.carl.password);
     await form.locator('input[name=code]').fill(await u.carl.totp.wrongCode());
     let resp = await submit(p, form.getByRole('button', { name: 'Turn off two-factor authentication' }));
     assert.ok(resp.status() >= 400, `a wrong code is refused (status ${resp.status()})`);
-    assert.ok((await alertText(p)).length > 0);
+    assert.equal(await alertText(p), WRONG_CODE);
+    await expectH1(p, 'Confirm it is you');
     await goto(p, '/account/security');
     await expectText(p, 'Two-factor authentication is on');
 
@@ -126,12 +144,17 @@ describe('security settings', () => {
     await form.locator('input[name=password]').fill(u.carl.password);
     await form.locator('input[name=code]').fill(await u.carl.totp.code());
     resp = await submit(p, form.getByRole('button', { name: 'Turn off two-factor authentication' }));
+    // Turning it off signs carl out everywhere, this browser included.
     assert.equal(resp.status(), 200);
+    assert.equal(pathOf(p), '/login');
+    assert.equal(new URL(p.url()).searchParams.get('notice'), 'twofa_off_signed_out');
+    assert.equal(await noticeText(p), 'Two-factor authentication is off, and every session signed out. Log in again.');
     await goto(p, '/account/security');
-    await expectText(p, 'Two-factor authentication is off');
-    await logout(p);
+    assert.equal(pathOf(p), '/login', 'the session ended');
+    assert.equal((await server.userJson('carl')).has_2fa, false);
     await login(p, u.carl);
     assert.equal(pathOf(p), '/account/security', 'no second factor asked any more');
+    await expectText(p, 'Two-factor authentication is off');
   });
 
   it('view backup codes (password needed; used ones marked); get new codes (old ones die)', async (t) => {
@@ -144,11 +167,20 @@ describe('security settings', () => {
     assert.equal(pathOf(p), '/account/security');
 
     const view = p.locator('form[action="/account/security/backup-codes/view"]');
+    // The sign-in just confirmed it is dana; 5 minutes later the password (and a code) are asked.
+    assert.equal(await view.locator('input[name=password]').count(), 0, 'no password field right after sign-in');
+    await later();
+    await goto(p, '/account/security');
     await view.locator('input[name=password]').fill('wrong password');
+    await view.locator('input[name=code]').fill(await u.dana.totp.code());
     let resp = await submit(p, view.getByRole('button', { name: 'View backup codes' }));
     assert.ok(resp.status() >= 400, `a wrong password is refused (status ${resp.status()})`);
+    await expectH1(p, 'Confirm it is you');
+    assert.equal(await backupCodesOnPage(p).then((c) => c.length), 0, 'no codes shown');
     await goto(p, '/account/security');
     await view.locator('input[name=password]').fill(u.dana.password);
+    // A TOTP code, so that the only used backup code stays the one of the sign-in.
+    await view.locator('input[name=code]').fill(await u.dana.totp.code());
     resp = await submit(p, view.getByRole('button', { name: 'View backup codes' }));
     assert.equal(resp.status(), 200);
     await expectH1(p, 'Your backup codes');

@@ -58,17 +58,19 @@ export class Server {
     }
   }
 
-  async #start({ name = 'server', dataDir, expectSetup, extraEnv = {} } = {}) {
+  async #start({ name = 'server', dataDir, expectSetup, extraEnv = {}, listen = '127.0.0.1:0' } = {}) {
     const s = this;
     s.baseName = name;
     s.extraEnv = extraEnv;
+    /** Seconds this server's clock runs ahead of the wall clock (`TWOFOLD_TEST_CLOCK_OFFSET`). */
+    s.clockOffset = Number(extraEnv.TWOFOLD_TEST_CLOCK_OFFSET || 0);
     s.name = `${name}-${process.pid}-${++serverCount}`;
     s.ownDir = !dataDir;
     s.dataDir = dataDir || (await mkdtemp(path.join(tmpdir(), 'twofold-e2e-')));
     s.env = {
       ...process.env,
       TWOFOLD_DATA_DIR: s.dataDir,
-      TWOFOLD_LISTEN: '127.0.0.1:0',
+      TWOFOLD_LISTEN: listen,
       TWOFOLD_LOG: process.env.TWOFOLD_E2E_LOG || 'warn',
     };
     delete s.env.TWOFOLD_CONFIG;
@@ -136,18 +138,40 @@ export class Server {
     if (this.ownDir && this.dataDir && !keepData) await rm(this.dataDir, { recursive: true, force: true });
   }
 
-  /** Stops this server and starts another on the same data directory (no setup link expected). */
-  async restart() {
+  /**
+   * Stops this server and starts another on the same data directory (no setup link expected),
+   * with the same extra environment plus `extraEnv`. `clockOffset` (seconds) starts it "later":
+   * its clock runs that far ahead of the wall clock (`TWOFOLD_TEST_CLOCK_OFFSET`; TOTP codes for
+   * it need `new Totp(secret, { offset })` or `totp.offset = server.clockOffset`). `samePort`
+   * listens on the same address again, so open browser contexts (their base URL, their
+   * cookies) carry on against the new server.
+   */
+  async restart({ extraEnv = {}, clockOffset, samePort = false } = {}) {
+    const env = { ...this.extraEnv, ...extraEnv };
+    if (clockOffset !== undefined) env.TWOFOLD_TEST_CLOCK_OFFSET = String(Math.floor(clockOffset));
+    const listen = samePort ? new URL(this.url).host : undefined;
     await this.stop({ keepData: true });
-    const again = await Server.start({
-      name: this.baseName,
-      dataDir: this.dataDir,
-      expectSetup: false,
-      extraEnv: this.extraEnv,
-    });
+    const opts = { name: this.baseName, dataDir: this.dataDir, expectSetup: false, extraEnv: env, listen };
+    let again;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        again = await Server.start(opts);
+        break;
+      } catch (e) {
+        // The port of the server just stopped may take a moment to be free again.
+        if (!samePort || attempt >= 10 || !/address already in use|os error 98/i.test(String(e.message))) throw e;
+        await sleep(500);
+      }
+    }
+    if (samePort) assert.equal(again.url, this.url, 'restarted on the same address');
     again.ownDir = this.ownDir;
     again.token = this.token;
     return again;
+  }
+
+  /** This server's idea of now, in Unix seconds (the wall clock plus its clock offset). */
+  now() {
+    return Date.now() / 1000 + this.clockOffset;
   }
 
   /** `twofold ARGS` against this server's data directory; throws on a non-zero exit unless `allowFail`. */
@@ -211,7 +235,7 @@ export class Server {
   async enrolTotpApi(user, label = 'phone') {
     const made = await this.api('POST', `/api/v1/users/${user.name}/factors`, { kind: 'totp', label });
     assert.equal(made.status, 201, `create factor: ${made.text}`);
-    const totp = new Totp(made.json.secret);
+    const totp = new Totp(made.json.secret, { offset: this.clockOffset });
     const conf = await this.api('POST', `/api/v1/users/${user.name}/factors/${made.json.id}/confirm`, {
       code: await totp.code(),
     });
@@ -242,18 +266,25 @@ export async function oathtool(secret, at = Date.now() / 1000) {
  * (the server accepts ±1 step); it waits when it has to.
  */
 export class Totp {
-  constructor(secret) {
+  /** `offset`: seconds the server's clock runs ahead of the wall clock (see Server.restart). */
+  constructor(secret, { offset = 0 } = {}) {
     this.secret = secret;
     this.last = -Infinity;
+    this.offset = offset;
+  }
+
+  /** Now on the server's clock, in Unix seconds. */
+  now() {
+    return Date.now() / 1000 + this.offset;
   }
 
   async code() {
     for (;;) {
-      const t = Date.now() / 1000;
+      const t = this.now();
       const now = Math.floor(t / 30);
       if (t - now * 30 > 27) {
         // Too close to a step boundary: the server might read a different step.
-        await sleep((30 - (t - now * 30)) * 1000 + 300);
+        await sleep(Math.min(1000, (30 - (t - now * 30)) * 1000 + 300));
         continue;
       }
       const step = Math.max(this.last + 1, now);
@@ -261,13 +292,14 @@ export class Totp {
         this.last = step;
         return oathtool(this.secret, step * 30 + 1);
       }
-      await sleep(((step - 1) * 30 - t) * 1000 + 300);
+      // At most a second at a time; the loop looks again.
+      await sleep(Math.min(1000, ((step - 1) * 30 - t) * 1000 + 300));
     }
   }
 
   /** A six-digit code that is none of the codes for the steps around now. */
   async wrongCode() {
-    const now = Math.floor(Date.now() / 1000 / 30);
+    const now = Math.floor(this.now() / 30);
     const near = new Set();
     for (let k = -3; k <= 3; k++) near.add(await oathtool(this.secret, (now + k) * 30 + 1));
     for (;;) {
