@@ -116,8 +116,14 @@ pub enum Actor {
     Cli,
     /// An application with the named API token.
     Token(String),
-    /// A user acting in the portal (by username).
-    User(String),
+    /// A user acting in the portal: their username and role (what they may do to others is
+    /// decided in `core` from the role: see [`Context::may_manage`]).
+    User {
+        /// The username.
+        name: String,
+        /// Their role.
+        role: crate::identity::Role,
+    },
     /// Twofold itself (for example first-run setup).
     System,
 }
@@ -128,7 +134,7 @@ impl Actor {
         match self {
             Actor::Cli => "cli".into(),
             Actor::Token(n) => format!("token:{n}"),
-            Actor::User(n) => format!("user:{n}"),
+            Actor::User { name, .. } => format!("user:{name}"),
             Actor::System => "system".into(),
         }
     }
@@ -144,6 +150,52 @@ pub struct Context {
 }
 
 impl Context {
+    /// Whether the caller may act on `target`'s account as an administrator (reset 2FA, unlock,
+    /// disable, remove a factor, release a key): owners manage everyone, admins manage clients;
+    /// the operator, Twofold itself and applications with an admin token manage everyone (their
+    /// routes already required the admin scope).
+    pub fn may_manage(&self, target: &crate::store::User) -> bool {
+        use crate::identity::Role;
+        match &self.actor {
+            Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::User { role, .. } => {
+                *role == Role::Owner || (role.is_staff() && target.role == Role::Client)
+            }
+        }
+    }
+
+    /// Whether the caller may change the owner's settings: only the owner among users.
+    pub fn may_change_settings(&self) -> bool {
+        match &self.actor {
+            Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::User { role, .. } => *role == crate::identity::Role::Owner,
+        }
+    }
+
+    /// Refuses unless the caller may manage `target` (a 403 `not_allowed`).
+    pub fn require_manage(&self, target: &crate::store::User) -> crate::error::Result<()> {
+        if self.may_manage(target) {
+            Ok(())
+        } else {
+            Err(crate::error::Error::forbidden(
+                "not_allowed",
+                "Admins manage clients; only an owner manages admins and owners.",
+            ))
+        }
+    }
+
+    /// Refuses unless the caller may change the owner's settings (a 403 `not_allowed`).
+    pub fn require_settings(&self) -> crate::error::Result<()> {
+        if self.may_change_settings() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::forbidden(
+                "not_allowed",
+                "Only the owner changes these settings.",
+            ))
+        }
+    }
+
     /// The CLI operator on this machine.
     pub fn cli() -> Self {
         Context {
@@ -200,4 +252,81 @@ pub struct AuditFilter {
     pub before_id: Option<i64>,
     /// At most this many, newest first.
     pub limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Role;
+    use crate::store::User;
+
+    fn user(role: Role) -> User {
+        User {
+            id: 1,
+            username: "target".into(),
+            role,
+            email: None,
+            phone: None,
+            password_hash: None,
+            disabled: false,
+            failed_attempts: 0,
+            locked_until: None,
+            created_at: 0,
+        }
+    }
+
+    fn as_user(role: Role) -> Context {
+        Context {
+            actor: Actor::User {
+                name: "actor".into(),
+                role,
+            },
+            ip: None,
+        }
+    }
+
+    #[test]
+    fn owners_manage_everyone_admins_manage_clients() {
+        let roles = [Role::Client, Role::Admin, Role::Owner];
+        let table: Vec<(Role, Vec<bool>)> = roles
+            .iter()
+            .map(|a| {
+                let ctx = as_user(*a);
+                (
+                    *a,
+                    roles.iter().map(|t| ctx.may_manage(&user(*t))).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            table,
+            [
+                (Role::Client, vec![false, false, false]),
+                (Role::Admin, vec![true, false, false]),
+                (Role::Owner, vec![true, true, true]),
+            ]
+        );
+        for ctx in [
+            Context::cli(),
+            Context {
+                actor: Actor::Token("app".into()),
+                ip: None,
+            },
+        ] {
+            assert!(roles.iter().all(|t| ctx.may_manage(&user(*t))));
+            assert!(ctx.may_change_settings());
+        }
+    }
+
+    #[test]
+    fn only_the_owner_among_users_changes_settings() {
+        assert!(!as_user(Role::Client).may_change_settings());
+        assert!(!as_user(Role::Admin).may_change_settings());
+        assert!(as_user(Role::Owner).may_change_settings());
+        let refused = as_user(Role::Admin).require_settings().unwrap_err();
+        assert_eq!(
+            (refused.kind, refused.code),
+            (crate::ErrorKind::Forbidden, "not_allowed")
+        );
+    }
 }

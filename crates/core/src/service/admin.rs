@@ -40,6 +40,7 @@ impl Service {
 
     /// Sets several settings at once: all are checked first, then written in one transaction.
     pub async fn set_settings(&self, ctx: &Context, changes: &[(String, String)]) -> Result<()> {
+        ctx.require_settings()?;
         let mut rows = Vec::with_capacity(changes.len());
         for (key, value) in changes {
             // A form or client that sends back the mask it was shown means "unchanged".

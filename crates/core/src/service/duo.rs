@@ -929,7 +929,8 @@ impl Service {
 
     /// The admin's "Test connection": the health check with the Web SDK keys and
     /// `/auth/v2/check` with the Auth API keys, each when its keys are set.
-    pub async fn duo_test_connection(&self) -> Result<DuoTest> {
+    pub async fn duo_test_connection(&self, ctx: &Context) -> Result<DuoTest> {
+        ctx.require_settings()?;
         let settings = self.settings().await?;
         let web = match web_config(&settings) {
             None => DuoCheck::NotSet,

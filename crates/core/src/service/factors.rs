@@ -197,7 +197,7 @@ impl Service {
                 // A user supplying the key's secret in the portal also picks the public id its
                 // OTP claims: such keys are not served by the validation server.
                 let self_enrolled =
-                    secret.is_some() && matches!(ctx.actor, crate::audit::Actor::User(_));
+                    secret.is_some() && matches!(ctx.actor, crate::audit::Actor::User { .. });
                 let data = FactorData::Yubikey(crate::factor::YubikeyData {
                     public_id: None,
                     secret,
@@ -511,6 +511,7 @@ impl Service {
         factor_id: &str,
     ) -> Result<()> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
         let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
         if !self.store.delete_factor(user.id, &id).await? {
             return Err(no_factor());
@@ -697,6 +698,7 @@ impl Service {
     /// Forgets a factor's learned clock drift.
     pub async fn reset_drift(&self, ctx: &Context, username: &str, factor_id: &str) -> Result<()> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
         let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
         if !self.store.reset_drift(user.id, &id).await? {
             return Err(no_factor());

@@ -672,7 +672,7 @@ impl Service {
             ));
         }
         self.require_step_up(session, SensitiveAction::DisableTwoFactor)?;
-        self.reset_2fa(ctx, &user.username).await
+        self.reset_2fa_of(ctx, user).await
     }
 
     /// The user's live sessions, for their Security Settings; `current` marks the asking one.

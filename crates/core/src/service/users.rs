@@ -199,6 +199,7 @@ impl Service {
         changes: &UserChanges<'_>,
     ) -> Result<User> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
         let patch = UserPatch {
             email: clearable(changes.email)
                 .map(|v| {
@@ -275,6 +276,7 @@ impl Service {
     /// Clears a second-factor lockout.
     pub async fn unlock(&self, ctx: &Context, username: &str) -> Result<()> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
         self.store.unlock(user.id).await?;
         self.audit(ctx, Some(&user.username), AuditEvent::Unlock, String::new())
             .await;
@@ -284,9 +286,16 @@ impl Service {
     /// "Reset user secret": removes every factor and backup code and clears the lockout.
     pub async fn reset_2fa(&self, ctx: &Context, username: &str) -> Result<()> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
+        self.reset_2fa_of(ctx, &user).await
+    }
+
+    /// Removes every factor and backup code of `user` and ends their sessions, with no check
+    /// of who asks (the user turning their own 2FA off, or an admin allowed to).
+    pub(crate) async fn reset_2fa_of(&self, ctx: &Context, user: &User) -> Result<()> {
         self.store.reset_user(user.id).await?;
         self.audit(ctx, Some(&user.username), AuditEvent::Reset, String::new())
             .await;
-        self.end_all_sessions(ctx, &user, "2fa_reset").await
+        self.end_all_sessions(ctx, user, "2fa_reset").await
     }
 }

@@ -519,6 +519,7 @@ impl Service {
         factor_id: &str,
     ) -> Result<YubikeyHolder> {
         let user = self.user_by_name(username).await?;
+        ctx.require_manage(&user)?;
         let factor = self.factor_of(&user, factor_id).await?;
         let (public_id, origin) = match &factor.data {
             FactorData::Yubikey(y) => match &y.public_id {

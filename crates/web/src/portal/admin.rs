@@ -11,7 +11,6 @@ use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::audit::{AuditEvent, AuditFilter};
 use twofold_core::factor::{FactorData, FactorKind};
-use twofold_core::identity::Role;
 use twofold_core::service::{DuoCheck, UserChanges};
 use twofold_core::settings::{DEFINITIONS, SettingType};
 use twofold_core::store::{User, UserQuery};
@@ -24,11 +23,6 @@ use super::page::{
 use crate::AppState;
 
 const PAGE_SIZE: u32 = 50;
-
-/// Owners manage everyone; admins manage clients.
-fn can_manage(actor: &User, target: &User) -> bool {
-    actor.role == Role::Owner || target.role == Role::Client
-}
 
 #[derive(Template)]
 #[template(path = "admin_home.html")]
@@ -224,7 +218,7 @@ pub(crate) async fn user(
     Path(name): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let (session, actor) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -259,7 +253,7 @@ pub(crate) async fn user(
             lock_text,
             disabled: u.disabled,
             factors: view.factors.iter().map(DeviceRow::of).collect(),
-            can_manage: can_manage(actor, u),
+            can_manage: visitor.ctx().may_manage(u),
         },
     )
 }
@@ -277,7 +271,7 @@ pub(crate) async fn reset_confirm(
     visitor: Visitor,
     Path(name): Path<String>,
 ) -> Response {
-    let (session, actor) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -286,7 +280,7 @@ pub(crate) async fn reset_confirm(
         Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
         Err(_) => return page::internal(),
     };
-    if !can_manage(actor, &target) {
+    if !visitor.ctx().may_manage(&target) {
         return page::forbidden();
     }
     let page = Page {
@@ -320,7 +314,7 @@ async fn act(
     csrf: &str,
     action: Action,
 ) -> Response {
-    let (session, actor) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -335,9 +329,6 @@ async fn act(
         Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
         Err(_) => return page::internal(),
     };
-    if !can_manage(actor, &target) {
-        return page::forbidden();
-    }
     let ctx = visitor.ctx();
     let svc = &state.service;
     let (result, notice) = match action {
@@ -375,6 +366,7 @@ async fn act(
             "/admin/users/{}?notice={notice}",
             encode_component(&target.username)
         )),
+        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
         Err(_) => page::internal(),
     }
 }
@@ -424,7 +416,7 @@ pub(crate) async fn release_yubikey(
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (session, actor) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -439,14 +431,12 @@ pub(crate) async fn release_yubikey(
         Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
         Err(_) => return page::internal(),
     };
-    if !can_manage(actor, &target) {
-        return page::forbidden();
-    }
     match state
         .service
         .release_yubikey(&visitor.ctx(), &target.username, &id)
         .await
     {
+        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
         Ok(_) => redirect(&format!(
             "/admin/users/{}?notice=device_removed",
             encode_component(&target.username)
@@ -619,7 +609,7 @@ async fn settings_page(
     error: Option<String>,
     duo_results: Vec<DuoResult>,
 ) -> Response {
-    let (session, user) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -639,7 +629,7 @@ async fn settings_page(
         &SettingsPage {
             page,
             csrf,
-            editable: user.role == Role::Owner,
+            editable: visitor.ctx().may_change_settings(),
             groups: groups(&shown, &super::login::duo_callback_url(state)),
             duo_results,
         },
@@ -667,7 +657,7 @@ pub(crate) async fn save_settings(
     visitor: Visitor,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (session, user) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -681,9 +671,6 @@ pub(crate) async fn save_settings(
         .csrf_ok(&Visitor::session_binding(session), csrf)
     {
         return page::csrf_refused();
-    }
-    if user.role != Role::Owner {
-        return page::forbidden();
     }
     let given = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let mut changes = Vec::new();
@@ -709,6 +696,7 @@ pub(crate) async fn save_settings(
     }
     match state.service.set_settings(&visitor.ctx(), &changes).await {
         Ok(()) => redirect("/admin/settings?notice=settings_saved"),
+        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
         Err(e) if e.kind == ErrorKind::Invalid => {
             settings_page(
                 &state,
@@ -731,7 +719,7 @@ pub(crate) async fn duo_test(
     visitor: Visitor,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (session, user) = match visitor.staff() {
+    let (session, _) = match visitor.staff() {
         Ok(x) => x,
         Err(to) => return to,
     };
@@ -746,11 +734,10 @@ pub(crate) async fn duo_test(
     {
         return page::csrf_refused();
     }
-    if user.role != Role::Owner {
-        return page::forbidden();
-    }
-    let Ok(test) = state.service.duo_test_connection().await else {
-        return page::internal();
+    let test = match state.service.duo_test_connection(&visitor.ctx()).await {
+        Ok(t) => t,
+        Err(e) if e.kind == ErrorKind::Forbidden => return page::forbidden(),
+        Err(_) => return page::internal(),
     };
     let result = |what: &str, check: DuoCheck, ok_text: &str| match check {
         DuoCheck::NotSet => DuoResult {

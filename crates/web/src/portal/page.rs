@@ -339,7 +339,10 @@ impl Visitor {
     /// The audit context: the user if there is one.
     pub(crate) fn ctx(&self) -> Context {
         let actor = match &self.session {
-            Some((_, u)) => Actor::User(u.username.clone()),
+            Some((_, u)) => Actor::User {
+                name: u.username.clone(),
+                role: u.role,
+            },
             None => Actor::System,
         };
         Context {
