@@ -78,7 +78,8 @@ pub enum SensitiveAction {
 /// One of a user's live sessions, as their Security Settings list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionView {
-    /// What the "Sign out" button names (the stored hash of the session id, never the id).
+    /// What the "Sign out" button names: derived from the stored hash of the session id, so
+    /// the page shows neither the id nor the database's key for it.
     pub handle: String,
     /// A short description of the browser.
     pub browser: String,
@@ -699,7 +700,7 @@ impl Service {
                 ip: s.ip,
                 first_use: s.login_at,
                 last_use: s.last_seen_at,
-                handle: s.id_hash,
+                handle: session_handle(&s.id_hash),
             })
             .collect())
     }
@@ -707,7 +708,26 @@ impl Service {
     /// Signs one of the user's own sessions out ("Sign out" in the list); false if they have
     /// no such session.
     pub async fn end_own_session(&self, ctx: &Context, user: &User, handle: &str) -> Result<bool> {
-        let ended = self.store.delete_user_session(user.id, handle).await?;
+        let Some(target) = self
+            .store
+            .user_sessions(user.id)
+            .await?
+            .into_iter()
+            .find(|s| {
+                use subtle::ConstantTimeEq;
+                bool::from(
+                    session_handle(&s.id_hash)
+                        .as_bytes()
+                        .ct_eq(handle.as_bytes()),
+                )
+            })
+        else {
+            return Ok(false);
+        };
+        let ended = self
+            .store
+            .delete_user_session(user.id, &target.id_hash)
+            .await?;
         if ended {
             self.audit(
                 ctx,
@@ -787,6 +807,13 @@ impl Service {
         };
         self.create_user(&ctx, &req).await
     }
+}
+
+/// The name a session goes by in its owner's list: a hash of the stored hash of its id.
+pub fn session_handle(id_hash: &str) -> String {
+    let mut h = crypto::token_hash(&format!("session-handle:{id_hash}"));
+    h.truncate(32);
+    h
 }
 
 /// When a full session expires if it is not used again: after the idle time, and never past

@@ -32,7 +32,7 @@ pub use duo::{
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{
     DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, STEP_UP_TTL, SecondFactor, SensitiveAction,
-    SessionView,
+    SessionView, session_handle,
 };
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
 pub use validate::{Method, Reason, Validation};

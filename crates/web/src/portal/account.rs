@@ -701,7 +701,7 @@ pub(crate) async fn end_session(
         .end_own_session(&visitor.ctx(), user, &form.session)
         .await
     {
-        Ok(true) if form.session == session.id_hash => {
+        Ok(true) if form.session == twofold_core::service::session_handle(&session.id_hash) => {
             signed_out_to("/login?notice=logged_out", &state)
         }
         Ok(true) => redirect("/account/security?notice=session_ended"),
