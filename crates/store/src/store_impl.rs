@@ -222,7 +222,7 @@ macro_rules! impl_store {
                     seconds_for: &(dyn Fn(i64) -> i64 + Sync),
                 ) -> StoreResult<Option<i64>> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     if !lock_user(&mut tx, user_id).await? {
                         return Ok(None);
                     }
@@ -356,7 +356,7 @@ macro_rules! impl_store {
                         ));
                     }
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     if !lock_user(&mut *tx, user_id).await? {
                         return Ok(FactorRemoval::NotFound);
                     }
@@ -394,7 +394,7 @@ macro_rules! impl_store {
 
                 async fn reset_user(&self, user_id: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     // Clearing the lockout is the write that locks the user's row.
                     sqlx::query(
                         "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1",
@@ -422,7 +422,7 @@ macro_rules! impl_store {
                 ) -> StoreResult<ConfirmOutcome> {
                     let _serial = self.serialize_writes().await;
                     let c = confirmation;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     if !lock_user(&mut *tx, c.user_id).await? {
                         return Ok(ConfirmOutcome::NotPending);
                     }
@@ -501,7 +501,7 @@ macro_rules! impl_store {
                     codes: &[BackupCodeRow],
                 ) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     lock_user(&mut *tx, user_id).await?;
                     sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
                         .bind(user_id)
@@ -570,7 +570,7 @@ macro_rules! impl_store {
                     if values.is_empty() {
                         return Ok(());
                     }
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     for (key, value) in values {
                         let (plain, sealed) = setting_columns(value);
                         sqlx::query(
@@ -654,7 +654,7 @@ macro_rules! impl_store {
 
                 async fn put_setup_token(&self, hash: &str, expires_at: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     sqlx::query("DELETE FROM setup_tokens")
                         .execute(&mut *tx)
                         .await
@@ -771,7 +771,7 @@ macro_rules! impl_store {
 
                 async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                         .bind(old_hash)
                         .execute(&mut *tx)
@@ -875,7 +875,7 @@ macro_rules! impl_store {
                     // The upsert counts the attempt only while the key is not blocked, and holds
                     // the key's row (PostgreSQL) or the write lock (SQLite) until the block that
                     // the new count calls for is written: a concurrent attempt sees that block.
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     let counted: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO login_throttle (key, failures, last_at, blocked_until) \
                          VALUES ($1, 1, $2, $2) \
@@ -923,7 +923,7 @@ macro_rules! impl_store {
                     delay_after: &(dyn Fn(i64) -> i64 + Sync),
                 ) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     let left: Option<(i64, i64)> = sqlx::query_as(
                         "UPDATE login_throttle SET failures = failures - 1 \
                          WHERE key = $1 AND failures > 0 RETURNING failures, last_at",
@@ -1099,7 +1099,7 @@ macro_rules! impl_store {
                     per_hour: i64,
                 ) -> StoreResult<Option<i64>> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     if !lock_user(&mut tx, user_id).await? {
                         return Ok(Some(min_gap));
                     }
@@ -1148,7 +1148,7 @@ macro_rules! impl_store {
 
                 async fn insert_factors(&self, factors: &[Factor]) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     for factor in factors {
                         insert_factor_row(&mut *tx, factor).await?;
                     }
@@ -1330,7 +1330,7 @@ macro_rules! impl_store {
                     factors: &[Factor],
                 ) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                    let mut tx = begin_detached(&self.pool).await?;
                     // The released users' rows are written first, in id order: their other
                     // multi-row changes wait for this one, and two imports cannot deadlock.
                     let mut users: Vec<i64> = released.iter().map(|f| f.user_id).collect();
@@ -1506,6 +1506,23 @@ macro_rules! impl_store {
                 .await
                 .map_err(conflict("session"))?;
                 Ok(())
+            }
+
+            /// Opens a write transaction (`$begin`) in a task of its own. A request can be dropped at
+            /// any await (its client went away), and a BEGIN dropped after the database ran it but
+            /// before sqlx handed back a `Transaction` left the connection inside a transaction no
+            /// one owned: back in the pool it held SQLite's write lock (every later write waited
+            /// out the busy timeout and failed) or PostgreSQL's row locks. Spawned, the BEGIN
+            /// always completes into a `Transaction`, whose drop rolls back when its caller is
+            /// gone.
+            async fn begin_detached(
+                pool: &sqlx::Pool<$db>,
+            ) -> StoreResult<sqlx::Transaction<'static, $db>> {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.begin_with($begin).await })
+                    .await
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?
+                    .map_err(backend)
             }
 
             /// Writes the user's row without changing it, inside a transaction: the lock that

@@ -22,6 +22,7 @@ on_both!(
     sessions_end_when_idle_and_after_their_maximum_age,
     a_burst_of_the_right_code_locks_nobody,
     lockouts_in_a_row_last_twice_as_long,
+    logins_whose_clients_vanish_leave_no_transaction_behind,
 );
 
 /// A TOTP code for `secret` at the server's time when it runs `offset` seconds ahead.
@@ -627,5 +628,61 @@ fn a_login_flood_does_not_stall_other_requests() {
     assert!(
         busy < floor * 40,
         "/healthz took {busy:?} during the flood against {idle:?} idle"
+    );
+}
+
+/// Clients that send a login and vanish (the connection reset after 0–20 ms) cancel their
+/// requests at random points; none may leave a database transaction open behind it (it held
+/// SQLite's write lock, and every later write failed).
+fn logins_whose_clients_vanish_leave_no_transaction_behind(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    add_user(&env, "lee", "client", &[]);
+    let mut b = Browser::new(&server);
+    let csrf = b.get("/login").csrf();
+    let pre = b.cookie("tf_pre").unwrap();
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let script = r#"
+import socket, sys, random, struct, threading, time, urllib.parse
+port, csrf, pre = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def one():
+    body = urllib.parse.urlencode({"csrf": csrf, "username": "u%d" % random.randrange(10**9), "password": "x" * 12})
+    req = ("POST /login HTTP/1.1\r\nHost: x\r\nCookie: tf_pre=%s\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
+           % (pre, len(body), body)).encode()
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(req)
+        time.sleep(random.random() * 0.02)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    except OSError:
+        pass
+for _ in range(10):
+    ts = [threading.Thread(target=one) for _ in range(40)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &port, &csrf, &pre])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Writes still work: a login (from another address, through no proxy: the flood's address
+    // is throttled) and a user created through the CLI.
+    let api = admin_api(&env, &server);
+    let r = api.post("/api/v1/users", json!({"username": "after"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut other = Browser::new(&server);
+    let r = other.login("lee", PASSWORD, "");
+    assert!(
+        r.status == 303 || r.status == 429,
+        "the login was answered: {} {}",
+        r.status,
+        r.body
     );
 }
