@@ -238,6 +238,9 @@ pub trait Store: Send + Sync + 'static {
     async fn reset_failures(&self, user_id: i64) -> StoreResult<()>;
     /// Clears a lockout and the failure count.
     async fn unlock(&self, user_id: i64) -> StoreResult<()>;
+    /// The user's second-factor attempt state: (failure count, locked until, when the last
+    /// attempt began); `None` for no such user.
+    async fn attempt_state(&self, user_id: i64) -> StoreResult<Option<(i64, Option<i64>, i64)>>;
     /// Lowers every failure count at or above `max_failures` to one below it (after the
     /// threshold was lowered).
     async fn clamp_failures(&self, max_failures: i64) -> StoreResult<()>;

@@ -10,7 +10,7 @@ pub(crate) const TOKEN_BY_HASH: &str =
 
 /// Counts one second-factor attempt unless the user is locked or at the threshold: `$1` user
 /// id, `$2` now, `$3` the threshold; returns the new count, or no row.
-pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE users SET failed_attempts = failed_attempts + 1 \
+pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, attempt_at = $2 \
      WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
        AND failed_attempts < $3 \
      RETURNING failed_attempts";

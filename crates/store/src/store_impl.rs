@@ -283,6 +283,19 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
+                async fn attempt_state(
+                    &self,
+                    user_id: i64,
+                ) -> StoreResult<Option<(i64, Option<i64>, i64)>> {
+                    sqlx::query_as(
+                        "SELECT failed_attempts, locked_until, attempt_at FROM users WHERE id = $1",
+                    )
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)
+                }
+
                 async fn clamp_failures(&self, max_failures: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
                     sqlx::query(

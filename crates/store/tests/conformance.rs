@@ -959,8 +959,11 @@ async fn failed_replace_leaves_old_codes(store: Arc<dyn Store>) {
 async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
     let u = user(&*store, "rupert").await;
     // Attempts are counted up to the threshold, then refused.
-    assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(1));
+    assert_eq!(store.attempt_state(u.id).await.unwrap(), Some((0, None, 0)));
+    assert_eq!(store.begin_attempt(u.id, NOW - 5, 3).await.unwrap(), Some(1));
+    assert_eq!(store.attempt_state(u.id).await.unwrap(), Some((1, None, NOW - 5)));
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(2));
+    assert_eq!(store.attempt_state(u.id + 1000).await.unwrap(), None);
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(3));
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), None);
     // Locking sets the time and the count back to 0, once.

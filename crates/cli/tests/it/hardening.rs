@@ -23,7 +23,33 @@ on_both!(
     a_burst_of_the_right_code_locks_nobody,
     lockouts_in_a_row_last_twice_as_long,
     logins_whose_clients_vanish_leave_no_transaction_behind,
+    a_count_left_at_the_threshold_by_a_dead_process_locks_instead_of_refusing_for_ever,
 );
+
+/// Runs one SQL statement on the test's database (as a process that died mid-check would have
+/// left it).
+fn sql(env: &Env, statement: &str) {
+    let out = match env.db {
+        Db::Sqlite => std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()",
+            ])
+            .arg(env.data_dir().join("twofold.db"))
+            .arg(statement)
+            .output()
+            .unwrap(),
+        Db::Postgres => std::process::Command::new("psql")
+            .args([&env.database_url, "-q", "-c", statement])
+            .output()
+            .unwrap(),
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// A TOTP code for `secret` at the server's time when it runs `offset` seconds ahead.
 fn totp_at(secret: &str, offset: i64) -> String {
@@ -685,4 +711,35 @@ for _ in range(10):
         r.status,
         r.body
     );
+}
+
+fn a_count_left_at_the_threshold_by_a_dead_process_locks_instead_of_refusing_for_ever(db: Db) {
+    let env = Env::new(db);
+    let server = serve_at(&env, 0);
+    let api = admin_api(&env, &server);
+    add_user(&env, "max", "client", &[]);
+    let (_, _, codes) = confirmed_totp(&api, "max", "phone");
+    // Five attempts began just now and none has ended: they may still be in flight, so a
+    // sixth is refused without counting, and nobody is locked yet.
+    let now = now() as i64;
+    sql(
+        &env,
+        &format!("UPDATE users SET failed_attempts = 5, attempt_at = {now} WHERE username = 'max'"),
+    );
+    let answer = api.validate("max", &codes[0]);
+    assert_eq!(answer["reason"], "invalid_code", "{answer}");
+    assert_eq!(user_json(&api, "max")["locked"], false);
+    drop(server);
+    // Two minutes later they cannot be in flight any more: the count locks, as the failures
+    // they most likely were, instead of refusing every code for ever.
+    let server = serve_at(&env, 121);
+    let api = admin_api(&env, &server);
+    let answer = api.validate("max", &codes[0]);
+    assert_eq!(answer["reason"], "locked", "{answer}");
+    assert_eq!(user_json(&api, "max")["locked"], true);
+    drop(server);
+    // After the lockout the user's codes work again.
+    let server = serve_at(&env, 121 + 901);
+    let api = admin_api(&env, &server);
+    assert_eq!(api.validate("max", &codes[0])["ok"], true);
 }

@@ -6,13 +6,26 @@
 //! `accept` (the count goes back to 0), `reject` (a counted failure, which locks at the
 //! threshold), or `give_back` (the check could not be made or the code was genuine but already
 //! used: refused without counting). Each writes its audit record.
+//!
+//! A request can be dropped at any await (its client went away, the server is shutting down).
+//! An attempt dropped before it was ended gives its count back from a task of its own: its
+//! client never saw an answer, so nothing was learnt from it, and a count left behind would sit
+//! at the threshold with no lock and refuse every later code. A count that still rests at the
+//! threshold with no attempt begun for [`STALE_ATTEMPT`] seconds (the process died mid-check)
+//! locks, as the failures it most likely was.
 
 use super::Service;
+use std::sync::Arc;
+
 use super::validate::{Method, Reason, Validation};
 use crate::audit::{AuditEvent, Context};
 use crate::error::Result;
 use crate::settings::Settings;
-use crate::store::User;
+use crate::store::{Store, User};
+
+/// Seconds after which a count at the threshold cannot belong to attempts still in flight: the
+/// longest check (a Duo push) takes 60 s.
+pub(crate) const STALE_ATTEMPT: i64 = 120;
 
 /// One counted second-factor attempt, to be ended by `accept`, `reject` or `give_back`.
 #[must_use = "an attempt must be accepted, rejected or given back"]
@@ -24,6 +37,26 @@ pub(crate) struct Attempt<'a> {
     count: i64,
     max: i64,
     lock_seconds: i64,
+    /// Ended by `accept`, `reject`, `give_back` or `pass_unchecked`; otherwise the drop gives
+    /// the count back.
+    ended: bool,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let store: Arc<dyn Store> = self.service.store.clone();
+        let user_id = self.user.id;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = store.refund_attempt(user_id).await {
+                    tracing::warn!(error = %e, "could not give back an abandoned attempt");
+                }
+            });
+        }
+    }
 }
 
 impl std::fmt::Debug for Attempt<'_> {
@@ -55,22 +88,34 @@ impl Service {
                 count,
                 max,
                 lock_seconds: settings.lockout_seconds(),
+                ended: false,
             })),
-            None => Ok(Err(self.no_attempt_left(ctx, user, now).await?)),
+            None => Ok(Err(self.no_attempt_left(ctx, user, settings, now).await?)),
         }
     }
 
     /// No attempt could be counted: every attempt the threshold allows is in flight (a burst
     /// of requests), or a lock began since the user was read. Refused; only a real lock says
-    /// `locked`. (The count never rests at the threshold without a lock: lowering the
-    /// threshold lowers the counts.)
-    async fn no_attempt_left(&self, ctx: &Context, user: &User, now: i64) -> Result<Validation> {
-        let locked = self
-            .store
-            .user_by_id(user.id)
-            .await?
-            .is_some_and(|u| u.is_locked(now));
-        if locked {
+    /// `locked`. A count at the threshold whose last attempt began [`STALE_ATTEMPT`] seconds
+    /// ago or more was left by a process that died mid-check: it locks now. (Lowering the
+    /// threshold lowers the counts, and an abandoned attempt gives its count back.)
+    async fn no_attempt_left(
+        &self,
+        ctx: &Context,
+        user: &User,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<Validation> {
+        let Some((count, locked_until, attempt_at)) = self.store.attempt_state(user.id).await?
+        else {
+            return Ok(self.refuse(ctx, user, Reason::Locked).await);
+        };
+        if locked_until.is_some_and(|t| t > now) {
+            return Ok(self.refuse(ctx, user, Reason::Locked).await);
+        }
+        if count >= settings.max_failures() && now - attempt_at >= STALE_ATTEMPT {
+            self.lock(ctx, user, now, settings.lockout_seconds())
+                .await?;
             return Ok(self.refuse(ctx, user, Reason::Locked).await);
         }
         self.audit(
@@ -86,9 +131,10 @@ impl Service {
 
 impl Attempt<'_> {
     /// The factor was accepted by `method`: the failure count goes back to 0.
-    pub(crate) async fn accept(self, method: Method, detail: &str) -> Result<Validation> {
+    pub(crate) async fn accept(mut self, method: Method, detail: &str) -> Result<Validation> {
         let s = self.service;
         s.store.reset_failures(self.user.id).await?;
+        self.ended = true;
         let detail = if detail.is_empty() {
             format!("method={}", method.as_str())
         } else {
@@ -105,8 +151,10 @@ impl Attempt<'_> {
     }
 
     /// A counted failure: audited with `detail`; at the threshold the user is locked.
-    pub(crate) async fn reject(self, detail: String) -> Result<Validation> {
+    pub(crate) async fn reject(mut self, detail: String) -> Result<Validation> {
         let s = self.service;
+        // From here on the failure counts, whatever happens to the request.
+        self.ended = true;
         s.audit(
             self.ctx,
             Some(&self.user.username),
@@ -124,9 +172,14 @@ impl Attempt<'_> {
     /// The factor could not be checked and the fail mode lets the login pass anyway: the
     /// attempt is given back (the failure count is kept as it was) and the pass is audited as a
     /// success with `detail`, loudly marked by it.
-    pub(crate) async fn pass_unchecked(self, method: Method, detail: &str) -> Result<Validation> {
+    pub(crate) async fn pass_unchecked(
+        mut self,
+        method: Method,
+        detail: &str,
+    ) -> Result<Validation> {
         let s = self.service;
         s.store.refund_attempt(self.user.id).await?;
+        self.ended = true;
         s.audit(
             self.ctx,
             Some(&self.user.username),
@@ -139,9 +192,10 @@ impl Attempt<'_> {
 
     /// The attempt does not count (the check could not be made, or the code was genuine but
     /// already used): its count is given back, and `detail`, if any, is audited as a refusal.
-    pub(crate) async fn give_back(self, detail: Option<String>) -> Result<()> {
+    pub(crate) async fn give_back(mut self, detail: Option<String>) -> Result<()> {
         let s = self.service;
         s.store.refund_attempt(self.user.id).await?;
+        self.ended = true;
         if let Some(detail) = detail {
             s.audit(
                 self.ctx,

@@ -18,6 +18,9 @@ CREATE INDEX login_throttle_last ON login_throttle (last_at);
 -- Each further lockout within a day lasts twice as long as the one before.
 ALTER TABLE users ADD COLUMN lockout_streak INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_lockout_at INTEGER;
+-- When the last second-factor attempt began: a count at the threshold whose attempts all began
+-- long ago belongs to requests that never finished (a crash), not to attempts in flight.
+ALTER TABLE users ADD COLUMN attempt_at INTEGER NOT NULL DEFAULT 0;
 
 -- Browsers that have fully signed in as a user (the tf_device cookie): only the SHA-256 of the
 -- cookie is kept. Such a browser is throttled by its own failures only.
