@@ -20,15 +20,15 @@ const QUEUE_PER_CORE: usize = 16;
 pub struct PasswordPool {
     running: Arc<Semaphore>,
     /// Checks waiting or running.
-    admitted: AtomicUsize,
+    admitted: Arc<AtomicUsize>,
     /// The most that may be admitted at once.
     limit: usize,
 }
 
 /// Gives an admitted slot back when the check ends, however it ends.
-struct Admitted<'a>(&'a AtomicUsize);
+struct Admitted(Arc<AtomicUsize>);
 
-impl Drop for Admitted<'_> {
+impl Drop for Admitted {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -46,7 +46,7 @@ impl PasswordPool {
         let parallel = parallel.max(1);
         PasswordPool {
             running: Arc::new(Semaphore::new(parallel)),
-            admitted: AtomicUsize::new(0),
+            admitted: Arc::new(AtomicUsize::new(0)),
             limit: parallel * (1 + QUEUE_PER_CORE),
         }
     }
@@ -60,15 +60,23 @@ impl PasswordPool {
                 "The server is busy. Try again in a moment.",
             ));
         }
-        let _slot = Admitted(&self.admitted);
-        let _permit = self
+        let slot = Admitted(self.admitted.clone());
+        let permit = self
             .running
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| Error::internal(&e))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| Error::internal(&e))
+        // The slot and the permit go with the hash, not with the request: a request dropped
+        // while its hash runs (its client went away) must not free a place the hash still
+        // occupies, or cancelled logins would run any number of hashes at once.
+        tokio::task::spawn_blocking(move || {
+            // The permit goes first, then the slot: a freed slot always finds its place free.
+            let _held = (permit, slot);
+            job()
+        })
+        .await
+        .map_err(|e| Error::internal(&e))
     }
 
     /// Checks a password against a PHC string (see [`crypto::verify_password`]).
@@ -118,5 +126,35 @@ mod tests {
         assert!((1..=1 + QUEUE_PER_CORE).contains(&ok), "{ok} ran");
         assert_eq!(ok + refused, 60);
         assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_checks_keep_their_place_until_their_hash_ends() {
+        let pool = Arc::new(PasswordPool::new(1));
+        // A "hash" that runs until the test lets it end.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let request = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = wait.recv();
+                })
+                .await
+            })
+        };
+        while pool.running.available_permits() == 1 {
+            tokio::task::yield_now().await;
+        }
+        // The request goes away while its hash runs: the hash keeps its place.
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert_eq!(pool.running.available_permits(), 0, "the hash still runs");
+        assert_eq!(pool.admitted.load(Ordering::Acquire), 1);
+        // Once it ends, the place is free again.
+        release.send(()).unwrap();
+        while pool.admitted.load(Ordering::Acquire) != 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.running.available_permits(), 1);
     }
 }
