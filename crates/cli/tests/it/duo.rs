@@ -404,6 +404,39 @@ fn fail_mode_closed_and_open(db: Db) {
         format!("method=duo factor={id} reason=duo_failmode_open")
     );
 
+    // A portal login that passed unchecked is not a "Confirm it is you": sensitive actions ask
+    // for it, and the open fail mode does not give it.
+    let out = env.cli_stdin(
+        &["user", "set-password", "alice", "--password-stdin"],
+        "a good password\n",
+    );
+    assert!(out.status.success());
+    let mut b = crate::portal::Browser::new(&server);
+    let r = b.login("alice", "a good password", "");
+    assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{}", r.body);
+    let r = b.second_factor("123456", false);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security"),
+        "{}",
+        r.body
+    );
+    let csrf = b.get("/account/security").csrf();
+    let r = b.post("/account/security/backup-codes/new", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("Confirm it is you"));
+    let r = b.post(
+        "/account/security/step-up",
+        &[
+            ("csrf", &csrf),
+            ("password", "a good password"),
+            ("code", "123456"),
+            ("action", "new-codes"),
+        ],
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("Duo is unreachable"), "{}", r.body);
+
     // Counted in /metrics, by fail mode.
     let metrics = api.get("/metrics");
     assert_eq!(metrics.status, 200);

@@ -381,7 +381,7 @@ impl Service {
                         "Duo is unreachable and the fail mode is open: a login completes on the \
                          password alone"
                     );
-                    let cookie = self.promote(session).await?.ok_or_else(|| {
+                    let cookie = self.promote(session, false).await?.ok_or_else(|| {
                         Error::forbidden("wrong_stage", "This login was already completed.")
                     })?;
                     return Ok(DuoStart::FailedOpen {
@@ -652,7 +652,7 @@ impl Service {
                                 &format!("factor={}", factor.id),
                             )
                             .await?;
-                        let cookie = self.promote(session).await?.ok_or_else(|| {
+                        let cookie = self.promote(session, true).await?.ok_or_else(|| {
                             Error::forbidden("wrong_stage", "This login was already completed.")
                         })?;
                         Ok(DuoCallback::LoggedIn {

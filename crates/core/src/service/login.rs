@@ -397,9 +397,10 @@ impl Service {
         Ok(Some((session, user)))
     }
 
-    /// Replaces a session by a fully logged-in one with a new id. The user has just given
-    /// their second factor (or enrolled one), so the new session counts as stepped up.
-    pub(super) async fn promote(&self, old: &Session) -> Result<Option<String>> {
+    /// Replaces a session by a fully logged-in one with a new id. When the user has just given
+    /// a checked second factor (or enrolled one), the new session counts as stepped up; a pass
+    /// Duo's open fail mode gave without a check does not.
+    pub(super) async fn promote(&self, old: &Session, checked: bool) -> Result<Option<String>> {
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let now = self.now();
         let settings = self.settings_cached().await?;
@@ -412,7 +413,7 @@ impl Service {
             next: None,
             login_at: old.login_at,
             last_seen_at: now,
-            step_up_at: Some(now),
+            step_up_at: checked.then_some(now),
             ip: old.ip.clone(),
             user_agent: old.user_agent.clone(),
         };
@@ -463,11 +464,12 @@ impl Service {
                 "This login is not waiting for a code.",
             ));
         }
+        let mut unchecked = false;
         match self
-            .validate(ctx, &user.username, Some(code), method)
+            .validate_noting(ctx, &user.username, Some(code), method, &mut unchecked)
             .await?
         {
-            Validation::Accepted(_) => match self.promote(session).await? {
+            Validation::Accepted(_) => match self.promote(session, !unchecked).await? {
                 Some(cookie) => Ok(SecondFactor::Done {
                     cookie,
                     next: session.next.clone(),
@@ -496,7 +498,7 @@ impl Service {
                 "Set up two-factor authentication first.",
             ));
         }
-        self.promote(session)
+        self.promote(session, true)
             .await?
             .ok_or_else(|| Error::forbidden("wrong_stage", "This login was already completed."))
     }
@@ -578,15 +580,24 @@ impl Service {
             return Err(wrong_password());
         }
         if self.step_up_needs_code(user).await? {
+            let mut unchecked = false;
             match self
-                .validate(
+                .validate_noting(
                     ctx,
                     &user.username,
                     Some(code.trim()).filter(|c| !c.is_empty()),
                     None,
+                    &mut unchecked,
                 )
                 .await
             {
+                // Duo's open fail mode lets a login through unchecked, never a step-up.
+                Ok(Validation::Accepted(_)) if unchecked => {
+                    return Err(Error::unavailable(
+                        "duo_unreachable",
+                        super::DUO_UNREACHABLE,
+                    ));
+                }
                 Ok(Validation::Accepted(_)) => {}
                 Ok(Validation::Rejected(Reason::Locked)) => {
                     return Err(Error::invalid(

@@ -147,6 +147,20 @@ impl Service {
         code: Option<&str>,
         method: Option<&str>,
     ) -> Result<Validation> {
+        self.validate_noting(ctx, username, code, method, &mut false)
+            .await
+    }
+
+    /// [`Service::validate`], setting `unchecked` when the answer is a pass Duo's open fail
+    /// mode gave without a check (a login completes on it; a step-up must not).
+    pub(crate) async fn validate_noting(
+        &self,
+        ctx: &Context,
+        username: &str,
+        code: Option<&str>,
+        method: Option<&str>,
+        unchecked: &mut bool,
+    ) -> Result<Validation> {
         // The user and their factors in one query: this is the hot path. An unknown user is
         // 404 before anything about the request is judged.
         if crate::identity::Username::parse(username).is_err() {
@@ -174,7 +188,7 @@ impl Service {
             // `{"method": "duo"}` with no code: a push.
             if only == Some(Some(FactorKind::Duo)) {
                 return self
-                    .validate_duo_push(ctx, &user, &usable, &settings, now)
+                    .validate_duo_push(ctx, &user, &usable, &settings, now, unchecked)
                     .await;
             }
             return Err(Error::invalid(
@@ -242,7 +256,10 @@ impl Service {
                             found = Some((Method::Factor(FactorKind::Duo), Some(f.id.to_string())));
                         }
                         Ok(DuoTry::Denied(why)) => duo_miss = Some(why),
-                        Ok(DuoTry::FailedOpen) => return duo_failed_open(attempt, f).await,
+                        Ok(DuoTry::FailedOpen) => {
+                            *unchecked = true;
+                            return duo_failed_open(attempt, f).await;
+                        }
                         Ok(DuoTry::Unavailable(e)) | Err(e) => {
                             // Duo could not check the code: the attempt does not count.
                             attempt.give_back(None).await?;
@@ -310,6 +327,7 @@ impl Service {
         usable: &[Factor],
         settings: &crate::settings::Settings,
         now: i64,
+        unchecked: &mut bool,
     ) -> Result<Validation> {
         let Some(factor) = usable.iter().find(|f| f.kind() == FactorKind::Duo) else {
             return Ok(self.refuse(ctx, user, Reason::NotEnrolled).await);
@@ -335,7 +353,10 @@ impl Service {
                     .await
             }
             Ok(DuoTry::Denied(why)) => attempt.reject(format!("kind=duo reason={why}")).await,
-            Ok(DuoTry::FailedOpen) => duo_failed_open(attempt, factor).await,
+            Ok(DuoTry::FailedOpen) => {
+                *unchecked = true;
+                duo_failed_open(attempt, factor).await
+            }
             Ok(DuoTry::Unavailable(e)) | Err(e) => {
                 attempt.give_back(None).await?;
                 Err(e)

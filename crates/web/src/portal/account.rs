@@ -419,6 +419,7 @@ async fn step_up_with(
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::Invalid | ErrorKind::Unauthorized => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 _ => return Err(page::internal()),
             };
             let resp = step_up_page(
