@@ -265,8 +265,9 @@ fn step_up_guards_sensitive_actions_and_counts_in_the_throttle(db: Db) {
         format!("/account/security/factors/{factor}/remove"),
         "/account/security/backup-codes/view".to_owned(),
         "/account/security/disable".to_owned(),
+        "/account/security/enroll".to_owned(),
     ] {
-        let r = b.post(&path, &[("csrf", csrf.as_str())]);
+        let r = b.post(&path, &[("csrf", csrf.as_str()), ("kind", "totp")]);
         assert_eq!(r.status, 401, "{path}: {}", r.body);
         assert!(r.body.contains("Confirm it is you"), "{path}");
         assert!(
@@ -274,6 +275,10 @@ fn step_up_guards_sensitive_actions_and_counts_in_the_throttle(db: Db) {
             "eve has 2FA: a code is asked for"
         );
     }
+    // Adding a device asks too (a stolen session must not plant a factor of its own).
+    let r = b.get("/account/security/enroll");
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("Confirm it is you"));
     // Nothing changed: the factor and the codes are there.
     let api = admin_api(&env, &server);
     assert_eq!(

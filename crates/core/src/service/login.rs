@@ -73,6 +73,9 @@ pub enum SensitiveAction {
     DisableTwoFactor,
     /// Changing the email address or phone number.
     ChangeContact,
+    /// Adding a device when the user has 2FA already (a stolen session must not plant a
+    /// factor of its own).
+    AddFactor,
 }
 
 /// One of a user's live sessions, as their Security Settings list it.
@@ -536,11 +539,22 @@ impl Service {
             SensitiveAction::ViewBackupCodes => "see your backup codes",
             SensitiveAction::DisableTwoFactor => "turn two-factor authentication off",
             SensitiveAction::ChangeContact => "change your email address or phone number",
+            SensitiveAction::AddFactor => "add a device",
         };
         Err(Error::unauthorized(
             "step_up_required",
             format!("Confirm it is you to {what}: enter your password and a current code."),
         ))
+    }
+
+    /// Refuses to start adding a device in a session that has not stepped up recently, when the
+    /// user has 2FA already (their first device needs no step-up: there is nothing to protect
+    /// yet, and forced enrolment must work).
+    pub async fn require_step_up_to_enrol(&self, session: &Session, user: &User) -> Result<()> {
+        if session.stage == Stage::Full && self.step_up_needs_code(user).await? {
+            self.require_step_up(session, SensitiveAction::AddFactor)?;
+        }
+        Ok(())
     }
 
     /// Whether confirming it is you needs a second factor besides the password (the user has

@@ -164,7 +164,36 @@ pub(crate) async fn choose(State(state): State<AppState>, visitor: Visitor) -> R
         Ok(x) => x,
         Err(to) => return to,
     };
+    if let Some(resp) = enrol_needs_step_up(&state, &visitor, session, user).await {
+        return resp;
+    }
     enroll::choose(&state, &visitor, session, user, Flow::Account, None).await
+}
+
+/// The step-up page when adding a device needs one (the user has 2FA and has not confirmed it
+/// is them lately), as core decides.
+async fn enrol_needs_step_up(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &Session,
+    user: &User,
+) -> Option<Response> {
+    match state.service.require_step_up_to_enrol(session, user).await {
+        Ok(()) => None,
+        Err(e) if e.code == "step_up_required" => Some(
+            step_up_page(
+                state,
+                visitor,
+                session,
+                user,
+                StatusCode::UNAUTHORIZED,
+                &Sensitive::Enroll,
+                None,
+            )
+            .await,
+        ),
+        Err(_) => Some(page::internal()),
+    }
 }
 
 pub(crate) async fn start(
@@ -176,6 +205,9 @@ pub(crate) async fn start(
         Ok(x) => x,
         Err(to) => return to,
     };
+    if let Some(resp) = enrol_needs_step_up(&state, &visitor, session, user).await {
+        return resp;
+    }
     enroll::start(&state, &visitor, session, user, Flow::Account, form).await
 }
 
@@ -222,6 +254,7 @@ enum Sensitive {
     NewCodes,
     ViewCodes,
     Disable,
+    Enroll,
 }
 
 impl Sensitive {
@@ -231,6 +264,7 @@ impl Sensitive {
             "new-codes" => Some(Sensitive::NewCodes),
             "view-codes" => Some(Sensitive::ViewCodes),
             "disable" => Some(Sensitive::Disable),
+            "enroll" => Some(Sensitive::Enroll),
             _ => None,
         }
     }
@@ -241,6 +275,7 @@ impl Sensitive {
             Sensitive::NewCodes => ("new-codes", ""),
             Sensitive::ViewCodes => ("view-codes", ""),
             Sensitive::Disable => ("disable", ""),
+            Sensitive::Enroll => ("enroll", ""),
         }
     }
 
@@ -250,6 +285,7 @@ impl Sensitive {
             Sensitive::NewCodes => "get new backup codes",
             Sensitive::ViewCodes => "see your backup codes",
             Sensitive::Disable => "turn two-factor authentication off",
+            Sensitive::Enroll => "add a device",
         }
     }
 }
@@ -344,6 +380,11 @@ async fn run_sensitive(
             .disable_own_2fa(&ctx, session, user)
             .await
             .map(|()| signed_out_to("/login?notice=twofa_off_signed_out", state)),
+        Sensitive::Enroll => state
+            .service
+            .require_step_up_to_enrol(session, user)
+            .await
+            .map(|()| redirect("/account/security/enroll")),
     };
     match done {
         Ok(resp) => resp,
