@@ -151,15 +151,17 @@ pub struct Context {
 
 impl Context {
     /// Whether the caller may act on `target`'s account as an administrator (reset 2FA, unlock,
-    /// disable, remove a factor, release a key): owners manage everyone, admins manage clients;
-    /// the operator, Twofold itself and applications with an admin token manage everyone (their
-    /// routes already required the admin scope).
+    /// disable, remove a factor, release a key): owners manage everyone else, admins manage
+    /// clients; nobody manages their own account this way (Security Settings, with its
+    /// "Confirm it is you", is the way); the operator, Twofold itself and applications with an
+    /// admin token manage everyone (their routes already required the admin scope).
     pub fn may_manage(&self, target: &crate::store::User) -> bool {
         use crate::identity::Role;
         match &self.actor {
             Actor::Cli | Actor::System | Actor::Token(_) => true,
-            Actor::User { role, .. } => {
-                *role == Role::Owner || (role.is_staff() && target.role == Role::Client)
+            Actor::User { name, role } => {
+                !name.eq_ignore_ascii_case(&target.username)
+                    && (*role == Role::Owner || (role.is_staff() && target.role == Role::Client))
             }
         }
     }
