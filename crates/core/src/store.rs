@@ -370,13 +370,17 @@ pub trait Store: Send + Sync + 'static {
     /// blocked at `now`; returns how many.
     async fn purge_login_throttle(&self, before: i64, now: i64) -> StoreResult<u64>;
 
-    /// Binds a device cookie (by its hash) to a user until `expires_at`.
+    /// Binds a device cookie (by its hash) to a user until `expires_at`, forgets `replaces` (the
+    /// browser's previous cookie, when it was this user's) and keeps only the user's `keep`
+    /// newest.
     async fn insert_device(
         &self,
         token_hash: &str,
         user_id: i64,
         now: i64,
         expires_at: i64,
+        replaces: Option<&str>,
+        keep: i64,
     ) -> StoreResult<()>;
     /// The user a device cookie is bound to, if it has not expired at `now`.
     async fn device_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<i64>>;

@@ -981,8 +981,19 @@ macro_rules! impl_store {
                     user_id: i64,
                     now: i64,
                     expires_at: i64,
+                    replaces: Option<&str>,
+                    keep: i64,
                 ) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
+                    let mut tx = begin_detached(&self.pool).await?;
+                    if let Some(old) = replaces {
+                        sqlx::query("DELETE FROM devices WHERE token_hash = $1 AND user_id = $2")
+                            .bind(old)
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
                     sqlx::query(
                         "INSERT INTO devices (token_hash, user_id, created_at, expires_at) \
                          VALUES ($1, $2, $3, $4)",
@@ -991,9 +1002,20 @@ macro_rules! impl_store {
                     .bind(user_id)
                     .bind(now)
                     .bind(expires_at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(conflict("device"))?;
+                    sqlx::query(
+                        "DELETE FROM devices WHERE user_id = $1 AND token_hash NOT IN \
+                         (SELECT token_hash FROM devices WHERE user_id = $1 \
+                          ORDER BY created_at DESC, token_hash LIMIT $2)",
+                    )
+                    .bind(user_id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
                     Ok(())
                 }
 

@@ -960,8 +960,14 @@ async fn lockout_counts_and_locks_once(store: Arc<dyn Store>) {
     let u = user(&*store, "rupert").await;
     // Attempts are counted up to the threshold, then refused.
     assert_eq!(store.attempt_state(u.id).await.unwrap(), Some((0, None, 0)));
-    assert_eq!(store.begin_attempt(u.id, NOW - 5, 3).await.unwrap(), Some(1));
-    assert_eq!(store.attempt_state(u.id).await.unwrap(), Some((1, None, NOW - 5)));
+    assert_eq!(
+        store.begin_attempt(u.id, NOW - 5, 3).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.attempt_state(u.id).await.unwrap(),
+        Some((1, None, NOW - 5))
+    );
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(2));
     assert_eq!(store.attempt_state(u.id + 1000).await.unwrap(), None);
     assert_eq!(store.begin_attempt(u.id, NOW, 3).await.unwrap(), Some(3));
@@ -1844,14 +1850,36 @@ async fn concurrent_password_attempts_cannot_outrun_the_throttle(store: Arc<dyn 
 async fn device_cookies_are_bound_to_their_user(store: Arc<dyn Store>) {
     let u = user(&*store, "dora").await;
     let v = user(&*store, "dexter").await;
-    store
-        .insert_device("h1", u.id, NOW, NOW + 100)
-        .await
-        .unwrap();
-    store
-        .insert_device("h2", v.id, NOW, NOW + 100)
-        .await
-        .unwrap();
+    let add = |hash: &'static str, user: i64, at: i64, replaces: Option<&'static str>, keep| {
+        let store = store.clone();
+        async move {
+            store
+                .insert_device(hash, user, at, NOW + 100, replaces, keep)
+                .await
+                .unwrap()
+        }
+    };
+    add("h1", u.id, NOW, None, 20).await;
+    add("h2", v.id, NOW, None, 20).await;
+    // A browser's new cookie replaces its previous one (only the same user's), and a user keeps
+    // only the newest few.
+    add("h3", u.id, NOW + 1, Some("h1"), 20).await;
+    assert_eq!(store.device_user("h1", NOW).await.unwrap(), None);
+    add("h4", u.id, NOW + 2, Some("h2"), 20).await;
+    assert_eq!(
+        store.device_user("h2", NOW).await.unwrap(),
+        Some(v.id),
+        "not u's to replace"
+    );
+    add("h5", u.id, NOW + 3, None, 2).await;
+    assert_eq!(
+        store.device_user("h3", NOW).await.unwrap(),
+        None,
+        "the oldest went"
+    );
+    assert_eq!(store.device_user("h4", NOW).await.unwrap(), Some(u.id));
+    assert_eq!(store.device_user("h5", NOW).await.unwrap(), Some(u.id));
+    add("h1", u.id, NOW + 4, None, 20).await;
     assert_eq!(store.device_user("h1", NOW).await.unwrap(), Some(u.id));
     assert_eq!(
         store.device_user("h1", NOW + 100).await.unwrap(),

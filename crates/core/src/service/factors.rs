@@ -527,16 +527,15 @@ impl Service {
         Ok(())
     }
 
-    /// After a removal: with no confirmed factor left, every session of the user ends (a
-    /// stolen session must not outlive the factor that let it in). True if they ended.
+    /// After a removal: with no usable factor left (none confirmed, or none of a method active
+    /// and enabled for the user's role while 2FA is on), every session of the user ends — a
+    /// stolen session must not outlive the factor that let it in. True if they ended.
     async fn end_sessions_if_no_factor_left(&self, ctx: &Context, user: &User) -> Result<bool> {
-        if self
-            .store
-            .factors_of(user.id)
-            .await?
-            .iter()
-            .any(|f| f.confirmed)
-        {
+        let settings = self.settings().await?;
+        let factors = self.store.factors_of(user.id).await?;
+        let confirmed = factors.iter().any(|f| f.confirmed);
+        let usable = !super::usable(&settings, user.role, factors).is_empty();
+        if confirmed && (usable || !settings.twofactor_enabled()) {
             return Ok(false);
         }
         self.end_all_sessions(ctx, user, "last_factor_removed")

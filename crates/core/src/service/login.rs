@@ -21,6 +21,8 @@ pub const PENDING_TTL: i64 = 5 * 60;
 pub const ENROLL_TTL: i64 = 15 * 60;
 /// A device cookie (`tf_device`) is good for this many days after the sign-in that set it.
 pub const DEVICE_DAYS: i64 = 365;
+/// The most device cookies a user keeps (the newest).
+const MAX_DEVICES: i64 = 20;
 /// Sensitive actions need the password (and second factor) given this recently in the session.
 pub const STEP_UP_TTL: i64 = 5 * 60;
 /// Password attempts per throttle key before delays start.
@@ -116,6 +118,26 @@ pub(crate) fn delay_after(attempts: i64) -> i64 {
         .unwrap_or(u32::MAX)
         .min(20);
     2i64.pow(exp).min(MAX_DELAY)
+}
+
+/// The throttle key of a client address. An IPv6 host usually holds a whole /64, so its
+/// addresses count together (one key per /64); an IPv4 address, or one mapped into IPv6, is
+/// its own key.
+pub(crate) fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            format!(
+                "ip:{}",
+                v6.to_ipv4_mapped()
+                    .map_or_else(|| ip.to_owned(), |a| a.to_string())
+            )
+        }
+        _ => format!("ip:{ip}"),
+    }
 }
 
 /// "Firefox on Linux": enough for a person to recognise their browser, nothing more is kept.
@@ -228,7 +250,7 @@ impl Service {
             None => ctx
                 .ip
                 .iter()
-                .map(|ip| format!("ip:{ip}"))
+                .map(|ip| address_key(ip))
                 .chain([user_key.clone()])
                 .collect(),
         };
@@ -430,7 +452,11 @@ impl Service {
     /// A new device cookie (`tf_device`) for the browser that holds this fully signed-in
     /// session cookie: from now on that browser's password attempts for this user are
     /// throttled by its own failures only. `None` when the session is not a full one.
-    pub async fn issue_device(&self, session_cookie: &str) -> Result<Option<String>> {
+    pub async fn issue_device(
+        &self,
+        session_cookie: &str,
+        previous: Option<&str>,
+    ) -> Result<Option<String>> {
         let Some(session) = self
             .store
             .session(&crypto::token_hash(session_cookie))
@@ -441,12 +467,19 @@ impl Service {
         };
         let token = crypto::random_token(self.rng.as_ref(), "", 32);
         let now = self.now();
+        // The browser's previous device cookie (if it was this user's) gives way to the new
+        // one, and a user keeps at most MAX_DEVICES: rows cannot pile up a sign-in at a time.
+        let replaced = previous
+            .filter(|p| !p.is_empty() && p.len() <= 128)
+            .map(crypto::token_hash);
         self.store
             .insert_device(
                 &crypto::token_hash(&token),
                 session.user_id,
                 now,
                 now + DEVICE_DAYS * 86_400,
+                replaced.as_deref(),
+                MAX_DEVICES,
             )
             .await?;
         Ok(Some(token))
@@ -858,6 +891,22 @@ mod tests {
             [0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
         );
         assert_eq!(delay_after(i64::MAX), MAX_DELAY);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(address_key("192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            address_key("2001:db8:1:2::9")
+        );
+        assert_eq!(address_key("2001:db8:1:2::9"), "ip:2001:db8:1:2::/64");
+        assert_ne!(
+            address_key("2001:db8:1:3::9"),
+            address_key("2001:db8:1:2::9")
+        );
+        assert_eq!(address_key("not an address"), "ip:not an address");
     }
 
     #[test]

@@ -449,7 +449,9 @@ pub(crate) async fn confirm(
             }
             None if flow == Flow::Forced => {
                 match state.service.finish_enrollment(session, user).await {
-                    Ok(cookie) => page::signed_in(state, "/account/security", &cookie).await,
+                    Ok(cookie) => {
+                        page::signed_in(state, visitor, "/account/security", &cookie).await
+                    }
                     Err(_) => redirect("/login?notice=expired"),
                 }
             }

@@ -261,7 +261,7 @@ pub(crate) async fn login_submit(
                 (stage, _) => stage_path(stage),
             };
             if step.stage == Stage::Full {
-                return page::signed_in(&state, to, &step.cookie).await;
+                return page::signed_in(&state, &visitor, to, &step.cookie).await;
             }
             with_cookie(
                 redirect(to),
@@ -478,7 +478,7 @@ pub(crate) async fn second_submit(
                 .as_deref()
                 .and_then(local_path)
                 .unwrap_or_else(|| "/account/security".into());
-            page::signed_in(&state, &to, &cookie).await
+            page::signed_in(&state, &visitor, &to, &cookie).await
         }
         Ok(SecondFactor::Refused(Reason::Locked)) => {
             let msg = "Too many failed attempts: your second factor is locked for a while. \
@@ -609,7 +609,7 @@ pub(crate) async fn enroll_done(
                 .as_deref()
                 .and_then(local_path)
                 .unwrap_or_else(|| "/account/security".into());
-            page::signed_in(&state, &to, &cookie).await
+            page::signed_in(&state, &visitor, &to, &cookie).await
         }
         Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
         Err(_) => redirect("/login?notice=expired"),
@@ -755,7 +755,7 @@ pub(crate) async fn duo_start(
     {
         Ok(DuoStart::Redirect(url)) => redirect(&url),
         Ok(DuoStart::FailedOpen { cookie, next }) => {
-            logged_in(&state, cookie, next.as_deref()).await
+            logged_in(&state, &visitor, cookie, next.as_deref()).await
         }
         Err(e) if e.kind == ErrorKind::Internal => page::internal(),
         Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
@@ -775,11 +775,16 @@ pub(crate) fn duo_callback_url(state: &AppState) -> String {
 }
 
 /// A 303 to where a completed login goes, with the new session cookie.
-async fn logged_in(state: &AppState, cookie: String, next: Option<&str>) -> Response {
+async fn logged_in(
+    state: &AppState,
+    visitor: &Visitor,
+    cookie: String,
+    next: Option<&str>,
+) -> Response {
     let to = next
         .and_then(local_path)
         .unwrap_or_else(|| "/account/security".into());
-    page::signed_in(state, &to, &cookie).await
+    page::signed_in(state, visitor, &to, &cookie).await
 }
 
 #[derive(Deserialize, Default)]
@@ -825,7 +830,9 @@ pub(crate) async fn duo_callback(
         }
     };
     match outcome {
-        DuoCallback::LoggedIn { cookie, next } => logged_in(&state, cookie, next.as_deref()).await,
+        DuoCallback::LoggedIn { cookie, next } => {
+            logged_in(&state, &visitor, cookie, next.as_deref()).await
+        }
         DuoCallback::Enrolled {
             username,
             backup_codes,
@@ -861,7 +868,9 @@ pub(crate) async fn duo_callback(
                 None => match (flow, &visitor.session) {
                     (Flow::Forced, Some((s, u))) => {
                         match state.service.finish_enrollment(s, u).await {
-                            Ok(cookie) => logged_in(&state, cookie, s.next.as_deref()).await,
+                            Ok(cookie) => {
+                                logged_in(&state, &visitor, cookie, s.next.as_deref()).await
+                            }
                             Err(_) => redirect("/login?notice=expired"),
                         }
                     }

@@ -232,12 +232,21 @@ pub(crate) fn set_lasting_cookie(name: &str, value: &str, secure: bool, days: i6
 
 /// A 303 to `to` for a browser whose sign-in just completed: the new session cookie, and a new
 /// device cookie bound to the user.
-pub(crate) async fn signed_in(state: &AppState, to: &str, session_cookie: &str) -> Response {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    visitor: &Visitor,
+    to: &str,
+    session_cookie: &str,
+) -> Response {
     let resp = with_cookie(
         redirect(to),
         &set_cookie(SESSION_COOKIE, session_cookie, state.secure_cookies),
     );
-    match state.service.issue_device(session_cookie).await {
+    match state
+        .service
+        .issue_device(session_cookie, visitor.device.as_deref())
+        .await
+    {
         Ok(Some(device)) => with_cookie(
             resp,
             &set_lasting_cookie(
