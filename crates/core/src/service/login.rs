@@ -352,6 +352,19 @@ impl Service {
             user_agent: browser_summary(user_agent),
         };
         self.store.insert_session(&session).await?;
+        // A password change (or disabling) that ran between the check above and the insert
+        // ended every session before this one existed: read the user again, and drop the new
+        // session if the password it was opened with is no longer theirs. (A change that comes
+        // after this read ends the session itself.)
+        let still = self
+            .store
+            .user_by_id(user.id)
+            .await?
+            .is_some_and(|u| !u.disabled && u.password_hash == user.password_hash);
+        if !still {
+            self.store.delete_session(&session.id_hash).await?;
+            return Err(wrong_credentials());
+        }
         self.audit(
             ctx,
             Some(&user.username),
