@@ -1,6 +1,7 @@
-//! The server's side of the network: connections accepted under a cap per client address and a
-//! cap in total, timeouts that bound how long a slow client can hold one, and the drain at
-//! shutdown with its deadline.
+//! The server's side of the network: connections accepted under a cap per client address (an
+//! IPv6 client's /64) and a cap in total, timeouts that bound how long a slow client can hold
+//! one — reading its requests or its answers —, a bound on each connection's requests and life,
+//! and the drain at shutdown with its deadline.
 //!
 //! Each connection is served by hyper's HTTP/1 connection directly (what `axum::serve` does, less
 //! its lack of limits): the router sees every request with the peer's address as
@@ -8,9 +9,10 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::io;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,7 +27,8 @@ use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::exit::Failure;
@@ -41,9 +44,31 @@ pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// pieces of it, so trickling a byte now and then does not keep a request open.
 pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How long a write of an answer may make no progress (the client reads nothing, so the socket's
+/// buffers stay full); past it the connection is reset. It bounds each wait, not the whole
+/// answer: a client that reads slowly but steadily is served.
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Requests served on one connection: the answer to the last one says `Connection: close` and
+/// the connection is closed after it (requests pipelined behind it are dropped unanswered).
+pub(crate) const MAX_REQUESTS_PER_CONNECTION: usize = 1_000;
+
+/// How long a connection may live. Past it the connection takes no new request: an idle one is
+/// closed at once, the answer to a request in flight says `Connection: close`. Clients that keep
+/// connections alive simply open a new one.
+pub(crate) const MAX_CONNECTION_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// How long a connection past [`MAX_CONNECTION_AGE`] may take to finish the request in flight
+/// before it is cut off whatever it is doing, so that no connection outlives the two together.
+/// Longer than the slowest legitimate request, a Duo push waited for (a minute, and the requests
+/// to Duo around it).
+pub(crate) const CLOSING_GRACE: Duration = Duration::from_secs(2 * 60);
+
 /// Connections open at once from one client address. Over it a new connection is closed as soon
-/// as it is accepted. Addresses in `trusted_proxies` are exempt (a reverse proxy carries every
-/// client's connections); they count towards [`MAX_CONNECTIONS`] only.
+/// as it is accepted. An IPv6 client counts by its /64, the block one host or site is usually
+/// given (an IPv4-mapped address counts as the IPv4 address). Addresses in `trusted_proxies` are
+/// exempt (a reverse proxy carries every client's connections); they count towards
+/// [`MAX_CONNECTIONS`] only.
 pub(crate) const MAX_CONNECTIONS_PER_IP: usize = 64;
 
 /// Connections open at once in total; over it a new connection is closed as soon as it is
@@ -60,6 +85,10 @@ pub(crate) const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 pub(crate) struct Limits {
     pub(crate) header_read: Duration,
     pub(crate) body_read: Duration,
+    pub(crate) write: Duration,
+    pub(crate) requests: usize,
+    pub(crate) age: Duration,
+    pub(crate) grace: Duration,
     pub(crate) per_ip: usize,
     pub(crate) total: usize,
     pub(crate) drain: Duration,
@@ -89,6 +118,13 @@ impl Limits {
         Limits {
             header_read: millis("TWOFOLD_TEST_HEADER_TIMEOUT_MS", HEADER_READ_TIMEOUT),
             body_read: millis("TWOFOLD_TEST_BODY_TIMEOUT_MS", BODY_READ_TIMEOUT),
+            write: millis("TWOFOLD_TEST_WRITE_TIMEOUT_MS", WRITE_TIMEOUT),
+            requests: count(
+                "TWOFOLD_TEST_MAX_REQUESTS_PER_CONNECTION",
+                MAX_REQUESTS_PER_CONNECTION,
+            ),
+            age: millis("TWOFOLD_TEST_CONNECTION_AGE_MS", MAX_CONNECTION_AGE),
+            grace: millis("TWOFOLD_TEST_CLOSING_GRACE_MS", CLOSING_GRACE),
             per_ip: count(
                 "TWOFOLD_TEST_MAX_CONNECTIONS_PER_IP",
                 MAX_CONNECTIONS_PER_IP,
@@ -138,6 +174,7 @@ struct Open {
 #[derive(Debug, Default)]
 struct Counts {
     total: usize,
+    /// By [`client_key`].
     per_ip: HashMap<IpAddr, usize>,
 }
 
@@ -145,7 +182,18 @@ struct Counts {
 #[derive(Debug)]
 struct Admitted {
     open: Arc<Open>,
-    ip: IpAddr,
+    key: IpAddr,
+}
+
+/// What the per-address cap counts `ip` under: an IPv4 address itself (an IPv4-mapped IPv6
+/// address is taken as the IPv4 one), an IPv6 address by its /64, since one host is commonly
+/// given a whole /64 and could otherwise open the cap's worth of connections from each of its
+/// addresses.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+    }
 }
 
 impl Open {
@@ -156,16 +204,17 @@ impl Open {
         })
     }
 
-    /// Counts a new connection from `ip`, or refuses it when a cap is reached. `exempt` lifts the
-    /// per-address cap (trusted proxies).
+    /// Counts a new connection from `ip` (under its [`client_key`]), or refuses it when a cap is
+    /// reached. `exempt` lifts the per-address cap (trusted proxies).
     fn admit(self: &Arc<Open>, ip: IpAddr, exempt: bool) -> Option<Admitted> {
+        let key = client_key(ip);
         // The lock guards two integer updates and is never held across an await; a panic while
         // it is held cannot leave the counts half-changed, so a poisoned lock is still right.
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= self.limits.total {
             return None;
         }
-        let mine = counts.per_ip.entry(ip).or_insert(0);
+        let mine = counts.per_ip.entry(key).or_insert(0);
         if !exempt && *mine >= self.limits.per_ip {
             return None;
         }
@@ -173,7 +222,7 @@ impl Open {
         counts.total += 1;
         Some(Admitted {
             open: Arc::clone(self),
-            ip,
+            key,
         })
     }
 
@@ -193,10 +242,10 @@ impl Drop for Admitted {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         counts.total = counts.total.saturating_sub(1);
-        if let Some(n) = counts.per_ip.get_mut(&self.ip) {
+        if let Some(n) = counts.per_ip.get_mut(&self.key) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                counts.per_ip.remove(&self.ip);
+                counts.per_ip.remove(&self.key);
             }
         }
     }
@@ -247,27 +296,43 @@ pub(crate) async fn serve(
             drop(stream);
             continue;
         };
-        let service = service(app.clone(), peer, limits.body_read);
+        let service = service(app.clone(), peer, limits.body_read, limits.requests);
         let http = Arc::clone(&http);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let result = {
-                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let io = TokioIo::new(WriteTimeout::new(stream, limits.write));
+                let conn = http.serve_connection(io, service);
                 let mut conn = std::pin::pin!(conn);
-                tokio::select! {
-                    result = conn.as_mut() => result,
-                    _ = stop.changed() => {
-                        // Finish the request in flight, answer it with `Connection: close`,
-                        // and close an idle connection at once.
-                        conn.as_mut().graceful_shutdown();
-                        conn.await
+                let old = tokio::time::sleep(limits.age);
+                let mut old = std::pin::pin!(old);
+                let cut = tokio::time::sleep(limits.age.saturating_add(limits.grace));
+                let mut cut = std::pin::pin!(cut);
+                let mut closing = false;
+                loop {
+                    tokio::select! {
+                        result = conn.as_mut() => break Some(result),
+                        // The server is shutting down, or the connection has lived long
+                        // enough: finish the request in flight, answer it with `Connection:
+                        // close`, and close an idle connection at once.
+                        _ = stop.changed(), if !closing => {
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                        () = old.as_mut(), if !closing => {
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                        () = cut.as_mut() => break None,
                     }
                 }
                 // The connection and its socket are dropped here, before its place is freed:
                 // a client never sees its connection closed while it still counts.
             };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match result {
+                Some(Ok(())) => {}
+                Some(Err(e)) => tracing::debug!(error = %e, "connection ended with an error"),
+                None => tracing::debug!(%peer, "connection cut off: past its lifetime"),
             }
             drop(admitted);
             drop(stop);
@@ -306,11 +371,13 @@ fn is_per_connection(e: &std::io::Error) -> bool {
 }
 
 /// The service of one connection: the router, with the peer's address on every request and the
-/// body read under its deadline.
+/// body read under its deadline; the answer to the `max_requests`th request closes the
+/// connection.
 fn service(
     app: Router,
     peer: SocketAddr,
     body_read: Duration,
+    max_requests: usize,
 ) -> impl hyper::service::Service<
     Request<Incoming>,
     Response = Response,
@@ -318,7 +385,9 @@ fn service(
     Future = impl Future<Output = Result<Response, Infallible>> + Send,
 > + Clone {
     let app = TowerToHyperService::new(app);
+    let served = Arc::new(AtomicUsize::new(0));
     hyper::service::service_fn(move |req: Request<Incoming>| {
+        let last = served.fetch_add(1, Ordering::Relaxed).saturating_add(1) >= max_requests;
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(ConnectInfo(peer));
         let expired = Arc::new(AtomicBool::new(false));
@@ -334,9 +403,15 @@ fn service(
         };
         let answer = app.call(Request::from_parts(parts, body));
         async move {
-            let response = answer.await?;
+            let mut response = answer.await?;
             if expired.load(Ordering::Relaxed) {
                 return Ok(body_timed_out());
+            }
+            if last {
+                // hyper closes the connection once an answer saying so is sent.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             Ok(response)
         }
@@ -356,6 +431,113 @@ fn body_timed_out() -> Response {
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+/// A connection's socket whose writes fail once one has made no progress for `limit`: a client
+/// that stops reading its answers (pipelining requests, say) cannot hold the connection, and the
+/// answers queued for it, for ever. Reads are untouched; they have hyper's and the body's
+/// timeouts.
+struct WriteTimeout<S> {
+    inner: S,
+    limit: Duration,
+    /// Started when a write first has to wait, dropped when one makes progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// A socket that can be made to reset instead of closing gracefully: one whose client stopped
+/// reading has answers queued that would otherwise stay in the kernel, sent to nobody, after the
+/// connection is closed.
+trait Abort {
+    fn abort_on_close(&self);
+}
+
+impl Abort for TcpStream {
+    fn abort_on_close(&self) {
+        if let Err(e) = self.set_zero_linger() {
+            tracing::debug!(error = %e, "cannot make a stalled connection reset");
+        }
+    }
+}
+
+impl<S> WriteTimeout<S> {
+    fn new(inner: S, limit: Duration) -> WriteTimeout<S> {
+        WriteTimeout {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+}
+
+impl<S: Abort> WriteTimeout<S> {
+    /// Passes on the outcome of a write (or flush or shutdown), failing it if it has been
+    /// waiting for too long.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if stalled.as_mut().poll(cx).is_ready() {
+            self.inner.abort_on_close();
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing of its answer in time",
+            )));
+        }
+        Poll::Pending
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Abort + Unpin> AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.watch(cx, poll)
+    }
 }
 
 /// A request body that fails once its deadline has passed.
@@ -448,6 +630,139 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(client_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_key(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_key(ip("::1")), ip("::"));
+
+        let open = Open::new(limits(2, 100));
+        let host = [
+            ip("2001:db8:1:2::1"),
+            ip("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            ip("2001:db8:1:2:1234::9"),
+        ];
+        let first = open.admit(host[0], false).unwrap();
+        let second = open.admit(host[1], false).unwrap();
+        assert!(
+            open.admit(host[2], false).is_none(),
+            "another address of the same /64 is over the cap"
+        );
+        let neighbour = open.admit(ip("2001:db8:1:3::1"), false);
+        assert!(neighbour.is_some(), "the next /64 has its own cap");
+
+        let v4 = [
+            open.admit(ip("::ffff:192.0.2.7"), false).unwrap(),
+            open.admit(ip("192.0.2.7"), false).unwrap(),
+        ];
+        assert!(open.admit(ip("::ffff:192.0.2.7"), false).is_none());
+        assert!(open.admit(ip("192.0.2.7"), false).is_none());
+        let other_v4 = open.admit(ip("192.0.2.8"), false);
+        assert!(other_v4.is_some(), "IPv4 addresses count one by one");
+
+        drop(first);
+        let again = open.admit(host[2], false);
+        assert!(again.is_some(), "a freed place of the /64 is reusable");
+        drop((second, neighbour, v4, other_v4, again));
+        assert_eq!(open.total(), 0);
+        assert!(open.counts.lock().unwrap().per_ip.is_empty());
+    }
+
+    /// A writer that takes one byte each time it is given a tick, and waits otherwise.
+    struct Ticks {
+        ticks: tokio::sync::mpsc::UnboundedReceiver<()>,
+        aborted: Arc<AtomicBool>,
+    }
+
+    impl Abort for Ticks {
+        fn abort_on_close(&self) {
+            self.aborted.store(true, Ordering::Relaxed);
+        }
+    }
+
+    impl AsyncWrite for Ticks {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.get_mut().ticks.poll_recv(cx).map(|_| Ok(1))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Writes `n` bytes one at a time through `writer`.
+    async fn write_bytes(writer: &mut WriteTimeout<Ticks>, n: usize) -> io::Result<()> {
+        for _ in 0..n {
+            std::future::poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, b"x")).await?;
+        }
+        Ok(())
+    }
+
+    fn ticking(limit: Duration) -> (WriteTimeout<Ticks>, tokio::sync::mpsc::UnboundedSender<()>) {
+        let (tx, ticks) = tokio::sync::mpsc::unbounded_channel();
+        let writer = Ticks {
+            ticks,
+            aborted: Arc::new(AtomicBool::new(false)),
+        };
+        (WriteTimeout::new(writer, limit), tx)
+    }
+
+    #[tokio::test]
+    async fn a_write_that_makes_no_progress_fails_and_resets_the_socket() {
+        let (mut writer, tx) = ticking(Duration::from_millis(300));
+        let started = tokio::time::Instant::now();
+        let err = write_bytes(&mut writer, 1).await.unwrap_err();
+        let after = started.elapsed();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(after >= Duration::from_millis(300), "{after:?}");
+        assert!(after < Duration::from_secs(2), "{after:?}");
+        assert!(writer.inner.aborted.load(Ordering::Relaxed));
+        drop(tx);
+    }
+
+    #[tokio::test]
+    async fn a_slow_but_steady_reader_is_served_past_the_write_timeout() {
+        let (mut writer, tx) = ticking(Duration::from_millis(300));
+        let feeder = tokio::spawn(async move {
+            for _ in 0..8 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = tx.send(());
+            }
+        });
+        let started = tokio::time::Instant::now();
+        write_bytes(&mut writer, 8).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(600));
+        assert!(!writer.inner.aborted.load(Ordering::Relaxed));
+        feeder.await.unwrap();
+
+        // A stall after progress is timed from that progress, not from the first wait.
+        let (mut writer, tx) = ticking(Duration::from_millis(300));
+        let feeder = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let _ = tx.send(());
+            tx
+        });
+        let started = tokio::time::Instant::now();
+        let err = write_bytes(&mut writer, 2).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        let after = started.elapsed();
+        assert!(after >= Duration::from_millis(500), "{after:?}");
+        drop(feeder.await.unwrap());
+    }
+
+    #[test]
     fn trusted_proxies_are_held_to_the_total_cap_only() {
         let open = Open::new(limits(1, 3));
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
@@ -462,6 +777,10 @@ mod tests {
         let defaults = Limits::lowered_by(|_| None);
         assert_eq!(defaults.header_read, HEADER_READ_TIMEOUT);
         assert_eq!(defaults.body_read, BODY_READ_TIMEOUT);
+        assert_eq!(defaults.write, WRITE_TIMEOUT);
+        assert_eq!(defaults.requests, MAX_REQUESTS_PER_CONNECTION);
+        assert_eq!(defaults.age, MAX_CONNECTION_AGE);
+        assert_eq!(defaults.grace, CLOSING_GRACE);
         assert_eq!(defaults.per_ip, MAX_CONNECTIONS_PER_IP);
         assert_eq!(defaults.total, MAX_CONNECTIONS);
         assert_eq!(defaults.drain, SHUTDOWN_DRAIN);
@@ -470,6 +789,10 @@ mod tests {
                 match name {
                     "TWOFOLD_TEST_HEADER_TIMEOUT_MS" => "300",
                     "TWOFOLD_TEST_BODY_TIMEOUT_MS" => "400",
+                    "TWOFOLD_TEST_WRITE_TIMEOUT_MS" => "200",
+                    "TWOFOLD_TEST_MAX_REQUESTS_PER_CONNECTION" => "7",
+                    "TWOFOLD_TEST_CONNECTION_AGE_MS" => "900",
+                    "TWOFOLD_TEST_CLOSING_GRACE_MS" => "0",
                     "TWOFOLD_TEST_MAX_CONNECTIONS_PER_IP" => "3",
                     "TWOFOLD_TEST_MAX_CONNECTIONS" => "0",
                     _ => "500",
@@ -479,6 +802,10 @@ mod tests {
         });
         assert_eq!(low.header_read, Duration::from_millis(300));
         assert_eq!(low.body_read, Duration::from_millis(400));
+        assert_eq!(low.write, Duration::from_millis(200));
+        assert_eq!(low.requests, 7);
+        assert_eq!(low.age, Duration::from_millis(900));
+        assert_eq!(low.grace, Duration::from_millis(1), "never zero");
         assert_eq!(low.per_ip, 3);
         assert_eq!(low.total, 1, "never zero");
         assert_eq!(low.drain, Duration::from_millis(500));

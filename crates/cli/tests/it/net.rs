@@ -100,6 +100,12 @@ fn closed_within(stream: &mut TcpStream, since: Instant, limit: Duration) -> (Du
 
 /// Reads one whole answer (head and `Content-Length` body) from a connection kept alive.
 fn read_answer(stream: &mut TcpStream) -> String {
+    answer_or_close(stream).expect("closed before an answer")
+}
+
+/// Reads one whole answer from a connection kept alive, or `None` if the server closed the
+/// connection before sending any of one.
+fn answer_or_close(stream: &mut TcpStream) -> Option<String> {
     let since = now();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -115,10 +121,11 @@ fn read_answer(stream: &mut TcpStream) -> String {
                 })
                 .unwrap_or(0);
             if body.len() >= length {
-                return text;
+                return Some(text);
             }
         }
         match stream.read(&mut buf) {
+            Ok(0) if got.is_empty() => return None,
             Ok(0) => panic!("closed mid-answer: {text:?}"),
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e)
@@ -126,6 +133,7 @@ fn read_answer(stream: &mut TcpStream) -> String {
                     e.kind(),
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
                 ) => {}
+            Err(_) if got.is_empty() => return None,
             Err(e) => panic!("{e}: {text:?}"),
         }
         assert!(
@@ -292,6 +300,188 @@ fn connections_over_the_total_cap_are_closed_at_once() {
     let (_, got) = closed_within(&mut extra, start, Duration::from_secs(2));
     assert_eq!(got, "", "an extra connection was answered");
     assert!(healthz(&mut open[0]).starts_with("HTTP/1.1 200"));
+}
+
+/// The answers in `got`, and how many of them said `Connection: close`.
+fn answers(got: &str) -> (usize, usize) {
+    let heads: Vec<&str> = got
+        .split("HTTP/1.1 ")
+        .skip(1)
+        .filter_map(|answer| answer.split("\r\n\r\n").next())
+        .collect();
+    let closing = heads
+        .iter()
+        .filter(|head| head.to_lowercase().contains("connection: close"))
+        .count();
+    (heads.len(), closing)
+}
+
+/// Clients that pipeline requests and stop reading the answers: once a write to them has made
+/// no progress for the write timeout, their connections are reset, so they cannot hold the
+/// server's connections (here both of them) for ever.
+#[test]
+fn clients_that_stop_reading_are_cut_off_after_the_write_timeout() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve_with(&[
+        ("TWOFOLD_TEST_WRITE_TIMEOUT_MS", "500"),
+        ("TWOFOLD_TEST_MAX_CONNECTIONS", "2"),
+    ]);
+    let request = "GET /api/openapi.json HTTP/1.1\r\nHost: twofold\r\n\r\n";
+    // Both connections are served once (so both hold a place), then ask for enough answers to
+    // fill both sides' socket buffers many times over, and read none of them.
+    let mut slow: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
+    let mut size = 0;
+    for stream in &mut slow {
+        stream.write_all(request.as_bytes()).unwrap();
+        size = read_answer(stream).len();
+    }
+    let count = (32 << 20) / size + 1;
+    let pipelined = request.repeat(count);
+    let start = now();
+    for stream in &mut slow {
+        // What the server does not take in a second stays unsent: it reads requests only as it
+        // answers them.
+        stream
+            .set_write_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let _ = stream.write_all(pipelined.as_bytes());
+    }
+
+    // Both places are taken until the server gives up on both slow clients (which the test
+    // must not read from before: reading would let the server go on writing).
+    loop {
+        let mut fresh: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
+        let served = fresh
+            .iter_mut()
+            .map(|stream| {
+                let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: twofold\r\n\r\n");
+                answer_or_close(stream)
+            })
+            .filter(|answer| {
+                answer
+                    .as_ref()
+                    .is_some_and(|a| a.starts_with("HTTP/1.1 200"))
+            })
+            .count();
+        if served == 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the clients that stopped reading still hold {} connections",
+            2 - served
+        );
+        drop(fresh);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for stream in &mut slow {
+        let (_, got) = closed_within(stream, now(), Duration::from_secs(5));
+        // Cut off, not ended by the request limit (whose last answer says so) or by answering
+        // everything.
+        let (answered, closing) = answers(&got);
+        assert_eq!(closing, 0, "{answered} answers, the last saying close");
+        assert!(answered < count, "all {count} answered");
+    }
+    assert_eq!(server.anonymous().get("/healthz").status, 200);
+}
+
+/// A connection serves at most the request limit: the last answer says `Connection: close` and
+/// the connection is closed after it, requests pipelined behind it unanswered.
+#[test]
+fn a_connection_serves_at_most_the_request_limit() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve_with(&[("TWOFOLD_TEST_MAX_REQUESTS_PER_CONNECTION", "5")]);
+
+    let mut kept = connect(&server);
+    for n in 1..5 {
+        let answer = healthz(&mut kept);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{n}: {answer:?}");
+        assert_eq!(answers(&answer), (1, 0), "{n}: kept alive: {answer:?}");
+    }
+    let last = healthz(&mut kept);
+    assert!(last.starts_with("HTTP/1.1 200"), "{last:?}");
+    assert_eq!(answers(&last), (1, 1), "the fifth closes: {last:?}");
+    let (_, rest) = closed_within(&mut kept, now(), Duration::from_secs(3));
+    assert_eq!(rest, "");
+
+    let mut pipelining = connect(&server);
+    pipelining
+        .write_all(
+            b"GET /healthz HTTP/1.1\r\nHost: twofold\r\n\r\n"
+                .repeat(8)
+                .as_slice(),
+        )
+        .unwrap();
+    let (_, got) = closed_within(&mut pipelining, now(), Duration::from_secs(3));
+    assert_eq!(answers(&got), (5, 1), "{got:?}");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got:?}");
+}
+
+/// Past its lifetime a connection takes no new request: a busy one is closed after an answer
+/// (which says so, or before the next request), an idle one at once.
+#[test]
+fn a_connection_is_closed_once_past_its_lifetime() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve_with(&[("TWOFOLD_TEST_CONNECTION_AGE_MS", "800")]);
+    let start = now();
+    let mut busy = connect(&server);
+    let mut idle = connect(&server);
+    assert!(healthz(&mut idle).starts_with("HTTP/1.1 200"));
+
+    let mut served = 0;
+    let closed_after = loop {
+        let _ = busy.write_all(b"GET /healthz HTTP/1.1\r\nHost: twofold\r\n\r\n");
+        let Some(answer) = answer_or_close(&mut busy) else {
+            break start.elapsed();
+        };
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        served += 1;
+        if answers(&answer).1 == 1 {
+            let (after, rest) = closed_within(&mut busy, start, Duration::from_secs(3));
+            assert_eq!(rest, "");
+            break after;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "still kept alive after {served} answers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        closed_after >= Duration::from_millis(700),
+        "closed after {closed_after:?}"
+    );
+    assert!(served >= 3, "only {served} answers");
+
+    let (after, got) = closed_within(&mut idle, start, Duration::from_secs(3));
+    assert_eq!(got, "");
+    assert!(
+        after >= Duration::from_millis(700),
+        "closed after {after:?}"
+    );
+    assert_eq!(server.anonymous().get("/healthz").status, 200);
+}
+
+/// A request still in flight when a connection is past its lifetime gets the closing grace to
+/// finish; past it the connection is cut off whatever it was doing (here waiting for a body
+/// whose own timeout is far off).
+#[test]
+fn a_request_still_in_flight_after_the_closing_grace_is_cut_off() {
+    let env = Env::new(Db::Sqlite);
+    let token = env.token("app", "validate");
+    let server = env.serve_with(&[
+        ("TWOFOLD_TEST_CONNECTION_AGE_MS", "500"),
+        ("TWOFOLD_TEST_CLOSING_GRACE_MS", "500"),
+    ]);
+    let start = now();
+    let mut stalled = stalled_body(&server, &token);
+    let (after, got) = closed_within(&mut stalled, start, Duration::from_secs(3));
+    assert_eq!(got, "", "answered");
+    assert!(
+        after >= Duration::from_millis(800),
+        "closed after {after:?}"
+    );
+    assert_eq!(server.anonymous().get("/healthz").status, 200);
 }
 
 /// SIGTERM with a client whose request never completes: the server stops accepting, waits for
