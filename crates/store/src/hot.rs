@@ -146,6 +146,14 @@ impl Hot {
         .map_err(backend)
     }
 
+    pub(crate) fn refund_attempt(&self, user_id: i64) -> StoreResult<()> {
+        let conn = self.writer()?;
+        let mut stmt = conn.prepare_cached(sql::REFUND_ATTEMPT).map_err(backend)?;
+        stmt.execute(named_params! {"$1": user_id})
+            .map_err(backend)?;
+        Ok(())
+    }
+
     pub(crate) fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
         let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::RESET_FAILURES).map_err(backend)?;

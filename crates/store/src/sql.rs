@@ -15,6 +15,10 @@ pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE users SET failed_attempts = faile
        AND failed_attempts < $3 \
      RETURNING failed_attempts";
 
+/// Gives back one counted attempt (never below 0): `$1` user id.
+pub(crate) const REFUND_ATTEMPT: &str =
+    "UPDATE users SET failed_attempts = failed_attempts - 1 WHERE id = $1 AND failed_attempts > 0";
+
 /// `$1` user id.
 pub(crate) const RESET_FAILURES: &str =
     "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0";

@@ -1348,10 +1348,12 @@ macro_rules! impl_store {
 
                 async fn refund_attempt(&self, user_id: i64) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query(
-                        "UPDATE users SET failed_attempts = failed_attempts - 1 \
-                         WHERE id = $1 AND failed_attempts > 0",
-                    )
+                    // A replay or a lost race gives its attempt back: on the hot path, like
+                    // the count itself.
+                    if let Some(hot) = self.hot() {
+                        return hot.refund_attempt(user_id);
+                    }
+                    sqlx::query(sql::REFUND_ATTEMPT)
                     .bind(user_id)
                     .execute(&self.pool)
                     .await
