@@ -212,6 +212,24 @@ impl Service {
             return Err(malformed());
         }
 
+        // A replay of a step already accepted (a double-submit, a retrying client) matches no
+        // fresh step: refused at once, counting nothing and writing only its audit record. It
+        // is no guess (its answer is the same `invalid_code` as any miss), so it needs no
+        // attempt; a code that lost a race in flight is caught below, after the count.
+        if matches!(shape, Shape::Digits)
+            && matches!(only, None | Some(Some(FactorKind::Totp)))
+            && self.totp_replay(&user, &usable, code, now, settings.totp_window())?
+        {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::SecondFactorFailure,
+                "reason=already_used counted=false".into(),
+            )
+            .await;
+            return Ok(Validation::Rejected(Reason::InvalidCode));
+        }
+
         // Count the attempt before checking the code, in one conditional UPDATE: concurrent
         // guesses cannot outrun the lockout.
         let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
@@ -453,6 +471,42 @@ impl Service {
         } else {
             Found::Miss
         })
+    }
+
+    /// Whether `code` is only a replay: it matches a step some TOTP factor of the user already
+    /// accepted, and no step still to be accepted (pure computation, nothing written).
+    fn totp_replay(
+        &self,
+        user: &User,
+        factors: &[Factor],
+        code: &str,
+        now: i64,
+        window: u64,
+    ) -> Result<bool> {
+        let time = u64::try_from(now).unwrap_or(0);
+        let mut replay = false;
+        for factor in factors {
+            let FactorData::Totp(t) = &factor.data else {
+                continue;
+            };
+            let Some(last) = t.last_step else { continue };
+            let totp = self.totp_of(user.id, &factor.id, t)?;
+            let Some(current) = totp.step_at(time) else {
+                continue;
+            };
+            for center in [current, current.saturating_add_signed(t.drift)] {
+                let lo = center.saturating_sub(window);
+                let hi = center.saturating_add(window);
+                let fresh_lo = lo.max(last.saturating_add(1));
+                if fresh_lo <= hi && totp.verify_steps(code, fresh_lo..=hi).is_some() {
+                    return Ok(false);
+                }
+                if lo <= last && totp.verify_steps(code, lo..=hi.min(last)).is_some() {
+                    replay = true;
+                }
+            }
+        }
+        Ok(replay)
     }
 
     /// Tries the user's YubiKey factor whose public id the OTP carries, then consumes its
