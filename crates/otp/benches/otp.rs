@@ -1,7 +1,7 @@
 //! Speed of the OTP engine: TOTP generate and verify (window ±1) per algorithm, base32 decoding
 //! and Yubico OTP decryption, with raw HMAC-SHA1 in the same run as the floor.
 //!
-//! `cargo bench -p twofold-otp`. The target (issue 2): SHA-1 verify ±1 under 2 µs and within 1.2×
+//! `cargo bench -p twofold-otp`. The target: SHA-1 verify ±1 under 2 µs and within 1.2×
 //! of three raw HMAC-SHA1 computations.
 
 // Bench code: a panic is the failure report.

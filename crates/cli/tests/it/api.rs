@@ -1234,7 +1234,8 @@ fn openapi_and_metrics_cover_the_design(db: Db) {
     let server = env.serve();
     let api = server.api(&token);
 
-    // Every route of DESIGN.md's API, with its method, is in the document.
+    // Every route of the API v1 contract (README, JSON API v1), with its method, is in the
+    // document.
     let doc = server.anonymous().get("/api/openapi.json");
     assert_eq!(doc.status, 200);
     assert!(doc.json["openapi"].as_str().unwrap().starts_with("3."));

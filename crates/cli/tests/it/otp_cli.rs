@@ -252,7 +252,7 @@ fn help_lists_every_command_of_the_design() {
             );
         }
     }
-    // The options DESIGN.md names are documented where they belong.
+    // The options of the CLI's contract (README, CLI) are documented where they belong.
     for (args, flags) in [
         (
             &["user", "add", "--help"][..],
