@@ -128,6 +128,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use twofold_core::crypto::hex;
+
 pub use duo::DuoClient;
 pub use email::SmtpMailer;
 pub use sms::{SmsGateway, WEBHOOK_SIGNATURE_HEADER};
@@ -157,15 +159,29 @@ fn check_extra_ca(pem: &[u8]) -> Result<(), SetupError> {
     }
 }
 
-/// Lower-case hexadecimal.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+/// The one way an adapter builds its HTTPS client: `timeout` for a whole attempt, no redirects
+/// (a signed request is not replayed somewhere else), Twofold's user agent, and the PEM
+/// certificates in `extra_ca_pem` (the contents of `TWOFOLD_EXTRA_CA_FILE`) trusted beside the
+/// system's roots; `https_only` refuses plain HTTP.
+fn http_client(
+    extra_ca_pem: Option<Vec<u8>>,
+    timeout: std::time::Duration,
+    https_only: bool,
+) -> Result<reqwest::Client, SetupError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .https_only(https_only)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Twofold/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = extra_ca_pem {
+        check_extra_ca(&pem)?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| SetupError::ExtraCa(e.to_string()))?;
+        builder = builder.tls_certs_merge(certs);
     }
-    out
+    builder
+        .build()
+        .map_err(|e| SetupError::HttpClient(e.to_string()))
 }
 
 /// Whether an `io::Error` of `kind` is among the causes of `error`. TLS libraries report a failed

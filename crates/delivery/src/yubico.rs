@@ -45,20 +45,7 @@ impl YubicoClient {
     /// [`SetupError::ExtraCa`] when `extra_ca_pem` holds no PEM certificate,
     /// [`SetupError::HttpClient`] when the HTTP client cannot be built.
     pub fn new(extra_ca_pem: Option<Vec<u8>>) -> Result<Self, SetupError> {
-        let mut builder = Client::builder()
-            .timeout(ATTEMPT_TIMEOUT)
-            // A signed request is not replayed somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Twofold/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = extra_ca_pem {
-            crate::check_extra_ca(&pem)?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| SetupError::ExtraCa(e.to_string()))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| SetupError::HttpClient(e.to_string()))?;
+        let client = crate::http_client(extra_ca_pem, ATTEMPT_TIMEOUT, false)?;
         Ok(YubicoClient {
             client,
             timeout: ATTEMPT_TIMEOUT,
