@@ -143,18 +143,7 @@ fn normalise_value(value: &str) -> String {
 /// AWS's URI encoding: every byte but the unreserved characters (`A-Z a-z 0-9 - _ . ~`) as `%XX`,
 /// and `/` kept when `keep_slash`. Also a valid `application/x-www-form-urlencoded` encoding.
 pub(crate) fn uri_encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    twofold_otp::text::percent_encode(text, if keep_slash { b"/" } else { b"" })
 }
 
 /// `name=value&…`, form-encoded in the given order.
@@ -168,30 +157,8 @@ pub(crate) fn form_encode(fields: &[(&str, &str)]) -> String {
 
 /// `YYYYMMDD'T'HHMMSS'Z'` for Unix time `now` (UTC).
 fn amz_date(now: i64) -> String {
-    let days = now.div_euclid(86_400);
-    let seconds = now.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day number (days since 1970-01-01), after Howard Hinnant's
-/// `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day, hour, minute, second) = twofold_otp::text::utc_parts(now);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
 }
 
 #[cfg(test)]

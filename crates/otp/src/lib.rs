@@ -18,6 +18,7 @@ pub mod hotp;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod secret;
+pub mod text;
 pub mod uri;
 pub mod wsapi;
 pub mod yubico;

@@ -274,52 +274,13 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// Decodes `%XX` escapes; in query values (`plus_is_space`) `+` is a space, as in HTML forms.
 fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(UriError::PercentEncoding)?;
-                let hi = hex_value(hex[0]).ok_or(UriError::PercentEncoding)?;
-                let lo = hex_value(hex[1]).ok_or(UriError::PercentEncoding)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| UriError::PercentEncoding)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    crate::text::percent_decode(s, plus_is_space).ok_or(UriError::PercentEncoding)
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so spaces become `%20` (which
 /// every app reads, unlike `+`).
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    crate::text::percent_encode(s, b"")
 }
 
 #[cfg(test)]

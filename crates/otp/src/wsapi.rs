@@ -280,54 +280,12 @@ pub fn verify_request_signature(request: &VerifyRequest, key: &[u8]) -> bool {
 
 /// Percent-encodes everything but the unreserved characters of RFC 3986.
 fn percent_encode(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    crate::text::percent_encode_into(text, b"", out);
 }
 
 /// Decodes one query-string component: `%XX` escapes, and `+` as a space unless `plus_literal`.
 fn percent_decode(text: &str, plus_literal: bool) -> Result<String, WsapiError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|&b| hex_value(b));
-                let lo = bytes.get(i + 2).and_then(|&b| hex_value(b));
-                let (Some(hi), Some(lo)) = (hi, lo) else {
-                    return Err(WsapiError::BadEncoding);
-                };
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' if !plus_literal => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| WsapiError::BadEncoding)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    crate::text::percent_decode(text, !plus_literal).ok_or(WsapiError::BadEncoding)
 }
 
 // --- Requests (server side) ---------------------------------------------------------------------
@@ -686,32 +644,10 @@ impl VerifyResponse {
 /// milliseconds.
 #[must_use]
 pub fn format_t(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
+    let secs = i64::try_from(unix_ms / 1000).unwrap_or(i64::MAX);
     let millis = unix_ms % 1000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z{millis:04}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// (year, month, day) of the day `days` after 1970-01-01 (proleptic Gregorian; H. Hinnant's
-/// algorithm, for non-negative days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day, hour, minute, second) = crate::text::utc_parts(secs);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z{millis:04}")
 }
 
 // --- Client side --------------------------------------------------------------------------------

@@ -430,18 +430,9 @@ impl Visitor {
     }
 }
 
-/// Percent-encodes a query component.
+/// Percent-encodes a query component (a path's `/` kept readable).
 pub(crate) fn encode_component(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    twofold_otp::text::percent_encode(s, b"/")
 }
 
 /// The content security policy of every page.
