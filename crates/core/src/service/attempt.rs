@@ -130,6 +130,13 @@ impl Service {
 }
 
 impl Attempt<'_> {
+    /// From here on the attempt counts even if its request is dropped: something the user sees
+    /// has started (a Duo push on their phone), so an attacker must not be able to repeat it
+    /// for free by hanging up.
+    pub(crate) fn count_if_abandoned(&mut self) {
+        self.ended = true;
+    }
+
     /// The factor was accepted by `method`: the failure count goes back to 0.
     pub(crate) async fn accept(mut self, method: Method, detail: &str) -> Result<Validation> {
         let s = self.service;

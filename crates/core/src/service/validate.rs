@@ -357,10 +357,12 @@ impl Service {
                  hostname).",
             ));
         }
-        let attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
+        let mut attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
             Ok(a) => a,
             Err(answer) => return Ok(answer),
         };
+        // A push reaches the user's phone: abandoning the request must not make it free.
+        attempt.count_if_abandoned();
         match self.duo_auth_try(ctx, user, settings, None).await {
             Ok(DuoTry::Allowed) => {
                 attempt
