@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Api, Db, Env, Reply};
+use crate::support::{Api, Db, Env, Reply, Server};
 
 on_both!(
     email_codes_enrol_and_log_in_once,
@@ -121,7 +121,8 @@ fn email_codes_enrol_and_log_in_once(db: Db) {
     // Login: a code is sent at most every 30 s, enrolment included.
     let r = api.post("/api/v1/users/nora/challenge", json!({"kind": "email"}));
     assert_eq!((r.status, r.error_code()), (429, "throttled"));
-    wait_for_cooldown();
+    let server = after_cooldown(&env, server);
+    let api = server.api(&token);
     let r = api.post("/api/v1/users/nora/challenge", json!({"kind": "email"}));
     assert_eq!(r.status, 202, "{r:?}");
     assert_eq!(r.json["sent_to"], "n•••@example.com");
@@ -162,9 +163,12 @@ fn email_codes_enrol_and_log_in_once(db: Db) {
     );
 }
 
-/// Sends are at most one per 30 s per user and method; a test that needs a second send waits.
-fn wait_for_cooldown() {
-    std::thread::sleep(std::time::Duration::from_secs(31));
+/// Sends are at most one per 30 s per user and method; a test that needs a second send stops
+/// the server and goes on with one on the same database whose clock runs 31 s ahead (the sends
+/// are recorded in the database, so the new server knows when the last one went out).
+fn after_cooldown(env: &Env, server: Server) -> Server {
+    drop(server);
+    env.serve_with(&[("TWOFOLD_TEST_CLOCK_OFFSET", "31")])
 }
 
 fn sms_codes_enrol_and_log_in_once(db: Db) {
@@ -192,10 +196,12 @@ fn sms_codes_enrol_and_log_in_once(db: Db) {
     assert_eq!(r.status, 200, "{r:?}");
 
     // A login code from the validate-scope API after the cooldown; five wrong tries spend it.
-    let validator = server.api(&env.token("login", "validate"));
+    let login_token = env.token("login", "validate");
+    let validator = server.api(&login_token);
     let r = validator.post("/api/v1/users/omar/challenge", json!({"kind": "sms"}));
     assert_eq!((r.status, r.error_code()), (429, "throttled"));
-    wait_for_cooldown();
+    let server = after_cooldown(&env, server);
+    let validator = server.api(&login_token);
     let r = validator.post("/api/v1/users/omar/challenge", json!({"kind": "sms"}));
     assert_eq!(r.status, 202, "{r:?}");
     let (code, _) = latest_code(&outbox, "sms");
@@ -372,7 +378,8 @@ fn code_limits_tries_cooldown_and_concurrency(db: Db) {
     // A new code replaces the old one. After the 30 s, pia asks for another SMS (the pending
     // factor gets a new verification code): the first code no longer confirms it, the new one
     // does.
-    wait_for_cooldown();
+    let server = after_cooldown(&env, server);
+    let api = server.api(&token);
     let r = api.post("/api/v1/users/pia/challenge", json!({"kind": "sms"}));
     assert_eq!(r.status, 202, "{r:?}");
     assert_eq!(r.json["sent_to"], "+15•••••0143", "{r:?}");
