@@ -13,8 +13,8 @@ use twofold_core::session::Session;
 use twofold_core::store::User;
 
 use super::enroll::{self, Flow};
-use super::login::{CsrfForm, NoticeQuery};
 use super::page::{self, Page, Visitor, notice_text, redirect, render, when};
+use super::page::{CsrfForm, NoticeQuery};
 use crate::AppState;
 
 /// A factor row.

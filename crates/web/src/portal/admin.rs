@@ -16,10 +16,10 @@ use twofold_core::settings::{DEFINITIONS, SettingType};
 use twofold_core::store::{User, UserQuery};
 
 use super::account::FactorRow;
-use super::login::{CsrfForm, NoticeQuery};
 use super::page::{
     self, Page, ServerTime, Visitor, encode_component, notice_text, redirect, render, utc_display,
 };
+use super::page::{CsrfForm, NoticeQuery};
 use crate::AppState;
 
 const PAGE_SIZE: u32 = 50;
@@ -630,7 +630,7 @@ async fn settings_page(
             page,
             csrf,
             editable: visitor.ctx().may_change_settings(),
-            groups: groups(&shown, &super::login::duo_callback_url(state)),
+            groups: groups(&shown, &super::page::duo_callback_url(state)),
             duo_results,
         },
     )

@@ -561,7 +561,7 @@ pub(crate) async fn duo_go(
     {
         return page::csrf_refused();
     }
-    let callback = super::login::duo_callback_url(state);
+    let callback = super::page::duo_callback_url(state);
     match state
         .service
         .duo_enroll_start(&visitor.ctx(), &user.username, id, Some(session), &callback)

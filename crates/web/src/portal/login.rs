@@ -1,5 +1,5 @@
-//! Logging in: first-run setup, the password step, the second-factor step, forced enrolment and
-//! logout.
+//! Logging in: the password step, the second-factor step, forced enrolment and logout (first-run
+//! setup is in `setup.rs`, Duo's Universal Prompt in `duo.rs`).
 
 use askama::Template;
 use axum::Form;
@@ -9,141 +9,15 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::factor::FactorData;
-use twofold_core::service::{DuoCallback, DuoRefusal, DuoStart, Reason, SecondFactor};
+use twofold_core::service::{DuoRefusal, Reason, SecondFactor};
 use twofold_core::session::Stage;
-use twofold_core::store::DuoPurpose;
 
 use super::enroll::{self, Flow};
 use super::page::{
-    self, PRE_COOKIE, Page, SESSION_COOKIE, ServerTime, Visitor, local_path, notice_text, redirect,
-    render, set_cookie, with_cookie,
+    self, CsrfForm, NoticeQuery, PRE_COOKIE, Page, SESSION_COOKIE, ServerTime, Visitor, local_path,
+    notice_text, redirect, render, set_cookie, with_cookie,
 };
 use crate::AppState;
-
-#[derive(Debug, Deserialize, Default)]
-pub(crate) struct NoticeQuery {
-    #[serde(default)]
-    notice: Option<String>,
-    #[serde(default)]
-    next: Option<String>,
-    #[serde(default)]
-    backup: Option<String>,
-    /// Why a Duo callback was refused (a `DuoRefusal` word, never text from the URL).
-    #[serde(default)]
-    duo: Option<String>,
-}
-
-impl NoticeQuery {
-    pub(crate) fn notice(&self) -> Option<&str> {
-        self.notice.as_deref()
-    }
-}
-
-#[derive(Template)]
-#[template(path = "setup.html")]
-struct SetupPage {
-    page: Page,
-    csrf: String,
-    username: String,
-    email: String,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct SetupForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password2: String,
-}
-
-fn setup_gone() -> Response {
-    page::message(
-        StatusCode::NOT_FOUND,
-        "Setup link",
-        "This setup link is no longer valid.",
-        Some(("/login", "Log in")),
-    )
-}
-
-pub(crate) async fn setup_form(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(token): Path<String>,
-) -> Response {
-    match state.service.setup_token_usable(&token).await {
-        Ok(true) => {}
-        Ok(false) => return setup_gone(),
-        Err(_) => return page::internal(),
-    }
-    let (csrf, new_pre) = visitor.pre_csrf(&state);
-    let page = Page {
-        title: "Create the owner account".into(),
-        ..Page::default()
-    };
-    let resp = render(
-        StatusCode::OK,
-        &SetupPage {
-            page,
-            csrf,
-            username: String::new(),
-            email: String::new(),
-        },
-    );
-    match new_pre {
-        Some(v) => with_cookie(resp, &set_cookie(PRE_COOKIE, &v, state.secure_cookies)),
-        None => resp,
-    }
-}
-
-pub(crate) async fn setup_submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(token): Path<String>,
-    Form(form): Form<SetupForm>,
-) -> Response {
-    if !visitor.pre_csrf_ok(&state, &form.csrf) {
-        return page::csrf_refused();
-    }
-    let again = |error: String, status: StatusCode| {
-        let page = Page {
-            title: "Create the owner account".into(),
-            error: Some(error),
-            ..Page::default()
-        };
-        render(
-            status,
-            &SetupPage {
-                page,
-                csrf: form.csrf.clone(),
-                username: form.username.clone(),
-                email: form.email.clone(),
-            },
-        )
-    };
-    if form.password != form.password2 {
-        return again(
-            "The two passwords are not the same.".into(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
-    match state
-        .service
-        .create_owner(&token, form.username.trim(), &form.password, email)
-        .await
-    {
-        Ok(_) => redirect("/login?notice=owner_created"),
-        Err(e) if e.code == "setup_token" => setup_gone(),
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) => again(e.message, StatusCode::UNPROCESSABLE_ENTITY),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -312,7 +186,7 @@ pub(crate) struct CodeForm {
     method: String,
 }
 
-async fn second_factor_page(
+pub(crate) async fn second_factor_page(
     state: &AppState,
     visitor: &Visitor,
     status: StatusCode,
@@ -582,12 +456,6 @@ pub(crate) async fn enroll_confirm(
     enroll::confirm(&state, &visitor, session, user, Flow::Forced, &id, form).await
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    pub(crate) csrf: String,
-}
-
 pub(crate) async fn enroll_done(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -730,219 +598,4 @@ pub(crate) async fn send_code(
             page::with_retry_after(resp, &e.kind)
         }
     }
-}
-
-/// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
-pub(crate) async fn duo_start(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return redirect("/login?notice=expired");
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return page::csrf_refused();
-    }
-    let callback = duo_callback_url(&state);
-    match state
-        .service
-        .duo_login_start(&visitor.ctx(), session, user, &callback)
-        .await
-    {
-        Ok(DuoStart::Redirect(url)) => redirect(&url),
-        Ok(DuoStart::FailedOpen { cookie, next }) => {
-            logged_in(&state, &visitor, cookie, next.as_deref()).await
-        }
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
-        Err(e) => {
-            let status = match e.kind {
-                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            second_factor_page(&state, &visitor, status, false, Some(e.message)).await
-        }
-    }
-}
-
-/// `<public URL>/login/duo/callback`: where Duo sends the browser back.
-pub(crate) fn duo_callback_url(state: &AppState) -> String {
-    format!("{}/login/duo/callback", state.public_url)
-}
-
-/// A 303 to where a completed login goes, with the new session cookie.
-async fn logged_in(
-    state: &AppState,
-    visitor: &Visitor,
-    cookie: String,
-    next: Option<&str>,
-) -> Response {
-    let to = next
-        .and_then(local_path)
-        .unwrap_or_else(|| "/account/security".into());
-    page::signed_in(state, visitor, &to, &cookie).await
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct DuoCallbackQuery {
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    duo_code: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-/// `GET /login/duo/callback?state=…&duo_code=…` (or `error=…` when Duo refused): completes the
-/// login or the enrolment the state was made for, only from the browser that started it.
-pub(crate) async fn duo_callback(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Query(q): Query<DuoCallbackQuery>,
-) -> Response {
-    let ctx = visitor.ctx();
-    let own = visitor.session.as_ref().map(|(s, _)| s);
-    let outcome = state
-        .service
-        .duo_callback(
-            &ctx,
-            own,
-            &q.state,
-            q.duo_code.as_deref(),
-            q.error.as_deref(),
-            &duo_callback_url(&state),
-        )
-        .await;
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
-        Err(e) => {
-            return page::message(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Duo Security",
-                &e.message,
-                Some(("/login", "Log in")),
-            );
-        }
-    };
-    match outcome {
-        DuoCallback::LoggedIn { cookie, next } => {
-            logged_in(&state, &visitor, cookie, next.as_deref()).await
-        }
-        DuoCallback::Enrolled {
-            username,
-            backup_codes,
-            in_portal,
-        } => {
-            let flow = match own.map(|s| s.stage) {
-                Some(Stage::Enroll) => Flow::Forced,
-                _ => Flow::Account,
-            };
-            if !in_portal {
-                return enroll::duo_done(&username, backup_codes);
-            }
-            match backup_codes {
-                Some(codes) => {
-                    let page = Page {
-                        title: "Record your backup codes".into(),
-                        nav: visitor.nav(&state),
-                        ..Page::default()
-                    };
-                    let close = match (flow, own) {
-                        (Flow::Forced, Some(s)) => {
-                            Some(state.service.csrf_token(&Visitor::session_binding(s)))
-                        }
-                        _ => None,
-                    };
-                    page::set_no_store(enroll::codes_page(
-                        page,
-                        true,
-                        codes.into_iter().map(|c| (c, false)).collect(),
-                        close,
-                    ))
-                }
-                None => match (flow, &visitor.session) {
-                    (Flow::Forced, Some((s, u))) => {
-                        match state.service.finish_enrollment(s, u).await {
-                            Ok(cookie) => {
-                                logged_in(&state, &visitor, cookie, s.next.as_deref()).await
-                            }
-                            Err(_) => redirect("/login?notice=expired"),
-                        }
-                    }
-                    _ => redirect("/account/security?notice=device_added"),
-                },
-            }
-        }
-        DuoCallback::Refused {
-            purpose,
-            factor_id,
-            reason,
-        } => {
-            // Back to where the visitor was, with the reason.
-            if visitor.at_stage(Stage::SecondFactor).is_some() {
-                return redirect(&format!("/login/2fa?duo={}", reason.as_str()));
-            }
-            let message = reason.message();
-            if purpose == Some(DuoPurpose::Enroll)
-                && let (Some(id), Some((s, u))) = (factor_id, &visitor.session)
-                && matches!(s.stage, Stage::Full | Stage::Enroll)
-            {
-                let flow = if s.stage == Stage::Enroll {
-                    Flow::Forced
-                } else {
-                    Flow::Account
-                };
-                return enroll::scan(
-                    &state,
-                    &visitor,
-                    s,
-                    u,
-                    flow,
-                    &id,
-                    StatusCode::UNAUTHORIZED,
-                    Some(message.to_owned()),
-                    None,
-                )
-                .await;
-            }
-            match &visitor.session {
-                Some((s, _)) if s.stage == Stage::Full => page::message(
-                    StatusCode::UNAUTHORIZED,
-                    "Duo Security",
-                    message,
-                    Some(("/account/security", "Back to Security Settings")),
-                ),
-                _ if purpose == Some(DuoPurpose::Enroll) => {
-                    page::message(StatusCode::UNAUTHORIZED, "Duo Security", message, None)
-                }
-                _ => redirect("/login?notice=duo_failed"),
-            }
-        }
-    }
-}
-
-pub(crate) async fn enroll_duo(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
-    };
-    enroll::duo_go(
-        &state,
-        &visitor,
-        session,
-        user,
-        Flow::Forced,
-        &id,
-        &form.csrf,
-    )
-    .await
 }

@@ -3,9 +3,11 @@
 
 mod account;
 mod admin;
+mod duo;
 mod enroll;
 mod login;
 pub(crate) mod page;
+mod setup;
 
 use axum::Router;
 use axum::http::header;
@@ -48,7 +50,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route(
             "/setup/{token}",
-            get(login::setup_form).post(login::setup_submit),
+            get(setup::setup_form).post(setup::setup_submit),
         )
         .route("/login", get(login::login_form).post(login::login_submit))
         .route(
@@ -66,9 +68,9 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/login/enroll/{id}/resend", post(login::enroll_resend))
         .route("/login/2fa/send", post(login::send_code))
-        .route("/login/duo", post(login::duo_start))
-        .route("/login/duo/callback", get(login::duo_callback))
-        .route("/login/enroll/{id}/duo", post(login::enroll_duo))
+        .route("/login/duo", post(duo::duo_start))
+        .route("/login/duo/callback", get(duo::duo_callback))
+        .route("/login/enroll/{id}/duo", post(duo::enroll_duo))
         .route("/account/security/enroll/{id}/duo", post(account::duo))
         .route(
             "/account/security/enroll/{id}/resend",

@@ -21,6 +21,39 @@ pub(crate) const PRE_COOKIE: &str = "tf_pre";
 /// user before, whose password attempts are throttled by its own failures only.
 pub(crate) const DEVICE_COOKIE: &str = "tf_device";
 
+/// The query of the pages that show a notice: `?notice=` (a code, never text from the URL),
+/// `next=`, `backup=`, `duo=`.
+#[derive(Debug, serde::Deserialize, Default)]
+pub(crate) struct NoticeQuery {
+    #[serde(default)]
+    pub(crate) notice: Option<String>,
+    #[serde(default)]
+    pub(crate) next: Option<String>,
+    #[serde(default)]
+    pub(crate) backup: Option<String>,
+    /// Why a Duo callback was refused (a `DuoRefusal` word, never text from the URL).
+    #[serde(default)]
+    pub(crate) duo: Option<String>,
+}
+
+impl NoticeQuery {
+    pub(crate) fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+}
+
+/// A form that carries nothing but its CSRF token.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+}
+
+/// `<public URL>/login/duo/callback`: where Duo sends the browser back.
+pub(crate) fn duo_callback_url(state: &AppState) -> String {
+    format!("{}/login/duo/callback", state.public_url)
+}
+
 /// The layout's data.
 #[derive(Debug, Default)]
 pub(crate) struct Page {

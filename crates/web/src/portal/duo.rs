@@ -1,0 +1,227 @@
+//! Duo's Universal Prompt in the portal: "Log in with Duo", the callback Duo sends the browser
+//! back to (logins and enrolments), and "Continue to Duo" during a forced enrolment.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use twofold_core::ErrorKind;
+use twofold_core::service::{DuoCallback, DuoStart};
+use twofold_core::session::Stage;
+use twofold_core::store::DuoPurpose;
+
+use super::enroll::{self, Flow};
+use super::login::second_factor_page;
+use super::page::{self, CsrfForm, Page, Visitor, duo_callback_url, local_path, redirect};
+use crate::AppState;
+
+/// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
+pub(crate) async fn duo_start(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
+        return redirect("/login?notice=expired");
+    };
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
+    {
+        return page::csrf_refused();
+    }
+    let callback = duo_callback_url(&state);
+    match state
+        .service
+        .duo_login_start(&visitor.ctx(), session, user, &callback)
+        .await
+    {
+        Ok(DuoStart::Redirect(url)) => redirect(&url),
+        Ok(DuoStart::FailedOpen { cookie, next }) => {
+            logged_in(&state, &visitor, cookie, next.as_deref()).await
+        }
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            second_factor_page(&state, &visitor, status, false, Some(e.message)).await
+        }
+    }
+}
+
+/// A 303 to where a completed login goes, with the new session cookie.
+async fn logged_in(
+    state: &AppState,
+    visitor: &Visitor,
+    cookie: String,
+    next: Option<&str>,
+) -> Response {
+    let to = next
+        .and_then(local_path)
+        .unwrap_or_else(|| "/account/security".into());
+    page::signed_in(state, visitor, &to, &cookie).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DuoCallbackQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    duo_code: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `GET /login/duo/callback?state=…&duo_code=…` (or `error=…` when Duo refused): completes the
+/// login or the enrolment the state was made for, only from the browser that started it.
+pub(crate) async fn duo_callback(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<DuoCallbackQuery>,
+) -> Response {
+    let ctx = visitor.ctx();
+    let own = visitor.session.as_ref().map(|(s, _)| s);
+    let outcome = state
+        .service
+        .duo_callback(
+            &ctx,
+            own,
+            &q.state,
+            q.duo_code.as_deref(),
+            q.error.as_deref(),
+            &duo_callback_url(&state),
+        )
+        .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
+        Err(e) => {
+            return page::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Duo Security",
+                &e.message,
+                Some(("/login", "Log in")),
+            );
+        }
+    };
+    match outcome {
+        DuoCallback::LoggedIn { cookie, next } => {
+            logged_in(&state, &visitor, cookie, next.as_deref()).await
+        }
+        DuoCallback::Enrolled {
+            username,
+            backup_codes,
+            in_portal,
+        } => {
+            let flow = match own.map(|s| s.stage) {
+                Some(Stage::Enroll) => Flow::Forced,
+                _ => Flow::Account,
+            };
+            if !in_portal {
+                return enroll::duo_done(&username, backup_codes);
+            }
+            match backup_codes {
+                Some(codes) => {
+                    let page = Page {
+                        title: "Record your backup codes".into(),
+                        nav: visitor.nav(&state),
+                        ..Page::default()
+                    };
+                    let close = match (flow, own) {
+                        (Flow::Forced, Some(s)) => {
+                            Some(state.service.csrf_token(&Visitor::session_binding(s)))
+                        }
+                        _ => None,
+                    };
+                    page::set_no_store(enroll::codes_page(
+                        page,
+                        true,
+                        codes.into_iter().map(|c| (c, false)).collect(),
+                        close,
+                    ))
+                }
+                None => match (flow, &visitor.session) {
+                    (Flow::Forced, Some((s, u))) => {
+                        match state.service.finish_enrollment(s, u).await {
+                            Ok(cookie) => {
+                                logged_in(&state, &visitor, cookie, s.next.as_deref()).await
+                            }
+                            Err(_) => redirect("/login?notice=expired"),
+                        }
+                    }
+                    _ => redirect("/account/security?notice=device_added"),
+                },
+            }
+        }
+        DuoCallback::Refused {
+            purpose,
+            factor_id,
+            reason,
+        } => {
+            // Back to where the visitor was, with the reason.
+            if visitor.at_stage(Stage::SecondFactor).is_some() {
+                return redirect(&format!("/login/2fa?duo={}", reason.as_str()));
+            }
+            let message = reason.message();
+            if purpose == Some(DuoPurpose::Enroll)
+                && let (Some(id), Some((s, u))) = (factor_id, &visitor.session)
+                && matches!(s.stage, Stage::Full | Stage::Enroll)
+            {
+                let flow = if s.stage == Stage::Enroll {
+                    Flow::Forced
+                } else {
+                    Flow::Account
+                };
+                return enroll::scan(
+                    &state,
+                    &visitor,
+                    s,
+                    u,
+                    flow,
+                    &id,
+                    StatusCode::UNAUTHORIZED,
+                    Some(message.to_owned()),
+                    None,
+                )
+                .await;
+            }
+            match &visitor.session {
+                Some((s, _)) if s.stage == Stage::Full => page::message(
+                    StatusCode::UNAUTHORIZED,
+                    "Duo Security",
+                    message,
+                    Some(("/account/security", "Back to Security Settings")),
+                ),
+                _ if purpose == Some(DuoPurpose::Enroll) => {
+                    page::message(StatusCode::UNAUTHORIZED, "Duo Security", message, None)
+                }
+                _ => redirect("/login?notice=duo_failed"),
+            }
+        }
+    }
+}
+
+pub(crate) async fn enroll_duo(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
+        return redirect("/login?notice=expired");
+    };
+    enroll::duo_go(
+        &state,
+        &visitor,
+        session,
+        user,
+        Flow::Forced,
+        &id,
+        &form.csrf,
+    )
+    .await
+}

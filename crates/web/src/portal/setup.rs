@@ -1,0 +1,118 @@
+//! First run: the one-time setup link that creates the owner account.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use twofold_core::ErrorKind;
+
+use super::page::{self, PRE_COOKIE, Page, Visitor, redirect, render, set_cookie, with_cookie};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    page: Page,
+    csrf: String,
+    username: String,
+    email: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+fn setup_gone() -> Response {
+    page::message(
+        StatusCode::NOT_FOUND,
+        "Setup link",
+        "This setup link is no longer valid.",
+        Some(("/login", "Log in")),
+    )
+}
+
+pub(crate) async fn setup_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    match state.service.setup_token_usable(&token).await {
+        Ok(true) => {}
+        Ok(false) => return setup_gone(),
+        Err(_) => return page::internal(),
+    }
+    let (csrf, new_pre) = visitor.pre_csrf(&state);
+    let page = Page {
+        title: "Create the owner account".into(),
+        ..Page::default()
+    };
+    let resp = render(
+        StatusCode::OK,
+        &SetupPage {
+            page,
+            csrf,
+            username: String::new(),
+            email: String::new(),
+        },
+    );
+    match new_pre {
+        Some(v) => with_cookie(resp, &set_cookie(PRE_COOKIE, &v, state.secure_cookies)),
+        None => resp,
+    }
+}
+
+pub(crate) async fn setup_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    if !visitor.pre_csrf_ok(&state, &form.csrf) {
+        return page::csrf_refused();
+    }
+    let again = |error: String, status: StatusCode| {
+        let page = Page {
+            title: "Create the owner account".into(),
+            error: Some(error),
+            ..Page::default()
+        };
+        render(
+            status,
+            &SetupPage {
+                page,
+                csrf: form.csrf.clone(),
+                username: form.username.clone(),
+                email: form.email.clone(),
+            },
+        )
+    };
+    if form.password != form.password2 {
+        return again(
+            "The two passwords are not the same.".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
+    match state
+        .service
+        .create_owner(&token, form.username.trim(), &form.password, email)
+        .await
+    {
+        Ok(_) => redirect("/login?notice=owner_created"),
+        Err(e) if e.code == "setup_token" => setup_gone(),
+        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) => again(e.message, StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
