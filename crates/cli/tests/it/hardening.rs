@@ -301,6 +301,14 @@ fn step_up_guards_sensitive_actions_and_counts_in_the_throttle(db: Db) {
             ],
         )
     };
+    // An action the form cannot carry changes nothing.
+    let r = step_up(&mut b, PASSWORD, "000000", "drop-tables", "");
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security"),
+        "{}",
+        r.body
+    );
     let r = step_up(&mut b, PASSWORD, "000000", "new-codes", "");
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(user_json(&api, "eve")["backup_codes_remaining"], 10);
@@ -310,6 +318,17 @@ fn step_up_guards_sensitive_actions_and_counts_in_the_throttle(db: Db) {
     assert!(r.body.contains("Record your backup codes"));
     let old = api.validate("eve", &codes[1]);
     assert_eq!(old["ok"], false, "the old codes stopped working");
+    // A device that is not eve's is not found, and nothing goes.
+    let csrf = csrf_of(&mut b);
+    let r = b.post(
+        "/account/security/factors/not-a-factor-id/remove",
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(
+        user_json(&api, "eve")["factors"].as_array().unwrap().len(),
+        1
+    );
     // Within five minutes the next sensitive action needs nothing more. Removing the last
     // factor signs eve out everywhere.
     let csrf = csrf_of(&mut b);
@@ -463,6 +482,15 @@ fn sessions_end_on_password_change_reset_disable_and_last_factor(db: Db) {
         .unwrap()
         .clone();
     let csrf = page.csrf();
+    // A handle that is nobody's (or too long, or empty) signs nobody out.
+    for bogus in ["", "0000", &"f".repeat(5000)] {
+        let r = b.post(
+            "/account/security/sessions/end",
+            &[("csrf", &csrf), ("session", bogus)],
+        );
+        assert_eq!(r.location.as_deref(), Some("/account/security"));
+    }
+    assert!(signed_in(&mut b) && signed_in(&mut other));
     let r = b.post(
         "/account/security/sessions/end",
         &[("csrf", &csrf), ("session", &other_handle)],

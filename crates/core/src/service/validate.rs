@@ -70,6 +70,22 @@ pub enum Validation {
     Rejected(Reason),
 }
 
+/// What a code is to the user's TOTP factors, computed before the attempt is counted.
+#[derive(Default)]
+struct TotpCheck {
+    /// Steps above each factor's last accepted one that the code matches.
+    fresh: Vec<FreshStep>,
+    /// The code matches a step some factor already accepted.
+    replay: bool,
+}
+
+/// A step a TOTP code matched, not yet consumed.
+struct FreshStep {
+    factor: crate::factor::FactorId,
+    step: i64,
+    drift: i64,
+}
+
 /// What trying one kind of factor found.
 enum Found {
     /// Accepted and consumed: the method and the factor id.
@@ -212,14 +228,19 @@ impl Service {
             return Err(malformed());
         }
 
-        // A replay of a step already accepted (a double-submit, a retrying client) matches no
-        // fresh step: refused at once, counting nothing and writing only its audit record. It
-        // is no guess (its answer is the same `invalid_code` as any miss), so it needs no
-        // attempt; a code that lost a race in flight is caught below, after the count.
-        if matches!(shape, Shape::Digits)
+        // The TOTP check is pure computation, made once before the count: a code that matches
+        // only steps already accepted (a double-submit, a retrying client) is refused at once,
+        // counting nothing and writing only its audit record. It is no guess (its answer is the
+        // same `invalid_code` as any miss); a code that loses a race in flight is caught after
+        // the count, when its step cannot be consumed.
+        let totp = if matches!(shape, Shape::Digits)
             && matches!(only, None | Some(Some(FactorKind::Totp)))
-            && self.totp_replay(&user, &usable, code, now, settings.totp_window())?
         {
+            self.check_totp(&user, &usable, code, now, settings.totp_window())?
+        } else {
+            TotpCheck::default()
+        };
+        if totp.fresh.is_empty() && totp.replay {
             self.audit(
                 ctx,
                 Some(&user.username),
@@ -243,13 +264,10 @@ impl Service {
         let mut already_used = false;
         let accepted = match &shape {
             Shape::Digits => {
-                let mut found = None;
-                if matches!(only, None | Some(Some(FactorKind::Totp))) {
-                    found = self
-                        .try_totp(&user, &usable, code, now, settings.totp_window())
-                        .await?
-                        .or_else_used(&mut already_used);
-                }
+                let mut found = self
+                    .consume_totp(&totp, now)
+                    .await?
+                    .or_else_used(&mut already_used);
                 if found.is_none() {
                     // Then a pending email or SMS code.
                     for f in usable.iter().filter(|f| {
@@ -412,19 +430,20 @@ impl Service {
         Ok(())
     }
 
-    /// Tries each TOTP factor: verify inside the window around the current step and the window
-    /// around the learned drift (so a phone whose clock was fixed still works), above the last
-    /// accepted step, then consume that step with one conditional UPDATE.
-    async fn try_totp(
+    /// Checks `code` against each TOTP factor, inside the window around the current step and
+    /// the window around the learned drift (so a phone whose clock was fixed still works): the
+    /// steps above the last accepted one it matches (the lowest per factor, with the drift to
+    /// learn), and whether it matches a step already accepted. Pure computation.
+    fn check_totp(
         &self,
         user: &User,
         factors: &[Factor],
         code: &str,
         now: i64,
         window: u64,
-    ) -> Result<Found> {
+    ) -> Result<TotpCheck> {
         let time = u64::try_from(now).unwrap_or(0);
-        let mut used = false;
+        let mut check = TotpCheck::default();
         for factor in factors {
             let FactorData::Totp(t) = &factor.data else {
                 continue;
@@ -442,73 +461,43 @@ impl Service {
                     && let Some(step) = totp.verify_steps(code, lo.max(floor)..=hi)
                 {
                     best = Some(best.map_or(step, |b| b.min(step)));
-                } else if !used
-                    && lo < floor
-                    && totp.verify_steps(code, lo..=hi.min(floor - 1)).is_some()
-                {
-                    // A code of a step already accepted: a replay or a double-submit.
-                    used = true;
+                } else if lo < floor && totp.verify_steps(code, lo..=hi.min(floor - 1)).is_some() {
+                    check.replay = true;
                 }
             }
-            let Some(step) = best else { continue };
-            let offset =
-                i64::try_from(step).unwrap_or(i64::MAX) - i64::try_from(current).unwrap_or(0);
-            let drift = offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS);
-            let step_i = i64::try_from(step).unwrap_or(i64::MAX);
+            if let Some(step) = best {
+                let offset =
+                    i64::try_from(step).unwrap_or(i64::MAX) - i64::try_from(current).unwrap_or(0);
+                check.fresh.push(FreshStep {
+                    factor: factor.id.clone(),
+                    step: i64::try_from(step).unwrap_or(i64::MAX),
+                    drift: offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS),
+                });
+            }
+        }
+        Ok(check)
+    }
+
+    /// Consumes the first fresh step `check_totp` found that is still free, with one
+    /// conditional UPDATE each; a fresh step another request consumed first is a lost race.
+    async fn consume_totp(&self, check: &TotpCheck, now: i64) -> Result<Found> {
+        for fresh in &check.fresh {
             if self
                 .store
-                .consume_counter(&factor.id, step_i, drift, now)
+                .consume_counter(&fresh.factor, fresh.step, fresh.drift, now)
                 .await?
             {
                 return Ok(Found::Accepted(
                     Method::Factor(FactorKind::Totp),
-                    Some(factor.id.to_string()),
+                    Some(fresh.factor.to_string()),
                 ));
             }
-            // Another request consumed this step (or a later one) first.
-            used = true;
         }
-        Ok(if used {
-            Found::AlreadyUsed
-        } else {
+        Ok(if check.fresh.is_empty() {
             Found::Miss
+        } else {
+            Found::AlreadyUsed
         })
-    }
-
-    /// Whether `code` is only a replay: it matches a step some TOTP factor of the user already
-    /// accepted, and no step still to be accepted (pure computation, nothing written).
-    fn totp_replay(
-        &self,
-        user: &User,
-        factors: &[Factor],
-        code: &str,
-        now: i64,
-        window: u64,
-    ) -> Result<bool> {
-        let time = u64::try_from(now).unwrap_or(0);
-        let mut replay = false;
-        for factor in factors {
-            let FactorData::Totp(t) = &factor.data else {
-                continue;
-            };
-            let Some(last) = t.last_step else { continue };
-            let totp = self.totp_of(user.id, &factor.id, t)?;
-            let Some(current) = totp.step_at(time) else {
-                continue;
-            };
-            for center in [current, current.saturating_add_signed(t.drift)] {
-                let lo = center.saturating_sub(window);
-                let hi = center.saturating_add(window);
-                let fresh_lo = lo.max(last.saturating_add(1));
-                if fresh_lo <= hi && totp.verify_steps(code, fresh_lo..=hi).is_some() {
-                    return Ok(false);
-                }
-                if lo <= last && totp.verify_steps(code, lo..=hi.min(last)).is_some() {
-                    replay = true;
-                }
-            }
-        }
-        Ok(replay)
     }
 
     /// Tries the user's YubiKey factor whose public id the OTP carries, then consumes its

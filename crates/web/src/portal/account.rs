@@ -570,22 +570,24 @@ pub(crate) struct DisableForm {
     code: String,
 }
 
-pub(crate) async fn disable(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<DisableForm>,
+/// A form that carries the password and code itself (turn off, view codes): checks its token,
+/// steps up with what it carries unless the session did lately, then runs the action.
+async fn step_up_form_then(
+    state: &AppState,
+    visitor: &Visitor,
+    form: &DisableForm,
+    pending: Sensitive,
 ) -> Response {
     let (session, user) = match visitor.full() {
         Ok(x) => x,
         Err(to) => return to,
     };
-    if !csrf_ok(&state, session, &form.csrf) {
+    if !csrf_ok(state, session, &form.csrf) {
         return page::csrf_refused();
     }
-    let pending = Sensitive::Disable;
     let session = match step_up_with(
-        &state,
-        &visitor,
+        state,
+        visitor,
         session,
         user,
         &form.password,
@@ -597,7 +599,15 @@ pub(crate) async fn disable(
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    run_sensitive(&state, &visitor, &session, user, pending).await
+    run_sensitive(state, visitor, &session, user, pending).await
+}
+
+pub(crate) async fn disable(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<DisableForm>,
+) -> Response {
+    step_up_form_then(&state, &visitor, &form, Sensitive::Disable).await
 }
 
 pub(crate) async fn view_codes(
@@ -605,29 +615,7 @@ pub(crate) async fn view_codes(
     visitor: Visitor,
     Form(form): Form<DisableForm>,
 ) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
-    }
-    let pending = Sensitive::ViewCodes;
-    let session = match step_up_with(
-        &state,
-        &visitor,
-        session,
-        user,
-        &form.password,
-        &form.code,
-        &pending,
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(resp) => return resp,
-    };
-    run_sensitive(&state, &visitor, &session, user, pending).await
+    step_up_form_then(&state, &visitor, &form, Sensitive::ViewCodes).await
 }
 
 pub(crate) async fn new_codes(
