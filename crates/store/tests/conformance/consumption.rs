@@ -1,0 +1,192 @@
+//! One-time consumption of counters and backup codes, and replacing a set of backup codes.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use twofold_core::factor::FactorData;
+use twofold_core::store::{ConfirmOutcome, Store, StoreError};
+
+use crate::support::{NOW, codes, confirmation, enrolled, fid, totp, user};
+
+pub(crate) async fn consume_counter_strictly_increases(store: Arc<dyn Store>) {
+    let u = user(&*store, "kim").await;
+    store.insert_factor(&totp(u.id, 1, false)).await.unwrap();
+    // A pending factor never accepts a code.
+    assert!(!store.consume_counter(&fid(1), 100, 0, NOW).await.unwrap());
+    store
+        .confirm_factor(&confirmation(u.id, 1, "k"))
+        .await
+        .unwrap();
+
+    assert!(store.consume_counter(&fid(1), 100, 1, NOW).await.unwrap());
+    assert!(
+        !store
+            .consume_counter(&fid(1), 100, 1, NOW + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_counter(&fid(1), 99, 0, NOW + 2)
+            .await
+            .unwrap()
+    );
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    assert_eq!(f.last_used_at, Some(NOW));
+    assert!(
+        store
+            .consume_counter(&fid(1), 102, -2, NOW + 60)
+            .await
+            .unwrap()
+    );
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    assert_eq!(f.last_used_at, Some(NOW + 60));
+    let FactorData::Totp(d) = f.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.last_step, Some(102));
+    assert_eq!(d.drift, -2);
+    assert!(
+        !store
+            .consume_counter(&fid(1), 101, 0, NOW + 61)
+            .await
+            .unwrap()
+    );
+    assert!(!store.consume_counter(&fid(7), 500, 0, NOW).await.unwrap());
+}
+
+pub(crate) async fn concurrent_counter_consumption_wins_once(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "leo", 1).await;
+    for counter in [1_000, 1_001] {
+        let mut tasks = JoinSet::new();
+        for _ in 0..50 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                store
+                    .consume_counter(&fid(1), counter, 0, NOW)
+                    .await
+                    .unwrap()
+            });
+        }
+        let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+        assert_eq!(wins, 1, "counter {counter}");
+    }
+    let f = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
+    let FactorData::Totp(d) = f.data else {
+        panic!("not TOTP")
+    };
+    assert_eq!(d.last_step, Some(1_001));
+}
+
+pub(crate) async fn backup_codes_single_use(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "mallory", 1).await;
+    let v = enrolled(&*store, "niaj", 2).await;
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 10);
+
+    assert!(
+        store
+            .consume_backup_code(u.id, "mallory-03", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_backup_code(u.id, "mallory-03", NOW + 1)
+            .await
+            .unwrap()
+    );
+    // Another user's code, or an unknown one, is not this user's.
+    assert!(
+        !store
+            .consume_backup_code(u.id, "niaj-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(!store.consume_backup_code(u.id, "nope", NOW).await.unwrap());
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+    assert_eq!(store.unused_backup_codes(v.id).await.unwrap(), 10);
+
+    let stored = store.backup_codes(u.id).await.unwrap();
+    let mut expected = codes("mallory");
+    expected[3].used_at = Some(NOW);
+    assert_eq!(stored, expected);
+
+    // A new set replaces the old one entirely.
+    store
+        .replace_backup_codes(u.id, &codes("fresh"))
+        .await
+        .unwrap();
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), codes("fresh"));
+    assert!(
+        !store
+            .consume_backup_code(u.id, "mallory-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .consume_backup_code(u.id, "fresh-04", NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+    assert_eq!(store.backup_codes(v.id).await.unwrap(), codes("niaj"));
+}
+
+pub(crate) async fn concurrent_backup_code_consumption_wins_once(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "olivia", 1).await;
+    let mut tasks = JoinSet::new();
+    for i in 0..50 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .consume_backup_code(u.id, "olivia-07", NOW + i)
+                .await
+                .unwrap()
+        });
+    }
+    let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
+    assert_eq!(wins, 1);
+    assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 9);
+}
+
+pub(crate) async fn failed_replace_leaves_old_codes(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "peggy", 1).await;
+    store
+        .consume_backup_code(u.id, "peggy-00", NOW)
+        .await
+        .unwrap();
+    let before = store.backup_codes(u.id).await.unwrap();
+
+    let mut batch = codes("new");
+    batch[9].lookup = batch[2].lookup.clone();
+    let err = store.replace_backup_codes(u.id, &batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), before);
+
+    // A failed confirmation leaves the factor pending and no codes behind.
+    let v = user(&*store, "quentin").await;
+    store.insert_factor(&totp(v.id, 2, false)).await.unwrap();
+    let mut c = confirmation(v.id, 2, "q");
+    c.backup_codes[1].lookup = c.backup_codes[0].lookup.clone();
+    assert!(store.confirm_factor(&c).await.is_err());
+    assert!(
+        !store
+            .factor(v.id, &fid(2))
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    assert!(store.backup_codes(v.id).await.unwrap().is_empty());
+    // And the store is still usable afterwards.
+    assert!(matches!(
+        store
+            .confirm_factor(&confirmation(v.id, 2, "q"))
+            .await
+            .unwrap(),
+        ConfirmOutcome::Confirmed {
+            codes_created: true
+        }
+    ));
+}
