@@ -1,4 +1,5 @@
-//! Factors: storage, removal that keeps the last usable factor, and confirmation with its backup codes.
+//! Factors: storage, removal that keeps the last usable factor, and confirmation with its
+//! backup codes.
 
 use std::sync::Arc;
 
