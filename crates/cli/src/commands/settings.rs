@@ -27,13 +27,14 @@ pub(crate) async fn run(config: &Config, command: SettingsCommand) -> Result<(),
         SettingsCommand::Show { json } => {
             let all = service.settings_for_display().await?;
             if json {
-                let map: BTreeMap<&str, &str> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let map: BTreeMap<&str, &str> =
+                    all.iter().map(|(d, v)| (d.key, v.as_str())).collect();
                 let text = serde_json::to_string_pretty(&map)
                     .map_err(|e| Failure::value(format_args!("json: {e}")))?;
                 println!("{text}");
             } else {
-                for (k, v) in &all {
-                    println!("{k} = {v}");
+                for (d, v) in &all {
+                    println!("{} = {v}", d.key);
                 }
             }
         }

@@ -1,16 +1,13 @@
 //! The owner's business: settings, API tokens, the audit log and first-run setup.
 
-use super::{Service, setting_context};
+use super::Service;
 use crate::audit::{AuditEvent, AuditFilter, AuditRecord, Context};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::Role;
-use crate::settings::{self, DEFINITIONS, SettingError, SettingType};
+use crate::settings::{self, DEFINITIONS, MASK, SettingDef, SettingError};
 use crate::store::{StoreError, StoredValue};
 use crate::token::{ApiToken, Scope, valid_name};
-
-/// How a secret setting is shown once set.
-pub const MASK: &str = "********";
 
 /// The stored key (not a setting: `settings` ignores it) that holds a keyed hash proving which
 /// master key the database was set up with.
@@ -19,51 +16,42 @@ const KEY_CHECK: &str = "internal.master_key_check";
 /// How long the first-run setup link stays valid.
 pub const SETUP_TTL_SECONDS: i64 = 24 * 3600;
 
+/// A refused setting as the flows' error: its stable code and sentence.
+fn setting_refused(e: SettingError) -> Error {
+    Error::invalid(e.code(), e.to_string())
+}
+
 impl Service {
-    /// Every setting with its value as text; secrets are `********` when set and `""` when not.
-    pub async fn settings_for_display(&self) -> Result<Vec<(&'static str, String)>> {
+    /// Every setting's definition with its value as shown, in page order: secrets are
+    /// [`MASK`] when set and `""` when not, which needs only whether one is stored: nothing is
+    /// opened.
+    pub async fn settings_for_display(&self) -> Result<Vec<(&'static SettingDef, String)>> {
         let s = self.settings().await?;
-        Ok(DEFINITIONS
-            .iter()
-            .map(|d| {
-                let v = s.get(d.key);
-                let shown = match d.ty {
-                    SettingType::Secret if !v.is_empty() => MASK.to_owned(),
-                    // Show what authenticator apps will see: the hostname when unset.
-                    _ if d.key == "issuer" => s.issuer().to_owned(),
-                    _ => v.to_owned(),
-                };
-                (d.key, shown)
-            })
-            .collect())
+        Ok(DEFINITIONS.iter().map(|d| (d, s.shown(d))).collect())
     }
 
-    /// Sets several settings at once: all are checked first, then written in one transaction.
+    /// Sets several settings at once: all are checked first (by [`settings::normalize`], the
+    /// one validation), then written in one transaction.
     pub async fn set_settings(&self, ctx: &Context, changes: &[(String, String)]) -> Result<()> {
         ctx.require_settings()?;
         let mut rows = Vec::with_capacity(changes.len());
         for (key, value) in changes {
+            let def = settings::definition(key)
+                .ok_or_else(|| SettingError::Unknown(key.clone()))
+                .map_err(setting_refused)?;
             // A form or client that sends back the mask it was shown means "unchanged".
-            if value == MASK
-                && settings::definition(key).is_some_and(|d| d.ty == SettingType::Secret)
-            {
+            if def.is_secret() && value == MASK {
                 continue;
             }
-            let normalized = settings::normalize(key, value).map_err(|e| match e {
-                SettingError::Unknown(_) => Error::invalid("unknown_setting", e.to_string()),
-                _ => Error::invalid("invalid_setting", e.to_string()),
-            })?;
-            let def = settings::definition(key)
-                .ok_or_else(|| Error::invalid("unknown_setting", key.clone()))?;
-            let stored = match def.ty {
-                SettingType::Secret if !normalized.is_empty() => {
-                    StoredValue::Sealed(self.key.seal(
-                        self.rng.as_ref(),
-                        normalized.as_bytes(),
-                        &setting_context(key),
-                    ))
-                }
-                _ => StoredValue::Plain(normalized),
+            let normalized = def.validate(value).map_err(setting_refused)?;
+            let stored = if def.is_secret() && !normalized.is_empty() {
+                StoredValue::Sealed(self.key.seal(
+                    self.rng.as_ref(),
+                    normalized.as_bytes(),
+                    &settings::seal_context(key),
+                ))
+            } else {
+                StoredValue::Plain(normalized)
             };
             rows.push((key.clone(), stored));
         }

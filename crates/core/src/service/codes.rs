@@ -5,7 +5,7 @@ use askama::Template;
 
 use super::Service;
 use crate::audit::{AuditEvent, Context};
-use crate::delivery::{EmailConfig, EmailMessage, SmsConfig, SmtpSecurity};
+use crate::delivery::{EmailConfig, EmailMessage, SmsConfig};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
 use crate::settings::Settings;
@@ -77,43 +77,10 @@ pub fn mask(destination: &str) -> String {
     }
 }
 
-pub(crate) fn email_config(s: &Settings, hostname: &str) -> EmailConfig {
-    let non_empty = |k: &str| Some(s.get(k).to_owned()).filter(|v| !v.is_empty());
-    EmailConfig {
-        from: non_empty("methods.email.from").unwrap_or_else(|| format!("twofold@{hostname}")),
-        smtp_host: non_empty("methods.email.smtp.host"),
-        smtp_port: u16::try_from(s.int("methods.email.smtp.port")).unwrap_or(587),
-        security: match s.get("methods.email.smtp.security") {
-            "tls" => SmtpSecurity::Tls,
-            "none" => SmtpSecurity::None,
-            _ => SmtpSecurity::StartTls,
-        },
-        username: non_empty("methods.email.smtp.username"),
-        password: s.get("methods.email.smtp.password").to_owned(),
-    }
-}
-
-pub(crate) fn sms_config(s: &Settings) -> SmsConfig {
-    let g = |k: &str| s.get(k).to_owned();
-    match s.get("methods.sms.provider") {
-        "webhook" => SmsConfig::Webhook {
-            url: g("methods.sms.webhook.url"),
-            secret: g("methods.sms.webhook.secret"),
-        },
-        "twilio" => SmsConfig::Twilio {
-            account_sid: g("methods.sms.twilio.account_sid"),
-            auth_token: g("methods.sms.twilio.auth_token"),
-            from: g("methods.sms.twilio.from"),
-            api_base: g("methods.sms.twilio.api_base"),
-        },
-        "sns" => SmsConfig::Sns {
-            region: g("methods.sms.sns.region"),
-            access_key_id: g("methods.sms.sns.access_key_id"),
-            secret_access_key: g("methods.sms.sns.secret_access_key"),
-            endpoint: g("methods.sms.sns.endpoint"),
-        },
-        _ => SmsConfig::Outbox,
-    }
+/// Where a code goes, with the settings to send it.
+enum Channel {
+    Email(EmailConfig),
+    Sms(SmsConfig),
 }
 
 fn render(t: &impl Template) -> Result<String> {
@@ -121,7 +88,7 @@ fn render(t: &impl Template) -> Result<String> {
 }
 
 impl Service {
-    fn code_hash(&self, factor: &Factor, code: &str) -> String {
+    pub(super) fn code_hash(&self, factor: &Factor, code: &str) -> String {
         self.key
             .lookup_hash(&format!("challenge:{}", factor.id), code.as_bytes())
     }
@@ -160,6 +127,11 @@ impl Service {
                 ));
             }
         };
+        // The delivery settings (a secret opened) before anything is counted or sent.
+        let channel = match kind {
+            FactorKind::Email => Channel::Email(settings.email_config()?),
+            _ => Channel::Sms(settings.sms_config()?),
+        };
         let now = self.now();
         if let Some(wait) = self
             .store
@@ -172,11 +144,11 @@ impl Service {
             ));
         }
         let code = self.six_digits();
-        let ttl = settings.int("codes.ttl_seconds").max(30);
+        let ttl = settings.code_ttl_seconds();
         let minutes = (ttl + 59) / 60;
         let issuer = settings.issuer();
-        let sent = match kind {
-            FactorKind::Email => {
+        let sent = match channel {
+            Channel::Email(config) => {
                 let message = EmailMessage {
                     to: destination.clone(),
                     subject: format!("Your {issuer} {purpose} code"),
@@ -193,17 +165,13 @@ impl Service {
                         minutes,
                     })?,
                 };
-                self.mailer
-                    .send(&email_config(settings, &self.hostname), &message)
-                    .await
+                self.mailer.send(&config, &message).await
             }
-            _ => {
+            Channel::Sms(config) => {
                 let text = format!(
                     "Your {issuer} {purpose} code is {code}. It works once, for {minutes} minutes."
                 );
-                self.sms
-                    .send(&sms_config(settings), &destination, &text)
-                    .await
+                self.sms.send(&config, &destination, &text).await
             }
         };
         if let Err(e) = sent {
@@ -327,11 +295,11 @@ impl Service {
             text,
             html,
         };
-        if let Err(e) = self
-            .mailer
-            .send(&email_config(&settings, &self.hostname), &message)
-            .await
-        {
+        let Ok(config) = settings.email_config() else {
+            tracing::warn!("could not open the SMTP password for the lockout notice");
+            return;
+        };
+        if let Err(e) = self.mailer.send(&config, &message).await {
             tracing::warn!(error = %e, "could not send the lockout notice");
         }
     }

@@ -172,7 +172,7 @@ impl Service {
                 (FactorData::Sms { phone }, None)
             }
             FactorKind::Yubikey => {
-                let local = settings.get("methods.yubikey.mode") == "local";
+                let local = settings.yubikey_local();
                 let secret = match (local, yubikey) {
                     (true, Some(s)) => {
                         let (aes, pid) = super::yubikey::parse_secret(s)?;

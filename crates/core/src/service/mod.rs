@@ -2,7 +2,6 @@
 //! [`Service`]. Each flow parses its input into domain types first, changes nothing when that
 //! fails, and writes its audit record.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::audit::{AuditEvent, Context, NewAudit};
@@ -23,7 +22,8 @@ mod users;
 mod validate;
 mod yubikey;
 
-pub use admin::{MASK, SETUP_TTL_SECONDS};
+pub use crate::settings::MASK;
+pub use admin::SETUP_TTL_SECONDS;
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
 pub use duo::{
     DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoRefusal, DuoStart,
@@ -57,10 +57,11 @@ pub struct Service {
     sms: Arc<dyn SmsSender>,
     yubico: Arc<dyn crate::yubico::YubicoVerifier>,
     duo: Arc<dyn crate::duo::Duo>,
-    /// The settings as last read, and when (Unix seconds): every request needs them, and they
-    /// change rarely. Changes made here clear it at once; other nodes see them within
-    /// [`SETTINGS_TTL`] seconds.
-    settings_cache: std::sync::RwLock<Option<(i64, Arc<Settings>)>>,
+    /// The one settings cache every reader goes through: every request needs them, and they
+    /// change rarely. Changes made here clear it at once; changes by another process (a node,
+    /// the CLI) apply at the next [`Service::settings`], or within [`SETTINGS_TTL`] seconds on
+    /// the hot path.
+    settings_cache: std::sync::RwLock<Option<CachedSettings>>,
     /// When this process last purged the validation server's old requests (Unix seconds).
     wsapi_purged_at: std::sync::atomic::AtomicI64,
     /// When this process last purged expired sessions, throttle keys and device cookies.
@@ -71,6 +72,15 @@ pub struct Service {
 
 /// How long another node's settings change may take to apply here, in seconds.
 pub const SETTINGS_TTL: i64 = 2;
+
+/// The settings as last read: the stored rows they were built from, when they were last read or
+/// checked (Unix seconds), and the view every reader shares (whose secrets, once opened by a
+/// flow, stay opened for as long as the rows are unchanged).
+struct CachedSettings {
+    rows: Vec<(String, StoredValue)>,
+    at: i64,
+    settings: Arc<Settings>,
+}
 
 /// The delivery adapters of a service built without any: every send fails with a clear error.
 #[derive(Debug)]
@@ -268,37 +278,48 @@ impl Service {
         self.clock.now()
     }
 
-    /// The settings for the hot path (`validate`): as read at most [`SETTINGS_TTL`] seconds
-    /// ago. Every other flow reads them fresh with [`Service::settings`].
+    /// The settings for the hot path (`validate`, sessions): the cached view as read or
+    /// checked at most [`SETTINGS_TTL`] seconds ago, without a database read.
     pub(crate) async fn settings_cached(&self) -> Result<Arc<Settings>> {
         let now = self.now();
         if let Ok(cache) = self.settings_cache.read()
-            && let Some((at, s)) = cache.as_ref()
-            && (0..SETTINGS_TTL).contains(&(now - at))
+            && let Some(c) = cache.as_ref()
+            && (0..SETTINGS_TTL).contains(&(now - c.at))
         {
-            return Ok(s.clone());
+            return Ok(c.settings.clone());
         }
         self.settings().await
     }
 
-    /// The owner's settings with defaults filled in and secrets opened, read now.
+    /// The owner's settings with defaults filled in, as stored now: one read of the stored rows,
+    /// checked against the cache, whose view is kept while they are unchanged. Secrets stay
+    /// sealed until a flow asks for one.
     pub async fn settings(&self) -> Result<Arc<Settings>> {
         let now = self.now();
-        let mut map = BTreeMap::new();
-        for (key, value) in self.store.settings().await? {
-            let text = match value {
-                StoredValue::Plain(v) => v,
-                StoredValue::Sealed(s) => match self.key.open(&s, &setting_context(&key)) {
-                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Err(e) => return Err(Error::internal(&e)),
-                },
-            };
-            map.insert(key, text);
+        let rows = self.store.settings().await?;
+        let Ok(mut cache) = self.settings_cache.write() else {
+            return Ok(Arc::new(Settings::from_stored(
+                rows,
+                &self.hostname,
+                self.key.clone(),
+            )));
+        };
+        if let Some(c) = cache.as_mut()
+            && c.rows == rows
+        {
+            c.at = now;
+            return Ok(c.settings.clone());
         }
-        let settings = Arc::new(Settings::from_stored(&map, &self.hostname));
-        if let Ok(mut cache) = self.settings_cache.write() {
-            *cache = Some((now, settings.clone()));
-        }
+        let settings = Arc::new(Settings::from_stored(
+            rows.clone(),
+            &self.hostname,
+            self.key.clone(),
+        ));
+        *cache = Some(CachedSettings {
+            rows,
+            at: now,
+            settings: settings.clone(),
+        });
         Ok(settings)
     }
 
@@ -321,15 +342,26 @@ impl Service {
             .ok_or_else(Error::no_user)
     }
 
-    async fn audit(&self, ctx: &Context, subject: Option<&str>, event: AuditEvent, detail: String) {
-        let record = NewAudit {
+    /// The audit record of `event` by `ctx`'s actor, now.
+    fn audit_record(
+        &self,
+        ctx: &Context,
+        subject: Option<&str>,
+        event: AuditEvent,
+        detail: String,
+    ) -> NewAudit {
+        NewAudit {
             at: self.now(),
             actor: ctx.actor.to_stored(),
             subject: subject.map(str::to_owned),
             event,
             ip: ctx.ip.clone(),
             detail,
-        };
+        }
+    }
+
+    async fn audit(&self, ctx: &Context, subject: Option<&str>, event: AuditEvent, detail: String) {
+        let record = self.audit_record(ctx, subject, event, detail);
         if let Err(e) = self.store.insert_audit(&record).await {
             // The operation itself has happened; losing its record is logged loudly.
             tracing::error!(error = %e, event = event.as_str(), "could not write the audit record");
@@ -352,10 +384,6 @@ pub(crate) fn usable(
         .into_iter()
         .filter(|f| f.confirmed && settings.method_available(f.kind(), role))
         .collect()
-}
-
-pub(crate) fn setting_context(key: &str) -> String {
-    format!("setting:{key}")
 }
 
 /// A factor's secret is bound to its owner and its id: copied to another row, it does not open.

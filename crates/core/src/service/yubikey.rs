@@ -725,8 +725,8 @@ impl Service {
     ) -> Result<std::result::Result<Counter, String>> {
         use base64::Engine as _;
         let settings = self.settings_cached().await?;
-        let Ok(api_key) = base64::engine::general_purpose::STANDARD
-            .decode(settings.get("methods.yubikey.api_key").trim())
+        let Ok(api_key) =
+            base64::engine::general_purpose::STANDARD.decode(settings.yubikey_api_key()?.trim())
         else {
             return Ok(Err("the API key setting is not base64".into()));
         };
@@ -737,15 +737,9 @@ impl Service {
             ));
         }
         let config = crate::yubico::YubicoServerConfig {
-            client_id: settings.get("methods.yubikey.client_id").to_owned(),
+            client_id: settings.yubikey_client_id().to_owned(),
             api_key,
-            servers: settings
-                .get("methods.yubikey.servers")
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            servers: settings.yubikey_servers(),
         };
         Ok(match self.yubico.verify(&config, &otp.to_modhex()).await {
             Ok(Some(counter)) => Ok(counter),
@@ -869,7 +863,7 @@ impl Service {
     ) -> Result<WsapiAnswer> {
         use twofold_otp::wsapi::{KeyCounters, Status};
         let settings = self.settings_cached().await?;
-        if !settings.flag("methods.yubikey.active") {
+        if !settings.method_active(crate::factor::FactorKind::Yubikey) {
             return Ok(WsapiAnswer::plain(Status::OperationNotAllowed));
         }
         let Ok(otp) = YubicoOtp::parse(request.otp()) else {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use twofold_core::audit::AuditFilter;
 use twofold_core::service::{NewUserRequest, UserChanges, Validation};
-use twofold_core::settings::{self, SettingType};
+use twofold_core::settings::SettingType;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -323,17 +323,19 @@ async fn validate(
     }))
 }
 
+/// Every setting as JSON, generated from the definitions: booleans and whole numbers typed,
+/// the rest strings, secrets only as set (the mask) or not (`""`).
 async fn settings_out(state: &AppState) -> ApiResult<SettingsOut> {
     let mut map = serde_json::Map::new();
-    for (key, value) in state.service.settings_for_display().await? {
-        let json = match settings::definition(key).map(|d| d.ty) {
-            Some(SettingType::Bool) => serde_json::Value::Bool(value == "true"),
-            Some(SettingType::Int { .. }) => value
+    for (def, value) in state.service.settings_for_display().await? {
+        let json = match def.ty {
+            SettingType::Bool => serde_json::Value::Bool(value == "true"),
+            SettingType::Int { .. } => value
                 .parse::<i64>()
                 .map_or(serde_json::Value::String(value), Into::into),
             _ => serde_json::Value::String(value),
         };
-        map.insert(key.to_owned(), json);
+        map.insert(def.key.to_owned(), json);
     }
     Ok(SettingsOut { settings: map })
 }

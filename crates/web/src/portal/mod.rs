@@ -7,6 +7,7 @@ mod duo;
 mod enroll;
 mod login;
 pub(crate) mod page;
+mod settings;
 mod setup;
 
 use axum::Router;
@@ -122,8 +123,8 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route(
             "/admin/settings",
-            get(admin::settings).post(admin::save_settings),
+            get(settings::settings).post(settings::save_settings),
         )
-        .route("/admin/settings/duo-test", post(admin::duo_test))
+        .route("/admin/settings/duo-test", post(settings::duo_test))
         .route("/admin/audit", get(admin::audit))
 }

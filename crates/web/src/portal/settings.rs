@@ -1,0 +1,329 @@
+//! The owner's 2FA settings page (read-only for admins) and Duo's "Test connection": its
+//! sections and fields are generated from the setting definitions, each field named by its key.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use twofold_core::ErrorKind;
+use twofold_core::factor::FactorKind;
+use twofold_core::service::DuoCheck;
+use twofold_core::settings::{DEFINITIONS, SettingDef, SettingGroup, SettingType};
+
+use super::page::{self, NoticeQuery, Page, Visitor, notice_text, redirect, render};
+use crate::AppState;
+
+/// How a setting is edited.
+pub(crate) enum FieldKind {
+    Check,
+    Number,
+    Text,
+    Secret,
+    Choice(&'static [&'static str]),
+}
+
+/// One field: its key is the form field's name and id.
+pub(crate) struct Field {
+    key: &'static str,
+    label: &'static str,
+    kind: FieldKind,
+    /// The value as shown: a secret's is only the mask when set, `""` when not.
+    value: String,
+}
+
+/// One section of the page.
+pub(crate) struct Group {
+    title: &'static str,
+    help: Option<String>,
+    fields: Vec<Field>,
+    /// The Duo group: it has a "Test connection" button.
+    duo: bool,
+}
+
+/// One outcome of Duo's "Test connection": whether it passed, and the sentence.
+pub(crate) struct DuoResult {
+    ok: bool,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    page: Page,
+    csrf: String,
+    editable: bool,
+    groups: Vec<Group>,
+    duo_results: Vec<DuoResult>,
+}
+
+fn field(def: &SettingDef, value: String) -> Field {
+    Field {
+        key: def.key,
+        label: def.label,
+        kind: match def.ty {
+            SettingType::Bool => FieldKind::Check,
+            SettingType::Int { .. } => FieldKind::Number,
+            SettingType::Text => FieldKind::Text,
+            SettingType::Secret => FieldKind::Secret,
+            SettingType::Choice(c) => FieldKind::Choice(c),
+        },
+        value,
+    }
+}
+
+/// The page's sections, in order, each with its definitions' fields.
+fn groups(shown: &[(&'static SettingDef, String)], duo_callback: &str) -> Vec<Group> {
+    SettingGroup::all()
+        .map(|group| Group {
+            title: group.title(),
+            help: group.help(duo_callback),
+            fields: shown
+                .iter()
+                .filter(|(d, _)| d.group == group)
+                .map(|(d, v)| field(d, v.clone()))
+                .collect(),
+            duo: group == SettingGroup::Method(FactorKind::Duo),
+        })
+        .collect()
+}
+
+async fn settings_page(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    duo_results: Vec<DuoResult>,
+) -> Response {
+    let (session, _) = match visitor.staff() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    let Ok(shown) = state.service.settings_for_display().await else {
+        return page::internal();
+    };
+    let page = Page {
+        title: "2FA Settings".into(),
+        nav: visitor.nav(state),
+        notice,
+        error,
+        ..Page::default()
+    };
+    let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    render(
+        status,
+        &SettingsPage {
+            page,
+            csrf,
+            editable: visitor.ctx().may_change_settings(),
+            groups: groups(&shown, &page::duo_callback_url(state)),
+            duo_results,
+        },
+    )
+}
+
+pub(crate) async fn settings(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    settings_page(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        notice_text(q.notice()),
+        None,
+        Vec::new(),
+    )
+    .await
+}
+
+/// The changes a submitted form asks for: every checkbox (unchecked ones are not sent: off),
+/// every other field sent, and a secret only when something was typed into it (blank keeps it).
+fn form_changes(form: &[(String, String)]) -> Vec<(String, String)> {
+    let given = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let mut changes = Vec::new();
+    for d in DEFINITIONS {
+        let value = match d.ty {
+            SettingType::Bool => Some(given(d.key).map_or("false", |_| "true").to_owned()),
+            SettingType::Secret => given(d.key).filter(|v| !v.is_empty()),
+            _ => given(d.key),
+        };
+        if let Some(v) = value {
+            changes.push((d.key.to_owned(), v));
+        }
+    }
+    changes
+}
+
+pub(crate) async fn save_settings(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let (session, _) = match visitor.staff() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), csrf)
+    {
+        return page::csrf_refused();
+    }
+    match state
+        .service
+        .set_settings(&visitor.ctx(), &form_changes(&form))
+        .await
+    {
+        Ok(()) => redirect("/admin/settings?notice=settings_saved"),
+        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            settings_page(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e.message),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(_) => page::internal(),
+    }
+}
+
+/// "Test connection" in the Duo group (the owner's): the health check with the Web SDK keys
+/// and `/auth/v2/check` with the Auth API keys, as saved; each outcome is shown in the group.
+pub(crate) async fn duo_test(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let (session, _) = match visitor.staff() {
+        Ok(x) => x,
+        Err(to) => return to,
+    };
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !state
+        .service
+        .csrf_ok(&Visitor::session_binding(session), csrf)
+    {
+        return page::csrf_refused();
+    }
+    let test = match state.service.duo_test_connection(&visitor.ctx()).await {
+        Ok(t) => t,
+        Err(e) if e.kind == ErrorKind::Forbidden => return page::forbidden(),
+        Err(_) => return page::internal(),
+    };
+    let result = |what: &str, check: DuoCheck, ok_text: &str| match check {
+        DuoCheck::NotSet => DuoResult {
+            ok: false,
+            text: format!("{what}: not set up (its keys or the API hostname are empty)."),
+        },
+        DuoCheck::Ok => DuoResult {
+            ok: true,
+            text: format!("{what}: {ok_text}"),
+        },
+        DuoCheck::Failed(why) => DuoResult {
+            ok: false,
+            text: format!("{what}: {why}"),
+        },
+    };
+    let results = vec![
+        result(
+            "Web SDK (Universal Prompt)",
+            test.web,
+            "Duo answered the health check and accepted the client ID and secret.",
+        ),
+        result(
+            "Auth API (push and passcodes)",
+            test.auth,
+            "Duo answered /auth/v2/check and accepted the integration and secret keys.",
+        ),
+    ];
+    settings_page(&state, &visitor, StatusCode::OK, None, None, results).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown() -> Vec<(&'static SettingDef, String)> {
+        DEFINITIONS
+            .iter()
+            .map(|d| (d, d.default.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_definition_is_a_field_of_its_group() {
+        let groups = groups(&shown(), "https://2fa.example/login/duo/callback");
+        let titles: Vec<&str> = groups.iter().map(|g| g.title).collect();
+        assert_eq!(
+            titles,
+            [
+                "General",
+                "Time Based Tokens",
+                "Email codes",
+                "SMS codes",
+                "YubiKey",
+                "Duo Security",
+                "Security key or passkey"
+            ]
+        );
+        let keys: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.fields.iter().map(|f| f.key))
+            .collect();
+        let all: Vec<&str> = DEFINITIONS.iter().map(|d| d.key).collect();
+        assert_eq!(keys, all);
+        let general = &groups[0];
+        assert_eq!(
+            general.fields[0].label,
+            "Two-factor authentication is on for this server"
+        );
+        assert!(groups.iter().filter(|g| g.duo).count() == 1 && groups[5].duo);
+        assert!(
+            groups[5]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("https://2fa.example/login/duo/callback"))
+        );
+    }
+
+    #[test]
+    fn a_form_turns_unchecked_boxes_off_and_keeps_blank_secrets() {
+        let form = vec![
+            ("csrf".to_owned(), "t".to_owned()),
+            ("methods.totp.active".to_owned(), "true".to_owned()),
+            ("issuer".to_owned(), "Acme".to_owned()),
+            ("methods.duo.skey".to_owned(), String::new()),
+            ("methods.sms.webhook.secret".to_owned(), "s3cret".to_owned()),
+        ];
+        let changes = form_changes(&form);
+        let get = |k: &str| {
+            changes
+                .iter()
+                .find(|(c, _)| c == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("methods.totp.active"), Some("true"));
+        assert_eq!(get("twofactor.enabled"), Some("false"));
+        assert_eq!(get("issuer"), Some("Acme"));
+        assert_eq!(get("methods.duo.skey"), None);
+        assert_eq!(get("methods.sms.webhook.secret"), Some("s3cret"));
+        assert_eq!(get("totp.window"), None, "a field not sent is not changed");
+        assert_eq!(get("csrf"), None);
+    }
+}
