@@ -1,6 +1,7 @@
-//! The one error type of the HTTP layer: a status, a stable code and a plain message, answered as
-//! `{"error": {"code", "message"}}`. Internal causes were logged where they happened and are
-//! never shown.
+//! The error types of the HTTP layer: the API's [`ApiError`] (a status, a stable code and a
+//! plain message, answered as `{"error": {"code", "message"}}`) and the portal's `PageError` (the
+//! page that says what went wrong). Each is the one translation of the core's [`Error`] for its
+//! edge. Internal causes were logged where they happened and are never shown.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -174,6 +175,54 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a portal handler answers instead of its page: a core error or a store failure as the
+/// page that says so, a refused form, or an answer already made (a redirect to log in, a form
+/// shown again with its error). Handlers return `Result<Response, PageError>` and use `?`.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// 404 "Not found".
+    NotFound,
+    /// 403 "No access".
+    Forbidden,
+    /// 403 "Form refused": the CSRF token is missing, expired or foreign.
+    CsrfRefused,
+    /// 500 "Something went wrong" (the cause was logged where it happened).
+    Internal,
+    /// A response already made, answered as it is.
+    Answer(Response),
+}
+
+impl From<Error> for PageError {
+    /// An unknown user or factor is "Not found", a refusal "No access", anything else a
+    /// server failure: the errors a page answers in its own words are matched before this.
+    fn from(e: Error) -> Self {
+        match e.kind {
+            ErrorKind::NotFound => PageError::NotFound,
+            ErrorKind::Forbidden => PageError::Forbidden,
+            _ => PageError::Internal,
+        }
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(resp: Response) -> Self {
+        PageError::Answer(resp)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        use crate::portal::page;
+        match self {
+            PageError::NotFound => page::not_found(),
+            PageError::Forbidden => page::forbidden(),
+            PageError::CsrfRefused => page::csrf_refused(),
+            PageError::Internal => page::internal(),
+            PageError::Answer(resp) => resp,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +253,28 @@ mod tests {
             ApiError::client_error(StatusCode::PAYLOAD_TOO_LARGE, "x").code,
             "body_too_large"
         );
+    }
+
+    #[test]
+    fn core_errors_become_pages_by_kind() {
+        let status = |e: Error| PageError::from(e).into_response().status();
+        assert_eq!(
+            status(Error::not_found("user_not_found", "No such user.")),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status(Error::forbidden("forbidden", "Not yours.")),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(Error::conflict("exists", "Already there.")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            PageError::CsrfRefused.into_response().status(),
+            StatusCode::FORBIDDEN
+        );
+        let made = PageError::from(axum::response::Redirect::to("/login").into_response());
+        assert_eq!(made.into_response().status(), StatusCode::SEE_OTHER);
     }
 }

@@ -16,6 +16,7 @@ use super::enroll::{self, Flow};
 use super::page::{self, Page, Visitor, notice_text, redirect, render, when};
 use super::page::{CsrfForm, NoticeQuery};
 use crate::AppState;
+use crate::error::PageError;
 
 /// A factor row.
 #[derive(Debug)]
@@ -92,14 +93,10 @@ async fn security_page(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let (Ok(view), Ok(settings), Ok(sessions)) = (
-        state.service.user_view(&user.username).await,
-        state.service.settings().await,
-        state.service.sessions_of(user, session).await,
-    ) else {
-        return page::internal();
-    };
+) -> Result<Response, PageError> {
+    let view = state.service.user_view(&user.username).await?;
+    let settings = state.service.settings().await?;
+    let sessions = state.service.sessions_of(user, session).await?;
     let page = Page {
         title: "Security Settings".into(),
         nav: visitor.nav(state),
@@ -108,7 +105,7 @@ async fn security_page(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    render(
+    Ok(render(
         status,
         &SecurityPage {
             page,
@@ -131,18 +128,15 @@ async fn security_page(
                 })
                 .collect(),
         },
-    )
+    ))
 }
 
 pub(crate) async fn security(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     security_page(
         &state,
         &visitor,
@@ -159,40 +153,37 @@ fn q_notice(q: &NoticeQuery) -> Option<&str> {
     q.notice()
 }
 
-pub(crate) async fn choose(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    if let Some(resp) = enrol_needs_step_up(&state, &visitor, session, user).await {
-        return resp;
-    }
+pub(crate) async fn choose(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
+    enrol_needs_step_up(&state, &visitor, session, user).await?;
     enroll::choose(&state, &visitor, session, user, Flow::Account, None).await
 }
 
-/// The step-up page when adding a device needs one (the user has 2FA and has not confirmed it
-/// is them lately), as core decides.
+/// Answers with the step-up page when adding a device needs one (the user has 2FA and has not
+/// confirmed it is them lately), as core decides.
 async fn enrol_needs_step_up(
     state: &AppState,
     visitor: &Visitor,
     session: &Session,
     user: &User,
-) -> Option<Response> {
+) -> Result<(), PageError> {
     match state.service.require_step_up_to_enrol(session, user).await {
-        Ok(()) => None,
-        Err(e) if e.code == "step_up_required" => Some(
-            step_up_page(
-                state,
-                visitor,
-                session,
-                user,
-                StatusCode::UNAUTHORIZED,
-                &Sensitive::Enroll,
-                None,
-            )
-            .await,
-        ),
-        Err(_) => Some(page::internal()),
+        Ok(()) => Ok(()),
+        Err(e) if e.code == "step_up_required" => Err(step_up_page(
+            state,
+            visitor,
+            session,
+            user,
+            StatusCode::UNAUTHORIZED,
+            &Sensitive::Enroll,
+            None,
+        )
+        .await?
+        .into()),
+        Err(_) => Err(PageError::Internal),
     }
 }
 
@@ -200,14 +191,9 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<enroll::StartForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    if let Some(resp) = enrol_needs_step_up(&state, &visitor, session, user).await {
-        return resp;
-    }
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
+    enrol_needs_step_up(&state, &visitor, session, user).await?;
     enroll::start(&state, &visitor, session, user, Flow::Account, form).await
 }
 
@@ -215,11 +201,8 @@ pub(crate) async fn scan(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     enroll::scan(
         &state,
         &visitor,
@@ -239,11 +222,8 @@ pub(crate) async fn confirm(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<enroll::ConfirmForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     enroll::confirm(&state, &visitor, session, user, Flow::Account, &id, form).await
 }
 
@@ -300,10 +280,8 @@ async fn step_up_page(
     status: StatusCode,
     pending: &Sensitive,
     error: Option<String>,
-) -> Response {
-    let Ok(needs_code) = state.service.step_up_needs_code(user).await else {
-        return page::internal();
-    };
+) -> Result<Response, PageError> {
+    let needs_code = state.service.step_up_needs_code(user).await?;
     let (action, factor) = pending.action();
     let page = Page {
         title: "Confirm it is you".into(),
@@ -311,7 +289,7 @@ async fn step_up_page(
         error,
         ..Page::default()
     };
-    render(
+    Ok(render(
         status,
         &StepUpPage {
             page,
@@ -321,7 +299,7 @@ async fn step_up_page(
             what: pending.what().to_owned(),
             needs_code,
         },
-    )
+    ))
 }
 
 /// Runs a sensitive action in a session that has stepped up (core checks it); asks for the
@@ -332,7 +310,7 @@ async fn run_sensitive(
     session: &Session,
     user: &User,
     pending: Sensitive,
-) -> Response {
+) -> Result<Response, PageError> {
     let ctx = visitor.ctx();
     let done = match &pending {
         Sensitive::Remove(id) => state
@@ -387,7 +365,7 @@ async fn run_sensitive(
             .map(|()| redirect("/account/security/enroll")),
     };
     match done {
-        Ok(resp) => resp,
+        Ok(resp) => Ok(resp),
         Err(e) if e.code == "step_up_required" => {
             step_up_page(
                 state,
@@ -400,8 +378,7 @@ async fn run_sensitive(
             )
             .await
         }
-        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
-        Err(e) if e.kind == ErrorKind::Conflict => redirect("/account/security"),
+        Err(e) if e.kind == ErrorKind::Conflict => Ok(redirect("/account/security")),
         Err(e) if e.kind == ErrorKind::Forbidden => {
             security_page(
                 state,
@@ -414,7 +391,7 @@ async fn run_sensitive(
             )
             .await
         }
-        Err(_) => page::internal(),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -437,7 +414,7 @@ async fn step_up_with(
     password: &str,
     code: &str,
     pending: &Sensitive,
-) -> Result<Session, Response> {
+) -> Result<Session, PageError> {
     if state.service.stepped_up(session) || password.is_empty() {
         // Without a password the action itself answers with the step-up page if it is needed.
         return Ok(session.clone());
@@ -461,7 +438,7 @@ async fn step_up_with(
                 ErrorKind::Invalid | ErrorKind::Unauthorized => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
                 ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                _ => return Err(page::internal()),
+                _ => return Err(PageError::Internal),
             };
             let resp = step_up_page(
                 state,
@@ -472,8 +449,8 @@ async fn step_up_with(
                 pending,
                 Some(e.message.clone()),
             )
-            .await;
-            Err(page::with_retry_after(resp, &e.kind))
+            .await?;
+            Err(page::with_retry_after(resp, &e.kind).into())
         }
     }
 }
@@ -489,13 +466,10 @@ pub(crate) async fn remove(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     run_sensitive(&state, &visitor, session, user, Sensitive::Remove(id)).await
 }
@@ -520,16 +494,13 @@ pub(crate) async fn step_up(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<StepUpForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let Some(pending) = Sensitive::parse(&form.action, &form.factor) else {
-        return redirect("/account/security");
+        return Ok(redirect("/account/security"));
     };
     if form.password.is_empty() {
         return step_up_page(
@@ -543,7 +514,7 @@ pub(crate) async fn step_up(
         )
         .await;
     }
-    let session = match step_up_with(
+    let session = step_up_with(
         &state,
         &visitor,
         session,
@@ -552,11 +523,7 @@ pub(crate) async fn step_up(
         &form.code,
         &pending,
     )
-    .await
-    {
-        Ok(s) => s,
-        Err(resp) => return resp,
-    };
+    .await?;
     run_sensitive(&state, &visitor, &session, user, pending).await
 }
 
@@ -577,15 +544,12 @@ async fn step_up_form_then(
     visitor: &Visitor,
     form: &DisableForm,
     pending: Sensitive,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    let session = match step_up_with(
+    let session = step_up_with(
         state,
         visitor,
         session,
@@ -594,11 +558,7 @@ async fn step_up_form_then(
         &form.code,
         &pending,
     )
-    .await
-    {
-        Ok(s) => s,
-        Err(resp) => return resp,
-    };
+    .await?;
     run_sensitive(state, visitor, &session, user, pending).await
 }
 
@@ -606,7 +566,7 @@ pub(crate) async fn disable(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<DisableForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     step_up_form_then(&state, &visitor, &form, Sensitive::Disable).await
 }
 
@@ -614,7 +574,7 @@ pub(crate) async fn view_codes(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<DisableForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     step_up_form_then(&state, &visitor, &form, Sensitive::ViewCodes).await
 }
 
@@ -622,13 +582,10 @@ pub(crate) async fn new_codes(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     run_sensitive(&state, &visitor, session, user, Sensitive::NewCodes).await
 }
@@ -650,13 +607,10 @@ pub(crate) async fn change_password(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<PasswordChangeForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     if form.new != form.confirm {
         return security_page(
@@ -682,13 +636,13 @@ pub(crate) async fn change_password(
         )
         .await
     {
-        Ok(()) => signed_out_to("/login?notice=password_changed", &state),
+        Ok(()) => Ok(signed_out_to("/login?notice=password_changed", &state)),
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-                _ => return page::internal(),
+                _ => return Err(PageError::Internal),
             };
             let resp = security_page(
                 &state,
@@ -699,8 +653,8 @@ pub(crate) async fn change_password(
                 None,
                 Some(e.message.clone()),
             )
-            .await;
-            page::with_retry_after(resp, &e.kind)
+            .await?;
+            Ok(page::with_retry_after(resp, &e.kind))
         }
     }
 }
@@ -718,26 +672,23 @@ pub(crate) async fn end_session(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<SessionForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    match state
+    let ended = state
         .service
         .end_own_session(&visitor.ctx(), user, &form.session)
         .await
-    {
-        Ok(true) if form.session == twofold_core::service::session_handle(&session.id_hash) => {
-            signed_out_to("/login?notice=logged_out", &state)
-        }
-        Ok(true) => redirect("/account/security?notice=session_ended"),
-        Ok(false) => redirect("/account/security"),
-        Err(_) => page::internal(),
-    }
+        .map_err(|_| PageError::Internal)?;
+    Ok(if !ended {
+        redirect("/account/security")
+    } else if form.session == twofold_core::service::session_handle(&session.id_hash) {
+        signed_out_to("/login?notice=logged_out", &state)
+    } else {
+        redirect("/account/security?notice=session_ended")
+    })
 }
 
 /// `POST /account/security/sessions/end-all`: "Sign out everywhere".
@@ -745,22 +696,17 @@ pub(crate) async fn end_all_sessions(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     if !csrf_ok(&state, session, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    match state
+    state
         .service
         .end_all_sessions(&visitor.ctx(), user, "user")
         .await
-    {
-        Ok(()) => signed_out_to("/login?notice=signed_out_everywhere", &state),
-        Err(_) => page::internal(),
-    }
+        .map_err(|_| PageError::Internal)?;
+    Ok(signed_out_to("/login?notice=signed_out_everywhere", &state))
 }
 
 pub(crate) async fn resend(
@@ -768,11 +714,8 @@ pub(crate) async fn resend(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     enroll::resend(
         &state,
         &visitor,
@@ -791,11 +734,8 @@ pub(crate) async fn duo(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, user) = match visitor.full() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, user) = visitor.full()?;
     enroll::duo_go(
         &state,
         &visitor,

@@ -15,21 +15,22 @@ use super::enroll::{self, Flow};
 use super::login::second_factor_page;
 use super::page::{self, CsrfForm, Page, Visitor, duo_callback_url, local_path, redirect};
 use crate::AppState;
+use crate::error::PageError;
 
 /// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
 pub(crate) async fn duo_start(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let callback = duo_callback_url(&state);
     match state
@@ -37,12 +38,12 @@ pub(crate) async fn duo_start(
         .duo_login_start(&visitor.ctx(), session, user, &callback)
         .await
     {
-        Ok(DuoStart::Redirect(url)) => redirect(&url),
+        Ok(DuoStart::Redirect(url)) => Ok(redirect(&url)),
         Ok(DuoStart::FailedOpen { cookie, next }) => {
-            logged_in(&state, &visitor, cookie, next.as_deref()).await
+            Ok(logged_in(&state, &visitor, cookie, next.as_deref()).await)
         }
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
+        Err(e) if e.kind == ErrorKind::Forbidden => Ok(redirect("/login?notice=expired")),
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
@@ -82,7 +83,7 @@ pub(crate) async fn duo_callback(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<DuoCallbackQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let ctx = visitor.ctx();
     let own = visitor.session.as_ref().map(|(s, _)| s);
     let outcome = state
@@ -98,17 +99,17 @@ pub(crate) async fn duo_callback(
         .await;
     let outcome = match outcome {
         Ok(o) => o,
-        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
+        Err(e) if e.kind == ErrorKind::Internal => return Err(PageError::Internal),
         Err(e) => {
-            return page::message(
+            return Ok(page::message(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Duo Security",
                 &e.message,
                 Some(("/login", "Log in")),
-            );
+            ));
         }
     };
-    match outcome {
+    Ok(match outcome {
         DuoCallback::LoggedIn { cookie, next } => {
             logged_in(&state, &visitor, cookie, next.as_deref()).await
         }
@@ -122,7 +123,7 @@ pub(crate) async fn duo_callback(
                 _ => Flow::Account,
             };
             if !in_portal {
-                return enroll::duo_done(&username, backup_codes);
+                return Ok(enroll::duo_done(&username, backup_codes));
             }
             match backup_codes {
                 Some(codes) => {
@@ -164,7 +165,7 @@ pub(crate) async fn duo_callback(
         } => {
             // Back to where the visitor was, with the reason.
             if visitor.at_stage(Stage::SecondFactor).is_some() {
-                return redirect(&format!("/login/2fa?duo={}", reason.as_str()));
+                return Ok(redirect(&format!("/login/2fa?duo={}", reason.as_str())));
             }
             let message = reason.message();
             if purpose == Some(DuoPurpose::Enroll)
@@ -202,7 +203,7 @@ pub(crate) async fn duo_callback(
                 _ => redirect("/login?notice=duo_failed"),
             }
         }
-    }
+    })
 }
 
 pub(crate) async fn enroll_duo(
@@ -210,9 +211,9 @@ pub(crate) async fn enroll_duo(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::duo_go(
         &state,

@@ -13,6 +13,7 @@ use twofold_core::store::User;
 
 use super::page::{self, Page, ServerTime, Visitor, encode_component, redirect, render};
 use crate::AppState;
+use crate::error::PageError;
 
 /// Which enrolment: from Security Settings, or forced at login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,13 +199,9 @@ pub(crate) async fn choose(
     user: &User,
     flow: Flow,
     error: Option<String>,
-) -> Response {
-    let (Ok(settings), Ok(duo_host)) = (
-        state.service.settings().await,
-        state.service.duo_web_host().await,
-    ) else {
-        return page::internal();
-    };
+) -> Result<Response, PageError> {
+    let settings = state.service.settings().await?;
+    let duo_host = state.service.duo_web_host().await?;
     // Only the methods whose enrolment this version offers, and email or SMS only when the
     // account has an address or number to send to; Duo when its Web SDK application is set
     // (enrolment goes through the Universal Prompt).
@@ -237,7 +234,7 @@ pub(crate) async fn choose(
     } else {
         StatusCode::OK
     };
-    render(
+    Ok(render(
         status,
         &ChoosePage {
             page,
@@ -245,9 +242,9 @@ pub(crate) async fn choose(
             action: flow.base().to_owned(),
             forced: flow == Flow::Forced,
             kinds,
-            yubikey_local: settings.yubikey_local(),
+            yubikey_local: settings.get("methods.yubikey.mode") == "local",
         },
-    )
+    ))
 }
 
 pub(crate) async fn start(
@@ -257,12 +254,12 @@ pub(crate) async fn start(
     user: &User,
     flow: Flow,
     form: StartForm,
-) -> Response {
+) -> Result<Response, PageError> {
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     // The form's default name fits an app; other methods get their own default.
     let label = Some(form.label.as_str())
@@ -285,8 +282,8 @@ pub(crate) async fn start(
         )
         .await
     {
-        Ok(e) => redirect(&format!("{}/{}", flow.base(), e.factor.id)),
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Ok(e) => Ok(redirect(&format!("{}/{}", flow.base(), e.factor.id))),
+        Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
         Err(e) => choose(state, visitor, session, user, flow, Some(e.message)).await,
     }
 }
@@ -302,12 +299,12 @@ pub(crate) async fn scan(
     status: StatusCode,
     error: Option<String>,
     notice: Option<String>,
-) -> Response {
-    let pending = match state.service.pending_factor(&user.username, id).await {
-        Ok(f) => f,
-        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
-        Err(_) => return page::not_found(),
-    };
+) -> Result<Response, PageError> {
+    let pending = state
+        .service
+        .pending_factor(&user.username, id)
+        .await
+        .map_err(unknown_factor)?;
     let destination = match &pending.data {
         FactorData::Email { address } => Some(twofold_core::service::mask(address)),
         FactorData::Sms { phone } => Some(twofold_core::service::mask(phone)),
@@ -323,7 +320,7 @@ pub(crate) async fn scan(
         };
         let csrf = state.service.csrf_token(&Visitor::session_binding(session));
         let action = format!("{}/{}", flow.base(), pending.id);
-        return render(
+        return Ok(render(
             status,
             &TouchKeyPage {
                 page,
@@ -332,7 +329,7 @@ pub(crate) async fn scan(
                 forced: flow == Flow::Forced,
                 label: pending.label.clone(),
             },
-        );
+        ));
     }
     if let FactorData::Duo = &pending.data {
         let page = Page {
@@ -354,10 +351,10 @@ pub(crate) async fn scan(
                 label: pending.label.clone(),
             },
         );
-        return match state.service.duo_web_host().await {
+        return Ok(match state.service.duo_web_host().await {
             Ok(Some(host)) => page::with_form_action(resp, &host),
             _ => resp,
-        };
+        });
     }
     if let Some(destination) = destination {
         let page = Page {
@@ -369,7 +366,7 @@ pub(crate) async fn scan(
         };
         let csrf = state.service.csrf_token(&Visitor::session_binding(session));
         let action = format!("{}/{}", flow.base(), pending.id);
-        return render(
+        return Ok(render(
             status,
             &VerifyCodePage {
                 page,
@@ -378,13 +375,13 @@ pub(crate) async fn scan(
                 forced: flow == Flow::Forced,
                 destination,
             },
-        );
+        ));
     }
-    let (factor, t) = match state.service.pending_totp(&user.username, id).await {
-        Ok(x) => x,
-        Err(e) if e.kind == ErrorKind::Internal => return page::internal(),
-        Err(_) => return page::not_found(),
-    };
+    let (factor, t) = state
+        .service
+        .pending_totp(&user.username, id)
+        .await
+        .map_err(unknown_factor)?;
     let qr_data_uri = format!(
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(t.qr_svg.as_bytes())
@@ -399,7 +396,7 @@ pub(crate) async fn scan(
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
     let action = format!("{}/{}", flow.base(), factor.id);
-    render(
+    Ok(render(
         status,
         &ScanPage {
             page,
@@ -410,7 +407,16 @@ pub(crate) async fn scan(
             secret: t.secret_base32,
             label: factor.label,
         },
-    )
+    ))
+}
+
+/// A pending factor that cannot be shown: any refusal (unknown, not the user's, confirmed
+/// already) is "Not found"; only a server failure is one.
+fn unknown_factor(e: twofold_core::Error) -> PageError {
+    match e.kind {
+        ErrorKind::Internal => PageError::Internal,
+        _ => PageError::NotFound,
+    }
 }
 
 pub(crate) async fn confirm(
@@ -421,17 +427,17 @@ pub(crate) async fn confirm(
     flow: Flow,
     id: &str,
     form: ConfirmForm,
-) -> Response {
+) -> Result<Response, PageError> {
     let binding = Visitor::session_binding(session);
     if !state.service.csrf_ok(&binding, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
-    match state
+    let confirmed = state
         .service
         .confirm(&visitor.ctx(), &user.username, id, &code)
-        .await
-    {
+        .await;
+    Ok(match confirmed {
         Ok(c) => match c.backup_codes {
             Some(codes) => {
                 let page = Page {
@@ -457,13 +463,13 @@ pub(crate) async fn confirm(
             }
             None => redirect("/account/security?notice=device_added"),
         },
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if e.kind == ErrorKind::Internal => return Err(PageError::Internal),
+        Err(e) if e.kind == ErrorKind::NotFound => return Err(PageError::NotFound),
         Err(e) if e.kind == ErrorKind::Conflict && e.code == "already_confirmed" => {
             redirect(flow.base())
         }
         Err(e) => {
-            scan(
+            return scan(
                 state,
                 visitor,
                 session,
@@ -478,9 +484,9 @@ pub(crate) async fn confirm(
                 Some(e.message),
                 None,
             )
-            .await
+            .await;
         }
-    }
+    })
 }
 
 /// "Send a new code" for a pending email or SMS factor.
@@ -492,12 +498,12 @@ pub(crate) async fn resend(
     flow: Flow,
     id: &str,
     csrf: &str,
-) -> Response {
+) -> Result<Response, PageError> {
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     match state
         .service
@@ -519,8 +525,7 @@ pub(crate) async fn resend(
             )
             .await
         }
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::NotFound) => Err(e.into()),
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -538,8 +543,8 @@ pub(crate) async fn resend(
                 Some(e.message),
                 None,
             )
-            .await;
-            page::with_retry_after(resp, &e.kind)
+            .await?;
+            Ok(page::with_retry_after(resp, &e.kind))
         }
     }
 }
@@ -554,12 +559,12 @@ pub(crate) async fn duo_go(
     flow: Flow,
     id: &str,
     csrf: &str,
-) -> Response {
+) -> Result<Response, PageError> {
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let callback = super::page::duo_callback_url(state);
     match state
@@ -567,10 +572,9 @@ pub(crate) async fn duo_go(
         .duo_enroll_start(&visitor.ctx(), &user.username, id, Some(session), &callback)
         .await
     {
-        Ok(url) => redirect(&url),
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) if e.kind == ErrorKind::NotFound => page::not_found(),
-        Err(e) if e.kind == ErrorKind::Conflict => redirect(flow.base()),
+        Ok(url) => Ok(redirect(&url)),
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::NotFound) => Err(e.into()),
+        Err(e) if e.kind == ErrorKind::Conflict => Ok(redirect(flow.base())),
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,

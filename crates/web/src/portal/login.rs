@@ -18,6 +18,7 @@ use super::page::{
     notice_text, redirect, render, set_cookie, with_cookie,
 };
 use crate::AppState;
+use crate::error::PageError;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -65,11 +66,9 @@ fn login_page(
     }
 }
 
-pub(crate) async fn home(visitor: Visitor) -> Response {
-    match visitor.full() {
-        Ok(_) => redirect("/account/security"),
-        Err(to) => to,
-    }
+pub(crate) async fn home(visitor: Visitor) -> Result<Response, PageError> {
+    visitor.full()?;
+    Ok(redirect("/account/security"))
 }
 
 pub(crate) async fn login_form(
@@ -107,13 +106,13 @@ pub(crate) async fn login_submit(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     if !visitor.pre_csrf_ok(&state, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let next = local_path(&form.next);
     let ctx = visitor.ctx();
-    match state
+    let done = state
         .service
         .login_password(
             &ctx,
@@ -123,8 +122,8 @@ pub(crate) async fn login_submit(
             visitor.device.as_deref(),
             visitor.user_agent.as_deref(),
         )
-        .await
-    {
+        .await;
+    Ok(match done {
         Ok(step) => {
             // A session the browser already had ends here: the id changes at login.
             if let Some((old, user)) = &visitor.session {
@@ -135,7 +134,7 @@ pub(crate) async fn login_submit(
                 (stage, _) => stage_path(stage),
             };
             if step.stage == Stage::Full {
-                return page::signed_in(&state, &visitor, to, &step.cookie).await;
+                return Ok(page::signed_in(&state, &visitor, to, &step.cookie).await);
             }
             with_cookie(
                 redirect(to),
@@ -147,7 +146,7 @@ pub(crate) async fn login_submit(
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-                _ => return page::internal(),
+                _ => return Err(PageError::Internal),
             };
             let page = Page {
                 title: "Log in".into(),
@@ -157,7 +156,7 @@ pub(crate) async fn login_submit(
             let resp = login_page(&state, &visitor, status, page, &form.next, &form.username);
             page::with_retry_after(resp, &e.kind)
         }
-    }
+    })
 }
 
 #[derive(Template)]
@@ -192,7 +191,7 @@ pub(crate) async fn second_factor_page(
     status: StatusCode,
     backup: bool,
     error: Option<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     second_factor_page_with(state, visitor, status, backup, error, None).await
 }
 
@@ -203,14 +202,12 @@ async fn second_factor_page_with(
     backup: bool,
     error: Option<String>,
     notice: Option<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     // Only the methods that can log in now: confirmed, active and enabled for the role.
-    let Ok(usable) = state.service.usable_factors(user).await else {
-        return page::internal();
-    };
+    let usable = state.service.usable_factors(user).await?;
     let methods = usable
         .iter()
         .map(|f| format!("{} ({})", f.kind().title(), f.label))
@@ -250,10 +247,11 @@ async fn second_factor_page_with(
     let has = |k: twofold_core::factor::FactorKind| usable.iter().any(|f| f.kind() == k);
     let has_app = has(twofold_core::factor::FactorKind::Totp);
     let has_key = has(twofold_core::factor::FactorKind::Yubikey);
-    let Ok(duo) = state.service.duo_offer(user).await else {
-        return page::internal();
-    };
-    let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
+    let (duo_host, duo_passcodes) = state
+        .service
+        .duo_offer(user)
+        .await?
+        .unwrap_or((None, false));
     let mut ways = Vec::new();
     if has_app {
         ways.push("the 6-digit code your authenticator app shows now");
@@ -295,22 +293,22 @@ async fn second_factor_page_with(
             duo: duo_host.is_some(),
         },
     );
-    match &duo_host {
+    Ok(match &duo_host {
         Some(host) => page::with_form_action(resp, host),
         None => resp,
-    }
+    })
 }
 
 pub(crate) async fn second_form(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     if visitor.full().is_ok() {
-        return redirect("/account/security");
+        return Ok(redirect("/account/security"));
     }
     if visitor.at_stage(Stage::Enroll).is_some() {
-        return redirect("/login/enroll");
+        return Ok(redirect("/login/enroll"));
     }
     let error = q
         .duo
@@ -324,15 +322,15 @@ pub(crate) async fn second_submit(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CodeForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let backup = form.method == "backup_code";
     let method = backup.then_some("backup_code");
@@ -342,71 +340,44 @@ pub(crate) async fn second_submit(
         .filter(|c| !c.is_whitespace() || backup)
         .collect();
     let ctx = visitor.ctx();
-    match state
+    let done = state
         .service
         .login_second_factor(&ctx, session, user, &code, method)
-        .await
-    {
+        .await;
+    let (status, error) = match done {
         Ok(SecondFactor::Done { cookie, next }) => {
             let to = next
                 .as_deref()
                 .and_then(local_path)
                 .unwrap_or_else(|| "/account/security".into());
-            page::signed_in(&state, &visitor, &to, &cookie).await
+            return Ok(page::signed_in(&state, &visitor, &to, &cookie).await);
         }
-        Ok(SecondFactor::Refused(Reason::Locked)) => {
-            let msg = "Too many failed attempts: your second factor is locked for a while. \
-                       Try again later or ask an administrator to unlock it.";
-            second_factor_page(
-                &state,
-                &visitor,
-                StatusCode::FORBIDDEN,
-                backup,
-                Some(msg.into()),
-            )
-            .await
-        }
-        Ok(SecondFactor::Refused(Reason::InvalidCode)) => {
-            let msg = "The code you entered did not match what was expected. Please try again.";
-            second_factor_page(
-                &state,
-                &visitor,
-                StatusCode::UNAUTHORIZED,
-                backup,
-                Some(msg.into()),
-            )
-            .await
-        }
-        Ok(SecondFactor::Refused(_)) => redirect("/login?notice=expired"),
-        Err(e) if e.kind == ErrorKind::Invalid => {
-            second_factor_page(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                backup,
-                Some(e.message),
-            )
-            .await
-        }
-        Err(e) if e.kind == ErrorKind::Forbidden => redirect("/login?notice=expired"),
+        Ok(SecondFactor::Refused(Reason::Locked)) => (
+            StatusCode::FORBIDDEN,
+            "Too many failed attempts: your second factor is locked for a while. \
+             Try again later or ask an administrator to unlock it."
+                .to_owned(),
+        ),
+        Ok(SecondFactor::Refused(Reason::InvalidCode)) => (
+            StatusCode::UNAUTHORIZED,
+            "The code you entered did not match what was expected. Please try again.".to_owned(),
+        ),
+        Ok(SecondFactor::Refused(_)) => return Ok(redirect("/login?notice=expired")),
+        Err(e) if e.kind == ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.message),
+        Err(e) if e.kind == ErrorKind::Forbidden => return Ok(redirect("/login?notice=expired")),
         // Duo could not check a passcode (and the fail mode is closed).
-        Err(e) if e.kind == ErrorKind::Unavailable => {
-            second_factor_page(
-                &state,
-                &visitor,
-                StatusCode::BAD_GATEWAY,
-                backup,
-                Some(e.message),
-            )
-            .await
-        }
-        Err(_) => page::internal(),
-    }
+        Err(e) if e.kind == ErrorKind::Unavailable => (StatusCode::BAD_GATEWAY, e.message),
+        Err(_) => return Err(PageError::Internal),
+    };
+    second_factor_page(&state, &visitor, status, backup, Some(error)).await
 }
 
-pub(crate) async fn enroll_choose(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub(crate) async fn enroll_choose(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::choose(&state, &visitor, session, user, Flow::Forced, None).await
 }
@@ -415,9 +386,9 @@ pub(crate) async fn enroll_start(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<enroll::StartForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::start(&state, &visitor, session, user, Flow::Forced, form).await
 }
@@ -426,9 +397,9 @@ pub(crate) async fn enroll_scan(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::scan(
         &state,
@@ -449,9 +420,9 @@ pub(crate) async fn enroll_confirm(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<enroll::ConfirmForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::confirm(&state, &visitor, session, user, Flow::Forced, &id, form).await
 }
@@ -460,17 +431,17 @@ pub(crate) async fn enroll_done(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    match state.service.finish_enrollment(session, user).await {
+    Ok(match state.service.finish_enrollment(session, user).await {
         Ok(cookie) => {
             let to = session
                 .next
@@ -481,35 +452,32 @@ pub(crate) async fn enroll_done(
         }
         Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
         Err(_) => redirect("/login?notice=expired"),
-    }
+    })
 }
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = &visitor.session else {
-        return redirect("/login");
+        return Ok(redirect("/login"));
     };
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    if state
+    state
         .service
         .logout(&visitor.ctx(), session, user)
         .await
-        .is_err()
-    {
-        return page::internal();
-    }
-    with_cookie(
+        .map_err(|_| PageError::Internal)?;
+    Ok(with_cookie(
         redirect("/login?notice=logged_out"),
         &page::clear_cookie(SESSION_COOKIE, state.secure_cookies),
-    )
+    ))
 }
 
 pub(crate) async fn enroll_resend(
@@ -517,9 +485,9 @@ pub(crate) async fn enroll_resend(
     visitor: Visitor,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     enroll::resend(
         &state,
@@ -546,20 +514,18 @@ pub(crate) async fn send_code(
     State(state): State<AppState>,
     visitor: Visitor,
     Form(form): Form<SendForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return redirect("/login?notice=expired");
+        return Ok(redirect("/login?notice=expired"));
     };
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     // Codes go only for a method the page offers: a usable email or SMS factor.
-    let Ok(usable) = state.service.usable_factors(user).await else {
-        return page::internal();
-    };
+    let usable = state.service.usable_factors(user).await?;
     if !usable.iter().any(|f| {
         matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
             && f.kind().as_str() == form.kind
@@ -585,7 +551,7 @@ pub(crate) async fn send_code(
             second_factor_page_with(&state, &visitor, StatusCode::OK, false, None, Some(notice))
                 .await
         }
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
+        Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
         Err(e) => {
             let status = match e.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -594,8 +560,8 @@ pub(crate) async fn send_code(
             };
             let resp =
                 second_factor_page_with(&state, &visitor, status, false, Some(e.message), None)
-                    .await;
-            page::with_retry_after(resp, &e.kind)
+                    .await?;
+            Ok(page::with_retry_after(resp, &e.kind))
         }
     }
 }

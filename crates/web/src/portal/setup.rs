@@ -10,6 +10,7 @@ use twofold_core::ErrorKind;
 
 use super::page::{self, PRE_COOKIE, Page, Visitor, redirect, render, set_cookie, with_cookie};
 use crate::AppState;
+use crate::error::PageError;
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -47,11 +48,9 @@ pub(crate) async fn setup_form(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-) -> Response {
-    match state.service.setup_token_usable(&token).await {
-        Ok(true) => {}
-        Ok(false) => return setup_gone(),
-        Err(_) => return page::internal(),
+) -> Result<Response, PageError> {
+    if !state.service.setup_token_usable(&token).await? {
+        return Ok(setup_gone());
     }
     let (csrf, new_pre) = visitor.pre_csrf(&state);
     let page = Page {
@@ -67,10 +66,10 @@ pub(crate) async fn setup_form(
             email: String::new(),
         },
     );
-    match new_pre {
+    Ok(match new_pre {
         Some(v) => with_cookie(resp, &set_cookie(PRE_COOKIE, &v, state.secure_cookies)),
         None => resp,
-    }
+    })
 }
 
 pub(crate) async fn setup_submit(
@@ -78,9 +77,9 @@ pub(crate) async fn setup_submit(
     visitor: Visitor,
     Path(token): Path<String>,
     Form(form): Form<SetupForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     if !visitor.pre_csrf_ok(&state, &form.csrf) {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
     let again = |error: String, status: StatusCode| {
         let page = Page {
@@ -99,10 +98,10 @@ pub(crate) async fn setup_submit(
         )
     };
     if form.password != form.password2 {
-        return again(
+        return Ok(again(
             "The two passwords are not the same.".into(),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
     match state
@@ -110,9 +109,9 @@ pub(crate) async fn setup_submit(
         .create_owner(&token, form.username.trim(), &form.password, email)
         .await
     {
-        Ok(_) => redirect("/login?notice=owner_created"),
-        Err(e) if e.code == "setup_token" => setup_gone(),
-        Err(e) if e.kind == ErrorKind::Internal => page::internal(),
-        Err(e) => again(e.message, StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(_) => Ok(redirect("/login?notice=owner_created")),
+        Err(e) if e.code == "setup_token" => Ok(setup_gone()),
+        Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
+        Err(e) => Ok(again(e.message, StatusCode::UNPROCESSABLE_ENTITY)),
     }
 }
