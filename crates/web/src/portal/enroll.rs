@@ -242,7 +242,7 @@ pub(crate) async fn choose(
             action: flow.base().to_owned(),
             forced: flow == Flow::Forced,
             kinds,
-            yubikey_local: settings.get("methods.yubikey.mode") == "local",
+            yubikey_local: settings.yubikey_local(),
         },
     ))
 }
