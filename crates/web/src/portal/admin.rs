@@ -16,10 +16,11 @@ use twofold_core::store::{User, UserQuery};
 
 use super::account::FactorRow;
 use super::page::{
-    self, Page, ServerTime, Visitor, encode_component, notice_text, redirect, render, utc_display,
+    Page, ServerTime, Visitor, encode_component, notice_text, redirect, render, utc_display,
 };
 use super::page::{CsrfForm, NoticeQuery};
 use crate::AppState;
+use crate::error::PageError;
 
 const PAGE_SIZE: u32 = 50;
 
@@ -32,16 +33,13 @@ struct HomePage {
     methods: String,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Response {
-    if let Err(to) = visitor.staff() {
-        return to;
-    }
-    let (Ok(users), Ok(settings)) = (
-        state.service.count_users(None).await,
-        state.service.settings().await,
-    ) else {
-        return page::internal();
-    };
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    visitor.staff()?;
+    let users = state.service.count_users(None).await?;
+    let settings = state.service.settings().await?;
     let now = state.service.now();
     let active: Vec<&str> = FactorKind::ALL
         .iter()
@@ -60,7 +58,7 @@ pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Res
         wide: true,
         ..Page::default()
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &HomePage {
             page,
@@ -68,7 +66,7 @@ pub(crate) async fn home(State(state): State<AppState>, visitor: Visitor) -> Res
             enabled: settings.twofactor_enabled(),
             methods,
         },
-    )
+    ))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -121,22 +119,16 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<UsersQuery>,
-) -> Response {
-    if let Err(to) = visitor.staff() {
-        return to;
-    }
+) -> Result<Response, PageError> {
+    visitor.staff()?;
     let query = UserQuery {
         search: Some(q.q.trim().to_owned()).filter(|s| !s.is_empty()),
         offset: q.page.saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE + 1,
     };
-    let Ok(mut found) = state.service.list_users(&query).await else {
-        return page::internal();
-    };
+    let mut found = state.service.list_users(&query).await?;
     // A search for a YubiKey's public id finds the user who holds it.
-    let Ok(holder) = state.service.yubikey_holder(q.q.trim()).await else {
-        return page::internal();
-    };
+    let holder = state.service.yubikey_holder(q.q.trim()).await?;
     let more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
     let now = state.service.now();
@@ -159,7 +151,7 @@ pub(crate) async fn users(
         wide: true,
         ..Page::default()
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &UsersPage {
             page,
@@ -169,7 +161,7 @@ pub(crate) async fn users(
             prev: (q.page > 0).then(|| link(q.page - 1)),
             next: more.then(|| link(q.page + 1)),
         },
-    )
+    ))
 }
 
 /// A device on the admin's user page: a YubiKey also says where its public id comes from,
@@ -216,16 +208,9 @@ pub(crate) async fn user(
     visitor: Visitor,
     Path(name): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    let view = match state.service.user_view(&name).await {
-        Ok(v) => v,
-        Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
-        Err(_) => return page::internal(),
-    };
+) -> Result<Response, PageError> {
+    let (session, _) = visitor.staff()?;
+    let view = state.service.user_view(&name).await?;
     let u = &view.user;
     let lock_text = match (view.locked, u.locked_until) {
         (true, Some(t)) => format!("Locked until {} UTC", utc_display(t)),
@@ -238,7 +223,7 @@ pub(crate) async fn user(
         wide: true,
         ..Page::default()
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &UserPage {
             page,
@@ -254,7 +239,7 @@ pub(crate) async fn user(
             factors: view.factors.iter().map(DeviceRow::of).collect(),
             can_manage: visitor.ctx().may_manage(u),
         },
-    )
+    ))
 }
 
 #[derive(Template)]
@@ -269,18 +254,11 @@ pub(crate) async fn reset_confirm(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(name): Path<String>,
-) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    let target = match state.service.user(&name).await {
-        Ok(u) => u,
-        Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
-        Err(_) => return page::internal(),
-    };
+) -> Result<Response, PageError> {
+    let (session, _) = visitor.staff()?;
+    let target = state.service.user(&name).await?;
     if !visitor.ctx().may_manage(&target) {
-        return page::forbidden();
+        return Err(PageError::Forbidden);
     }
     let page = Page {
         title: format!("Reset 2FA for {}?", target.username),
@@ -288,14 +266,14 @@ pub(crate) async fn reset_confirm(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    render(
+    Ok(render(
         StatusCode::OK,
         &ResetPage {
             page,
             csrf,
             username: target.username,
         },
-    )
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -312,22 +290,15 @@ async fn act(
     name: &str,
     csrf: &str,
     action: Action,
-) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, _) = visitor.staff()?;
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    let target = match state.service.user(name).await {
-        Ok(u) => u,
-        Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
-        Err(_) => return page::internal(),
-    };
+    let target = state.service.user(name).await?;
     let ctx = visitor.ctx();
     let svc = &state.service;
     let (result, notice) = match action {
@@ -361,12 +332,12 @@ async fn act(
         ),
     };
     match result {
-        Ok(()) => redirect(&format!(
+        Ok(()) => Ok(redirect(&format!(
             "/admin/users/{}?notice={notice}",
             encode_component(&target.username)
-        )),
-        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
-        Err(_) => page::internal(),
+        ))),
+        Err(e) if e.kind == ErrorKind::Forbidden => Err(PageError::Forbidden),
+        Err(_) => Err(PageError::Internal),
     }
 }
 
@@ -375,7 +346,7 @@ pub(crate) async fn reset(
     v: Visitor,
     Path(n): Path<String>,
     Form(f): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     act(&s, &v, &n, &f.csrf, Action::Reset).await
 }
 
@@ -384,7 +355,7 @@ pub(crate) async fn unlock(
     v: Visitor,
     Path(n): Path<String>,
     Form(f): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     act(&s, &v, &n, &f.csrf, Action::Unlock).await
 }
 
@@ -393,7 +364,7 @@ pub(crate) async fn disable(
     v: Visitor,
     Path(n): Path<String>,
     Form(f): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     act(&s, &v, &n, &f.csrf, Action::Disable).await
 }
 
@@ -402,7 +373,7 @@ pub(crate) async fn enable(
     v: Visitor,
     Path(n): Path<String>,
     Form(f): Form<CsrfForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     act(&s, &v, &n, &f.csrf, Action::Enable).await
 }
 
@@ -414,36 +385,27 @@ pub(crate) async fn release_yubikey(
     visitor: Visitor,
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
+) -> Result<Response, PageError> {
+    let (session, _) = visitor.staff()?;
     if !state
         .service
         .csrf_ok(&Visitor::session_binding(session), &form.csrf)
     {
-        return page::csrf_refused();
+        return Err(PageError::CsrfRefused);
     }
-    let target = match state.service.user(&name).await {
-        Ok(u) => u,
-        Err(e) if e.kind == ErrorKind::NotFound => return page::not_found(),
-        Err(_) => return page::internal(),
-    };
+    let target = state.service.user(&name).await?;
     match state
         .service
         .release_yubikey(&visitor.ctx(), &target.username, &id)
         .await
     {
-        Err(e) if e.kind == ErrorKind::Forbidden => page::forbidden(),
-        Ok(_) => redirect(&format!(
+        Ok(_) => Ok(redirect(&format!(
             "/admin/users/{}?notice=device_removed",
             encode_component(&target.username)
-        )),
-        Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::Invalid => {
-            page::not_found()
-        }
-        Err(_) => page::internal(),
+        ))),
+        // A factor that is not a YubiKey of this user is not found either.
+        Err(e) if e.kind == ErrorKind::Invalid => Err(PageError::NotFound),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -481,19 +443,15 @@ pub(crate) async fn audit(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<AuditQuery>,
-) -> Response {
-    if let Err(to) = visitor.staff() {
-        return to;
-    }
+) -> Result<Response, PageError> {
+    visitor.staff()?;
     let filter = AuditFilter {
         subject: Some(q.username.trim().to_owned()).filter(|s| !s.is_empty()),
         event: Some(q.event.clone()).filter(|s| !s.is_empty()),
         before_id: q.before,
         limit: 100,
     };
-    let Ok(records) = state.service.audit_log(&filter).await else {
-        return page::internal();
-    };
+    let records = state.service.audit_log(&filter).await?;
     let older = (records.len() == 100).then(|| {
         let last = records.last().map_or(0, |r| r.id);
         format!(
@@ -519,7 +477,7 @@ pub(crate) async fn audit(
         wide: true,
         ..Page::default()
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &AuditPage {
             page,
@@ -529,5 +487,5 @@ pub(crate) async fn audit(
             rows,
             older,
         },
-    )
+    ))
 }
