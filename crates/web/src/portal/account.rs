@@ -3,7 +3,6 @@
 //! need a recent "Confirm it is you" (password, and a second factor when the user has 2FA).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,7 +13,7 @@ use twofold_core::store::User;
 
 use super::enroll::{self, Flow};
 use super::page::{self, Page, Visitor, notice_text, redirect, render, when};
-use super::page::{CsrfForm, NoticeQuery};
+use super::page::{CsrfForm, NoticeQuery, SignedIn};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -189,12 +188,15 @@ async fn enrol_needs_step_up(
 
 pub(crate) async fn start(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<enroll::StartForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, enroll::StartForm>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    enrol_needs_step_up(&state, &visitor, session, user).await?;
-    enroll::start(&state, &visitor, session, user, Flow::Account, form).await
+    enrol_needs_step_up(&state, &visitor, &session, &user).await?;
+    enroll::start(&state, &visitor, &session, &user, Flow::Account, form).await
 }
 
 pub(crate) async fn scan(
@@ -219,12 +221,15 @@ pub(crate) async fn scan(
 
 pub(crate) async fn confirm(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<enroll::ConfirmForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, enroll::ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    enroll::confirm(&state, &visitor, session, user, Flow::Account, &id, form).await
+    enroll::confirm(&state, &visitor, &session, &user, Flow::Account, &id, form).await
 }
 
 /// A sensitive action, as the step-up form carries it.
@@ -455,29 +460,20 @@ async fn step_up_with(
     }
 }
 
-fn csrf_ok(state: &AppState, session: &Session, token: &str) -> bool {
-    state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), token)
-}
-
 pub(crate) async fn remove(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
-    run_sensitive(&state, &visitor, session, user, Sensitive::Remove(id)).await
+    run_sensitive(&state, &visitor, &session, &user, Sensitive::Remove(id)).await
 }
 
 #[derive(Deserialize, Default)]
 pub(crate) struct StepUpForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -492,13 +488,13 @@ pub(crate) struct StepUpForm {
 /// carries.
 pub(crate) async fn step_up(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<StepUpForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, StepUpForm>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     let Some(pending) = Sensitive::parse(&form.action, &form.factor) else {
         return Ok(redirect("/account/security"));
     };
@@ -506,8 +502,8 @@ pub(crate) async fn step_up(
         return step_up_page(
             &state,
             &visitor,
-            session,
-            user,
+            &session,
+            &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             &pending,
             Some("Enter your password.".into()),
@@ -517,83 +513,77 @@ pub(crate) async fn step_up(
     let session = step_up_with(
         &state,
         &visitor,
-        session,
-        user,
+        &session,
+        &user,
         &form.password,
         &form.code,
         &pending,
     )
     .await?;
-    run_sensitive(&state, &visitor, &session, user, pending).await
+    run_sensitive(&state, &visitor, &session, &user, pending).await
 }
 
 #[derive(Deserialize, Default)]
 pub(crate) struct DisableForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
     code: String,
 }
 
-/// A form that carries the password and code itself (turn off, view codes): checks its token,
-/// steps up with what it carries unless the session did lately, then runs the action.
+/// A form that carries the password and code itself (turn off, view codes): steps up with what
+/// it carries unless the session did lately, then runs the action.
 async fn step_up_form_then(
     state: &AppState,
-    visitor: &Visitor,
-    form: &DisableForm,
+    posted: CsrfForm<SignedIn, DisableForm>,
     pending: Sensitive,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
+    let CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    } = posted;
     let session = step_up_with(
         state,
-        visitor,
-        session,
-        user,
+        &visitor,
+        &session,
+        &user,
         &form.password,
         &form.code,
         &pending,
     )
     .await?;
-    run_sensitive(state, visitor, &session, user, pending).await
+    run_sensitive(state, &visitor, &session, &user, pending).await
 }
 
 pub(crate) async fn disable(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<DisableForm>,
+    posted: CsrfForm<SignedIn, DisableForm>,
 ) -> Result<Response, PageError> {
-    step_up_form_then(&state, &visitor, &form, Sensitive::Disable).await
+    step_up_form_then(&state, posted, Sensitive::Disable).await
 }
 
 pub(crate) async fn view_codes(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<DisableForm>,
+    posted: CsrfForm<SignedIn, DisableForm>,
 ) -> Result<Response, PageError> {
-    step_up_form_then(&state, &visitor, &form, Sensitive::ViewCodes).await
+    step_up_form_then(&state, posted, Sensitive::ViewCodes).await
 }
 
 pub(crate) async fn new_codes(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
-    run_sensitive(&state, &visitor, session, user, Sensitive::NewCodes).await
+    run_sensitive(&state, &visitor, &session, &user, Sensitive::NewCodes).await
 }
 
 #[derive(Deserialize, Default)]
 pub(crate) struct PasswordChangeForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current: String,
     #[serde(default)]
@@ -605,19 +595,19 @@ pub(crate) struct PasswordChangeForm {
 /// `POST /account/security/password`: a new password; every session ends, this one too.
 pub(crate) async fn change_password(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<PasswordChangeForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, PasswordChangeForm>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     if form.new != form.confirm {
         return security_page(
             &state,
             &visitor,
-            session,
-            user,
+            &session,
+            &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some("The new passwords do not match.".into()),
@@ -628,8 +618,8 @@ pub(crate) async fn change_password(
         .service
         .change_own_password(
             &visitor.ctx(),
-            session,
-            user,
+            &session,
+            &user,
             &form.current,
             &form.new,
             visitor.device.as_deref(),
@@ -647,8 +637,8 @@ pub(crate) async fn change_password(
             let resp = security_page(
                 &state,
                 &visitor,
-                session,
-                user,
+                &session,
+                &user,
                 status,
                 None,
                 Some(e.message.clone()),
@@ -662,24 +652,22 @@ pub(crate) async fn change_password(
 #[derive(Deserialize, Default)]
 pub(crate) struct SessionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     session: String,
 }
 
 /// `POST /account/security/sessions/end`: signs one of the user's sessions out.
 pub(crate) async fn end_session(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<SessionForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, SessionForm>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     let ended = state
         .service
-        .end_own_session(&visitor.ctx(), user, &form.session)
+        .end_own_session(&visitor.ctx(), &user, &form.session)
         .await
         .map_err(|_| PageError::Internal)?;
     Ok(if !ended {
@@ -694,16 +682,15 @@ pub(crate) async fn end_session(
 /// `POST /account/security/sessions/end-all`: "Sign out everywhere".
 pub(crate) async fn end_all_sessions(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (_, user),
+        ..
+    }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    if !csrf_ok(&state, session, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     state
         .service
-        .end_all_sessions(&visitor.ctx(), user, "user")
+        .end_all_sessions(&visitor.ctx(), &user, "user")
         .await
         .map_err(|_| PageError::Internal)?;
     Ok(signed_out_to("/login?notice=signed_out_everywhere", &state))
@@ -711,39 +698,25 @@ pub(crate) async fn end_all_sessions(
 
 pub(crate) async fn resend(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    enroll::resend(
-        &state,
-        &visitor,
-        session,
-        user,
-        Flow::Account,
-        &id,
-        &form.csrf,
-    )
-    .await
+    enroll::resend(&state, &visitor, &session, &user, Flow::Account, &id).await
 }
 
 /// "Continue to Duo" for a pending Duo factor.
 pub(crate) async fn duo(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
-    let (session, user) = visitor.full()?;
-    enroll::duo_go(
-        &state,
-        &visitor,
-        session,
-        user,
-        Flow::Account,
-        &id,
-        &form.csrf,
-    )
-    .await
+    enroll::duo_go(&state, &visitor, &session, &user, Flow::Account, &id).await
 }

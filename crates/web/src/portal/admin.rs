@@ -3,7 +3,6 @@
 //! `settings.rs`.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,10 +14,10 @@ use twofold_core::service::UserChanges;
 use twofold_core::store::{User, UserQuery};
 
 use super::account::FactorRow;
+use super::page::{CsrfForm, NoticeQuery, Staff};
 use super::page::{
     Page, ServerTime, Visitor, encode_component, notice_text, redirect, render, utc_display,
 };
-use super::page::{CsrfForm, NoticeQuery};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -288,16 +287,8 @@ async fn act(
     state: &AppState,
     visitor: &Visitor,
     name: &str,
-    csrf: &str,
     action: Action,
 ) -> Result<Response, PageError> {
-    let (session, _) = visitor.staff()?;
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     let target = state.service.user(name).await?;
     let ctx = visitor.ctx();
     let svc = &state.service;
@@ -343,38 +334,34 @@ async fn act(
 
 pub(crate) async fn reset(
     State(s): State<AppState>,
-    v: Visitor,
     Path(n): Path<String>,
-    Form(f): Form<CsrfForm>,
+    f: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    act(&s, &v, &n, &f.csrf, Action::Reset).await
+    act(&s, &f.visitor, &n, Action::Reset).await
 }
 
 pub(crate) async fn unlock(
     State(s): State<AppState>,
-    v: Visitor,
     Path(n): Path<String>,
-    Form(f): Form<CsrfForm>,
+    f: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    act(&s, &v, &n, &f.csrf, Action::Unlock).await
+    act(&s, &f.visitor, &n, Action::Unlock).await
 }
 
 pub(crate) async fn disable(
     State(s): State<AppState>,
-    v: Visitor,
     Path(n): Path<String>,
-    Form(f): Form<CsrfForm>,
+    f: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    act(&s, &v, &n, &f.csrf, Action::Disable).await
+    act(&s, &f.visitor, &n, Action::Disable).await
 }
 
 pub(crate) async fn enable(
     State(s): State<AppState>,
-    v: Visitor,
     Path(n): Path<String>,
-    Form(f): Form<CsrfForm>,
+    f: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    act(&s, &v, &n, &f.csrf, Action::Enable).await
+    act(&s, &f.visitor, &n, Action::Enable).await
 }
 
 /// "Release" on a YubiKey of the user's page: removes that key factor from its holder, so the
@@ -382,17 +369,9 @@ pub(crate) async fn enable(
 /// public id, so a key registered again since the page was loaded is never the one released.
 pub(crate) async fn release_yubikey(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path((name, id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm { visitor, .. }: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    let (session, _) = visitor.staff()?;
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     let target = state.service.user(&name).await?;
     match state
         .service

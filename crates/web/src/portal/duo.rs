@@ -1,7 +1,6 @@
 //! Duo's Universal Prompt in the portal: "Log in with Duo", the callback Duo sends the browser
 //! back to (logins and enrolments), and "Continue to Duo" during a forced enrolment.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -13,29 +12,25 @@ use twofold_core::store::DuoPurpose;
 
 use super::enroll::{self, Flow};
 use super::login::second_factor_page;
-use super::page::{self, CsrfForm, Page, Visitor, duo_callback_url, local_path, redirect};
+use super::page::{
+    self, AtEnroll, AtSecondFactor, CsrfForm, Page, Visitor, duo_callback_url, local_path, redirect,
+};
 use crate::AppState;
 use crate::error::PageError;
 
 /// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
 pub(crate) async fn duo_start(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<AtSecondFactor>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     let callback = duo_callback_url(&state);
     match state
         .service
-        .duo_login_start(&visitor.ctx(), session, user, &callback)
+        .duo_login_start(&visitor.ctx(), &session, &user, &callback)
         .await
     {
         Ok(DuoStart::Redirect(url)) => Ok(redirect(&url)),
@@ -208,21 +203,12 @@ pub(crate) async fn duo_callback(
 
 pub(crate) async fn enroll_duo(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<AtEnroll>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    enroll::duo_go(
-        &state,
-        &visitor,
-        session,
-        user,
-        Flow::Forced,
-        &id,
-        &form.csrf,
-    )
-    .await
+    enroll::duo_go(&state, &visitor, &session, &user, Flow::Forced, &id).await
 }

@@ -1,5 +1,7 @@
 //! Enrolment pages, shared by Security Settings and forced enrolment at login: choose a
 //! service → scan the QR code → enter the code → record the backup codes.
+//! The handlers in `account.rs` and `login.rs` call these once their `CsrfForm` has checked the
+//! form's token.
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -150,8 +152,6 @@ pub(crate) fn codes_page(
 #[derive(Deserialize, Default)]
 pub(crate) struct StartForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     kind: String,
     #[serde(default)]
     label: String,
@@ -163,8 +163,6 @@ pub(crate) struct StartForm {
 
 #[derive(Deserialize, Default)]
 pub(crate) struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
 }
@@ -255,12 +253,6 @@ pub(crate) async fn start(
     flow: Flow,
     form: StartForm,
 ) -> Result<Response, PageError> {
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     // The form's default name fits an app; other methods get their own default.
     let label = Some(form.label.as_str())
         .filter(|l| !l.trim().is_empty())
@@ -428,10 +420,6 @@ pub(crate) async fn confirm(
     id: &str,
     form: ConfirmForm,
 ) -> Result<Response, PageError> {
-    let binding = Visitor::session_binding(session);
-    if !state.service.csrf_ok(&binding, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let confirmed = state
         .service
@@ -445,7 +433,8 @@ pub(crate) async fn confirm(
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
-                let close = (flow == Flow::Forced).then(|| state.service.csrf_token(&binding));
+                let close = (flow == Flow::Forced)
+                    .then(|| state.service.csrf_token(&Visitor::session_binding(session)));
                 page::set_no_store(codes_page(
                     page,
                     true,
@@ -497,14 +486,7 @@ pub(crate) async fn resend(
     user: &User,
     flow: Flow,
     id: &str,
-    csrf: &str,
 ) -> Result<Response, PageError> {
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     match state
         .service
         .resend_enrollment_code(&visitor.ctx(), &user.username, id)
@@ -558,14 +540,7 @@ pub(crate) async fn duo_go(
     user: &User,
     flow: Flow,
     id: &str,
-    csrf: &str,
 ) -> Result<Response, PageError> {
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     let callback = super::page::duo_callback_url(state);
     match state
         .service

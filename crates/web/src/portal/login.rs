@@ -2,7 +2,6 @@
 //! setup is in `setup.rs`, Duo's Universal Prompt in `duo.rs`).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,8 +13,9 @@ use twofold_core::session::Stage;
 
 use super::enroll::{self, Flow};
 use super::page::{
-    self, CsrfForm, NoticeQuery, PRE_COOKIE, Page, SESSION_COOKIE, ServerTime, Visitor, local_path,
-    notice_text, redirect, render, set_cookie, with_cookie,
+    self, Anonymous, AnySession, AtEnroll, AtSecondFactor, CsrfForm, NoticeQuery, PRE_COOKIE, Page,
+    SESSION_COOKIE, ServerTime, Visitor, local_path, notice_text, redirect, render, set_cookie,
+    with_cookie,
 };
 use crate::AppState;
 use crate::error::PageError;
@@ -31,8 +31,6 @@ struct LoginPage {
 
 #[derive(Deserialize, Default)]
 pub(crate) struct LoginForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -104,12 +102,8 @@ fn stage_path(stage: Stage) -> &'static str {
 
 pub(crate) async fn login_submit(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<LoginForm>,
+    CsrfForm { visitor, form, .. }: CsrfForm<Anonymous, LoginForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.pre_csrf_ok(&state, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
     let next = local_path(&form.next);
     let ctx = visitor.ctx();
     let done = state
@@ -177,8 +171,6 @@ struct SecondFactorPage {
 
 #[derive(Deserialize, Default)]
 pub(crate) struct CodeForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -320,18 +312,13 @@ pub(crate) async fn second_form(
 
 pub(crate) async fn second_submit(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CodeForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<AtSecondFactor, CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     let backup = form.method == "backup_code";
     let method = backup.then_some("backup_code");
     let code: String = form
@@ -342,7 +329,7 @@ pub(crate) async fn second_submit(
     let ctx = visitor.ctx();
     let done = state
         .service
-        .login_second_factor(&ctx, session, user, &code, method)
+        .login_second_factor(&ctx, &session, &user, &code, method)
         .await;
     let (status, error) = match done {
         Ok(SecondFactor::Done { cookie, next }) => {
@@ -384,13 +371,14 @@ pub(crate) async fn enroll_choose(
 
 pub(crate) async fn enroll_start(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<enroll::StartForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<AtEnroll, enroll::StartForm>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    enroll::start(&state, &visitor, session, user, Flow::Forced, form).await
+    enroll::start(&state, &visitor, &session, &user, Flow::Forced, form).await
 }
 
 pub(crate) async fn enroll_scan(
@@ -417,61 +405,52 @@ pub(crate) async fn enroll_scan(
 
 pub(crate) async fn enroll_confirm(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<enroll::ConfirmForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<AtEnroll, enroll::ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    enroll::confirm(&state, &visitor, session, user, Flow::Forced, &id, form).await
+    enroll::confirm(&state, &visitor, &session, &user, Flow::Forced, &id, form).await
 }
 
 pub(crate) async fn enroll_done(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<AtEnroll>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
-    Ok(match state.service.finish_enrollment(session, user).await {
-        Ok(cookie) => {
-            let to = session
-                .next
-                .as_deref()
-                .and_then(local_path)
-                .unwrap_or_else(|| "/account/security".into());
-            page::signed_in(&state, &visitor, &to, &cookie).await
-        }
-        Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
-        Err(_) => redirect("/login?notice=expired"),
-    })
+    Ok(
+        match state.service.finish_enrollment(&session, &user).await {
+            Ok(cookie) => {
+                let to = session
+                    .next
+                    .as_deref()
+                    .and_then(local_path)
+                    .unwrap_or_else(|| "/account/security".into());
+                page::signed_in(&state, &visitor, &to, &cookie).await
+            }
+            Err(e) if e.kind == ErrorKind::Conflict => redirect("/login/enroll"),
+            Err(_) => redirect("/login?notice=expired"),
+        },
+    )
 }
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<AnySession>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = &visitor.session else {
-        return Ok(redirect("/login"));
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     state
         .service
-        .logout(&visitor.ctx(), session, user)
+        .logout(&visitor.ctx(), &session, &user)
         .await
         .map_err(|_| PageError::Internal)?;
     Ok(with_cookie(
@@ -482,29 +461,18 @@ pub(crate) async fn logout(
 
 pub(crate) async fn enroll_resend(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        ..
+    }: CsrfForm<AtEnroll>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::Enroll) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    enroll::resend(
-        &state,
-        &visitor,
-        session,
-        user,
-        Flow::Forced,
-        &id,
-        &form.csrf,
-    )
-    .await
+    enroll::resend(&state, &visitor, &session, &user, Flow::Forced, &id).await
 }
 
 #[derive(Deserialize, Default)]
 pub(crate) struct SendForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     kind: String,
 }
@@ -512,20 +480,15 @@ pub(crate) struct SendForm {
 /// "Send me a code" on the second-factor page.
 pub(crate) async fn send_code(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<SendForm>,
+    CsrfForm {
+        visitor,
+        admitted: (_, user),
+        form,
+        ..
+    }: CsrfForm<AtSecondFactor, SendForm>,
 ) -> Result<Response, PageError> {
-    let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
-        return Ok(redirect("/login?notice=expired"));
-    };
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), &form.csrf)
-    {
-        return Err(PageError::CsrfRefused);
-    }
     // Codes go only for a method the page offers: a usable email or SMS factor.
-    let usable = state.service.usable_factors(user).await?;
+    let usable = state.service.usable_factors(&user).await?;
     if !usable.iter().any(|f| {
         matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
             && f.kind().as_str() == form.kind

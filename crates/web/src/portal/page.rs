@@ -1,17 +1,24 @@
-//! What every portal page shares: the layout's data, the visitor (session, cookies, IP), CSRF,
-//! redirects, error pages, UTC time formatting and the security headers.
+//! What every portal page shares: the layout's data, the visitor (session, cookies, IP), the
+//! CSRF-checked form extractor and its gates, redirects, error pages, UTC time formatting and the
+//! security headers.
+
+use std::marker::PhantomData;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, OriginalUri};
+use axum::Form;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawForm, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
 use twofold_core::audit::{Actor, Context};
 use twofold_core::session::{Session, Stage};
 use twofold_core::store::User;
 
 use crate::AppState;
 use crate::auth::client_ip;
+use crate::error::PageError;
 
 /// The session cookie.
 pub(crate) const SESSION_COOKIE: &str = "tf_session";
@@ -42,11 +49,164 @@ impl NoticeQuery {
     }
 }
 
-/// A form that carries nothing but its CSRF token.
+/// A POST form whose CSRF token is checked before the handler runs. In turn: the urlencoded
+/// body is parsed into `T` (refused as [`Form`] refuses it); the gate `G` admits the visitor or
+/// answers as the page itself does for anyone else (a redirect to log in, "No access"); the
+/// form's `csrf` field must match the binding the gate names (the session, or the anonymous
+/// `tf_pre` cookie), else 403 "Form refused". Every POST form of the portal comes through it.
+pub(crate) struct CsrfForm<G: Gate, T = NoFields> {
+    /// Who sent it.
+    pub(crate) visitor: Visitor,
+    /// What the gate admitted: the session and its user (nothing for an anonymous form).
+    pub(crate) admitted: G::Admitted,
+    /// The form's other fields.
+    pub(crate) form: T,
+    gate: PhantomData<G>,
+}
+
+/// A form with no field but its CSRF token.
 #[derive(serde::Deserialize, Default)]
-pub(crate) struct CsrfForm {
+pub(crate) struct NoFields {}
+
+/// The token every form carries.
+#[derive(serde::Deserialize)]
+struct Token {
     #[serde(default)]
-    pub(crate) csrf: String,
+    csrf: String,
+}
+
+/// Who may send a form, checked before its token, and what its token is bound to.
+pub(crate) trait Gate {
+    /// What the handler gets once the visitor is admitted.
+    type Admitted;
+
+    /// The admitted part of the visitor and the binding the form's token must match (`None`:
+    /// nothing to match, so the form is refused), or the answer for a visitor who may not send
+    /// the form.
+    // The error is the response itself, built once per request: boxing buys nothing.
+    #[allow(clippy::result_large_err)]
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response>;
+}
+
+/// The session a session gate admits, and its binding.
+fn admitted(session: &Session, user: &User) -> ((Session, User), Option<String>) {
+    (
+        (session.clone(), user.clone()),
+        Some(Visitor::session_binding(session)),
+    )
+}
+
+/// Anonymous forms (log in, first-run setup): the token is bound to the `tf_pre` cookie.
+pub(crate) struct Anonymous;
+
+impl Gate for Anonymous {
+    type Admitted = ();
+    fn admit(visitor: &Visitor) -> Result<((), Option<String>), Response> {
+        Ok(((), visitor.pre_binding()))
+    }
+}
+
+/// Any session, whatever its stage (log out); others go to the login page.
+pub(crate) struct AnySession;
+
+impl Gate for AnySession {
+    type Admitted = (Session, User);
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response> {
+        match &visitor.session {
+            Some((s, u)) => Ok(admitted(s, u)),
+            None => Err(redirect("/login")),
+        }
+    }
+}
+
+/// A session at the second-factor step; others are told their login expired.
+pub(crate) struct AtSecondFactor;
+
+impl Gate for AtSecondFactor {
+    type Admitted = (Session, User);
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response> {
+        match visitor.at_stage(Stage::SecondFactor) {
+            Some((s, u)) => Ok(admitted(s, u)),
+            None => Err(redirect("/login?notice=expired")),
+        }
+    }
+}
+
+/// A session at forced enrolment; others are told their login expired.
+pub(crate) struct AtEnroll;
+
+impl Gate for AtEnroll {
+    type Admitted = (Session, User);
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response> {
+        match visitor.at_stage(Stage::Enroll) {
+            Some((s, u)) => Ok(admitted(s, u)),
+            None => Err(redirect("/login?notice=expired")),
+        }
+    }
+}
+
+/// A logged-in session (Security Settings); others as [`Visitor::full`] sends them.
+pub(crate) struct SignedIn;
+
+impl Gate for SignedIn {
+    type Admitted = (Session, User);
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response> {
+        let (s, u) = visitor.full()?;
+        Ok(admitted(s, u))
+    }
+}
+
+/// A logged-in admin or owner (the admin area); others as [`Visitor::staff`] answers them.
+pub(crate) struct Staff;
+
+impl Gate for Staff {
+    type Admitted = (Session, User);
+    fn admit(visitor: &Visitor) -> Result<(Self::Admitted, Option<String>), Response> {
+        let (s, u) = visitor.staff()?;
+        Ok(admitted(s, u))
+    }
+}
+
+/// A request carrying `body` as an urlencoded form, for [`Form`] to parse.
+fn urlencoded(body: Bytes) -> Request {
+    let mut req = Request::new(Body::from(body));
+    *req.method_mut() = Method::POST;
+    req.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    req
+}
+
+impl<G: Gate, T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<G, T>
+where
+    G::Admitted: Send,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (mut parts, body) = req.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, state).await?;
+        let RawForm(body) = RawForm::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Form(form) = Form::<T>::from_request(urlencoded(body.clone()), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Form(token) = Form::<Token>::from_request(urlencoded(body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (admitted, binding) = G::admit(&visitor)?;
+        if !binding.is_some_and(|b| state.service.csrf_ok(&b, &token.csrf)) {
+            return Err(PageError::CsrfRefused);
+        }
+        Ok(CsrfForm {
+            visitor,
+            admitted,
+            form,
+            gate: PhantomData,
+        })
+    }
 }
 
 /// `<public URL>/login/duo/callback`: where Duo sends the browser back.
@@ -455,11 +615,9 @@ impl Visitor {
         }
     }
 
-    /// Checks an anonymous form's CSRF token.
-    pub(crate) fn pre_csrf_ok(&self, state: &AppState, token: &str) -> bool {
-        self.pre
-            .as_ref()
-            .is_some_and(|p| state.service.csrf_ok(&format!("p:{p}"), token))
+    /// The CSRF binding of the anonymous visitor's forms, if the browser has its cookie.
+    pub(crate) fn pre_binding(&self) -> Option<String> {
+        self.pre.as_ref().map(|p| format!("p:{p}"))
     }
 }
 

@@ -1,14 +1,15 @@
 //! First run: the one-time setup link that creates the owner account.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 
-use super::page::{self, PRE_COOKIE, Page, Visitor, redirect, render, set_cookie, with_cookie};
+use super::page::{
+    self, Anonymous, CsrfForm, PRE_COOKIE, Page, Visitor, redirect, render, set_cookie, with_cookie,
+};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -23,8 +24,6 @@ struct SetupPage {
 
 #[derive(Deserialize, Default)]
 pub(crate) struct SetupForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -74,13 +73,11 @@ pub(crate) async fn setup_form(
 
 pub(crate) async fn setup_submit(
     State(state): State<AppState>,
-    visitor: Visitor,
     Path(token): Path<String>,
-    Form(form): Form<SetupForm>,
+    CsrfForm { visitor, form, .. }: CsrfForm<Anonymous, SetupForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.pre_csrf_ok(&state, &form.csrf) {
-        return Err(PageError::CsrfRefused);
-    }
+    // The token that was just accepted (tokens are a function of their binding).
+    let (csrf, _) = visitor.pre_csrf(&state);
     let again = |error: String, status: StatusCode| {
         let page = Page {
             title: "Create the owner account".into(),
@@ -91,7 +88,7 @@ pub(crate) async fn setup_submit(
             status,
             &SetupPage {
                 page,
-                csrf: form.csrf.clone(),
+                csrf: csrf.clone(),
                 username: form.username.clone(),
                 email: form.email.clone(),
             },
