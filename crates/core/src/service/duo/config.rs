@@ -1,0 +1,82 @@
+//! What the settings say of Duo, and the words the flows write to the audit log.
+
+use crate::duo::{DuoAuthConfig, DuoError, DuoWebConfig};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::store::User;
+
+/// The Web SDK application, when its three settings are set.
+pub(in crate::service) fn web_config(settings: &Settings) -> Option<DuoWebConfig> {
+    let config = DuoWebConfig {
+        api_host: settings.get("methods.duo.api_host").to_owned(),
+        client_id: settings.get("methods.duo.client_id").to_owned(),
+        client_secret: settings.get("methods.duo.client_secret").to_owned(),
+    };
+    (!config.api_host.is_empty()
+        && !config.client_id.is_empty()
+        && !config.client_secret.is_empty())
+    .then_some(config)
+}
+
+/// The Auth API application, when its three settings are set.
+pub(in crate::service) fn auth_config(settings: &Settings) -> Option<DuoAuthConfig> {
+    let config = DuoAuthConfig {
+        api_host: settings.get("methods.duo.api_host").to_owned(),
+        ikey: settings.get("methods.duo.ikey").to_owned(),
+        skey: settings.get("methods.duo.skey").to_owned(),
+    };
+    (!config.api_host.is_empty() && !config.ikey.is_empty() && !config.skey.is_empty())
+        .then_some(config)
+}
+
+pub(super) fn fail_open(settings: &Settings) -> bool {
+    settings.get("methods.duo.failmode") == "open"
+}
+
+/// Counts a time Duo could not be reached, by fail mode.
+pub(super) fn count_unreachable(settings: &Settings) {
+    let mode = if fail_open(settings) {
+        "open"
+    } else {
+        "closed"
+    };
+    metrics::counter!("twofold_duo_unreachable_total", "failmode" => mode).increment(1);
+}
+
+/// The user's name at Duo: `methods.duo.username_format` with `{username}` and `{email}`
+/// filled in.
+pub(super) fn duo_username(settings: &Settings, user: &User) -> Result<String> {
+    let format = match settings.get("methods.duo.username_format") {
+        "" => "{username}",
+        f => f,
+    };
+    let mut name = format.replace("{username}", &user.username);
+    if name.contains("{email}") {
+        let email = user.email.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "missing_email",
+                "Duo knows this account by its email address: add one to the account first.",
+            )
+        })?;
+        name = name.replace("{email}", email);
+    }
+    Ok(name)
+}
+
+/// A word for the audit log from a Duo error (no secrets: Duo errors never hold any).
+pub(super) fn audit_reason(e: &DuoError) -> &'static str {
+    match e {
+        DuoError::Unreachable(_) => "duo_unreachable",
+        DuoError::Refused(_) => "duo_refused",
+        DuoError::Invalid(_) => "duo_invalid_answer",
+    }
+}
+
+/// Makes a sentence safe for a one-line audit detail.
+pub(super) fn audit_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect::<String>()
+        .replace('"', "'")
+}
