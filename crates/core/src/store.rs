@@ -18,6 +18,103 @@ use crate::identity::Role;
 use crate::session::Session;
 use crate::token::ApiToken;
 
+/// What may accept a second-factor attempt the store settles by itself
+/// ([`Store::settle_attempt`]): a code already checked by pure computation, to be consumed by
+/// its one conditional UPDATE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consume {
+    /// A TOTP step (or YubiKey counter) of a confirmed factor: taken only above the last one
+    /// accepted, storing `drift` (`consume_counter`'s statement).
+    Counter {
+        /// The factor.
+        factor: FactorId,
+        /// The step or counter.
+        counter: i64,
+        /// The drift to learn.
+        drift: i64,
+    },
+    /// The factor's live email or SMS code, if this is its hash (`consume_challenge`'s
+    /// statement); a miss counts a wrong try against the code (`challenge_failed`).
+    Challenge {
+        /// The factor.
+        factor: FactorId,
+        /// The keyed hash of the code entered.
+        code_hash: String,
+        /// Wrong tries after which the code no longer works.
+        max_attempts: i64,
+    },
+    /// The unused backup code with this lookup hash (`consume_backup_code`'s statement).
+    BackupCode {
+        /// Its lookup hash.
+        lookup: String,
+    },
+}
+
+/// One candidate of an [`AttemptPlan`]: what to consume, and the audit record written if it
+/// accepts the attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The consumption.
+    pub consume: Consume,
+    /// Written when this candidate accepts.
+    pub on_accept: NewAudit,
+}
+
+/// A second-factor attempt the store counts, checks and settles in one transaction: count the
+/// attempt (as [`Store::begin_attempt`]), consume the first candidate that is still free, then
+/// reset the failure count and write the success record; or, when none is consumed, either give
+/// the attempt back (a genuine code already used), leave it counted and open for a check the
+/// caller makes itself (`open_on_miss`), or settle it as a failure, locking at the threshold
+/// (as [`Store::lock`]).
+pub struct AttemptPlan<'a> {
+    /// The user.
+    pub user_id: i64,
+    /// Unix time of the attempt.
+    pub now: i64,
+    /// The lockout threshold.
+    pub max_failures: i64,
+    /// What may accept the attempt, tried in order.
+    pub candidates: &'a [Candidate],
+    /// When no candidate is consumed, leave the attempt counted and open (no record written).
+    pub open_on_miss: bool,
+    /// Written for a counted failure.
+    pub on_failure: NewAudit,
+    /// Written when a genuine code was already used (refused, not counted).
+    pub on_already_used: NewAudit,
+    /// Lockouts within this many seconds of the last one continue its streak.
+    pub streak_window: i64,
+    /// The length of the `streak`-th lockout in a row, in seconds.
+    pub lock_seconds: &'a (dyn Fn(i64) -> i64 + Sync),
+}
+
+impl std::fmt::Debug for AttemptPlan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttemptPlan")
+            .field("user_id", &self.user_id)
+            .field("now", &self.now)
+            .field("candidates", &self.candidates.len())
+            .field("open_on_miss", &self.open_on_miss)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How [`Store::settle_attempt`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// No attempt could be counted (locked, at the threshold, or no such user): nothing written.
+    NotCounted,
+    /// The candidate at this index was consumed: failures reset, its record written.
+    Accepted(usize),
+    /// A candidate was genuine but already used (a lost race or a replay): the attempt was
+    /// given back and `on_already_used` written.
+    AlreadyUsed,
+    /// Nothing was consumed and `open_on_miss` was set: the attempt is counted (this is the
+    /// new count) and the caller ends it.
+    Open(i64),
+    /// A counted failure, `on_failure` written; `Some(until)` when it locked the user.
+    Rejected(Option<i64>),
+}
+
 /// A user as stored. `Debug` hides the password hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -234,6 +331,11 @@ pub trait Store: Send + Sync + 'static {
         streak_window: i64,
         seconds_for: &(dyn Fn(i64) -> i64 + Sync),
     ) -> StoreResult<Option<i64>>;
+    /// Counts, checks and settles a second-factor attempt in one transaction (see
+    /// [`AttemptPlan`]): a validation whose check is pure computation is one call and one
+    /// commit. A backup-code candidate is genuine-but-used when the user has a used code with
+    /// its lookup hash; a counter candidate is always genuine (the caller checked the code).
+    async fn settle_attempt(&self, plan: &AttemptPlan<'_>) -> StoreResult<Settled>;
     /// Sets the failure count to 0 after a success (writes only if it was not 0 already).
     async fn reset_failures(&self, user_id: i64) -> StoreResult<()>;
     /// Clears a lockout and the failure count.

@@ -22,9 +22,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, named_params};
 use twofold_core::audit::NewAudit;
 use twofold_core::factor::{Factor, FactorId};
-use twofold_core::store::{StoreError, StoreResult, User};
+use twofold_core::store::{AttemptPlan, Consume, Settled, StoreError, StoreResult, User};
 use twofold_core::token::ApiToken;
 
+use crate::attempt::run_now;
 use crate::rows::{TokenRow, UserFactorRow, user_with_factors};
 use crate::sql;
 
@@ -193,6 +194,27 @@ impl Hot {
         Ok(n == 1)
     }
 
+    /// `Store::settle_attempt` in one `BEGIN IMMEDIATE … COMMIT` on this connection; rolled
+    /// back when nothing may be counted or a statement fails.
+    pub(crate) fn settle_attempt(&self, plan: &AttemptPlan<'_>) -> StoreResult<Settled> {
+        let conn = self.writer()?;
+        run(&conn, "BEGIN IMMEDIATE")?;
+        let settled = run_now(crate::attempt::settle(&mut HotSteps(&conn), plan));
+        match settled {
+            Ok(settled) if settled != Settled::NotCounted => {
+                if let Err(e) = run(&conn, "COMMIT") {
+                    let _ = run(&conn, "ROLLBACK");
+                    return Err(e);
+                }
+                Ok(settled)
+            }
+            other => {
+                run(&conn, "ROLLBACK")?;
+                other
+            }
+        }
+    }
+
     pub(crate) fn insert_audit(&self, record: &NewAudit) -> StoreResult<()> {
         let conn = self.writer()?;
         let mut stmt = conn.prepare_cached(sql::INSERT_AUDIT).map_err(backend)?;
@@ -206,6 +228,120 @@ impl Hot {
         })
         .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// Runs a statement without parameters or rows (transaction control).
+fn run(conn: &Connection, statement: &str) -> StoreResult<()> {
+    conn.prepare_cached(statement)
+        .and_then(|mut s| s.execute([]))
+        .map(drop)
+        .map_err(backend)
+}
+
+/// `settle`'s statements on the hot connection, inside the transaction `settle_attempt` began.
+struct HotSteps<'c>(&'c Connection);
+
+impl HotSteps<'_> {
+    fn execute(&self, sql: &str, params: &[(&str, &dyn rusqlite::ToSql)]) -> StoreResult<usize> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(backend)?;
+        stmt.execute(params).map_err(backend)
+    }
+}
+
+impl crate::attempt::Steps for HotSteps<'_> {
+    async fn begin_attempt(&mut self, user_id: i64, now: i64, max: i64) -> StoreResult<Option<i64>> {
+        let mut stmt = self.0.prepare_cached(sql::BEGIN_ATTEMPT).map_err(backend)?;
+        stmt.query_row(
+            named_params! {"$1": user_id, "$2": now, "$3": max},
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    async fn consume(&mut self, user_id: i64, what: &Consume, now: i64) -> StoreResult<bool> {
+        let n = match what {
+            Consume::Counter {
+                factor,
+                counter,
+                drift,
+            } => self.execute(
+                sql::CONSUME_COUNTER,
+                named_params! {"$1": factor.as_str(), "$2": counter, "$3": drift, "$4": now},
+            )?,
+            Consume::Challenge {
+                factor,
+                code_hash,
+                max_attempts,
+            } => self.execute(
+                sql::CONSUME_CHALLENGE,
+                named_params! {
+                    "$1": factor.as_str(), "$2": code_hash, "$3": now, "$4": max_attempts
+                },
+            )?,
+            Consume::BackupCode { lookup } => self.execute(
+                sql::CONSUME_BACKUP_CODE,
+                named_params! {"$1": user_id, "$2": lookup, "$3": now},
+            )?,
+        };
+        Ok(n == 1)
+    }
+
+    async fn challenge_failed(&mut self, factor: &FactorId) -> StoreResult<()> {
+        self.execute(sql::CHALLENGE_FAILED, named_params! {"$1": factor.as_str()})
+            .map(drop)
+    }
+
+    async fn backup_code_used(&mut self, user_id: i64, lookup: &str) -> StoreResult<bool> {
+        let mut stmt = self.0.prepare_cached(sql::BACKUP_CODE_USED).map_err(backend)?;
+        stmt.exists(named_params! {"$1": user_id, "$2": lookup})
+            .map_err(backend)
+    }
+
+    async fn reset_failures(&mut self, user_id: i64) -> StoreResult<()> {
+        self.execute(sql::RESET_FAILURES, named_params! {"$1": user_id})
+            .map(drop)
+    }
+
+    async fn refund_attempt(&mut self, user_id: i64) -> StoreResult<()> {
+        self.execute(sql::REFUND_ATTEMPT, named_params! {"$1": user_id})
+            .map(drop)
+    }
+
+    async fn lock_state(
+        &mut self,
+        user_id: i64,
+    ) -> StoreResult<Option<(Option<i64>, i64, Option<i64>)>> {
+        let mut stmt = self.0.prepare_cached(sql::LOCK_STATE).map_err(backend)?;
+        stmt.query_row(named_params! {"$1": user_id}, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(backend)
+    }
+
+    async fn set_lock(&mut self, user_id: i64, until: i64, streak: i64, now: i64) -> StoreResult<()> {
+        self.execute(
+            sql::SET_LOCK,
+            named_params! {"$1": user_id, "$2": until, "$3": streak, "$4": now},
+        )
+        .map(drop)
+    }
+
+    async fn insert_audit(&mut self, record: &NewAudit) -> StoreResult<()> {
+        self.execute(
+            sql::INSERT_AUDIT,
+            named_params! {
+                "$1": record.at,
+                "$2": record.actor,
+                "$3": record.subject,
+                "$4": record.event.as_str(),
+                "$5": record.ip,
+                "$6": record.detail,
+            },
+        )
+        .map(drop)
     }
 }
 

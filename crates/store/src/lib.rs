@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use twofold_core::store::{Store, StoreError, StoreResult};
 
+mod attempt;
 mod hot;
 mod postgres;
 mod rows;

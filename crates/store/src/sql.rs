@@ -36,3 +36,25 @@ pub(crate) const CONSUME_BACKUP_CODE: &str = "UPDATE backup_codes SET used_at = 
 /// `$1` at, `$2` actor, `$3` subject, `$4` event, `$5` ip, `$6` detail.
 pub(crate) const INSERT_AUDIT: &str =
     "INSERT INTO audit (at, actor, subject, event, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Uses a factor's live code: `$1` factor id, `$2` the code's hash, `$3` now, `$4` the wrong
+/// tries after which it no longer works.
+pub(crate) const CONSUME_CHALLENGE: &str = "UPDATE challenges SET used_at = $3 \
+     WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL \
+       AND expires_at > $3 AND attempts < $4";
+
+/// Counts a wrong try against a factor's live code: `$1` factor id.
+pub(crate) const CHALLENGE_FAILED: &str = "UPDATE challenges SET attempts = attempts + 1 \
+     WHERE factor_id = $1 AND used_at IS NULL";
+
+/// Whether the user has a used backup code with this lookup hash: `$1` user id, `$2` lookup.
+pub(crate) const BACKUP_CODE_USED: &str = "SELECT 1 FROM backup_codes \
+     WHERE user_id = $1 AND lookup = $2 AND used_at IS NOT NULL";
+
+/// `$1` user id → (locked until, lockout streak, last lockout).
+pub(crate) const LOCK_STATE: &str =
+    "SELECT locked_until, lockout_streak, last_lockout_at FROM users WHERE id = $1";
+
+/// Locks the second factor: `$1` user id, `$2` until, `$3` the streak, `$4` now.
+pub(crate) const SET_LOCK: &str = "UPDATE users SET locked_until = $2, failed_attempts = 0, \
+     lockout_streak = $3, last_lockout_at = $4 WHERE id = $1";

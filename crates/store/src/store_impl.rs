@@ -27,7 +27,7 @@ macro_rules! impl_store {
             use twofold_core::identity::Role;
             use twofold_core::session::{Session, Stage};
             use twofold_core::store::{
-                Challenge, DuoPurpose, DuoState, ThrottleHit,
+                AttemptPlan, Challenge, Consume, DuoPurpose, DuoState, Settled, ThrottleHit,
                 BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, NewUser, NewWsapiClient, StoreError,
                 StoreResult, StoredValue, User, UserPatch, UserQuery, WsapiClient,
             };
@@ -227,10 +227,7 @@ macro_rules! impl_store {
                         return Ok(None);
                     }
                     let (locked_until, streak, last): (Option<i64>, i64, Option<i64>) =
-                        sqlx::query_as(
-                            "SELECT locked_until, lockout_streak, last_lockout_at \
-                             FROM users WHERE id = $1",
-                        )
+                        sqlx::query_as(sql::LOCK_STATE)
                         .bind(user_id)
                         .fetch_one(&mut *tx)
                         .await
@@ -243,10 +240,7 @@ macro_rules! impl_store {
                         _ => 1,
                     };
                     let until = now.saturating_add(seconds_for(streak));
-                    sqlx::query(
-                        "UPDATE users SET locked_until = $2, failed_attempts = 0, \
-                         lockout_streak = $3, last_lockout_at = $4 WHERE id = $1",
-                    )
+                    sqlx::query(sql::SET_LOCK)
                     .bind(user_id)
                     .bind(until)
                     .bind(streak)
@@ -256,6 +250,19 @@ macro_rules! impl_store {
                     .map_err(backend)?;
                     tx.commit().await.map_err(backend)?;
                     Ok(Some(until))
+                }
+
+                async fn settle_attempt(&self, plan: &AttemptPlan<'_>) -> StoreResult<Settled> {
+                    let _serial = self.serialize_writes().await;
+                    if let Some(hot) = self.hot() {
+                        return hot.settle_attempt(plan);
+                    }
+                    let mut tx = begin_detached(&self.pool).await?;
+                    let settled = $crate::attempt::settle(&mut TxSteps(&mut tx), plan).await?;
+                    if settled != Settled::NotCounted {
+                        tx.commit().await.map_err(backend)?;
+                    }
+                    Ok(settled)
                 }
 
                 async fn reset_failures(&self, user_id: i64) -> StoreResult<()> {
@@ -1087,11 +1094,7 @@ macro_rules! impl_store {
                     max_attempts: i64,
                 ) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let done = sqlx::query(
-                        "UPDATE challenges SET used_at = $3 \
-                         WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL \
-                           AND expires_at > $3 AND attempts < $4",
-                    )
+let done = sqlx::query(sql::CONSUME_CHALLENGE)
                     .bind(factor_id.as_str())
                     .bind(code_hash)
                     .bind(now)
@@ -1104,10 +1107,7 @@ macro_rules! impl_store {
 
                 async fn challenge_failed(&self, factor_id: &FactorId) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query(
-                        "UPDATE challenges SET attempts = attempts + 1 \
-                         WHERE factor_id = $1 AND used_at IS NULL",
-                    )
+                    sqlx::query(sql::CHALLENGE_FAILED)
                     .bind(factor_id.as_str())
                     .execute(&self.pool)
                     .await
@@ -1552,6 +1552,136 @@ macro_rules! impl_store {
             /// out the busy timeout and failed) or PostgreSQL's row locks. Spawned, the BEGIN
             /// always completes into a `Transaction`, whose drop rolls back when its caller is
             /// gone.
+            /// `settle`'s statements inside a sqlx transaction.
+            struct TxSteps<'t>(&'t mut sqlx::Transaction<'static, $db>);
+
+            impl $crate::attempt::Steps for TxSteps<'_> {
+                async fn begin_attempt(
+                    &mut self,
+                    user_id: i64,
+                    now: i64,
+                    max: i64,
+                ) -> StoreResult<Option<i64>> {
+                    sqlx::query_scalar(sql::BEGIN_ATTEMPT)
+                        .bind(user_id)
+                        .bind(now)
+                        .bind(max)
+                        .fetch_optional(&mut **self.0)
+                        .await
+                        .map_err(backend)
+                }
+
+                async fn consume(
+                    &mut self,
+                    user_id: i64,
+                    what: &Consume,
+                    now: i64,
+                ) -> StoreResult<bool> {
+                    let query = match what {
+                        Consume::Counter { factor, counter, drift } => {
+                            sqlx::query(sql::CONSUME_COUNTER)
+                                .bind(factor.as_str())
+                                .bind(*counter)
+                                .bind(*drift)
+                                .bind(now)
+                        }
+                        Consume::Challenge { factor, code_hash, max_attempts } => {
+                            sqlx::query(sql::CONSUME_CHALLENGE)
+                                .bind(factor.as_str())
+                                .bind(code_hash.as_str())
+                                .bind(now)
+                                .bind(*max_attempts)
+                        }
+                        Consume::BackupCode { lookup } => sqlx::query(sql::CONSUME_BACKUP_CODE)
+                            .bind(user_id)
+                            .bind(lookup.as_str())
+                            .bind(now),
+                    };
+                    let done = query.execute(&mut **self.0).await.map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn challenge_failed(&mut self, factor: &FactorId) -> StoreResult<()> {
+                    sqlx::query(sql::CHALLENGE_FAILED)
+                        .bind(factor.as_str())
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn backup_code_used(&mut self, user_id: i64, lookup: &str) -> StoreResult<bool> {
+                    let row: Option<(i32,)> = sqlx::query_as(sql::BACKUP_CODE_USED)
+                        .bind(user_id)
+                        .bind(lookup)
+                        .fetch_optional(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(row.is_some())
+                }
+
+                async fn reset_failures(&mut self, user_id: i64) -> StoreResult<()> {
+                    sqlx::query(sql::RESET_FAILURES)
+                        .bind(user_id)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn refund_attempt(&mut self, user_id: i64) -> StoreResult<()> {
+                    sqlx::query(sql::REFUND_ATTEMPT)
+                        .bind(user_id)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn lock_state(
+                    &mut self,
+                    user_id: i64,
+                ) -> StoreResult<Option<(Option<i64>, i64, Option<i64>)>> {
+                    sqlx::query_as(sql::LOCK_STATE)
+                        .bind(user_id)
+                        .fetch_optional(&mut **self.0)
+                        .await
+                        .map_err(backend)
+                }
+
+                async fn set_lock(
+                    &mut self,
+                    user_id: i64,
+                    until: i64,
+                    streak: i64,
+                    now: i64,
+                ) -> StoreResult<()> {
+                    sqlx::query(sql::SET_LOCK)
+                        .bind(user_id)
+                        .bind(until)
+                        .bind(streak)
+                        .bind(now)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn insert_audit(&mut self, record: &NewAudit) -> StoreResult<()> {
+                    sqlx::query(sql::INSERT_AUDIT)
+                        .bind(record.at)
+                        .bind(&record.actor)
+                        .bind(&record.subject)
+                        .bind(record.event.as_str())
+                        .bind(&record.ip)
+                        .bind(&record.detail)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+            }
+
             async fn begin_detached(
                 pool: &sqlx::Pool<$db>,
             ) -> StoreResult<sqlx::Transaction<'static, $db>> {

@@ -21,7 +21,7 @@ use super::validate::{Method, Reason, Validation};
 use crate::audit::{AuditEvent, Context};
 use crate::error::Result;
 use crate::settings::Settings;
-use crate::store::{Store, User};
+use crate::store::{AttemptPlan, Candidate, Consume, Settled, Store, User};
 
 /// Seconds after which a count at the threshold cannot belong to attempts still in flight: the
 /// longest check (a Duo push) takes 60 s.
@@ -126,6 +126,103 @@ impl Service {
         )
         .await;
         Ok(Validation::Rejected(Reason::InvalidCode))
+    }
+}
+
+/// A second-factor check whose candidates were found by pure computation, to be settled by the
+/// store in one transaction (see [`Service::settle_second_factor`]).
+pub(crate) struct LocalCheck {
+    /// What may accept the attempt, tried in order, each with the method it is.
+    pub(crate) candidates: Vec<(Consume, Method, Option<String>)>,
+    /// When none accepts, the caller checks further (a Duo passcode): the attempt stays open.
+    pub(crate) then_more: bool,
+}
+
+/// How [`Service::settle_second_factor`] ended.
+pub(crate) enum LocalOutcome<'a> {
+    /// The answer to give.
+    Answer(Validation),
+    /// Nothing local accepted and `then_more` was set: the attempt, counted, for the caller to end.
+    Open(Attempt<'a>),
+}
+
+impl Service {
+    /// Counts the attempt, consumes the first candidate still free, and settles the outcome
+    /// with its audit records: one store call and one commit. A candidate that is genuine but
+    /// already used is refused without counting; a failure at the threshold locks, and the
+    /// lockout is then audited and the user told.
+    pub(crate) async fn settle_second_factor<'a>(
+        &'a self,
+        ctx: &'a Context,
+        user: &'a User,
+        settings: &Settings,
+        now: i64,
+        check: LocalCheck,
+    ) -> Result<LocalOutcome<'a>> {
+        let subject = Some(user.username.as_str());
+        let candidates: Vec<Candidate> = check
+            .candidates
+            .iter()
+            .map(|(consume, method, factor)| Candidate {
+                consume: consume.clone(),
+                on_accept: self.audit_record(
+                    ctx,
+                    subject,
+                    AuditEvent::SecondFactorSuccess,
+                    match factor {
+                        Some(id) => format!("method={} factor={id}", method.as_str()),
+                        None => format!("method={}", method.as_str()),
+                    },
+                ),
+            })
+            .collect();
+        let base = settings.lockout_seconds();
+        let lock_seconds = move |streak: i64| super::validate::lockout_seconds(base, streak);
+        let plan = AttemptPlan {
+            user_id: user.id,
+            now,
+            max_failures: settings.max_failures(),
+            candidates: &candidates,
+            open_on_miss: check.then_more,
+            on_failure: self.audit_record(
+                ctx,
+                subject,
+                AuditEvent::SecondFactorFailure,
+                "reason=invalid_code".into(),
+            ),
+            on_already_used: self.audit_record(
+                ctx,
+                subject,
+                AuditEvent::SecondFactorFailure,
+                "reason=already_used counted=false".into(),
+            ),
+            streak_window: super::validate::LOCKOUT_CAP,
+            lock_seconds: &lock_seconds,
+        };
+        let answer = match self.store.settle_attempt(&plan).await? {
+            Settled::NotCounted => self.no_attempt_left(ctx, user, settings, now).await?,
+            Settled::Accepted(i) => Validation::Accepted(check.candidates[i].1),
+            Settled::AlreadyUsed | Settled::Rejected(None) => {
+                Validation::Rejected(Reason::InvalidCode)
+            }
+            Settled::Rejected(Some(until)) => {
+                self.locked_now(ctx, user, until).await;
+                Validation::Rejected(Reason::InvalidCode)
+            }
+            Settled::Open(count) => {
+                return Ok(LocalOutcome::Open(Attempt {
+                    service: self,
+                    ctx,
+                    user,
+                    now,
+                    count,
+                    max: settings.max_failures(),
+                    lock_seconds: settings.lockout_seconds(),
+                    ended: false,
+                }));
+            }
+        };
+        Ok(LocalOutcome::Answer(answer))
     }
 }
 

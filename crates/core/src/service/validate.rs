@@ -8,13 +8,14 @@
 //! did match but was already used — a request that lost the race for it, or a replay of the
 //! step just accepted — is refused without counting: a double-submit cannot lock anyone.
 
+use super::attempt::{LocalCheck, LocalOutcome};
 use super::duo::DuoTry;
 use super::{MAX_DRIFT_STEPS, Service, backup_lookup_context};
 use crate::audit::{AuditEvent, Context};
 use crate::backup;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
-use crate::store::User;
+use crate::store::{Consume, User};
 use twofold_otp::yubico::YubicoOtp;
 
 /// What accepted the code.
@@ -94,19 +95,6 @@ enum Found {
     AlreadyUsed,
     /// Nothing matched.
     Miss,
-}
-
-impl Found {
-    fn or_else_used(self, used: &mut bool) -> Option<(Method, Option<String>)> {
-        match self {
-            Found::Accepted(m, f) => Some((m, f)),
-            Found::AlreadyUsed => {
-                *used = true;
-                None
-            }
-            Found::Miss => None,
-        }
-    }
 }
 
 /// How long the `streak`-th lockout in a row lasts: `base` doubled for each one before it
@@ -251,105 +239,123 @@ impl Service {
             return Ok(Validation::Rejected(Reason::InvalidCode));
         }
 
-        // Count the attempt before checking the code, in one conditional UPDATE: concurrent
-        // guesses cannot outrun the lockout.
-        let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
-            Ok(a) => a,
-            Err(answer) => return Ok(answer),
-        };
-
-        // Why Duo said no, when a Duo passcode was tried.
-        let mut duo_miss: Option<&'static str> = None;
-        // A genuine code that was already used matched: not a guess.
-        let mut already_used = false;
-        let accepted = match &shape {
-            Shape::Digits => {
-                let mut found = self
-                    .consume_totp(&totp, now)
-                    .await?
-                    .or_else_used(&mut already_used);
-                if found.is_none() {
-                    // Then a pending email or SMS code.
-                    for f in usable.iter().filter(|f| {
-                        matches!(f.kind(), FactorKind::Email | FactorKind::Sms)
-                            && only.is_none_or(|o| o == Some(f.kind()))
-                    }) {
-                        if self.try_challenge(f, code, now).await? {
-                            found = Some((Method::Factor(f.kind()), Some(f.id.to_string())));
-                            break;
-                        }
-                    }
-                }
-                // Then a Duo passcode, when the user has Duo and the Auth API is set (or Duo
-                // was asked for by name).
-                if found.is_none()
-                    && matches!(only, None | Some(Some(FactorKind::Duo)))
-                    && let Some(f) = usable.iter().find(|f| f.kind() == FactorKind::Duo)
-                    && (only.is_some() || super::duo::auth_config(&settings).is_some())
-                {
-                    match self.duo_auth_try(ctx, &user, &settings, Some(code)).await {
-                        Ok(DuoTry::Allowed) => {
-                            found = Some((Method::Factor(FactorKind::Duo), Some(f.id.to_string())));
-                        }
-                        Ok(DuoTry::Denied(why)) => duo_miss = Some(why),
-                        Ok(DuoTry::FailedOpen) => {
-                            *unchecked = true;
-                            return duo_failed_open(attempt, f).await;
-                        }
-                        Ok(DuoTry::Unavailable(e)) | Err(e) => {
-                            // Duo could not check the code: the attempt does not count.
-                            attempt.give_back(None).await?;
-                            return Err(e);
-                        }
-                    }
-                }
-                found
+        let mut candidates = Vec::new();
+        match &shape {
+            // A YubiKey OTP may need a validation server: counted first, then checked.
+            Shape::Yubikey(otp) => {
+                return self
+                    .validate_yubikey(ctx, &user, &usable, &settings, otp, now)
+                    .await;
             }
-            Shape::Yubikey(otp) => self
-                .try_yubikey(ctx, &user, &usable, otp, now)
-                .await?
-                .or_else_used(&mut already_used),
+            Shape::Digits => {
+                // The fresh TOTP steps, then a pending email or SMS code.
+                for fresh in totp.fresh {
+                    let id = fresh.factor.to_string();
+                    candidates.push((
+                        Consume::Counter {
+                            factor: fresh.factor,
+                            counter: fresh.step,
+                            drift: fresh.drift,
+                        },
+                        Method::Factor(FactorKind::Totp),
+                        Some(id),
+                    ));
+                }
+                for f in usable.iter().filter(|f| {
+                    matches!(f.kind(), FactorKind::Email | FactorKind::Sms)
+                        && only.is_none_or(|o| o == Some(f.kind()))
+                }) {
+                    candidates.push((
+                        Consume::Challenge {
+                            factor: f.id.clone(),
+                            code_hash: self.code_hash(f, code),
+                            max_attempts: super::codes::CODE_ATTEMPTS,
+                        },
+                        Method::Factor(f.kind()),
+                        Some(f.id.to_string()),
+                    ));
+                }
+            }
             Shape::Backup(normalized) => {
                 let lookup = self
                     .key
                     .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
-                if self
-                    .store
-                    .consume_backup_code(user.id, &lookup, now)
-                    .await?
-                {
-                    Some((Method::BackupCode, None))
-                } else {
-                    // One of the user's codes, used already (by a request that won the race,
-                    // or before): refused, but not a guess.
-                    already_used = self
-                        .store
-                        .backup_codes(user.id)
-                        .await?
-                        .iter()
-                        .any(|c| c.used_at.is_some() && c.lookup == lookup);
-                    None
-                }
+                candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
             }
+        }
+        // Then a Duo passcode, when the user has Duo and the Auth API is set (or Duo was asked
+        // for by name): checked by Duo, after the local candidates missed.
+        let duo = if matches!(shape, Shape::Digits)
+            && matches!(only, None | Some(Some(FactorKind::Duo)))
+        {
+            usable
+                .iter()
+                .find(|f| f.kind() == FactorKind::Duo)
+                .filter(|_| only.is_some() || super::duo::auth_config(&settings).is_some())
+        } else {
+            None
         };
-        match accepted {
-            Some((method, factor)) => {
+        let check = LocalCheck {
+            candidates,
+            then_more: duo.is_some(),
+        };
+        // Counted before anything is consumed, consumed, and settled: one transaction.
+        let attempt = match self
+            .settle_second_factor(ctx, &user, &settings, now, check)
+            .await?
+        {
+            LocalOutcome::Answer(answer) => return Ok(answer),
+            LocalOutcome::Open(attempt) => attempt,
+        };
+        let Some(f) = duo else {
+            return attempt.reject("reason=invalid_code".into()).await;
+        };
+        match self.duo_auth_try(ctx, &user, &settings, Some(code)).await {
+            Ok(DuoTry::Allowed) => {
+                attempt
+                    .accept(Method::Factor(FactorKind::Duo), &format!("factor={}", f.id))
+                    .await
+            }
+            Ok(DuoTry::Denied(why)) => attempt.reject(format!("kind=duo reason={why}")).await,
+            Ok(DuoTry::FailedOpen) => {
+                *unchecked = true;
+                duo_failed_open(attempt, f).await
+            }
+            Ok(DuoTry::Unavailable(e)) | Err(e) => {
+                // Duo could not check the code: the attempt does not count.
+                attempt.give_back(None).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// A YubiKey OTP: the attempt is counted, the OTP checked (locally with the key's AES key,
+    /// or by the validation servers) and its counter consumed.
+    async fn validate_yubikey(
+        &self,
+        ctx: &Context,
+        user: &User,
+        usable: &[Factor],
+        settings: &crate::settings::Settings,
+        otp: &YubicoOtp,
+        now: i64,
+    ) -> Result<Validation> {
+        let attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(answer),
+        };
+        match self.try_yubikey(ctx, user, usable, otp, now).await? {
+            Found::Accepted(method, factor) => {
                 let detail = factor.map(|id| format!("factor={id}")).unwrap_or_default();
                 attempt.accept(method, &detail).await
             }
-            None if already_used => {
+            Found::AlreadyUsed => {
                 attempt
                     .give_back(Some("reason=already_used counted=false".into()))
                     .await?;
                 Ok(Validation::Rejected(Reason::InvalidCode))
             }
-            None => {
-                let detail = match duo_miss {
-                    Some(why) => format!("kind=duo reason={why}"),
-                    None => "reason=invalid_code".into(),
-                };
-                attempt.reject(detail).await
-            }
+            Found::Miss => attempt.reject("reason=invalid_code".into()).await,
         }
     }
 
@@ -417,17 +423,22 @@ impl Service {
             .lock(user.id, now, LOCKOUT_CAP, &seconds_for)
             .await?
         {
-            metrics::counter!("twofold_lockouts_total").increment(1);
-            self.audit(
-                ctx,
-                Some(&user.username),
-                AuditEvent::Lockout,
-                format!("until={until}"),
-            )
-            .await;
-            self.lockout_notice(user, until).await;
+            self.locked_now(ctx, user, until).await;
         }
         Ok(())
+    }
+
+    /// A lockout until `until` began: counted, audited, and the user told by email.
+    pub(super) async fn locked_now(&self, ctx: &Context, user: &User, until: i64) {
+        metrics::counter!("twofold_lockouts_total").increment(1);
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::Lockout,
+            format!("until={until}"),
+        )
+        .await;
+        self.lockout_notice(user, until).await;
     }
 
     /// Checks `code` against each TOTP factor, inside the window around the current step and
@@ -476,28 +487,6 @@ impl Service {
             }
         }
         Ok(check)
-    }
-
-    /// Consumes the first fresh step `check_totp` found that is still free, with one
-    /// conditional UPDATE each; a fresh step another request consumed first is a lost race.
-    async fn consume_totp(&self, check: &TotpCheck, now: i64) -> Result<Found> {
-        for fresh in &check.fresh {
-            if self
-                .store
-                .consume_counter(&fresh.factor, fresh.step, fresh.drift, now)
-                .await?
-            {
-                return Ok(Found::Accepted(
-                    Method::Factor(FactorKind::Totp),
-                    Some(fresh.factor.to_string()),
-                ));
-            }
-        }
-        Ok(if check.fresh.is_empty() {
-            Found::Miss
-        } else {
-            Found::AlreadyUsed
-        })
     }
 
     /// Tries the user's YubiKey factor whose public id the OTP carries, then consumes its
