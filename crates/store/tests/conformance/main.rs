@@ -12,6 +12,7 @@ mod factors;
 mod lockout;
 mod sessions;
 mod settings;
+mod settle;
 mod support;
 mod throttle;
 mod tokens;
@@ -151,6 +152,13 @@ cases!(
         lockouts_in_a_row_escalate,
         lowering_the_threshold_lowers_the_counts,
         refund_attempt_never_goes_below_zero,
+    ],
+    settle: [
+        settle_consumes_resets_and_audits_once,
+        settle_locks_at_the_threshold_and_then_writes_nothing,
+        settle_backup_codes_and_open_attempts,
+        settle_counts_wrong_tries_against_a_live_code,
+        concurrent_settles_accept_once_and_lock_once,
     ],
     throttle: [
         throttle_counts_before_checking_and_blocks_without_writing,

@@ -26,7 +26,11 @@ fn counter(subject: &str, n: u64, step: i64) -> Candidate {
             counter: step,
             drift: 1,
         },
-        on_accept: record(subject, AuditEvent::SecondFactorSuccess, &format!("step={step}")),
+        on_accept: record(
+            subject,
+            AuditEvent::SecondFactorSuccess,
+            &format!("step={step}"),
+        ),
     }
 }
 
@@ -91,12 +95,21 @@ pub(crate) async fn settle_consumes_resets_and_audits_once(store: Arc<dyn Store>
     let u = enrolled(&*store, "ada", 1).await;
     let s = &*store;
     // Two misses count.
-    assert_eq!(settle(s, u.id, "ada", NOW, 5, &[], false).await, Settled::Rejected(None));
-    assert_eq!(settle(s, u.id, "ada", NOW, 5, &[], false).await, Settled::Rejected(None));
+    assert_eq!(
+        settle(s, u.id, "ada", NOW, 5, &[], false).await,
+        Settled::Rejected(None)
+    );
+    assert_eq!(
+        settle(s, u.id, "ada", NOW, 5, &[], false).await,
+        Settled::Rejected(None)
+    );
     assert_eq!(failures(s, u.id).await, 2);
     // A step above the last: consumed, the count back to 0, its own record written.
     let steps = [counter("ada", 1, 10), counter("ada", 1, 11)];
-    assert_eq!(settle(s, u.id, "ada", NOW, 5, &steps, false).await, Settled::Accepted(0));
+    assert_eq!(
+        settle(s, u.id, "ada", NOW, 5, &steps, false).await,
+        Settled::Accepted(0)
+    );
     assert_eq!(failures(s, u.id).await, 0);
     let factor = store.factor(u.id, &fid(1)).await.unwrap().unwrap();
     assert_eq!(factor.last_used_at, Some(NOW));
@@ -107,7 +120,10 @@ pub(crate) async fn settle_consumes_resets_and_audits_once(store: Arc<dyn Store>
     );
     assert_eq!(failures(s, u.id).await, 0);
     // The first candidate is used, the second is free: the second accepts.
-    assert_eq!(settle(s, u.id, "ada", NOW, 5, &steps, false).await, Settled::Accepted(1));
+    assert_eq!(
+        settle(s, u.id, "ada", NOW, 5, &steps, false).await,
+        Settled::Accepted(1)
+    );
     assert_eq!(
         details(s, "ada").await,
         ["miss", "miss", "step=10", "used", "step=11"]
@@ -117,15 +133,24 @@ pub(crate) async fn settle_consumes_resets_and_audits_once(store: Arc<dyn Store>
 pub(crate) async fn settle_locks_at_the_threshold_and_then_writes_nothing(store: Arc<dyn Store>) {
     let u = user(&*store, "bo").await;
     let s = &*store;
-    assert_eq!(settle(s, u.id, "bo", NOW, 3, &[], false).await, Settled::Rejected(None));
-    assert_eq!(settle(s, u.id, "bo", NOW, 3, &[], false).await, Settled::Rejected(None));
+    assert_eq!(
+        settle(s, u.id, "bo", NOW, 3, &[], false).await,
+        Settled::Rejected(None)
+    );
+    assert_eq!(
+        settle(s, u.id, "bo", NOW, 3, &[], false).await,
+        Settled::Rejected(None)
+    );
     // The third failure locks (the first lockout: 100 s) and sets the count back to 0.
     assert_eq!(
         settle(s, u.id, "bo", NOW, 3, &[], false).await,
         Settled::Rejected(Some(NOW + 100))
     );
     let locked = store.user_by_id(u.id).await.unwrap().unwrap();
-    assert_eq!((locked.failed_attempts, locked.locked_until), (0, Some(NOW + 100)));
+    assert_eq!(
+        (locked.failed_attempts, locked.locked_until),
+        (0, Some(NOW + 100))
+    );
     // While locked nothing is counted, consumed or written.
     assert_eq!(
         settle(s, u.id, "bo", NOW + 99, 3, &[], false).await,
@@ -219,7 +244,16 @@ pub(crate) async fn concurrent_settles_accept_once_and_lock_once(store: Arc<dyn 
     for _ in 0..20 {
         let store = store.clone();
         tasks.spawn(async move {
-            settle(&*store, u.id, "eve", NOW, 5, &[counter("eve", 1, 42)], false).await
+            settle(
+                &*store,
+                u.id,
+                "eve",
+                NOW,
+                5,
+                &[counter("eve", 1, 42)],
+                false,
+            )
+            .await
         });
     }
     let mut accepted = 0;
