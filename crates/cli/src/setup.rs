@@ -89,9 +89,10 @@ fn delivery(config: &Config) -> Result<Adapters, Failure> {
 
 /// Connects to the database and applies pending migrations.
 pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
-    if let Some(path) = config.database_url.strip_prefix("sqlite://") {
+    if config.database_url.starts_with("sqlite://") {
         ensure_dir(&config.data_dir)?;
-        create_private_file(Path::new(path.split('?').next().unwrap_or(path)))?;
+        twofold_store::SqliteStore::create_private_file(&config.database_url)
+            .map_err(Failure::value)?;
     }
     let store = twofold_store::connect(&config.database_url)
         .await
@@ -112,30 +113,6 @@ fn chain(e: &dyn std::error::Error) -> String {
         src = x.source();
     }
     s
-}
-
-/// Creates an empty file readable only by us if it does not exist yet: SQLite gives its `-wal`
-/// and `-shm` files the database file's permissions, so the whole database stays private.
-fn create_private_file(path: &Path) -> Result<(), Failure> {
-    if path.as_os_str().is_empty() || path.exists() || path.to_str() == Some(":memory:") {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        ensure_dir(parent)?;
-    }
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Failure::value(format_args!(
-            "cannot create {}: {e}",
-            path.display()
-        ))),
-    }
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), Failure> {

@@ -283,3 +283,71 @@ crate::store_impl::impl_store! {
     begin = "BEGIN IMMEDIATE",
     migrations = "./migrations/sqlite",
 }
+
+/// A SQLite database file, or a directory above it, that could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create {}: {source}", path.display())]
+pub struct CreateFileError {
+    /// The file or directory.
+    pub path: std::path::PathBuf,
+    /// Why it could not be created.
+    pub source: std::io::Error,
+}
+
+impl SqliteStore {
+    /// Creates the database file a `sqlite://PATH` URL names (its `?…` options aside) if it
+    /// does not exist yet: empty, readable only by its owner, with any missing directory above
+    /// it (mode 0700). SQLite gives its `-wal` and `-shm` files the database file's permissions,
+    /// so the whole database stays private. Other URLs, `:memory:` and an existing file are left
+    /// alone.
+    ///
+    /// # Errors
+    ///
+    /// [`CreateFileError`] when a directory or the file cannot be created.
+    pub fn create_private_file(url: &str) -> Result<(), CreateFileError> {
+        let Some(path) = url.strip_prefix("sqlite://") else {
+            return Ok(());
+        };
+        create_private_file(std::path::Path::new(path.split('?').next().unwrap_or(path)))
+    }
+}
+
+/// Creates an empty file readable only by us if it does not exist yet.
+fn create_private_file(path: &std::path::Path) -> Result<(), CreateFileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.as_os_str().is_empty() || path.exists() || path.to_str() == Some(":memory:") {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_dir(parent)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(CreateFileError {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Creates `dir` and any missing directory above it, mode 0700.
+fn ensure_dir(dir: &std::path::Path) -> Result<(), CreateFileError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| CreateFileError {
+            path: dir.to_owned(),
+            source,
+        })
+}

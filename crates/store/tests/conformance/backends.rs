@@ -193,3 +193,34 @@ async fn sqlite_checkpoints_keep_up_with_steady_writes() {
     }
     store.close().await;
 }
+
+#[test]
+fn sqlite_files_are_created_private_with_their_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a/b/twofold.db");
+    SqliteStore::create_private_file(&format!("sqlite://{}?mode=rwc", db.display())).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
+    // An existing file is left as it is.
+    std::fs::write(&db, b"kept").unwrap();
+    SqliteStore::create_private_file(&format!("sqlite://{}", db.display())).unwrap();
+    assert_eq!(std::fs::read(&db).unwrap(), b"kept");
+    // Other URLs create nothing.
+    for url in ["sqlite://:memory:", "sqlite::memory:", "postgres://u@h/db"] {
+        SqliteStore::create_private_file(url).unwrap();
+    }
+    assert!(!std::path::Path::new(":memory:").exists());
+    // A failure names what could not be created.
+    let blocked = dir.path().join("file");
+    std::fs::write(&blocked, b"").unwrap();
+    let e = SqliteStore::create_private_file(&format!("sqlite://{}/x.db", blocked.display()))
+        .unwrap_err();
+    assert_eq!(e.path, blocked);
+    assert!(
+        e.to_string()
+            .starts_with(&format!("cannot create {}: ", blocked.display()))
+    );
+}
