@@ -922,19 +922,6 @@ impl Settings {
         }
     }
 
-    /// A value by key, secrets opened (an unopenable one reads as empty and is logged). For
-    /// the Duo flows' configuration until they read [`Settings::duo_web_config`] and the
-    /// other Duo accessors.
-    pub(crate) fn get(&self, key: &str) -> &str {
-        if !definition(key).is_some_and(SettingDef::is_secret) {
-            return self.text(key);
-        }
-        self.secret(key).unwrap_or_else(|e| {
-            tracing::error!(key, error = %e.message, "a secret setting could not be opened");
-            ""
-        })
-    }
-
     /// The server-wide switch.
     pub fn twofactor_enabled(&self) -> bool {
         self.flag("twofactor.enabled")
@@ -1071,11 +1058,24 @@ impl Settings {
         self.text("methods.duo.api_host")
     }
 
+    /// Whether the Duo Web SDK application's three settings are set (nothing opened).
+    pub fn duo_web_set(&self) -> bool {
+        !self.duo_api_host().is_empty()
+            && !self.text("methods.duo.client_id").is_empty()
+            && self.is_set("methods.duo.client_secret")
+    }
+
+    /// Whether the Duo Auth API application's three settings are set (nothing opened).
+    pub fn duo_auth_set(&self) -> bool {
+        !self.duo_api_host().is_empty()
+            && !self.text("methods.duo.ikey").is_empty()
+            && self.is_set("methods.duo.skey")
+    }
+
     /// The Duo Web SDK application, when its three settings are set (its secret opened).
     pub fn duo_web_config(&self) -> Result<Option<DuoWebConfig>> {
         let (api_host, client_id) = (self.duo_api_host(), self.text("methods.duo.client_id"));
-        if api_host.is_empty() || client_id.is_empty() || !self.is_set("methods.duo.client_secret")
-        {
+        if !self.duo_web_set() {
             return Ok(None);
         }
         Ok(Some(DuoWebConfig {
@@ -1088,7 +1088,7 @@ impl Settings {
     /// The Duo Auth API application, when its three settings are set (its secret opened).
     pub fn duo_auth_config(&self) -> Result<Option<DuoAuthConfig>> {
         let (api_host, ikey) = (self.duo_api_host(), self.text("methods.duo.ikey"));
-        if api_host.is_empty() || ikey.is_empty() || !self.is_set("methods.duo.skey") {
+        if !self.duo_auth_set() {
             return Ok(None);
         }
         Ok(Some(DuoAuthConfig {

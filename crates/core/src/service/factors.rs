@@ -115,8 +115,8 @@ impl Service {
         }
         let existing = self.store.factors_of(user.id).await?;
         if kind == FactorKind::Duo
-            && super::duo::web_config(&settings).is_none()
-            && super::duo::auth_config(&settings).is_none()
+            && !settings.duo_web_set()
+            && !settings.duo_auth_set()
         {
             return Err(Error::invalid(
                 "method_not_available",

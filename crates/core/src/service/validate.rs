@@ -291,7 +291,7 @@ impl Service {
             usable
                 .iter()
                 .find(|f| f.kind() == FactorKind::Duo)
-                .filter(|_| only.is_some() || super::duo::auth_config(&settings).is_some())
+                .filter(|_| only.is_some() || settings.duo_auth_set())
         } else {
             None
         };
@@ -374,7 +374,7 @@ impl Service {
         let Some(factor) = usable.iter().find(|f| f.kind() == FactorKind::Duo) else {
             return Ok(self.refuse(ctx, user, Reason::NotEnrolled).await);
         };
-        if super::duo::auth_config(settings).is_none() {
+        if !settings.duo_auth_set() {
             return Err(Error::invalid(
                 "method_not_available",
                 "Duo pushes need the Duo Auth API application (integration key, secret key, API \

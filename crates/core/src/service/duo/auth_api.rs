@@ -35,7 +35,7 @@ impl Service {
         settings: &Settings,
         passcode: Option<&str>,
     ) -> Result<DuoTry> {
-        let config = auth_config(settings).ok_or_else(|| {
+        let config = auth_config(settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
                 "Duo pushes and passcodes need the Duo Auth API application (integration key, \
@@ -103,7 +103,7 @@ impl Service {
         passcode: Option<&str>,
     ) -> Result<()> {
         let settings = self.settings().await?;
-        let config = auth_config(&settings).ok_or_else(|| {
+        let config = auth_config(&settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
                 "Confirming Duo through the API needs the Duo Auth API application (integration \

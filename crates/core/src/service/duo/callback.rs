@@ -114,7 +114,7 @@ impl Service {
             ));
         }
         let settings = self.settings().await?;
-        let Some(config) = web_config(&settings) else {
+        let Some(config) = web_config(&settings)? else {
             self.audit(
                 ctx,
                 Some(&user.username),

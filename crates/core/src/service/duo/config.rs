@@ -5,32 +5,18 @@ use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::store::User;
 
-/// The Web SDK application, when its three settings are set.
-pub(in crate::service) fn web_config(settings: &Settings) -> Option<DuoWebConfig> {
-    let config = DuoWebConfig {
-        api_host: settings.get("methods.duo.api_host").to_owned(),
-        client_id: settings.get("methods.duo.client_id").to_owned(),
-        client_secret: settings.get("methods.duo.client_secret").to_owned(),
-    };
-    (!config.api_host.is_empty()
-        && !config.client_id.is_empty()
-        && !config.client_secret.is_empty())
-    .then_some(config)
+/// The Web SDK application, when its three settings are set (its secret opened).
+pub(in crate::service) fn web_config(settings: &Settings) -> Result<Option<DuoWebConfig>> {
+    settings.duo_web_config()
 }
 
-/// The Auth API application, when its three settings are set.
-pub(in crate::service) fn auth_config(settings: &Settings) -> Option<DuoAuthConfig> {
-    let config = DuoAuthConfig {
-        api_host: settings.get("methods.duo.api_host").to_owned(),
-        ikey: settings.get("methods.duo.ikey").to_owned(),
-        skey: settings.get("methods.duo.skey").to_owned(),
-    };
-    (!config.api_host.is_empty() && !config.ikey.is_empty() && !config.skey.is_empty())
-        .then_some(config)
+/// The Auth API application, when its three settings are set (its secret opened).
+pub(in crate::service) fn auth_config(settings: &Settings) -> Result<Option<DuoAuthConfig>> {
+    settings.duo_auth_config()
 }
 
 pub(super) fn fail_open(settings: &Settings) -> bool {
-    settings.get("methods.duo.failmode") == "open"
+    settings.duo_fail_open()
 }
 
 /// Counts a time Duo could not be reached, by fail mode.
@@ -46,11 +32,7 @@ pub(super) fn count_unreachable(settings: &Settings) {
 /// The user's name at Duo: `methods.duo.username_format` with `{username}` and `{email}`
 /// filled in.
 pub(super) fn duo_username(settings: &Settings, user: &User) -> Result<String> {
-    let format = match settings.get("methods.duo.username_format") {
-        "" => "{username}",
-        f => f,
-    };
-    let mut name = format.replace("{username}", &user.username);
+    let mut name = settings.duo_username_format().replace("{username}", &user.username);
     if name.contains("{email}") {
         let email = user.email.as_deref().ok_or_else(|| {
             Error::invalid(

@@ -13,7 +13,7 @@ impl Service {
     pub async fn duo_test_push(&self, username: &str) -> Result<AuthOutcome> {
         let user = self.user_by_name(username).await?;
         let settings = self.settings().await?;
-        let config = auth_config(&settings).ok_or_else(|| {
+        let config = auth_config(&settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
                 "the Duo Auth API application is not set (methods.duo.ikey, .skey, .api_host)",
@@ -51,14 +51,14 @@ impl Service {
     pub async fn duo_test_connection(&self, ctx: &Context) -> Result<DuoTest> {
         ctx.require_settings()?;
         let settings = self.settings().await?;
-        let web = match web_config(&settings) {
+        let web = match web_config(&settings)? {
             None => DuoCheck::NotSet,
             Some(c) => match self.duo.health_check(&c).await {
                 Ok(()) => DuoCheck::Ok,
                 Err(e) => DuoCheck::Failed(e.message().to_owned()),
             },
         };
-        let auth = match auth_config(&settings) {
+        let auth = match auth_config(&settings)? {
             None => DuoCheck::NotSet,
             Some(c) => match self.duo.auth_check(&c).await {
                 Ok(()) => DuoCheck::Ok,

@@ -27,7 +27,6 @@ use crate::settings::Settings;
 use crate::store::User;
 
 pub(super) use auth_api::DuoTry;
-pub(super) use config::{auth_config, web_config};
 pub use types::{DuoCallback, DuoCheck, DuoRefusal, DuoStart, DuoTest};
 
 /// How long a redirect to Duo may take before its state stops working, in seconds.
@@ -63,14 +62,19 @@ impl Service {
             return Ok(None);
         }
         Ok(Some((
-            web_config(&settings).map(|c| c.api_host),
-            auth_config(&settings).is_some(),
+            settings
+                .duo_web_set()
+                .then(|| settings.duo_api_host().to_owned()),
+            settings.duo_auth_set(),
         )))
     }
 
     /// Whether a Duo factor can be enrolled in the portal (the Web SDK application is set); its
     /// API hostname, for the page's form-action.
     pub async fn duo_web_host(&self) -> Result<Option<String>> {
-        Ok(web_config(&*self.settings().await?).map(|c| c.api_host))
+        let settings = self.settings().await?;
+        Ok(settings
+            .duo_web_set()
+            .then(|| settings.duo_api_host().to_owned()))
     }
 }

@@ -64,7 +64,7 @@ impl Service {
         let factors = self.store.factors_of(user.id).await?;
         let (Some(_), Some(config)) = (
             Self::usable_duo_factor(&settings, user, &factors),
-            web_config(&settings),
+            web_config(&settings)?,
         ) else {
             return Err(Error::invalid(
                 "method_not_available",
@@ -175,7 +175,7 @@ impl Service {
             ));
         }
         let settings = self.settings().await?;
-        let config = web_config(&settings).ok_or_else(|| {
+        let config = web_config(&settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
                 "The Duo Web SDK application (client ID, client secret, API hostname) is not set.",
