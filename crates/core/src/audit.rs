@@ -166,6 +166,16 @@ impl Context {
         }
     }
 
+    /// Whether the caller may see the admin area (users, audit, settings): admins and owners
+    /// among users; what they may do there is [`Context::may_manage`]'s and
+    /// [`Context::may_change_settings`]'s to say.
+    pub fn may_view_admin(&self) -> bool {
+        match &self.actor {
+            Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::User { role, .. } => role.is_staff(),
+        }
+    }
+
     /// Whether the caller may change the owner's settings: only the owner among users.
     pub fn may_change_settings(&self) -> bool {
         match &self.actor {
@@ -318,6 +328,14 @@ mod tests {
             assert!(roles.iter().all(|t| ctx.may_manage(&user(*t))));
             assert!(ctx.may_change_settings());
         }
+    }
+
+    #[test]
+    fn admins_and_owners_see_the_admin_area() {
+        assert!(!as_user(Role::Client).may_view_admin());
+        assert!(as_user(Role::Admin).may_view_admin());
+        assert!(as_user(Role::Owner).may_view_admin());
+        assert!(Context::cli().may_view_admin());
     }
 
     #[test]

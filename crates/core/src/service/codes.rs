@@ -244,6 +244,31 @@ impl Service {
             .await
     }
 
+    /// "Send me a code" at the second-factor step: only for a method the page offers, a usable
+    /// (confirmed, active, enabled for the role) email or SMS factor of `kind`; anything else is
+    /// refused with nothing counted or sent.
+    pub async fn send_login_code(
+        &self,
+        ctx: &Context,
+        user: &User,
+        kind: &str,
+    ) -> Result<CodeSent> {
+        let settings = self.settings().await?;
+        let factors = self.store.factors_of(user.id).await?;
+        let usable = super::usable(&settings, user.role, factors);
+        let Some(factor) = usable.iter().find(|f| {
+            matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
+                && f.kind().as_str() == kind
+        }) else {
+            return Err(Error::invalid(
+                "method_not_available",
+                "That method is not available for your account.",
+            ));
+        };
+        self.deliver_code(ctx, user, factor, &settings, "login")
+            .await
+    }
+
     /// Checks a code against the live code of an email or SMS factor; a miss counts against
     /// that code's tries.
     pub(crate) async fn try_challenge(

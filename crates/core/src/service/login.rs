@@ -48,6 +48,23 @@ pub struct LoginStep {
     pub stage: Stage,
 }
 
+/// What the password step is given.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordLogin<'a> {
+    /// The username as typed.
+    pub username: &'a str,
+    /// The password as typed.
+    pub password: &'a str,
+    /// Where to go once logged in (a local path, checked by the edge).
+    pub next: Option<&'a str>,
+    /// The browser's device cookie, if it holds one.
+    pub device: Option<&'a str>,
+    /// The browser's `User-Agent` (only a summary is stored).
+    pub user_agent: Option<&'a str>,
+    /// The session the browser already had, with its user: it ends when this login succeeds.
+    pub previous: Option<(&'a Session, &'a User)>,
+}
+
 /// The result of the second-factor step.
 #[derive(Debug, Clone)]
 pub enum SecondFactor {
@@ -288,15 +305,21 @@ impl Service {
     /// The password step. Wrong passwords never lock an account: they are throttled (see
     /// `password_ok`), and an unknown username looks and takes the same as a wrong password. A
     /// username that cannot exist is refused at once, with nothing written.
+    /// A session the browser already had ends once the login succeeds: the id changes at
+    /// login.
     pub async fn login_password(
         &self,
         ctx: &Context,
-        username: &str,
-        password: &str,
-        next: Option<String>,
-        device: Option<&str>,
-        user_agent: Option<&str>,
+        login: PasswordLogin<'_>,
     ) -> Result<LoginStep> {
+        let PasswordLogin {
+            username,
+            password,
+            next,
+            device,
+            user_agent,
+            previous,
+        } = login;
         let now = self.now();
         self.purge_login_state(now).await;
         let Ok(name) = Username::parse(username.trim()) else {
@@ -343,7 +366,7 @@ impl Service {
             stage,
             created_at: now,
             expires_at,
-            next,
+            next: next.map(str::to_owned),
             login_at: now,
             last_seen_at: now,
             // A user without 2FA gave everything they have: the password.
@@ -372,6 +395,9 @@ impl Service {
             format!("next={}", stage.as_str()),
         )
         .await;
+        if let Some((old, old_user)) = previous {
+            self.logout(ctx, old, old_user).await?;
+        }
         Ok(LoginStep { cookie, stage })
     }
 
@@ -384,7 +410,7 @@ impl Service {
         let can_enrol = crate::factor::FactorKind::ALL
             .iter()
             .any(|k| settings.method_available(*k, user.role));
-        if settings.twofactor_enabled() && settings.forced(user.role) && can_enrol {
+        if super::offers::second_factor_required(&settings, user.role) && can_enrol {
             return Ok(Stage::Enroll);
         }
         Ok(Stage::Full)
@@ -737,7 +763,7 @@ impl Service {
         user: &User,
     ) -> Result<()> {
         let settings = self.settings().await?;
-        if settings.twofactor_enabled() && settings.forced(user.role) {
+        if super::offers::second_factor_required(&settings, user.role) {
             return Err(Error::forbidden(
                 "2fa_required",
                 "Two-factor authentication is required for your account.",

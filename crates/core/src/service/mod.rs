@@ -18,6 +18,7 @@ mod codes;
 mod duo;
 mod factors;
 mod login;
+mod offers;
 mod users;
 mod validate;
 mod yubikey;
@@ -31,9 +32,10 @@ pub use duo::{
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use login::{
-    DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, STEP_UP_TTL, SecondFactor, SensitiveAction,
-    SessionView, session_handle,
+    DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, PasswordLogin, STEP_UP_TTL, SecondFactor,
+    SensitiveAction, SessionView, session_handle,
 };
+pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
 pub use validate::{Method, Reason, Validation};
 pub use yubikey::{

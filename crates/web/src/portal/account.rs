@@ -94,7 +94,7 @@ async fn security_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let view = state.service.user_view(&user.username).await?;
-    let settings = state.service.settings().await?;
+    let forced = state.service.second_factor_required(user.role).await?;
     let sessions = state.service.sessions_of(user, session).await?;
     let page = Page {
         title: "Security Settings".into(),
@@ -110,7 +110,7 @@ async fn security_page(
             page,
             csrf,
             has_2fa: view.has_2fa,
-            forced: settings.twofactor_enabled() && settings.forced(user.role),
+            forced,
             factors: view.factors.iter().map(FactorRow::of).collect(),
             backup_left: view.backup_codes_remaining,
             stepped_up: state.service.stepped_up(session),

@@ -9,7 +9,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
-use twofold_core::factor::{FactorData, FactorKind};
+use twofold_core::factor::FactorData;
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
@@ -167,29 +167,6 @@ pub(crate) struct ConfirmForm {
     code: String,
 }
 
-fn help(kind: FactorKind, user: &User) -> String {
-    match kind {
-        FactorKind::Totp => "An app on your phone, such as Google Authenticator, Duo Mobile or \
-                             Authy, shows a new 6-digit code every 30 seconds."
-            .into(),
-        FactorKind::Email => format!(
-            "A 6-digit code sent to {} each time you log in.",
-            twofold_core::service::mask(user.email.as_deref().unwrap_or(""))
-        ),
-        FactorKind::Sms => format!(
-            "A 6-digit code sent by text message to {} each time you log in.",
-            twofold_core::service::mask(user.phone.as_deref().unwrap_or(""))
-        ),
-        FactorKind::Yubikey => {
-            "A YubiKey: plug it in and touch it; it types a one-time code.".into()
-        }
-        FactorKind::Duo => "Duo Security: approve each login in Duo Mobile (or with another \
-                            Duo method). You set it up at Duo's own prompt."
-            .into(),
-        _ => String::new(),
-    }
-}
-
 pub(crate) async fn choose(
     state: &AppState,
     visitor: &Visitor,
@@ -198,28 +175,19 @@ pub(crate) async fn choose(
     flow: Flow,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let settings = state.service.settings().await?;
-    let duo_host = state.service.duo_web_host().await?;
-    // Only the methods whose enrolment this version offers, and email or SMS only when the
-    // account has an address or number to send to; Duo when its Web SDK application is set
-    // (enrolment goes through the Universal Prompt).
-    let kinds = [
-        FactorKind::Totp,
-        FactorKind::Email,
-        FactorKind::Sms,
-        FactorKind::Yubikey,
-        FactorKind::Duo,
-    ]
-    .into_iter()
-    .filter(|k| settings.method_available(*k, user.role))
-    .filter(|k| match k {
-        FactorKind::Email => user.email.is_some(),
-        FactorKind::Sms => user.phone.is_some(),
-        FactorKind::Duo => duo_host.is_some(),
-        _ => true,
-    })
-    .map(|k| (k.as_str().to_owned(), k.title().to_owned(), help(k, user)))
-    .collect();
+    let choices = state.service.enroll_choices(user).await?;
+    let kinds = choices
+        .options
+        .iter()
+        .filter(|o| o.offered())
+        .map(|o| {
+            (
+                o.kind.as_str().to_owned(),
+                o.kind.title().to_owned(),
+                o.help.clone(),
+            )
+        })
+        .collect();
     let page = Page {
         title: "Choose a service".into(),
         nav: visitor.nav(state),
@@ -240,7 +208,7 @@ pub(crate) async fn choose(
             action: flow.base().to_owned(),
             forced: flow == Flow::Forced,
             kinds,
-            yubikey_local: settings.yubikey_local(),
+            yubikey_local: choices.yubikey_local,
         },
     ))
 }

@@ -7,8 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
-use twofold_core::factor::FactorData;
-use twofold_core::service::{DuoRefusal, Reason, SecondFactor};
+use twofold_core::service::{DuoRefusal, PasswordLogin, Reason, SecondFactor};
 use twofold_core::session::Stage;
 
 use super::enroll::{self, Flow};
@@ -110,19 +109,18 @@ pub(crate) async fn login_submit(
         .service
         .login_password(
             &ctx,
-            &form.username,
-            &form.password,
-            next.clone(),
-            visitor.device.as_deref(),
-            visitor.user_agent.as_deref(),
+            PasswordLogin {
+                username: &form.username,
+                password: &form.password,
+                next: next.as_deref(),
+                device: visitor.device.as_deref(),
+                user_agent: visitor.user_agent.as_deref(),
+                previous: visitor.session.as_ref().map(|(s, u)| (s, u)),
+            },
         )
         .await;
     Ok(match done {
         Ok(step) => {
-            // A session the browser already had ends here: the id changes at login.
-            if let Some((old, user)) = &visitor.session {
-                let _ = state.service.logout(&ctx, old, user).await;
-            }
             let to = match (step.stage, &next) {
                 (Stage::Full, Some(n)) => n.as_str(),
                 (stage, _) => stage_path(stage),
@@ -198,35 +196,7 @@ async fn second_factor_page_with(
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
         return Ok(redirect("/login?notice=expired"));
     };
-    // Only the methods that can log in now: confirmed, active and enabled for the role.
-    let usable = state.service.usable_factors(user).await?;
-    let methods = usable
-        .iter()
-        .map(|f| format!("{} ({})", f.kind().title(), f.label))
-        .collect();
-    let mut senders: Vec<(String, String)> = Vec::new();
-    for f in &usable {
-        let (kind, text) = match &f.data {
-            FactorData::Email { address } => (
-                "email",
-                format!(
-                    "Send me a code by email ({})",
-                    twofold_core::service::mask(address)
-                ),
-            ),
-            FactorData::Sms { phone } => (
-                "sms",
-                format!(
-                    "Send me a code by SMS ({})",
-                    twofold_core::service::mask(phone)
-                ),
-            ),
-            _ => continue,
-        };
-        if !senders.iter().any(|(k, _)| k == kind) {
-            senders.push((kind.to_owned(), text));
-        }
-    }
+    let offer = state.service.second_factor_offer(user).await?;
     let page = Page {
         title: "Two-factor authentication".into(),
         nav: visitor.nav(state),
@@ -236,56 +206,24 @@ async fn second_factor_page_with(
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
-    let has = |k: twofold_core::factor::FactorKind| usable.iter().any(|f| f.kind() == k);
-    let has_app = has(twofold_core::factor::FactorKind::Totp);
-    let has_key = has(twofold_core::factor::FactorKind::Yubikey);
-    let (duo_host, duo_passcodes) = state
-        .service
-        .duo_offer(user)
-        .await?
-        .unwrap_or((None, false));
-    let mut ways = Vec::new();
-    if has_app {
-        ways.push("the 6-digit code your authenticator app shows now");
-    }
-    if !senders.is_empty() {
-        ways.push("the 6-digit code we sent you");
-    }
-    if duo_passcodes {
-        ways.push("a passcode from Duo Mobile");
-    }
-    let code_help = if has_key {
-        let mut text = String::from("Touch your YubiKey: it types its code and submits.");
-        if !ways.is_empty() {
-            text.push_str(" Or enter ");
-            text.push_str(&ways.join(", or "));
-            text.push('.');
-        }
-        text
-    } else if ways.is_empty() && duo_host.is_some() {
-        "Use Log in with Duo below, or a backup code.".to_owned()
-    } else if ways.is_empty() {
-        "The 6-digit code we sent you.".to_owned()
-    } else {
-        let mut text = ways.join(", or ");
-        text[..1].make_ascii_uppercase();
-        text.push('.');
-        text
-    };
     let resp = render(
         status,
         &SecondFactorPage {
             page,
             csrf,
             backup,
-            methods,
-            senders,
-            code_help,
-            digits_only: !has_key,
-            duo: duo_host.is_some(),
+            methods: offer.methods,
+            senders: offer
+                .senders
+                .into_iter()
+                .map(|s| (s.kind.as_str().to_owned(), s.text))
+                .collect(),
+            code_help: offer.code_help,
+            digits_only: offer.digits_only,
+            duo: offer.duo_host.is_some(),
         },
     );
-    Ok(match &duo_host {
+    Ok(match &offer.duo_host {
         Some(host) => page::with_form_action(resp, host),
         None => resp,
     })
@@ -487,26 +425,9 @@ pub(crate) async fn send_code(
         ..
     }: CsrfForm<AtSecondFactor, SendForm>,
 ) -> Result<Response, PageError> {
-    // Codes go only for a method the page offers: a usable email or SMS factor.
-    let usable = state.service.usable_factors(&user).await?;
-    if !usable.iter().any(|f| {
-        matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
-            && f.kind().as_str() == form.kind
-    }) {
-        let msg = "That method is not available for your account.";
-        return second_factor_page_with(
-            &state,
-            &visitor,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            false,
-            Some(msg.into()),
-            None,
-        )
-        .await;
-    }
     match state
         .service
-        .send_code(&visitor.ctx(), &user.username, &form.kind)
+        .send_login_code(&visitor.ctx(), &user, &form.kind)
         .await
     {
         Ok(sent) => {

@@ -574,7 +574,7 @@ impl Visitor {
     #[allow(clippy::result_large_err)]
     pub(crate) fn staff(&self) -> Result<(&Session, &User), Response> {
         let (s, u) = self.full()?;
-        if u.role.is_staff() {
+        if self.ctx().may_view_admin() {
             Ok((s, u))
         } else {
             Err(forbidden())
@@ -598,7 +598,7 @@ impl Visitor {
     pub(crate) fn nav(&self, state: &AppState) -> Option<Nav> {
         self.session.as_ref().map(|(s, u)| Nav {
             username: u.username.clone(),
-            staff: u.role.is_staff(),
+            staff: self.ctx().may_view_admin(),
             full: s.stage == Stage::Full,
             csrf: state.service.csrf_token(&Self::session_binding(s)),
         })

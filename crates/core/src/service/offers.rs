@@ -1,0 +1,397 @@
+//! What the portal's pages offer a user, decided here so the pages only render it: the methods
+//! a user may enrol (and why others are not offered), and what the second-factor page offers
+//! (the methods, the "Send me a code" buttons, Duo, the help under the code box).
+
+use super::Service;
+use super::codes::mask;
+use crate::error::Result;
+use crate::factor::{Factor, FactorData, FactorKind};
+use crate::identity::Role;
+use crate::settings::Settings;
+use crate::store::User;
+
+/// The methods enrolment offers, in the order the page lists them.
+const ENROLLABLE: [FactorKind; 5] = [
+    FactorKind::Totp,
+    FactorKind::Email,
+    FactorKind::Sms,
+    FactorKind::Yubikey,
+    FactorKind::Duo,
+];
+
+/// Why a method is not offered at enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotOffered {
+    /// The method is off, or not enabled for the user's role.
+    NotEnabled,
+    /// Email: the account has no address to send to.
+    NoEmail,
+    /// SMS: the account has no phone number to send to.
+    NoPhone,
+    /// Duo: the Web SDK application (which enrolment goes through) is not set.
+    DuoNotSetUp,
+}
+
+impl NotOffered {
+    /// A sentence for the user.
+    pub fn message(self) -> &'static str {
+        match self {
+            NotOffered::NotEnabled => "This method is not enabled for your account.",
+            NotOffered::NoEmail => "Your account has no email address to send codes to.",
+            NotOffered::NoPhone => "Your account has no phone number to send codes to.",
+            NotOffered::DuoNotSetUp => "Duo is not set up on this server.",
+        }
+    }
+}
+
+/// One method on the enrolment page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollOption {
+    /// The method.
+    pub kind: FactorKind,
+    /// `None` when the user may enrol it, else why not.
+    pub not_offered: Option<NotOffered>,
+    /// What the method is, for this user (where codes would go, masked).
+    pub help: String,
+}
+
+impl EnrollOption {
+    /// Whether the user may enrol this method.
+    pub fn offered(&self) -> bool {
+        self.not_offered.is_none()
+    }
+}
+
+/// The enrolment page's choices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollChoices {
+    /// Every method enrolment knows, offered or not, in the page's order.
+    pub options: Vec<EnrollOption>,
+    /// A YubiKey is added with its AES key and private id (local mode).
+    pub yubikey_local: bool,
+}
+
+/// A "Send me a code" button on the second-factor page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSender {
+    /// Email or SMS.
+    pub kind: FactorKind,
+    /// The button's text, with the destination masked.
+    pub text: String,
+}
+
+/// What the second-factor page offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactorOffer {
+    /// The usable factors, as "Title (label)".
+    pub methods: Vec<String>,
+    /// One button per method that sends codes (email, SMS).
+    pub senders: Vec<CodeSender>,
+    /// The help under the code box.
+    pub code_help: String,
+    /// The code box takes digits only (no YubiKey among the factors).
+    pub digits_only: bool,
+    /// "Log in with Duo" is offered: Duo's API hostname (for the page's form-action).
+    pub duo_host: Option<String>,
+}
+
+fn help(kind: FactorKind, user: &User) -> String {
+    match kind {
+        FactorKind::Totp => "An app on your phone, such as Google Authenticator, Duo Mobile or \
+                             Authy, shows a new 6-digit code every 30 seconds."
+            .into(),
+        FactorKind::Email => format!(
+            "A 6-digit code sent to {} each time you log in.",
+            mask(user.email.as_deref().unwrap_or(""))
+        ),
+        FactorKind::Sms => format!(
+            "A 6-digit code sent by text message to {} each time you log in.",
+            mask(user.phone.as_deref().unwrap_or(""))
+        ),
+        FactorKind::Yubikey => {
+            "A YubiKey: plug it in and touch it; it types a one-time code.".into()
+        }
+        FactorKind::Duo => "Duo Security: approve each login in Duo Mobile (or with another \
+                            Duo method). You set it up at Duo's own prompt."
+            .into(),
+        _ => String::new(),
+    }
+}
+
+/// The enrolment choices of `user`: a method is offered when it is enabled for their role, email
+/// and SMS only with an address or number to send to, Duo only when its Web SDK application is
+/// set (`duo_web`; enrolment goes through the Universal Prompt).
+pub(crate) fn enroll_choices(settings: &Settings, user: &User, duo_web: bool) -> EnrollChoices {
+    let options = ENROLLABLE
+        .into_iter()
+        .map(|kind| {
+            let not_offered = if !settings.method_available(kind, user.role) {
+                Some(NotOffered::NotEnabled)
+            } else {
+                match kind {
+                    FactorKind::Email if user.email.is_none() => Some(NotOffered::NoEmail),
+                    FactorKind::Sms if user.phone.is_none() => Some(NotOffered::NoPhone),
+                    FactorKind::Duo if !duo_web => Some(NotOffered::DuoNotSetUp),
+                    _ => None,
+                }
+            };
+            EnrollOption {
+                kind,
+                not_offered,
+                help: help(kind, user),
+            }
+        })
+        .collect();
+    EnrollChoices {
+        options,
+        yubikey_local: settings.yubikey_local(),
+    }
+}
+
+/// What the second-factor page offers for the `usable` factors, with Duo's offer (see
+/// [`Service::duo_offer`]).
+pub(crate) fn second_factor_offer(
+    usable: &[Factor],
+    duo: Option<(Option<String>, bool)>,
+) -> SecondFactorOffer {
+    let methods = usable
+        .iter()
+        .map(|f| format!("{} ({})", f.kind().title(), f.label))
+        .collect();
+    let mut senders: Vec<CodeSender> = Vec::new();
+    for f in usable {
+        let sender = match &f.data {
+            FactorData::Email { address } => CodeSender {
+                kind: FactorKind::Email,
+                text: format!("Send me a code by email ({})", mask(address)),
+            },
+            FactorData::Sms { phone } => CodeSender {
+                kind: FactorKind::Sms,
+                text: format!("Send me a code by SMS ({})", mask(phone)),
+            },
+            _ => continue,
+        };
+        if !senders.iter().any(|s| s.kind == sender.kind) {
+            senders.push(sender);
+        }
+    }
+    let has = |k: FactorKind| usable.iter().any(|f| f.kind() == k);
+    let has_key = has(FactorKind::Yubikey);
+    let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
+    let mut ways = Vec::new();
+    if has(FactorKind::Totp) {
+        ways.push("the 6-digit code your authenticator app shows now");
+    }
+    if !senders.is_empty() {
+        ways.push("the 6-digit code we sent you");
+    }
+    if duo_passcodes {
+        ways.push("a passcode from Duo Mobile");
+    }
+    let code_help = if has_key {
+        let mut text = String::from("Touch your YubiKey: it types its code and submits.");
+        if !ways.is_empty() {
+            text.push_str(" Or enter ");
+            text.push_str(&ways.join(", or "));
+            text.push('.');
+        }
+        text
+    } else if ways.is_empty() && duo_host.is_some() {
+        "Use Log in with Duo below, or a backup code.".to_owned()
+    } else if ways.is_empty() {
+        "The 6-digit code we sent you.".to_owned()
+    } else {
+        let mut text = ways.join(", or ");
+        text[..1].make_ascii_uppercase();
+        text.push('.');
+        text
+    };
+    SecondFactorOffer {
+        methods,
+        senders,
+        code_help,
+        digits_only: !has_key,
+        duo_host,
+    }
+}
+
+/// Whether `role` must have a second factor: 2FA is on server-wide and forced for the role.
+pub(crate) fn second_factor_required(settings: &Settings, role: Role) -> bool {
+    settings.twofactor_enabled() && settings.forced(role)
+}
+
+impl Service {
+    /// Whether users of `role` must have a second factor (Security Settings says so, and a
+    /// login without one goes to enrolment).
+    pub async fn second_factor_required(&self, role: Role) -> Result<bool> {
+        Ok(second_factor_required(&*self.settings().await?, role))
+    }
+
+    /// The enrolment page's choices for `user` (see [`EnrollOption`]).
+    pub async fn enroll_choices(&self, user: &User) -> Result<EnrollChoices> {
+        let settings = self.settings().await?;
+        let duo_web = self.duo_web_host().await?.is_some();
+        Ok(enroll_choices(&settings, user, duo_web))
+    }
+
+    /// What the second-factor page offers `user`: only the methods that can log in now
+    /// (confirmed, active and enabled for the role).
+    pub async fn second_factor_offer(&self, user: &User) -> Result<SecondFactorOffer> {
+        let usable = self.usable_factors(user).await?;
+        let duo = self.duo_offer(user).await?;
+        Ok(second_factor_offer(&usable, duo))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::crypto::MasterKey;
+    use crate::factor::FactorId;
+    use crate::store::StoredValue;
+
+    fn settings(values: &[(&str, &str)]) -> Settings {
+        let stored = values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), StoredValue::Plain((*v).to_owned())))
+            .collect();
+        Settings::from_stored(
+            stored,
+            "host.example",
+            Arc::new(MasterKey::from_bytes([7; 32])),
+        )
+    }
+
+    fn user(role: Role, email: Option<&str>, phone: Option<&str>) -> User {
+        User {
+            id: 1,
+            username: "alice".into(),
+            role,
+            email: email.map(str::to_owned),
+            phone: phone.map(str::to_owned),
+            password_hash: None,
+            disabled: false,
+            failed_attempts: 0,
+            locked_until: None,
+            created_at: 0,
+        }
+    }
+
+    fn factor(data: FactorData, label: &str) -> Factor {
+        Factor {
+            id: FactorId::parse(&"a".repeat(32)).unwrap(),
+            user_id: 1,
+            label: label.into(),
+            confirmed: true,
+            created_at: 0,
+            last_used_at: None,
+            data,
+        }
+    }
+
+    fn offered(choices: &EnrollChoices) -> Vec<(FactorKind, Option<NotOffered>)> {
+        choices
+            .options
+            .iter()
+            .map(|o| (o.kind, o.not_offered))
+            .collect()
+    }
+
+    #[test]
+    fn enrolment_offers_what_the_role_and_the_account_allow() {
+        let keys: Vec<String> = ENROLLABLE
+            .iter()
+            .flat_map(|k| ["active", "clients", "admins"].map(|w| format!("methods.{k}.{w}")))
+            .collect();
+        let values: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "true")).collect();
+        let s = settings(&values);
+        let bare = user(Role::Client, None, None);
+        assert_eq!(
+            offered(&enroll_choices(&s, &bare, false)),
+            [
+                (FactorKind::Totp, None),
+                (FactorKind::Email, Some(NotOffered::NoEmail)),
+                (FactorKind::Sms, Some(NotOffered::NoPhone)),
+                (FactorKind::Yubikey, None),
+                (FactorKind::Duo, Some(NotOffered::DuoNotSetUp)),
+            ]
+        );
+        let full = user(
+            Role::Client,
+            Some("alice@example.com"),
+            Some("+447700900958"),
+        );
+        let choices = enroll_choices(&s, &full, true);
+        assert!(choices.options.iter().all(EnrollOption::offered));
+        let email = &choices.options[1];
+        assert_eq!(
+            email.help,
+            "A 6-digit code sent to a•••@example.com each time you log in."
+        );
+        // A method off for the role is not offered, whatever the account holds.
+        let mut values = values.clone();
+        values.push(("methods.sms.clients", "false"));
+        let s = settings(&values);
+        assert_eq!(
+            enroll_choices(&s, &full, true).options[2].not_offered,
+            Some(NotOffered::NotEnabled)
+        );
+        assert!(
+            enroll_choices(&s, &user(Role::Admin, None, Some("+447700900958")), true).options[2]
+                .offered()
+        );
+    }
+
+    #[test]
+    fn the_second_factor_page_offers_the_usable_factors() {
+        let email = factor(
+            FactorData::Email {
+                address: "alice@example.com".into(),
+            },
+            "Email",
+        );
+        let offer = second_factor_offer(&[email.clone(), email.clone()], None);
+        assert_eq!(
+            offer.methods,
+            ["Email codes (Email)", "Email codes (Email)"]
+        );
+        assert_eq!(
+            offer.senders,
+            [CodeSender {
+                kind: FactorKind::Email,
+                text: "Send me a code by email (a•••@example.com)".into(),
+            }],
+            "one button per method"
+        );
+        assert_eq!(offer.code_help, "The 6-digit code we sent you.");
+        assert!(offer.digits_only && offer.duo_host.is_none());
+
+        let duo = factor(FactorData::Duo, "Duo");
+        let offer = second_factor_offer(
+            std::slice::from_ref(&duo),
+            Some((Some("api-x.duosecurity.com".into()), false)),
+        );
+        assert_eq!(
+            offer.code_help,
+            "Use Log in with Duo below, or a backup code."
+        );
+        assert_eq!(offer.duo_host.as_deref(), Some("api-x.duosecurity.com"));
+        let offer = second_factor_offer(&[duo, email], Some((None, true)));
+        assert_eq!(
+            offer.code_help,
+            "The 6-digit code we sent you, or a passcode from Duo Mobile."
+        );
+        assert!(offer.duo_host.is_none());
+    }
+
+    #[test]
+    fn a_second_factor_is_required_when_on_and_forced_for_the_role() {
+        let forced = [("force.clients", "true")];
+        assert!(second_factor_required(&settings(&forced), Role::Client));
+        assert!(!second_factor_required(&settings(&forced), Role::Admin));
+        let off = [("force.clients", "true"), ("twofactor.enabled", "false")];
+        assert!(!second_factor_required(&settings(&off), Role::Client));
+    }
+}
