@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod backup;
 pub mod clock;
+pub mod code;
 pub mod crypto;
 pub mod delivery;
 pub mod duo;

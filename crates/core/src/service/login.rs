@@ -11,7 +11,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::{Role, Username};
-use crate::service::{NewUserRequest, Reason, Validation};
+use crate::service::{NewUserRequest, Reason, ValidateRequest, Validation};
 use crate::session::{Session, Stage};
 use crate::store::{ThrottleHit, User};
 
@@ -541,7 +541,11 @@ impl Service {
         }
         let mut unchecked = false;
         match self
-            .validate_noting(ctx, &user.username, Some(code), method, &mut unchecked)
+            .validate_noting(
+                ctx,
+                ValidateRequest::parse(&user.username, Some(code), method)?,
+                &mut unchecked,
+            )
             .await?
         {
             Validation::Accepted(_) => match self.promote(session, !unchecked).await? {
@@ -670,9 +674,7 @@ impl Service {
             match self
                 .validate_noting(
                     ctx,
-                    &user.username,
-                    Some(code.trim()).filter(|c| !c.is_empty()),
-                    None,
+                    ValidateRequest::parse(&user.username, Some(code), None)?,
                     &mut unchecked,
                 )
                 .await

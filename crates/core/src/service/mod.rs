@@ -37,7 +37,7 @@ pub use login::{
 };
 pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
 pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
-pub use validate::{Method, Reason, Validation};
+pub use validate::{Method, Reason, ValidateRequest, Validation};
 pub use yubikey::{
     ImportOptions, ImportReport, NewClientCredentials, WsapiClientView, YubikeyHolder,
     YubikeySecret,
@@ -334,12 +334,9 @@ impl Service {
 
     async fn user_by_name(&self, username: &str) -> Result<User> {
         // An invalid name cannot exist: answer it like any unknown user.
-        let key = username.to_ascii_lowercase();
-        if crate::identity::Username::parse(username).is_err() {
-            return Err(Error::no_user());
-        }
+        let name = crate::identity::Username::parse(username).map_err(|_| Error::no_user())?;
         self.store
-            .user_by_name(&key)
+            .user_by_name(&name.key())
             .await?
             .ok_or_else(Error::no_user)
     }

@@ -12,9 +12,10 @@ use super::attempt::{LocalCheck, LocalOutcome};
 use super::duo::DuoTry;
 use super::{MAX_DRIFT_STEPS, Service, backup_lookup_context};
 use crate::audit::{AuditEvent, Context};
-use crate::backup;
+use crate::code::{Code, malformed};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::identity::Username;
 use crate::store::{Consume, User};
 use twofold_otp::yubico::YubicoOtp;
 
@@ -28,6 +29,21 @@ pub enum Method {
 }
 
 impl Method {
+    /// Parses a method's wire name (`unknown_method` for any other).
+    pub fn parse(text: &str) -> Result<Self> {
+        if text == "backup_code" {
+            return Ok(Method::BackupCode);
+        }
+        super::factors::parse_kind(text)
+            .map(Method::Factor)
+            .map_err(|_| {
+                Error::invalid(
+                    "unknown_method",
+                    "Unknown method: use totp, email, sms, yubikey, duo or backup_code.",
+                )
+            })
+    }
+
     /// The wire name: the factor kind, or `backup_code`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -109,34 +125,29 @@ pub(crate) fn lockout_seconds(base: i64, streak: i64) -> i64 {
 /// The longest lockout, and the window in which lockouts count as a streak (seconds).
 pub(crate) const LOCKOUT_CAP: i64 = 24 * 3600;
 
-enum Shape {
-    Digits,
-    Yubikey(YubicoOtp),
-    Backup(String),
+/// What a validation is asked, parsed at the edge. A malformed username is an unknown user
+/// (404, like one that does not exist); any other refusal waits until the user was found, so an
+/// unknown user is 404 whatever else is wrong with the request.
+#[derive(Debug)]
+pub struct ValidateRequest {
+    /// Whose code it is.
+    pub username: Username,
+    /// The code: `None` when none was given (a Duo push, with `"method": "duo"`).
+    pub code: Option<Result<Code>>,
+    /// The one method to try, if the caller restricted it.
+    pub method: Option<Result<Method>>,
 }
 
-fn shape_of(code: &str) -> Option<Shape> {
-    let t = code.trim();
-    if (6..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Shape::Digits);
+impl ValidateRequest {
+    /// Parses the request's fields as given; refused only for a username that cannot exist
+    /// (`user_not_found`).
+    pub fn parse(username: &str, code: Option<&str>, method: Option<&str>) -> Result<Self> {
+        Ok(ValidateRequest {
+            username: Username::parse(username).map_err(|_| Error::no_user())?,
+            code: Code::parse_given(code),
+            method: method.map(Method::parse),
+        })
     }
-    // 32 to 64 modhex characters: what a YubiKey types (44 with the usual 12-character id).
-    if t.len() >= twofold_otp::yubico::TOKEN_CHARS {
-        return YubicoOtp::parse(t).ok().map(Shape::Yubikey);
-    }
-    backup::normalize(t).map(Shape::Backup)
-}
-
-fn parse_method(text: &str) -> Result<Option<FactorKind>> {
-    if text == "backup_code" {
-        return Ok(None);
-    }
-    super::factors::parse_kind(text).map(Some).map_err(|_| {
-        Error::invalid(
-            "unknown_method",
-            "Unknown method: use totp, email, sms, yubikey, duo or backup_code.",
-        )
-    })
 }
 
 impl Service {
@@ -144,15 +155,8 @@ impl Service {
     ///
     /// `method` restricts the check to one kind (or `backup_code`). A code that fits no method's
     /// shape is an error (`malformed_code`) and counts as nothing.
-    pub async fn validate(
-        &self,
-        ctx: &Context,
-        username: &str,
-        code: Option<&str>,
-        method: Option<&str>,
-    ) -> Result<Validation> {
-        self.validate_noting(ctx, username, code, method, &mut false)
-            .await
+    pub async fn validate(&self, ctx: &Context, req: ValidateRequest) -> Result<Validation> {
+        self.validate_noting(ctx, req, &mut false).await
     }
 
     /// [`Service::validate`], setting `unchecked` when the answer is a pass Duo's open fail
@@ -160,22 +164,20 @@ impl Service {
     pub(crate) async fn validate_noting(
         &self,
         ctx: &Context,
-        username: &str,
-        code: Option<&str>,
-        method: Option<&str>,
+        req: ValidateRequest,
         unchecked: &mut bool,
     ) -> Result<Validation> {
         // The user and their factors in one query: this is the hot path. An unknown user is
         // 404 before anything about the request is judged.
-        if crate::identity::Username::parse(username).is_err() {
-            return Err(Error::no_user());
-        }
         let (user, factors) = self
             .store
-            .user_with_factors(&username.to_ascii_lowercase())
+            .user_with_factors(&req.username.key())
             .await?
             .ok_or_else(Error::no_user)?;
-        let only: Option<Option<FactorKind>> = method.map(parse_method).transpose()?;
+        let only: Option<Option<FactorKind>> = req.method.transpose()?.map(|m| match m {
+            Method::Factor(k) => Some(k),
+            Method::BackupCode => None,
+        });
         let now = self.now();
         let settings = self.settings_cached().await?;
         if user.disabled {
@@ -188,7 +190,7 @@ impl Service {
         if user.is_locked(now) {
             return Ok(self.refuse(ctx, &user, Reason::Locked).await);
         }
-        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        let Some(shape) = req.code else {
             // `{"method": "duo"}` with no code: a push.
             if only == Some(Some(FactorKind::Duo)) {
                 return self
@@ -200,16 +202,18 @@ impl Service {
                 "Enter the code from your authenticator app or a backup code.",
             ));
         };
-        let shape = shape_of(code).ok_or_else(malformed)?;
+        let shape = shape?;
+        // The digits, for the checks only a code of that shape reaches.
+        let code = shape.digits().unwrap_or_default();
         let fits = matches!(
             (&shape, only),
             (
-                Shape::Digits,
+                Code::Digits(_),
                 None | Some(Some(
                     FactorKind::Totp | FactorKind::Email | FactorKind::Sms | FactorKind::Duo
                 ))
-            ) | (Shape::Backup(_), None | Some(None))
-                | (Shape::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
+            ) | (Code::Backup(_), None | Some(None))
+                | (Code::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
         );
         if !fits {
             // A code whose shape does not fit the requested method.
@@ -221,7 +225,7 @@ impl Service {
         // counting nothing and writing only its audit record. It is no guess (its answer is the
         // same `invalid_code` as any miss); a code that loses a race in flight is caught after
         // the count, when its step cannot be consumed.
-        let totp = if matches!(shape, Shape::Digits)
+        let totp = if matches!(shape, Code::Digits(_))
             && matches!(only, None | Some(Some(FactorKind::Totp)))
         {
             self.check_totp(&user, &usable, code, now, settings.totp_window())?
@@ -242,12 +246,12 @@ impl Service {
         let mut candidates = Vec::new();
         match &shape {
             // A YubiKey OTP may need a validation server: counted first, then checked.
-            Shape::Yubikey(otp) => {
+            Code::Yubikey(otp) => {
                 return self
                     .validate_yubikey(ctx, &user, &usable, &settings, otp, now)
                     .await;
             }
-            Shape::Digits => {
+            Code::Digits(_) => {
                 // The fresh TOTP steps, then a pending email or SMS code.
                 for fresh in totp.fresh {
                     let id = fresh.factor.to_string();
@@ -276,7 +280,7 @@ impl Service {
                     ));
                 }
             }
-            Shape::Backup(normalized) => {
+            Code::Backup(normalized) => {
                 let lookup = self
                     .key
                     .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
@@ -285,7 +289,7 @@ impl Service {
         }
         // Then a Duo passcode, when the user has Duo and the Auth API is set (or Duo was asked
         // for by name): checked by Duo, after the local candidates missed.
-        let duo = if matches!(shape, Shape::Digits)
+        let duo = if matches!(shape, Code::Digits(_))
             && matches!(only, None | Some(Some(FactorKind::Duo)))
         {
             usable
@@ -574,11 +578,4 @@ async fn duo_failed_open(
             &format!("factor={} reason=duo_failmode_open", factor.id),
         )
         .await
-}
-
-fn malformed() -> Error {
-    Error::invalid(
-        "malformed_code",
-        "That is not a code: enter the 6-digit code from your app or a 10-character backup code.",
-    )
 }

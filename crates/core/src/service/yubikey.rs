@@ -279,12 +279,9 @@ impl Service {
                 continue;
             }
             let username = cols[0];
-            let user = if Username::parse(username).is_ok() {
-                self.store
-                    .user_by_name(&username.to_ascii_lowercase())
-                    .await?
-            } else {
-                None
+            let user = match Username::parse(username) {
+                Ok(name) => self.store.user_by_name(&name.key()).await?,
+                Err(_) => None,
             };
             let Some(user) = user else {
                 report

@@ -294,15 +294,14 @@ async fn validate(
     auth: Authorized<NeedValidate>,
     Body(req): Body<ValidateRequest>,
 ) -> ApiResult<Json<ValidateResponse>> {
-    let result = state
-        .service
-        .validate(
-            &auth.ctx,
-            &req.username,
-            req.code.as_deref(),
-            req.method.as_deref(),
-        )
-        .await;
+    let result = match twofold_core::service::ValidateRequest::parse(
+        &req.username,
+        req.code.as_deref(),
+        req.method.as_deref(),
+    ) {
+        Ok(parsed) => state.service.validate(&auth.ctx, parsed).await,
+        Err(e) => Err(e),
+    };
     let label = match &result {
         Ok(Validation::Accepted(_)) => "ok",
         Ok(Validation::Rejected(r)) => r.as_str(),
