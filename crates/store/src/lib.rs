@@ -4,7 +4,7 @@
 //! The rest of Twofold calls [`connect`] with the configured URL and works with the
 //! `Arc<dyn Store>` it returns; which database is behind it matters nowhere else. Each backend has
 //! its own migrations (`migrations/sqlite`, `migrations/postgres`) with the same schema, and both
-//! run the same SQL (see `store_impl`). `tests/conformance.rs` runs one suite on both.
+//! run the same SQL (see `queries`). `tests/conformance/` runs one suite on both.
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,10 +15,10 @@ use twofold_core::store::{Store, StoreError, StoreResult};
 mod attempt;
 mod hot;
 mod postgres;
+mod queries;
 mod rows;
 mod sql;
 mod sqlite;
-mod store_impl;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -68,11 +68,21 @@ impl PgStore {
     }
 }
 
-crate::store_impl::impl_store! {
-    store = PgStore,
+crate::queries::impl_shared! {
     db = sqlx::Postgres,
     // READ COMMITTED is enough: every transaction first writes the user's row, which
     // serialises the user's multi-row changes on the row lock.
     begin = "BEGIN",
-    migrations = "./migrations/postgres",
 }
+crate::queries::impl_database!(store = PgStore, migrations = "./migrations/postgres");
+crate::queries::impl_users!(store = PgStore);
+crate::queries::impl_attempts!(store = PgStore);
+crate::queries::impl_factors!(store = PgStore);
+crate::queries::impl_codes!(store = PgStore);
+crate::queries::impl_sessions!(store = PgStore);
+crate::queries::impl_throttle!(store = PgStore);
+crate::queries::impl_tokens!(store = PgStore);
+crate::queries::impl_audit!(store = PgStore);
+crate::queries::impl_settings!(store = PgStore);
+crate::queries::impl_duo_states!(store = PgStore);
+crate::queries::impl_wsapi!(store = PgStore);

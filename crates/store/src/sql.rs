@@ -1,6 +1,6 @@
-//! The statements of the validation hot path, as text: `store_impl` runs them through sqlx on
+//! The statements of the validation hot path, as text: `queries` runs them through sqlx on
 //! both backends, and `hot` runs the very same text in place on SQLite, binding the `$N`
-//! parameters by name. (Every other statement lives where it is used, in `store_impl`.)
+//! parameters by name. (Every other statement lives where it is used, in `queries`.)
 
 pub(crate) use crate::rows::USER_WITH_FACTORS;
 

@@ -275,14 +275,24 @@ impl DatabaseFile {
     }
 }
 
-crate::store_impl::impl_store! {
-    store = SqliteStore,
+crate::queries::impl_shared! {
     db = sqlx::Sqlite,
     // IMMEDIATE takes the write lock at BEGIN (waiting up to the busy timeout), so a
     // transaction never has to upgrade a read lock, which SQLite refuses with SQLITE_BUSY.
     begin = "BEGIN IMMEDIATE",
-    migrations = "./migrations/sqlite",
 }
+crate::queries::impl_database!(store = SqliteStore, migrations = "./migrations/sqlite");
+crate::queries::impl_users!(store = SqliteStore);
+crate::queries::impl_attempts!(store = SqliteStore);
+crate::queries::impl_factors!(store = SqliteStore);
+crate::queries::impl_codes!(store = SqliteStore);
+crate::queries::impl_sessions!(store = SqliteStore);
+crate::queries::impl_throttle!(store = SqliteStore);
+crate::queries::impl_tokens!(store = SqliteStore);
+crate::queries::impl_audit!(store = SqliteStore);
+crate::queries::impl_settings!(store = SqliteStore);
+crate::queries::impl_duo_states!(store = SqliteStore);
+crate::queries::impl_wsapi!(store = SqliteStore);
 
 /// A SQLite database file, or a directory above it, that could not be created.
 #[derive(Debug, thiserror::Error)]

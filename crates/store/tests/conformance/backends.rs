@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::{Connection, Executor};
 use tokio::task::JoinSet;
-use twofold_core::store::Store;
+use twofold_core::store::prelude::*;
 use twofold_store::{Backend, SqliteStore};
 
 use crate::support::{NOW, new_user, user};
