@@ -1,5 +1,6 @@
 //! The SQL of [`Attempts`](twofold_core::store::Attempts); `settle_attempt`'s flow is
-//! `crate::attempt`, run here through [`TxSteps`](super) or on SQLite's hot path.
+//! `crate::attempt`, run here through `TxSteps` (made by `impl_shared!`) or on SQLite's hot
+//! path.
 
 /// Implements [`Attempts`](twofold_core::store::Attempts) for `$store`, a store type of the
 /// invoking module (next to the `shared` module `impl_shared!` made there).
