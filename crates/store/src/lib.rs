@@ -73,7 +73,7 @@ impl Default for ConnectOptions {
 }
 
 /// Opens the database at `url` with the default [`ConnectOptions`]. Migrations are not applied:
-/// call [`Store::migrate`].
+/// call [`Database::migrate`](twofold_core::store::Database::migrate).
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     connect_with(url, &ConnectOptions::default()).await
 }
