@@ -120,35 +120,37 @@ pub(crate) struct UserFactorRow {
 
 impl UserFactorRow {
     /// Reads a row of [`USER_WITH_FACTORS`] off SQLite's hot-path connection (`crate::hot`).
+    /// Columns by position, in the SELECT's order (a lookup by name costs a scan of the
+    /// column names per value); `hot_rows_read_columns_in_the_selects_order` checks the order.
     pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(UserFactorRow {
             user: UserRow {
-                id: r.get("id")?,
-                username: r.get("username")?,
-                role: r.get("role")?,
-                email: r.get("email")?,
-                phone: r.get("phone")?,
-                password_hash: r.get("password_hash")?,
-                disabled: r.get("disabled")?,
-                failed_attempts: r.get("failed_attempts")?,
-                locked_until: r.get("locked_until")?,
-                created_at: r.get("created_at")?,
+                id: r.get(0)?,
+                username: r.get(1)?,
+                role: r.get(2)?,
+                email: r.get(3)?,
+                phone: r.get(4)?,
+                password_hash: r.get(5)?,
+                disabled: r.get(6)?,
+                failed_attempts: r.get(7)?,
+                locked_until: r.get(8)?,
+                created_at: r.get(9)?,
             },
-            f_id: r.get("f_id")?,
-            f_user_id: r.get("f_user_id")?,
-            f_kind: r.get("f_kind")?,
-            f_label: r.get("f_label")?,
-            f_confirmed: r.get("f_confirmed")?,
-            f_created_at: r.get("f_created_at")?,
-            f_last_used_at: r.get("f_last_used_at")?,
-            f_secret: r.get("f_secret")?,
-            f_algorithm: r.get("f_algorithm")?,
-            f_digits: r.get("f_digits")?,
-            f_period: r.get("f_period")?,
-            f_last_counter: r.get("f_last_counter")?,
-            f_drift: r.get("f_drift")?,
-            f_public_id: r.get("f_public_id")?,
-            f_params: r.get("f_params")?,
+            f_id: r.get(10)?,
+            f_user_id: r.get(11)?,
+            f_kind: r.get(12)?,
+            f_label: r.get(13)?,
+            f_confirmed: r.get(14)?,
+            f_created_at: r.get(15)?,
+            f_last_used_at: r.get(16)?,
+            f_secret: r.get(17)?,
+            f_algorithm: r.get(18)?,
+            f_digits: r.get(19)?,
+            f_period: r.get(20)?,
+            f_last_counter: r.get(21)?,
+            f_drift: r.get(22)?,
+            f_public_id: r.get(23)?,
+            f_params: r.get(24)?,
         })
     }
 }
@@ -404,10 +406,11 @@ impl TokenRow {
     /// Reads a row of [`crate::sql::TOKEN_BY_HASH`] off SQLite's hot-path connection.
     pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(TokenRow {
-            name: r.get("name")?,
-            scope: r.get("scope")?,
-            created_at: r.get("created_at")?,
-            last_used_at: r.get("last_used_at")?,
+            // By position, in TOKEN_BY_HASH's order.
+            name: r.get(0)?,
+            scope: r.get(1)?,
+            created_at: r.get(2)?,
+            last_used_at: r.get(3)?,
         })
     }
 }
@@ -479,4 +482,57 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// `UserFactorRow::from_sqlite` and `TokenRow::from_sqlite` read columns by position: the
+    /// SELECTs must list them in the structs' order.
+    #[test]
+    fn hot_rows_read_columns_in_the_selects_order() {
+        let users = [
+            "u.id",
+            "u.username",
+            "u.role",
+            "u.email",
+            "u.phone",
+            "u.password_hash",
+            "u.disabled",
+            "u.failed_attempts",
+            "u.locked_until",
+            "u.created_at",
+            "f_id",
+            "f_user_id",
+            "f_kind",
+            "f_label",
+            "f_confirmed",
+            "f_created_at",
+            "f_last_used_at",
+            "f_secret",
+            "f_algorithm",
+            "f_digits",
+            "f_period",
+            "f_last_counter",
+            "f_drift",
+            "f_public_id",
+            "f_params",
+        ];
+        assert_in_order(super::USER_WITH_FACTORS, &users);
+        assert_in_order(
+            crate::sql::TOKEN_BY_HASH,
+            &["name", "scope", "created_at", "last_used_at"],
+        );
+    }
+
+    fn assert_in_order(select: &str, columns: &[&str]) {
+        let list = select
+            .strip_prefix("SELECT ")
+            .and_then(|s| s.split(" FROM ").next())
+            .expect("a SELECT");
+        let got: Vec<&str> = list
+            .split(',')
+            .map(|c| c.split_whitespace().last().unwrap_or(""))
+            .collect();
+        assert_eq!(got, columns, "{select}");
+    }
 }
