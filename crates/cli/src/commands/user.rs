@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use twofold_core::audit::Context;
 use twofold_core::duo::AuthOutcome;
-use twofold_core::service::{NewUserRequest, UserChanges, UserView};
+use twofold_core::service::{
+    NewUserRequest, UserChanges, UserView, check_password, parse_username,
+};
 use twofold_core::store::{User, UserQuery};
 
 use crate::config::Config;
@@ -232,7 +234,7 @@ pub(crate) async fn run(config: &Config, command: UserCommand) -> Result<(), Fai
             }
         }
         UserCommand::Show { name, json } => {
-            let v = service.user_view(&name).await?;
+            let v = service.user_view(&parse_username(&name)?).await?;
             if json {
                 println!("{}", to_json(&show_json(&v))?);
             } else {
@@ -253,22 +255,26 @@ pub(crate) async fn run(config: &Config, command: UserCommand) -> Result<(), Fai
         }
         UserCommand::SetPassword { name, .. } => {
             let password = password.unwrap_or_default();
-            service.set_password(&ctx, &name, &password).await?;
+            // The password is judged before the name, as the flow does.
+            check_password(&password)?;
+            service
+                .set_password(&ctx, &parse_username(&name)?, &password)
+                .await?;
             println!("password set for {name}");
         }
         UserCommand::Reset2fa { name } => {
-            service.reset_2fa(&ctx, &name).await?;
+            service.reset_2fa(&ctx, &parse_username(&name)?).await?;
             println!("removed all factors and backup codes of {name}");
         }
         UserCommand::Unlock { name } => {
-            service.unlock(&ctx, &name).await?;
+            service.unlock(&ctx, &parse_username(&name)?).await?;
             println!("unlocked {name}");
         }
         UserCommand::Disable { name } => {
             service
                 .update_user(
                     &ctx,
-                    &name,
+                    &parse_username(&name)?,
                     &UserChanges {
                         disabled: Some(true),
                         ..Default::default()
@@ -281,7 +287,7 @@ pub(crate) async fn run(config: &Config, command: UserCommand) -> Result<(), Fai
             service
                 .update_user(
                     &ctx,
-                    &name,
+                    &parse_username(&name)?,
                     &UserChanges {
                         disabled: Some(false),
                         ..Default::default()
@@ -292,7 +298,7 @@ pub(crate) async fn run(config: &Config, command: UserCommand) -> Result<(), Fai
         }
         UserCommand::TestDuo { name } => {
             // Preauth, then a push through the Auth API; the answer is the user's.
-            match service.duo_test_push(&name).await? {
+            match service.duo_test_push(&parse_username(&name)?).await? {
                 AuthOutcome::Allow => println!("allow"),
                 AuthOutcome::Deny(msg) => {
                     println!("deny: {msg}");

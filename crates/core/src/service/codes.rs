@@ -8,6 +8,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::delivery::{EmailConfig, EmailMessage, SmsConfig};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::identity::Username;
 use crate::settings::Settings;
 use crate::store::{Challenge, User};
 
@@ -207,14 +208,17 @@ impl Service {
     }
 
     /// "Send me a code": a login code by email or SMS for the user's factor of that kind (a
-    /// confirmed, usable one; else the newest pending one, to finish its enrolment).
-    pub async fn send_code(&self, ctx: &Context, username: &str, kind: &str) -> Result<CodeSent> {
-        let kind = super::factors::parse_kind(kind)?;
+    /// confirmed, usable one; else the newest pending one, to finish its enrolment). A kind
+    /// other than email or SMS is refused (`unknown_kind`): parse it at the edge with
+    /// [`super::parse_sending_kind`] before the username, to answer that refusal first.
+    pub async fn send_code(
+        &self,
+        ctx: &Context,
+        username: &Username,
+        kind: FactorKind,
+    ) -> Result<CodeSent> {
         if !matches!(kind, FactorKind::Email | FactorKind::Sms) {
-            return Err(Error::invalid(
-                "unknown_kind",
-                "A code is sent by email or sms.",
-            ));
+            return Err(super::requests::not_sending());
         }
         let user = self.user_by_name(username).await?;
         let settings = self.settings().await?;
@@ -251,14 +255,14 @@ impl Service {
         &self,
         ctx: &Context,
         user: &User,
-        kind: &str,
+        kind: Option<FactorKind>,
     ) -> Result<CodeSent> {
         let settings = self.settings().await?;
         let factors = self.store.factors_of(user.id).await?;
         let usable = super::usable(&settings, user.role, factors);
         let Some(factor) = usable.iter().find(|f| {
             matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. })
-                && f.kind().as_str() == kind
+                && Some(f.kind()) == kind
         }) else {
             return Err(Error::invalid(
                 "method_not_available",

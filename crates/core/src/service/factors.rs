@@ -4,13 +4,15 @@ use twofold_otp::{Algorithm, Digits, KeyUri, Secret, Totp};
 
 use super::login::SensitiveAction;
 use super::{
-    MAX_DRIFT_STEPS, MAX_FACTORS, Service, backup_lookup_context, backup_seal_context,
-    factor_secret_context,
+    EnrollRequest, FactorRequest, MAX_DRIFT_STEPS, MAX_FACTORS, Service, backup_lookup_context,
+    backup_seal_context, factor_secret_context,
 };
 use crate::audit::{AuditEvent, Context};
 use crate::backup;
+use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_label};
+use crate::identity::Username;
 use crate::session::Session;
 use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, User};
 
@@ -60,40 +62,31 @@ impl std::fmt::Debug for Confirmed {
     }
 }
 
-pub(crate) fn parse_kind(kind: &str) -> Result<FactorKind> {
-    kind.parse().map_err(|_| {
-        Error::invalid(
-            "unknown_kind",
-            "Unknown method: use totp, email, sms, yubikey, duo or webauthn.",
-        )
-    })
-}
-
 impl Service {
     /// Creates an unconfirmed factor of `kind` for the user.
     pub async fn enroll(
         &self,
         ctx: &Context,
-        username: &str,
-        kind: &str,
+        username: &Username,
+        kind: FactorKind,
         label: Option<&str>,
     ) -> Result<Enrollment> {
-        self.enroll_with(ctx, username, kind, label, None).await
+        let req = EnrollRequest {
+            username: username.clone(),
+            kind: Ok(kind),
+            label,
+            yubikey: None,
+        };
+        self.enroll_with(ctx, req).await
     }
 
-    /// Creates an unconfirmed factor; a YubiKey in local mode needs its `secret` (AES key and
+    /// Creates an unconfirmed factor; a YubiKey in local mode needs its secret (AES key and
     /// private id), which other kinds and server mode refuse.
-    pub async fn enroll_with(
-        &self,
-        ctx: &Context,
-        username: &str,
-        kind: &str,
-        label: Option<&str>,
-        yubikey: Option<&super::YubikeySecret>,
-    ) -> Result<Enrollment> {
+    pub async fn enroll_with(&self, ctx: &Context, req: EnrollRequest<'_>) -> Result<Enrollment> {
         // An unknown user is 404 before anything about the request is judged.
-        let user = self.user_by_name(username).await?;
-        let kind = parse_kind(kind)?;
+        let user = self.user_by_name(&req.username).await?;
+        let kind = req.kind?;
+        let (label, yubikey) = (req.label, req.yubikey);
         if yubikey.is_some() && kind != FactorKind::Yubikey {
             return Err(Error::invalid(
                 "unexpected_field",
@@ -114,10 +107,7 @@ impl Service {
             ));
         }
         let existing = self.store.factors_of(user.id).await?;
-        if kind == FactorKind::Duo
-            && !settings.duo_web_set()
-            && !settings.duo_auth_set()
-        {
+        if kind == FactorKind::Duo && !settings.duo_web_set() && !settings.duo_auth_set() {
             return Err(Error::invalid(
                 "method_not_available",
                 "Duo is not set up: set the Duo Web SDK or Auth API keys and the API hostname \
@@ -255,9 +245,9 @@ impl Service {
     }
 
     /// A pending (unconfirmed) factor of the user, to finish its enrolment.
-    pub async fn pending_factor(&self, username: &str, factor_id: &str) -> Result<Factor> {
-        let user = self.user_by_name(username).await?;
-        let factor = self.factor_of(&user, factor_id).await?;
+    pub async fn pending_factor(&self, req: &FactorRequest) -> Result<Factor> {
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         if factor.confirmed {
             return Err(Error::conflict(
                 "already_confirmed",
@@ -271,11 +261,10 @@ impl Service {
     pub async fn resend_enrollment_code(
         &self,
         ctx: &Context,
-        username: &str,
-        factor_id: &str,
+        req: &FactorRequest,
     ) -> Result<super::CodeSent> {
-        let user = self.user_by_name(username).await?;
-        let factor = self.factor_of(&user, factor_id).await?;
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         if factor.confirmed {
             return Err(Error::conflict(
                 "already_confirmed",
@@ -289,13 +278,9 @@ impl Service {
 
     /// What the authenticator app needs for a pending TOTP factor of the user (to show the QR
     /// code again until it is confirmed). Confirmed factors never show their secret again.
-    pub async fn pending_totp(
-        &self,
-        username: &str,
-        factor_id: &str,
-    ) -> Result<(Factor, TotpEnrollment)> {
-        let user = self.user_by_name(username).await?;
-        let factor = self.factor_of(&user, factor_id).await?;
+    pub async fn pending_totp(&self, req: &FactorRequest) -> Result<(Factor, TotpEnrollment)> {
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         if factor.confirmed {
             return Err(Error::conflict(
                 "already_confirmed",
@@ -322,26 +307,25 @@ impl Service {
     pub async fn confirm(
         &self,
         ctx: &Context,
-        username: &str,
-        factor_id: &str,
-        code: &str,
+        req: &FactorRequest,
+        code: Code,
     ) -> Result<Confirmed> {
-        self.confirm_with(ctx, username, factor_id, Some(code))
-            .await
+        self.confirm_with(ctx, req, Some(Ok(code))).await
     }
 
-    /// Confirms a pending factor; `code` may be absent only for a Duo factor, which is then
-    /// confirmed by a push (a code is a Duo passcode). The user's first confirmed factor
-    /// creates their backup codes, returned here once.
+    /// Confirms a pending factor; `code` (parsed at the edge with [`Code::parse_given`], its
+    /// refusal answered here in its turn) may be absent only for a Duo factor, which is then
+    /// confirmed by a push (a code is a Duo passcode). A code of a shape the factor cannot
+    /// have is a wrong code, counted like one (for Duo, `malformed_code`). The user's first
+    /// confirmed factor creates their backup codes, returned here once.
     pub async fn confirm_with(
         &self,
         ctx: &Context,
-        username: &str,
-        factor_id: &str,
-        code: Option<&str>,
+        req: &FactorRequest,
+        code: Option<Result<Code>>,
     ) -> Result<Confirmed> {
-        let user = self.user_by_name(username).await?;
-        let factor = self.factor_of(&user, factor_id).await?;
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         if factor.confirmed {
             return Err(Error::conflict(
                 "already_confirmed",
@@ -350,32 +334,38 @@ impl Service {
         }
         let now = self.now();
         let mut public_id = None;
-        let code_given = code.map(str::trim).filter(|c| !c.is_empty());
-        if code_given.is_none() && factor.kind() != FactorKind::Duo {
+        if code.is_none() && factor.kind() != FactorKind::Duo {
             return Err(Error::invalid(
                 "missing_code",
                 "Send the code from the device to confirm it.",
             ));
         }
-        let code = code_given.unwrap_or_default();
+        // A Duo factor takes a push (no code) or a passcode (digits); other factors take a code
+        // of their shape, and any other is tried as nothing (a wrong code, counted like one).
+        let given = code.is_some();
+        let code = code.and_then(|c| c.ok());
+        let digits = code.as_ref().and_then(Code::digits).unwrap_or_default();
         let counter = match &factor.data {
             FactorData::Duo => {
-                let passcode_shape =
-                    (6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
-                if !(code.is_empty() || passcode_shape) {
-                    return Err(Error::invalid(
-                        "malformed_code",
-                        "A Duo passcode is 6 to 8 digits; send no code to confirm with a push.",
-                    ));
-                }
-                self.confirm_duo(ctx, &user, &factor, code_given).await?;
+                let passcode = match &code {
+                    None if !given => None,
+                    Some(Code::Digits(d)) => Some(d.as_str()),
+                    _ => {
+                        return Err(Error::invalid(
+                            "malformed_code",
+                            "A Duo passcode is 6 to 8 digits; send no code to confirm with a \
+                             push.",
+                        ));
+                    }
+                };
+                self.confirm_duo(ctx, &user, &factor, passcode).await?;
                 None
             }
             FactorData::Totp(t) => {
                 let settings = self.settings().await?;
                 let totp = self.totp_of(user.id, &factor.id, t)?;
                 let matched = totp.verify(
-                    code.trim(),
+                    digits,
                     u64::try_from(now).unwrap_or(0),
                     settings.totp_window(),
                 );
@@ -397,7 +387,7 @@ impl Service {
                 }
             }
             FactorData::Email { .. } | FactorData::Sms { .. } => {
-                if !self.try_challenge(&factor, code.trim(), now).await? {
+                if !self.try_challenge(&factor, digits, now).await? {
                     self.audit(
                         ctx,
                         Some(&user.username),
@@ -410,15 +400,17 @@ impl Service {
                 None
             }
             FactorData::Yubikey(y) => {
-                let checked = match twofold_otp::yubico::YubicoOtp::parse(code.trim()) {
+                let checked = match code {
                     // A key must type a public id for the factor to bind it.
-                    Ok(otp) if otp.public_id().is_empty() => Err("no_public_id".to_owned()),
-                    Ok(otp) => self
+                    Some(Code::Yubikey(otp)) if otp.public_id().is_empty() => {
+                        Err("no_public_id".to_owned())
+                    }
+                    Some(Code::Yubikey(otp)) => self
                         .check_yubikey_otp(user.id, &factor, y, &otp)
                         .await?
                         .map(|c| (otp, c))
                         .map_err(|r| r.describe()),
-                    Err(_) => Err("malformed_otp".to_owned()),
+                    _ => Err("malformed_otp".to_owned()),
                 };
                 match checked {
                     Ok((otp, counter)) => {
@@ -495,7 +487,7 @@ impl Service {
             format!("kind={} factor={}", factor.kind(), factor.id),
         )
         .await;
-        let factor = self.factor_of(user, factor.id.as_str()).await?;
+        let factor = self.factor_of(user, Some(&factor.id)).await?;
         Ok(Confirmed {
             factor,
             backup_codes: created.then(|| codes.iter().map(|c| backup::display(c)).collect()),
@@ -504,16 +496,11 @@ impl Service {
 
     /// Removes one factor (pending or confirmed). Removing the last confirmed one also removes the
     /// backup codes.
-    pub async fn remove_factor(
-        &self,
-        ctx: &Context,
-        username: &str,
-        factor_id: &str,
-    ) -> Result<()> {
-        let user = self.user_by_name(username).await?;
+    pub async fn remove_factor(&self, ctx: &Context, req: &FactorRequest) -> Result<()> {
+        let user = self.user_by_name(&req.username).await?;
         ctx.require_manage(&user)?;
-        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
-        if !self.store.delete_factor(user.id, &id).await? {
+        let id = req.factor.as_ref().ok_or_else(no_factor)?;
+        if !self.store.delete_factor(user.id, id).await? {
             return Err(no_factor());
         }
         self.audit(
@@ -552,11 +539,10 @@ impl Service {
         &self,
         ctx: &Context,
         session: &Session,
-        username: &str,
-        factor_id: &str,
+        req: &FactorRequest,
     ) -> Result<bool> {
-        let user = self.user_by_name(username).await?;
-        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
+        let user = self.user_by_name(&req.username).await?;
+        let id = req.factor.as_ref().ok_or_else(no_factor)?;
         if user.id != session.user_id {
             return Err(no_factor());
         }
@@ -572,7 +558,7 @@ impl Service {
         };
         match self
             .store
-            .delete_factor_unless_last(user.id, &id, &keep)
+            .delete_factor_unless_last(user.id, id, &keep)
             .await?
         {
             FactorRemoval::Removed => {}
@@ -607,9 +593,13 @@ impl Service {
     pub async fn regenerate_backup_codes(
         &self,
         ctx: &Context,
-        username: &str,
+        username: &Username,
     ) -> Result<Vec<String>> {
         let user = self.user_by_name(username).await?;
+        self.regenerate_backup_codes_of(ctx, &user).await
+    }
+
+    async fn regenerate_backup_codes_of(&self, ctx: &Context, user: &User) -> Result<Vec<String>> {
         let has_confirmed = self
             .store
             .factors_of(user.id)
@@ -647,7 +637,7 @@ impl Service {
             return Err(Error::no_user());
         }
         self.require_step_up(session, SensitiveAction::NewBackupCodes)?;
-        self.regenerate_backup_codes(ctx, &user.username).await
+        self.regenerate_backup_codes_of(ctx, user).await
     }
 
     /// The backup codes shown again to the user themselves, once they have confirmed it is
@@ -662,7 +652,7 @@ impl Service {
             return Err(Error::no_user());
         }
         self.require_step_up(session, SensitiveAction::ViewBackupCodes)?;
-        self.view_backup_codes(ctx, &user.username).await
+        self.view_backup_codes_of(ctx, user).await
     }
 
     /// The current backup codes, grouped, each with whether it was used (for the owner of the
@@ -670,9 +660,17 @@ impl Service {
     pub async fn view_backup_codes(
         &self,
         ctx: &Context,
-        username: &str,
+        username: &Username,
     ) -> Result<Vec<(String, bool)>> {
         let user = self.user_by_name(username).await?;
+        self.view_backup_codes_of(ctx, &user).await
+    }
+
+    async fn view_backup_codes_of(
+        &self,
+        ctx: &Context,
+        user: &User,
+    ) -> Result<Vec<(String, bool)>> {
         let mut out = Vec::new();
         for row in self.store.backup_codes(user.id).await? {
             let plain = self
@@ -695,11 +693,11 @@ impl Service {
     }
 
     /// Forgets a factor's learned clock drift.
-    pub async fn reset_drift(&self, ctx: &Context, username: &str, factor_id: &str) -> Result<()> {
-        let user = self.user_by_name(username).await?;
+    pub async fn reset_drift(&self, ctx: &Context, req: &FactorRequest) -> Result<()> {
+        let user = self.user_by_name(&req.username).await?;
         ctx.require_manage(&user)?;
-        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
-        if !self.store.reset_drift(user.id, &id).await? {
+        let id = req.factor.as_ref().ok_or_else(no_factor)?;
+        if !self.store.reset_drift(user.id, id).await? {
             return Err(no_factor());
         }
         self.audit(
@@ -712,9 +710,10 @@ impl Service {
         Ok(())
     }
 
-    pub(crate) async fn factor_of(&self, user: &User, factor_id: &str) -> Result<Factor> {
-        let id = FactorId::parse(factor_id).ok_or_else(no_factor)?;
-        self.store.factor(user.id, &id).await?.ok_or_else(no_factor)
+    /// The user's factor `id` (`None`: a text that could not be an id), or `factor_not_found`.
+    pub(crate) async fn factor_of(&self, user: &User, id: Option<&FactorId>) -> Result<Factor> {
+        let id = id.ok_or_else(no_factor)?;
+        self.store.factor(user.id, id).await?.ok_or_else(no_factor)
     }
 
     pub(crate) fn totp_of(&self, user_id: i64, id: &FactorId, t: &TotpData) -> Result<Totp> {

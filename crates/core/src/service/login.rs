@@ -8,10 +8,11 @@ use tokio::sync::OnceCell;
 
 use super::Service;
 use crate::audit::{AuditEvent, Context};
+use crate::code::Code;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::{Role, Username};
-use crate::service::{NewUserRequest, Reason, ValidateRequest, Validation};
+use crate::service::{Method, NewUserRequest, Reason, ValidateRequest, Validation};
 use crate::session::{Session, Stage};
 use crate::store::{ThrottleHit, User};
 
@@ -524,14 +525,16 @@ impl Service {
         Ok(Some(token))
     }
 
-    /// The second-factor step of a half-logged-in session.
+    /// The second-factor step of a half-logged-in session: the code as parsed at the edge
+    /// ([`Code::parse_given`]; its refusal is answered in validation's order), and the one
+    /// method to try, if the page restricted it.
     pub async fn login_second_factor(
         &self,
         ctx: &Context,
         session: &Session,
         user: &User,
-        code: &str,
-        method: Option<&str>,
+        code: Option<Result<Code>>,
+        method: Option<Method>,
     ) -> Result<SecondFactor> {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
@@ -543,7 +546,11 @@ impl Service {
         match self
             .validate_noting(
                 ctx,
-                ValidateRequest::parse(&user.username, Some(code), method)?,
+                ValidateRequest {
+                    username: super::parse_username(&user.username)?,
+                    code,
+                    method: method.map(Ok),
+                },
                 &mut unchecked,
             )
             .await?
@@ -649,7 +656,7 @@ impl Service {
         session: &Session,
         user: &User,
         password: &str,
-        code: &str,
+        code: Option<Result<Code>>,
         device: Option<&str>,
     ) -> Result<Session> {
         if session.stage != Stage::Full {
@@ -674,7 +681,11 @@ impl Service {
             match self
                 .validate_noting(
                     ctx,
-                    ValidateRequest::parse(&user.username, Some(code), None)?,
+                    ValidateRequest {
+                        username: name,
+                        code,
+                        method: None,
+                    },
                     &mut unchecked,
                 )
                 .await
@@ -753,7 +764,7 @@ impl Service {
                 "Your current password is not right.",
             ));
         }
-        self.set_password(ctx, &user.username, new).await
+        self.set_password(ctx, &name, new).await
     }
 
     /// A user turns their own 2FA off, after confirming it is them: refused when 2FA is forced
@@ -874,18 +885,14 @@ impl Service {
             ip: None,
         };
         // Check everything before the token is spent.
-        Username::parse(username).map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
+        let name = Username::parse(username)
+            .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
         super::users::check_password(password)?;
         if let Some(e) = email.filter(|e| !e.trim().is_empty()) {
             crate::identity::Email::parse(e)
                 .map_err(|e| Error::invalid("invalid_email", e.to_string()))?;
         }
-        if self
-            .store
-            .user_by_name(&username.to_ascii_lowercase())
-            .await?
-            .is_some()
-        {
+        if self.store.user_by_name(&name.key()).await?.is_some() {
             return Err(Error::conflict(
                 "user_exists",
                 "A user with that name already exists.",

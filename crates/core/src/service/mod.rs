@@ -19,6 +19,7 @@ mod duo;
 mod factors;
 mod login;
 mod offers;
+mod requests;
 mod users;
 mod validate;
 mod yubikey;
@@ -36,7 +37,10 @@ pub use login::{
     SensitiveAction, SessionView, session_handle,
 };
 pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
-pub use users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView};
+pub use requests::{EnrollRequest, FactorRequest, parse_kind, parse_sending_kind, parse_username};
+pub use users::{
+    MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView, check_password,
+};
 pub use validate::{Method, Reason, ValidateRequest, Validation};
 pub use yubikey::{
     ImportOptions, ImportReport, NewClientCredentials, WsapiClientView, YubikeyHolder,
@@ -332,11 +336,9 @@ impl Service {
         }
     }
 
-    async fn user_by_name(&self, username: &str) -> Result<User> {
-        // An invalid name cannot exist: answer it like any unknown user.
-        let name = crate::identity::Username::parse(username).map_err(|_| Error::no_user())?;
+    async fn user_by_name(&self, username: &crate::identity::Username) -> Result<User> {
         self.store
-            .user_by_name(&name.key())
+            .user_by_name(&username.key())
             .await?
             .ok_or_else(Error::no_user)
     }

@@ -85,7 +85,10 @@ fn clearable(v: Option<&str>) -> Option<Option<&str>> {
     v.map(|s| if s.trim().is_empty() { None } else { Some(s) })
 }
 
-pub(crate) fn check_password(password: &str) -> Result<()> {
+/// Checks a new password against the rules (`invalid_password`): [`Service::set_password`]
+/// checks it before the user is looked up, and an edge that parses the username first checks
+/// it before, to answer in the same order.
+pub fn check_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
         return Err(Error::invalid(
@@ -153,12 +156,12 @@ impl Service {
     }
 
     /// Finds a user by name (case-insensitive).
-    pub async fn user(&self, username: &str) -> Result<User> {
+    pub async fn user(&self, username: &Username) -> Result<User> {
         self.user_by_name(username).await
     }
 
     /// A user with factors and backup-code count.
-    pub async fn user_view(&self, username: &str) -> Result<UserView> {
+    pub async fn user_view(&self, username: &Username) -> Result<UserView> {
         let user = self.user_by_name(username).await?;
         self.view_of(user).await
     }
@@ -195,7 +198,7 @@ impl Service {
     pub async fn update_user(
         &self,
         ctx: &Context,
-        username: &str,
+        username: &Username,
         changes: &UserChanges<'_>,
     ) -> Result<User> {
         let user = self.user_by_name(username).await?;
@@ -255,7 +258,12 @@ impl Service {
     }
 
     /// Sets a user's password.
-    pub async fn set_password(&self, ctx: &Context, username: &str, password: &str) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        ctx: &Context,
+        username: &Username,
+        password: &str,
+    ) -> Result<()> {
         check_password(password)?;
         let user = self.user_by_name(username).await?;
         let hash = self.passwords.hash(self.rng.clone(), password).await?;
@@ -274,7 +282,7 @@ impl Service {
     }
 
     /// Clears a second-factor lockout.
-    pub async fn unlock(&self, ctx: &Context, username: &str) -> Result<()> {
+    pub async fn unlock(&self, ctx: &Context, username: &Username) -> Result<()> {
         let user = self.user_by_name(username).await?;
         ctx.require_manage(&user)?;
         self.store.unlock(user.id).await?;
@@ -284,7 +292,7 @@ impl Service {
     }
 
     /// "Reset user secret": removes every factor and backup code and clears the lockout.
-    pub async fn reset_2fa(&self, ctx: &Context, username: &str) -> Result<()> {
+    pub async fn reset_2fa(&self, ctx: &Context, username: &Username) -> Result<()> {
         let user = self.user_by_name(username).await?;
         ctx.require_manage(&user)?;
         self.reset_2fa_of(ctx, &user).await

@@ -34,7 +34,7 @@ impl Method {
         if text == "backup_code" {
             return Ok(Method::BackupCode);
         }
-        super::factors::parse_kind(text)
+        super::requests::parse_kind(text)
             .map(Method::Factor)
             .map_err(|_| {
                 Error::invalid(

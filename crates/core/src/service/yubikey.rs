@@ -10,7 +10,7 @@
 use twofold_otp::yubico::{AesKey, Counter, PrivateId, YubicoOtp};
 use zeroize::Zeroizing;
 
-use super::{MAX_FACTORS, Service, factor_secret_context};
+use super::{FactorRequest, MAX_FACTORS, Service, factor_secret_context};
 use crate::audit::{AuditEvent, Context};
 use crate::crypto::Sealed;
 use crate::error::{Error, Result};
@@ -512,12 +512,11 @@ impl Service {
     pub async fn release_yubikey(
         &self,
         ctx: &Context,
-        username: &str,
-        factor_id: &str,
+        req: &FactorRequest,
     ) -> Result<YubikeyHolder> {
-        let user = self.user_by_name(username).await?;
+        let user = self.user_by_name(&req.username).await?;
         ctx.require_manage(&user)?;
-        let factor = self.factor_of(&user, factor_id).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         let (public_id, origin) = match &factor.data {
             FactorData::Yubikey(y) => match &y.public_id {
                 Some(p) => (p.clone(), y.origin()),
@@ -527,8 +526,8 @@ impl Service {
         };
         // A factor's public id never changes once bound, so removing this id removes the
         // binding that was read.
-        self.remove_factor(ctx, &user.username, factor.id.as_str())
-            .await?;
+        let removal = FactorRequest::of(req.username.clone(), factor.id.clone());
+        self.remove_factor(ctx, &removal).await?;
         self.audit(
             ctx,
             Some(&user.username),

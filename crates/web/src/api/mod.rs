@@ -5,7 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use twofold_core::audit::AuditFilter;
-use twofold_core::service::{NewUserRequest, UserChanges, Validation};
+use twofold_core::code::Code;
+use twofold_core::service::{
+    FactorRequest, NewUserRequest, UserChanges, Validation, parse_sending_kind, parse_username,
+};
 use twofold_core::settings::SettingType;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -77,7 +80,10 @@ async fn create_user(
         password: req.password.as_deref(),
     };
     let user = state.service.create_user(&auth.ctx, &new).await?;
-    let view = state.service.user_view(&user.username).await?;
+    let view = state
+        .service
+        .user_view(&parse_username(&user.username)?)
+        .await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&view))))
 }
 
@@ -90,7 +96,7 @@ async fn get_user(
     Path(username): Path<String>,
 ) -> ApiResult<Json<UserOut>> {
     Ok(Json(UserOut::from(
-        &state.service.user_view(&username).await?,
+        &state.service.user_view(&parse_username(&username)?).await?,
     )))
 }
 
@@ -111,10 +117,13 @@ async fn patch_user(
     };
     let user = state
         .service
-        .update_user(&auth.ctx, &username, &changes)
+        .update_user(&auth.ctx, &parse_username(&username)?, &changes)
         .await?;
     Ok(Json(UserOut::from(
-        &state.service.user_view(&user.username).await?,
+        &state
+            .service
+            .user_view(&parse_username(&user.username)?)
+            .await?,
     )))
 }
 
@@ -126,7 +135,10 @@ async fn unlock_user(
     auth: Authorized<NeedAdmin>,
     Path(username): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.service.unlock(&auth.ctx, &username).await?;
+    state
+        .service
+        .unlock(&auth.ctx, &parse_username(&username)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,16 +159,14 @@ async fn enroll_factor(
             private_id: private_id.unwrap_or_default(),
         }),
     };
-    let e = state
-        .service
-        .enroll_with(
-            &auth.ctx,
-            &username,
-            &req.kind,
-            req.label.as_deref(),
-            yubikey.as_ref(),
-        )
-        .await?;
+    let enroll = twofold_core::service::EnrollRequest::parse(
+        &username,
+        &req.kind,
+        req.label.as_deref(),
+        yubikey.as_ref(),
+    )?;
+    let name = enroll.username.clone();
+    let e = state.service.enroll_with(&auth.ctx, enroll).await?;
     // Duo with the Web SDK application set: the Universal Prompt confirms the factor. If it
     // cannot be started, the new factor goes too: nothing is left half-made.
     let mut auth_url = None;
@@ -164,15 +174,15 @@ async fn enroll_factor(
         && state.service.duo_web_host().await?.is_some()
     {
         let callback = format!("{}/login/duo/callback", state.public_url);
-        let id = e.factor.id.to_string();
+        let factor = FactorRequest::of(name, e.factor.id.clone());
         match state
             .service
-            .duo_enroll_start(&auth.ctx, &username, &id, None, &callback)
+            .duo_enroll_start(&auth.ctx, &factor, None, &callback)
             .await
         {
             Ok(url) => auth_url = Some(url),
             Err(err) => {
-                let _ = state.service.remove_factor(&auth.ctx, &username, &id).await;
+                let _ = state.service.remove_factor(&auth.ctx, &factor).await;
                 return Err(err.into());
             }
         }
@@ -200,7 +210,10 @@ async fn reset_factors(
     auth: Authorized<NeedAdmin>,
     Path(username): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.service.reset_2fa(&auth.ctx, &username).await?;
+    state
+        .service
+        .reset_2fa(&auth.ctx, &parse_username(&username)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -217,7 +230,11 @@ async fn confirm_factor(
 ) -> ApiResult<Json<ConfirmResponse>> {
     let c = state
         .service
-        .confirm_with(&auth.ctx, &username, &id, req.code.as_deref())
+        .confirm_with(
+            &auth.ctx,
+            &FactorRequest::parse(&username, &id)?,
+            Code::parse_given(req.code.as_deref()),
+        )
         .await?;
     Ok(Json(ConfirmResponse {
         factor: FactorOut::from(&c.factor),
@@ -235,7 +252,7 @@ async fn delete_factor(
 ) -> ApiResult<StatusCode> {
     state
         .service
-        .remove_factor(&auth.ctx, &username, &id)
+        .remove_factor(&auth.ctx, &FactorRequest::parse(&username, &id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -248,7 +265,10 @@ async fn reset_drift(
     auth: Authorized<NeedAdmin>,
     Path((username, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.service.reset_drift(&auth.ctx, &username, &id).await?;
+    state
+        .service
+        .reset_drift(&auth.ctx, &FactorRequest::parse(&username, &id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,7 +282,7 @@ async fn new_backup_codes(
 ) -> ApiResult<impl IntoResponse> {
     let codes = state
         .service
-        .regenerate_backup_codes(&auth.ctx, &username)
+        .regenerate_backup_codes(&auth.ctx, &parse_username(&username)?)
         .await?;
     Ok((StatusCode::CREATED, Json(BackupCodes { codes })))
 }
@@ -277,9 +297,11 @@ async fn challenge(
     Path(username): Path<String>,
     Body(req): Body<ChallengeRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    // The kind is judged before the user is looked up.
+    let kind = parse_sending_kind(&req.kind)?;
     let sent = state
         .service
-        .send_code(&auth.ctx, &username, &req.kind)
+        .send_code(&auth.ctx, &parse_username(&username)?, kind)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(CodeSentOut { sent_to: sent.to })))
 }

@@ -8,6 +8,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
+use twofold_core::code::Code;
+use twofold_core::service::{FactorRequest, parse_username};
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
@@ -93,7 +95,10 @@ async fn security_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let view = state.service.user_view(&user.username).await?;
+    let view = state
+        .service
+        .user_view(&parse_username(&user.username)?)
+        .await?;
     let forced = state.service.second_factor_required(user.role).await?;
     let sessions = state.service.sessions_of(user, session).await?;
     let page = Page {
@@ -320,7 +325,7 @@ async fn run_sensitive(
     let done = match &pending {
         Sensitive::Remove(id) => state
             .service
-            .remove_own_factor(&ctx, session, &user.username, id)
+            .remove_own_factor(&ctx, session, &FactorRequest::parse(&user.username, id)?)
             .await
             .map(|signed_out| {
                 if signed_out {
@@ -431,7 +436,7 @@ async fn step_up_with(
             session,
             user,
             password,
-            code,
+            Code::parse_given(Some(code)),
             visitor.device.as_deref(),
         )
         .await

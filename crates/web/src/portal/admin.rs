@@ -10,7 +10,7 @@ use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::audit::{AuditEvent, AuditFilter};
 use twofold_core::factor::{FactorData, FactorKind};
-use twofold_core::service::UserChanges;
+use twofold_core::service::{FactorRequest, UserChanges, parse_username};
 use twofold_core::store::{User, UserQuery};
 
 use super::account::FactorRow;
@@ -209,7 +209,7 @@ pub(crate) async fn user(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let (session, _) = visitor.staff()?;
-    let view = state.service.user_view(&name).await?;
+    let view = state.service.user_view(&parse_username(&name)?).await?;
     let u = &view.user;
     let lock_text = match (view.locked, u.locked_until) {
         (true, Some(t)) => format!("Locked until {} UTC", utc_display(t)),
@@ -255,7 +255,7 @@ pub(crate) async fn reset_confirm(
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
     let (session, _) = visitor.staff()?;
-    let target = state.service.user(&name).await?;
+    let target = state.service.user(&parse_username(&name)?).await?;
     if !visitor.ctx().may_manage(&target) {
         return Err(PageError::Forbidden);
     }
@@ -289,6 +289,7 @@ async fn act(
     name: &str,
     action: Action,
 ) -> Result<Response, PageError> {
+    let name = &parse_username(name)?;
     let target = state.service.user(name).await?;
     let ctx = visitor.ctx();
     let svc = &state.service;
@@ -372,10 +373,13 @@ pub(crate) async fn release_yubikey(
     Path((name, id)): Path<(String, String)>,
     CsrfForm { visitor, .. }: CsrfForm<Staff>,
 ) -> Result<Response, PageError> {
-    let target = state.service.user(&name).await?;
+    let target = state.service.user(&parse_username(&name)?).await?;
     match state
         .service
-        .release_yubikey(&visitor.ctx(), &target.username, &id)
+        .release_yubikey(
+            &visitor.ctx(),
+            &FactorRequest::parse(&target.username, &id)?,
+        )
         .await
     {
         Ok(_) => Ok(redirect(&format!(

@@ -9,7 +9,9 @@ use axum::response::Response;
 use base64::Engine;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
+use twofold_core::code::Code;
 use twofold_core::factor::FactorData;
+use twofold_core::service::{EnrollRequest, FactorRequest};
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
@@ -231,17 +233,8 @@ pub(crate) async fn start(
         aes_key: form.aes_key.clone(),
         private_id: form.private_id.clone(),
     });
-    match state
-        .service
-        .enroll_with(
-            &visitor.ctx(),
-            &user.username,
-            &form.kind,
-            label,
-            yubikey.as_ref(),
-        )
-        .await
-    {
+    let req = EnrollRequest::parse(&user.username, &form.kind, label, yubikey.as_ref())?;
+    match state.service.enroll_with(&visitor.ctx(), req).await {
         Ok(e) => Ok(redirect(&format!("{}/{}", flow.base(), e.factor.id))),
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
         Err(e) => choose(state, visitor, session, user, flow, Some(e.message)).await,
@@ -262,7 +255,7 @@ pub(crate) async fn scan(
 ) -> Result<Response, PageError> {
     let pending = state
         .service
-        .pending_factor(&user.username, id)
+        .pending_factor(&own_factor(user, id)?)
         .await
         .map_err(unknown_factor)?;
     let destination = match &pending.data {
@@ -339,7 +332,7 @@ pub(crate) async fn scan(
     }
     let (factor, t) = state
         .service
-        .pending_totp(&user.username, id)
+        .pending_totp(&own_factor(user, id)?)
         .await
         .map_err(unknown_factor)?;
     let qr_data_uri = format!(
@@ -372,6 +365,11 @@ pub(crate) async fn scan(
 
 /// A pending factor that cannot be shown: any refusal (unknown, not the user's, confirmed
 /// already) is "Not found"; only a server failure is one.
+/// The signed-in user's factor `id`, as the flows take it.
+fn own_factor(user: &User, id: &str) -> Result<FactorRequest, twofold_core::Error> {
+    FactorRequest::parse(&user.username, id)
+}
+
 fn unknown_factor(e: twofold_core::Error) -> PageError {
     match e.kind {
         ErrorKind::Internal => PageError::Internal,
@@ -391,7 +389,11 @@ pub(crate) async fn confirm(
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let confirmed = state
         .service
-        .confirm(&visitor.ctx(), &user.username, id, &code)
+        .confirm_with(
+            &visitor.ctx(),
+            &own_factor(user, id)?,
+            Code::parse_given(Some(&code)),
+        )
         .await;
     Ok(match confirmed {
         Ok(c) => match c.backup_codes {
@@ -457,7 +459,7 @@ pub(crate) async fn resend(
 ) -> Result<Response, PageError> {
     match state
         .service
-        .resend_enrollment_code(&visitor.ctx(), &user.username, id)
+        .resend_enrollment_code(&visitor.ctx(), &own_factor(user, id)?)
         .await
     {
         Ok(sent) => {
@@ -512,7 +514,12 @@ pub(crate) async fn duo_go(
     let callback = super::page::duo_callback_url(state);
     match state
         .service
-        .duo_enroll_start(&visitor.ctx(), &user.username, id, Some(session), &callback)
+        .duo_enroll_start(
+            &visitor.ctx(),
+            &own_factor(user, id)?,
+            Some(session),
+            &callback,
+        )
         .await
     {
         Ok(url) => Ok(redirect(&url)),

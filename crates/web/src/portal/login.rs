@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
-use twofold_core::service::{DuoRefusal, PasswordLogin, Reason, SecondFactor};
+use twofold_core::code::Code;
+use twofold_core::service::{DuoRefusal, Method, PasswordLogin, Reason, SecondFactor};
 use twofold_core::session::Stage;
 
 use super::enroll::{self, Flow};
@@ -258,7 +259,7 @@ pub(crate) async fn second_submit(
     }: CsrfForm<AtSecondFactor, CodeForm>,
 ) -> Result<Response, PageError> {
     let backup = form.method == "backup_code";
-    let method = backup.then_some("backup_code");
+    let method = backup.then_some(Method::BackupCode);
     let code: String = form
         .code
         .chars()
@@ -267,7 +268,13 @@ pub(crate) async fn second_submit(
     let ctx = visitor.ctx();
     let done = state
         .service
-        .login_second_factor(&ctx, &session, &user, &code, method)
+        .login_second_factor(
+            &ctx,
+            &session,
+            &user,
+            Code::parse_given(Some(&code)),
+            method,
+        )
         .await;
     let (status, error) = match done {
         Ok(SecondFactor::Done { cookie, next }) => {
@@ -427,7 +434,7 @@ pub(crate) async fn send_code(
 ) -> Result<Response, PageError> {
     match state
         .service
-        .send_login_code(&visitor.ctx(), &user, &form.kind)
+        .send_login_code(&visitor.ctx(), &user, form.kind.parse().ok())
         .await
     {
         Ok(sent) => {

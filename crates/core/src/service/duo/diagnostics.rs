@@ -7,10 +7,11 @@ use super::types::{DuoCheck, DuoTest};
 use crate::audit::Context;
 use crate::duo::{AuthOutcome, DuoError, Preauth};
 use crate::error::{Error, Result};
+use crate::identity::Username;
 
 impl Service {
     /// `twofold user test-duo NAME`: preauth, then a push through the Auth API.
-    pub async fn duo_test_push(&self, username: &str) -> Result<AuthOutcome> {
+    pub async fn duo_test_push(&self, username: &Username) -> Result<AuthOutcome> {
         let user = self.user_by_name(username).await?;
         let settings = self.settings().await?;
         let config = auth_config(&settings)?.ok_or_else(|| {

@@ -11,6 +11,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorKind};
+use crate::service::FactorRequest;
 use crate::session::{Session, Stage};
 use crate::store::{DuoPurpose, DuoState, User};
 
@@ -155,13 +156,12 @@ impl Service {
     pub async fn duo_enroll_start(
         &self,
         ctx: &Context,
-        username: &str,
-        factor_id: &str,
+        req: &FactorRequest,
         session: Option<&Session>,
         redirect_uri: &str,
     ) -> Result<String> {
-        let user = self.user_by_name(username).await?;
-        let factor = self.factor_of(&user, factor_id).await?;
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
         if factor.confirmed {
             return Err(Error::conflict(
                 "already_confirmed",
