@@ -3,7 +3,7 @@
 
 use twofold_core::service::{Method, Reason, Validation};
 
-use crate::{Flow, cli, pairs, wrong_code};
+use crate::{Flow, pairs, wrong_code};
 
 const BACKUP: Validation = Validation::Accepted(Method::BackupCode);
 const REFUSED: Validation = Validation::Rejected(Reason::InvalidCode);
@@ -23,11 +23,7 @@ async fn a_backup_code_works_once() {
         flow.audit_since("alice", mark).await,
         pairs(&[("2fa.success", "method=backup_code".into())])
     );
-    let shown = flow
-        .service
-        .view_backup_codes(&cli(), "alice")
-        .await
-        .unwrap();
+    let shown = flow.backup_codes("alice").await;
     let used: Vec<&str> = shown
         .iter()
         .filter(|(_, used)| *used)

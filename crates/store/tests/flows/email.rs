@@ -4,7 +4,7 @@
 use twofold_core::factor::FactorKind;
 use twofold_core::service::{Method, Reason, SEND_GAP, Validation};
 
-use crate::{Flow, cli, code_in, pairs};
+use crate::{Flow, code_in, pairs};
 
 const EMAIL: Validation = Validation::Accepted(Method::Factor(FactorKind::Email));
 const REFUSED: Validation = Validation::Rejected(Reason::InvalidCode);
@@ -28,11 +28,7 @@ async fn an_email_code_confirms_the_factor_and_a_login_code_works_once() {
     flow.user("alice").await;
 
     // Enrolling sends the verification code, which confirms the factor.
-    let enrollment = flow
-        .service
-        .enroll(&cli(), "alice", "email", None)
-        .await
-        .unwrap();
+    let enrollment = flow.enroll("alice", FactorKind::Email).await.unwrap();
     let id = enrollment.factor.id.to_string();
     assert_eq!(
         enrollment.sent.expect("a code was sent").to,
@@ -45,30 +41,19 @@ async fn an_email_code_confirms_the_factor_and_a_login_code_works_once() {
         Validation::Rejected(Reason::NotEnrolled),
         "a pending factor logs nobody in"
     );
-    let confirmed = flow
-        .service
-        .confirm(&cli(), "alice", &id, &verification)
-        .await
-        .unwrap();
+    let confirmed = flow.confirm("alice", &id, &verification).await.unwrap();
     assert!(confirmed.factor.confirmed);
     assert_eq!(confirmed.backup_codes.map(|c| c.len()), Some(10));
 
     // Another code cannot be sent within SEND_GAP seconds of the last.
-    let e = flow
-        .service
-        .send_code(&cli(), "alice", "email")
-        .await
-        .unwrap_err();
+    let e = flow.send_email_code("alice").await.unwrap_err();
     assert_eq!(e.code, "throttled");
     assert_eq!(flow.outbox.emails().len(), 1);
 
     // A login code: accepted once.
     flow.advance(SEND_GAP);
     let mark = flow.audit("alice").await.len();
-    flow.service
-        .send_code(&cli(), "alice", "email")
-        .await
-        .unwrap();
+    flow.send_email_code("alice").await.unwrap();
     assert_eq!(flow.outbox.emails().len(), 2);
     let code = last_code(&flow);
     assert_eq!(flow.check("alice", &code).await, EMAIL);
@@ -86,20 +71,14 @@ async fn an_email_code_confirms_the_factor_and_a_login_code_works_once() {
 
     // A code past its lifetime (`codes.ttl_seconds`, 600 by default) is refused.
     flow.advance(SEND_GAP);
-    flow.service
-        .send_code(&cli(), "alice", "email")
-        .await
-        .unwrap();
+    flow.send_email_code("alice").await.unwrap();
     let late = last_code(&flow);
     flow.advance(600);
     assert_eq!(flow.check("alice", &late).await, REFUSED);
     assert_eq!(flow.failures("alice").await, (2, None));
 
     // A wrong try leaves a live code usable.
-    flow.service
-        .send_code(&cli(), "alice", "email")
-        .await
-        .unwrap();
+    flow.send_email_code("alice").await.unwrap();
     let code = last_code(&flow);
     let wrong = if code == "111111" { "222222" } else { "111111" };
     assert_eq!(flow.check("alice", wrong).await, REFUSED);

@@ -19,12 +19,18 @@ use std::sync::{Arc, Mutex};
 
 use twofold_core::audit::{AuditFilter, AuditRecord, Context};
 use twofold_core::clock::{Clock, ManualClock};
+use twofold_core::code::Code;
 use twofold_core::crypto::{MasterKey, OsRng};
 use twofold_core::delivery::{
     DeliveryError, EmailConfig, EmailMessage, Mailer, SmsConfig, SmsSender,
 };
+use twofold_core::factor::FactorKind;
 use twofold_core::factor::{FactorData, TotpData};
-use twofold_core::service::{NewUserRequest, UserView, ValidateRequest, Validation};
+use twofold_core::identity::Username;
+use twofold_core::service::{
+    CodeSent, Confirmed, Enrollment, FactorRequest, NewUserRequest, UserView, ValidateRequest,
+    Validation,
+};
 use twofold_core::{Error, Service};
 use twofold_otp::{KeyUri, Totp};
 
@@ -171,11 +177,7 @@ impl Flow {
     /// Enrols a TOTP factor for `name` and confirms it with the code of the current step, as a
     /// user scanning the QR code would.
     pub(crate) async fn totp_device(&self, name: &str) -> Device {
-        let enrollment = self
-            .service
-            .enroll(&cli(), name, "totp", None)
-            .await
-            .unwrap();
+        let enrollment = self.enroll(name, FactorKind::Totp).await.unwrap();
         let uri = enrollment.totp.expect("a TOTP enrolment shows a key URI");
         let totp = KeyUri::parse(&uri.otpauth_uri)
             .unwrap()
@@ -183,11 +185,7 @@ impl Flow {
             .expect("a TOTP key URI");
         let id = enrollment.factor.id.to_string();
         let code = code_at(&totp, self.now());
-        let confirmed = self
-            .service
-            .confirm(&cli(), name, &id, &code)
-            .await
-            .unwrap();
+        let confirmed = self.confirm(name, &id, &code).await.unwrap();
         assert!(confirmed.factor.confirmed);
         Device {
             id,
@@ -196,6 +194,41 @@ impl Flow {
                 .backup_codes
                 .expect("the first factor comes with backup codes"),
         }
+    }
+
+    /// Adds a pending factor of `kind` to `name`'s account, as the CLI would.
+    pub(crate) async fn enroll(&self, name: &str, kind: FactorKind) -> Result<Enrollment, Error> {
+        self.service
+            .enroll(&cli(), &username(name), kind, None)
+            .await
+    }
+
+    /// Confirms a pending factor with a code from it.
+    pub(crate) async fn confirm(
+        &self,
+        name: &str,
+        factor: &str,
+        code: &str,
+    ) -> Result<Confirmed, Error> {
+        let request = FactorRequest::parse(name, factor)?;
+        self.service
+            .confirm(&cli(), &request, Code::parse(code)?)
+            .await
+    }
+
+    /// Sends `name` a login code by email.
+    pub(crate) async fn send_email_code(&self, name: &str) -> Result<CodeSent, Error> {
+        self.service
+            .send_code(&cli(), &username(name), FactorKind::Email)
+            .await
+    }
+
+    /// The user's backup codes as displayed, each with whether it was used.
+    pub(crate) async fn backup_codes(&self, name: &str) -> Vec<(String, bool)> {
+        self.service
+            .view_backup_codes(&cli(), &username(name))
+            .await
+            .unwrap()
     }
 
     /// Validates `code` for `name` with no method named, as `POST /api/v1/validate` would.
@@ -216,7 +249,7 @@ impl Flow {
 
     /// The user as the admin area shows them, with their factors.
     pub(crate) async fn view(&self, name: &str) -> UserView {
-        self.service.user_view(name).await.unwrap()
+        self.service.user_view(&username(name)).await.unwrap()
     }
 
     /// The stored TOTP data of one factor.
@@ -295,6 +328,16 @@ pub(crate) fn pairs(records: &[(&str, String)]) -> Vec<(String, String)> {
         .iter()
         .map(|(e, d)| ((*e).to_owned(), d.clone()))
         .collect()
+}
+
+/// A username the tests know to be valid.
+pub(crate) fn username(name: &str) -> Username {
+    Username::parse(name).unwrap()
+}
+
+/// A code as a form would pass it on: parsed, its refusal left for the flow to answer.
+pub(crate) fn typed(code: &str) -> Option<Result<Code, Error>> {
+    Code::parse_given(Some(code))
 }
 
 /// Validates `code` for `name`, restricted to `method` if one is named, as the API would.

@@ -8,7 +8,7 @@ use twofold_core::service::{PasswordLogin, Reason, STEP_UP_TTL, SecondFactor};
 use twofold_core::session::{Session, Stage};
 use twofold_core::store::User;
 
-use crate::{Flow, PASSWORD, code_at, pairs, wrong_code};
+use crate::{Flow, PASSWORD, code_at, pairs, typed, wrong_code};
 
 /// Alice in her browser.
 fn alice() -> Context {
@@ -58,7 +58,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let wrong = wrong_code(&device.totp, flow.now());
     let refused = flow
         .service
-        .login_second_factor(&alice(), &pending, &user, &wrong, None)
+        .login_second_factor(&alice(), &pending, &user, typed(&wrong), None)
         .await
         .unwrap();
     assert!(matches!(
@@ -71,7 +71,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let code = code_at(&device.totp, flow.now());
     let SecondFactor::Done { cookie, .. } = flow
         .service
-        .login_second_factor(&alice(), &pending, &user, &code, None)
+        .login_second_factor(&alice(), &pending, &user, typed(&code), None)
         .await
         .unwrap()
     else {
@@ -105,7 +105,14 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let right = code_at(&device.totp, flow.now());
     let e = flow
         .service
-        .step_up(&alice(), &full, &user, "not the password", &right, None)
+        .step_up(
+            &alice(),
+            &full,
+            &user,
+            "not the password",
+            typed(&right),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, "invalid_password");
@@ -119,7 +126,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let wrong = wrong_code(&device.totp, flow.now());
     let e = flow
         .service
-        .step_up(&alice(), &full, &user, PASSWORD, &wrong, None)
+        .step_up(&alice(), &full, &user, PASSWORD, typed(&wrong), None)
         .await
         .unwrap_err();
     assert_eq!(e.code, "invalid_code");
@@ -129,7 +136,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let mark = flow.audit("alice").await.len();
     let stepped = flow
         .service
-        .step_up(&alice(), &full, &user, PASSWORD, &right, None)
+        .step_up(&alice(), &full, &user, PASSWORD, typed(&right), None)
         .await
         .unwrap();
     assert_eq!(stepped.step_up_at, Some(flow.now()));
@@ -152,7 +159,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     // The same code cannot step up twice, and its replay counts nothing.
     let e = flow
         .service
-        .step_up(&alice(), &stored, &user, PASSWORD, &right, None)
+        .step_up(&alice(), &stored, &user, PASSWORD, typed(&right), None)
         .await
         .unwrap_err();
     assert_eq!(e.code, "invalid_code");
