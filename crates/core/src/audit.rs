@@ -275,7 +275,7 @@ mod tests {
     fn user(role: Role) -> User {
         User {
             id: 1,
-            username: "target".into(),
+            username: crate::identity::Username::parse("target").unwrap(),
             role,
             email: None,
             phone: None,

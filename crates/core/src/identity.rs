@@ -57,6 +57,29 @@ impl Username {
     }
 }
 
+/// A username reads as the text it was given (its case preserved), wherever text is asked for.
+impl std::ops::Deref for Username {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Compares the name as given (case included) with a text; [`Username::key`] compares names
+/// as lookups do.
+impl PartialEq<str> for Username {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// As `PartialEq<str>`.
+impl PartialEq<&str> for Username {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -4,6 +4,7 @@
 use twofold_core::audit::AuditRecord;
 use twofold_core::crypto::Sealed;
 use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, YubikeyData};
+use twofold_core::identity::Username;
 use twofold_core::store::{BackupCodeRow, StoreError, StoredValue, User};
 use twofold_core::token::ApiToken;
 use twofold_otp::{Algorithm, Digits};
@@ -80,9 +81,11 @@ impl TryFrom<UserRow> for User {
             .role
             .parse()
             .map_err(|_| corrupt(format!("user {}: unknown role {:?}", r.id, r.role)))?;
+        let username = Username::parse(&r.username)
+            .map_err(|_| corrupt(format!("user {}: invalid username", r.id)))?;
         Ok(User {
             id: r.id,
-            username: r.username,
+            username,
             role,
             email: r.email,
             phone: r.phone,
@@ -486,6 +489,36 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn user_row(username: &str) -> UserRow {
+        UserRow {
+            id: 7,
+            username: username.into(),
+            role: "client".into(),
+            email: None,
+            phone: None,
+            password_hash: None,
+            disabled: false,
+            failed_attempts: 0,
+            locked_until: None,
+            created_at: 0,
+        }
+    }
+
+    /// A user row's name is read as a parsed username; one that cannot be a name is a corrupt
+    /// row, not a user.
+    #[test]
+    fn a_user_row_holds_a_parsed_username() {
+        let user = User::try_from(user_row("Alice")).unwrap();
+        assert_eq!(user.username.key(), "alice");
+        assert_eq!(user.username, "Alice");
+        assert!(matches!(
+            User::try_from(user_row("not a name")),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
     /// `UserFactorRow::from_sqlite` and `TokenRow::from_sqlite` read columns by position: the
     /// SELECTs must list them in the structs' order.
     #[test]

@@ -547,7 +547,7 @@ impl Service {
             .validate_noting(
                 ctx,
                 ValidateRequest {
-                    username: super::parse_username(&user.username)?,
+                    username: user.username.clone(),
                     code,
                     method: method.map(Ok),
                 },
@@ -662,9 +662,8 @@ impl Service {
         if session.stage != Stage::Full {
             return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
         }
-        let name = Username::parse(&user.username).map_err(|_| Error::no_user())?;
         if !self
-            .password_ok(ctx, Some(user), &name, device, password)
+            .password_ok(ctx, Some(user), &user.username, device, password)
             .await?
         {
             self.audit(
@@ -682,7 +681,7 @@ impl Service {
                 .validate_noting(
                     ctx,
                     ValidateRequest {
-                        username: name,
+                        username: user.username.clone(),
                         code,
                         method: None,
                     },
@@ -747,9 +746,8 @@ impl Service {
             return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
         }
         super::users::check_password(new)?;
-        let name = Username::parse(&user.username).map_err(|_| Error::no_user())?;
         if !self
-            .password_ok(ctx, Some(user), &name, device, current)
+            .password_ok(ctx, Some(user), &user.username, device, current)
             .await?
         {
             self.audit(
@@ -764,7 +762,7 @@ impl Service {
                 "Your current password is not right.",
             ));
         }
-        self.set_password(ctx, &name, new).await
+        self.set_password(ctx, &user.username, new).await
     }
 
     /// A user turns their own 2FA off, after confirming it is them: refused when 2FA is forced

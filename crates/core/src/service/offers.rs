@@ -267,7 +267,7 @@ mod tests {
     fn user(role: Role, email: Option<&str>, phone: Option<&str>) -> User {
         User {
             id: 1,
-            username: "alice".into(),
+            username: crate::identity::Username::parse("alice").unwrap(),
             role,
             email: email.map(str::to_owned),
             phone: phone.map(str::to_owned),

@@ -51,10 +51,15 @@ impl FactorRequest {
     /// Parses a username and a factor id as given; refused only for a username that cannot
     /// exist (`user_not_found`).
     pub fn parse(username: &str, factor_id: &str) -> Result<Self> {
-        Ok(FactorRequest {
-            username: parse_username(username)?,
+        Ok(Self::named(&parse_username(username)?, factor_id))
+    }
+
+    /// The factor id as given, of a user whose name is already parsed (a signed-in user).
+    pub fn named(username: &Username, factor_id: &str) -> Self {
+        FactorRequest {
+            username: username.clone(),
             factor: FactorId::parse(factor_id),
-        })
+        }
     }
 
     /// A factor whose id is known, of the user named.
@@ -88,12 +93,28 @@ impl<'a> EnrollRequest<'a> {
         label: Option<&'a str>,
         yubikey: Option<&'a YubikeySecret>,
     ) -> Result<Self> {
-        Ok(EnrollRequest {
-            username: parse_username(username)?,
+        Ok(Self::named(
+            &parse_username(username)?,
+            kind,
+            label,
+            yubikey,
+        ))
+    }
+
+    /// The enrolment's fields as given, for a user whose name is already parsed (a signed-in
+    /// user).
+    pub fn named(
+        username: &Username,
+        kind: &str,
+        label: Option<&'a str>,
+        yubikey: Option<&'a YubikeySecret>,
+    ) -> Self {
+        EnrollRequest {
+            username: username.clone(),
             kind: parse_kind(kind),
             label,
             yubikey,
-        })
+        }
     }
 }
 

@@ -127,8 +127,7 @@ impl Service {
             None => None,
         };
         let new = NewUser {
-            username: username.as_str().to_owned(),
-            username_key: username.key(),
+            username,
             role,
             email: email.map(|e| e.as_str().to_owned()),
             phone: phone.map(|p| p.as_str().to_owned()),

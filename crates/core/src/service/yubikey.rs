@@ -388,13 +388,13 @@ impl Service {
                 *released_of.entry(h.user.id).or_insert(0) += 1;
                 report
                     .released
-                    .push((n, h.user.username.clone(), public_id.clone()));
+                    .push((n, h.user.username.to_string(), public_id.clone()));
                 releases.push(h.factor);
                 if !released_users.iter().any(|u| u.id == h.user.id) {
                     released_users.push(h.user);
                 }
             }
-            report.rows.push((n, user.username.clone(), public_id));
+            report.rows.push((n, user.username.to_string(), public_id));
         }
         if report.rows.is_empty() && report.problems.is_empty() {
             report.problems.push((0, "the file holds no rows".into()));

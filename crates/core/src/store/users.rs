@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::factor::Factor;
-use crate::identity::Role;
+use crate::identity::{Role, Username};
 
 use super::StoreResult;
 
@@ -34,7 +34,7 @@ pub struct User {
     /// Row id.
     pub id: i64,
     /// The username as given (lookups use its lower-case key).
-    pub username: String,
+    pub username: Username,
     /// Role.
     pub role: Role,
     /// Email address, validated.
@@ -76,10 +76,8 @@ impl User {
 /// A user to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
-    /// The username as given.
-    pub username: String,
-    /// Its lower-case key (unique).
-    pub username_key: String,
+    /// The username as given; its lower-case key ([`Username::key`]) is unique.
+    pub username: Username,
     /// Role.
     pub role: Role,
     /// Email.

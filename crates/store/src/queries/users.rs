@@ -22,8 +22,8 @@ macro_rules! impl_users {
                          password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
                         user_columns!()
                     ))
-                    .bind(&user.username)
-                    .bind(&user.username_key)
+                    .bind(user.username.as_str())
+                    .bind(user.username.key())
                     .bind(user.role.as_str())
                     .bind(&user.email)
                     .bind(&user.phone)

@@ -2,7 +2,7 @@
 
 use twofold_core::crypto::Sealed;
 use twofold_core::factor::{Factor, FactorData, FactorId, TotpData, YubikeyData};
-use twofold_core::identity::Role;
+use twofold_core::identity::{Role, Username};
 use twofold_core::store::{BackupCodeRow, ConfirmOutcome, Confirmation, NewUser, Store, User};
 use twofold_otp::{Algorithm, Digits};
 
@@ -11,8 +11,7 @@ pub(crate) const NOW: i64 = 1_750_000_000;
 
 pub(crate) fn new_user(name: &str) -> NewUser {
     NewUser {
-        username: name.to_owned(),
-        username_key: name.to_ascii_lowercase(),
+        username: Username::parse(name).unwrap(),
         role: Role::Client,
         email: None,
         phone: None,

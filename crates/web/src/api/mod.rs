@@ -82,7 +82,7 @@ async fn create_user(
     let user = state.service.create_user(&auth.ctx, &new).await?;
     let view = state
         .service
-        .user_view(&parse_username(&user.username)?)
+        .user_view(&user.username)
         .await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&view))))
 }
@@ -122,7 +122,7 @@ async fn patch_user(
     Ok(Json(UserOut::from(
         &state
             .service
-            .user_view(&parse_username(&user.username)?)
+            .user_view(&user.username)
             .await?,
     )))
 }

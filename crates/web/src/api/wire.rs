@@ -100,7 +100,7 @@ impl From<&UserView> for UserOut {
     fn from(v: &UserView) -> Self {
         let u: &User = &v.user;
         UserOut {
-            username: u.username.clone(),
+            username: u.username.to_string(),
             role: u.role.as_str().to_owned(),
             email: u.email.clone(),
             phone: u.phone.clone(),

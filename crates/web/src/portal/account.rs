@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::code::Code;
-use twofold_core::service::{FactorRequest, parse_username};
+use twofold_core::service::FactorRequest;
 use twofold_core::session::Session;
 use twofold_core::store::User;
 
@@ -95,10 +95,7 @@ async fn security_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let view = state
-        .service
-        .user_view(&parse_username(&user.username)?)
-        .await?;
+    let view = state.service.user_view(&user.username).await?;
     let forced = state.service.second_factor_required(user.role).await?;
     let sessions = state.service.sessions_of(user, session).await?;
     let page = Page {
@@ -325,7 +322,7 @@ async fn run_sensitive(
     let done = match &pending {
         Sensitive::Remove(id) => state
             .service
-            .remove_own_factor(&ctx, session, &FactorRequest::parse(&user.username, id)?)
+            .remove_own_factor(&ctx, session, &FactorRequest::named(&user.username, id))
             .await
             .map(|signed_out| {
                 if signed_out {

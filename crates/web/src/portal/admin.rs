@@ -103,7 +103,7 @@ struct UsersPage {
 
 fn user_row(u: &User, now: i64) -> UserRow {
     UserRow {
-        username: u.username.clone(),
+        username: u.username.to_string(),
         role: u.role.to_string(),
         email: u.email.clone().unwrap_or_default(),
         status: match (u.disabled, u.is_locked(now)) {
@@ -141,7 +141,7 @@ pub(crate) async fn users(
     }
     let key_holder = holder.map(|h| KeyHolderRow {
         public_id: h.public_id,
-        username: h.user.username,
+        username: h.user.username.to_string(),
         origin: h.origin.describe(),
     });
     let page = Page {
@@ -216,7 +216,7 @@ pub(crate) async fn user(
         _ => "Not locked".into(),
     };
     let page = Page {
-        title: u.username.clone(),
+        title: u.username.to_string(),
         nav: visitor.nav(&state),
         notice: notice_text(q.notice()),
         wide: true,
@@ -227,7 +227,7 @@ pub(crate) async fn user(
         &UserPage {
             page,
             csrf: state.service.csrf_token(&Visitor::session_binding(session)),
-            username: u.username.clone(),
+            username: u.username.to_string(),
             role: u.role.to_string(),
             email: u.email.clone().unwrap_or_else(|| "—".into()),
             phone: u.phone.clone().unwrap_or_else(|| "—".into()),
@@ -270,7 +270,7 @@ pub(crate) async fn reset_confirm(
         &ResetPage {
             page,
             csrf,
-            username: target.username,
+            username: target.username.to_string(),
         },
     ))
 }
@@ -376,10 +376,7 @@ pub(crate) async fn release_yubikey(
     let target = state.service.user(&parse_username(&name)?).await?;
     match state
         .service
-        .release_yubikey(
-            &visitor.ctx(),
-            &FactorRequest::parse(&target.username, &id)?,
-        )
+        .release_yubikey(&visitor.ctx(), &FactorRequest::named(&target.username, &id))
         .await
     {
         Ok(_) => Ok(redirect(&format!(

@@ -233,7 +233,7 @@ pub(crate) async fn start(
         aes_key: form.aes_key.clone(),
         private_id: form.private_id.clone(),
     });
-    let req = EnrollRequest::parse(&user.username, &form.kind, label, yubikey.as_ref())?;
+    let req = EnrollRequest::named(&user.username, &form.kind, label, yubikey.as_ref());
     match state.service.enroll_with(&visitor.ctx(), req).await {
         Ok(e) => Ok(redirect(&format!("{}/{}", flow.base(), e.factor.id))),
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
@@ -255,7 +255,7 @@ pub(crate) async fn scan(
 ) -> Result<Response, PageError> {
     let pending = state
         .service
-        .pending_factor(&own_factor(user, id)?)
+        .pending_factor(&own_factor(user, id))
         .await
         .map_err(unknown_factor)?;
     let destination = match &pending.data {
@@ -332,7 +332,7 @@ pub(crate) async fn scan(
     }
     let (factor, t) = state
         .service
-        .pending_totp(&own_factor(user, id)?)
+        .pending_totp(&own_factor(user, id))
         .await
         .map_err(unknown_factor)?;
     let qr_data_uri = format!(
@@ -363,13 +363,13 @@ pub(crate) async fn scan(
     ))
 }
 
-/// A pending factor that cannot be shown: any refusal (unknown, not the user's, confirmed
-/// already) is "Not found"; only a server failure is one.
 /// The signed-in user's factor `id`, as the flows take it.
-fn own_factor(user: &User, id: &str) -> Result<FactorRequest, twofold_core::Error> {
-    FactorRequest::parse(&user.username, id)
+fn own_factor(user: &User, id: &str) -> FactorRequest {
+    FactorRequest::named(&user.username, id)
 }
 
+/// A pending factor that cannot be shown: any refusal (unknown, not the user's, confirmed
+/// already) is "Not found"; only a server failure is one.
 fn unknown_factor(e: twofold_core::Error) -> PageError {
     match e.kind {
         ErrorKind::Internal => PageError::Internal,
@@ -391,7 +391,7 @@ pub(crate) async fn confirm(
         .service
         .confirm_with(
             &visitor.ctx(),
-            &own_factor(user, id)?,
+            &own_factor(user, id),
             Code::parse_given(Some(&code)),
         )
         .await;
@@ -459,7 +459,7 @@ pub(crate) async fn resend(
 ) -> Result<Response, PageError> {
     match state
         .service
-        .resend_enrollment_code(&visitor.ctx(), &own_factor(user, id)?)
+        .resend_enrollment_code(&visitor.ctx(), &own_factor(user, id))
         .await
     {
         Ok(sent) => {
@@ -516,7 +516,7 @@ pub(crate) async fn duo_go(
         .service
         .duo_enroll_start(
             &visitor.ctx(),
-            &own_factor(user, id)?,
+            &own_factor(user, id),
             Some(session),
             &callback,
         )

@@ -542,7 +542,7 @@ impl Visitor {
     pub(crate) fn ctx(&self) -> Context {
         let actor = match &self.session {
             Some((_, u)) => Actor::User {
-                name: u.username.clone(),
+                name: u.username.to_string(),
                 role: u.role,
             },
             None => Actor::System,
@@ -597,7 +597,7 @@ impl Visitor {
     /// The layout's header for this visitor.
     pub(crate) fn nav(&self, state: &AppState) -> Option<Nav> {
         self.session.as_ref().map(|(s, u)| Nav {
-            username: u.username.clone(),
+            username: u.username.to_string(),
             staff: self.ctx().may_view_admin(),
             full: s.stage == Stage::Full,
             csrf: state.service.csrf_token(&Self::session_binding(s)),

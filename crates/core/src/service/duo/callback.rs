@@ -212,7 +212,7 @@ impl Service {
                             .confirm_checked(ctx, &user, &factor, None, None)
                             .await?;
                         Ok(DuoCallback::Enrolled {
-                            username: user.username.clone(),
+                            username: user.username.to_string(),
                             backup_codes: confirmed.backup_codes,
                             in_portal: st.session_hash.is_some(),
                         })
