@@ -112,6 +112,15 @@ impl SqliteStore {
         }
     }
 
+    /// PostgreSQL settles an attempt in one statement; SQLite runs the flow itself (on the hot
+    /// path, or through a sqlx transaction).
+    pub(crate) async fn settle_in_one_statement(
+        &self,
+        _plan: &twofold_core::store::AttemptPlan<'_>,
+    ) -> StoreResult<Option<twofold_core::store::Settled>> {
+        Ok(None)
+    }
+
     /// The hot path's connection, when there is one.
     pub(crate) fn hot(&self) -> Option<&Hot> {
         self.hot.as_deref()

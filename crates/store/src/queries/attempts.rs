@@ -1,6 +1,7 @@
 //! The SQL of [`Attempts`](twofold_core::store::Attempts); `settle_attempt`'s flow is
-//! `crate::attempt`, run here through `TxSteps` (made by `impl_shared!`) or on SQLite's hot
-//! path.
+//! `crate::attempt`, run here through `TxSteps` (made by `impl_shared!`), on SQLite's hot
+//! path, or on PostgreSQL as the database function `twofold_settle_attempt` (its migration
+//! `…_settle.sql`), called in one statement.
 
 /// Implements [`Attempts`](twofold_core::store::Attempts) for `$store`, a store type of the
 /// invoking module (next to the `shared` module `impl_shared!` made there).
@@ -75,6 +76,9 @@ macro_rules! impl_attempts {
                     let _serial = self.serialize_writes().await;
                     if let Some(hot) = self.hot() {
                         return hot.settle_attempt(plan);
+                    }
+                    if let Some(settled) = self.settle_in_one_statement(plan).await? {
+                        return Ok(settled);
                     }
                     let mut tx = begin_detached(&self.pool).await?;
                     let settled = $crate::attempt::settle(&mut TxSteps(&mut tx), plan).await?;
