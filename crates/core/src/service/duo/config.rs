@@ -32,7 +32,9 @@ pub(super) fn count_unreachable(settings: &Settings) {
 /// The user's name at Duo: `methods.duo.username_format` with `{username}` and `{email}`
 /// filled in.
 pub(super) fn duo_username(settings: &Settings, user: &User) -> Result<String> {
-    let mut name = settings.duo_username_format().replace("{username}", &user.username);
+    let mut name = settings
+        .duo_username_format()
+        .replace("{username}", &user.username);
     if name.contains("{email}") {
         let email = user.email.as_deref().ok_or_else(|| {
             Error::invalid(
