@@ -18,7 +18,8 @@ use twofold_core::store::{AttemptPlan, Consume, Settled, StoreResult};
 /// The statements `settle` runs, each inside the caller's transaction.
 pub(crate) trait Steps {
     /// `sql::BEGIN_ATTEMPT`: the new count, or none when no attempt may be counted.
-    async fn begin_attempt(&mut self, user_id: i64, now: i64, max: i64) -> StoreResult<Option<i64>>;
+    async fn begin_attempt(&mut self, user_id: i64, now: i64, max: i64)
+    -> StoreResult<Option<i64>>;
     /// The consumption's conditional UPDATE: true if it took the code.
     async fn consume(&mut self, user_id: i64, what: &Consume, now: i64) -> StoreResult<bool>;
     /// `sql::CHALLENGE_FAILED`.
@@ -35,14 +36,22 @@ pub(crate) trait Steps {
         user_id: i64,
     ) -> StoreResult<Option<(Option<i64>, i64, Option<i64>)>>;
     /// `sql::SET_LOCK`.
-    async fn set_lock(&mut self, user_id: i64, until: i64, streak: i64, now: i64)
-    -> StoreResult<()>;
+    async fn set_lock(
+        &mut self,
+        user_id: i64,
+        until: i64,
+        streak: i64,
+        now: i64,
+    ) -> StoreResult<()>;
     /// `sql::INSERT_AUDIT`.
     async fn insert_audit(&mut self, record: &NewAudit) -> StoreResult<()>;
 }
 
 /// Counts, checks and settles the attempt `plan` describes (see `AttemptPlan`).
-pub(crate) async fn settle<S: Steps>(steps: &mut S, plan: &AttemptPlan<'_>) -> StoreResult<Settled> {
+pub(crate) async fn settle<S: Steps>(
+    steps: &mut S,
+    plan: &AttemptPlan<'_>,
+) -> StoreResult<Settled> {
     let user = plan.user_id;
     let Some(count) = steps
         .begin_attempt(user, plan.now, plan.max_failures)
@@ -99,7 +108,10 @@ pub(crate) async fn settle<S: Steps>(steps: &mut S, plan: &AttemptPlan<'_>) -> S
 /// the hot path; it is reported as an error rather than blocked on.
 pub(crate) fn run_now<T>(future: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(out) => out,
         Poll::Pending => Err(twofold_core::store::StoreError::Backend(Box::new(
             WouldWait,

@@ -250,12 +250,16 @@ impl HotSteps<'_> {
 }
 
 impl crate::attempt::Steps for HotSteps<'_> {
-    async fn begin_attempt(&mut self, user_id: i64, now: i64, max: i64) -> StoreResult<Option<i64>> {
+    async fn begin_attempt(
+        &mut self,
+        user_id: i64,
+        now: i64,
+        max: i64,
+    ) -> StoreResult<Option<i64>> {
         let mut stmt = self.0.prepare_cached(sql::BEGIN_ATTEMPT).map_err(backend)?;
-        stmt.query_row(
-            named_params! {"$1": user_id, "$2": now, "$3": max},
-            |r| r.get::<_, i64>(0),
-        )
+        stmt.query_row(named_params! {"$1": user_id, "$2": now, "$3": max}, |r| {
+            r.get::<_, i64>(0)
+        })
         .optional()
         .map_err(backend)
     }
@@ -294,7 +298,10 @@ impl crate::attempt::Steps for HotSteps<'_> {
     }
 
     async fn backup_code_used(&mut self, user_id: i64, lookup: &str) -> StoreResult<bool> {
-        let mut stmt = self.0.prepare_cached(sql::BACKUP_CODE_USED).map_err(backend)?;
+        let mut stmt = self
+            .0
+            .prepare_cached(sql::BACKUP_CODE_USED)
+            .map_err(backend)?;
         stmt.exists(named_params! {"$1": user_id, "$2": lookup})
             .map_err(backend)
     }
@@ -321,7 +328,13 @@ impl crate::attempt::Steps for HotSteps<'_> {
         .map_err(backend)
     }
 
-    async fn set_lock(&mut self, user_id: i64, until: i64, streak: i64, now: i64) -> StoreResult<()> {
+    async fn set_lock(
+        &mut self,
+        user_id: i64,
+        until: i64,
+        streak: i64,
+        now: i64,
+    ) -> StoreResult<()> {
         self.execute(
             sql::SET_LOCK,
             named_params! {"$1": user_id, "$2": until, "$3": streak, "$4": now},

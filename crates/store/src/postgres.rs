@@ -146,13 +146,20 @@ impl PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        let settled = match (answer.first().copied().flatten(), answer.get(1).copied().flatten()) {
+        let settled = match (
+            answer.first().copied().flatten(),
+            answer.get(1).copied().flatten(),
+        ) {
             (Some(0), _) => Settled::NotCounted,
             (Some(1), Some(i)) => Settled::Accepted(usize::try_from(i).map_err(corrupt)?),
             (Some(2), _) => Settled::AlreadyUsed,
             (Some(3), Some(count)) => Settled::Open(count),
             (Some(4), until) => Settled::Rejected(until),
-            _ => return Err(corrupt(format!("twofold_settle_attempt answered {answer:?}"))),
+            _ => {
+                return Err(corrupt(format!(
+                    "twofold_settle_attempt answered {answer:?}"
+                )));
+            }
         };
         Ok(Some(settled))
     }

@@ -80,10 +80,7 @@ async fn create_user(
         password: req.password.as_deref(),
     };
     let user = state.service.create_user(&auth.ctx, &new).await?;
-    let view = state
-        .service
-        .user_view(&user.username)
-        .await?;
+    let view = state.service.user_view(&user.username).await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&view))))
 }
 
@@ -120,10 +117,7 @@ async fn patch_user(
         .update_user(&auth.ctx, &parse_username(&username)?, &changes)
         .await?;
     Ok(Json(UserOut::from(
-        &state
-            .service
-            .user_view(&user.username)
-            .await?,
+        &state.service.user_view(&user.username).await?,
     )))
 }
 
