@@ -186,6 +186,13 @@ pub(crate) enum PageError {
     Forbidden,
     /// 403 "Form refused": the CSRF token is missing, expired or foreign.
     CsrfRefused,
+    /// 429 "Too many attempts" with `Retry-After`: the flow throttled the request.
+    Throttled {
+        /// The flow's sentence.
+        message: String,
+        /// Seconds until another attempt may succeed.
+        retry_after: u64,
+    },
     /// 500 "Something went wrong" (the cause was logged where it happened).
     Internal,
     /// A response already made, answered as it is.
@@ -193,13 +200,21 @@ pub(crate) enum PageError {
 }
 
 impl From<Error> for PageError {
-    /// An unknown user or factor is "Not found", a refusal "No access", anything else a
-    /// server failure: the errors a page answers in its own words are matched before this.
+    /// An unknown user or factor is "Not found", a refusal "No access", a throttled flow
+    /// "Too many attempts" (429, `Retry-After`), anything else a server failure, logged here
+    /// by its code: the errors a page answers in its own words are matched before this.
     fn from(e: Error) -> Self {
         match e.kind {
             ErrorKind::NotFound => PageError::NotFound,
             ErrorKind::Forbidden => PageError::Forbidden,
-            _ => PageError::Internal,
+            ErrorKind::Throttled { retry_after } => PageError::Throttled {
+                message: e.message,
+                retry_after,
+            },
+            _ => {
+                tracing::warn!(code = e.code, "a page answered a flow's error as a failure");
+                PageError::Internal
+            }
         }
     }
 }
@@ -217,6 +232,21 @@ impl IntoResponse for PageError {
             PageError::NotFound => page::not_found(),
             PageError::Forbidden => page::forbidden(),
             PageError::CsrfRefused => page::csrf_refused(),
+            PageError::Throttled {
+                message,
+                retry_after,
+            } => {
+                let mut resp = page::message(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    &message,
+                    None,
+                );
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
             PageError::Internal => page::internal(),
             PageError::Answer(resp) => resp,
         }
@@ -270,6 +300,10 @@ mod tests {
             status(Error::conflict("exists", "Already there.")),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        let throttled =
+            PageError::from(Error::throttled(42, "Too many codes. Wait a minute.")).into_response();
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.headers()[header::RETRY_AFTER], "42");
         assert_eq!(
             PageError::CsrfRefused.into_response().status(),
             StatusCode::FORBIDDEN

@@ -827,7 +827,7 @@ fn enrolment_through_the_auth_url_logs_nobody_in(db: Db) {
 /// Duo passcode, and the answer names the method that took it.
 fn totp_and_duo_side_by_side(db: Db) {
     let env = Env::new(db);
-    let duo = StandIn::start(env.data_dir(), &["alice=approve"], &[]);
+    let mut duo = StandIn::start(env.data_dir(), &["alice=approve"], &[]);
     configure(&env, &duo);
     let token = env.token("app", "admin");
     let server = serve(&env, &duo, "warn");
@@ -857,6 +857,24 @@ fn totp_and_duo_side_by_side(db: Db) {
     // Used once at Duo; neither takes it again.
     let r = validate(&api, json!({"username": "alice", "code": passcode}));
     assert_eq!(r.json, json!({"ok": false, "reason": "invalid_code"}));
+
+    // Duo unreachable: a code TOTP missed still counts as a failed guess (a right TOTP code
+    // would have been answered at once, so the slow answer tells the client it was wrong).
+    duo.stop();
+    let r = validate(
+        &api,
+        json!({"username": "alice", "code": crate::support::wrong_code(&secret)}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (502, "duo_unreachable"),
+        "{r:?}"
+    );
+    let failures = audit(&api, "alice", "2fa.failure");
+    assert_eq!(
+        failures[0], "reason=invalid_code duo=unavailable",
+        "{failures:?}"
+    );
 }
 
 /// The fail mode when Duo takes the request and never answers: after the attempt timeout Duo is

@@ -299,18 +299,29 @@ impl Service {
         } else {
             None
         };
+        // A code the local factors (TOTP, a live email or SMS code) missed is a failed guess
+        // whatever Duo says.
+        let local = !candidates.is_empty()
+            || (matches!(only, None | Some(Some(FactorKind::Totp)))
+                && usable.iter().any(|f| f.kind() == FactorKind::Totp));
         let check = LocalCheck {
             candidates,
             then_more: duo.is_some(),
         };
         // Counted before anything is consumed, consumed, and settled: one transaction.
-        let attempt = match self
+        let mut attempt = match self
             .settle_second_factor(ctx, &user, &settings, now, check)
             .await?
         {
             LocalOutcome::Answer(answer) => return Ok(answer),
             LocalOutcome::Open(attempt) => attempt,
         };
+        if local {
+            // A right local code would have been answered at once: a client that hangs up
+            // while Duo checks has learnt that this one was wrong, so dropping the request
+            // must not give the attempt back.
+            attempt.count_if_abandoned();
+        }
         let Some(f) = duo else {
             return attempt.reject("reason=invalid_code".into()).await;
         };
@@ -326,8 +337,15 @@ impl Service {
                 duo_failed_open(attempt, f).await
             }
             Ok(DuoTry::Unavailable(e)) | Err(e) => {
-                // Duo could not check the code: the attempt does not count.
-                attempt.give_back(None).await?;
+                // Duo could not check the code: the attempt does not count, unless the local
+                // factors missed it (the slow answer already told the client so).
+                if local {
+                    attempt
+                        .reject("reason=invalid_code duo=unavailable".into())
+                        .await?;
+                } else {
+                    attempt.give_back(None).await?;
+                }
                 Err(e)
             }
         }
