@@ -2,7 +2,6 @@
 //! sections and fields are generated from the setting definitions, each field named by its key.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,7 +10,9 @@ use twofold_core::factor::FactorKind;
 use twofold_core::service::DuoCheck;
 use twofold_core::settings::{DEFINITIONS, SettingDef, SettingGroup, SettingType};
 
-use super::page::{self, NoticeQuery, Page, Visitor, notice_text, redirect, render};
+use super::page::{
+    self, CsrfForm, NoticeQuery, Page, Staff, Visitor, notice_text, redirect, render,
+};
 use crate::AppState;
 
 /// How a setting is edited.
@@ -159,24 +160,8 @@ fn form_changes(form: &[(String, String)]) -> Vec<(String, String)> {
 
 pub(crate) async fn save_settings(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<Vec<(String, String)>>,
+    CsrfForm { visitor, form, .. }: CsrfForm<Staff, Vec<(String, String)>>,
 ) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), csrf)
-    {
-        return page::csrf_refused();
-    }
     match state
         .service
         .set_settings(&visitor.ctx(), &form_changes(&form))
@@ -203,24 +188,8 @@ pub(crate) async fn save_settings(
 /// and `/auth/v2/check` with the Auth API keys, as saved; each outcome is shown in the group.
 pub(crate) async fn duo_test(
     State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<Vec<(String, String)>>,
+    CsrfForm { visitor, .. }: CsrfForm<Staff>,
 ) -> Response {
-    let (session, _) = match visitor.staff() {
-        Ok(x) => x,
-        Err(to) => return to,
-    };
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if !state
-        .service
-        .csrf_ok(&Visitor::session_binding(session), csrf)
-    {
-        return page::csrf_refused();
-    }
     let test = match state.service.duo_test_connection(&visitor.ctx()).await {
         Ok(t) => t,
         Err(e) if e.kind == ErrorKind::Forbidden => return page::forbidden(),
