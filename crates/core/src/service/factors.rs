@@ -246,14 +246,7 @@ impl Service {
 
     /// A pending (unconfirmed) factor of the user, to finish its enrolment.
     pub async fn pending_factor(&self, req: &FactorRequest) -> Result<Factor> {
-        let user = self.user_by_name(&req.username).await?;
-        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
-        if factor.confirmed {
-            return Err(Error::conflict(
-                "already_confirmed",
-                "This factor is already confirmed.",
-            ));
-        }
+        let (_, factor) = self.pending_of(req).await?;
         Ok(factor)
     }
 
@@ -263,14 +256,7 @@ impl Service {
         ctx: &Context,
         req: &FactorRequest,
     ) -> Result<super::CodeSent> {
-        let user = self.user_by_name(&req.username).await?;
-        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
-        if factor.confirmed {
-            return Err(Error::conflict(
-                "already_confirmed",
-                "This factor is already confirmed.",
-            ));
-        }
+        let (user, factor) = self.pending_of(req).await?;
         let settings = self.settings().await?;
         self.deliver_code(ctx, &user, &factor, &settings, "verification")
             .await
@@ -279,14 +265,7 @@ impl Service {
     /// What the authenticator app needs for a pending TOTP factor of the user (to show the QR
     /// code again until it is confirmed). Confirmed factors never show their secret again.
     pub async fn pending_totp(&self, req: &FactorRequest) -> Result<(Factor, TotpEnrollment)> {
-        let user = self.user_by_name(&req.username).await?;
-        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
-        if factor.confirmed {
-            return Err(Error::conflict(
-                "already_confirmed",
-                "This factor is already confirmed.",
-            ));
-        }
+        let (user, factor) = self.pending_of(req).await?;
         let FactorData::Totp(t) = &factor.data else {
             return Err(Error::invalid(
                 "method_not_available",
@@ -324,14 +303,7 @@ impl Service {
         req: &FactorRequest,
         code: Option<Result<Code>>,
     ) -> Result<Confirmed> {
-        let user = self.user_by_name(&req.username).await?;
-        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
-        if factor.confirmed {
-            return Err(Error::conflict(
-                "already_confirmed",
-                "This factor is already confirmed.",
-            ));
-        }
+        let (user, factor) = self.pending_of(req).await?;
         let now = self.now();
         let mut public_id = None;
         if code.is_none() && factor.kind() != FactorKind::Duo {
@@ -474,10 +446,7 @@ impl Service {
         let created = match outcome {
             ConfirmOutcome::Confirmed { codes_created } => codes_created,
             ConfirmOutcome::NotPending => {
-                return Err(Error::conflict(
-                    "already_confirmed",
-                    "This factor is already confirmed.",
-                ));
+                return Err(already_confirmed());
             }
         };
         self.audit(
@@ -711,6 +680,16 @@ impl Service {
     }
 
     /// The user's factor `id` (`None`: a text that could not be an id), or `factor_not_found`.
+    /// The request's user and their factor, which must still be pending.
+    pub(crate) async fn pending_of(&self, req: &FactorRequest) -> Result<(User, Factor)> {
+        let user = self.user_by_name(&req.username).await?;
+        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
+        if factor.confirmed {
+            return Err(already_confirmed());
+        }
+        Ok((user, factor))
+    }
+
     pub(crate) async fn factor_of(&self, user: &User, id: Option<&FactorId>) -> Result<Factor> {
         let id = id.ok_or_else(no_factor)?;
         self.store.factor(user.id, id).await?.ok_or_else(no_factor)
@@ -789,4 +768,9 @@ pub(crate) fn wrong_code() -> Error {
         "invalid_code",
         "The code you entered did not match what was expected. Please try again.",
     )
+}
+
+/// The factor is confirmed already: what only a pending one may do is refused.
+fn already_confirmed() -> Error {
+    Error::conflict("already_confirmed", "This factor is already confirmed.")
 }

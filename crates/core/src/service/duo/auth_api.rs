@@ -120,26 +120,9 @@ impl Service {
             Ok(AuthOutcome::Deny(_)) => "denied",
             Ok(AuthOutcome::Timeout) => "timeout",
             Err(e) => {
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::SecondFactorFailure,
-                    format!(
-                        "confirm factor={} kind=duo reason={}",
-                        factor.id,
-                        audit_reason(&e)
-                    ),
-                )
-                .await;
-                return Err(if e.is_unreachable() {
-                    count_unreachable(&settings);
-                    Error::unavailable("duo_unreachable", DUO_UNREACHABLE)
-                } else {
-                    Error::unavailable(
-                        "duo_failed",
-                        format!("Duo could not check this: {}", e.message()),
-                    )
-                });
+                return Err(self
+                    .duo_enrol_failed(ctx, user, factor, &settings, &e, "Duo could not check this")
+                    .await);
             }
         };
         self.audit(

@@ -1,7 +1,11 @@
 //! What the settings say of Duo, and the words the flows write to the audit log.
 
+use super::DUO_UNREACHABLE;
+use crate::audit::{AuditEvent, Context};
 use crate::duo::{DuoAuthConfig, DuoError, DuoWebConfig};
 use crate::error::{Error, Result};
+use crate::factor::Factor;
+use crate::service::Service;
 use crate::settings::Settings;
 use crate::store::User;
 
@@ -63,4 +67,37 @@ pub(super) fn audit_text(s: &str) -> String {
         .take(200)
         .collect::<String>()
         .replace('"', "'")
+}
+
+impl Service {
+    /// Duo failed while a factor was being enrolled (there is no fail mode for enrolment): the
+    /// refusal is audited against the factor, and the error says whether Duo was unreachable
+    /// or answered `what` with its reason.
+    pub(super) async fn duo_enrol_failed(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+        settings: &Settings,
+        e: &DuoError,
+        what: &str,
+    ) -> Error {
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::SecondFactorFailure,
+            format!(
+                "confirm factor={} kind=duo reason={}",
+                factor.id,
+                audit_reason(e)
+            ),
+        )
+        .await;
+        if e.is_unreachable() {
+            count_unreachable(settings);
+            Error::unavailable("duo_unreachable", DUO_UNREACHABLE)
+        } else {
+            Error::unavailable("duo_failed", format!("{what}: {}", e.message()))
+        }
+    }
 }

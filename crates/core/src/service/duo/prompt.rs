@@ -160,14 +160,7 @@ impl Service {
         session: Option<&Session>,
         redirect_uri: &str,
     ) -> Result<String> {
-        let user = self.user_by_name(&req.username).await?;
-        let factor = self.factor_of(&user, req.factor.as_ref()).await?;
-        if factor.confirmed {
-            return Err(Error::conflict(
-                "already_confirmed",
-                "This factor is already confirmed.",
-            ));
-        }
+        let (user, factor) = self.pending_of(req).await?;
         if factor.kind() != FactorKind::Duo {
             return Err(Error::invalid(
                 "method_not_available",
@@ -183,23 +176,9 @@ impl Service {
         })?;
         let duo_name = duo_username(&settings, &user)?;
         if let Err(e) = self.duo.health_check(&config).await {
-            self.audit(
-                ctx,
-                Some(&user.username),
-                AuditEvent::SecondFactorFailure,
-                format!(
-                    "confirm factor={} kind=duo reason={}",
-                    factor.id,
-                    audit_reason(&e)
-                ),
-            )
-            .await;
-            return Err(if e.is_unreachable() {
-                count_unreachable(&settings);
-                Error::unavailable("duo_unreachable", DUO_UNREACHABLE)
-            } else {
-                Error::unavailable("duo_failed", format!("Duo cannot be used: {}", e.message()))
-            });
+            return Err(self
+                .duo_enrol_failed(ctx, &user, &factor, &settings, &e, "Duo cannot be used")
+                .await);
         }
         let (state, nonce) = self
             .new_duo_state(
