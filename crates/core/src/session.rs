@@ -7,10 +7,23 @@ use std::str::FromStr;
 pub enum Stage {
     /// The password was right; a second factor is pending (reaches only the 2FA pages).
     SecondFactor,
-    /// The password was right and 2FA is forced but not set up: enrolment pages only.
+    /// The password was right and 2FA is forced (or an application's `two_factor` rule asks
+    /// for it) but not set up: enrolment pages only.
     Enroll,
+    /// The password was right, the user has 2FA, and the sign-in was for an application whose
+    /// access rule asks only the password (`one_factor`): such applications pass, and it lives
+    /// as long as a full session, but the portal asks for the second factor first.
+    OneFactor,
     /// Logged in.
     Full,
+}
+
+impl Stage {
+    /// Lives by the idle and absolute lifetimes of a signed-in session (`session.idle_minutes`,
+    /// `session.max_hours`), not the few minutes of a login step.
+    pub fn is_lasting(self) -> bool {
+        matches!(self, Stage::Full | Stage::OneFactor)
+    }
 }
 
 impl Stage {
@@ -19,6 +32,7 @@ impl Stage {
         match self {
             Stage::SecondFactor => "second_factor",
             Stage::Enroll => "enroll",
+            Stage::OneFactor => "one_factor",
             Stage::Full => "full",
         }
     }
@@ -30,6 +44,7 @@ impl FromStr for Stage {
         match s {
             "second_factor" => Ok(Stage::SecondFactor),
             "enroll" => Ok(Stage::Enroll),
+            "one_factor" => Ok(Stage::OneFactor),
             "full" => Ok(Stage::Full),
             _ => Err(()),
         }
@@ -59,6 +74,10 @@ pub struct Session {
     /// When the owner last gave their password, and their second factor when they have 2FA,
     /// in this session: sensitive actions need this to be recent.
     pub step_up_at: Option<i64>,
+    /// When a second factor was given in this sign-in (or a remembered browser stood in for
+    /// it): applications behind a `two_factor` access rule need it. A user without 2FA signs
+    /// in fully without one.
+    pub two_factor_at: Option<i64>,
     /// The client address it was used from (for the owner's list of sessions).
     pub ip: Option<String>,
     /// A short description of the browser (for the owner's list of sessions).

@@ -358,7 +358,7 @@ impl Service {
         let expires_at = match stage {
             Stage::SecondFactor => now + PENDING_TTL,
             Stage::Enroll => now + ENROLL_TTL,
-            Stage::Full => full_expiry(&settings, now, now),
+            Stage::Full | Stage::OneFactor => full_expiry(&settings, now, now),
         };
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let session = Session {
@@ -374,6 +374,7 @@ impl Service {
             step_up_at: (stage == Stage::Full).then_some(now),
             ip: ctx.ip.clone(),
             user_agent: browser_summary(user_agent),
+            two_factor_at: None,
         };
         self.store.insert_session(&session).await?;
         // A password change (or disabling) that ran between the check above and the insert
@@ -432,7 +433,7 @@ impl Service {
         let now = self.now();
         let settings = self.settings_cached().await?;
         let live = match session.stage {
-            Stage::Full => {
+            Stage::Full | Stage::OneFactor => {
                 session.expires_at > now
                     && now - session.last_seen_at < settings.session_idle_seconds()
                     && now - session.login_at < settings.session_max_seconds()
@@ -452,7 +453,7 @@ impl Service {
             self.store.delete_session(&hash).await?;
             return Ok(None);
         };
-        if session.stage == Stage::Full && now - session.last_seen_at >= TOUCH_EVERY {
+        if session.stage.is_lasting() && now - session.last_seen_at >= TOUCH_EVERY {
             session.last_seen_at = now;
             session.expires_at = full_expiry(&settings, session.login_at, now);
             self.store
@@ -481,6 +482,7 @@ impl Service {
             step_up_at: checked.then_some(now),
             ip: old.ip.clone(),
             user_agent: old.user_agent.clone(),
+            two_factor_at: Some(now),
         };
         Ok(self
             .store
@@ -794,7 +796,7 @@ impl Service {
             .await?
             .into_iter()
             .filter(|s| match s.stage {
-                Stage::Full => {
+                Stage::Full | Stage::OneFactor => {
                     s.expires_at > now
                         && now - s.last_seen_at < settings.session_idle_seconds()
                         && now - s.login_at < settings.session_max_seconds()

@@ -144,8 +144,8 @@ macro_rules! impl_shared {
             ) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO sessions (id_hash, user_id, stage, created_at, expires_at, next, \
-                     login_at, last_seen_at, step_up_at, ip, user_agent) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     login_at, last_seen_at, step_up_at, ip, user_agent, two_factor_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&s.id_hash)
                 .bind(s.user_id)
@@ -158,6 +158,7 @@ macro_rules! impl_shared {
                 .bind(s.step_up_at)
                 .bind(&s.ip)
                 .bind(&s.user_agent)
+                .bind(s.two_factor_at)
                 .execute(conn)
                 .await
                 .map_err(conflict("session"))?;

@@ -7,7 +7,7 @@ use twofold_core::store::StoreError;
 macro_rules! session_columns {
     () => {
         "id_hash, user_id, stage, created_at, expires_at, next, login_at, \
-         last_seen_at, step_up_at, ip, user_agent"
+         last_seen_at, step_up_at, ip, user_agent, two_factor_at"
     };
 }
 pub(crate) use session_columns;
@@ -26,6 +26,7 @@ pub(crate) struct SessionRow {
     step_up_at: Option<i64>,
     ip: Option<String>,
     user_agent: Option<String>,
+    two_factor_at: Option<i64>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -47,6 +48,7 @@ impl TryFrom<SessionRow> for Session {
             step_up_at: r.step_up_at,
             ip: r.ip,
             user_agent: r.user_agent,
+            two_factor_at: r.two_factor_at,
         })
     }
 }

@@ -21,6 +21,7 @@ pub(crate) async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
         step_up_at: None,
         ip: Some("192.0.2.7".into()),
         user_agent: Some("Firefox on Linux".into()),
+        two_factor_at: None,
     };
     store
         .insert_session(&s("a", Stage::SecondFactor))
@@ -58,6 +59,15 @@ pub(crate) async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
         store.session("b").await.unwrap().unwrap().step_up_at,
         Some(NOW + 61)
     );
+    // A one-factor stage and the time of a second factor are kept as written.
+    let f = Session {
+        stage: Stage::OneFactor,
+        two_factor_at: Some(NOW - 5),
+        ..s("f", Stage::OneFactor)
+    };
+    store.insert_session(&f).await.unwrap();
+    assert_eq!(store.session("f").await.unwrap(), Some(f));
+    store.delete_session("f").await.unwrap();
     store.insert_session(&s("d", Stage::Full)).await.unwrap();
     assert_eq!(store.purge_expired_sessions(NOW + 301).await.unwrap(), 1);
     assert!(store.session("d").await.unwrap().is_none());

@@ -96,6 +96,8 @@ fn stage_path(stage: Stage) -> &'static str {
     match stage {
         Stage::SecondFactor => "/login/2fa",
         Stage::Enroll => "/login/enroll",
+        // Enough for a `one_factor` application only: the portal asks for the second factor.
+        Stage::OneFactor => "/login",
         Stage::Full => "/account/security",
     }
 }
