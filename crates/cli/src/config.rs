@@ -10,6 +10,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use twofold_core::access::{Access, AccessRules, Redirects, RuleSpec};
+
 use crate::exit::Failure;
 
 /// The file and environment keys, before checking.
@@ -23,6 +25,23 @@ struct Raw {
     /// Addresses or CIDR ranges, separated by commas (or a TOML array).
     trusted_proxies: TrustedProxies,
     extra_ca_file: Option<PathBuf>,
+    /// The session cookie's domain, for applications behind forward authentication.
+    cookie_domain: Option<String>,
+    /// Forward authentication's `[[access]]` rules (file only).
+    #[serde(default)]
+    access: Vec<RawRule>,
+}
+
+/// One `[[access]]` table before checking.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    domain: Option<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +61,8 @@ impl Default for Raw {
             master_key_file: None,
             trusted_proxies: TrustedProxies::Text(String::new()),
             extra_ca_file: None,
+            cookie_domain: None,
+            access: Vec::new(),
         }
     }
 }
@@ -58,6 +79,10 @@ pub(crate) struct Config {
     pub(crate) trusted_proxies: Vec<IpNet>,
     /// PEM certificates trusted for outgoing TLS beside the system's (SMTP, SMS providers).
     pub(crate) extra_ca_file: Option<PathBuf>,
+    /// The session cookie's `Domain`; `None`: the portal's host only.
+    pub(crate) cookie_domain: Option<String>,
+    /// Forward authentication's rules and where sign-ins may send browsers back to.
+    pub(crate) access: Access,
 }
 
 impl Config {
@@ -82,6 +107,7 @@ impl Config {
             "master_key_file",
             "trusted_proxies",
             "extra_ca_file",
+            "cookie_domain",
         ]));
         let raw: Raw = fig
             .extract()
@@ -131,6 +157,34 @@ impl Config {
         let master_key_file = raw
             .master_key_file
             .unwrap_or_else(|| raw.data_dir.join("master.key"));
+        let cookie_domain = raw
+            .cookie_domain
+            .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty());
+        let redirects = match (&public_url, &cookie_domain) {
+            (Some(url), domain) => {
+                Redirects::new(url, domain.as_deref()).map_err(Failure::value)?
+            }
+            (None, None) => Redirects::default(),
+            (None, Some(_)) => {
+                return Err(Failure::value(
+                    "cookie_domain: needs public_url (the portal's address under that domain)",
+                ));
+            }
+        };
+        let mut specs = Vec::with_capacity(raw.access.len());
+        for (i, r) in raw.access.into_iter().enumerate() {
+            let missing = |what: &str| {
+                Failure::value(format_args!("access rule {}: {what} is missing", i + 1))
+            };
+            specs.push(RuleSpec {
+                domain: r.domain.ok_or_else(|| missing("domain"))?,
+                paths: r.paths,
+                roles: r.roles,
+                policy: r.policy.ok_or_else(|| missing("policy"))?,
+            });
+        }
+        let rules = AccessRules::new(&specs).map_err(Failure::value)?;
         Ok(Config {
             listen,
             data_dir: raw.data_dir,
@@ -139,6 +193,8 @@ impl Config {
             master_key_file,
             trusted_proxies,
             extra_ca_file: raw.extra_ca_file,
+            cookie_domain,
+            access: Access { rules, redirects },
         })
     }
 }
@@ -232,6 +288,69 @@ mod tests {
                         TrustedProxies::List(vec!["127.0.0.1".into(), "proxy".into()]);
                 }),
                 "trusted_proxies: \"proxy\"",
+            ),
+        ];
+        for (change, says) in cases {
+            let e = checked(change)
+                .err()
+                .unwrap_or_else(|| panic!("{says} accepted"));
+            assert!(e.contains(says), "{e} should say {says}");
+        }
+    }
+
+    fn rule(domain: Option<&str>, policy: Option<&str>) -> RawRule {
+        RawRule {
+            domain: domain.map(str::to_owned),
+            policy: policy.map(str::to_owned),
+            ..RawRule::default()
+        }
+    }
+
+    #[test]
+    fn access_rules_and_the_cookie_domain_are_checked_at_start() {
+        let c = checked(|r| {
+            r.public_url = Some("https://auth.example.com".into());
+            r.cookie_domain = Some(".Example.com".into());
+            r.access = vec![rule(Some("*.example.com"), Some("two_factor"))];
+        })
+        .unwrap();
+        assert_eq!(c.cookie_domain.as_deref(), Some("example.com"));
+        assert_eq!(c.access.rules.len(), 1);
+        assert!(
+            c.access
+                .redirects
+                .checked("https://app.example.com/")
+                .is_some()
+        );
+        type Change = Box<dyn FnOnce(&mut Raw)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (
+                Box::new(|r| {
+                    r.access = vec![
+                        rule(Some("a.example.com"), Some("bypass")),
+                        rule(None, Some("deny")),
+                    ]
+                }),
+                "access rule 2: domain is missing",
+            ),
+            (
+                Box::new(|r| r.access = vec![rule(Some("a.example.com"), None)]),
+                "access rule 1: policy is missing",
+            ),
+            (
+                Box::new(|r| r.access = vec![rule(Some("a.example.com"), Some("allow"))]),
+                "access rule 1 (domain \"a.example.com\"): policy \"allow\"",
+            ),
+            (
+                Box::new(|r| r.cookie_domain = Some("example.com".into())),
+                "cookie_domain: needs public_url",
+            ),
+            (
+                Box::new(|r| {
+                    r.public_url = Some("https://auth.other.test".into());
+                    r.cookie_domain = Some("example.com".into());
+                }),
+                "cookie_domain: the public URL's host",
             ),
         ];
         for (change, says) in cases {

@@ -45,7 +45,8 @@ pub(crate) async fn service(config: &Config) -> Result<Arc<Service>, Failure> {
     )
     .with_delivery(mailer, sms)
     .with_yubico(yubico)
-    .with_duo(duo);
+    .with_duo(duo)
+    .with_access(config.access.clone());
     service.verify_master_key().await?;
     Ok(Arc::new(service))
 }

@@ -5,6 +5,7 @@
 //! reads time through [`clock::Clock`] and randomness through [`crypto::Rng`]; the `store`, `web`
 //! and `cli` crates plug real implementations in. Nothing here knows about SQL or HTTP.
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 pub mod clock;

@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 pub mod error;
+mod forward;
 mod ops;
 mod portal;
 
@@ -24,6 +25,8 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    /// The pages' Content-Security-Policy, made once from the public URL and cookie domain.
+    csp: Arc<(String, axum::http::HeaderValue)>,
 }
 
 /// The shared parts of [`AppState`].
@@ -39,6 +42,9 @@ pub struct Inner {
     /// The URL users see, without a trailing slash (`TWOFOLD_PUBLIC_URL`, else the listening
     /// address): Duo sends browsers back to `<public URL>/login/duo/callback`.
     pub public_url: String,
+    /// The session cookie's `Domain` (`TWOFOLD_COOKIE_DOMAIN`): the portal's host only when
+    /// `None`.
+    pub cookie_domain: Option<String>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -65,9 +71,26 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Wraps the shared parts.
     pub fn new(inner: Inner) -> Self {
+        let csp = portal::page::content_security_policy(
+            &inner.public_url,
+            inner.cookie_domain.as_deref(),
+        );
+        let value = axum::http::HeaderValue::from_str(&csp)
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static("default-src 'none'"));
         AppState {
             inner: Arc::new(inner),
+            csp: Arc::new((csp, value)),
         }
+    }
+
+    /// The pages' Content-Security-Policy.
+    pub(crate) fn csp(&self) -> &str {
+        &self.csp.0
+    }
+
+    /// The same, as a header value.
+    pub(crate) fn csp_header(&self) -> axum::http::HeaderValue {
+        self.csp.1.clone()
     }
 }
 
@@ -78,11 +101,15 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::router(openapi))
+        .merge(forward::router())
         .merge(portal::router())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn(ops::track))
-        .layer(axum::middleware::from_fn(portal::page::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            portal::page::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .with_state(state)

@@ -71,6 +71,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
         public_url: public_url.clone(),
+        cookie_domain: config.cookie_domain.clone(),
     });
     let app = twofold_web::app(state);
     let limits = Limits::from_env();

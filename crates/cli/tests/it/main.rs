@@ -11,6 +11,7 @@ mod cli;
 mod cluster;
 mod codes;
 mod duo;
+mod forward_auth;
 mod hardening;
 mod master_key;
 mod net;

@@ -353,7 +353,7 @@ impl Service {
                 "This account is disabled.",
             ));
         }
-        let stage = self.stage_after_password(&user).await?;
+        let stage = self.stage_after_password(&user, next).await?;
         let settings = self.settings_cached().await?;
         let expires_at = match stage {
             Stage::SecondFactor => now + PENDING_TTL,
@@ -403,16 +403,28 @@ impl Service {
         Ok(LoginStep { cookie, stage })
     }
 
-    async fn stage_after_password(&self, user: &User) -> Result<Stage> {
+    /// How far the password takes this user, going to `next`: the second factor when they
+    /// have 2FA (unless `next` is an application whose rule asks only the password), an
+    /// enrolment when 2FA is forced for their role or `next`'s rule asks for a second factor
+    /// they could set up, else all the way.
+    async fn stage_after_password(&self, user: &User, next: Option<&str>) -> Result<Stage> {
         let settings = self.settings().await?;
         let view = self.view_of(user.clone()).await?;
+        let wanted = self.policy_for_next(next, user.role);
         if view.has_2fa {
-            return Ok(Stage::SecondFactor);
+            return Ok(match wanted {
+                Some(crate::access::Policy::OneFactor | crate::access::Policy::Bypass) => {
+                    Stage::OneFactor
+                }
+                _ => Stage::SecondFactor,
+            });
         }
         let can_enrol = crate::factor::FactorKind::ALL
             .iter()
             .any(|k| settings.method_available(*k, user.role));
-        if super::offers::second_factor_required(&settings, user.role) && can_enrol {
+        let asked = super::offers::second_factor_required(&settings, user.role)
+            || (wanted == Some(crate::access::Policy::TwoFactor) && settings.twofactor_enabled());
+        if asked && can_enrol {
             return Ok(Stage::Enroll);
         }
         Ok(Stage::Full)

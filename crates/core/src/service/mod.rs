@@ -17,6 +17,7 @@ mod attempt;
 mod codes;
 mod duo;
 mod factors;
+mod forward;
 mod login;
 mod offers;
 mod requests;
@@ -32,6 +33,7 @@ pub use duo::{
     DuoTest,
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
+pub use forward::{ForwardAnswer, Identity, Resume};
 pub use login::{
     DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, PasswordLogin, STEP_UP_TTL, SecondFactor,
     SensitiveAction, SessionView, session_handle,
@@ -74,6 +76,8 @@ pub struct Service {
     login_purged_at: std::sync::atomic::AtomicI64,
     /// Argon2 runs here, off the request threads.
     passwords: crate::hashing::PasswordPool,
+    /// Forward authentication's rules and where sign-ins may send browsers back to.
+    access: crate::access::Access,
 }
 
 /// How long another node's settings change may take to apply here, in seconds.
@@ -234,7 +238,15 @@ impl Service {
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
             login_purged_at: std::sync::atomic::AtomicI64::new(0),
             passwords: crate::hashing::PasswordPool::for_this_machine(),
+            access: crate::access::Access::default(),
         }
+    }
+
+    /// Plugs in forward authentication's rules and the redirects sign-ins may follow.
+    #[must_use]
+    pub fn with_access(mut self, access: crate::access::Access) -> Self {
+        self.access = access;
+        self
     }
 
     /// Plugs in the email and SMS adapters.

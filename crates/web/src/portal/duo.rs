@@ -13,7 +13,7 @@ use twofold_core::store::DuoPurpose;
 use super::enroll::{self, Flow};
 use super::login::second_factor_page;
 use super::page::{
-    self, AtEnroll, AtSecondFactor, CsrfForm, Page, Visitor, duo_callback_url, local_path, redirect,
+    self, AtEnroll, AtSecondFactor, CsrfForm, Page, Visitor, duo_callback_url, redirect,
 };
 use crate::AppState;
 use crate::error::PageError;
@@ -57,7 +57,7 @@ async fn logged_in(
     next: Option<&str>,
 ) -> Response {
     let to = next
-        .and_then(local_path)
+        .and_then(|n| state.service.next_target(n))
         .unwrap_or_else(|| "/account/security".into());
     page::signed_in(state, visitor, &to, &cookie).await
 }

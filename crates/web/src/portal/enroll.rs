@@ -305,7 +305,7 @@ pub(crate) async fn scan(
             },
         );
         return Ok(match state.service.duo_web_host().await {
-            Ok(Some(host)) => page::with_form_action(resp, &host),
+            Ok(Some(host)) => page::with_form_action(state, resp, &host),
             _ => resp,
         });
     }

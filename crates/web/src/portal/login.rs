@@ -8,14 +8,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::code::Code;
-use twofold_core::service::{DuoRefusal, Method, PasswordLogin, Reason, SecondFactor};
+use twofold_core::service::{DuoRefusal, Method, PasswordLogin, Reason, Resume, SecondFactor};
 use twofold_core::session::Stage;
 
 use super::enroll::{self, Flow};
 use super::page::{
     self, Anonymous, AnySession, AtEnroll, AtSecondFactor, CsrfForm, NoticeQuery, PRE_COOKIE, Page,
-    SESSION_COOKIE, ServerTime, Visitor, local_path, notice_text, redirect, render, set_cookie,
-    with_cookie,
+    ServerTime, Visitor, notice_text, redirect, render, set_cookie, with_cookie,
 };
 use crate::AppState;
 use crate::error::PageError;
@@ -48,7 +47,7 @@ fn login_page(
     username: &str,
 ) -> Response {
     let (csrf, new_pre) = visitor.pre_csrf(state);
-    let next = local_path(next).unwrap_or_default();
+    let next = state.service.next_target(next).unwrap_or_default();
     let resp = render(
         status,
         &LoginPage {
@@ -73,23 +72,42 @@ pub(crate) async fn login_form(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    if visitor.full().is_ok() {
-        return redirect("/account/security");
+) -> Result<Response, PageError> {
+    let next = q.next.as_deref().and_then(|n| state.service.next_target(n));
+    if let Some((session, user)) = visitor
+        .session
+        .as_ref()
+        .filter(|(s, _)| s.stage.is_lasting())
+    {
+        // Signed in already: go on, or back to the step `next` still needs.
+        return Ok(
+            match state
+                .service
+                .resume_sign_in(session, user, next.as_deref())
+                .await?
+            {
+                Resume::Enough => redirect(next.as_deref().unwrap_or("/account/security")),
+                Resume::Continue(stage) => redirect(stage_path(stage)),
+                Resume::Step(step) => with_cookie(
+                    redirect(stage_path(step.stage)),
+                    &page::set_session_cookie(&state, &step.cookie),
+                ),
+            },
+        );
     }
     let page = Page {
         title: "Log in".into(),
         notice: notice_text(q.notice.as_deref()),
         ..Page::default()
     };
-    login_page(
+    Ok(login_page(
         &state,
         &visitor,
         StatusCode::OK,
         page,
         q.next.as_deref().unwrap_or(""),
         "",
-    )
+    ))
 }
 
 fn stage_path(stage: Stage) -> &'static str {
@@ -106,7 +124,7 @@ pub(crate) async fn login_submit(
     State(state): State<AppState>,
     CsrfForm { visitor, form, .. }: CsrfForm<Anonymous, LoginForm>,
 ) -> Result<Response, PageError> {
-    let next = local_path(&form.next);
+    let next = state.service.next_target(&form.next);
     let ctx = visitor.ctx();
     let done = state
         .service
@@ -125,7 +143,7 @@ pub(crate) async fn login_submit(
     Ok(match done {
         Ok(step) => {
             let to = match (step.stage, &next) {
-                (Stage::Full, Some(n)) => n.as_str(),
+                (Stage::Full | Stage::OneFactor, Some(n)) => n.as_str(),
                 (stage, _) => stage_path(stage),
             };
             if step.stage == Stage::Full {
@@ -133,7 +151,7 @@ pub(crate) async fn login_submit(
             }
             with_cookie(
                 redirect(to),
-                &set_cookie(SESSION_COOKIE, &step.cookie, state.secure_cookies),
+                &page::set_session_cookie(&state, &step.cookie),
             )
         }
         Err(e) => {
@@ -227,7 +245,7 @@ async fn second_factor_page_with(
         },
     );
     Ok(match &offer.duo_host {
-        Some(host) => page::with_form_action(resp, host),
+        Some(host) => page::with_form_action(state, resp, host),
         None => resp,
     })
 }
@@ -282,7 +300,7 @@ pub(crate) async fn second_submit(
         Ok(SecondFactor::Done { cookie, next }) => {
             let to = next
                 .as_deref()
-                .and_then(local_path)
+                .and_then(|n| state.service.next_target(n))
                 .unwrap_or_else(|| "/account/security".into());
             return Ok(page::signed_in(&state, &visitor, &to, &cookie).await);
         }
@@ -377,7 +395,7 @@ pub(crate) async fn enroll_done(
                 let to = session
                     .next
                     .as_deref()
-                    .and_then(local_path)
+                    .and_then(|n| state.service.next_target(n))
                     .unwrap_or_else(|| "/account/security".into());
                 page::signed_in(&state, &visitor, &to, &cookie).await
             }
@@ -387,8 +405,46 @@ pub(crate) async fn enroll_done(
     )
 }
 
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    page: Page,
+    csrf: String,
+    next_encoded: String,
+}
+
+/// `GET /logout?next=`: a signed-in browser is asked to confirm (an application's "Sign out"
+/// link lands here, and a link must not sign anyone out by itself); anyone else goes on to
+/// `next`, or to the login page.
+pub(crate) async fn logout_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let next = q.next.as_deref().and_then(|n| state.service.next_target(n));
+    let Some((session, _)) = &visitor.session else {
+        return redirect(next.as_deref().unwrap_or("/login"));
+    };
+    let page = Page {
+        title: "Log out".into(),
+        nav: visitor.nav(&state),
+        ..Page::default()
+    };
+    render(
+        StatusCode::OK,
+        &LogoutPage {
+            page,
+            csrf: state.service.csrf_token(&Visitor::session_binding(session)),
+            next_encoded: page::encode_component(next.as_deref().unwrap_or("")),
+        },
+    )
+}
+
+/// `POST /logout[?next=]`: ends the session; then to `next` when it may be followed, else to
+/// the login page.
 pub(crate) async fn logout(
     State(state): State<AppState>,
+    Query(q): Query<NoticeQuery>,
     CsrfForm {
         visitor,
         admitted: (session, user),
@@ -400,9 +456,14 @@ pub(crate) async fn logout(
         .logout(&visitor.ctx(), &session, &user)
         .await
         .map_err(|_| PageError::Internal)?;
+    let to = q
+        .next
+        .as_deref()
+        .and_then(|n| state.service.next_target(n))
+        .unwrap_or_else(|| "/login?notice=logged_out".into());
     Ok(with_cookie(
-        redirect("/login?notice=logged_out"),
-        &page::clear_cookie(SESSION_COOKIE, state.secure_cookies),
+        redirect(&to),
+        &page::clear_session_cookie(&state),
     ))
 }
 

@@ -77,7 +77,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/account/security/enroll/{id}/resend",
             post(account::resend),
         )
-        .route("/logout", post(login::logout))
+        .route("/logout", get(login::logout_page).post(login::logout))
         .route("/account/security", get(account::security))
         .route(
             "/account/security/enroll",

@@ -383,21 +383,9 @@ pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
     Some(text.to_owned())
 }
 
-/// A `next=` value if it is a local path (and not the login pages themselves), else `None`.
-pub(crate) fn local_path(next: &str) -> Option<String> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && next.len() <= 512
-        && !next.contains('\\')
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
-        && !next.starts_with("/login")
-        && !next.starts_with("/logout")
-        && !next.starts_with("/setup");
-    ok.then(|| next.to_owned())
-}
+pub(crate) use twofold_core::access::local_path;
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -413,6 +401,27 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 pub(crate) fn set_cookie(name: &str, value: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// The session cookie's `Set-Cookie` value: like [`set_cookie`], scoped to the cookie domain
+/// when one is configured (so applications under it send it to the reverse proxy).
+pub(crate) fn set_session_cookie(state: &AppState, value: &str) -> String {
+    with_domain(
+        state,
+        set_cookie(SESSION_COOKIE, value, state.secure_cookies),
+    )
+}
+
+/// Removes the session cookie (from the cookie domain too, when one is configured).
+pub(crate) fn clear_session_cookie(state: &AppState) -> String {
+    with_domain(state, clear_cookie(SESSION_COOKIE, state.secure_cookies))
+}
+
+fn with_domain(state: &AppState, cookie: String) -> String {
+    match &state.cookie_domain {
+        Some(d) => format!("{cookie}; Domain={d}"),
+        None => cookie,
+    }
 }
 
 /// A long-lived `Set-Cookie` value (the device cookie): HttpOnly, SameSite=Lax, Secure behind
@@ -431,10 +440,7 @@ pub(crate) async fn signed_in(
     to: &str,
     session_cookie: &str,
 ) -> Response {
-    let resp = with_cookie(
-        redirect(to),
-        &set_cookie(SESSION_COOKIE, session_cookie, state.secure_cookies),
-    );
+    let resp = with_cookie(redirect(to), &set_session_cookie(state, session_cookie));
     match state
         .service
         .issue_device(session_cookie, visitor.device.as_deref())
@@ -560,8 +566,9 @@ impl Visitor {
         match &self.session {
             Some((s, u)) if s.stage == Stage::Full => Ok((s, u)),
             Some((s, _)) if s.stage == Stage::SecondFactor => Err(redirect("/login/2fa")),
-            Some(_) => Err(redirect("/login/enroll")),
-            None => {
+            Some((s, _)) if s.stage == Stage::Enroll => Err(redirect("/login/enroll")),
+            // A one-factor sign-in (for an application) or none: the login page takes it on.
+            _ => {
                 let next = local_path(&self.path)
                     .map(|p| format!("/login?next={}", encode_component(&p)))
                     .unwrap_or_else(|| "/login".to_owned());
@@ -630,19 +637,43 @@ pub(crate) fn encode_component(s: &str) -> String {
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The pages' Content-Security-Policy. With a cookie domain, `form-action` also allows the
+/// hosts under it (any port, the public URL's scheme): a sign-in form's answer redirects back to
+/// the application the visitor came from, and browsers check form-action along redirects.
+pub(crate) fn content_security_policy(public_url: &str, cookie_domain: Option<&str>) -> String {
+    let scheme = if public_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    match cookie_domain {
+        Some(d)
+            if d.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') =>
+        {
+            CSP.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {scheme}://{d}:* {scheme}://*.{d}:*"),
+            )
+        }
+        _ => CSP.to_owned(),
+    }
+}
+
 /// The page's policy, with `https://{host}` added to `form-action`: a form whose answer
 /// redirects to Duo's Universal Prompt (browsers check form-action along the redirects).
 /// `host` is the API hostname setting, checked for shape (a host name with an optional port)
 /// when saved; anything else leaves the policy as it is.
-pub(crate) fn with_form_action(mut resp: Response, host: &str) -> Response {
+pub(crate) fn with_form_action(state: &AppState, mut resp: Response, host: &str) -> Response {
     let shaped = !host.is_empty()
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
     if shaped {
-        let policy = CSP.replace(
+        let policy = state.csp().replacen(
             "form-action 'self'",
             &format!("form-action 'self' https://{}", host.to_ascii_lowercase()),
+            1,
         );
         if let Ok(v) = HeaderValue::from_str(&policy) {
             resp.headers_mut()
@@ -654,6 +685,7 @@ pub(crate) fn with_form_action(mut resp: Response, host: &str) -> Response {
 
 /// Adds the security headers to every response; pages are never cached.
 pub(crate) async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -665,7 +697,7 @@ pub(crate) async fn security_headers(
     };
     // A page whose form leads on to Duo set its own policy (see `with_form_action`).
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        set(h, "content-security-policy", CSP);
+        h.insert(header::CONTENT_SECURITY_POLICY, state.csp_header());
     }
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "no-referrer");

@@ -1,0 +1,168 @@
+//! Forward authentication: `GET /auth/nginx` (nginx `auth_request`) and `GET /auth/forward`
+//! (Traefik ForwardAuth, Caddy `forward_auth`). A reverse proxy asks whether the request it
+//! holds may pass; the core answers from the portal session cookie the browser sent along and the
+//! `[[access]]` rules. Only trusted proxies are answered, and no answer sets a cookie.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use twofold_core::access::Target;
+use twofold_core::service::{ForwardAnswer, Identity};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::portal::page::{SESSION_COOKIE, cookie, encode_component};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/nginx", any(nginx))
+        .route("/auth/forward", any(forward))
+}
+
+/// Which proxy protocol asked: they differ in how the original request is told and in what a
+/// visitor who must sign in gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    /// `X-Original-URL`, `X-Original-Method`; sign in: 401 with the login URL in `Location`
+    /// (nginx turns it into a redirect with `auth_request_set` and `error_page 401`).
+    Nginx,
+    /// `X-Forwarded-Proto`, `-Host`, `-Uri`, `-Method`; sign in: 302 to the login for GET and
+    /// HEAD, 401 for other methods.
+    Forward,
+}
+
+async fn nginx(State(state): State<AppState>, req: Parts) -> Response {
+    answer(&state, &req, Asker::Nginx).await
+}
+
+async fn forward(State(state): State<AppState>, req: Parts) -> Response {
+    answer(&state, &req, Asker::Forward).await
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
+    let trusted =
+        req.extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ConnectInfo(peer)| {
+                state.trusted_proxies.iter().any(|n| n.contains(&peer.ip()))
+            });
+    if !trusted {
+        return no_store(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "untrusted_proxy",
+                "Only a trusted proxy may ask (TWOFOLD_TRUSTED_PROXIES).",
+            )
+            .into_response(),
+        );
+    }
+    let headers = &req.headers;
+    let (target, method) = match asker {
+        Asker::Nginx => (
+            header_text(headers, "x-original-url").map(Target::from_url),
+            header_text(headers, "x-original-method"),
+        ),
+        Asker::Forward => (
+            match (
+                header_text(headers, "x-forwarded-proto"),
+                header_text(headers, "x-forwarded-host"),
+            ) {
+                (Some(proto), Some(host)) => Some(Target::from_parts(
+                    proto,
+                    host,
+                    header_text(headers, "x-forwarded-uri").unwrap_or("/"),
+                )),
+                _ => None,
+            },
+            header_text(headers, "x-forwarded-method"),
+        ),
+    };
+    let target = match target {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return no_store(ApiError::bad_request(e.to_string()).into_response()),
+        None => {
+            let which = match asker {
+                Asker::Nginx => "X-Original-URL",
+                Asker::Forward => "X-Forwarded-Proto and X-Forwarded-Host",
+            };
+            return no_store(
+                ApiError::bad_request(format!("The proxy must send {which}.")).into_response(),
+            );
+        }
+    };
+    let session = cookie(headers, SESSION_COOKIE);
+    let decided = state
+        .service
+        .forward_auth(session.as_deref(), &target)
+        .await;
+    let resp = match decided {
+        Ok(ForwardAnswer::Allow(who)) => allowed(who.as_ref()),
+        Ok(ForwardAnswer::Deny) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "You are signed in but not allowed here.",
+        )
+        .into_response(),
+        Ok(ForwardAnswer::SignIn) => {
+            let login = format!(
+                "{}/login?next={}",
+                state.public_url,
+                encode_component(target.url())
+            );
+            let safe_method = method
+                .unwrap_or(req.method.as_str())
+                .eq_ignore_ascii_case("GET")
+                || method
+                    .unwrap_or(req.method.as_str())
+                    .eq_ignore_ascii_case("HEAD");
+            let status = if asker == Asker::Forward && safe_method {
+                StatusCode::FOUND
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let mut resp = if status == StatusCode::FOUND {
+                status.into_response()
+            } else {
+                ApiError::new(status, "sign_in", "Sign in first.").into_response()
+            };
+            if let Ok(v) = HeaderValue::from_str(&login) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    };
+    no_store(resp)
+}
+
+/// 200, with who is signed in when someone is.
+fn allowed(who: Option<&Identity>) -> Response {
+    let mut resp = StatusCode::OK.into_response();
+    if let Some(who) = who {
+        let h = resp.headers_mut();
+        let mut put = |name: &'static str, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(HeaderName::from_static(name), v);
+            }
+        };
+        put("remote-user", &who.username);
+        put("remote-email", who.email.as_deref().unwrap_or(""));
+        put("remote-role", who.role.as_str());
+    }
+    resp
+}
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
