@@ -26,6 +26,7 @@ use twofold_core::store::{AttemptPlan, Consume, Settled, StoreError, StoreResult
 use twofold_core::token::ApiToken;
 
 use crate::attempt::run_now;
+use crate::queries::sessions::SessionUserRow;
 use crate::rows::{TokenRow, UserFactorRow, user_with_factors};
 use crate::sql;
 
@@ -114,6 +115,23 @@ impl Hot {
         drop(stmt);
         drop(conn);
         row.map(ApiToken::try_from).transpose()
+    }
+
+    pub(crate) fn session_with_user(
+        &self,
+        id_hash: &str,
+    ) -> StoreResult<Option<(twofold_core::session::Session, User)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(sql::SESSION_WITH_USER)
+            .map_err(backend)?;
+        let row = stmt
+            .query_row(named_params! {"$1": id_hash}, SessionUserRow::from_sqlite)
+            .optional()
+            .map_err(backend)?;
+        drop(stmt);
+        drop(conn);
+        row.map(TryInto::try_into).transpose()
     }
 
     pub(crate) fn user_with_factors(&self, key: &str) -> StoreResult<Option<(User, Vec<Factor>)>> {

@@ -74,6 +74,25 @@ pub(crate) struct UserRow {
     created_at: i64,
 }
 
+impl UserRow {
+    /// Reads the user's columns off a SQLite row of the hot path, by position from `at`, in
+    /// [`user_columns`]'s order.
+    pub(crate) fn from_sqlite_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(UserRow {
+            id: r.get(at)?,
+            username: r.get(at + 1)?,
+            role: r.get(at + 2)?,
+            email: r.get(at + 3)?,
+            phone: r.get(at + 4)?,
+            password_hash: r.get(at + 5)?,
+            disabled: r.get(at + 6)?,
+            failed_attempts: r.get(at + 7)?,
+            locked_until: r.get(at + 8)?,
+            created_at: r.get(at + 9)?,
+        })
+    }
+}
+
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(r: UserRow) -> Result<Self, StoreError> {
@@ -127,18 +146,7 @@ impl UserFactorRow {
     /// column names per value); `hot_rows_read_columns_in_the_selects_order` checks the order.
     pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(UserFactorRow {
-            user: UserRow {
-                id: r.get(0)?,
-                username: r.get(1)?,
-                role: r.get(2)?,
-                email: r.get(3)?,
-                phone: r.get(4)?,
-                password_hash: r.get(5)?,
-                disabled: r.get(6)?,
-                failed_attempts: r.get(7)?,
-                locked_until: r.get(8)?,
-                created_at: r.get(9)?,
-            },
+            user: UserRow::from_sqlite_at(r, 0)?,
             f_id: r.get(10)?,
             f_user_id: r.get(11)?,
             f_kind: r.get(12)?,
@@ -551,6 +559,22 @@ mod tests {
             "f_params",
         ];
         assert_in_order(super::USER_WITH_FACTORS, &users);
+        let sessions = [
+            "s.id_hash",
+            "s.user_id",
+            "s.stage",
+            "s_created_at",
+            "s.expires_at",
+            "s.next",
+            "s.login_at",
+            "s.last_seen_at",
+            "s.step_up_at",
+            "s.ip",
+            "s.user_agent",
+            "s.two_factor_at",
+        ];
+        let with_user: Vec<&str> = sessions.iter().chain(&users[..10]).copied().collect();
+        assert_in_order(crate::sql::SESSION_WITH_USER, &with_user);
         assert_in_order(
             crate::sql::TOKEN_BY_HASH,
             &["name", "scope", "created_at", "last_used_at"],

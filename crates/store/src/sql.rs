@@ -4,6 +4,14 @@
 
 pub(crate) use crate::rows::USER_WITH_FACTORS;
 
+/// `$1` the hash of a session id → the session with its user ([`crate::queries::sessions::SessionUserRow`]).
+pub(crate) const SESSION_WITH_USER: &str = "SELECT s.id_hash, s.user_id, s.stage, \
+     s.created_at AS s_created_at, s.expires_at, s.next, s.login_at, s.last_seen_at, \
+     s.step_up_at, s.ip, s.user_agent, s.two_factor_at, \
+     u.id, u.username, u.role, u.email, u.phone, u.password_hash, u.disabled, \
+     u.failed_attempts, u.locked_until, u.created_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
+
 /// `$1` hash → the token's row.
 pub(crate) const TOKEN_BY_HASH: &str =
     "SELECT name, scope, created_at, last_used_at FROM api_tokens WHERE hash = $1";

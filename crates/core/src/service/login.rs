@@ -439,7 +439,7 @@ impl Service {
             return Ok(None);
         }
         let hash = crypto::token_hash(cookie);
-        let Some(mut session) = self.store.session(&hash).await? else {
+        let Some((mut session, user)) = self.store.session_with_user(&hash).await? else {
             return Ok(None);
         };
         let now = self.now();
@@ -452,19 +452,10 @@ impl Service {
             }
             Stage::SecondFactor | Stage::Enroll => session.expires_at > now,
         };
-        if !live {
+        if !live || user.disabled {
             self.store.delete_session(&hash).await?;
             return Ok(None);
         }
-        let Some(user) = self
-            .store
-            .user_by_id(session.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            self.store.delete_session(&hash).await?;
-            return Ok(None);
-        };
         if session.stage.is_lasting() && now - session.last_seen_at >= TOUCH_EVERY {
             session.last_seen_at = now;
             session.expires_at = full_expiry(&settings, session.login_at, now);

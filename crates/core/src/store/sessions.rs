@@ -4,6 +4,8 @@ use async_trait::async_trait;
 
 use crate::session::Session;
 
+use super::User;
+
 use super::StoreResult;
 
 /// Sessions and device cookies.
@@ -13,6 +15,9 @@ pub trait Sessions: Send + Sync {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     /// Finds a session by the hash of its cookie value (expired ones included: callers check).
     async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    /// A session with its user, in one read (every page and every forward-authentication
+    /// request looks a session up).
+    async fn session_with_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>>;
     /// Replaces a session by a new one (a new id, usually a later stage) in one transaction:
     /// deleting the old one is the condition, so a session id advances at most once. False if
     /// the old one was already gone (nothing is written then).

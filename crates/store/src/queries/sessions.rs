@@ -1,7 +1,9 @@
 //! The SQL of [`Sessions`](twofold_core::store::Sessions): sessions and device cookies.
 
 use twofold_core::session::{Session, Stage};
-use twofold_core::store::StoreError;
+use twofold_core::store::{StoreError, User};
+
+use crate::rows::UserRow;
 
 /// The columns of a session row, in `SessionRow`'s order.
 macro_rules! session_columns {
@@ -53,6 +55,68 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
+/// A session joined with its user ([`crate::sql::SESSION_WITH_USER`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    id_hash: String,
+    user_id: i64,
+    stage: String,
+    s_created_at: i64,
+    expires_at: i64,
+    next: Option<String>,
+    login_at: i64,
+    last_seen_at: i64,
+    step_up_at: Option<i64>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    two_factor_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl SessionUserRow {
+    /// Reads a row off SQLite's hot-path connection, columns by position in the SELECT's
+    /// order (`rows::tests::hot_rows_read_columns_in_the_selects_order` checks it).
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SessionUserRow {
+            id_hash: r.get(0)?,
+            user_id: r.get(1)?,
+            stage: r.get(2)?,
+            s_created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            next: r.get(5)?,
+            login_at: r.get(6)?,
+            last_seen_at: r.get(7)?,
+            step_up_at: r.get(8)?,
+            ip: r.get(9)?,
+            user_agent: r.get(10)?,
+            two_factor_at: r.get(11)?,
+            user: UserRow::from_sqlite_at(r, 12)?,
+        })
+    }
+}
+
+impl TryFrom<SessionUserRow> for (Session, User) {
+    type Error = StoreError;
+    fn try_from(r: SessionUserRow) -> Result<Self, StoreError> {
+        let session = Session::try_from(SessionRow {
+            id_hash: r.id_hash,
+            user_id: r.user_id,
+            stage: r.stage,
+            created_at: r.s_created_at,
+            expires_at: r.expires_at,
+            next: r.next,
+            login_at: r.login_at,
+            last_seen_at: r.last_seen_at,
+            step_up_at: r.step_up_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            two_factor_at: r.two_factor_at,
+        })?;
+        Ok((session, User::try_from(r.user)?))
+    }
+}
+
 /// Implements [`Sessions`](twofold_core::store::Sessions) for `$store`, a store type of the
 /// invoking module (next to the `shared` module `impl_shared!` made there).
 macro_rules! impl_sessions {
@@ -61,7 +125,8 @@ macro_rules! impl_sessions {
             use super::shared::{begin_detached, insert_session_in};
             use twofold_core::session::Session;
             use twofold_core::store::StoreResult;
-            use $crate::queries::sessions::{SessionRow, session_columns};
+            use twofold_core::store::User;
+            use $crate::queries::sessions::{SessionRow, SessionUserRow, session_columns};
             use $crate::rows::{backend, conflict};
 
             #[async_trait::async_trait]
@@ -83,6 +148,22 @@ macro_rules! impl_sessions {
                     .await
                     .map_err(backend)?;
                     row.map(Session::try_from).transpose()
+                }
+
+                async fn session_with_user(
+                    &self,
+                    id_hash: &str,
+                ) -> StoreResult<Option<(Session, User)>> {
+                    if let Some(hot) = self.hot() {
+                        return hot.session_with_user(id_hash);
+                    }
+                    let row: Option<SessionUserRow> =
+                        sqlx::query_as($crate::sql::SESSION_WITH_USER)
+                            .bind(id_hash)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                    row.map(<(Session, User)>::try_from).transpose()
                 }
 
                 async fn replace_session(

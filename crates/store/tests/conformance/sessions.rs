@@ -66,7 +66,12 @@ pub(crate) async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
         ..s("f", Stage::OneFactor)
     };
     store.insert_session(&f).await.unwrap();
-    assert_eq!(store.session("f").await.unwrap(), Some(f));
+    assert_eq!(store.session("f").await.unwrap(), Some(f.clone()));
+    // The same session with its user, in one read.
+    let (joined, owner) = store.session_with_user("f").await.unwrap().unwrap();
+    assert_eq!(joined, f);
+    assert_eq!(owner, store.user_by_id(u.id).await.unwrap().unwrap());
+    assert!(store.session_with_user("nope").await.unwrap().is_none());
     store.delete_session("f").await.unwrap();
     store.insert_session(&s("d", Stage::Full)).await.unwrap();
     assert_eq!(store.purge_expired_sessions(NOW + 301).await.unwrap(), 1);
