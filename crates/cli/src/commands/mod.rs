@@ -12,9 +12,31 @@ pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod yubikey;
 
+/// `serve --help`: the configuration, key by key.
+const SERVE_HELP: &str = "\
+Configuration (TOML file keys; each also TWOFOLD_<KEY> in the environment):
+  listen             address and port to listen on (127.0.0.1:8080)
+  data_dir           where the database, master key and outbox live (./twofold-data)
+  database_url       sqlite://… (default: <data_dir>/twofold.db) or postgres://…
+  public_url         the URL users see, e.g. https://auth.example.com (needed behind a proxy)
+  master_key_file    the master key (<data_dir>/master.key, created 0600 on first start)
+  trusted_proxies    addresses or CIDR ranges whose X-Forwarded-For is believed, and the only
+                     peers /auth/nginx and /auth/forward answer
+  extra_ca_file      PEM certificates trusted for outgoing TLS beside the system's
+  cookie_domain      e.g. example.com: the session cookie reaches every host under it, so
+                     applications there can sit behind forward authentication
+
+Forward authentication rules (file only; first match wins, no match denies):
+  [[access]]
+  domain = \"*.example.com\"     # exact host or *.suffix
+  paths = [\"/admin\"]           # optional path prefixes
+  roles = [\"admin\", \"owner\"]   # optional: only these roles
+  policy = \"two_factor\"        # bypass | one_factor | two_factor | deny";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the server (applies migrations first).
+    #[command(after_help = SERVE_HELP)]
     Serve,
     /// Apply database migrations and exit.
     Migrate,
