@@ -424,3 +424,34 @@ fn a_bad_rule_stops_serve_with_one_line() {
          client, admin, owner",
     );
 }
+
+/// Behind https the session cookie for the applications is `Secure` too (and still HttpOnly,
+/// SameSite=Lax, on the cookie domain); signing out removes it from that domain.
+#[test]
+fn the_cookie_domain_cookie_is_secure_behind_https() {
+    let env = Env::new(Db::Sqlite);
+    let server = env.serve_with(&[
+        ("TWOFOLD_PUBLIC_URL", "https://auth.example.test"),
+        ("TWOFOLD_COOKIE_DOMAIN", "example.test"),
+    ]);
+    add_user(&env, "sid", "client", &[]);
+    let mut b = Browser::new(&server);
+    let r = b.login("sid", PASSWORD, "https://app.example.test/");
+    assert_eq!(r.location.as_deref(), Some("https://app.example.test/"));
+    let set = r.set_cookie("tf_session").unwrap();
+    for part in [
+        "; Domain=example.test",
+        "; Secure",
+        "; HttpOnly",
+        "; SameSite=Lax",
+    ] {
+        assert!(set.contains(part), "{set} lacks {part}");
+    }
+    let csrf = b.get("/account/security").csrf();
+    let r = b.post("/logout", &[("csrf", &csrf)]);
+    let gone = r.set_cookie("tf_session").unwrap();
+    assert!(
+        gone.contains("Max-Age=0") && gone.contains("; Domain=example.test"),
+        "{gone}"
+    );
+}
