@@ -128,7 +128,8 @@ impl AccessRules {
                     && !p.contains(['?', '#', '\\', '%', ';'])
                     && !p.chars().any(|c| c.is_control() || c.is_whitespace());
                 let normal = ok.then(|| normalise_path(p)).flatten();
-                let Some(normal) = normal.filter(|n| n == p.trim_end_matches('/') || p == "/")
+                let Some(normal) =
+                    normal.filter(|n| *n == p.trim_end_matches('/').to_lowercase() || p == "/")
                 else {
                     return Err(format!(
                         "{name}: path {p:?} must be a plain path prefix like /admin"
@@ -201,26 +202,25 @@ fn under(path: &str, prefix: &str) -> bool {
         || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
 }
 
-/// The path as an application would resolve it, for matching only: percent-decoded, `\` read
-/// as `/` (some servers do), each segment cut at `;` (path parameters), empty and `.` segments
-/// dropped and `..` applied. `None` when it cannot be decoded (bad escapes, not UTF-8, a NUL).
+/// The path as the rules see it: percent-decoded, `\` read as `/` (some servers do), each
+/// segment cut at `;` (path parameters), empty segments dropped, lower case (rules match
+/// without regard to case, as some applications do). `None` when it cannot be decoded (bad
+/// escapes, not UTF-8, a NUL) or holds a `.` or `..` segment in any of those readings:
+/// browsers never send one, and an application behind the proxy might resolve it differently
+/// (`/admin/..%2Fdocs` is under `/admin` to many routers), so such a request is refused rather
+/// than guessed at.
 fn normalise_path(raw: &str) -> Option<String> {
     let decoded = percent_decode(raw)?;
-    let mut out: Vec<&str> = Vec::new();
-    for seg in decoded.split(['/', '\\']) {
-        let seg = seg.split(';').next().unwrap_or("");
-        match seg {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
-    }
     let mut path = String::with_capacity(decoded.len() + 1);
-    for s in &out {
-        path.push('/');
-        path.push_str(s);
+    for seg in decoded.split(['/', '\\']) {
+        if seg.split(';').any(|part| part == "." || part == "..") {
+            return None;
+        }
+        let seg = seg.split(';').next().unwrap_or("");
+        if !seg.is_empty() {
+            path.push('/');
+            path.push_str(&seg.to_lowercase());
+        }
     }
     if path.is_empty() {
         path.push('/');
@@ -478,7 +478,7 @@ mod tests {
                 "two_factor",
             ),
             spec("*.example.com", &["/admin"], &[], "deny"),
-            spec("*.example.com", &["/docs", "/public/"], &[], "one_factor"),
+            spec("*.example.com", &["/docs", "/Public/"], &[], "one_factor"),
             spec("*.example.com", &[], &[], "two_factor"),
         ])
         .unwrap()
@@ -522,16 +522,30 @@ mod tests {
             Policy::TwoFactor
         );
         for sneaky in [
-            "https://a.example.com/docs/../admin",
-            "https://a.example.com/docs/%2e%2e/admin",
             "https://a.example.com//admin",
-            "https://a.example.com/./admin/",
             "https://a.example.com/%61dmin",
+            "https://a.example.com/ADMIN/users",
             "https://a.example.com/admin;x=1",
-            "https://a.example.com/docs\\..\\admin",
+            "https://a.example.com/admin%2Fusers",
+            "https://a.example.com/admin\\users",
             "https://A.EXAMPLE.COM:8443/admin?x=/docs",
         ] {
             assert_eq!(at(sneaky, c), Policy::Deny, "{sneaky}");
+        }
+        // Dot segments, in any spelling, are refused: whichever way an application resolves
+        // them, a rule must not be judged on the other.
+        for dots in [
+            "https://a.example.com/docs/../admin",
+            "https://a.example.com/admin/../docs",
+            "https://a.example.com/admin/..%2Fdocs",
+            "https://a.example.com/admin/%2e%2e/docs",
+            "https://a.example.com/admin/..;/docs",
+            "https://a.example.com/admin/x%2F..%2F..%2Fdocs",
+            "https://a.example.com/admin\\..\\docs",
+            "https://a.example.com/./admin/",
+            "https://a.example.com/docs/.",
+        ] {
+            assert!(Target::from_url(dots).is_err(), "{dots}");
         }
         assert_eq!(at("https://a.example.com/public", c), Policy::OneFactor);
         assert!(Target::from_url("https://a.example.com/%zz").is_err());

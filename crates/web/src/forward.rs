@@ -75,12 +75,9 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
             match (
                 header_text(headers, "x-forwarded-proto"),
                 header_text(headers, "x-forwarded-host"),
+                header_text(headers, "x-forwarded-uri"),
             ) {
-                (Some(proto), Some(host)) => Some(Target::from_parts(
-                    proto,
-                    host,
-                    header_text(headers, "x-forwarded-uri").unwrap_or("/"),
-                )),
+                (Some(proto), Some(host), Some(uri)) => Some(Target::from_parts(proto, host, uri)),
                 _ => None,
             },
             header_text(headers, "x-forwarded-method"),
@@ -92,7 +89,7 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
         None => {
             let which = match asker {
                 Asker::Nginx => "X-Original-URL",
-                Asker::Forward => "X-Forwarded-Proto and X-Forwarded-Host",
+                Asker::Forward => "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri",
             };
             return no_store(
                 ApiError::bad_request(format!("The proxy must send {which}.")).into_response(),
@@ -144,22 +141,40 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
     no_store(resp)
 }
 
-/// 200, with who is signed in when someone is.
+/// 200, with who is signed in when someone is. A value that cannot be a header (it cannot
+/// happen with checked usernames and addresses) fails closed rather than pass without it.
 fn allowed(who: Option<&Identity>) -> Response {
     let mut resp = StatusCode::OK.into_response();
     if let Some(who) = who {
-        let h = resp.headers_mut();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                h.insert(HeaderName::from_static(name), v);
-            }
-        };
-        put("remote-user", &who.username);
-        put("remote-email", who.email.as_deref().unwrap_or(""));
-        put("remote-role", who.role.as_str());
+        let values = [
+            ("remote-user", who.username.as_str()),
+            ("remote-email", who.email.as_deref().unwrap_or("")),
+            ("remote-role", who.role.as_str()),
+        ];
+        for (name, value) in values {
+            let Ok(v) = HeaderValue::from_str(value) else {
+                tracing::error!(
+                    header = name,
+                    "a signed-in user's value is not a header value"
+                );
+                return ApiError::from(twofold_core::Error::internal(&BadHeader)).into_response();
+            };
+            resp.headers_mut().insert(HeaderName::from_static(name), v);
+        }
     }
     resp
 }
+
+#[derive(Debug)]
+struct BadHeader;
+
+impl std::fmt::Display for BadHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Remote-* value is not a header value")
+    }
+}
+
+impl std::error::Error for BadHeader {}
 
 fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()

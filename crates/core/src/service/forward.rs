@@ -108,7 +108,7 @@ impl Service {
         if session.stage == Stage::OneFactor {
             return Ok(Some(Stage::SecondFactor));
         }
-        let settings = self.settings().await?;
+        let settings = self.settings_cached().await?;
         if self.view_of(user.clone()).await?.has_2fa {
             return Ok(Some(Stage::SecondFactor));
         }

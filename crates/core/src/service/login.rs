@@ -467,8 +467,10 @@ impl Service {
     }
 
     /// Replaces a session by a fully logged-in one with a new id. When the user has just given
-    /// a checked second factor (or enrolled one), the new session counts as stepped up; a pass
-    /// Duo's open fail mode gave without a check does not.
+    /// a checked second factor (or enrolled one), the new session counts as stepped up since
+    /// the password step; a pass Duo's open fail mode gave without a check does not (it still
+    /// counts as the sign-in's second factor for `two_factor` rules, as it does for the
+    /// portal: the operator chose to let sign-ins through while Duo is down).
     pub(super) async fn promote(&self, old: &Session, checked: bool) -> Result<Option<String>> {
         let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
         let now = self.now();
@@ -482,7 +484,13 @@ impl Service {
             next: None,
             login_at: old.login_at,
             last_seen_at: now,
-            step_up_at: checked.then_some(now),
+            // A step-up is the password and the second factor given recently: when this
+            // sign-in went back a step (`resume_sign_in`), the password was given at its start.
+            step_up_at: checked.then_some(if old.created_at == old.login_at {
+                now
+            } else {
+                old.login_at
+            }),
             ip: old.ip.clone(),
             user_agent: old.user_agent.clone(),
             two_factor_at: Some(now),

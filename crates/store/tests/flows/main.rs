@@ -11,6 +11,7 @@
 mod backup;
 mod concurrency;
 mod email;
+mod forward;
 mod lockout;
 mod step_up;
 mod totp;
@@ -116,6 +117,11 @@ impl Flow {
     /// A migrated SQLite database in a new temporary directory, and a service over it whose
     /// clock shows [`START`].
     pub(crate) async fn new() -> Flow {
+        Self::with_access(twofold_core::access::Access::default()).await
+    }
+
+    /// The same, with forward authentication's rules and redirects.
+    pub(crate) async fn with_access(access: twofold_core::access::Access) -> Flow {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("f.db").display());
         let store = twofold_store::connect(&url).await.unwrap();
@@ -129,7 +135,8 @@ impl Flow {
             clock.clone(),
             "flows.test".into(),
         )
-        .with_delivery(outbox.clone(), outbox.clone());
+        .with_delivery(outbox.clone(), outbox.clone())
+        .with_access(access);
         Flow {
             service: Arc::new(service),
             clock,

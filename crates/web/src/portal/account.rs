@@ -404,7 +404,7 @@ async fn run_sensitive(
 
 /// A redirect that also drops the session cookie (the session has ended on the server).
 fn signed_out_to(to: &str, state: &AppState) -> Response {
-    page::with_cookie(redirect(to), &page::clear_session_cookie(state))
+    page::with_session_cookie(state, redirect(to), None)
 }
 
 /// Steps up with the password (and code) a form carried, unless the session stepped up

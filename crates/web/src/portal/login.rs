@@ -86,11 +86,18 @@ pub(crate) async fn login_form(
                 .resume_sign_in(session, user, next.as_deref())
                 .await?
             {
-                Resume::Enough => redirect(next.as_deref().unwrap_or("/account/security")),
+                // The cookie again, on the cookie domain: a browser that signed in before
+                // one was configured holds it for the portal's host only.
+                Resume::Enough => page::with_session_cookie(
+                    &state,
+                    redirect(next.as_deref().unwrap_or("/account/security")),
+                    visitor.session_cookie.as_deref(),
+                ),
                 Resume::Continue(stage) => redirect(stage_path(stage)),
-                Resume::Step(step) => with_cookie(
+                Resume::Step(step) => page::with_session_cookie(
+                    &state,
                     redirect(stage_path(step.stage)),
-                    &page::set_session_cookie(&state, &step.cookie),
+                    Some(&step.cookie),
                 ),
             },
         );
@@ -149,10 +156,7 @@ pub(crate) async fn login_submit(
             if step.stage == Stage::Full {
                 return Ok(page::signed_in(&state, &visitor, to, &step.cookie).await);
             }
-            with_cookie(
-                redirect(to),
-                &page::set_session_cookie(&state, &step.cookie),
-            )
+            page::with_session_cookie(&state, redirect(to), Some(&step.cookie))
         }
         Err(e) => {
             let status = match e.kind {
@@ -461,10 +465,7 @@ pub(crate) async fn logout(
         .as_deref()
         .and_then(|n| state.service.next_target(n))
         .unwrap_or_else(|| "/login?notice=logged_out".into());
-    Ok(with_cookie(
-        redirect(&to),
-        &page::clear_session_cookie(&state),
-    ))
+    Ok(page::with_session_cookie(&state, redirect(&to), None))
 }
 
 pub(crate) async fn enroll_resend(

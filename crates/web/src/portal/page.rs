@@ -386,15 +386,24 @@ pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
 pub(crate) use twofold_core::access::local_path;
 
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookies(headers, name).next()
+}
+
+/// Every well-formed value of cookie `name`, in the order the browser sent them.
+pub(crate) fn cookies<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = String> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| v)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map(str::to_owned)
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure behind https.
@@ -403,24 +412,27 @@ pub(crate) fn set_cookie(name: &str, value: &str, secure: bool) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// The session cookie's `Set-Cookie` value: like [`set_cookie`], scoped to the cookie domain
-/// when one is configured (so applications under it send it to the reverse proxy).
-pub(crate) fn set_session_cookie(state: &AppState, value: &str) -> String {
-    with_domain(
-        state,
-        set_cookie(SESSION_COOKIE, value, state.secure_cookies),
-    )
-}
-
-/// Removes the session cookie (from the cookie domain too, when one is configured).
-pub(crate) fn clear_session_cookie(state: &AppState) -> String {
-    with_domain(state, clear_cookie(SESSION_COOKIE, state.secure_cookies))
-}
-
-fn with_domain(state: &AppState, cookie: String) -> String {
+/// Sets (`Some`) or removes (`None`) the session cookie: scoped to the cookie domain when one
+/// is configured, so applications under it send it to the reverse proxy. With a cookie domain,
+/// a host-only `tf_session` left from before it was configured is removed too: browsers send
+/// it first, and it would hide the domain's cookie from the portal (and never reach the
+/// applications).
+pub(crate) fn with_session_cookie(
+    state: &AppState,
+    resp: Response,
+    value: Option<&str>,
+) -> Response {
+    let secure = state.secure_cookies;
+    let cookie = match value {
+        Some(v) => set_cookie(SESSION_COOKIE, v, secure),
+        None => clear_cookie(SESSION_COOKIE, secure),
+    };
     match &state.cookie_domain {
-        Some(d) => format!("{cookie}; Domain={d}"),
-        None => cookie,
+        Some(d) => with_cookie(
+            with_cookie(resp, &clear_cookie(SESSION_COOKIE, secure)),
+            &format!("{cookie}; Domain={d}"),
+        ),
+        None => with_cookie(resp, &cookie),
     }
 }
 
@@ -440,7 +452,7 @@ pub(crate) async fn signed_in(
     to: &str,
     session_cookie: &str,
 ) -> Response {
-    let resp = with_cookie(redirect(to), &set_session_cookie(state, session_cookie));
+    let resp = with_session_cookie(state, redirect(to), Some(session_cookie));
     match state
         .service
         .issue_device(session_cookie, visitor.device.as_deref())
@@ -504,6 +516,8 @@ pub(crate) fn with_cookie(mut resp: Response, value: &str) -> Response {
 #[derive(Debug)]
 pub(crate) struct Visitor {
     pub(crate) session: Option<(Session, User)>,
+    /// The cookie value of that session.
+    pub(crate) session_cookie: Option<String>,
     pub(crate) pre: Option<String>,
     /// The device cookie, if the browser holds one.
     pub(crate) device: Option<String>,
@@ -524,12 +538,20 @@ impl FromRequestParts<AppState> for Visitor {
             .map_or_else(|| parts.uri.clone(), |u| u.0.clone())
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        let session = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(c) => state.service.session(&c).await.map_err(|_| internal())?,
-            None => None,
-        };
+        // A browser may hold two: a host-only one from before a cookie domain was configured,
+        // and the domain's. The first live one counts.
+        let mut session = None;
+        let mut session_cookie = None;
+        for c in cookies(&parts.headers, SESSION_COOKIE).take(2) {
+            if let Some(found) = state.service.session(&c).await.map_err(|_| internal())? {
+                session = Some(found);
+                session_cookie = Some(c);
+                break;
+            }
+        }
         Ok(Visitor {
             session,
+            session_cookie,
             pre: cookie(&parts.headers, PRE_COOKIE),
             device: cookie(&parts.headers, DEVICE_COOKIE),
             user_agent: parts
