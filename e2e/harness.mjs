@@ -74,6 +74,7 @@ export class Server {
       TWOFOLD_LOG: process.env.TWOFOLD_E2E_LOG || 'warn',
     };
     delete s.env.TWOFOLD_CONFIG;
+    delete s.env.TWOFOLD_BIN;
     delete s.env.TWOFOLD_DATABASE_URL;
     delete s.env.TWOFOLD_PUBLIC_URL;
     delete s.env.TWOFOLD_MASTER_KEY_FILE;

@@ -2,6 +2,7 @@
 //! (`--config` or `TWOFOLD_CONFIG`), then `TWOFOLD_*` environment variables. Everything about 2FA
 //! itself is a setting in the database, not here.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,8 @@ use crate::exit::Failure;
 /// The file and environment keys, before checking.
 #[derive(Clone, Serialize, Deserialize)]
 struct Raw {
+    /// `host:port`, or a bare port (which the environment layer reads as a number).
+    #[serde(deserialize_with = "text_or_number")]
     listen: String,
     data_dir: PathBuf,
     database_url: Option<String>,
@@ -86,41 +89,73 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// Loads the layers; `file` is `--config` (else `TWOFOLD_CONFIG`).
+    /// Loads the layers; `file` is `--config` (else `TWOFOLD_CONFIG`). Refuses to guess: an
+    /// unknown key in the file is an error naming the file, the key and the nearest known one;
+    /// an unknown `TWOFOLD_*` variable is a warning on stderr (environments carry other tools'
+    /// variables with the prefix); every error names where the value came from.
     pub(crate) fn load(file: Option<&Path>) -> Result<Self, Failure> {
+        for warning in unknown_variables(std::env::vars_os().map(|(k, _)| k)) {
+            let _ = writeln!(std::io::stderr(), "warning: {warning}");
+        }
         let mut fig = Figment::from(Serialized::defaults(Raw::default()));
         let from_env = std::env::var_os("TWOFOLD_CONFIG").map(PathBuf::from);
-        if let Some(path) = file.map(Path::to_path_buf).or(from_env) {
-            if !path.is_file() {
-                return Err(Failure::value(format_args!(
-                    "configuration file {} does not exist",
-                    path.display()
-                )));
-            }
-            fig = fig.merge(Toml::file(path));
+        let path = file.map(Path::to_path_buf).or(from_env);
+        if let Some(path) = &path {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::value(format_args!(
+                    "configuration file {}: {}",
+                    path.display(),
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        "does not exist".to_owned()
+                    } else {
+                        e.to_string()
+                    }
+                ))
+            })?;
+            check_file_keys(&text).map_err(|e| {
+                Failure::value(format_args!("configuration file {}: {e}", path.display()))
+            })?;
+            fig = fig.merge(Toml::string(&text));
         }
-        fig = fig.merge(Env::prefixed("TWOFOLD_").ignore(&["config", "log"]).only(&[
-            "listen",
-            "data_dir",
-            "database_url",
-            "public_url",
-            "master_key_file",
-            "trusted_proxies",
-            "extra_ca_file",
-            "cookie_domain",
-        ]));
-        let raw: Raw = fig
-            .extract()
-            .map_err(|e| Failure::value(format_args!("configuration: {e}")))?;
-        Self::check(raw)
+        fig = fig.merge(
+            Env::prefixed("TWOFOLD_")
+                .ignore(&["config", "log"])
+                .only(ENV_KEYS),
+        );
+        // Where a key's value came from, for errors.
+        let source = |key: &str| match fig.find_metadata(key) {
+            Some(m) if m.name.contains("environment") => {
+                format!("TWOFOLD_{}", key.to_ascii_uppercase())
+            }
+            Some(m) if m.name.contains("TOML") => match &path {
+                Some(p) => format!("configuration file {}: {key}", p.display()),
+                None => key.to_owned(),
+            },
+            _ => key.to_owned(),
+        };
+        let raw: Raw = fig.extract().map_err(|e| {
+            let key = e.path.first().cloned().unwrap_or_default();
+            let kind = e.kind.to_string();
+            Failure::value(format_args!("{}: {kind}", source(&key)))
+        })?;
+        Self::check(raw).map_err(|(key, message)| {
+            // A rule's message names the rule itself ("access rule 2 ...").
+            let source = source(key);
+            let source = source.strip_suffix(": access").unwrap_or(&source);
+            Failure::value(format_args!("{source}: {message}"))
+        })
     }
 
-    fn check(raw: Raw) -> Result<Self, Failure> {
-        let listen: SocketAddr = raw.listen.parse().map_err(|_| {
-            Failure::value(format_args!(
-                "listen: {:?} is not an address and port like 127.0.0.1:8080",
-                raw.listen
-            ))
+    /// Checks the values; an error is the key at fault and what is wrong with its value.
+    fn check(raw: Raw) -> Result<Self, (&'static str, String)> {
+        let listen = parse_listen(&raw.listen).ok_or_else(|| {
+            (
+                "listen",
+                format!(
+                    "{:?} is not an address and port like 127.0.0.1:8080, or a port",
+                    raw.listen
+                ),
+            )
         })?;
         let database_url = raw
             .database_url
@@ -134,8 +169,9 @@ impl Config {
             .as_deref()
             .is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://")))
         {
-            return Err(Failure::value(
-                "public_url: must start with http:// or https://",
+            return Err((
+                "public_url",
+                "must start with http:// or https://".to_owned(),
             ));
         }
         let entries: Vec<String> = match raw.trusted_proxies {
@@ -148,9 +184,10 @@ impl Config {
                 .parse::<IpNet>()
                 .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
                 .map_err(|_| {
-                    Failure::value(format_args!(
-                        "trusted_proxies: {e:?} is not an address or CIDR range"
-                    ))
+                    (
+                        "trusted_proxies",
+                        format!("{e:?} is not an address or CIDR range"),
+                    )
                 })?;
             trusted_proxies.push(net);
         }
@@ -162,20 +199,30 @@ impl Config {
             .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty());
         let redirects = match (&public_url, &cookie_domain) {
-            (Some(url), domain) => {
-                Redirects::new(url, domain.as_deref()).map_err(Failure::value)?
-            }
+            (Some(url), domain) => Redirects::new(url, domain.as_deref()).map_err(|e| {
+                let key = if e.starts_with("public_url") {
+                    "public_url"
+                } else {
+                    "cookie_domain"
+                };
+                let said = e.split_once(": ").map_or(e.as_str(), |(_, m)| m).to_owned();
+                (key, said)
+            })?,
             (None, None) => Redirects::default(),
             (None, Some(_)) => {
-                return Err(Failure::value(
-                    "cookie_domain: needs public_url (the portal's address under that domain)",
+                return Err((
+                    "cookie_domain",
+                    "needs public_url (the portal's address under that domain)".to_owned(),
                 ));
             }
         };
         let mut specs = Vec::with_capacity(raw.access.len());
         for (i, r) in raw.access.into_iter().enumerate() {
             let missing = |what: &str| {
-                Failure::value(format_args!("access rule {}: {what} is missing", i + 1))
+                (
+                    "access",
+                    format!("access rule {}: {what} is missing", i + 1),
+                )
             };
             specs.push(RuleSpec {
                 domain: r.domain.ok_or_else(|| missing("domain"))?,
@@ -184,7 +231,7 @@ impl Config {
                 policy: r.policy.ok_or_else(|| missing("policy"))?,
             });
         }
-        let rules = AccessRules::new(&specs).map_err(Failure::value)?;
+        let rules = AccessRules::new(&specs).map_err(|e| ("access", e))?;
         Ok(Config {
             listen,
             data_dir: raw.data_dir,
@@ -199,6 +246,170 @@ impl Config {
     }
 }
 
+/// A string, or a number taken as its text (`TWOFOLD_LISTEN=8081` arrives as a number).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match TextOrNumber::deserialize(d)? {
+        TextOrNumber::Text(t) => t,
+        TextOrNumber::Number(n) => n.to_string(),
+    })
+}
+
+/// The keys the environment may set (`TWOFOLD_<KEY>`).
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "master_key_file",
+    "trusted_proxies",
+    "extra_ca_file",
+    "cookie_domain",
+];
+
+/// The keys of the file: those, and the `[[access]]` rules.
+const FILE_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "master_key_file",
+    "trusted_proxies",
+    "extra_ca_file",
+    "cookie_domain",
+    "access",
+];
+
+/// The keys of an `[[access]]` rule.
+const RULE_KEYS: &[&str] = &["domain", "paths", "roles", "policy"];
+
+/// `host:port`, or a bare port on 127.0.0.1.
+fn parse_listen(text: &str) -> Option<SocketAddr> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let port: u16 = text.parse().ok()?;
+        return Some(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().ok()
+}
+
+/// The file's keys, each known: the error names an unknown one and the nearest known key. (The
+/// values are checked later, after the layers merge.)
+fn check_file_keys(text: &str) -> Result<(), String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        // The parser's message spans several lines (the line quoted); keep its first.
+        e.to_string()
+            .lines()
+            .next()
+            .unwrap_or("not valid TOML")
+            .to_owned()
+    })?;
+    for (key, value) in &table {
+        if !FILE_KEYS.contains(&key.as_str()) {
+            return Err(unknown("key", key, FILE_KEYS));
+        }
+        if key == "access" {
+            let Some(rules) = value.as_array() else {
+                return Err(
+                    "access must be a list of rules, written as [[access]] tables".to_owned(),
+                );
+            };
+            for (i, rule) in rules.iter().enumerate() {
+                let Some(rule) = rule.as_table() else {
+                    return Err(format!("access rule {} is not a table", i + 1));
+                };
+                if let Some(k) = rule.keys().find(|k| !RULE_KEYS.contains(&k.as_str())) {
+                    return Err(format!(
+                        "access rule {}: {}",
+                        i + 1,
+                        unknown("key", k, RULE_KEYS)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+    match nearest(name, known) {
+        Some(near) => format!("unknown {what} `{name}`; did you mean `{near}`?"),
+        None => format!("unknown {what} `{name}` (known: {})", known.join(", ")),
+    }
+}
+
+/// The `TWOFOLD_*` variables that are not Twofold's, each with the nearest that is.
+fn unknown_variables(names: impl Iterator<Item = std::ffi::OsString>) -> Vec<String> {
+    let known: Vec<String> = ENV_KEYS
+        .iter()
+        .map(|k| format!("TWOFOLD_{}", k.to_ascii_uppercase()))
+        .chain(["TWOFOLD_CONFIG".to_owned(), "TWOFOLD_LOG".to_owned()])
+        .collect();
+    let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for name in names {
+        let Some(name) = name.to_str() else { continue };
+        // The test suite's knobs, and its runners' own variables.
+        let ours = name.starts_with("TWOFOLD_TEST_") || name.starts_with("TWOFOLD_E2E_");
+        if !name.starts_with("TWOFOLD_") || ours || known_refs.contains(&name) {
+            continue;
+        }
+        out.push(match nearest(name, &known_refs) {
+            Some(near) => format!("{name} is not a Twofold setting; did you mean {near}?"),
+            None => format!("{name} is not a Twofold setting (ignored)"),
+        });
+    }
+    out.sort();
+    out
+}
+
+/// The known name closest to `name` by edit distance, if it is close enough to be a slip, or
+/// the one known name a common word for it points to (`PORT`, `HOST`, `BIND`: `LISTEN`).
+fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let word = lower.rsplit('_').next().unwrap_or(&lower);
+    if matches!(word, "port" | "host" | "bind" | "address" | "addr")
+        && let Some(k) = known
+            .iter()
+            .find(|k| k.to_ascii_lowercase().ends_with("listen"))
+    {
+        return Some(k);
+    }
+    let best = known
+        .iter()
+        .map(|k| (distance(&lower, &k.to_ascii_lowercase()), *k))
+        .min_by_key(|(d, _)| *d)?;
+    if best.0 <= 3.max(name.len() / 3) {
+        return Some(best.1);
+    }
+    None
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +417,7 @@ mod tests {
     fn checked(change: impl FnOnce(&mut Raw)) -> Result<Config, String> {
         let mut raw = Raw::default();
         change(&mut raw);
-        Config::check(raw).map_err(|f| f.message().to_owned())
+        Config::check(raw).map_err(|(key, message)| format!("{key}: {message}"))
     }
 
     #[test]
@@ -272,7 +483,7 @@ mod tests {
     fn bad_values_name_their_key() {
         type Change = Box<dyn FnOnce(&mut Raw)>;
         let cases: Vec<(Change, &str)> = vec![
-            (Box::new(|r| r.listen = "8080".into()), "listen"),
+            (Box::new(|r| r.listen = "80800".into()), "listen"),
             (Box::new(|r| r.listen = "localhost:8080".into()), "listen"),
             (
                 Box::new(|r| r.public_url = Some("2fa.example.com".into())),
@@ -359,5 +570,68 @@ mod tests {
                 .unwrap_or_else(|| panic!("{says} accepted"));
             assert!(e.contains(says), "{e} should say {says}");
         }
+    }
+
+    #[test]
+    fn listen_takes_an_address_or_a_bare_port() {
+        let at = |l: &str| checked(|r| r.listen = l.into()).map(|c| c.listen);
+        assert_eq!(at("8081").unwrap(), "127.0.0.1:8081".parse().unwrap());
+        assert_eq!(at(" 9000 ").unwrap(), "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(at("0.0.0.0:8443").unwrap(), "0.0.0.0:8443".parse().unwrap());
+        assert_eq!(at("[::1]:8080").unwrap(), "[::1]:8080".parse().unwrap());
+        for bad in ["65536", "", ":8080", "localhost:8080", "-1"] {
+            let e = at(bad).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(e.starts_with("listen: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors_with_the_nearest_key() {
+        assert_eq!(
+            check_file_keys("listen = \"1\"\n[[access]]\ndomain = \"a\"\npolicy = \"deny\"\n"),
+            Ok(())
+        );
+        let e = check_file_keys("lisen = \"127.0.0.1:8080\"\n").unwrap_err();
+        assert_eq!(e, "unknown key `lisen`; did you mean `listen`?");
+        let e = check_file_keys("trusted_proxy = \"10.0.0.1\"\n").unwrap_err();
+        assert!(e.contains("did you mean `trusted_proxies`?"), "{e}");
+        let e = check_file_keys("colour = \"blue\"\n").unwrap_err();
+        assert!(
+            e.starts_with("unknown key `colour` (known: listen, "),
+            "{e}"
+        );
+        let e = check_file_keys("[[access]]\ndomain = \"a\"\npolicies = \"deny\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "access rule 1: unknown key `policies`; did you mean `policy`?"
+        );
+        let e = check_file_keys("access = 3\n").unwrap_err();
+        assert!(e.contains("[[access]]"), "{e}");
+        let e = check_file_keys("listen = \n").unwrap_err();
+        assert!(!e.contains('\n') && !e.is_empty(), "{e}");
+    }
+
+    #[test]
+    fn unknown_variables_warn_with_the_nearest_one() {
+        let names = [
+            "TWOFOLD_PORT",
+            "TWOFOLD_LISTEN",
+            "TWOFOLD_DATABSE_URL",
+            "TWOFOLD_TEST_PG",
+            "TWOFOLD_E2E_SLOW",
+            "TWOFOLD_LOG",
+            "TWOFOLD_CONFIG",
+            "TWOFOLD_WHATEVER_ELSE_ENTIRELY",
+            "PATH",
+        ]
+        .map(std::ffi::OsString::from);
+        assert_eq!(
+            unknown_variables(names.into_iter()),
+            vec![
+                "TWOFOLD_DATABSE_URL is not a Twofold setting; did you mean TWOFOLD_DATABASE_URL?",
+                "TWOFOLD_PORT is not a Twofold setting; did you mean TWOFOLD_LISTEN?",
+                "TWOFOLD_WHATEVER_ELSE_ENTIRELY is not a Twofold setting (ignored)",
+            ]
+        );
     }
 }

@@ -621,6 +621,95 @@ fn master_key_file_outside_the_data_dir() {
     assert!(run_ok(&mut with_key(&["user", "list"])).contains("kim"));
 }
 
+/// The configuration refuses to guess: an unknown key in the file is an error naming the file,
+/// the key and the nearest known key; an unknown `TWOFOLD_*` variable is a warning naming the
+/// nearest one; a value's error names where it came from; `TWOFOLD_LISTEN` takes a bare port.
+/// Nothing is created by a refused start.
+#[test]
+fn configuration_refuses_to_guess() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("twofold.toml");
+    let with_file = |text: &str, args: &[&str]| {
+        write_file(&file, text);
+        let mut c = bare(args);
+        c.arg("--config").arg(&file).env("TWOFOLD_DATA_DIR", &data);
+        c
+    };
+    let shown = file.display().to_string();
+    for args in [&["user", "list"][..], &["serve"]] {
+        let line = run_fails(&mut with_file("lisen = \"127.0.0.1:0\"\n", args));
+        assert!(
+            line.contains(&shown) && line.contains("unknown key `lisen`; did you mean `listen`?"),
+            "{args:?}: {line}"
+        );
+        let line = run_fails(&mut with_file(
+            "[[access]]\ndomain = \"a.example.com\"\npolicy = \"deny\"\nrole = [\"admin\"]\n",
+            args,
+        ));
+        assert!(
+            line.contains(&shown)
+                && line.contains("access rule 1: unknown key `role`; did you mean `roles`?"),
+            "{args:?}: {line}"
+        );
+        // A file that is not TOML names the file and stays on one line.
+        let line = run_fails(&mut with_file("listen = [unclosed\n", args));
+        assert!(line.contains(&shown), "{args:?}: {line}");
+        // A bad value names the file and the key; the same from the environment names the
+        // variable.
+        let line = run_fails(&mut with_file("public_url = \"2fa.example.com\"\n", args));
+        assert!(
+            line.contains(&format!("{shown}: public_url: must start with http")),
+            "{args:?}: {line}"
+        );
+        let line = run_fails(
+            bare(args)
+                .env("TWOFOLD_DATA_DIR", &data)
+                .env("TWOFOLD_LISTEN", "127.0.0.1:99999"),
+        );
+        assert!(
+            line.starts_with("error: TWOFOLD_LISTEN: "),
+            "{args:?}: {line}"
+        );
+        assert!(
+            !line.contains("default"),
+            "no internal profile names: {line}"
+        );
+        assert!(
+            !data.exists(),
+            "{args:?}: a refused start created the data dir"
+        );
+    }
+
+    // An unknown variable is a warning, not an error: the command still runs.
+    let out = bare(&["user", "list"])
+        .env("TWOFOLD_DATA_DIR", &data)
+        .env("TWOFOLD_PORT", "8081")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: TWOFOLD_PORT is not a Twofold setting; did you mean TWOFOLD_LISTEN?"
+        ),
+        "{stderr}"
+    );
+
+    // A bare port listens on 127.0.0.1.
+    let port = free_port();
+    let server = Running::start({
+        let mut c = bare(&["serve"]);
+        c.env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_LISTEN", port.to_string());
+        c
+    });
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    server.ready();
+    server.signal("TERM");
+    assert!(server.wait().0.success());
+}
+
 /// The environment's values are checked before anything is touched.
 #[test]
 fn bad_environment_values_are_one_error_line() {
@@ -630,17 +719,25 @@ fn bad_environment_values_are_one_error_line() {
         (
             "TWOFOLD_TRUSTED_PROXIES",
             "not-an-address",
-            "trusted_proxies",
+            "TWOFOLD_TRUSTED_PROXIES: \"not-an-address\"",
         ),
         ("TWOFOLD_TRUSTED_PROXIES", "10.0.0.0/33", "10.0.0.0/33"),
         ("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1, ,bogus", "bogus"),
         (
             "TWOFOLD_TRUSTED_PROXIES",
             "192.168.1.1:80",
-            "trusted_proxies",
+            "TWOFOLD_TRUSTED_PROXIES",
         ),
-        ("TWOFOLD_LISTEN", "localhost", "listen"),
-        ("TWOFOLD_PUBLIC_URL", "ftp://2fa.example.com", "public_url"),
+        (
+            "TWOFOLD_LISTEN",
+            "localhost",
+            "TWOFOLD_LISTEN: \"localhost\"",
+        ),
+        (
+            "TWOFOLD_PUBLIC_URL",
+            "ftp://2fa.example.com",
+            "TWOFOLD_PUBLIC_URL: must start",
+        ),
     ] {
         for args in [&["user", "list"][..], &["serve"]] {
             let line = run_fails(

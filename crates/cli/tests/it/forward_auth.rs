@@ -458,8 +458,11 @@ fn a_bad_rule_stops_serve_with_one_line() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         err.trim_end(),
-        "error: access rule 2 (domain \"app.example.test\"): role \"root\" is not one of \
-         client, admin, owner",
+        format!(
+            "error: configuration file {}: access rule 2 (domain \"app.example.test\"): \
+             role \"root\" is not one of client, admin, owner",
+            file.display()
+        ),
     );
 }
 
