@@ -357,10 +357,12 @@ export function parseOtpauth(uri) {
 
 // --- The browser ------------------------------------------------------------------------------
 
-export async function launchBrowser() {
+/** Headless Chromium; `args` are extra command-line switches (e.g. `--host-resolver-rules`). */
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      ...args,
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
