@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::usage(e),
     };
-    init_logging(matches!(cli.command, Command::Serve));
+    if let Err(failure) = init_logging(matches!(cli.command, Command::Serve)) {
+        return failure.report();
+    }
     match commands::run(cli.command, cli.config.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
@@ -40,16 +42,25 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; `TWOFOLD_LOG` filters them (default: info for the server, warnings for the
-/// other commands, so their stdout stays clean).
-fn init_logging(server: bool) {
+/// other commands, so their stdout stays clean). A filter that does not parse is refused rather
+/// than silently replaced by the default.
+fn init_logging(server: bool) -> Result<(), exit::Failure> {
     use tracing_subscriber::EnvFilter;
     let default = if server { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_env("TWOFOLD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = match std::env::var("TWOFOLD_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::try_new(&text).map_err(|e| {
+            exit::Failure::value(format_args!(
+                "TWOFOLD_LOG: {text:?} is not a log filter ({e}); try info, debug or twofold=debug"
+            ))
+        })?,
+        _ => EnvFilter::new(default),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -97,7 +97,11 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failur
     }
     let store = twofold_store::connect(&config.database_url)
         .await
-        .map_err(|e| Failure::value(format_args!("database: {}", chain(&e))))?;
+        .map_err(|e| {
+            let why = chain(&e);
+            let why = why.strip_prefix("database error: ").unwrap_or(&why);
+            Failure::value(format_args!("database: {why}"))
+        })?;
     store
         .migrate()
         .await

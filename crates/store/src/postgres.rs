@@ -18,6 +18,69 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
+/// How long the first connection may take before start-up gives up.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Why PostgreSQL could not be reached: where, and the reason in a few words (the operating
+/// system's error, the server's refusal such as a failed password, or no answer in time).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to PostgreSQL at {at}: {reason}")]
+pub(crate) struct ConnectError {
+    /// `host:port`, or the Unix socket's directory.
+    pub(crate) at: String,
+    /// What went wrong.
+    pub(crate) reason: String,
+}
+
+/// Opens and closes one connection, or says why it cannot.
+async fn probe(options: &PgConnectOptions) -> StoreResult<()> {
+    use sqlx::Connection;
+    let host = options.get_host();
+    let at = if host.starts_with('/') {
+        format!("the socket in {host}")
+    } else if host.contains(':') {
+        format!("[{host}]:{}", options.get_port())
+    } else {
+        format!("{host}:{}", options.get_port())
+    };
+    let failed = |reason: String| {
+        StoreError::Backend(Box::new(ConnectError {
+            at: at.clone(),
+            reason,
+        }))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(options)).await {
+        Err(_) => Err(failed(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(e)) => Err(failed(connect_reason(&e))),
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// The reason of a failed connection, without sqlx's wrapping.
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                format!("connection refused (is PostgreSQL running and listening there?): {io}")
+            }
+            _ => io.to_string(),
+        },
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01" | "28000") => format!("authentication failed: {}", db.message()),
+            Some("3D000") => format!("no such database: {}", db.message()),
+            _ => db.message().to_owned(),
+        },
+        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        other => other.to_string(),
+    }
+}
+
 /// Connections per node by default.
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
@@ -39,6 +102,10 @@ impl PgStore {
         let connect = PgConnectOptions::from_str(url)
             .map_err(backend)?
             .application_name("twofold");
+        // One connection first, on its own: the pool would retry a refused connection until its
+        // acquire timeout and then say only "pool timed out". This says where and why, within
+        // CONNECT_TIMEOUT.
+        probe(&connect).await?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))
             // A broken connection surfaces as an error on use; pinging before every statement

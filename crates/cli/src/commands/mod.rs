@@ -66,7 +66,8 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
         .enable_all()
         .build()
         .map_err(|e| Failure::value(format_args!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
+    let fresh = FreshDataDir::of(&config);
+    let result = runtime.block_on(async {
         match command {
             Command::Serve => serve::serve(&config).await,
             Command::Migrate => serve::migrate(&config).await,
@@ -76,5 +77,38 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::Yubikey(c) => yubikey::run(&config, c).await,
             Command::Otp(_) => Ok(()),
         }
-    })
+    });
+    drop(runtime);
+    if result.is_err() {
+        fresh.remove();
+    }
+    result
+}
+
+/// A data directory this command is about to create, holding everything this command would put
+/// there (the SQLite database and the master key): if the command fails, it is removed again, so
+/// a failed first start leaves nothing behind. A data directory that existed, or one beside an
+/// outside database or key (whose key a PostgreSQL database may already know), is left alone.
+struct FreshDataDir(Option<std::path::PathBuf>);
+
+impl FreshDataDir {
+    fn of(config: &Config) -> Self {
+        let dir = &config.data_dir;
+        let inside = |p: &std::path::Path| p.starts_with(dir);
+        let sqlite_inside = config
+            .database_url
+            .strip_prefix("sqlite://")
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .is_some_and(|p| inside(std::path::Path::new(p)));
+        let fresh = !dir.exists() && sqlite_inside && inside(&config.master_key_file);
+        FreshDataDir(fresh.then(|| dir.clone()))
+    }
+
+    fn remove(self) {
+        if let Some(dir) = self.0
+            && dir.is_dir()
+        {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }

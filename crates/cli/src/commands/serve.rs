@@ -45,15 +45,16 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
             upkeep.run_upkeep();
         }
     });
+    // The address first: a port in use stops the start before anything is created.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Failure::value(format_args!("cannot listen on {}: {e}", config.listen)))?;
     let service = setup::service(config).await?;
     let setup_token = service
         .setup_token_if_no_owner()
         .await
         .map_err(Failure::from)?;
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| Failure::value(format_args!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Failure::value(format_args!("cannot read the listening address: {e}")))?;

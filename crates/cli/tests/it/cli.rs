@@ -681,6 +681,46 @@ fn configuration_refuses_to_guess() {
         );
     }
 
+    // A log filter that does not parse is refused, not replaced by the default.
+    for args in [&["user", "list"][..], &["serve"]] {
+        let line = run_fails(
+            bare(args)
+                .env("TWOFOLD_DATA_DIR", &data)
+                .env("TWOFOLD_LOG", "twofold=loud"),
+        );
+        assert!(
+            line.starts_with("error: TWOFOLD_LOG: \"twofold=loud\" is not a log filter"),
+            "{line}"
+        );
+        assert!(!data.exists());
+    }
+
+    // A start that fails after its data directory was made leaves none behind: a port in use,
+    // a command refused (a password too short) on a fresh directory.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let line = run_fails(
+        bare(&["serve"])
+            .env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_LISTEN", taken.local_addr().unwrap().to_string()),
+    );
+    assert!(line.contains("cannot listen on"), "{line}");
+    assert!(!data.exists(), "a failed serve created the data dir");
+    drop(taken);
+    let out = bare(&["user", "add", "bob", "--password-stdin"])
+        .env("TWOFOLD_DATA_DIR", &data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"short\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(!data.exists(), "a refused user add left a data dir");
+
     // An unknown variable is a warning, not an error: the command still runs.
     let out = bare(&["user", "list"])
         .env("TWOFOLD_DATA_DIR", &data)
@@ -708,6 +748,62 @@ fn configuration_refuses_to_guess() {
     server.ready();
     server.signal("TERM");
     assert!(server.wait().0.success());
+}
+
+/// A PostgreSQL that cannot be reached is named, with the reason, within seconds: refused, no
+/// answer (a listener that never speaks), an unknown host; and a failed start creates nothing.
+#[test]
+fn an_unreachable_postgresql_is_named_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let closed = free_port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    for (url, says, within) in [
+        (
+            format!("postgres://tf@127.0.0.1:{closed}/tf"),
+            format!("cannot connect to PostgreSQL at 127.0.0.1:{closed}: connection refused"),
+            2,
+        ),
+        (
+            format!("postgres://tf@127.0.0.1:{silent_port}/tf"),
+            format!(
+                "cannot connect to PostgreSQL at 127.0.0.1:{silent_port}: no answer within 5 s"
+            ),
+            8,
+        ),
+        (
+            "postgres://tf@nowhere.invalid/tf".to_owned(),
+            "cannot connect to PostgreSQL at nowhere.invalid:5432: ".to_owned(),
+            5,
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let line = run_fails(
+            bare(&["user", "list"])
+                .env("TWOFOLD_DATA_DIR", &data)
+                .env("TWOFOLD_DATABASE_URL", &url),
+        );
+        let took = started.elapsed();
+        assert!(
+            line.starts_with(&format!("error: database: {says}")),
+            "{url}: {line}"
+        );
+        assert!(took < Duration::from_secs(within), "{url}: {took:?}");
+        assert!(!line.contains("pool timed out"), "{line}");
+        assert!(!data.exists(), "{url}: a failed start created the data dir");
+    }
+    drop(silent);
+    // A server that answers but has no such database says so.
+    if let Ok(url) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let line = run_fails(
+            bare(&["user", "list"])
+                .env("TWOFOLD_DATA_DIR", &data)
+                .env("TWOFOLD_DATABASE_URL", format!("{base}/no_such_database")),
+        );
+        assert!(line.contains("no such database"), "{line}");
+    }
 }
 
 /// The environment's values are checked before anything is touched.
