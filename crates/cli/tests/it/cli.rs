@@ -778,6 +778,7 @@ fn an_unreachable_postgresql_is_named_with_the_reason() {
             5,
         ),
     ] {
+        #[allow(clippy::disallowed_methods)] // the test measures how long the start took
         let started = std::time::Instant::now();
         let line = run_fails(
             bare(&["user", "list"])
