@@ -25,7 +25,6 @@ impl Failure {
     }
 
     /// What the error line will say.
-    #[cfg(test)]
     pub(crate) fn message(&self) -> &str {
         &self.message
     }
@@ -129,7 +128,7 @@ mod tests {
         );
         assert_eq!(
             message(&[]),
-            "twofold needs a command: serve, migrate, user, settings, token, yubikey, otp \
+            "twofold needs a command: serve, migrate, check-config, user, settings, token, yubikey, otp \
              (see --help)"
         );
     }

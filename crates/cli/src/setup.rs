@@ -109,7 +109,7 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failur
     Ok(store)
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(x) = src {
@@ -140,7 +140,7 @@ const KEY_FILE_MAX: usize = 256;
 /// a key that others could read must be rotated, not used. Every buffer that holds key material
 /// is wiped when it goes out of scope; the file is read into a fixed buffer (never a growing
 /// `Vec`, whose reallocations would leave unwiped copies behind).
-fn read_key(path: &Path) -> Result<Option<MasterKey>, Failure> {
+pub(crate) fn read_key(path: &Path) -> Result<Option<MasterKey>, Failure> {
     let cannot_read = |e: std::io::Error| {
         Failure::value(format_args!(
             "cannot read the master key {}: {e}",

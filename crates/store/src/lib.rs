@@ -87,6 +87,17 @@ pub async fn connect_with(url: &str, options: &ConnectOptions) -> StoreResult<Ar
     }
 }
 
+/// Opens an existing database only to read it, for `check-config`: SQLite read-only (a missing
+/// file is an error; nothing is created, no pragma written), PostgreSQL as usual (connecting
+/// writes nothing). Migrations are not applied.
+pub async fn connect_read_only(url: &str) -> StoreResult<Arc<dyn Store>> {
+    match Backend::of_url(url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(SqliteStore::open_read_only(url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(PgStore::connect(url).await?)),
+        None => Err(StoreError::Backend(Box::new(UnsupportedUrl))),
+    }
+}
+
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

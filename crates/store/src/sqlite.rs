@@ -103,6 +103,21 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opens an existing SQLite file read-only, with one connection and none of the writer's
+    /// machinery (no hot path, no checkpoints): for checks that must change nothing.
+    pub async fn open_read_only(url: &str) -> StoreResult<Self> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(backend)?
+            .read_only(true)
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect)
+            .await
+            .map_err(backend)?;
+        Ok(Self::from_pool(pool))
+    }
+
     /// Wraps a pool the caller configured.
     pub fn from_pool(pool: SqlitePool) -> Self {
         SqliteStore {

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use crate::config::Config;
 use crate::exit::Failure;
 
+pub(crate) mod check;
 pub(crate) mod otp;
 pub(crate) mod serve;
 pub(crate) mod settings;
@@ -40,6 +41,9 @@ pub(crate) enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check the configuration and what it points at (address, data directory, master key,
+    /// database), changing nothing; exit status 1 if anything is wrong.
+    CheckConfig,
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -71,6 +75,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
         match command {
             Command::Serve => serve::serve(&config).await,
             Command::Migrate => serve::migrate(&config).await,
+            Command::CheckConfig => check::run(&config).await,
             Command::User(c) => user::run(&config, c).await,
             Command::Settings(c) => settings::run(&config, c).await,
             Command::Token(c) => token::run(&config, c).await,

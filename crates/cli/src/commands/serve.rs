@@ -99,7 +99,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
 }
 
 /// A database URL without its password, for logs.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

@@ -807,6 +807,92 @@ fn an_unreachable_postgresql_is_named_with_the_reason() {
     }
 }
 
+/// `check-config` checks the configuration and what it points at and changes nothing: a fresh
+/// data directory stays uncreated; a key that does not match, a key others may read, an
+/// unreachable database are problems (status 1); an address in use is a note.
+#[test]
+fn check_config_checks_and_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let check = |extra: &[(&str, String)]| {
+        let mut c = bare(&["check-config"]);
+        c.env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_LISTEN", "127.0.0.1:0");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = check(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("does not exist yet"), "{out}");
+    assert!(!out.contains("PROBLEM"), "{out}");
+    assert!(!data.exists(), "check-config created the data dir");
+
+    run_ok(bare(&["user", "list"]).env("TWOFOLD_DATA_DIR", &data));
+    let db = std::fs::read(data.join("twofold.db")).unwrap();
+    let (code, out, _) = check(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("answers") && out.contains("master key: matches the database"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(data.join("twofold.db")).unwrap(),
+        db,
+        "the database changed"
+    );
+
+    // Another key: a problem, and nothing is rewritten.
+    let key = data.join("master.key");
+    let original = std::fs::read(&key).unwrap();
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (code, out, err) = check(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("PROBLEM  master key: does not match this database"),
+        "{out}"
+    );
+    assert!(err.contains("check-config found 1 problem"), "{err}");
+    std::fs::write(&key, &original).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out, _) = check(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("readable by group or others"), "{out}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // The address in use (by a running server, say) is only a note.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (code, out, _) = check(&[("TWOFOLD_LISTEN", taken.local_addr().unwrap().to_string())]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("note     listen:"), "{out}");
+    drop(taken);
+
+    // An unreachable PostgreSQL is a problem that names it.
+    let port = free_port();
+    let (code, out, _) = check(&[(
+        "TWOFOLD_DATABASE_URL",
+        format!("postgres://tf@127.0.0.1:{port}/tf"),
+    )]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{port}")),
+        "{out}"
+    );
+    if let Ok(url) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+        let (code, out, _) = check(&[("TWOFOLD_DATABASE_URL", url)]);
+        assert!(out.contains("answers"), "{out}");
+        // This data dir's key is not the shared database's (or it has none yet).
+        assert!(code == Some(0) || out.contains("does not match"), "{out}");
+    }
+}
+
 /// The environment's values are checked before anything is touched.
 #[test]
 fn bad_environment_values_are_one_error_line() {

@@ -96,6 +96,21 @@ impl Service {
         }
     }
 
+    /// Whether `key` is the master key this database was set up with, reading only: `None`
+    /// when the database has no key yet (the first start records it).
+    pub async fn master_key_matches(
+        store: &dyn crate::store::Store,
+        key: &crypto::MasterKey,
+    ) -> Result<Option<bool>> {
+        let expected = key.lookup_hash(KEY_CHECK, b"twofold master key check");
+        Ok(store
+            .settings()
+            .await?
+            .into_iter()
+            .find(|(k, _)| k == KEY_CHECK)
+            .map(|(_, v)| matches!(v, StoredValue::Plain(v) if v == expected)))
+    }
+
     /// Whether this database was set up with a master key (so a missing key file is an error,
     /// not a reason to make a new key).
     pub async fn database_has_master_key(store: &dyn crate::store::Store) -> Result<bool> {
