@@ -50,6 +50,8 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::value(format_args!("cannot listen on {}: {e}", config.listen)))?;
     let service = setup::service(config).await?;
+    // Held while serving: marks this process as one serving this SQLite file.
+    let _serving = sqlite_neighbour(config);
     let setup_token = service
         .setup_token_if_no_owner()
         .await
@@ -96,6 +98,52 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
     crate::listener::serve(listener, app, limits, &config.trusted_proxies, &mut signals).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Several `serve` processes may share one SQLite file (SQLite lets one write at a time; every
+/// one-time thing is still consumed once, by a conditional UPDATE). That works, but it should
+/// not go unnoticed: the first process holds a lock on `<database>.serve` with its PID in it,
+/// and a later one names that PID in a note on stderr. Returns the locked file to hold, if this
+/// process is the first.
+fn sqlite_neighbour(config: &Config) -> Option<std::fs::File> {
+    use std::io::{Read, Seek};
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = config.database_url.strip_prefix("sqlite://")?;
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    let marker = format!("{path}.serve");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&marker)
+        .ok()?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+            Some(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let pid = pid.trim();
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: another twofold serve (pid {}) uses this SQLite database ({path}) too. That \
+                 works: SQLite lets one process write at a time and every one-time code is still \
+                 used once. For several nodes on several machines, use PostgreSQL.",
+                if pid.is_empty() { "unknown" } else { pid }
+            );
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// A database URL without its password, for logs.

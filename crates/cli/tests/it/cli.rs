@@ -893,6 +893,42 @@ fn check_config_checks_and_changes_nothing() {
     }
 }
 
+/// Two `serve` processes on one SQLite file both work; the second names the first in a note.
+#[test]
+fn a_second_server_on_one_sqlite_file_names_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let start = || {
+        let mut c = bare(&["serve"]);
+        c.env("TWOFOLD_DATA_DIR", &data)
+            .env("TWOFOLD_LISTEN", "127.0.0.1:0");
+        Running::start(c)
+    };
+    let first = start();
+    first.ready();
+    let first_pid = first.child.as_ref().unwrap().id();
+    let second = start();
+    second.ready();
+    for s in [&first, &second] {
+        let health = Api::new(&s.base, None).get("/healthz");
+        assert_eq!(health.json["status"], "ok", "{health:?}");
+    }
+    second.signal("TERM");
+    let (status, _, log) = second.wait();
+    assert!(status.success());
+    let log = log.join("\n");
+    assert!(
+        log.contains(&format!(
+            "note: another twofold serve (pid {first_pid}) uses this SQLite database"
+        )),
+        "{log}"
+    );
+    first.signal("TERM");
+    let (status, _, log) = first.wait();
+    assert!(status.success());
+    assert!(!log.join("\n").contains("another twofold serve"), "{log:?}");
+}
+
 /// The environment's values are checked before anything is touched.
 #[test]
 fn bad_environment_values_are_one_error_line() {
