@@ -16,9 +16,17 @@ use clap::Parser;
 
 use crate::commands::Command;
 
+/// `twofold --version`: the version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TWOFOLD_COMMIT"),
+    ")"
+);
+
 /// Twofold: a self-hosted two-factor authentication server.
 #[derive(Debug, Parser)]
-#[command(name = "twofold", version, about, long_about = None, propagate_version = true)]
+#[command(name = "twofold", version = VERSION, about, long_about = None, propagate_version = true)]
 struct Cli {
     /// Configuration file (TOML); also TWOFOLD_CONFIG. Environment variables TWOFOLD_* override it.
     #[arg(long, global = true, value_name = "FILE")]

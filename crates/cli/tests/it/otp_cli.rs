@@ -283,3 +283,30 @@ fn help_lists_the_otp_commands() {
         assert!(text.contains(flag), "missing {flag}");
     }
 }
+
+/// `twofold --version` names the version and the commit the binary was built from.
+#[test]
+fn version_names_the_commit() {
+    let out = twofold(&["--version"]);
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    let rest = line
+        .trim_end()
+        .strip_prefix(concat!("twofold ", env!("CARGO_PKG_VERSION"), " (commit "))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let commit = rest.strip_suffix(')').unwrap_or_else(|| panic!("{line:?}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{line:?}"
+    );
+    // Built inside a git checkout (as the tests are), it is that checkout's HEAD.
+    if let Ok(head) = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        && head.status.success()
+    {
+        assert_eq!(commit, String::from_utf8_lossy(&head.stdout).trim());
+    }
+}
