@@ -19,6 +19,7 @@ on_both!(
     whatever_signs_a_user_out_everywhere_forgets_their_browsers,
     tampered_and_garbage_cookies_are_ignored,
     the_sessions_api_lists_and_signs_out_everywhere,
+    behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules,
 );
 
 const COOKIE: &str = "tf_remember";
@@ -734,4 +735,105 @@ fn the_sessions_api_lists_and_signs_out_everywhere(db: Db) {
         json!({"sessions_ended": 1, "browsers_forgotten": 0}),
         "the pending one just made"
     );
+}
+
+const RULES: &str = r#"
+[[access]]
+domain = "*.example.test"
+paths = ["/docs"]
+policy = "one_factor"
+
+[[access]]
+domain = "*.example.test"
+policy = "two_factor"
+"#;
+
+/// Behind https with a cookie domain: `tf_remember` is Secure and scoped like `tf_session`,
+/// and a sign-in it completed passes an application's `two_factor` rule (a password-only
+/// sign-in for a `one_factor` application does not).
+fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
+    let env = Env::new(db);
+    env.cli_ok(&["settings", "set", "remember.days", "30"]);
+    let file = env.data_dir().join("twofold.toml");
+    std::fs::write(&file, RULES).unwrap();
+    let server = env.serve_with(&[
+        ("TWOFOLD_CONFIG", file.to_str().unwrap()),
+        ("TWOFOLD_PUBLIC_URL", "https://auth.example.test"),
+        ("TWOFOLD_COOKIE_DOMAIN", "example.test"),
+        ("TWOFOLD_TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    let api = admin_api(&env, &server);
+    let (_, codes) = client(&env, &api, "fred", "client");
+    let nginx = |b: &mut Browser, url: &str| {
+        b.headers = vec![
+            ("X-Original-URL".into(), url.into()),
+            ("X-Original-Method".into(), "GET".into()),
+        ];
+        let r = b.get("/auth/nginx");
+        b.headers.clear();
+        r
+    };
+
+    let mut b = Browser::new(&server);
+    assert!(!password_only(&mut b, "fred"));
+    let r = second_factor(&mut b, &codes[0], true);
+    let set: Vec<&str> = r
+        .set_cookies()
+        .into_iter()
+        .filter(|c| c.starts_with("tf_remember="))
+        .collect();
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert!(
+        set[0].contains("Max-Age=0") && !set[0].contains("Domain="),
+        "a host-only one from before goes: {set:?}"
+    );
+    for part in [
+        "Domain=example.test",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+    ] {
+        assert!(set[1].contains(part), "{part}: {set:?}");
+    }
+
+    // Signed in for a one_factor application with the password alone: the remembered browser
+    // makes it a full sign-in, which a two_factor application lets through.
+    b.cookies.retain(|(n, _)| n != "tf_session");
+    let r = b.login("fred", PASSWORD, "https://app.example.test/docs");
+    assert_eq!(
+        r.location.as_deref(),
+        Some("https://app.example.test/docs"),
+        "{}",
+        r.body
+    );
+    let r = nginx(&mut b, "https://app.example.test/");
+    assert_eq!((r.status, r.header("remote-user")), (200, Some("fred")));
+    assert_eq!(b.get("/account/security").status, 200, "a full session");
+
+    // Without it, the same sign-in reaches the one_factor application only.
+    let mut c = Browser::new(&server);
+    let r = c.login("fred", PASSWORD, "https://app.example.test/docs");
+    assert_eq!(r.location.as_deref(), Some("https://app.example.test/docs"));
+    assert_eq!(nginx(&mut c, "https://app.example.test/docs").status, 200);
+    assert_eq!(nginx(&mut c, "https://app.example.test/").status, 401);
+
+    // Forgetting it removes the cookie from the domain too.
+    let page = b.get("/account/security");
+    let handle = forget_handles(&page.body).pop().unwrap();
+    let r = b.post(
+        "/account/security/browsers/forget",
+        &[("csrf", &page.csrf()), ("browser", &handle)],
+    );
+    let cleared: Vec<&str> = r
+        .set_cookies()
+        .into_iter()
+        .filter(|c| c.starts_with("tf_remember="))
+        .collect();
+    assert_eq!(cleared.len(), 2, "{cleared:?}");
+    assert!(
+        cleared.iter().all(|c| c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    assert!(cleared[1].contains("Domain=example.test"), "{cleared:?}");
 }
