@@ -367,8 +367,12 @@ impl Service {
         }
         let stage = self.stage_after_password(&user, next).await?;
         // Only a user with 2FA is asked for a second factor, so only theirs is remembered.
-        let remembered = matches!(stage, Stage::SecondFactor | Stage::OneFactor)
-            && self.remembered_for(ctx, &user, remember).await?;
+        let remembered_by = if matches!(stage, Stage::SecondFactor | Stage::OneFactor) {
+            self.remembered_for(ctx, &user, remember).await?
+        } else {
+            None
+        };
+        let remembered = remembered_by.is_some();
         let stage = if remembered { Stage::Full } else { stage };
         let settings = self.settings_cached().await?;
         let expires_at = match stage {
@@ -398,11 +402,16 @@ impl Service {
         // ended every session before this one existed: read the user again, and drop the new
         // session if the password it was opened with is no longer theirs. (A change that comes
         // after this read ends the session itself.)
-        let still = self
+        let mut still = self
             .store
             .user_by_id(user.id)
             .await?
             .is_some_and(|u| !u.disabled && u.password_hash == user.password_hash);
+        // Likewise a browser forgotten meanwhile (a sign-out everywhere forgets the browsers
+        // before it ends the sessions) drops the session it let in.
+        if let Some(hash) = remembered_by.as_deref().filter(|_| still) {
+            still = self.still_remembered(hash).await?;
+        }
         if !still {
             self.store.delete_session(&session.id_hash).await?;
             return Err(wrong_credentials());
@@ -916,6 +925,9 @@ impl Service {
         user: &User,
         why: &str,
     ) -> Result<super::SignedOut> {
+        // The browsers first: a sign-in one of them let in meanwhile either made its session
+        // before the sessions end, or finds its browser gone and drops it (`login_password`).
+        let browsers = self.forget_all_browsers(ctx, user, why).await?;
         let sessions = self.store.delete_user_sessions(user.id).await?;
         self.audit(
             ctx,
@@ -924,7 +936,6 @@ impl Service {
             format!("logout everywhere reason={why}"),
         )
         .await;
-        let browsers = self.forget_all_browsers(ctx, user, why).await?;
         Ok(super::SignedOut { sessions, browsers })
     }
 

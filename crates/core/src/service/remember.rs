@@ -116,34 +116,35 @@ impl Service {
     /// `user`'s second factor? Only a live row of this very user counts (a cookie of another
     /// user, an expired or forgotten one, garbage: no), and only while the settings allow it
     /// for their role. The use is recorded by one conditional UPDATE (a browser forgotten in
-    /// the meantime does not count) and audited.
+    /// the meantime does not count) and audited. The answer is the cookie's hash when it
+    /// counts.
     pub(super) async fn remembered_for(
         &self,
         ctx: &Context,
         user: &User,
         cookie: Option<&str>,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         let Some(cookie) = cookie.filter(|c| plausible(c)) else {
-            return Ok(false);
+            return Ok(None);
         };
         let settings = self.settings_cached().await?;
         if settings.remember_days_for(user.role).is_none() {
-            return Ok(false);
+            return Ok(None);
         }
         let now = self.now();
         let hash = crypto::token_hash(cookie);
         let Some(row) = self.store.remembered_browser(&hash, now).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         if row.user_id != user.id || counts_until(&settings, user, &row).is_none_or(|t| t <= now) {
-            return Ok(false);
+            return Ok(None);
         }
         if !self
             .store
             .touch_remembered_browser(&hash, user.id, now, ctx.ip.as_deref())
             .await?
         {
-            return Ok(false);
+            return Ok(None);
         }
         self.audit(
             ctx,
@@ -152,7 +153,18 @@ impl Service {
             format!("browser={}", remembered_handle(&hash)),
         )
         .await;
-        Ok(true)
+        Ok(Some(hash))
+    }
+
+    /// Whether the remembered browser with this hash is still there: a sign-in it completed
+    /// checks again once its session exists, so one that raced a sign-out everywhere (which
+    /// forgets the browsers first, then ends the sessions) does not outlive it.
+    pub(super) async fn still_remembered(&self, hash: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .remembered_browser(hash, self.now())
+            .await?
+            .is_some())
     }
 
     /// Remembers the browser of `session`, whose second factor was just checked, when the
