@@ -20,6 +20,7 @@ on_both!(
     tampered_and_garbage_cookies_are_ignored,
     the_sessions_api_lists_and_signs_out_everywhere,
     behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules,
+    the_settings_are_typed_checked_and_shown_everywhere,
 );
 
 const COOKIE: &str = "tf_remember";
@@ -836,4 +837,57 @@ fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
         "{cleared:?}"
     );
     assert!(cleared[1].contains("Domain=example.test"), "{cleared:?}");
+}
+
+/// `remember.days` (0–365) and `remember.admins` are settings like the others: in the API
+/// typed, refused out of range, in `settings show`, and on the admin page's General section.
+fn the_settings_are_typed_checked_and_shown_everywhere(db: Db) {
+    let env = Env::new(db);
+    let server = env.serve();
+    let api = admin_api(&env, &server);
+    let all = api.get("/api/v1/settings").json;
+    assert_eq!(all["settings"]["remember.days"], 0, "{all}");
+    assert_eq!(all["settings"]["remember.admins"], false, "{all}");
+    for bad in [json!(-1), json!(366), json!("soon"), json!(true)] {
+        let r = api.patch("/api/v1/settings", json!({"remember.days": bad}));
+        assert_eq!(
+            (r.status, r.error_code()),
+            (422, "invalid_setting"),
+            "{bad}"
+        );
+    }
+    let r = api.patch("/api/v1/settings", json!({"remember.admins": "maybe"}));
+    assert_eq!((r.status, r.error_code()), (422, "invalid_setting"));
+    set(&api, "remember.days", json!(365));
+    set(&api, "remember.admins", json!(true));
+    let shown = env.cli_ok(&["settings", "show"]);
+    assert!(shown.contains("remember.days = 365"), "{shown}");
+    assert!(shown.contains("remember.admins = true"), "{shown}");
+    assert!(
+        !env.cli(&["settings", "set", "remember.days", "400"])
+            .status
+            .success()
+    );
+
+    add_user(&env, "own", "owner", &[]);
+    let mut b = Browser::new(&server);
+    assert!(password_only(&mut b, "own"), "no 2FA yet");
+    let page = b.get("/admin/settings");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("name=\"remember.days\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("name=\"remember.admins\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Remember a browser after its second factor for this many days (0: off)"),
+        "{}",
+        page.body
+    );
 }
