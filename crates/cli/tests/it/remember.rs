@@ -142,6 +142,23 @@ fn a_remembered_browser_asks_only_for_the_password_until_forgotten(db: Db) {
         "{}",
         page.body
     );
+    assert!(!page.body.contains(" checked>"), "not ticked unless asked");
+    // A wrong code with the box ticked: the page comes back with it still ticked.
+    let r = b.post(
+        "/login/2fa",
+        &[
+            ("csrf", &page.csrf()),
+            ("code", &crate::support::wrong_code(&secret)),
+            ("remember", "1"),
+        ],
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.body.contains("name=\"remember\" value=\"1\" checked>"),
+        "{}",
+        r.body
+    );
+    assert!(r.set_cookie(COOKIE).is_none());
     let r = b.post(
         "/login/2fa",
         &[
