@@ -49,11 +49,17 @@ pub enum AuditEvent {
     YubikeyConflict,
     /// An administrator (or an import told to) took a YubiKey's public id from its holder.
     YubikeyReleased,
+    /// A browser was remembered after its second factor ("Remember this browser").
+    BrowserRemembered,
+    /// A remembered browser stood in for the second factor of a sign-in.
+    RememberedBrowserUsed,
+    /// Remembered browsers were forgotten (one by its user, or all of a user's).
+    BrowserForgotten,
 }
 
 impl AuditEvent {
     /// Every event, for filters.
-    pub const ALL: [AuditEvent; 23] = [
+    pub const ALL: [AuditEvent; 26] = [
         AuditEvent::LoginPassword,
         AuditEvent::LoginFailed,
         AuditEvent::SecondFactorSuccess,
@@ -77,6 +83,9 @@ impl AuditEvent {
         AuditEvent::CodeFailed,
         AuditEvent::YubikeyConflict,
         AuditEvent::YubikeyReleased,
+        AuditEvent::BrowserRemembered,
+        AuditEvent::RememberedBrowserUsed,
+        AuditEvent::BrowserForgotten,
     ];
 
     /// The stored name.
@@ -105,6 +114,9 @@ impl AuditEvent {
             AuditEvent::CodeFailed => "code.failed",
             AuditEvent::YubikeyConflict => "yubikey.conflict",
             AuditEvent::YubikeyReleased => "yubikey.released",
+            AuditEvent::BrowserRemembered => "browser.remembered",
+            AuditEvent::RememberedBrowserUsed => "browser.remembered_used",
+            AuditEvent::BrowserForgotten => "browser.forgotten",
         }
     }
 }

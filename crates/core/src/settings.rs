@@ -424,6 +424,23 @@ pub static DEFINITIONS: &[SettingDef] = &[
         "A portal session ends this many hours after its sign-in, however much it is used.",
     )
     .labelled("Sign-ins end this many hours after signing in, however much they are used"),
+    def(
+        GENERAL,
+        "remember.days",
+        SettingType::Int { min: 0, max: 365 },
+        "0",
+        "The second-factor page offers \"Remember this browser\" for this many days: such a \
+         browser's next sign-ins ask only for the password. 0 turns it off.",
+    )
+    .labelled("Remember a browser after its second factor for this many days (0: off)"),
+    def(
+        GENERAL,
+        "remember.admins",
+        BOOL,
+        "false",
+        "Admins and owners may have their browsers remembered too.",
+    )
+    .labelled("Remember browsers of admins and owners too"),
     // Time Based Tokens.
     TOTP_SWITCHES[0],
     TOTP_SWITCHES[1],
@@ -980,6 +997,19 @@ impl Settings {
         self.int("session.max_hours").max(1).saturating_mul(3600)
     }
 
+    /// `remember.days`: how long a browser is remembered after a second factor given with
+    /// "Remember this browser" ticked (0: not at all).
+    pub fn remember_days(&self) -> i64 {
+        self.int("remember.days").clamp(0, 365)
+    }
+
+    /// For how many days a browser of a user of `role` may be remembered: `None` when
+    /// remembering is off, or the role is staff and `remember.admins` is not set.
+    pub fn remember_days_for(&self, role: Role) -> Option<i64> {
+        let days = self.remember_days();
+        (days > 0 && (!role.is_staff() || self.flag("remember.admins"))).then_some(days)
+    }
+
     /// `codes.ttl_seconds`: how long an email or SMS code stays valid.
     pub fn code_ttl_seconds(&self) -> i64 {
         self.int("codes.ttl_seconds").max(30)
@@ -1133,6 +1163,8 @@ mod tests {
             (1, 5, 900)
         );
         assert_eq!(s.code_ttl_seconds(), 600);
+        assert_eq!(s.remember_days(), 0);
+        assert_eq!(s.remember_days_for(Role::Client), None);
         assert!(s.yubikey_local());
         assert_eq!(s.duo_username_format(), "{username}");
     }

@@ -254,6 +254,7 @@ crate::queries::impl_attempts!(store = PgStore);
 crate::queries::impl_factors!(store = PgStore);
 crate::queries::impl_codes!(store = PgStore);
 crate::queries::impl_sessions!(store = PgStore);
+crate::queries::impl_remembered!(store = PgStore);
 crate::queries::impl_throttle!(store = PgStore);
 crate::queries::impl_tokens!(store = PgStore);
 crate::queries::impl_audit!(store = PgStore);

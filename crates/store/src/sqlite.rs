@@ -311,6 +311,7 @@ crate::queries::impl_attempts!(store = SqliteStore);
 crate::queries::impl_factors!(store = SqliteStore);
 crate::queries::impl_codes!(store = SqliteStore);
 crate::queries::impl_sessions!(store = SqliteStore);
+crate::queries::impl_remembered!(store = SqliteStore);
 crate::queries::impl_throttle!(store = SqliteStore);
 crate::queries::impl_tokens!(store = SqliteStore);
 crate::queries::impl_audit!(store = SqliteStore);

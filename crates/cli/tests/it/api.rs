@@ -1244,6 +1244,8 @@ fn openapi_and_metrics_cover_the_design(db: Db) {
         ("get", "/api/v1/users/{username}"),
         ("patch", "/api/v1/users/{username}"),
         ("post", "/api/v1/users/{username}/unlock"),
+        ("get", "/api/v1/users/{username}/sessions"),
+        ("delete", "/api/v1/users/{username}/sessions"),
         ("post", "/api/v1/users/{username}/factors"),
         ("delete", "/api/v1/users/{username}/factors"),
         ("post", "/api/v1/users/{username}/factors/{id}/confirm"),

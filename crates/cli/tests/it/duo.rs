@@ -591,6 +591,7 @@ on_both!(
     the_username_format_can_be_the_email,
     enrolment_through_the_auth_url_logs_nobody_in,
     totp_and_duo_side_by_side,
+    a_duo_login_remembers_the_browser,
 );
 
 /// A browser and an admin at the stand-in, in Python (the test client here speaks no TLS):
@@ -944,4 +945,94 @@ fn fail_mode_when_duo_does_not_answer_in_time() {
     let open = format!("method=duo factor={id} reason=duo_failmode_open");
     let successes = audit(&api, "alice", "2fa.success");
     assert_eq!(successes[..2], [open.clone(), open], "{successes:?}");
+}
+
+/// "Log in with Duo" with "Remember this browser" ticked: the approval at the Universal Prompt
+/// remembers the browser, and the user's next sign-in there skips Duo. Unticked, nothing is
+/// remembered; a pass of the open fail mode (nothing was checked) never is.
+fn a_duo_login_remembers_the_browser(db: Db) {
+    use crate::portal::{Browser, PASSWORD};
+    let env = Env::new(db);
+    let mut duo = StandIn::start(env.data_dir(), &["alice=approve"], &[]);
+    configure(&env, &duo);
+    env.cli_ok(&["settings", "set", "remember.days", "30"]);
+    let token = env.token("app", "admin");
+    let server = serve(&env, &duo, "warn");
+    let api = server.api(&token);
+    let alice = start_duo(&api, "alice");
+    let id = alice["id"].as_str().unwrap();
+    let r = confirm(&api, "alice", id, json!({}));
+    assert_eq!(r.status, 200, "confirmed by a push: {r:?}");
+    let out = env.cli_stdin(
+        &["user", "set-password", "alice", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success());
+
+    // The password step, then "Log in with Duo" (ticked or not): where the form sends the
+    // browser.
+    let to_duo = |b: &mut Browser, remember: bool| {
+        b.cookies.retain(|(n, _)| n != "tf_session");
+        let r = b.login("alice", PASSWORD, "");
+        assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{}", r.body);
+        let page = b.get("/login/2fa");
+        assert!(
+            page.body.contains("id=\"remember-duo\""),
+            "the Duo form has its box: {}",
+            page.body
+        );
+        let csrf = page.csrf();
+        let mut form = vec![("csrf", csrf.as_str())];
+        if remember {
+            form.push(("remember", "1"));
+        }
+        b.post("/login/duo", &form)
+    };
+    let approved = |b: &mut Browser, remember: bool| {
+        let r = to_duo(b, remember);
+        assert_eq!(r.status, 303, "{}", r.body);
+        let (shown, callback) = duo.decide(r.location.as_deref().unwrap(), "approve");
+        assert_eq!(shown, "alice");
+        let r = b.get(callback.strip_prefix(&server.base).unwrap());
+        assert_eq!(
+            r.location.as_deref(),
+            Some("/account/security"),
+            "{}",
+            r.body
+        );
+        r
+    };
+
+    let mut b = Browser::new(&server);
+    let r = approved(&mut b, false);
+    assert!(r.set_cookie("tf_remember").is_none(), "not ticked");
+    let r = approved(&mut b, true);
+    assert!(r.set_cookie("tf_remember").is_some(), "{:?}", r.headers);
+    assert_eq!(audit(&api, "alice", "browser.remembered").len(), 1);
+    // The next sign-in: the password alone, no Duo.
+    b.cookies.retain(|(n, _)| n != "tf_session");
+    let r = b.login("alice", PASSWORD, "");
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security"),
+        "{}",
+        r.body
+    );
+    assert_eq!(audit(&api, "alice", "browser.remembered_used").len(), 1);
+
+    // Duo unreachable with the open fail mode: the sign-in passes unchecked, and the browser is
+    // not remembered however the box was ticked.
+    let r = api.patch("/api/v1/settings", json!({"methods.duo.failmode": "open"}));
+    assert_eq!(r.status, 200, "{r:?}");
+    duo.stop();
+    let mut c = Browser::new(&server);
+    let r = to_duo(&mut c, true);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/security"),
+        "{}",
+        r.body
+    );
+    assert!(r.set_cookie("tf_remember").is_none(), "{:?}", r.headers);
+    assert_eq!(audit(&api, "alice", "browser.remembered").len(), 1);
 }

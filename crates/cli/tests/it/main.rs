@@ -17,6 +17,7 @@ mod master_key;
 mod net;
 mod otp_cli;
 mod portal;
+mod remember;
 mod sms;
 mod smtp;
 mod support;

@@ -1110,6 +1110,12 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
             Who::Client,
             vec![],
         ),
+        (
+            "/account/security/browsers/forget",
+            "/account/security/browsers/forget",
+            Who::Client,
+            vec![],
+        ),
         ("/logout", "/logout", Who::Client, vec![]),
         (
             "/admin/users/{name}/reset",

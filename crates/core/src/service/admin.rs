@@ -71,6 +71,20 @@ impl Service {
             format!("keys={}", keys.join(",")),
         )
         .await;
+        // Turned off, remembering is over for good: every remembered browser is forgotten,
+        // so turning it on again later revives none.
+        if keys.contains(&"remember.days") && self.settings().await?.remember_days() == 0 {
+            let forgotten = self.store.purge_remembered_browsers(i64::MAX).await?;
+            if forgotten > 0 {
+                self.audit(
+                    ctx,
+                    None,
+                    AuditEvent::BrowserForgotten,
+                    format!("all users count={forgotten} reason=remember_off"),
+                )
+                .await;
+            }
+        }
         Ok(())
     }
 

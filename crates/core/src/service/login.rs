@@ -64,6 +64,9 @@ pub struct PasswordLogin<'a> {
     pub user_agent: Option<&'a str>,
     /// The session the browser already had, with its user: it ends when this login succeeds.
     pub previous: Option<(&'a Session, &'a User)>,
+    /// The browser's `tf_remember` cookie, if it holds one: when it remembers this user's
+    /// browser, the password is enough.
+    pub remember: Option<&'a str>,
 }
 
 /// The result of the second-factor step.
@@ -75,6 +78,9 @@ pub enum SecondFactor {
         cookie: String,
         /// The `next` path saved at the password step.
         next: Option<String>,
+        /// The browser is remembered ("Remember this browser" was ticked and allowed): its
+        /// `tf_remember` cookie.
+        remember: Option<super::Remembered>,
     },
     /// Refused.
     Refused(Reason),
@@ -116,6 +122,9 @@ pub struct SessionView {
     pub current: bool,
     /// The sign-in is complete (not waiting for a second factor or an enrolment).
     pub complete: bool,
+    /// Unix time it ends unless used again (a complete one's idle limit, at most its absolute
+    /// one).
+    pub expires_at: i64,
 }
 
 fn wrong_credentials() -> Error {
@@ -213,8 +222,8 @@ impl Service {
             .map(String::as_str)
     }
 
-    /// Deletes expired sessions, throttle keys and device cookies, at most once a minute per
-    /// process.
+    /// Deletes expired sessions, throttle keys, device cookies and remembered browsers, at most
+    /// once a minute per process.
     async fn purge_login_state(&self, now: i64) {
         let last = self.login_purged_at.load(Ordering::Relaxed);
         if now - last < PURGE_EVERY
@@ -230,7 +239,8 @@ impl Service {
             self.store
                 .purge_login_throttle(now - FORGET_AFTER, now)
                 .await?;
-            self.store.purge_devices(now).await
+            self.store.purge_devices(now).await?;
+            self.store.purge_remembered_browsers(now).await
         }
         .await;
         if let Err(e) = purged {
@@ -307,7 +317,8 @@ impl Service {
     /// `password_ok`), and an unknown username looks and takes the same as a wrong password. A
     /// username that cannot exist is refused at once, with nothing written.
     /// A session the browser already had ends once the login succeeds: the id changes at
-    /// login.
+    /// login. A browser that remembers this user (`tf_remember`, see `remember.rs`) skips the
+    /// second factor: the session is full at once, and counts as having passed it.
     pub async fn login_password(
         &self,
         ctx: &Context,
@@ -320,6 +331,7 @@ impl Service {
             device,
             user_agent,
             previous,
+            remember,
         } = login;
         let now = self.now();
         self.purge_login_state(now).await;
@@ -354,6 +366,14 @@ impl Service {
             ));
         }
         let stage = self.stage_after_password(&user, next).await?;
+        // Only a user with 2FA is asked for a second factor, so only theirs is remembered.
+        let remembered_by = if matches!(stage, Stage::SecondFactor | Stage::OneFactor) {
+            self.remembered_for(ctx, &user, remember).await?
+        } else {
+            None
+        };
+        let remembered = remembered_by.is_some();
+        let stage = if remembered { Stage::Full } else { stage };
         let settings = self.settings_cached().await?;
         let expires_at = match stage {
             Stage::SecondFactor => now + PENDING_TTL,
@@ -370,22 +390,28 @@ impl Service {
             next: next.map(str::to_owned),
             login_at: now,
             last_seen_at: now,
-            // A user without 2FA gave everything they have: the password.
-            step_up_at: (stage == Stage::Full).then_some(now),
+            // A user without 2FA gave everything they have: the password. A remembered browser
+            // stands in for the second factor of a sign-in, never of a step-up.
+            step_up_at: (stage == Stage::Full && !remembered).then_some(now),
             ip: ctx.ip.clone(),
             user_agent: browser_summary(user_agent),
-            two_factor_at: None,
+            two_factor_at: remembered.then_some(now),
         };
         self.store.insert_session(&session).await?;
         // A password change (or disabling) that ran between the check above and the insert
         // ended every session before this one existed: read the user again, and drop the new
         // session if the password it was opened with is no longer theirs. (A change that comes
         // after this read ends the session itself.)
-        let still = self
+        let mut still = self
             .store
             .user_by_id(user.id)
             .await?
             .is_some_and(|u| !u.disabled && u.password_hash == user.password_hash);
+        // Likewise a browser forgotten meanwhile (a sign-out everywhere forgets the browsers
+        // before it ends the sessions) drops the session it let in.
+        if let Some(hash) = remembered_by.as_deref().filter(|_| still) {
+            still = self.still_remembered(hash).await?;
+        }
         if !still {
             self.store.delete_session(&session.id_hash).await?;
             return Err(wrong_credentials());
@@ -540,7 +566,9 @@ impl Service {
 
     /// The second-factor step of a half-logged-in session: the code as parsed at the edge
     /// ([`Code::parse_given`]; its refusal is answered in validation's order), and the one
-    /// method to try, if the page restricted it.
+    /// method to try, if the page restricted it. With `remember` ("Remember this browser"
+    /// ticked) a checked success also remembers the browser, when the settings allow it; a
+    /// pass Duo's open fail mode gave without a check never does.
     pub async fn login_second_factor(
         &self,
         ctx: &Context,
@@ -548,6 +576,7 @@ impl Service {
         user: &User,
         code: Option<Result<Code>>,
         method: Option<Method>,
+        remember: bool,
     ) -> Result<SecondFactor> {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
@@ -572,6 +601,11 @@ impl Service {
                 Some(cookie) => Ok(SecondFactor::Done {
                     cookie,
                     next: session.next.clone(),
+                    remember: if remember && !unchecked {
+                        self.remember_browser(ctx, user, session).await
+                    } else {
+                        None
+                    },
                 }),
                 None => Err(Error::forbidden(
                     "wrong_stage",
@@ -799,6 +833,15 @@ impl Service {
 
     /// The user's live sessions, for their Security Settings; `current` marks the asking one.
     pub async fn sessions_of(&self, user: &User, current: &Session) -> Result<Vec<SessionView>> {
+        self.live_sessions(user, Some(current)).await
+    }
+
+    /// The user's live sessions, newest sign-in first; `current` marks the asking one.
+    pub(super) async fn live_sessions(
+        &self,
+        user: &User,
+        current: Option<&Session>,
+    ) -> Result<Vec<SessionView>> {
         let now = self.now();
         let settings = self.settings_cached().await?;
         Ok(self
@@ -815,8 +858,15 @@ impl Service {
                 _ => s.expires_at > now,
             })
             .map(|s| SessionView {
-                current: s.id_hash == current.id_hash,
+                current: current.is_some_and(|c| c.id_hash == s.id_hash),
                 complete: s.stage == Stage::Full,
+                expires_at: if s.stage.is_lasting() {
+                    s.expires_at
+                        .min(s.last_seen_at + settings.session_idle_seconds())
+                        .min(s.login_at + settings.session_max_seconds())
+                } else {
+                    s.expires_at
+                },
                 browser: s.user_agent.unwrap_or_else(|| "Unknown browser".into()),
                 ip: s.ip,
                 first_use: s.login_at,
@@ -861,10 +911,24 @@ impl Service {
         Ok(ended)
     }
 
-    /// Ends every session of a user ("Sign out everywhere", and what a password change, a 2FA
-    /// reset, disabling and the removal of the last factor do).
+    /// Ends every session of a user and forgets every browser remembered for them ("Sign out
+    /// everywhere", and what a password change, a 2FA reset, disabling and the removal of the
+    /// last factor do).
     pub async fn end_all_sessions(&self, ctx: &Context, user: &User, why: &str) -> Result<()> {
-        self.store.delete_user_sessions(user.id).await?;
+        self.sign_out_all(ctx, user, why).await.map(|_| ())
+    }
+
+    /// [`Service::end_all_sessions`], with what it did.
+    pub(super) async fn sign_out_all(
+        &self,
+        ctx: &Context,
+        user: &User,
+        why: &str,
+    ) -> Result<super::SignedOut> {
+        // The browsers first: a sign-in one of them let in meanwhile either made its session
+        // before the sessions end, or finds its browser gone and drops it (`login_password`).
+        let browsers = self.forget_all_browsers(ctx, user, why).await?;
+        let sessions = self.store.delete_user_sessions(user.id).await?;
         self.audit(
             ctx,
             Some(&user.username),
@@ -872,7 +936,7 @@ impl Service {
             format!("logout everywhere reason={why}"),
         )
         .await;
-        Ok(())
+        Ok(super::SignedOut { sessions, browsers })
     }
 
     /// Whether a first-run setup token is still usable.

@@ -20,6 +20,7 @@ mod factors;
 mod forward;
 mod login;
 mod offers;
+mod remember;
 mod requests;
 mod users;
 mod validate;
@@ -39,6 +40,7 @@ pub use login::{
     SensitiveAction, SessionView, session_handle,
 };
 pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
+pub use remember::{Remembered, RememberedView, SignedOut, UserSessions};
 pub use requests::{EnrollRequest, FactorRequest, parse_kind, parse_sending_kind, parse_username};
 pub use users::{
     MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView, check_password,

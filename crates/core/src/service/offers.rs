@@ -93,6 +93,9 @@ pub struct SecondFactorOffer {
     pub digits_only: bool,
     /// "Log in with Duo" is offered: Duo's API hostname (for the page's form-action).
     pub duo_host: Option<String>,
+    /// "Remember this browser for N days" is offered: N (`remember.days`, when allowed for
+    /// the user's role).
+    pub remember_days: Option<i64>,
 }
 
 fn help(kind: FactorKind, user: &User) -> String {
@@ -212,6 +215,7 @@ pub(crate) fn second_factor_offer(
         code_help,
         digits_only: !has_key,
         duo_host,
+        remember_days: None,
     }
 }
 
@@ -239,7 +243,10 @@ impl Service {
     pub async fn second_factor_offer(&self, user: &User) -> Result<SecondFactorOffer> {
         let usable = self.usable_factors(user).await?;
         let duo = self.duo_offer(user).await?;
-        Ok(second_factor_offer(&usable, duo))
+        Ok(SecondFactorOffer {
+            remember_days: self.remember_offer(user).await?,
+            ..second_factor_offer(&usable, duo)
+        })
     }
 }
 

@@ -70,4 +70,7 @@ pub struct DuoState {
     pub expires_at: i64,
     /// When it was used, if it was.
     pub used_at: Option<i64>,
+    /// A login's "Remember this browser" was ticked: a success remembers the browser (if
+    /// `remember.days` still allows it then).
+    pub remember: bool,
 }

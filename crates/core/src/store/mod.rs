@@ -4,7 +4,8 @@
 //! The port is the sum of one trait per aggregate, each in its own module with the types it
 //! uses: [`Users`], [`Attempts`] (failure counts and lockouts), [`Factors`] (with backup codes
 //! and YubiKey public ids), [`Codes`] (email/SMS codes and sends), [`Sessions`] (with device
-//! cookies), [`LoginThrottle`], [`Tokens`] (API tokens and the setup token), [`AuditLog`],
+//! cookies), [`RememberedBrowsers`] (browsers that skip the second factor for a while),
+//! [`LoginThrottle`], [`Tokens`] (API tokens and the setup token), [`AuditLog`],
 //! [`StoredSettings`], [`DuoStates`], [`Wsapi`] (the validation server's clients and requests)
 //! and [`Database`] (migrations, liveness). [`Store`] is all of them, and every type that
 //! implements them all is a `Store`; the flows hold an `Arc<dyn Store>`, on which every method
@@ -26,6 +27,7 @@ mod audit;
 mod codes;
 mod duo_states;
 mod factors;
+mod remembered;
 mod sessions;
 mod settings;
 mod throttle;
@@ -38,6 +40,7 @@ pub use audit::AuditLog;
 pub use codes::{Challenge, Codes};
 pub use duo_states::{DuoPurpose, DuoState, DuoStates};
 pub use factors::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, Factors};
+pub use remembered::{RememberedBrowser, RememberedBrowsers};
 pub use sessions::Sessions;
 pub use settings::{StoredSettings, StoredValue};
 pub use throttle::{LoginThrottle, ThrottleHit};
@@ -50,8 +53,8 @@ pub use wsapi::{NewWsapiClient, Wsapi, WsapiClient};
 pub mod prelude {
     pub use super::{
         Attempts as _, AuditLog as _, Codes as _, Database as _, DuoStates as _, Factors as _,
-        LoginThrottle as _, Sessions as _, Store, StoredSettings as _, Tokens as _, Users as _,
-        Wsapi as _,
+        LoginThrottle as _, RememberedBrowsers as _, Sessions as _, Store, StoredSettings as _,
+        Tokens as _, Users as _, Wsapi as _,
     };
 }
 
@@ -90,6 +93,7 @@ pub trait Store:
     + Factors
     + Codes
     + Sessions
+    + RememberedBrowsers
     + LoginThrottle
     + Tokens
     + AuditLog
@@ -109,6 +113,7 @@ impl<T> Store for T where
         + Factors
         + Codes
         + Sessions
+        + RememberedBrowsers
         + LoginThrottle
         + Tokens
         + AuditLog

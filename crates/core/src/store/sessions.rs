@@ -32,8 +32,8 @@ pub trait Sessions: Send + Sync {
     async fn delete_user_session(&self, user_id: i64, id_hash: &str) -> StoreResult<bool>;
     /// Ends a session.
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
-    /// Ends every session of a user (password change, disable, reset).
-    async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()>;
+    /// Ends every session of a user (password change, disable, reset); returns how many.
+    async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64>;
 

@@ -15,6 +15,7 @@ pub(crate) struct DuoStateRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    remember: bool,
 }
 
 impl TryFrom<DuoStateRow> for DuoState {
@@ -39,6 +40,7 @@ impl TryFrom<DuoStateRow> for DuoState {
             created_at: r.created_at,
             expires_at: r.expires_at,
             used_at: r.used_at,
+            remember: r.remember,
         })
     }
 }
@@ -59,8 +61,8 @@ macro_rules! impl_duo_states {
                     let _serial = self.serialize_writes().await;
                     sqlx::query(
                         "INSERT INTO duo_states (state_hash, user_id, factor_id, session_hash, \
-                         nonce, purpose, created_at, expires_at, used_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         nonce, purpose, created_at, expires_at, used_at, remember) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(&state.state_hash)
                     .bind(state.user_id)
@@ -71,6 +73,7 @@ macro_rules! impl_duo_states {
                     .bind(state.created_at)
                     .bind(state.expires_at)
                     .bind(state.used_at)
+                    .bind(state.remember)
                     .execute(&self.pool)
                     .await
                     .map_err(conflict("duo state"))?;
@@ -87,7 +90,7 @@ macro_rules! impl_duo_states {
                         "UPDATE duo_states SET used_at = $2 \
                          WHERE state_hash = $1 AND used_at IS NULL AND expires_at > $2 \
                          RETURNING state_hash, user_id, factor_id, session_hash, nonce, purpose, \
-                         created_at, expires_at, used_at",
+                         created_at, expires_at, used_at, remember",
                     )
                     .bind(state_hash)
                     .bind(now)

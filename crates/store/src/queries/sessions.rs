@@ -255,14 +255,14 @@ macro_rules! impl_sessions {
                     Ok(())
                 }
 
-                async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()> {
+                async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64> {
                     let _serial = self.serialize_writes().await;
-                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(user_id)
                         .execute(&self.pool)
                         .await
                         .map_err(backend)?;
-                    Ok(())
+                    Ok(done.rows_affected())
                 }
 
                 async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {

@@ -18,6 +18,8 @@ fn duo_state(user_id: i64, hash: &str, purpose: DuoPurpose) -> DuoState {
         created_at: NOW,
         expires_at: NOW + 300,
         used_at: None,
+        // A login's "Remember this browser" is kept with its state.
+        remember: purpose == DuoPurpose::Login,
     }
 }
 

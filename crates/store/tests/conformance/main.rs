@@ -10,6 +10,7 @@ mod consumption;
 mod duo;
 mod factors;
 mod lockout;
+mod remembered;
 mod sessions;
 mod settings;
 mod settle;
@@ -167,6 +168,10 @@ cases!(
     sessions: [
         sessions_advance_once_and_expire,
         device_cookies_are_bound_to_their_user,
+    ],
+    remembered: [
+        remembered_browsers_are_bound_to_their_user_and_expire,
+        a_user_keeps_only_the_newest_remembered_browsers,
     ],
     codes: [
         email_codes_single_use_with_tries_and_expiry,

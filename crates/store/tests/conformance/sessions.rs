@@ -91,8 +91,13 @@ pub(crate) async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
     assert!(!store.delete_user_session(other.id, "e").await.unwrap());
     assert!(store.delete_user_session(u.id, "e").await.unwrap());
     assert!(store.session("e").await.unwrap().is_none());
-    store.delete_user_sessions(u.id).await.unwrap();
+    assert_eq!(
+        store.delete_user_sessions(u.id).await.unwrap(),
+        1,
+        "how many ended"
+    );
     assert!(store.session("b").await.unwrap().is_none());
+    assert_eq!(store.delete_user_sessions(u.id).await.unwrap(), 0);
 }
 
 pub(crate) async fn device_cookies_are_bound_to_their_user(store: Arc<dyn Store>) {

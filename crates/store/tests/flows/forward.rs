@@ -36,6 +36,7 @@ async fn sign_in(flow: &Flow, name: &str, next: &str) -> (String, Stage) {
                 device: None,
                 user_agent: None,
                 previous: None,
+                remember: None,
             },
         )
         .await
@@ -137,10 +138,11 @@ async fn a_one_factor_sign_in_reaches_the_docs_only_until_the_second_factor() {
             &user,
             Some(twofold_core::code::Code::parse(&code)),
             None,
+            false,
         )
         .await
         .unwrap();
-    let SecondFactor::Done { cookie, next } = done else {
+    let SecondFactor::Done { cookie, next, .. } = done else {
         panic!("signed in");
     };
     assert_eq!(next.as_deref(), Some(APP));

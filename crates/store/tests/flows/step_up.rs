@@ -48,6 +48,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
                 device: None,
                 user_agent: Some("Firefox"),
                 previous: None,
+                remember: None,
             },
         )
         .await
@@ -58,7 +59,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let wrong = wrong_code(&device.totp, flow.now());
     let refused = flow
         .service
-        .login_second_factor(&alice(), &pending, &user, typed(&wrong), None)
+        .login_second_factor(&alice(), &pending, &user, typed(&wrong), None, false)
         .await
         .unwrap();
     assert!(matches!(
@@ -71,7 +72,7 @@ async fn a_login_steps_up_and_a_sensitive_action_needs_a_recent_one() {
     let code = code_at(&device.totp, flow.now());
     let SecondFactor::Done { cookie, .. } = flow
         .service
-        .login_second_factor(&alice(), &pending, &user, typed(&code), None)
+        .login_second_factor(&alice(), &pending, &user, typed(&code), None, false)
         .await
         .unwrap()
     else {

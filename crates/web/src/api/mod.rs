@@ -50,6 +50,7 @@ pub(crate) fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(create_user))
         .routes(routes!(get_user, patch_user))
         .routes(routes!(unlock_user))
+        .routes(routes!(get_sessions, end_sessions))
         .routes(routes!(enroll_factor, reset_factors))
         .routes(routes!(confirm_factor))
         .routes(routes!(delete_factor))
@@ -134,6 +135,47 @@ async fn unlock_user(
         .unlock(&auth.ctx, &parse_username(&username)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user's live sessions and remembered browsers.
+#[utoipa::path(get, path = "/api/v1/users/{username}/sessions",
+    responses((status = 200, body = SessionsOut), (status = 404, body = ErrorBody)))]
+async fn get_sessions(
+    State(state): State<AppState>,
+    auth: Authorized<NeedAdmin>,
+    Path(username): Path<String>,
+) -> ApiResult<Json<SessionsOut>> {
+    let all = state
+        .service
+        .user_sessions(&auth.ctx, &parse_username(&username)?)
+        .await?;
+    Ok(Json(SessionsOut {
+        sessions: all.sessions.iter().map(SessionOut::from).collect(),
+        remembered_browsers: all
+            .browsers
+            .iter()
+            .map(RememberedBrowserOut::from)
+            .collect(),
+    }))
+}
+
+/// Sign the user out everywhere: every session ends and every remembered browser is
+/// forgotten, so their next sign-in asks for the password and the second factor.
+#[utoipa::path(delete, path = "/api/v1/users/{username}/sessions",
+    responses((status = 200, body = SignedOutOut), (status = 404, body = ErrorBody)))]
+async fn end_sessions(
+    State(state): State<AppState>,
+    auth: Authorized<NeedAdmin>,
+    Path(username): Path<String>,
+) -> ApiResult<Json<SignedOutOut>> {
+    let done = state
+        .service
+        .sign_out_everywhere(&auth.ctx, &parse_username(&username)?)
+        .await?;
+    Ok(Json(SignedOutOut {
+        sessions_ended: done.sessions,
+        browsers_forgotten: done.browsers,
+    }))
 }
 
 /// Start enrolling a factor; it stays unconfirmed until a correct code confirms it.

@@ -286,3 +286,84 @@ macro_rules! redacted_debug {
     )*};
 }
 redacted_debug!(CreateUser, ConfirmRequest, ValidateRequest);
+
+/// One of a user's live sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SessionOut {
+    /// A handle for the session (a hash of its stored hash: never the cookie).
+    pub(crate) id: String,
+    /// A short description of the browser, e.g. "Firefox on Linux".
+    pub(crate) browser: String,
+    /// The client address it signed in from.
+    pub(crate) ip: Option<String>,
+    /// Unix time of the sign-in.
+    pub(crate) created_at: i64,
+    /// Unix time of the last recorded use (written at most once a minute).
+    pub(crate) last_used_at: i64,
+    /// Unix time it ends unless used again.
+    pub(crate) expires_at: i64,
+    /// The sign-in is complete (false: waiting for a second factor or an enrolment).
+    pub(crate) complete: bool,
+}
+
+impl From<&twofold_core::service::SessionView> for SessionOut {
+    fn from(s: &twofold_core::service::SessionView) -> Self {
+        SessionOut {
+            id: s.handle.clone(),
+            browser: s.browser.clone(),
+            ip: s.ip.clone(),
+            created_at: s.first_use,
+            last_used_at: s.last_use,
+            expires_at: s.expires_at,
+            complete: s.complete,
+        }
+    }
+}
+
+/// One of a user's remembered browsers: its sign-ins ask only for the password.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RememberedBrowserOut {
+    /// A handle for the browser (a hash of its stored hash: never the cookie).
+    pub(crate) id: String,
+    /// A short description of the browser.
+    pub(crate) browser: String,
+    /// The client address of its last use.
+    pub(crate) ip: Option<String>,
+    /// Unix time it was remembered.
+    pub(crate) created_at: i64,
+    /// Unix time it last stood in for a second factor.
+    pub(crate) last_used_at: i64,
+    /// Unix time it stops counting.
+    pub(crate) expires_at: i64,
+}
+
+impl From<&twofold_core::service::RememberedView> for RememberedBrowserOut {
+    fn from(b: &twofold_core::service::RememberedView) -> Self {
+        RememberedBrowserOut {
+            id: b.handle.clone(),
+            browser: b.browser.clone(),
+            ip: b.ip.clone(),
+            created_at: b.first_use,
+            last_used_at: b.last_use,
+            expires_at: b.expires_at,
+        }
+    }
+}
+
+/// `GET /api/v1/users/{username}/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SessionsOut {
+    /// Live sessions, newest sign-in first.
+    pub(crate) sessions: Vec<SessionOut>,
+    /// Remembered browsers that still count, most recently used first.
+    pub(crate) remembered_browsers: Vec<RememberedBrowserOut>,
+}
+
+/// `DELETE /api/v1/users/{username}/sessions`: what was ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SignedOutOut {
+    /// Sessions ended (at any stage of their sign-in).
+    pub(crate) sessions_ended: u64,
+    /// Remembered browsers forgotten.
+    pub(crate) browsers_forgotten: u64,
+}

@@ -49,6 +49,18 @@ impl FactorRow {
     }
 }
 
+/// A row of the "Remembered browsers" list.
+#[derive(Debug)]
+pub(crate) struct BrowserRow {
+    handle: String,
+    browser: String,
+    ip: String,
+    first_use: String,
+    last_use: String,
+    until: String,
+    current: bool,
+}
+
 /// A row of the "Active sessions" list.
 #[derive(Debug)]
 pub(crate) struct SessionRow {
@@ -73,6 +85,9 @@ struct SecurityPage {
     /// The password (and code) fields can be left out: the session stepped up recently.
     stepped_up: bool,
     sessions: Vec<SessionRow>,
+    browsers: Vec<BrowserRow>,
+    /// "Remember this browser" is offered to this user (the list shows even when empty).
+    remember_offered: bool,
 }
 
 #[derive(Template)]
@@ -98,6 +113,11 @@ async fn security_page(
     let view = state.service.user_view(&user.username).await?;
     let forced = state.service.second_factor_required(user.role).await?;
     let sessions = state.service.sessions_of(user, session).await?;
+    let browsers = state
+        .service
+        .remembered_browsers_of(user, visitor.remember.as_deref())
+        .await?;
+    let remember_offered = state.service.remember_offer(user).await?.is_some();
     let page = Page {
         title: "Security Settings".into(),
         nav: visitor.nav(state),
@@ -128,6 +148,19 @@ async fn security_page(
                     complete: s.complete,
                 })
                 .collect(),
+            browsers: browsers
+                .into_iter()
+                .map(|b| BrowserRow {
+                    handle: b.handle,
+                    browser: b.browser,
+                    ip: b.ip.unwrap_or_else(|| "unknown".into()),
+                    first_use: when(Some(b.first_use)),
+                    last_use: when(Some(b.last_use)),
+                    until: when(Some(b.expires_at)),
+                    current: b.current,
+                })
+                .collect(),
+            remember_offered,
         },
     ))
 }
@@ -678,7 +711,48 @@ pub(crate) async fn end_session(
     })
 }
 
-/// `POST /account/security/sessions/end-all`: "Sign out everywhere".
+#[derive(Deserialize, Default)]
+pub(crate) struct BrowserForm {
+    #[serde(default)]
+    browser: String,
+}
+
+/// `POST /account/security/browsers/forget`: forgets one of the user's remembered browsers
+/// (this one's cookie goes too when it is this browser).
+pub(crate) async fn forget_browser(
+    State(state): State<AppState>,
+    CsrfForm {
+        visitor,
+        admitted: (_, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, BrowserForm>,
+) -> Result<Response, PageError> {
+    let forgotten = state
+        .service
+        .forget_own_browser(
+            &visitor.ctx(),
+            &user,
+            &form.browser,
+            visitor.remember.as_deref(),
+        )
+        .await
+        .map_err(|_| PageError::Internal)?;
+    Ok(match forgotten {
+        None => redirect("/account/security"),
+        Some(this_browser) => {
+            let resp = redirect("/account/security?notice=browser_forgotten");
+            if this_browser {
+                page::with_remember_cookie(&state, resp, None)
+            } else {
+                resp
+            }
+        }
+    })
+}
+
+/// `POST /account/security/sessions/end-all`: "Sign out everywhere" (every remembered browser
+/// is forgotten too).
 pub(crate) async fn end_all_sessions(
     State(state): State<AppState>,
     CsrfForm {

@@ -18,24 +18,38 @@ use super::page::{
 use crate::AppState;
 use crate::error::PageError;
 
+/// The "Log in with Duo" form: "Remember this browser" (a checkbox: present when ticked).
+#[derive(Deserialize, Default)]
+pub(crate) struct DuoStartForm {
+    #[serde(default)]
+    remember: String,
+}
+
 /// "Log in with Duo": the health check, then a 303 to the Universal Prompt (or the fail mode).
 pub(crate) async fn duo_start(
     State(state): State<AppState>,
     CsrfForm {
         visitor,
         admitted: (session, user),
+        form,
         ..
-    }: CsrfForm<AtSecondFactor>,
+    }: CsrfForm<AtSecondFactor, DuoStartForm>,
 ) -> Result<Response, PageError> {
     let callback = duo_callback_url(&state);
     match state
         .service
-        .duo_login_start(&visitor.ctx(), &session, &user, &callback)
+        .duo_login_start(
+            &visitor.ctx(),
+            &session,
+            &user,
+            &callback,
+            !form.remember.is_empty(),
+        )
         .await
     {
         Ok(DuoStart::Redirect(url)) => Ok(redirect(&url)),
         Ok(DuoStart::FailedOpen { cookie, next }) => {
-            Ok(logged_in(&state, &visitor, cookie, next.as_deref()).await)
+            Ok(logged_in(&state, &visitor, cookie, next.as_deref(), None).await)
         }
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
         Err(e) if e.kind == ErrorKind::Forbidden => Ok(redirect("/login?notice=expired")),
@@ -49,17 +63,19 @@ pub(crate) async fn duo_start(
     }
 }
 
-/// A 303 to where a completed login goes, with the new session cookie.
+/// A 303 to where a completed login goes, with the new session cookie (and the
+/// remembered-browser cookie when the browser was just remembered).
 async fn logged_in(
     state: &AppState,
     visitor: &Visitor,
     cookie: String,
     next: Option<&str>,
+    remembered: Option<&twofold_core::service::Remembered>,
 ) -> Response {
     let to = next
         .and_then(|n| state.service.next_target(n))
         .unwrap_or_else(|| "/account/security".into());
-    page::signed_in(state, visitor, &to, &cookie).await
+    page::signed_in_remembered(state, visitor, &to, &cookie, remembered).await
 }
 
 #[derive(Deserialize, Default)]
@@ -105,9 +121,11 @@ pub(crate) async fn duo_callback(
         }
     };
     Ok(match outcome {
-        DuoCallback::LoggedIn { cookie, next } => {
-            logged_in(&state, &visitor, cookie, next.as_deref()).await
-        }
+        DuoCallback::LoggedIn {
+            cookie,
+            next,
+            remember,
+        } => logged_in(&state, &visitor, cookie, next.as_deref(), remember.as_ref()).await,
         DuoCallback::Enrolled {
             username,
             backup_codes,
@@ -144,7 +162,7 @@ pub(crate) async fn duo_callback(
                     (Flow::Forced, Some((s, u))) => {
                         match state.service.finish_enrollment(s, u).await {
                             Ok(cookie) => {
-                                logged_in(&state, &visitor, cookie, s.next.as_deref()).await
+                                logged_in(&state, &visitor, cookie, s.next.as_deref(), None).await
                             }
                             Err(_) => redirect("/login?notice=expired"),
                         }

@@ -144,6 +144,7 @@ pub(crate) async fn login_submit(
                 device: visitor.device.as_deref(),
                 user_agent: visitor.user_agent.as_deref(),
                 previous: visitor.session.as_ref().map(|(s, u)| (s, u)),
+                remember: visitor.remember.as_deref(),
             },
         )
         .await;
@@ -190,6 +191,10 @@ struct SecondFactorPage {
     digits_only: bool,
     /// "Log in with Duo" is offered.
     duo: bool,
+    /// "Remember this browser for N days" is offered: its label.
+    remember_text: Option<String>,
+    /// The box is ticked (it was when a code was refused).
+    remember_ticked: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -198,6 +203,9 @@ pub(crate) struct CodeForm {
     code: String,
     #[serde(default)]
     method: String,
+    /// "Remember this browser" (a checkbox: present when ticked).
+    #[serde(default)]
+    remember: String,
 }
 
 pub(crate) async fn second_factor_page(
@@ -207,7 +215,7 @@ pub(crate) async fn second_factor_page(
     backup: bool,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    second_factor_page_with(state, visitor, status, backup, error, None).await
+    second_factor_page_with(state, visitor, status, backup, error, None, false).await
 }
 
 async fn second_factor_page_with(
@@ -217,6 +225,7 @@ async fn second_factor_page_with(
     backup: bool,
     error: Option<String>,
     notice: Option<String>,
+    remember_ticked: bool,
 ) -> Result<Response, PageError> {
     let Some((session, user)) = visitor.at_stage(Stage::SecondFactor) else {
         return Ok(redirect("/login?notice=expired"));
@@ -246,6 +255,11 @@ async fn second_factor_page_with(
             code_help: offer.code_help,
             digits_only: offer.digits_only,
             duo: offer.duo_host.is_some(),
+            remember_text: offer.remember_days.map(|d| match d {
+                1 => "Remember this browser for 1 day".to_owned(),
+                d => format!("Remember this browser for {d} days"),
+            }),
+            remember_ticked,
         },
     );
     Ok(match &offer.duo_host {
@@ -284,6 +298,7 @@ pub(crate) async fn second_submit(
 ) -> Result<Response, PageError> {
     let backup = form.method == "backup_code";
     let method = backup.then_some(Method::BackupCode);
+    let remember = !form.remember.is_empty();
     let code: String = form
         .code
         .chars()
@@ -298,15 +313,27 @@ pub(crate) async fn second_submit(
             &user,
             Code::parse_given(Some(&code)),
             method,
+            remember,
         )
         .await;
     let (status, error) = match done {
-        Ok(SecondFactor::Done { cookie, next }) => {
+        Ok(SecondFactor::Done {
+            cookie,
+            next,
+            remember,
+        }) => {
             let to = next
                 .as_deref()
                 .and_then(|n| state.service.next_target(n))
                 .unwrap_or_else(|| "/account/security".into());
-            return Ok(page::signed_in(&state, &visitor, &to, &cookie).await);
+            return Ok(page::signed_in_remembered(
+                &state,
+                &visitor,
+                &to,
+                &cookie,
+                remember.as_ref(),
+            )
+            .await);
         }
         Ok(SecondFactor::Refused(Reason::Locked)) => (
             StatusCode::FORBIDDEN,
@@ -325,7 +352,16 @@ pub(crate) async fn second_submit(
         Err(e) if e.kind == ErrorKind::Unavailable => (StatusCode::BAD_GATEWAY, e.message),
         Err(_) => return Err(PageError::Internal),
     };
-    second_factor_page(&state, &visitor, status, backup, Some(error)).await
+    second_factor_page_with(
+        &state,
+        &visitor,
+        status,
+        backup,
+        Some(error),
+        None,
+        remember,
+    )
+    .await
 }
 
 pub(crate) async fn enroll_choose(
@@ -503,8 +539,16 @@ pub(crate) async fn send_code(
     {
         Ok(sent) => {
             let notice = format!("We sent a code to {}. Enter it below.", sent.to);
-            second_factor_page_with(&state, &visitor, StatusCode::OK, false, None, Some(notice))
-                .await
+            second_factor_page_with(
+                &state,
+                &visitor,
+                StatusCode::OK,
+                false,
+                None,
+                Some(notice),
+                false,
+            )
+            .await
         }
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
         Err(e) => {
@@ -513,9 +557,16 @@ pub(crate) async fn send_code(
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let resp =
-                second_factor_page_with(&state, &visitor, status, false, Some(e.message), None)
-                    .await?;
+            let resp = second_factor_page_with(
+                &state,
+                &visitor,
+                status,
+                false,
+                Some(e.message),
+                None,
+                false,
+            )
+            .await?;
             Ok(page::with_retry_after(resp, &e.kind))
         }
     }

@@ -100,6 +100,10 @@ pub(crate) fn router() -> Router<AppState> {
             post(account::end_all_sessions),
         )
         .route(
+            "/account/security/browsers/forget",
+            post(account::forget_browser),
+        )
+        .route(
             "/account/security/backup-codes/view",
             post(account::view_codes),
         )

@@ -27,6 +27,9 @@ pub(crate) const PRE_COOKIE: &str = "tf_pre";
 /// The device cookie: set at every full sign-in, it marks a browser that has signed in as that
 /// user before, whose password attempts are throttled by its own failures only.
 pub(crate) const DEVICE_COOKIE: &str = "tf_device";
+/// The remembered-browser cookie: set after a second factor given with "Remember this browser"
+/// ticked, it spares that user's next sign-ins in this browser the second factor.
+pub(crate) const REMEMBER_COOKIE: &str = "tf_remember";
 
 /// The query of the pages that show a notice: `?notice=` (a code, never text from the URL),
 /// `next=`, `backup=`, `duo=`.
@@ -365,6 +368,9 @@ pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
         "duo_failed" => "Duo did not confirm this login. Please log in and try again.",
         "signed_out_everywhere" => "You have signed out everywhere. Log in again.",
         "session_ended" => "That session was signed out.",
+        "browser_forgotten" => {
+            "That browser is forgotten: its next sign-in asks for the second factor again."
+        }
         "password_changed" => {
             "Your password was changed, and every session signed out. Log in \
                                with the new password."
@@ -406,6 +412,25 @@ pub(crate) fn cookies<'a>(
         .map(str::to_owned)
 }
 
+/// The first well-formed `tf_remember` value (base64url: letters, digits, `-` and `_`).
+pub(crate) fn remember_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .filter(|(k, _)| *k == REMEMBER_COOKIE)
+        .map(|(_, v)| v)
+        .find(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+}
+
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure behind https.
 pub(crate) fn set_cookie(name: &str, value: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
@@ -442,6 +467,50 @@ pub(crate) fn set_lasting_cookie(name: &str, value: &str, secure: bool, days: i6
     let secure = if secure { "; Secure" } else { "" };
     let max_age = days.saturating_mul(86_400);
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// Sets (`Some`) or removes (`None`) the remembered-browser cookie, scoped like the session
+/// cookie (see [`with_session_cookie`]): on the cookie domain when one is configured, with a
+/// host-only one from before removed.
+pub(crate) fn with_remember_cookie(
+    state: &AppState,
+    resp: Response,
+    remembered: Option<&twofold_core::service::Remembered>,
+) -> Response {
+    let secure = state.secure_cookies;
+    let cookie = match remembered {
+        Some(r) => {
+            let secure = if secure { "; Secure" } else { "" };
+            format!(
+                "{REMEMBER_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                r.cookie, r.max_age
+            )
+        }
+        None => clear_cookie(REMEMBER_COOKIE, secure),
+    };
+    match &state.cookie_domain {
+        Some(d) => with_cookie(
+            with_cookie(resp, &clear_cookie(REMEMBER_COOKIE, secure)),
+            &format!("{cookie}; Domain={d}"),
+        ),
+        None => with_cookie(resp, &cookie),
+    }
+}
+
+/// A completed sign-in's answer ([`signed_in`]) with the `tf_remember` cookie when the browser
+/// was just remembered.
+pub(crate) async fn signed_in_remembered(
+    state: &AppState,
+    visitor: &Visitor,
+    to: &str,
+    session_cookie: &str,
+    remembered: Option<&twofold_core::service::Remembered>,
+) -> Response {
+    let resp = signed_in(state, visitor, to, session_cookie).await;
+    match remembered {
+        Some(r) => with_remember_cookie(state, resp, Some(r)),
+        None => resp,
+    }
 }
 
 /// A 303 to `to` for a browser whose sign-in just completed: the new session cookie, and a new
@@ -521,6 +590,8 @@ pub(crate) struct Visitor {
     pub(crate) pre: Option<String>,
     /// The device cookie, if the browser holds one.
     pub(crate) device: Option<String>,
+    /// The remembered-browser cookie, if the browser holds one.
+    pub(crate) remember: Option<String>,
     /// The browser's `User-Agent` (only a summary of it is ever stored).
     pub(crate) user_agent: Option<String>,
     pub(crate) ip: Option<String>,
@@ -554,6 +625,7 @@ impl FromRequestParts<AppState> for Visitor {
             session_cookie,
             pre: cookie(&parts.headers, PRE_COOKIE),
             device: cookie(&parts.headers, DEVICE_COOKIE),
+            remember: remember_cookie(&parts.headers),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)

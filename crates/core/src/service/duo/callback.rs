@@ -171,9 +171,15 @@ impl Service {
                         let cookie = self.promote(session, true).await?.ok_or_else(|| {
                             Error::forbidden("wrong_stage", "This login was already completed.")
                         })?;
+                        let remember = if st.remember {
+                            self.remember_browser(ctx, &user, session).await
+                        } else {
+                            None
+                        };
                         Ok(DuoCallback::LoggedIn {
                             cookie,
                             next: session.next.clone(),
+                            remember,
                         })
                     }
                     Err((reason, detail)) => {

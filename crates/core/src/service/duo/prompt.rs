@@ -23,6 +23,7 @@ impl Service {
         purpose: DuoPurpose,
         session_hash: Option<&str>,
         factor: Option<&Factor>,
+        remember: bool,
     ) -> Result<(String, String)> {
         let now = self.now();
         let state = crypto::random_token(self.rng.as_ref(), "", 32);
@@ -40,6 +41,7 @@ impl Service {
                 created_at: now,
                 expires_at: now + DUO_STATE_TTL,
                 used_at: None,
+                remember,
             })
             .await?;
         Ok((state, nonce))
@@ -54,6 +56,7 @@ impl Service {
         session: &Session,
         user: &User,
         redirect_uri: &str,
+        remember: bool,
     ) -> Result<DuoStart> {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
@@ -135,7 +138,13 @@ impl Service {
             }
         }
         let (state, nonce) = self
-            .new_duo_state(user, DuoPurpose::Login, Some(&session.id_hash), None)
+            .new_duo_state(
+                user,
+                DuoPurpose::Login,
+                Some(&session.id_hash),
+                None,
+                remember,
+            )
             .await?;
         let url = self
             .duo
@@ -186,6 +195,7 @@ impl Service {
                 DuoPurpose::Enroll,
                 session.map(|s| s.id_hash.as_str()),
                 Some(&factor),
+                false,
             )
             .await?;
         self.duo

@@ -26,6 +26,9 @@ pub enum DuoCallback {
         cookie: String,
         /// The `next` path saved at the password step.
         next: Option<String>,
+        /// The browser is remembered ("Remember this browser" was ticked before going to Duo,
+        /// and the settings still allow it): its `tf_remember` cookie.
+        remember: Option<crate::service::Remembered>,
     },
     /// A Duo factor was confirmed.
     Enrolled {

@@ -1,0 +1,68 @@
+//! Remembered browsers: browsers whose second factor stands for a while (`tf_remember`), so
+//! that their user's next sign-ins there ask only for the password.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+/// A remembered browser. The cookie holds 256 random bits; only their SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberedBrowser {
+    /// SHA-256 of the cookie value, hex.
+    pub token_hash: String,
+    /// The one user it is remembered for.
+    pub user_id: i64,
+    /// Unix time of the sign-in that remembered it.
+    pub created_at: i64,
+    /// Unix time it last stood in for a second factor (the creation at first).
+    pub last_used_at: i64,
+    /// Unix time after which it is void.
+    pub expires_at: i64,
+    /// The client address of its last use.
+    pub ip: Option<String>,
+    /// A short description of the browser.
+    pub browser: Option<String>,
+}
+
+/// Remembered browsers.
+#[async_trait]
+pub trait RememberedBrowsers: Send + Sync {
+    /// Stores a remembered browser, and keeps only its user's `keep` newest.
+    async fn insert_remembered_browser(
+        &self,
+        browser: &RememberedBrowser,
+        keep: i64,
+    ) -> StoreResult<()>;
+    /// The remembered browser with this hash, if it has not expired at `now` (whoever's it
+    /// is: callers check it is their user's).
+    async fn remembered_browser(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<RememberedBrowser>>;
+    /// Records a use at `now` from `ip`: one conditional UPDATE of the user's row with this
+    /// hash that has not expired. False when there is none (forgotten or expired meanwhile).
+    async fn touch_remembered_browser(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// A user's remembered browsers that have not expired at `now`, most recently used first.
+    async fn user_remembered_browsers(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> StoreResult<Vec<RememberedBrowser>>;
+    /// Forgets one of a user's browsers; false if that user has none with this hash.
+    async fn delete_user_remembered_browser(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+    ) -> StoreResult<bool>;
+    /// Forgets every browser of a user; returns how many.
+    async fn delete_user_remembered_browsers(&self, user_id: i64) -> StoreResult<u64>;
+    /// Deletes remembered browsers that expired at or before `now`; returns how many.
+    async fn purge_remembered_browsers(&self, now: i64) -> StoreResult<u64>;
+}

@@ -1,0 +1,187 @@
+//! The SQL of [`RememberedBrowsers`](twofold_core::store::RememberedBrowsers).
+
+use twofold_core::store::RememberedBrowser;
+
+/// The columns of a remembered browser's row, in `RememberedRow`'s order.
+macro_rules! remembered_columns {
+    () => {
+        "token_hash, user_id, created_at, last_used_at, expires_at, ip, browser"
+    };
+}
+pub(crate) use remembered_columns;
+
+/// Reads a remembered browser's row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RememberedRow {
+    token_hash: String,
+    user_id: i64,
+    created_at: i64,
+    last_used_at: i64,
+    expires_at: i64,
+    ip: Option<String>,
+    browser: Option<String>,
+}
+
+impl From<RememberedRow> for RememberedBrowser {
+    fn from(r: RememberedRow) -> Self {
+        RememberedBrowser {
+            token_hash: r.token_hash,
+            user_id: r.user_id,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            expires_at: r.expires_at,
+            ip: r.ip,
+            browser: r.browser,
+        }
+    }
+}
+
+/// Implements [`RememberedBrowsers`](twofold_core::store::RememberedBrowsers) for `$store`, a
+/// store type of the invoking module (next to the `shared` module `impl_shared!` made there).
+macro_rules! impl_remembered {
+    (store = $store:ident $(,)?) => {
+        mod remembered {
+            use super::shared::begin_detached;
+            use twofold_core::store::{RememberedBrowser, StoreResult};
+            use $crate::queries::remembered::{RememberedRow, remembered_columns};
+            use $crate::rows::{backend, conflict};
+
+            #[async_trait::async_trait]
+            impl twofold_core::store::RememberedBrowsers for super::$store {
+                async fn insert_remembered_browser(
+                    &self,
+                    b: &RememberedBrowser,
+                    keep: i64,
+                ) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = begin_detached(&self.pool).await?;
+                    sqlx::query(concat!(
+                        "INSERT INTO remembered_browsers (",
+                        remembered_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    ))
+                    .bind(&b.token_hash)
+                    .bind(b.user_id)
+                    .bind(b.created_at)
+                    .bind(b.last_used_at)
+                    .bind(b.expires_at)
+                    .bind(&b.ip)
+                    .bind(&b.browser)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict("remembered browser"))?;
+                    sqlx::query(
+                        "DELETE FROM remembered_browsers WHERE user_id = $1 AND token_hash NOT IN \
+                         (SELECT token_hash FROM remembered_browsers WHERE user_id = $1 \
+                          ORDER BY created_at DESC, token_hash LIMIT $2)",
+                    )
+                    .bind(b.user_id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn remembered_browser(
+                    &self,
+                    token_hash: &str,
+                    now: i64,
+                ) -> StoreResult<Option<RememberedBrowser>> {
+                    let row: Option<RememberedRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        remembered_columns!(),
+                        " FROM remembered_browsers WHERE token_hash = $1 AND expires_at > $2"
+                    ))
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(row.map(RememberedBrowser::from))
+                }
+
+                async fn touch_remembered_browser(
+                    &self,
+                    token_hash: &str,
+                    user_id: i64,
+                    now: i64,
+                    ip: Option<&str>,
+                ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query(
+                        "UPDATE remembered_browsers SET last_used_at = $3, ip = $4 \
+                         WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3",
+                    )
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(ip)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn user_remembered_browsers(
+                    &self,
+                    user_id: i64,
+                    now: i64,
+                ) -> StoreResult<Vec<RememberedBrowser>> {
+                    let rows: Vec<RememberedRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        remembered_columns!(),
+                        " FROM remembered_browsers WHERE user_id = $1 AND expires_at > $2 \
+                         ORDER BY last_used_at DESC, created_at DESC, token_hash"
+                    ))
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(rows.into_iter().map(RememberedBrowser::from).collect())
+                }
+
+                async fn delete_user_remembered_browser(
+                    &self,
+                    user_id: i64,
+                    token_hash: &str,
+                ) -> StoreResult<bool> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query(
+                        "DELETE FROM remembered_browsers WHERE user_id = $1 AND token_hash = $2",
+                    )
+                    .bind(user_id)
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() > 0)
+                }
+
+                async fn delete_user_remembered_browsers(&self, user_id: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done = sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn purge_remembered_browsers(&self, now: i64) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let done =
+                        sqlx::query("DELETE FROM remembered_browsers WHERE expires_at <= $1")
+                            .bind(now)
+                            .execute(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+            }
+        }
+    };
+}
+pub(crate) use impl_remembered;
