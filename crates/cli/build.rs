@@ -32,5 +32,7 @@ fn main() {
             git(&["rev-parse", "--short=12", "HEAD"])
         })
         .unwrap_or_else(|| "unknown".to_owned());
-    println!("cargo:rustc-env=TWOFOLD_COMMIT={commit}");
+    // Not TWOFOLD_*: cargo also sets this in the environment of `cargo run` and `cargo test`,
+    // where the configuration would take a TWOFOLD_ name for a misspelt setting.
+    println!("cargo:rustc-env=TF_BUILD_COMMIT={commit}");
 }

@@ -20,7 +20,7 @@ use crate::commands::Command;
 const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
-    env!("TWOFOLD_COMMIT"),
+    env!("TF_BUILD_COMMIT"),
     ")"
 );
 
