@@ -163,12 +163,14 @@ describe('forward authentication behind nginx', () => {
       upstream: `127.0.0.1:${app.port}`,
     });
     // One user a test: each sign-in then takes the next TOTP step at once, with no wait.
-    for (const name of ['cora', 'wren', 'dora', 'bree', 'eli', 'fay']) {
+    for (const name of ['cora', 'wren', 'dora', 'bree', 'eli', 'fay', 'gus']) {
       u[name] = await server.addUser(name, { email: `${name}@example.com` });
       await server.enrolTotpApi(u[name], 'phone');
     }
     u.ada = await server.addUser('ada', { role: 'admin' });
     await server.enrolTotpApi(u.ada, 'phone');
+    // The second-factor page offers "Remember this browser for 30 days" (ticked by one test only).
+    await server.set('remember.days', 30);
     browser = await launchBrowser({ args: ['--host-resolver-rules=MAP *.example.test 127.0.0.1'] });
   });
 
@@ -302,6 +304,41 @@ describe('forward authentication behind nginx', () => {
       assert.ok(resp.status() >= 400, `${trick}: ${resp.status()}`);
     }
     assert.equal(app.seen.length, seen, 'the application saw none of them');
+  });
+
+  it('"Remember this browser" skips the code for the application next time; "Forget" brings it back', async (t) => {
+    const p = await page(t);
+    const url = `${APP}/notes`;
+    const signOut = async () => {
+      await p.goto(`${AUTH}/logout`);
+      await submit(p, 'Log out', { within: '#main' });
+      await p.goto(url);
+      assert.equal(new URL(p.url()).pathname, '/login', 'signed out: the application asks again');
+    };
+    await p.goto(url);
+    await password(p, u.gus);
+    await p.getByLabel('Remember this browser for 30 days', { exact: true }).check();
+    await enterCode(p, await u.gus.totp.code());
+    assert.equal(p.url(), url);
+    assert.equal((await shown(p)).user, 'gus');
+
+    // Signed out and in again: the password alone lets the application in (a two_factor rule).
+    await signOut();
+    await password(p, u.gus);
+    assert.equal(p.url(), url, 'no code asked');
+    assert.equal((await shown(p)).user, 'gus');
+
+    // Forget it on Security Settings: the next sign-in asks for the code again.
+    await p.goto(`${AUTH}/account/security`);
+    const rows = p.locator('#browsers tbody tr');
+    assert.equal(await rows.count(), 1);
+    await submit(p, rows.first().getByRole('button', { name: /^Forget / }));
+    await expectText(p, 'That browser is forgotten');
+    await signOut();
+    await password(p, u.gus);
+    assert.equal(new URL(p.url()).pathname, '/login/2fa', 'the code is asked again');
+    await enterCode(p, await u.gus.totp.code());
+    assert.equal(p.url(), url);
   });
 
   it('signing out on the portal makes the application ask again', async (t) => {
