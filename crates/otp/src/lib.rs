@@ -5,7 +5,7 @@
 //!   caller can record it (replay protection, clock drift).
 //! - [`base32`]: RFC 4648 base32, the encoding of authenticator-app secrets.
 //! - [`uri`]: `otpauth://` key URIs (the Google Authenticator key-URI format).
-//! - [`qr`]: QR codes of key URIs as SVG and PNG (feature `qr`, on by default).
+//! - [`qr`]: QR codes of key URIs as SVG and PGM (feature `qr`, on by default).
 //! - [`yubico`]: Yubico OTP: modhex, AES-128 token decryption, CRC-16 and the counter order.
 //! - [`wsapi`]: Yubico validation protocol 2.0 messages and their HMAC-SHA1 signatures.
 //!
