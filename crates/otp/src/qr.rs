@@ -48,7 +48,8 @@ pub fn pgm(text: &str, module_px: u32) -> Result<Vec<u8>, QrError> {
         let row = (y / px).checked_sub(QUIET).filter(|r| *r < width);
         for x in 0..side {
             let col = (x / px).checked_sub(QUIET).filter(|c| *c < width);
-            let dark = matches!((row, col), (Some(r), Some(c)) if colors[r * width + c] == Color::Dark);
+            let dark =
+                matches!((row, col), (Some(r), Some(c)) if colors[r * width + c] == Color::Dark);
             out.push(if dark { 0 } else { 255 });
         }
     }

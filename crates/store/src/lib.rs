@@ -14,6 +14,7 @@ use twofold_core::store::{Store, StoreError, StoreResult};
 
 mod attempt;
 mod hot;
+mod migrations;
 mod postgres;
 mod queries;
 mod rows;

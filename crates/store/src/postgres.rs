@@ -248,7 +248,7 @@ crate::queries::impl_shared! {
     // serialises the user's multi-row changes on the row lock.
     begin = "BEGIN",
 }
-crate::queries::impl_database!(store = PgStore, migrations = "./migrations/postgres");
+crate::queries::impl_database!(store = PgStore, migrations = POSTGRES);
 crate::queries::impl_users!(store = PgStore);
 crate::queries::impl_attempts!(store = PgStore);
 crate::queries::impl_factors!(store = PgStore);

@@ -9,6 +9,30 @@ use twofold_core::store::{BackupCodeRow, StoreError, StoredValue, User};
 use twofold_core::token::ApiToken;
 use twofold_otp::{Algorithm, Digits};
 
+/// Implements `sqlx::FromRow` for a row struct on both backends, reading each named field from
+/// the column of the same name, and each `[field: Type]` (flattened) as a whole `Type` read from
+/// the same row. Written out instead of derived: sqlx's derive needs its proc-macro crate, which
+/// builds a second copy of the SQLite and PostgreSQL drivers for the compiler's own use.
+macro_rules! from_row {
+    ($name:ident $([$flat:ident: $flat_ty:ty])* { $($col:ident),* $(,)? }) => {
+        $crate::rows::from_row!(@for sqlx::sqlite::SqliteRow, $name $([$flat: $flat_ty])* { $($col),* });
+        $crate::rows::from_row!(@for sqlx::postgres::PgRow, $name $([$flat: $flat_ty])* { $($col),* });
+    };
+    (@for $row:ty, $name:ident $([$flat:ident: $flat_ty:ty])* { $($col:ident),* }) => {
+        impl<'r> sqlx::FromRow<'r, $row> for $name {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                #[allow(unused_imports)]
+                use sqlx::Row as _;
+                Ok($name {
+                    $($flat: <$flat_ty as sqlx::FromRow<'r, $row>>::from_row(row)?,)*
+                    $($col: row.try_get(stringify!($col))?,)*
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_row;
+
 /// Any database failure that is not a constraint the caller can act on.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
@@ -60,7 +84,7 @@ macro_rules! factor_columns {
 }
 pub(crate) use factor_columns;
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct UserRow {
     id: i64,
     username: String,
@@ -73,6 +97,18 @@ pub(crate) struct UserRow {
     locked_until: Option<i64>,
     created_at: i64,
 }
+crate::rows::from_row!(UserRow {
+    id,
+    username,
+    role,
+    email,
+    phone,
+    password_hash,
+    disabled,
+    failed_attempts,
+    locked_until,
+    created_at
+});
 
 impl UserRow {
     /// Reads the user's columns off a SQLite row of the hot path, by position from `at`, in
@@ -119,9 +155,8 @@ impl TryFrom<UserRow> for User {
 
 /// A user joined with one of their factors (none: the factor columns are NULL), for
 /// `user_with_factors`.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct UserFactorRow {
-    #[sqlx(flatten)]
     user: UserRow,
     f_id: Option<String>,
     f_user_id: Option<i64>,
@@ -139,6 +174,7 @@ pub(crate) struct UserFactorRow {
     f_public_id: Option<String>,
     f_params: Option<String>,
 }
+crate::rows::from_row!(UserFactorRow [user: UserRow] { f_id, f_user_id, f_kind, f_label, f_confirmed, f_created_at, f_last_used_at, f_secret, f_algorithm, f_digits, f_period, f_last_counter, f_drift, f_public_id, f_params });
 
 impl UserFactorRow {
     /// Reads a row of [`USER_WITH_FACTORS`] off SQLite's hot-path connection (`crate::hot`).
@@ -218,7 +254,7 @@ pub(crate) fn user_with_factors(
     Ok(user.map(|u| (u, factors)))
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct FactorRow {
     id: String,
     user_id: i64,
@@ -236,6 +272,23 @@ pub(crate) struct FactorRow {
     public_id: Option<String>,
     params: Option<String>,
 }
+crate::rows::from_row!(FactorRow {
+    id,
+    user_id,
+    kind,
+    label,
+    confirmed,
+    created_at,
+    last_used_at,
+    secret,
+    algorithm,
+    digits,
+    period,
+    last_counter,
+    drift,
+    public_id,
+    params
+});
 
 impl TryFrom<FactorRow> for Factor {
     type Error = StoreError;
@@ -361,12 +414,17 @@ impl<'a> FactorColumns<'a> {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct BackupRow {
     lookup: String,
     sealed: Vec<u8>,
     used_at: Option<i64>,
 }
+crate::rows::from_row!(BackupRow {
+    lookup,
+    sealed,
+    used_at
+});
 
 impl From<BackupRow> for BackupCodeRow {
     fn from(r: BackupRow) -> Self {
@@ -378,12 +436,13 @@ impl From<BackupRow> for BackupCodeRow {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct SettingRow {
     key: String,
     value: Option<String>,
     sealed: Option<Vec<u8>>,
 }
+crate::rows::from_row!(SettingRow { key, value, sealed });
 
 impl TryFrom<SettingRow> for (String, StoredValue) {
     type Error = StoreError;
@@ -405,13 +464,19 @@ pub(crate) fn setting_columns(value: &StoredValue) -> (Option<&str>, Option<&[u8
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct TokenRow {
     name: String,
     scope: String,
     created_at: i64,
     last_used_at: Option<i64>,
 }
+crate::rows::from_row!(TokenRow {
+    name,
+    scope,
+    created_at,
+    last_used_at
+});
 
 impl TokenRow {
     /// Reads a row of [`crate::sql::TOKEN_BY_HASH`] off SQLite's hot-path connection.
@@ -442,7 +507,7 @@ impl TryFrom<TokenRow> for ApiToken {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct AuditRow {
     id: i64,
     at: i64,
@@ -452,6 +517,15 @@ pub(crate) struct AuditRow {
     ip: Option<String>,
     detail: String,
 }
+crate::rows::from_row!(AuditRow {
+    id,
+    at,
+    actor,
+    subject,
+    event,
+    ip,
+    detail
+});
 
 impl From<AuditRow> for AuditRecord {
     fn from(r: AuditRow) -> Self {

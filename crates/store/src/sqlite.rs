@@ -305,7 +305,7 @@ crate::queries::impl_shared! {
     // transaction never has to upgrade a read lock, which SQLite refuses with SQLITE_BUSY.
     begin = "BEGIN IMMEDIATE",
 }
-crate::queries::impl_database!(store = SqliteStore, migrations = "./migrations/sqlite");
+crate::queries::impl_database!(store = SqliteStore, migrations = SQLITE);
 crate::queries::impl_users!(store = SqliteStore);
 crate::queries::impl_attempts!(store = SqliteStore);
 crate::queries::impl_factors!(store = SqliteStore);

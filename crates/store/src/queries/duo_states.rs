@@ -4,7 +4,6 @@ use twofold_core::factor::FactorId;
 use twofold_core::store::{DuoPurpose, DuoState, StoreError};
 
 /// Reads a Duo state row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct DuoStateRow {
     state_hash: String,
     user_id: i64,
@@ -17,6 +16,18 @@ pub(crate) struct DuoStateRow {
     used_at: Option<i64>,
     remember: bool,
 }
+crate::rows::from_row!(DuoStateRow {
+    state_hash,
+    user_id,
+    factor_id,
+    session_hash,
+    nonce,
+    purpose,
+    created_at,
+    expires_at,
+    used_at,
+    remember
+});
 
 impl TryFrom<DuoStateRow> for DuoState {
     type Error = StoreError;

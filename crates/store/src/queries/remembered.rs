@@ -11,7 +11,6 @@ macro_rules! remembered_columns {
 pub(crate) use remembered_columns;
 
 /// Reads a remembered browser's row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct RememberedRow {
     token_hash: String,
     user_id: i64,
@@ -21,6 +20,15 @@ pub(crate) struct RememberedRow {
     ip: Option<String>,
     browser: Option<String>,
 }
+crate::rows::from_row!(RememberedRow {
+    token_hash,
+    user_id,
+    created_at,
+    last_used_at,
+    expires_at,
+    ip,
+    browser
+});
 
 impl From<RememberedRow> for RememberedBrowser {
     fn from(r: RememberedRow) -> Self {

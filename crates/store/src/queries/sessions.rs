@@ -15,7 +15,6 @@ macro_rules! session_columns {
 pub(crate) use session_columns;
 
 /// Reads a session row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
     id_hash: String,
     user_id: i64,
@@ -30,6 +29,20 @@ pub(crate) struct SessionRow {
     user_agent: Option<String>,
     two_factor_at: Option<i64>,
 }
+crate::rows::from_row!(SessionRow {
+    id_hash,
+    user_id,
+    stage,
+    created_at,
+    expires_at,
+    next,
+    login_at,
+    last_seen_at,
+    step_up_at,
+    ip,
+    user_agent,
+    two_factor_at
+});
 
 impl TryFrom<SessionRow> for Session {
     type Error = StoreError;
@@ -56,7 +69,6 @@ impl TryFrom<SessionRow> for Session {
 }
 
 /// A session joined with its user ([`crate::sql::SESSION_WITH_USER`]).
-#[derive(sqlx::FromRow)]
 pub(crate) struct SessionUserRow {
     id_hash: String,
     user_id: i64,
@@ -70,9 +82,9 @@ pub(crate) struct SessionUserRow {
     ip: Option<String>,
     user_agent: Option<String>,
     two_factor_at: Option<i64>,
-    #[sqlx(flatten)]
     user: UserRow,
 }
+crate::rows::from_row!(SessionUserRow [user: UserRow] { id_hash, user_id, stage, s_created_at, expires_at, next, login_at, last_seen_at, step_up_at, ip, user_agent, two_factor_at });
 
 impl SessionUserRow {
     /// Reads a row off SQLite's hot-path connection, columns by position in the SELECT's

@@ -4,7 +4,6 @@
 use twofold_core::store::WsapiClient;
 
 /// Reads a validation-server client row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct WsapiClientRow {
     id: i64,
     name: String,
@@ -12,6 +11,13 @@ pub(crate) struct WsapiClientRow {
     allow_unsigned: bool,
     created_at: i64,
 }
+crate::rows::from_row!(WsapiClientRow {
+    id,
+    name,
+    key,
+    allow_unsigned,
+    created_at
+});
 
 impl From<WsapiClientRow> for WsapiClient {
     fn from(r: WsapiClientRow) -> Self {
