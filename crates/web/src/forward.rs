@@ -141,26 +141,34 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
     no_store(resp)
 }
 
-/// 200, with who is signed in when someone is. A value that cannot be a header (it cannot
-/// happen with checked usernames and addresses) fails closed rather than pass without it.
+/// 200, with who is signed in when someone is. A `bypass` rule names nobody: the three headers
+/// are there, empty, so that a proxy copying them never leaves the client's, or something of
+/// its own (Caddy 2.6's `copy_headers` puts its unreplaced placeholder there when the header
+/// is missing), in their place. A value that cannot be a header (it cannot happen with checked
+/// usernames and addresses) fails closed rather than pass without it.
 fn allowed(who: Option<&Identity>) -> Response {
     let mut resp = StatusCode::OK.into_response();
-    if let Some(who) = who {
-        let values = [
+    let values = match who {
+        Some(who) => [
             ("remote-user", who.username.as_str()),
             ("remote-email", who.email.as_deref().unwrap_or("")),
             ("remote-role", who.role.as_str()),
-        ];
-        for (name, value) in values {
-            let Ok(v) = HeaderValue::from_str(value) else {
-                tracing::error!(
-                    header = name,
-                    "a signed-in user's value is not a header value"
-                );
-                return ApiError::from(twofold_core::Error::internal(&BadHeader)).into_response();
-            };
-            resp.headers_mut().insert(HeaderName::from_static(name), v);
-        }
+        ],
+        None => [
+            ("remote-user", ""),
+            ("remote-email", ""),
+            ("remote-role", ""),
+        ],
+    };
+    for (name, value) in values {
+        let Ok(v) = HeaderValue::from_str(value) else {
+            tracing::error!(
+                header = name,
+                "a signed-in user's value is not a header value"
+            );
+            return ApiError::from(twofold_core::Error::internal(&BadHeader)).into_response();
+        };
+        resp.headers_mut().insert(HeaderName::from_static(name), v);
     }
     resp
 }

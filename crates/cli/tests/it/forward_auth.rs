@@ -16,11 +16,16 @@ on_both!(
     a_password_change_ends_what_passed,
 );
 
-const PUBLIC: &str = "http://auth.example.test:8443";
+pub(crate) const PUBLIC: &str = "http://auth.example.test:8443";
 
 const RULES: &str = r#"
 [[access]]
 domain = "public.example.test"
+policy = "bypass"
+
+[[access]]
+domain = "app.example.test"
+paths = ["/public"]
 policy = "bypass"
 
 [[access]]
@@ -46,7 +51,7 @@ policy = "two_factor"
 
 /// A server behind a proxy at 127.0.0.1, with the rules above (`trusted`: whether that proxy
 /// is trusted).
-fn serve(env: &Env, trusted: bool) -> Server {
+pub(crate) fn serve(env: &Env, trusted: bool) -> Server {
     let file = env.data_dir().join("twofold.toml");
     std::fs::write(&file, RULES).unwrap();
     let proxies = if trusted { "127.0.0.1" } else { "10.9.9.9" };
@@ -85,7 +90,7 @@ fn forward(b: &mut Browser, method: &str, url: &str) -> Page {
     r
 }
 
-fn login_url(next: &str) -> String {
+pub(crate) fn login_url(next: &str) -> String {
     let enc: String = next
         .bytes()
         .map(|b| match b {
@@ -100,7 +105,7 @@ fn login_url(next: &str) -> String {
 
 /// Password and TOTP in the portal, going to `next`; the answer of the last step. (The step
 /// the factor was confirmed with is used: `step` is a later one.)
-fn sign_in(b: &mut Browser, user: &str, secret: &str, step: i64, next: &str) -> Page {
+pub(crate) fn sign_in(b: &mut Browser, user: &str, secret: &str, step: i64, next: &str) -> Page {
     let r = b.login(user, PASSWORD, next);
     assert_eq!(r.location.as_deref(), Some("/login/2fa"), "{}", r.body);
     b.second_factor(&totp(secret, step), false)
@@ -130,9 +135,18 @@ fn the_answer_follows_the_session_and_the_rules(db: Db) {
     );
     assert_eq!(forward(&mut anon, "HEAD", app).status, 302);
     assert_eq!(forward(&mut anon, "POST", app).status, 401);
-    // A bypass rule passes anyone, and names nobody; a host no rule covers is denied.
-    let r = nginx(&mut anon, "http://public.example.test/x");
-    assert_eq!((r.status, r.header("remote-user")), (200, None));
+    // A bypass rule passes anyone, and names nobody (the headers are there, empty, for a proxy
+    // that copies them); a host no rule covers is denied.
+    for url in [
+        "http://public.example.test/x",
+        "http://app.example.test/public/x",
+    ] {
+        let r = nginx(&mut anon, url);
+        assert_eq!(r.status, 200, "{url}");
+        for name in ["remote-user", "remote-email", "remote-role"] {
+            assert_eq!(r.header(name), Some(""), "{url} {name}");
+        }
+    }
     assert_eq!(nginx(&mut anon, "http://elsewhere.test/").status, 403);
     // A URL that cannot be read is a bad request, not a pass.
     for bad in [

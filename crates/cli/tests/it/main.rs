@@ -12,6 +12,7 @@ mod cluster;
 mod codes;
 mod duo;
 mod forward_auth;
+mod forward_auth_proxies;
 mod hardening;
 mod master_key;
 mod net;

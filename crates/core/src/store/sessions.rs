@@ -22,7 +22,9 @@ pub trait Sessions: Send + Sync {
     /// deleting the old one is the condition, so a session id advances at most once. False if
     /// the old one was already gone (nothing is written then).
     async fn replace_session(&self, old_hash: &str, new: &Session) -> StoreResult<bool>;
-    /// Records a use of a session: its last use and its new expiry.
+    /// Records a use of a session: its last use and its new expiry. Nothing is written when a
+    /// use at `now` or later is recorded already (concurrent requests that all found the
+    /// session due write it once).
     async fn touch_session(&self, id_hash: &str, now: i64, expires_at: i64) -> StoreResult<()>;
     /// Records that the owner gave their password (and second factor) in this session at `at`.
     async fn set_session_step_up(&self, id_hash: &str, at: i64) -> StoreResult<()>;

@@ -205,8 +205,11 @@ macro_rules! impl_sessions {
                     expires_at: i64,
                 ) -> StoreResult<()> {
                     let _serial = self.serialize_writes().await;
+                    // Only a later use: the requests that all found the session due at once
+                    // (a browser's parallel requests, a proxy's auth checks) write it once.
                     sqlx::query(
-                        "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1",
+                        "UPDATE sessions SET last_seen_at = $2, expires_at = $3 \
+                         WHERE id_hash = $1 AND last_seen_at < $2",
                     )
                     .bind(id_hash)
                     .bind(now)

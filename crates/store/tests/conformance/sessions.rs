@@ -52,6 +52,17 @@ pub(crate) async fn sessions_advance_once_and_expire(store: Arc<dyn Store>) {
     store.touch_session("b", NOW + 60, NOW + 999).await.unwrap();
     let b = store.session("b").await.unwrap().unwrap();
     assert_eq!((b.last_seen_at, b.expires_at), (NOW + 60, NOW + 999));
+    // A use at the same time or earlier is recorded already: nothing is written.
+    store
+        .touch_session("b", NOW + 60, NOW + 1000)
+        .await
+        .unwrap();
+    store
+        .touch_session("b", NOW + 59, NOW + 1001)
+        .await
+        .unwrap();
+    let b = store.session("b").await.unwrap().unwrap();
+    assert_eq!((b.last_seen_at, b.expires_at), (NOW + 60, NOW + 999));
     assert_eq!((b.login_at, b.ip.as_deref()), (NOW - 10, Some("192.0.2.7")));
     assert_eq!(b.step_up_at, None);
     store.set_session_step_up("b", NOW + 61).await.unwrap();
