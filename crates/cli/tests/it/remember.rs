@@ -766,8 +766,10 @@ domain = "*.example.test"
 policy = "two_factor"
 "#;
 
-/// Behind https with a cookie domain: `tf_remember` is Secure and scoped like `tf_session`,
-/// and a sign-in it completed passes an application's `two_factor` rule (a password-only
+/// Behind https with a cookie domain: `tf_remember` is Secure and host-only (never on the
+/// cookie domain, unlike `tf_session`: only the portal reads it, so the applications behind
+/// forward authentication never receive it; one left on the domain from before is removed
+/// whenever it is set or cleared), and a sign-in it completed passes an application's `two_factor` rule (a password-only
 /// sign-in for a `one_factor` application does not).
 fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
     let env = Env::new(db);
@@ -802,18 +804,31 @@ fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
         .collect();
     assert_eq!(set.len(), 2, "{set:?}");
     assert!(
-        set[0].contains("Max-Age=0") && !set[0].contains("Domain="),
-        "a host-only one from before goes: {set:?}"
+        set[0].contains("Max-Age=0") && set[0].contains("; Domain=example.test"),
+        "a domain-scoped one from before goes: {set:?}"
     );
     for part in [
-        "Domain=example.test",
         "Secure",
         "HttpOnly",
         "SameSite=Lax",
         "Path=/",
+        "Max-Age=2592000",
     ] {
         assert!(set[1].contains(part), "{part}: {set:?}");
     }
+    assert!(
+        !set[1].to_ascii_lowercase().contains("domain"),
+        "host-only: the applications under the cookie domain never receive it: {set:?}"
+    );
+    assert!(
+        r.set_cookies()
+            .into_iter()
+            .any(|c| c.starts_with("tf_session=")
+                && !c.contains("Max-Age=0")
+                && c.contains("; Domain=example.test")),
+        "while the session cookie is on the domain: {:?}",
+        r.set_cookies()
+    );
 
     // Signed in for a one_factor application with the password alone: the remembered browser
     // makes it a full sign-in, which a two_factor application lets through.
@@ -853,7 +868,15 @@ fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
         cleared.iter().all(|c| c.contains("Max-Age=0")),
         "{cleared:?}"
     );
-    assert!(cleared[1].contains("Domain=example.test"), "{cleared:?}");
+    assert!(
+        cleared[0].contains("; Domain=example.test"),
+        "one left on the domain from before goes too: {cleared:?}"
+    );
+    assert!(
+        !cleared[1].to_ascii_lowercase().contains("domain"),
+        "{cleared:?}"
+    );
+    assert!(b.cookie(COOKIE).is_none());
 }
 
 /// `remember.days` (0–365) and `remember.admins` are settings like the others: in the API
