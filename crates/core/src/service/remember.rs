@@ -116,8 +116,8 @@ impl Service {
     /// `user`'s second factor? Only a live row of this very user counts (a cookie of another
     /// user, an expired or forgotten one, garbage: no), and only while the settings allow it
     /// for their role. The use is recorded by one conditional UPDATE (a browser forgotten in
-    /// the meantime does not count) and audited. The answer is the cookie's hash when it
-    /// counts.
+    /// the meantime does not count). The answer is the cookie's hash when it counts; the use
+    /// is audited once the sign-in it let in stands ([`Service::confirm_remembered`]).
     pub(super) async fn remembered_for(
         &self,
         ctx: &Context,
@@ -139,42 +139,53 @@ impl Service {
         if row.user_id != user.id || counts_until(&settings, user, &row).is_none_or(|t| t <= now) {
             return Ok(None);
         }
-        if !self
+        Ok(self
             .store
             .touch_remembered_browser(&hash, user.id, now, ctx.ip.as_deref())
             .await?
+            .then_some(hash))
+    }
+
+    /// Whether the remembered browser with this hash is still there: a sign-in it completed
+    /// checks again once its session exists, so one that raced a sign-out everywhere (which
+    /// forgets the browsers, ends the sessions, and forgets again) does not outlive it. Only a
+    /// use that stands is audited (`browser.remembered_used`).
+    pub(super) async fn confirm_remembered(
+        &self,
+        ctx: &Context,
+        user: &User,
+        hash: &str,
+    ) -> Result<bool> {
+        if self
+            .store
+            .remembered_browser(hash, self.now())
+            .await?
+            .is_none()
         {
-            return Ok(None);
+            return Ok(false);
         }
         self.audit(
             ctx,
             Some(&user.username),
             AuditEvent::RememberedBrowserUsed,
-            format!("browser={}", remembered_handle(&hash)),
+            format!("browser={}", remembered_handle(hash)),
         )
         .await;
-        Ok(Some(hash))
+        Ok(true)
     }
 
-    /// Whether the remembered browser with this hash is still there: a sign-in it completed
-    /// checks again once its session exists, so one that raced a sign-out everywhere (which
-    /// forgets the browsers first, then ends the sessions) does not outlive it.
-    pub(super) async fn still_remembered(&self, hash: &str) -> Result<bool> {
-        Ok(self
-            .store
-            .remembered_browser(hash, self.now())
-            .await?
-            .is_some())
-    }
-
-    /// Remembers the browser of `session`, whose second factor was just checked, when the
-    /// settings allow it for the user's role. A failure to store it is logged, not answered:
-    /// the sign-in stands, the browser is only not remembered.
+    /// Remembers the browser of `session`, whose second factor was just checked and which
+    /// became the full session with the hash `session_hash`, when the settings allow it for
+    /// the user's role, and only while that session still exists: a sign-out everywhere that
+    /// ended it meanwhile leaves nothing remembered. Beyond the user's newest
+    /// `MAX_REMEMBERED`, the oldest are forgotten (audited). A failure to store it is logged,
+    /// not answered: the sign-in stands, the browser is only not remembered.
     pub(super) async fn remember_browser(
         &self,
         ctx: &Context,
         user: &User,
         session: &Session,
+        session_hash: &str,
     ) -> Option<Remembered> {
         let days = match self.settings_cached().await {
             Ok(s) => s.remember_days_for(user.role)?,
@@ -200,14 +211,19 @@ impl Service {
             ip: ctx.ip.clone(),
             browser: session.user_agent.clone(),
         };
-        if let Err(e) = self
+        let evicted = match self
             .store
-            .insert_remembered_browser(&row, MAX_REMEMBERED)
+            .insert_remembered_browser(&row, session_hash, MAX_REMEMBERED)
             .await
         {
-            tracing::warn!(error = %e, "could not remember a browser");
-            return None;
-        }
+            Ok(Some(evicted)) => evicted,
+            // The session ended meanwhile (signed out everywhere): nothing to remember for.
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not remember a browser");
+                return None;
+            }
+        };
         self.audit(
             ctx,
             Some(&user.username),
@@ -215,6 +231,18 @@ impl Service {
             format!("browser={} days={days}", remembered_handle(&row.token_hash)),
         )
         .await;
+        for hash in evicted {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::BrowserForgotten,
+                format!(
+                    "browser={} reason=limit max={MAX_REMEMBERED}",
+                    remembered_handle(&hash)
+                ),
+            )
+            .await;
+        }
         Some(Remembered { cookie, max_age })
     }
 
