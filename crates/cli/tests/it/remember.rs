@@ -327,15 +327,32 @@ fn admins_are_remembered_only_with_remember_admins(db: Db) {
         assert!(!password_only(&mut b, name), "{name}");
     }
 
-    // A client remembered, then made an admin, is asked for the code.
+    // A client remembered, then made an admin, is asked for the code: a change of role
+    // forgets the user's browsers (audited), so none counts under the rules of the new role.
     let mut c = Browser::new(&server);
     remember(&mut c, "cal", &client_codes[0]);
     assert!(password_only(&mut c, "cal"));
     let r = api.patch("/api/v1/users/cal", json!({"role": "admin"}));
     assert_eq!(r.status, 200, "{r:?}");
     assert!(!password_only(&mut c, "cal"));
+    assert!(
+        audited(&api, "cal", "browser.forgotten")
+            .iter()
+            .any(|d| d == "all count=1 reason=role_changed"),
+        "{:?}",
+        audited(&api, "cal", "browser.forgotten")
+    );
+    assert!(
+        sessions(&api, "cal")["remembered_browsers"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // With remember.admins, admins and owners are remembered too.
+    let (_, other_codes) = client(&env, &api, "cid", "client");
+    let mut d = Browser::new(&server);
+    remember(&mut d, "cid", &other_codes[0]);
     set(&api, "remember.admins", json!(true));
     let mut a = Browser::new(&server);
     assert!(!password_only(&mut a, "ada"));
@@ -348,12 +365,28 @@ fn admins_are_remembered_only_with_remember_admins(db: Db) {
     assert!(a.cookie(COOKIE).is_some());
     assert!(password_only(&mut a, "ada"));
     assert!(
-        password_only(&mut c, "cal"),
-        "the admin's earlier remembrance counts now"
+        !password_only(&mut c, "cal"),
+        "the remembrance from before the change of role does not come back"
     );
-    // And no longer once it is switched off again.
+    // Switched off again, their browsers are forgotten (not just ignored): switched on once
+    // more, the code is asked. A client's browser stays.
     set(&api, "remember.admins", json!(false));
     assert!(!password_only(&mut a, "ada"));
+    let r = api.get("/api/v1/audit?event=browser.forgotten&limit=100");
+    assert!(
+        r.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["detail"] == "admins and owners count=1 reason=remember_admins_off"),
+        "{r:?}"
+    );
+    set(&api, "remember.admins", json!(true));
+    assert!(
+        !password_only(&mut a, "ada"),
+        "turning remember.admins on again revives nothing"
+    );
+    assert!(password_only(&mut d, "cid"), "the client's browser counts");
 }
 
 fn a_remembered_browser_helps_only_its_own_user(db: Db) {

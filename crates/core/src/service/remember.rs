@@ -5,7 +5,8 @@
 //! one user, counts only while `remember.days` (and, for admins and owners, `remember.admins`)
 //! allows it, and is forgotten when its user forgets it, signs out everywhere, or whenever
 //! every session of theirs ends (a password change, a 2FA reset, disabling, the removal of the
-//! last factor).
+//! last factor), when their role changes, and when the settings that allowed it are turned
+//! off (and what was remembered until then, when they are turned on again).
 
 use super::Service;
 use super::login::SessionView;
@@ -341,6 +342,58 @@ impl Service {
             .await;
         }
         Ok(forgotten)
+    }
+
+    /// What a change of the settings forgets, so that turning remembering on again revives no
+    /// browser: `remember.days` set to 0 forgets every remembered browser, and turned on again
+    /// (from 0) every one remembered until now (a sign-in that still read the old settings may
+    /// have remembered one after the purge); `remember.admins` turned off forgets those of
+    /// admins and owners, and turned on again theirs remembered until now, likewise. Each is
+    /// audited when it forgot any.
+    pub(super) async fn forget_browsers_for_settings(
+        &self,
+        ctx: &Context,
+        keys: &[&str],
+        before: &Settings,
+        after: &Settings,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut forget = Vec::new();
+        if keys.contains(&"remember.days") {
+            if after.remember_days() == 0 {
+                forget.push((i64::MAX, false, "remember_off"));
+            } else if before.remember_days() == 0 {
+                forget.push((now, false, "remember_on"));
+            }
+        }
+        if keys.contains(&"remember.admins") {
+            if !after.remember_admins() {
+                forget.push((i64::MAX, true, "remember_admins_off"));
+            } else if !before.remember_admins() {
+                forget.push((now, true, "remember_admins_on"));
+            }
+        }
+        for (until, staff_only, why) in forget {
+            let forgotten = self
+                .store
+                .forget_remembered_browsers(until, staff_only)
+                .await?;
+            if forgotten > 0 {
+                let whose = if staff_only {
+                    "admins and owners"
+                } else {
+                    "all users"
+                };
+                self.audit(
+                    ctx,
+                    None,
+                    AuditEvent::BrowserForgotten,
+                    format!("{whose} count={forgotten} reason={why}"),
+                )
+                .await;
+            }
+        }
+        Ok(())
     }
 
     /// A user's live sessions and remembered browsers, for an administrator or an application

@@ -70,6 +70,14 @@ pub trait RememberedBrowsers: Send + Sync {
     ) -> StoreResult<bool>;
     /// Forgets every browser of a user; returns how many.
     async fn delete_user_remembered_browsers(&self, user_id: i64) -> StoreResult<u64>;
+    /// Forgets the browsers remembered at or before `created_until` (`i64::MAX`: all), of
+    /// every user, or with `staff_only` of the users whose role is not client (admins and
+    /// owners) only; returns how many.
+    async fn forget_remembered_browsers(
+        &self,
+        created_until: i64,
+        staff_only: bool,
+    ) -> StoreResult<u64>;
     /// Deletes remembered browsers that expired at or before `now`; returns how many.
     async fn purge_remembered_browsers(&self, now: i64) -> StoreResult<u64>;
 }

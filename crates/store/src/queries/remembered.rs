@@ -193,6 +193,26 @@ macro_rules! impl_remembered {
                     Ok(done.rows_affected())
                 }
 
+                async fn forget_remembered_browsers(
+                    &self,
+                    created_until: i64,
+                    staff_only: bool,
+                ) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let sql = if staff_only {
+                        "DELETE FROM remembered_browsers WHERE created_at <= $1 AND user_id IN \
+                         (SELECT id FROM users WHERE role <> $2)"
+                    } else {
+                        "DELETE FROM remembered_browsers WHERE created_at <= $1"
+                    };
+                    let mut query = sqlx::query(sql).bind(created_until);
+                    if staff_only {
+                        query = query.bind(twofold_core::identity::Role::Client.as_str());
+                    }
+                    let done = query.execute(&self.pool).await.map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
                 async fn purge_remembered_browsers(&self, now: i64) -> StoreResult<u64> {
                     let _serial = self.serialize_writes().await;
                     let done =

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use twofold_core::identity::Role;
 use twofold_core::session::{Session, Stage};
 use twofold_core::store::{RememberedBrowser, Store, StoreError};
 
-use crate::support::{NOW, user};
+use crate::support::{NOW, new_user, user};
 
 fn browser(hash: &str, user_id: i64, created_at: i64) -> RememberedBrowser {
     RememberedBrowser {
@@ -256,6 +257,83 @@ pub(crate) async fn a_browser_is_remembered_only_while_its_session_exists(store:
     );
     assert_eq!(store.remembered_browser("b1", NOW).await.unwrap(), Some(b));
     assert!(store.session("su2").await.unwrap().is_some(), "kept");
+}
+
+pub(crate) async fn remembered_browsers_are_forgotten_by_age_and_role(store: Arc<dyn Store>) {
+    let client = user(&*store, "cal").await;
+    let admin = store
+        .insert_user(&twofold_core::store::NewUser {
+            role: Role::Admin,
+            ..new_user("ada")
+        })
+        .await
+        .unwrap();
+    let owner = store
+        .insert_user(&twofold_core::store::NewUser {
+            role: Role::Owner,
+            ..new_user("oli")
+        })
+        .await
+        .unwrap();
+    for (hash, id, at) in [
+        ("c-old", client.id, NOW - 10),
+        ("c-now", client.id, NOW),
+        ("c-new", client.id, NOW + 1),
+        ("a-old", admin.id, NOW - 10),
+        ("a-new", admin.id, NOW + 1),
+        ("o-old", owner.id, NOW - 10),
+    ] {
+        remember(&*store, &browser(hash, id, at), 20).await;
+    }
+    let all = |id| {
+        let store = store.clone();
+        async move {
+            let mut h: Vec<String> = store
+                .user_remembered_browsers(id, NOW)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|b| b.token_hash)
+                .collect();
+            h.sort();
+            h
+        }
+    };
+
+    // Those of admins and owners remembered until NOW.
+    assert_eq!(
+        store.forget_remembered_browsers(NOW, true).await.unwrap(),
+        2
+    );
+    assert_eq!(all(admin.id).await, ["a-new"]);
+    assert!(all(owner.id).await.is_empty());
+    assert_eq!(all(client.id).await, ["c-new", "c-now", "c-old"]);
+
+    // Everyone's remembered until NOW.
+    assert_eq!(
+        store.forget_remembered_browsers(NOW, false).await.unwrap(),
+        2
+    );
+    assert_eq!(all(client.id).await, ["c-new"]);
+    assert_eq!(all(admin.id).await, ["a-new"]);
+
+    // All of admins' and owners', then all.
+    assert_eq!(
+        store
+            .forget_remembered_browsers(i64::MAX, true)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(all(client.id).await, ["c-new"]);
+    assert_eq!(
+        store
+            .forget_remembered_browsers(i64::MAX, false)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(all(client.id).await.is_empty());
 }
 
 /// A browser remembered while its user signs out everywhere (forget the browsers, end the

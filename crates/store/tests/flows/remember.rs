@@ -1,8 +1,9 @@
 //! Remembered browsers racing what forgets them: a sign-out everywhere, a browser forgotten
-//! while the sign-in it let in is under way, the limit of browsers a user keeps. The other
+//! while the sign-in it let in is under way, remembering turned off and on again. The other
 //! writer is played by SQL run between the steps (or by a trigger, inside a step).
 
 use twofold_core::audit::{Actor, Context};
+use twofold_core::crypto;
 use twofold_core::identity::{Role, Username};
 use twofold_core::service::{PasswordLogin, SecondFactor};
 use twofold_core::session::Stage;
@@ -176,6 +177,60 @@ async fn signing_out_everywhere_forgets_a_browser_remembered_while_it_ran() {
         .unwrap();
     assert_eq!((out.sessions, out.browsers), (1, 1));
     assert_eq!(remembered_rows(&flow).await, 0);
+}
+
+/// Remembering turned off forgets every browser, and turned on again forgets every one
+/// remembered until then: one that a sign-in still reading the old settings remembered after
+/// the purge does not come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_remembering_on_again_revives_none_remembered_while_it_was_off() {
+    let (flow, totp) = flow().await;
+    let cookie = sign_in_remembered(&flow, &totp).await.expect("remembered");
+    flow.set(&[("remember.days", "0")]).await;
+    assert_eq!(remembered_rows(&flow).await, 0);
+
+    // The in-flight sign-in's row, written after the purge.
+    let now = flow.now();
+    flow.sql(&format!(
+        "INSERT INTO remembered_browsers (token_hash, user_id, created_at, last_used_at, \
+         expires_at) SELECT '{}', id, {now}, {now}, {} FROM users WHERE username_key = 'rae'",
+        crypto::token_hash(&cookie),
+        now + 30 * 86_400
+    ))
+    .await;
+    flow.advance(5);
+    flow.set(&[("remember.days", "30")]).await;
+    assert_eq!(remembered_rows(&flow).await, 0);
+    assert_eq!(
+        password(&flow, Some(&cookie)).await.unwrap().1,
+        Stage::SecondFactor,
+        "the code is asked"
+    );
+    let forgotten: Vec<String> = flow
+        .service
+        .audit_log(&twofold_core::audit::AuditFilter {
+            event: Some("browser.forgotten".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.detail)
+        .collect();
+    assert_eq!(
+        forgotten,
+        [
+            "all users count=1 reason=remember_on",
+            "all users count=1 reason=remember_off"
+        ]
+    );
+
+    // Remembered now, it counts (and a later change of remember.days alone forgets nothing).
+    let cookie = sign_in_remembered(&flow, &totp).await.expect("remembered");
+    flow.advance(5);
+    flow.set(&[("remember.days", "20")]).await;
+    assert_eq!(password(&flow, Some(&cookie)).await.unwrap().1, Stage::Full);
 }
 
 /// A user keeps their 20 newest remembered browsers: the oldest that gives way to a 21st is
