@@ -1003,11 +1003,16 @@ impl Settings {
         self.int("remember.days").clamp(0, 365)
     }
 
+    /// `remember.admins`: admins and owners may have their browsers remembered too.
+    pub fn remember_admins(&self) -> bool {
+        self.flag("remember.admins")
+    }
+
     /// For how many days a browser of a user of `role` may be remembered: `None` when
     /// remembering is off, or the role is staff and `remember.admins` is not set.
     pub fn remember_days_for(&self, role: Role) -> Option<i64> {
         let days = self.remember_days();
-        (days > 0 && (!role.is_staff() || self.flag("remember.admins"))).then_some(days)
+        (days > 0 && (!role.is_staff() || self.remember_admins())).then_some(days)
     }
 
     /// `codes.ttl_seconds`: how long an email or SMS code stays valid.

@@ -327,15 +327,32 @@ fn admins_are_remembered_only_with_remember_admins(db: Db) {
         assert!(!password_only(&mut b, name), "{name}");
     }
 
-    // A client remembered, then made an admin, is asked for the code.
+    // A client remembered, then made an admin, is asked for the code: a change of role
+    // forgets the user's browsers (audited), so none counts under the rules of the new role.
     let mut c = Browser::new(&server);
     remember(&mut c, "cal", &client_codes[0]);
     assert!(password_only(&mut c, "cal"));
     let r = api.patch("/api/v1/users/cal", json!({"role": "admin"}));
     assert_eq!(r.status, 200, "{r:?}");
     assert!(!password_only(&mut c, "cal"));
+    assert!(
+        audited(&api, "cal", "browser.forgotten")
+            .iter()
+            .any(|d| d == "all count=1 reason=role_changed"),
+        "{:?}",
+        audited(&api, "cal", "browser.forgotten")
+    );
+    assert!(
+        sessions(&api, "cal")["remembered_browsers"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // With remember.admins, admins and owners are remembered too.
+    let (_, other_codes) = client(&env, &api, "cid", "client");
+    let mut d = Browser::new(&server);
+    remember(&mut d, "cid", &other_codes[0]);
     set(&api, "remember.admins", json!(true));
     let mut a = Browser::new(&server);
     assert!(!password_only(&mut a, "ada"));
@@ -348,12 +365,28 @@ fn admins_are_remembered_only_with_remember_admins(db: Db) {
     assert!(a.cookie(COOKIE).is_some());
     assert!(password_only(&mut a, "ada"));
     assert!(
-        password_only(&mut c, "cal"),
-        "the admin's earlier remembrance counts now"
+        !password_only(&mut c, "cal"),
+        "the remembrance from before the change of role does not come back"
     );
-    // And no longer once it is switched off again.
+    // Switched off again, their browsers are forgotten (not just ignored): switched on once
+    // more, the code is asked. A client's browser stays.
     set(&api, "remember.admins", json!(false));
     assert!(!password_only(&mut a, "ada"));
+    let r = api.get("/api/v1/audit?event=browser.forgotten&limit=100");
+    assert!(
+        r.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["detail"] == "admins and owners count=1 reason=remember_admins_off"),
+        "{r:?}"
+    );
+    set(&api, "remember.admins", json!(true));
+    assert!(
+        !password_only(&mut a, "ada"),
+        "turning remember.admins on again revives nothing"
+    );
+    assert!(password_only(&mut d, "cid"), "the client's browser counts");
 }
 
 fn a_remembered_browser_helps_only_its_own_user(db: Db) {
@@ -766,8 +799,10 @@ domain = "*.example.test"
 policy = "two_factor"
 "#;
 
-/// Behind https with a cookie domain: `tf_remember` is Secure and scoped like `tf_session`,
-/// and a sign-in it completed passes an application's `two_factor` rule (a password-only
+/// Behind https with a cookie domain: `tf_remember` is Secure and host-only (never on the
+/// cookie domain, unlike `tf_session`: only the portal reads it, so the applications behind
+/// forward authentication never receive it; one left on the domain from before is removed
+/// whenever it is set or cleared), and a sign-in it completed passes an application's `two_factor` rule (a password-only
 /// sign-in for a `one_factor` application does not).
 fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
     let env = Env::new(db);
@@ -802,18 +837,31 @@ fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
         .collect();
     assert_eq!(set.len(), 2, "{set:?}");
     assert!(
-        set[0].contains("Max-Age=0") && !set[0].contains("Domain="),
-        "a host-only one from before goes: {set:?}"
+        set[0].contains("Max-Age=0") && set[0].contains("; Domain=example.test"),
+        "a domain-scoped one from before goes: {set:?}"
     );
     for part in [
-        "Domain=example.test",
         "Secure",
         "HttpOnly",
         "SameSite=Lax",
         "Path=/",
+        "Max-Age=2592000",
     ] {
         assert!(set[1].contains(part), "{part}: {set:?}");
     }
+    assert!(
+        !set[1].to_ascii_lowercase().contains("domain"),
+        "host-only: the applications under the cookie domain never receive it: {set:?}"
+    );
+    assert!(
+        r.set_cookies()
+            .into_iter()
+            .any(|c| c.starts_with("tf_session=")
+                && !c.contains("Max-Age=0")
+                && c.contains("; Domain=example.test")),
+        "while the session cookie is on the domain: {:?}",
+        r.set_cookies()
+    );
 
     // Signed in for a one_factor application with the password alone: the remembered browser
     // makes it a full sign-in, which a two_factor application lets through.
@@ -853,7 +901,15 @@ fn behind_a_proxy_a_remembered_sign_in_passes_two_factor_rules(db: Db) {
         cleared.iter().all(|c| c.contains("Max-Age=0")),
         "{cleared:?}"
     );
-    assert!(cleared[1].contains("Domain=example.test"), "{cleared:?}");
+    assert!(
+        cleared[0].contains("; Domain=example.test"),
+        "one left on the domain from before goes too: {cleared:?}"
+    );
+    assert!(
+        !cleared[1].to_ascii_lowercase().contains("domain"),
+        "{cleared:?}"
+    );
+    assert!(b.cookie(COOKIE).is_none());
 }
 
 /// `remember.days` (0–365) and `remember.admins` are settings like the others: in the API

@@ -55,6 +55,15 @@ impl Service {
             };
             rows.push((key.clone(), stored));
         }
+        // Remembering's settings forget browsers by how they change (from what to what).
+        let remembering = rows
+            .iter()
+            .any(|(k, _)| k == "remember.days" || k == "remember.admins");
+        let before = if remembering {
+            Some(self.settings().await?)
+        } else {
+            None
+        };
         self.store.put_settings(&rows).await?;
         self.forget_settings();
         // A lower threshold lowers the counts at rest below it, so a count never rests at the
@@ -71,19 +80,10 @@ impl Service {
             format!("keys={}", keys.join(",")),
         )
         .await;
-        // Turned off, remembering is over for good: every remembered browser is forgotten,
-        // so turning it on again later revives none.
-        if keys.contains(&"remember.days") && self.settings().await?.remember_days() == 0 {
-            let forgotten = self.store.purge_remembered_browsers(i64::MAX).await?;
-            if forgotten > 0 {
-                self.audit(
-                    ctx,
-                    None,
-                    AuditEvent::BrowserForgotten,
-                    format!("all users count={forgotten} reason=remember_off"),
-                )
-                .await;
-            }
+        if let Some(before) = before {
+            let after = self.settings().await?;
+            self.forget_browsers_for_settings(ctx, &keys, &before, &after)
+                .await?;
         }
         Ok(())
     }

@@ -410,7 +410,7 @@ impl Service {
         // Likewise a browser forgotten meanwhile (a sign-out everywhere forgets the browsers
         // before it ends the sessions) drops the session it let in.
         if let Some(hash) = remembered_by.as_deref().filter(|_| still) {
-            still = self.still_remembered(hash).await?;
+            still = self.confirm_remembered(ctx, &user, hash).await?;
         }
         if !still {
             self.store.delete_session(&session.id_hash).await?;
@@ -599,13 +599,14 @@ impl Service {
         {
             Validation::Accepted(_) => match self.promote(session, !unchecked).await? {
                 Some(cookie) => Ok(SecondFactor::Done {
-                    cookie,
-                    next: session.next.clone(),
                     remember: if remember && !unchecked {
-                        self.remember_browser(ctx, user, session).await
+                        self.remember_browser(ctx, user, session, &crypto::token_hash(&cookie))
+                            .await
                     } else {
                         None
                     },
+                    cookie,
+                    next: session.next.clone(),
                 }),
                 None => Err(Error::forbidden(
                     "wrong_stage",
@@ -927,8 +928,11 @@ impl Service {
     ) -> Result<super::SignedOut> {
         // The browsers first: a sign-in one of them let in meanwhile either made its session
         // before the sessions end, or finds its browser gone and drops it (`login_password`).
-        let browsers = self.forget_all_browsers(ctx, user, why).await?;
+        // And again after the sessions: a browser remembered meanwhile (which needs its
+        // session to exist, see `remember_browser`) was remembered before they ended.
+        let mut browsers = self.forget_all_browsers(ctx, user, why).await?;
         let sessions = self.store.delete_user_sessions(user.id).await?;
+        browsers += self.forget_all_browsers(ctx, user, why).await?;
         self.audit(
             ctx,
             Some(&user.username),

@@ -5,7 +5,8 @@
 //! one user, counts only while `remember.days` (and, for admins and owners, `remember.admins`)
 //! allows it, and is forgotten when its user forgets it, signs out everywhere, or whenever
 //! every session of theirs ends (a password change, a 2FA reset, disabling, the removal of the
-//! last factor).
+//! last factor), when their role changes, and when the settings that allowed it are turned
+//! off (and what was remembered until then, when they are turned on again).
 
 use super::Service;
 use super::login::SessionView;
@@ -116,8 +117,8 @@ impl Service {
     /// `user`'s second factor? Only a live row of this very user counts (a cookie of another
     /// user, an expired or forgotten one, garbage: no), and only while the settings allow it
     /// for their role. The use is recorded by one conditional UPDATE (a browser forgotten in
-    /// the meantime does not count) and audited. The answer is the cookie's hash when it
-    /// counts.
+    /// the meantime does not count). The answer is the cookie's hash when it counts; the use
+    /// is audited once the sign-in it let in stands ([`Service::confirm_remembered`]).
     pub(super) async fn remembered_for(
         &self,
         ctx: &Context,
@@ -139,42 +140,53 @@ impl Service {
         if row.user_id != user.id || counts_until(&settings, user, &row).is_none_or(|t| t <= now) {
             return Ok(None);
         }
-        if !self
+        Ok(self
             .store
             .touch_remembered_browser(&hash, user.id, now, ctx.ip.as_deref())
             .await?
+            .then_some(hash))
+    }
+
+    /// Whether the remembered browser with this hash is still there: a sign-in it completed
+    /// checks again once its session exists, so one that raced a sign-out everywhere (which
+    /// forgets the browsers, ends the sessions, and forgets again) does not outlive it. Only a
+    /// use that stands is audited (`browser.remembered_used`).
+    pub(super) async fn confirm_remembered(
+        &self,
+        ctx: &Context,
+        user: &User,
+        hash: &str,
+    ) -> Result<bool> {
+        if self
+            .store
+            .remembered_browser(hash, self.now())
+            .await?
+            .is_none()
         {
-            return Ok(None);
+            return Ok(false);
         }
         self.audit(
             ctx,
             Some(&user.username),
             AuditEvent::RememberedBrowserUsed,
-            format!("browser={}", remembered_handle(&hash)),
+            format!("browser={}", remembered_handle(hash)),
         )
         .await;
-        Ok(Some(hash))
+        Ok(true)
     }
 
-    /// Whether the remembered browser with this hash is still there: a sign-in it completed
-    /// checks again once its session exists, so one that raced a sign-out everywhere (which
-    /// forgets the browsers first, then ends the sessions) does not outlive it.
-    pub(super) async fn still_remembered(&self, hash: &str) -> Result<bool> {
-        Ok(self
-            .store
-            .remembered_browser(hash, self.now())
-            .await?
-            .is_some())
-    }
-
-    /// Remembers the browser of `session`, whose second factor was just checked, when the
-    /// settings allow it for the user's role. A failure to store it is logged, not answered:
-    /// the sign-in stands, the browser is only not remembered.
+    /// Remembers the browser of `session`, whose second factor was just checked and which
+    /// became the full session with the hash `session_hash`, when the settings allow it for
+    /// the user's role, and only while that session still exists: a sign-out everywhere that
+    /// ended it meanwhile leaves nothing remembered. Beyond the user's newest
+    /// `MAX_REMEMBERED`, the oldest are forgotten (audited). A failure to store it is logged,
+    /// not answered: the sign-in stands, the browser is only not remembered.
     pub(super) async fn remember_browser(
         &self,
         ctx: &Context,
         user: &User,
         session: &Session,
+        session_hash: &str,
     ) -> Option<Remembered> {
         let days = match self.settings_cached().await {
             Ok(s) => s.remember_days_for(user.role)?,
@@ -200,14 +212,19 @@ impl Service {
             ip: ctx.ip.clone(),
             browser: session.user_agent.clone(),
         };
-        if let Err(e) = self
+        let evicted = match self
             .store
-            .insert_remembered_browser(&row, MAX_REMEMBERED)
+            .insert_remembered_browser(&row, session_hash, MAX_REMEMBERED)
             .await
         {
-            tracing::warn!(error = %e, "could not remember a browser");
-            return None;
-        }
+            Ok(Some(evicted)) => evicted,
+            // The session ended meanwhile (signed out everywhere): nothing to remember for.
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not remember a browser");
+                return None;
+            }
+        };
         self.audit(
             ctx,
             Some(&user.username),
@@ -215,6 +232,18 @@ impl Service {
             format!("browser={} days={days}", remembered_handle(&row.token_hash)),
         )
         .await;
+        for hash in evicted {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::BrowserForgotten,
+                format!(
+                    "browser={} reason=limit max={MAX_REMEMBERED}",
+                    remembered_handle(&hash)
+                ),
+            )
+            .await;
+        }
         Some(Remembered { cookie, max_age })
     }
 
@@ -313,6 +342,58 @@ impl Service {
             .await;
         }
         Ok(forgotten)
+    }
+
+    /// What a change of the settings forgets, so that turning remembering on again revives no
+    /// browser: `remember.days` set to 0 forgets every remembered browser, and turned on again
+    /// (from 0) every one remembered until now (a sign-in that still read the old settings may
+    /// have remembered one after the purge); `remember.admins` turned off forgets those of
+    /// admins and owners, and turned on again theirs remembered until now, likewise. Each is
+    /// audited when it forgot any.
+    pub(super) async fn forget_browsers_for_settings(
+        &self,
+        ctx: &Context,
+        keys: &[&str],
+        before: &Settings,
+        after: &Settings,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut forget = Vec::new();
+        if keys.contains(&"remember.days") {
+            if after.remember_days() == 0 {
+                forget.push((i64::MAX, false, "remember_off"));
+            } else if before.remember_days() == 0 {
+                forget.push((now, false, "remember_on"));
+            }
+        }
+        if keys.contains(&"remember.admins") {
+            if !after.remember_admins() {
+                forget.push((i64::MAX, true, "remember_admins_off"));
+            } else if !before.remember_admins() {
+                forget.push((now, true, "remember_admins_on"));
+            }
+        }
+        for (until, staff_only, why) in forget {
+            let forgotten = self
+                .store
+                .forget_remembered_browsers(until, staff_only)
+                .await?;
+            if forgotten > 0 {
+                let whose = if staff_only {
+                    "admins and owners"
+                } else {
+                    "all users"
+                };
+                self.audit(
+                    ctx,
+                    None,
+                    AuditEvent::BrowserForgotten,
+                    format!("{whose} count={forgotten} reason={why}"),
+                )
+                .await;
+            }
+        }
+        Ok(())
     }
 
     /// A user's live sessions and remembered browsers, for an administrator or an application

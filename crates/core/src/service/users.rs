@@ -253,6 +253,12 @@ impl Service {
             self.store.delete_user_devices(updated.id).await?;
             self.end_all_sessions(ctx, &updated, "disabled").await?;
         }
+        // A browser was remembered under the rules of the role it was remembered for
+        // (`remember.admins`): a new role starts without any.
+        if patch.role.is_some_and(|r| r != user.role) {
+            self.forget_all_browsers(ctx, &updated, "role_changed")
+                .await?;
+        }
         Ok(updated)
     }
 

@@ -27,12 +27,19 @@ pub struct RememberedBrowser {
 /// Remembered browsers.
 #[async_trait]
 pub trait RememberedBrowsers: Send + Sync {
-    /// Stores a remembered browser, and keeps only its user's `keep` newest.
+    /// Stores a remembered browser for the sign-in whose session has the hash `session_hash`,
+    /// only while that session exists and is the browser's user's: one conditional INSERT,
+    /// with the session's row locked until it commits, so that a sign-out everywhere ending
+    /// the session either came first (nothing is stored) or waits for it (and the forgetting
+    /// that follows it sees the row). Keeps only the user's `keep` newest. `None` when the
+    /// session is gone (nothing stored); else the hashes of the user's oldest browsers that
+    /// gave way.
     async fn insert_remembered_browser(
         &self,
         browser: &RememberedBrowser,
+        session_hash: &str,
         keep: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Option<Vec<String>>>;
     /// The remembered browser with this hash, if it has not expired at `now` (whoever's it
     /// is: callers check it is their user's).
     async fn remembered_browser(
@@ -63,6 +70,14 @@ pub trait RememberedBrowsers: Send + Sync {
     ) -> StoreResult<bool>;
     /// Forgets every browser of a user; returns how many.
     async fn delete_user_remembered_browsers(&self, user_id: i64) -> StoreResult<u64>;
+    /// Forgets the browsers remembered at or before `created_until` (`i64::MAX`: all), of
+    /// every user, or with `staff_only` of the users whose role is not client (admins and
+    /// owners) only; returns how many.
+    async fn forget_remembered_browsers(
+        &self,
+        created_until: i64,
+        staff_only: bool,
+    ) -> StoreResult<u64>;
     /// Deletes remembered browsers that expired at or before `now`; returns how many.
     async fn purge_remembered_browsers(&self, now: i64) -> StoreResult<u64>;
 }

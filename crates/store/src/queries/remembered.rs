@@ -59,14 +59,32 @@ macro_rules! impl_remembered {
                 async fn insert_remembered_browser(
                     &self,
                     b: &RememberedBrowser,
+                    session_hash: &str,
                     keep: i64,
-                ) -> StoreResult<()> {
+                ) -> StoreResult<Option<Vec<String>>> {
                     let _serial = self.serialize_writes().await;
                     let mut tx = begin_detached(&self.pool).await?;
-                    sqlx::query(concat!(
+                    // The session's row is written without change first: on PostgreSQL its
+                    // lock holds off a concurrent deletion of the user's sessions until this
+                    // commits (and one already under way makes this find no row), as SQLite's
+                    // single writer does.
+                    let locked = sqlx::query(
+                        "UPDATE sessions SET last_seen_at = last_seen_at \
+                         WHERE id_hash = $1 AND user_id = $2",
+                    )
+                    .bind(session_hash)
+                    .bind(b.user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if locked.rows_affected() == 0 {
+                        return Ok(None);
+                    }
+                    let inserted = sqlx::query(concat!(
                         "INSERT INTO remembered_browsers (",
                         remembered_columns!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                        ") SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
+                         (SELECT 1 FROM sessions WHERE id_hash = $8 AND user_id = $2)"
                     ))
                     .bind(&b.token_hash)
                     .bind(b.user_id)
@@ -75,21 +93,26 @@ macro_rules! impl_remembered {
                     .bind(b.expires_at)
                     .bind(&b.ip)
                     .bind(&b.browser)
+                    .bind(session_hash)
                     .execute(&mut *tx)
                     .await
                     .map_err(conflict("remembered browser"))?;
-                    sqlx::query(
+                    if inserted.rows_affected() == 0 {
+                        return Ok(None);
+                    }
+                    let evicted: Vec<(String,)> = sqlx::query_as(
                         "DELETE FROM remembered_browsers WHERE user_id = $1 AND token_hash NOT IN \
                          (SELECT token_hash FROM remembered_browsers WHERE user_id = $1 \
-                          ORDER BY created_at DESC, token_hash LIMIT $2)",
+                          ORDER BY created_at DESC, token_hash LIMIT $2) \
+                         RETURNING token_hash",
                     )
                     .bind(b.user_id)
                     .bind(keep)
-                    .execute(&mut *tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(backend)?;
                     tx.commit().await.map_err(backend)?;
-                    Ok(())
+                    Ok(Some(evicted.into_iter().map(|(h,)| h).collect()))
                 }
 
                 async fn remembered_browser(
@@ -175,6 +198,26 @@ macro_rules! impl_remembered {
                         .execute(&self.pool)
                         .await
                         .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn forget_remembered_browsers(
+                    &self,
+                    created_until: i64,
+                    staff_only: bool,
+                ) -> StoreResult<u64> {
+                    let _serial = self.serialize_writes().await;
+                    let sql = if staff_only {
+                        "DELETE FROM remembered_browsers WHERE created_at <= $1 AND user_id IN \
+                         (SELECT id FROM users WHERE role <> $2)"
+                    } else {
+                        "DELETE FROM remembered_browsers WHERE created_at <= $1"
+                    };
+                    let mut query = sqlx::query(sql).bind(created_until);
+                    if staff_only {
+                        query = query.bind(twofold_core::identity::Role::Client.as_str());
+                    }
+                    let done = query.execute(&self.pool).await.map_err(backend)?;
                     Ok(done.rows_affected())
                 }
 

@@ -172,6 +172,9 @@ cases!(
     remembered: [
         remembered_browsers_are_bound_to_their_user_and_expire,
         a_user_keeps_only_the_newest_remembered_browsers,
+        a_browser_is_remembered_only_while_its_session_exists,
+        remembered_browsers_are_forgotten_by_age_and_role,
+        a_browser_remembered_during_a_sign_out_everywhere_does_not_outlive_it,
     ],
     codes: [
         email_codes_single_use_with_tries_and_expiry,

@@ -13,6 +13,7 @@ mod concurrency;
 mod email;
 mod forward;
 mod lockout;
+mod remember;
 mod step_up;
 mod totp;
 
@@ -143,6 +144,24 @@ impl Flow {
             outbox,
             _dir: dir,
         }
+    }
+
+    /// Runs SQL statements on the database directly, as another node (or a trigger standing
+    /// for one) would write between two steps of a flow.
+    pub(crate) async fn sql(&self, statements: &str) {
+        let url = format!("sqlite://{}", self._dir.path().join("f.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql(statements).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
+    /// The number the SQL query (one integer column, one row) answers.
+    pub(crate) async fn count(&self, query: &str) -> i64 {
+        let url = format!("sqlite://{}", self._dir.path().join("f.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(query).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
     }
 
     /// Sets owner settings, as the CLI would.

@@ -28,7 +28,8 @@ pub(crate) const PRE_COOKIE: &str = "tf_pre";
 /// user before, whose password attempts are throttled by its own failures only.
 pub(crate) const DEVICE_COOKIE: &str = "tf_device";
 /// The remembered-browser cookie: set after a second factor given with "Remember this browser"
-/// ticked, it spares that user's next sign-ins in this browser the second factor.
+/// ticked, it spares that user's next sign-ins in this browser the second factor. Host-only,
+/// never on the cookie domain (see [`with_remember_cookie`]).
 pub(crate) const REMEMBER_COOKIE: &str = "tf_remember";
 
 /// The query of the pages that show a notice: `?notice=` (a code, never text from the URL),
@@ -469,15 +470,24 @@ pub(crate) fn set_lasting_cookie(name: &str, value: &str, secure: bool, days: i6
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
-/// Sets (`Some`) or removes (`None`) the remembered-browser cookie, scoped like the session
-/// cookie (see [`with_session_cookie`]): on the cookie domain when one is configured, with a
-/// host-only one from before removed.
+/// Sets (`Some`) or removes (`None`) the remembered-browser cookie. It is host-only (no
+/// `Domain`), unlike the session cookie: only the portal reads it, and on the cookie domain
+/// every application behind forward authentication would receive a long-lived stand-in for
+/// the second factor in its requests (and logs). With a cookie domain, a domain-scoped
+/// `tf_remember` left from before is removed first.
 pub(crate) fn with_remember_cookie(
     state: &AppState,
     resp: Response,
     remembered: Option<&twofold_core::service::Remembered>,
 ) -> Response {
     let secure = state.secure_cookies;
+    let resp = match &state.cookie_domain {
+        Some(d) => with_cookie(
+            resp,
+            &format!("{}; Domain={d}", clear_cookie(REMEMBER_COOKIE, secure)),
+        ),
+        None => resp,
+    };
     let cookie = match remembered {
         Some(r) => {
             let secure = if secure { "; Secure" } else { "" };
@@ -488,13 +498,7 @@ pub(crate) fn with_remember_cookie(
         }
         None => clear_cookie(REMEMBER_COOKIE, secure),
     };
-    match &state.cookie_domain {
-        Some(d) => with_cookie(
-            with_cookie(resp, &clear_cookie(REMEMBER_COOKIE, secure)),
-            &format!("{cookie}; Domain={d}"),
-        ),
-        None => with_cookie(resp, &cookie),
-    }
+    with_cookie(resp, &cookie)
 }
 
 /// A completed sign-in's answer ([`signed_in`]) with the `tf_remember` cookie when the browser

@@ -172,7 +172,8 @@ impl Service {
                             Error::forbidden("wrong_stage", "This login was already completed.")
                         })?;
                         let remember = if st.remember {
-                            self.remember_browser(ctx, &user, session).await
+                            let hash = crypto::token_hash(&cookie);
+                            self.remember_browser(ctx, &user, session, &hash).await
                         } else {
                             None
                         };
