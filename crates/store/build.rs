@@ -14,7 +14,10 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path())
+            .map(|e| {
+                e.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                    .path()
+            })
             .filter(|p| p.extension().is_some_and(|x| x == "sql"))
             .collect();
         files.sort();
@@ -22,7 +25,11 @@ fn main() {
         let _ = writeln!(out, "pub(crate) const {name}: &[(&str, &str)] = &[");
         for f in files {
             let file = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let _ = writeln!(out, "    ({file:?}, include_str!({:?})),", f.display().to_string());
+            let _ = writeln!(
+                out,
+                "    ({file:?}, include_str!({:?})),",
+                f.display().to_string()
+            );
         }
         let _ = writeln!(out, "];");
     }

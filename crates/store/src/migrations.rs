@@ -74,11 +74,25 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             let a: Vec<_> = from_dir
                 .iter()
-                .map(|m| (m.version, m.description.clone(), m.checksum.clone(), m.no_tx))
+                .map(|m| {
+                    (
+                        m.version,
+                        m.description.clone(),
+                        m.checksum.clone(),
+                        m.no_tx,
+                    )
+                })
                 .collect();
             let b: Vec<_> = ours
                 .iter()
-                .map(|m| (m.version, m.description.clone(), m.checksum.clone(), m.no_tx))
+                .map(|m| {
+                    (
+                        m.version,
+                        m.description.clone(),
+                        m.checksum.clone(),
+                        m.no_tx,
+                    )
+                })
                 .collect();
             assert!(!a.is_empty(), "{dir}: no migrations");
             assert_eq!(a, b, "{dir}");
