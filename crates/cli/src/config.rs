@@ -260,6 +260,16 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     })
 }
 
+impl Config {
+    /// The SQLite database file, when the database is one on disk (not PostgreSQL, not
+    /// `:memory:`).
+    pub(crate) fn sqlite_file(&self) -> Option<&Path> {
+        let path = self.database_url.strip_prefix("sqlite://")?;
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
+    }
+}
+
 /// The keys the environment may set (`TWOFOLD_<KEY>`).
 const ENV_KEYS: &[&str] = &[
     "listen",
@@ -272,18 +282,10 @@ const ENV_KEYS: &[&str] = &[
     "cookie_domain",
 ];
 
-/// The keys of the file: those, and the `[[access]]` rules.
-const FILE_KEYS: &[&str] = &[
-    "listen",
-    "data_dir",
-    "database_url",
-    "public_url",
-    "master_key_file",
-    "trusted_proxies",
-    "extra_ca_file",
-    "cookie_domain",
-    "access",
-];
+/// The keys of the file: those, and the `[[access]]` rules (file only).
+fn file_keys() -> Vec<&'static str> {
+    ENV_KEYS.iter().copied().chain(["access"]).collect()
+}
 
 /// The keys of an `[[access]]` rule.
 const RULE_KEYS: &[&str] = &["domain", "paths", "roles", "policy"];
@@ -309,9 +311,10 @@ fn check_file_keys(text: &str) -> Result<(), String> {
             .unwrap_or("not valid TOML")
             .to_owned()
     })?;
+    let known = file_keys();
     for (key, value) in &table {
-        if !FILE_KEYS.contains(&key.as_str()) {
-            return Err(unknown("key", key, FILE_KEYS));
+        if !known.contains(&key.as_str()) {
+            return Err(unknown("key", key, &known));
         }
         if key == "access" {
             let Some(rules) = value.as_array() else {

@@ -159,20 +159,17 @@ fn master_key(config: &Config, findings: &mut Vec<Finding>) -> Key {
 async fn database(config: &Config, key: Key, findings: &mut Vec<Finding>) {
     let url = &config.database_url;
     let shown = super::serve::redact_url(url);
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = Path::new(path.split('?').next().unwrap_or(path));
-        if !path.exists() {
-            findings.push(Finding::Ok(format!(
-                "database: {shown} does not exist yet (created on first start)"
-            )));
-            if config.master_key_file.exists() {
-                findings.push(Finding::Note(
-                    "master_key_file: a key but no database yet: the first start uses this key"
-                        .to_owned(),
-                ));
-            }
-            return;
+    if config.sqlite_file().is_some_and(|path| !path.exists()) {
+        findings.push(Finding::Ok(format!(
+            "database: {shown} does not exist yet (created on first start)"
+        )));
+        if config.master_key_file.exists() {
+            findings.push(Finding::Note(
+                "master_key_file: a key but no database yet: the first start uses this key"
+                    .to_owned(),
+            ));
         }
+        return;
     }
     let store = match twofold_store::connect_read_only(url).await {
         Ok(store) => store,

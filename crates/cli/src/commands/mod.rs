@@ -100,11 +100,7 @@ impl FreshDataDir {
     fn of(config: &Config) -> Self {
         let dir = &config.data_dir;
         let inside = |p: &std::path::Path| p.starts_with(dir);
-        let sqlite_inside = config
-            .database_url
-            .strip_prefix("sqlite://")
-            .map(|p| p.split('?').next().unwrap_or(p))
-            .is_some_and(|p| inside(std::path::Path::new(p)));
+        let sqlite_inside = config.sqlite_file().is_some_and(inside);
         let fresh = !dir.exists() && sqlite_inside && inside(&config.master_key_file);
         FreshDataDir(fresh.then(|| dir.clone()))
     }

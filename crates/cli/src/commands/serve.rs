@@ -108,11 +108,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
 fn sqlite_neighbour(config: &Config) -> Option<std::fs::File> {
     use std::io::{Read, Seek};
     use std::os::unix::fs::OpenOptionsExt;
-    let path = config.database_url.strip_prefix("sqlite://")?;
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.contains(":memory:") {
-        return None;
-    }
+    let path = config.sqlite_file()?.display();
     let marker = format!("{path}.serve");
     let mut file = std::fs::OpenOptions::new()
         .read(true)

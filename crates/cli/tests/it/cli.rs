@@ -736,6 +736,17 @@ fn configuration_refuses_to_guess() {
         "{stderr}"
     );
 
+    // In the file, a bare port may be a number as well as a string.
+    let port = free_port();
+    let line = run_ok(&mut with_file(
+        &format!("listen = {port}\n"),
+        &["check-config"],
+    ));
+    assert!(
+        line.contains(&format!("listen: 127.0.0.1:{port}")),
+        "{line}"
+    );
+
     // A bare port listens on 127.0.0.1.
     let port = free_port();
     let server = Running::start({
@@ -866,6 +877,21 @@ fn check_config_checks_and_changes_nothing() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("readable by group or others"), "{out}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // An extra CA file without a certificate is a problem; a missing one too.
+    let not_pem = tmp.path().join("not.pem");
+    std::fs::write(&not_pem, "just text\n").unwrap();
+    for (file, says) in [
+        (not_pem.clone(), "holds no PEM certificate"),
+        (tmp.path().join("missing.pem"), "cannot read"),
+    ] {
+        let (code, out, _) = check(&[("TWOFOLD_EXTRA_CA_FILE", file.display().to_string())]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("PROBLEM  extra_ca_file: ") && out.contains(says),
+            "{out}"
+        );
+    }
 
     // The address in use (by a running server, say) is only a note.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
