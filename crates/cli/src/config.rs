@@ -30,6 +30,9 @@ struct Raw {
     extra_ca_file: Option<PathBuf>,
     /// The session cookie's domain, for applications behind forward authentication.
     cookie_domain: Option<String>,
+    /// The RADIUS server's `host:port` or bare port; empty: no RADIUS server.
+    #[serde(default, deserialize_with = "text_or_number")]
+    radius_listen: String,
     /// Forward authentication's `[[access]]` rules (file only).
     #[serde(default)]
     access: Vec<RawRule>,
@@ -65,6 +68,7 @@ impl Default for Raw {
             trusted_proxies: TrustedProxies::Text(String::new()),
             extra_ca_file: None,
             cookie_domain: None,
+            radius_listen: String::new(),
             access: Vec::new(),
         }
     }
@@ -86,6 +90,8 @@ pub(crate) struct Config {
     pub(crate) cookie_domain: Option<String>,
     /// Forward authentication's rules and where sign-ins may send browsers back to.
     pub(crate) access: Access,
+    /// Where the RADIUS server listens (UDP); `None`: it does not run.
+    pub(crate) radius_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -157,6 +163,15 @@ impl Config {
                 ),
             )
         })?;
+        let radius_listen = match raw.radius_listen.trim() {
+            "" => None,
+            text => Some(parse_listen(text).ok_or_else(|| {
+                (
+                    "radius_listen",
+                    format!("{text:?} is not an address and port like 0.0.0.0:1812, or a port"),
+                )
+            })?),
+        };
         let database_url = raw
             .database_url
             .filter(|u| !u.is_empty())
@@ -242,6 +257,7 @@ impl Config {
             extra_ca_file: raw.extra_ca_file,
             cookie_domain,
             access: Access { rules, redirects },
+            radius_listen,
         })
     }
 }
@@ -280,6 +296,7 @@ const ENV_KEYS: &[&str] = &[
     "trusted_proxies",
     "extra_ca_file",
     "cookie_domain",
+    "radius_listen",
 ];
 
 /// The keys of the file: those, and the `[[access]]` rules (file only).

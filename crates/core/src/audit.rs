@@ -138,6 +138,15 @@ pub enum Actor {
     },
     /// Twofold itself (for example first-run setup).
     System,
+    /// A network device asking the RADIUS server: the client's registered name, and what the
+    /// request said of its origin (`nas_identifier=… nas_ip=… calling_station=…`), appended to
+    /// the detail of every record it causes.
+    Radius {
+        /// The client's registered name.
+        client: String,
+        /// The request's NAS fields, as `key=value` words (empty when it sent none).
+        nas: String,
+    },
 }
 
 impl Actor {
@@ -148,6 +157,7 @@ impl Actor {
             Actor::Token(n) => format!("token:{n}"),
             Actor::User { name, .. } => format!("user:{name}"),
             Actor::System => "system".into(),
+            Actor::Radius { client, .. } => format!("radius:{client}"),
         }
     }
 }
@@ -171,6 +181,7 @@ impl Context {
         use crate::identity::Role;
         match &self.actor {
             Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::Radius { .. } => false,
             Actor::User { name, role } => {
                 !name.eq_ignore_ascii_case(&target.username)
                     && (*role == Role::Owner || (role.is_staff() && target.role == Role::Client))
@@ -184,6 +195,7 @@ impl Context {
     pub fn may_view_admin(&self) -> bool {
         match &self.actor {
             Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::Radius { .. } => false,
             Actor::User { role, .. } => role.is_staff(),
         }
     }
@@ -192,6 +204,7 @@ impl Context {
     pub fn may_change_settings(&self) -> bool {
         match &self.actor {
             Actor::Cli | Actor::System | Actor::Token(_) => true,
+            Actor::Radius { .. } => false,
             Actor::User { role, .. } => *role == crate::identity::Role::Owner,
         }
     }

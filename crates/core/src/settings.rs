@@ -55,6 +55,17 @@ pub enum Format {
     DuoUsername,
 }
 
+/// What a RADIUS Access-Request's password field holds (`radius.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RadiusMode {
+    /// The second-factor code alone: the device checked the password elsewhere.
+    Otp,
+    /// The user's Twofold password immediately followed by the code.
+    PasswordOtp,
+    /// The password alone; the code follows in the answer to an Access-Challenge.
+    Challenge,
+}
+
 /// Where a setting shows on the admin page: the General section or its method's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingGroup {
@@ -441,6 +452,17 @@ pub static DEFINITIONS: &[SettingDef] = &[
         "Admins and owners may have their browsers remembered too.",
     )
     .labelled("Remember browsers of admins and owners too"),
+    def(
+        GENERAL,
+        "radius.mode",
+        SettingType::Choice(&["otp", "password+otp", "challenge"]),
+        "otp",
+        "What the RADIUS server reads from the password field: otp (the code alone: the device \
+         checked the password elsewhere), password+otp (the Twofold password immediately followed \
+         by the code) or challenge (the password alone; the code is asked for in an \
+         Access-Challenge).",
+    )
+    .labelled("RADIUS: what the password field holds"),
     // Time Based Tokens.
     TOTP_SWITCHES[0],
     TOTP_SWITCHES[1],
@@ -1013,6 +1035,15 @@ impl Settings {
     pub fn remember_days_for(&self, role: Role) -> Option<i64> {
         let days = self.remember_days();
         (days > 0 && (!role.is_staff() || self.remember_admins())).then_some(days)
+    }
+
+    /// `radius.mode`: what a RADIUS Access-Request's password field holds.
+    pub fn radius_mode(&self) -> RadiusMode {
+        match self.text("radius.mode") {
+            "password+otp" => RadiusMode::PasswordOtp,
+            "challenge" => RadiusMode::Challenge,
+            _ => RadiusMode::Otp,
+        }
     }
 
     /// `codes.ttl_seconds`: how long an email or SMS code stays valid.

@@ -261,3 +261,4 @@ crate::queries::impl_audit!(store = PgStore);
 crate::queries::impl_settings!(store = PgStore);
 crate::queries::impl_duo_states!(store = PgStore);
 crate::queries::impl_wsapi!(store = PgStore);
+crate::queries::impl_radius!(store = PgStore);

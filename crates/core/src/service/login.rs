@@ -263,6 +263,23 @@ impl Service {
         device: Option<&str>,
         password: &str,
     ) -> Result<bool> {
+        Ok(self
+            .password_among(ctx, user, username, device, &[password])
+            .await?
+            .is_some())
+    }
+
+    /// [`Self::password_ok`] for a password that may be any one of `candidates` (RADIUS's
+    /// `password+otp`, where the password ends is a guess): one attempt under the
+    /// throttle, whichever of them matches (its index).
+    pub(super) async fn password_among(
+        &self,
+        ctx: &Context,
+        user: Option<&User>,
+        username: &Username,
+        device: Option<&str>,
+        candidates: &[&str],
+    ) -> Result<Option<usize>> {
         let now = self.now();
         let device_key = match (user, device) {
             (Some(u), Some(d)) if !d.is_empty() && d.len() <= 128 => {
@@ -299,9 +316,15 @@ impl Service {
             Some(h) => h.to_owned(),
             None => self.dummy_hash().await?.to_owned(),
         };
-        let ok = self.passwords.verify(password, &hash).await?
-            && user.is_some_and(|u| u.password_hash.is_some());
-        if ok {
+        let mut matched = None;
+        for (i, password) in candidates.iter().enumerate() {
+            if self.passwords.verify(password, &hash).await? {
+                matched = Some(i);
+                break;
+            }
+        }
+        let matched = matched.filter(|_| user.is_some_and(|u| u.password_hash.is_some()));
+        if matched.is_some() {
             self.store.clear_login_failures(&user_key).await?;
             if let Some(k) = &device_key {
                 self.store.clear_login_failures(k).await?;
@@ -310,7 +333,7 @@ impl Service {
                 self.store.throttle_refund(key, &delay_after).await?;
             }
         }
-        Ok(ok)
+        Ok(matched)
     }
 
     /// The password step. Wrong passwords never lock an account: they are throttled (see

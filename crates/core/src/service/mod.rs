@@ -20,6 +20,7 @@ mod factors;
 mod forward;
 mod login;
 mod offers;
+mod radius;
 mod remember;
 mod requests;
 mod users;
@@ -40,6 +41,7 @@ pub use login::{
     SensitiveAction, SessionView, session_handle,
 };
 pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
+pub use radius::{NewRadiusSecret, RadiusAnswer, RadiusClientView, RadiusRequest, ServedRadiusClient};
 pub use remember::{Remembered, RememberedView, SignedOut, UserSessions};
 pub use requests::{EnrollRequest, FactorRequest, parse_kind, parse_sending_kind, parse_username};
 pub use users::{
@@ -76,6 +78,8 @@ pub struct Service {
     wsapi_purged_at: std::sync::atomic::AtomicI64,
     /// When this process last purged expired sessions, throttle keys and device cookies.
     login_purged_at: std::sync::atomic::AtomicI64,
+    /// When this process last purged expired RADIUS challenges.
+    radius_purged_at: std::sync::atomic::AtomicI64,
     /// Argon2 runs here, off the request threads.
     passwords: crate::hashing::PasswordPool,
     /// Forward authentication's rules and where sign-ins may send browsers back to.
@@ -239,6 +243,7 @@ impl Service {
             settings_cache: std::sync::RwLock::new(None),
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
             login_purged_at: std::sync::atomic::AtomicI64::new(0),
+            radius_purged_at: std::sync::atomic::AtomicI64::new(0),
             passwords: crate::hashing::PasswordPool::for_this_machine(),
             access: crate::access::Access::default(),
         }
@@ -371,7 +376,16 @@ impl Service {
             subject: subject.map(str::to_owned),
             event,
             ip: ctx.ip.clone(),
-            detail,
+            detail: match &ctx.actor {
+                crate::audit::Actor::Radius { nas, .. } if !nas.is_empty() => {
+                    if detail.is_empty() {
+                        nas.clone()
+                    } else {
+                        format!("{detail} {nas}")
+                    }
+                }
+                _ => detail,
+            },
         }
     }
 

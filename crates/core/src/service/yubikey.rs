@@ -762,7 +762,7 @@ fn not_bound() -> Error {
     )
 }
 
-fn parse_client_name(name: &str) -> Result<String> {
+pub(super) fn parse_client_name(name: &str) -> Result<String> {
     let t = name.trim();
     if t.is_empty()
         || t.len() > 64

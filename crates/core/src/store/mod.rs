@@ -6,7 +6,8 @@
 //! and YubiKey public ids), [`Codes`] (email/SMS codes and sends), [`Sessions`] (with device
 //! cookies), [`RememberedBrowsers`] (browsers that skip the second factor for a while),
 //! [`LoginThrottle`], [`Tokens`] (API tokens and the setup token), [`AuditLog`],
-//! [`StoredSettings`], [`DuoStates`], [`Wsapi`] (the validation server's clients and requests)
+//! [`StoredSettings`], [`DuoStates`], [`Wsapi`] (the validation server's clients and requests), [`Radius`]
+//! (the RADIUS server's clients and open challenges)
 //! and [`Database`] (migrations, liveness). [`Store`] is all of them, and every type that
 //! implements them all is a `Store`; the flows hold an `Arc<dyn Store>`, on which every method
 //! of every aggregate can be called without importing its trait. Code that calls them on
@@ -26,6 +27,7 @@ mod attempts;
 mod audit;
 mod codes;
 mod duo_states;
+mod radius;
 mod factors;
 mod remembered;
 mod sessions;
@@ -40,6 +42,7 @@ pub use audit::AuditLog;
 pub use codes::{Challenge, Codes};
 pub use duo_states::{DuoPurpose, DuoState, DuoStates};
 pub use factors::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, Factors};
+pub use radius::{NewRadiusClient, Radius, RadiusClient, RadiusState};
 pub use remembered::{RememberedBrowser, RememberedBrowsers};
 pub use sessions::Sessions;
 pub use settings::{StoredSettings, StoredValue};
@@ -53,7 +56,7 @@ pub use wsapi::{NewWsapiClient, Wsapi, WsapiClient};
 pub mod prelude {
     pub use super::{
         Attempts as _, AuditLog as _, Codes as _, Database as _, DuoStates as _, Factors as _,
-        LoginThrottle as _, RememberedBrowsers as _, Sessions as _, Store, StoredSettings as _,
+        LoginThrottle as _, Radius as _, RememberedBrowsers as _, Sessions as _, Store, StoredSettings as _,
         Tokens as _, Users as _, Wsapi as _,
     };
 }
@@ -100,6 +103,7 @@ pub trait Store:
     + StoredSettings
     + DuoStates
     + Wsapi
+    + Radius
     + Send
     + Sync
     + 'static
@@ -120,6 +124,7 @@ impl<T> Store for T where
         + StoredSettings
         + DuoStates
         + Wsapi
+        + Radius
         + Send
         + Sync
         + 'static

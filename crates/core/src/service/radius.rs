@@ -1,0 +1,561 @@
+//! RADIUS: what the server answers an Access-Request, decided here by the same rules as
+//! `/validate` (the attempt guard: lockout, replay, audit), and its client registry.
+//!
+//! The edge (`twofold-radius`) parses the datagram, checks the client's address and
+//! authenticators, and hands over the user name, the password field and the `State`; it turns
+//! the [`RadiusAnswer`] into a packet. `radius.mode` says what the password field holds:
+//! - `otp`: the code alone (the device checked the password elsewhere); `push` asks for a Duo
+//!   push;
+//! - `password+otp`: the user's Twofold password immediately followed by the code;
+//! - `challenge`: the password alone; the answer is an Access-Challenge whose `Reply-Message`
+//!   says what to enter (an email/SMS code is sent first; a Duo user enters a passcode, or
+//!   nothing for a push), and the next request carries the `State` and the code.
+//!
+//! A `State` is 16 random bytes, kept as its SHA-256 with the user and the client for two
+//! minutes, and taken by one conditional `DELETE`: it answers once, from the client it was sent
+//! to, on whichever node the answer arrives.
+
+use ipnet::IpNet;
+use zeroize::Zeroizing;
+
+use super::{Service, validate::Method};
+use crate::audit::{AuditEvent, Context};
+use crate::code::Code;
+use crate::crypto;
+use crate::error::{Error, ErrorKind, Result};
+use crate::factor::{FactorData, FactorKind};
+use crate::identity::Username;
+use crate::settings::RadiusMode;
+use crate::store::{NewRadiusClient, RadiusState, StoreError, User};
+
+use super::validate::{Reason, ValidateRequest, Validation};
+
+/// How long an Access-Challenge's `State` can be answered, in seconds.
+const STATE_TTL: i64 = 120;
+
+/// Code lengths tried at the end of a `password+otp` password, most likely first: an
+/// authenticator app's 6 or 8 digits, a YubiKey's 44 characters, a backup code's 10, 7 digits.
+const SUFFIX_LENGTHS: [usize; 5] = [6, 8, 44, 10, 7];
+
+/// An Access-Request, as the edge read it (the password field already un-hidden).
+pub struct RadiusRequest {
+    /// The registered name of the client that sent it.
+    pub client: String,
+    /// `User-Name`.
+    pub username: String,
+    /// `User-Password`, un-hidden (trailing NULs dropped).
+    pub password: Zeroizing<Vec<u8>>,
+    /// `State`, when the request answers a challenge.
+    pub state: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RadiusRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RadiusRequest")
+            .field("client", &self.client)
+            .field("username", &self.username)
+            .field("state", &self.state.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to answer an Access-Request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RadiusAnswer {
+    /// Access-Accept.
+    Accept,
+    /// Access-Reject with this `Reply-Message`.
+    Reject(String),
+    /// Access-Challenge with this `State` and `Reply-Message`.
+    Challenge {
+        /// The `State` to send (and get back).
+        state: Vec<u8>,
+        /// What to enter.
+        message: String,
+    },
+}
+
+/// A client as the server uses it: its network and its shared secret, opened.
+pub struct ServedRadiusClient {
+    /// Its registered name.
+    pub name: String,
+    /// The address or network its packets come from.
+    pub network: IpNet,
+    /// The shared secret.
+    pub secret: Zeroizing<Vec<u8>>,
+    /// Whether its requests may lack a Message-Authenticator.
+    pub allow_missing_message_authenticator: bool,
+}
+
+impl std::fmt::Debug for ServedRadiusClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServedRadiusClient")
+            .field("name", &self.name)
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registered client, as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadiusClientView {
+    /// Its name.
+    pub name: String,
+    /// The address or network its packets come from.
+    pub network: String,
+    /// Whether its requests may lack a Message-Authenticator.
+    pub allow_missing_message_authenticator: bool,
+    /// Unix time.
+    pub created_at: i64,
+}
+
+/// A client just registered: its shared secret, shown once.
+pub struct NewRadiusSecret(pub String);
+
+impl std::fmt::Debug for NewRadiusSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewRadiusSecret([redacted])")
+    }
+}
+
+const WRONG_CODE: &str = "The code you entered did not match what was expected. Please try again.";
+const WRONG_PASSWORD: &str = "Wrong username or password.";
+const LOCKED: &str = "Too many failed attempts: your second factor is locked for a while.";
+const NOT_ENROLLED: &str = "No second factor is set up for this account.";
+const DISABLED: &str = "This account is disabled.";
+const EXPIRED: &str = "This sign-in took too long or was already answered. Please start again.";
+
+/// The answer to a refused validation.
+fn refusal(reason: Reason) -> RadiusAnswer {
+    RadiusAnswer::Reject(
+        match reason {
+            Reason::InvalidCode => WRONG_CODE,
+            Reason::Locked => LOCKED,
+            Reason::NotEnrolled => NOT_ENROLLED,
+            Reason::Disabled => DISABLED,
+        }
+        .to_owned(),
+    )
+}
+
+/// The sealing context of a client's secret: bound to its name.
+fn secret_context(name: &str) -> String {
+    format!("radius_client:{name}:secret")
+}
+
+/// Parses a client's address: an IP address (one host) or a network in CIDR form.
+fn parse_network(text: &str) -> Result<IpNet> {
+    let t = text.trim();
+    t.parse::<IpNet>()
+        .or_else(|_| t.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map(|n| n.trunc())
+        .map_err(|_| {
+            Error::invalid(
+                "invalid_address",
+                format!("{t:?} is not an IP address or a network such as 10.0.0.0/24."),
+            )
+        })
+}
+
+impl Service {
+    /// Registers a RADIUS client that sends from `address` (an IP or a CIDR network): a random
+    /// shared secret, returned once and stored sealed.
+    pub async fn add_radius_client(
+        &self,
+        ctx: &Context,
+        name: &str,
+        address: &str,
+        allow_missing_message_authenticator: bool,
+    ) -> Result<NewRadiusSecret> {
+        let name = super::yubikey::parse_client_name(name)?;
+        let network = parse_network(address)?;
+        // 24 random bytes as 48 hex digits: printable, so it fits every client's configuration.
+        let secret = Zeroizing::new(crypto::random_token(self.rng.as_ref(), "", 24));
+        let sealed = self
+            .key
+            .seal(self.rng.as_ref(), secret.as_bytes(), &secret_context(&name));
+        match self
+            .store
+            .insert_radius_client(&NewRadiusClient {
+                name: name.clone(),
+                network: network.to_string(),
+                secret: sealed,
+                allow_missing_message_authenticator,
+                created_at: self.now(),
+            })
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(Error::conflict(
+                    "client_exists",
+                    format!("A RADIUS client named {name:?} exists."),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::TokenCreated,
+            format!(
+                "radius_client={name} network={network} \
+                 allow_missing_message_authenticator={allow_missing_message_authenticator}"
+            ),
+        )
+        .await;
+        Ok(NewRadiusSecret(secret.to_string()))
+    }
+
+    /// The registered RADIUS clients, by name.
+    pub async fn list_radius_clients(&self) -> Result<Vec<RadiusClientView>> {
+        Ok(self
+            .store
+            .list_radius_clients()
+            .await?
+            .into_iter()
+            .map(|c| RadiusClientView {
+                name: c.name,
+                network: c.network,
+                allow_missing_message_authenticator: c.allow_missing_message_authenticator,
+                created_at: c.created_at,
+            })
+            .collect())
+    }
+
+    /// Revokes a RADIUS client: its packets are dropped from the server's next reload on.
+    pub async fn revoke_radius_client(&self, ctx: &Context, name: &str) -> Result<()> {
+        if !self.store.delete_radius_client(name).await? {
+            return Err(Error::not_found(
+                "unknown_client",
+                format!("No RADIUS client named {name:?}."),
+            ));
+        }
+        self.audit(
+            ctx,
+            None,
+            AuditEvent::TokenRevoked,
+            format!("radius_client={name}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The clients with their secrets opened, for the server. A client whose secret does not
+    /// open (another master key) is left out and logged.
+    pub async fn served_radius_clients(&self) -> Result<Vec<ServedRadiusClient>> {
+        let mut out = Vec::new();
+        for c in self.store.list_radius_clients().await? {
+            let Ok(network) = parse_network(&c.network) else {
+                tracing::error!(client = %c.name, "a RADIUS client's stored network does not parse");
+                continue;
+            };
+            match self.key.open(&c.secret, &secret_context(&c.name)) {
+                Ok(secret) => out.push(ServedRadiusClient {
+                    name: c.name,
+                    network,
+                    secret,
+                    allow_missing_message_authenticator: c.allow_missing_message_authenticator,
+                }),
+                Err(_) => {
+                    tracing::error!(client = %c.name, "a RADIUS client's secret does not open");
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Answers an Access-Request (see the module documentation). `ctx` names the client (its
+    /// actor is [`crate::audit::Actor::Radius`]) and the device's address.
+    pub async fn radius_authenticate(
+        &self,
+        ctx: &Context,
+        req: RadiusRequest,
+    ) -> Result<RadiusAnswer> {
+        let Ok(password) = std::str::from_utf8(&req.password) else {
+            return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
+        };
+        let Ok(username) = Username::parse(req.username.trim()) else {
+            return Ok(RadiusAnswer::Reject(match self.radius_mode().await? {
+                RadiusMode::Otp => WRONG_CODE,
+                _ => WRONG_PASSWORD,
+            }
+            .to_owned()));
+        };
+        let answer = if let Some(state) = &req.state {
+            self.radius_answer_challenge(ctx, &req.client, &username, state, password)
+                .await
+        } else {
+            self.radius_first(ctx, &req.client, &username, password).await
+        };
+        match answer {
+            // Throttled passwords, a mail server or Duo out of reach: said in the Reject.
+            Err(e) if matches!(e.kind, ErrorKind::Throttled { .. } | ErrorKind::Unavailable) => {
+                Ok(RadiusAnswer::Reject(e.message))
+            }
+            other => other,
+        }
+    }
+
+    /// A request that answers no challenge, by `radius.mode`.
+    async fn radius_first(
+        &self,
+        ctx: &Context,
+        client: &str,
+        username: &Username,
+        password: &str,
+    ) -> Result<RadiusAnswer> {
+        match self.radius_mode().await? {
+            RadiusMode::Otp => self.radius_code(ctx, username, password).await,
+            RadiusMode::PasswordOtp => {
+                self.radius_password_and_code(ctx, username, password)
+                    .await
+            }
+            RadiusMode::Challenge => {
+                self.radius_challenge(ctx, client, username, password)
+                    .await
+            }
+        }
+    }
+
+    async fn radius_mode(&self) -> Result<RadiusMode> {
+        Ok(self.settings_cached().await?.radius_mode())
+    }
+
+    /// Checks `code` as `/validate` would: `push` (or, answering a challenge, nothing) asks
+    /// for a Duo push.
+    async fn radius_code(
+        &self,
+        ctx: &Context,
+        username: &Username,
+        code: &str,
+    ) -> Result<RadiusAnswer> {
+        let code = code.trim();
+        let push = code.is_empty() || code.eq_ignore_ascii_case("push");
+        let req = ValidateRequest {
+            username: username.clone(),
+            code: (!push).then(|| Code::parse(code)),
+            method: push.then_some(Ok(Method::Factor(FactorKind::Duo))),
+        };
+        match self.validate(ctx, req).await {
+            Ok(Validation::Accepted(_)) => Ok(RadiusAnswer::Accept),
+            Ok(Validation::Rejected(reason)) => Ok(refusal(reason)),
+            // No such user is a wrong code (a RADIUS answer names no account); so is a code of
+            // no known shape or a push for a user without Duo: refused, not counted.
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ErrorKind::NotFound
+                        | ErrorKind::Invalid
+                        | ErrorKind::Conflict
+                        | ErrorKind::Forbidden
+                        | ErrorKind::Unauthorized
+                ) =>
+            {
+                Ok(refusal(Reason::InvalidCode))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `password+otp`: the code is the end of the password field. Each length a code can
+    /// have is tried (one throttled password attempt in all); the first split whose front is
+    /// the password has its end checked as a code.
+    async fn radius_password_and_code(
+        &self,
+        ctx: &Context,
+        username: &Username,
+        field: &str,
+    ) -> Result<RadiusAnswer> {
+        let splits: Vec<(&str, &str)> = SUFFIX_LENGTHS
+            .iter()
+            .filter_map(|&n| {
+                let at = field.len().checked_sub(n)?;
+                let (password, code) = (field.get(..at)?, field.get(at..)?);
+                (!password.is_empty() && Code::parse(code).is_ok()).then_some((password, code))
+            })
+            .collect();
+        let user = self.store.user_by_name(&username.key()).await?;
+        let candidates: Vec<&str> = splits.iter().map(|(p, _)| *p).collect();
+        let matched = if candidates.is_empty() {
+            // Still one throttled (and timed) attempt: a malformed field looks like a wrong one.
+            self.password_among(&self.radius_password_ctx(ctx), user.as_ref(), username, None, &[field])
+                .await?
+                .and(None)
+        } else {
+            self.password_among(
+                &self.radius_password_ctx(ctx),
+                user.as_ref(),
+                username,
+                None,
+                &candidates,
+            )
+            .await?
+        };
+        let Some(i) = matched else {
+            self.audit(ctx, Some(&username.key()), AuditEvent::LoginFailed, "radius".into())
+                .await;
+            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
+        };
+        self.radius_code(ctx, username, splits[i].1).await
+    }
+
+    /// The throttle of RADIUS password checks counts by user only: every request of a VPN
+    /// gateway comes from its one address, which must not lock out everyone behind it.
+    fn radius_password_ctx(&self, ctx: &Context) -> Context {
+        Context {
+            actor: ctx.actor.clone(),
+            ip: None,
+        }
+    }
+
+    /// `challenge`, first request: the password; right, an Access-Challenge asking for the
+    /// code of the user's method (an email/SMS code is sent first).
+    async fn radius_challenge(
+        &self,
+        ctx: &Context,
+        client: &str,
+        username: &Username,
+        password: &str,
+    ) -> Result<RadiusAnswer> {
+        let user = self.store.user_by_name(&username.key()).await?;
+        let ok = self
+            .password_among(
+                &self.radius_password_ctx(ctx),
+                user.as_ref(),
+                username,
+                None,
+                &[password],
+            )
+            .await?
+            .is_some();
+        let Some(user) = user.filter(|_| ok) else {
+            self.audit(ctx, Some(&username.key()), AuditEvent::LoginFailed, "radius".into())
+                .await;
+            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
+        };
+        if user.disabled {
+            return Ok(refusal(Reason::Disabled));
+        }
+        let now = self.now();
+        let settings = self.settings_cached().await?;
+        let factors = self.store.factors_of(user.id).await?;
+        let usable = super::usable(&settings, user.role, factors);
+        if usable.is_empty() {
+            return Ok(refusal(Reason::NotEnrolled));
+        }
+        if user.is_locked(now) {
+            return Ok(refusal(Reason::Locked));
+        }
+        self.audit(ctx, Some(&user.username), AuditEvent::LoginPassword, "next=radius_challenge".into())
+            .await;
+        let has = |k: FactorKind| usable.iter().any(|f| f.kind() == k);
+        let message = if has(FactorKind::Totp) || has(FactorKind::Yubikey) {
+            if has(FactorKind::Yubikey) && !has(FactorKind::Totp) {
+                "Touch your YubiKey (or enter a backup code).".to_owned()
+            } else {
+                "Enter the code from your authenticator app (or a backup code).".to_owned()
+            }
+        } else if has(FactorKind::Duo) {
+            "Enter a passcode from Duo Mobile, or leave it empty to get a Duo push.".to_owned()
+        } else if let Some(kind) = usable
+            .iter()
+            .find(|f| matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. }))
+            .map(|f| f.kind())
+        {
+            match self.send_login_code(ctx, &user, Some(kind)).await {
+                Ok(sent) => format!("Enter the code we sent to {}.", sent.to),
+                Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) => e.message.clone(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not send a RADIUS challenge's code");
+                    return Ok(RadiusAnswer::Reject(
+                        "The code could not be sent. Please try again later.".to_owned(),
+                    ));
+                }
+            }
+        } else {
+            "Enter a backup code.".to_owned()
+        };
+        let mut state = vec![0u8; 16];
+        self.rng.fill(&mut state);
+        self.store
+            .insert_radius_state(&RadiusState {
+                state_hash: state_hash(&state),
+                user_id: user.id,
+                client: client.to_owned(),
+                expires_at: now + STATE_TTL,
+            })
+            .await?;
+        Ok(RadiusAnswer::Challenge { state, message })
+    }
+
+    /// `challenge`, the answer: the `State` (taken once, from the client it went to, within
+    /// two minutes, for the same user) and the code.
+    async fn radius_answer_challenge(
+        &self,
+        ctx: &Context,
+        client: &str,
+        username: &Username,
+        state: &[u8],
+        code: &str,
+    ) -> Result<RadiusAnswer> {
+        let now = self.now();
+        self.purge_radius_states(now).await;
+        let Some(user_id) = self
+            .store
+            .take_radius_state(&state_hash(state), client, now)
+            .await?
+        else {
+            return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
+        };
+        let user: Option<User> = self.store.user_by_id(user_id).await?;
+        if !user.is_some_and(|u| u.username.key() == username.key()) {
+            return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
+        }
+        self.radius_code(ctx, username, code).await
+    }
+
+    /// Forgets expired challenges, at most once a minute per process (best effort).
+    async fn purge_radius_states(&self, now: i64) {
+        use std::sync::atomic::Ordering;
+        let last = self.radius_purged_at.load(Ordering::Relaxed);
+        if now - last < 60
+            || self
+                .radius_purged_at
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self.store.purge_radius_states(now).await {
+            tracing::warn!(error = %e, "could not purge expired RADIUS challenges");
+        }
+    }
+}
+
+/// The stored form of a `State`: SHA-256, hex.
+fn state_hash(state: &[u8]) -> String {
+    use sha2::Digest as _;
+    crypto::hex(&sha2::Sha256::digest(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_parse_as_hosts_or_cidr() {
+        assert_eq!(parse_network("10.0.0.7").unwrap().to_string(), "10.0.0.7/32");
+        assert_eq!(parse_network(" 10.0.0.7/24 ").unwrap().to_string(), "10.0.0.0/24");
+        assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
+        for bad in ["", "10.0.0", "10.0.0.0/33", "host.example", "10.0.0.1/"] {
+            assert_eq!(parse_network(bad).unwrap_err().code, "invalid_address", "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_hashes_differ_by_state() {
+        assert_ne!(state_hash(&[0; 16]), state_hash(&[1; 16]));
+        assert_eq!(state_hash(&[0; 16]).len(), 64);
+    }
+}
