@@ -8,6 +8,7 @@
 //! - [`qr`]: QR codes of key URIs as SVG and PGM (feature `qr`, on by default).
 //! - [`yubico`]: Yubico OTP: modhex, AES-128 token decryption, CRC-16 and the counter order.
 //! - [`wsapi`]: Yubico validation protocol 2.0 messages and their HMAC-SHA1 signatures.
+//! - [`radius`]: RADIUS authentication packets (RFC 2865) with the Message-Authenticator (RFC 3579).
 //!
 //! Time and randomness are inputs: every function that needs "now" takes a Unix time, and
 //! secret generation takes a caller-supplied source of random bytes.
@@ -17,6 +18,7 @@ pub mod base32;
 pub mod hotp;
 #[cfg(feature = "qr")]
 pub mod qr;
+pub mod radius;
 pub mod secret;
 pub mod text;
 pub mod uri;
