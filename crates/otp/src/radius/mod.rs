@@ -35,6 +35,8 @@
 //! What is left to the server: which clients may speak (their addresses and secrets), which codes
 //! and attributes it accepts, and duplicate detection (RFC 5080).
 
+use hmac::{Hmac, KeyInit};
+
 mod encode;
 mod error;
 mod packet;
@@ -125,8 +127,6 @@ pub mod attr {
 }
 
 // --- MD5 and HMAC-MD5 ---------------------------------------------------------------------------
-
-use hmac::{Hmac, KeyInit};
 
 /// HMAC-MD5 keyed with the shared secret.
 fn hmac_md5(secret: &[u8]) -> Hmac<md5::Md5> {
