@@ -74,7 +74,10 @@ struct Recent {
 
 impl Recent {
     /// Forgets what is older than [`ANSWER_MEMORY`], at most once a second.
-    #[allow(clippy::disallowed_methods, reason = "answers expire by the monotonic clock")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "answers expire by the monotonic clock"
+    )]
     fn sweep(&mut self) {
         let now = Instant::now();
         if self
@@ -208,7 +211,10 @@ impl Server {
             let Ok(permit) = Arc::clone(&self.work).try_acquire_owned() else {
                 return dropped("overload");
             };
-            #[allow(clippy::disallowed_methods, reason = "answers expire by the monotonic clock")]
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "answers expire by the monotonic clock"
+            )]
             recent.entries.insert(key, (Instant::now(), None));
             let request = datagram.to_vec();
             let server = Arc::clone(&self);
@@ -219,27 +225,31 @@ impl Server {
                     Some(client) => server.answer(client, &request, from).await,
                     None => None,
                 };
-                let Ok(mut recent) = server.recent.lock() else {
-                    return;
-                };
-                match answer {
-                    Some(bytes) => {
+                // Remembered (or forgotten: not answered, so a retransmission is worked on
+                // afresh) before it is sent.
+                {
+                    let Ok(mut recent) = server.recent.lock() else {
+                        return;
+                    };
+                    match &answer {
                         #[allow(
                             clippy::disallowed_methods,
                             reason = "answers expire by the monotonic clock"
                         )]
-                        recent
-                            .entries
-                            .insert(key, (Instant::now(), Some(bytes.clone())));
-                        drop(recent);
-                        if let Err(e) = server.socket.send_to(&bytes, from).await {
-                            tracing::debug!(error = %e, "RADIUS answer not sent");
+                        Some(bytes) => {
+                            recent
+                                .entries
+                                .insert(key, (Instant::now(), Some(bytes.clone())));
+                        }
+                        None => {
+                            recent.entries.remove(&key);
                         }
                     }
-                    // Not answered: a retransmission is worked on afresh.
-                    None => {
-                        recent.entries.remove(&key);
-                    }
+                }
+                if let Some(bytes) = answer
+                    && let Err(e) = server.socket.send_to(&bytes, from).await
+                {
+                    tracing::debug!(error = %e, "RADIUS answer not sent");
                 }
             });
         }

@@ -7,6 +7,7 @@ use crate::exit::Failure;
 
 pub(crate) mod check;
 pub(crate) mod otp;
+pub(crate) mod radius;
 pub(crate) mod serve;
 pub(crate) mod settings;
 pub(crate) mod token;
@@ -26,6 +27,8 @@ Configuration (TOML file keys; each also TWOFOLD_<KEY> in the environment):
   extra_ca_file      PEM certificates trusted for outgoing TLS beside the system's
   cookie_domain      e.g. example.com: the session cookie reaches every host under it, so
                      applications there can sit behind forward authentication
+  radius_listen      UDP address and port (or a port) of the RADIUS server, e.g. 0.0.0.0:1812;
+                     unset: no RADIUS server. Clients: `twofold radius client add`
 
 Forward authentication rules (file only; first match wins, no match denies):
   [[access]]
@@ -56,6 +59,9 @@ pub(crate) enum Command {
     /// YubiKeys: bulk import and the clients of the validation server.
     #[command(subcommand)]
     Yubikey(yubikey::YubikeyCommand),
+    /// RADIUS: the network devices (VPN gateways, PAM hosts) that may ask.
+    #[command(subcommand)]
+    Radius(radius::RadiusCommand),
     /// Compute one-time codes, as an authenticator app would (for testing and support).
     #[command(subcommand)]
     Otp(otp::OtpCommand),
@@ -80,6 +86,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::Settings(c) => settings::run(&config, c).await,
             Command::Token(c) => token::run(&config, c).await,
             Command::Yubikey(c) => yubikey::run(&config, c).await,
+            Command::Radius(c) => radius::run(&config, c).await,
             Command::Otp(_) => Ok(()),
         }
     });

@@ -49,6 +49,12 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Failure::value(format_args!("cannot listen on {}: {e}", config.listen)))?;
+    let radius = match config.radius_listen {
+        Some(at) => Some(tokio::net::UdpSocket::bind(at).await.map_err(|e| {
+            Failure::value(format_args!("cannot listen for RADIUS on udp {at}: {e}"))
+        })?),
+        None => None,
+    };
     let service = setup::service(config).await?;
     // Held while serving: marks this process as one serving this SQLite file.
     let _serving = sqlite_neighbour(config);
@@ -65,6 +71,19 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let radius_addr = match radius {
+        Some(socket) => {
+            let at = socket
+                .local_addr()
+                .map_err(|e| Failure::value(format_args!("cannot read the RADIUS address: {e}")))?;
+            tokio::spawn(twofold_radius::serve(
+                socket,
+                std::sync::Arc::clone(&service),
+            ));
+            Some(at)
+        }
+        None => None,
+    };
     let state = AppState::new(Inner {
         service,
         metrics: Some(metrics),
@@ -84,6 +103,9 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "twofold listening on http://{addr}");
+    if let Some(at) = radius_addr {
+        let _ = writeln!(out, "RADIUS listening on udp {at}");
+    }
     if let Some(token) = setup_token {
         let _ = writeln!(
             out,

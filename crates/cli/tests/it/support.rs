@@ -189,11 +189,23 @@ impl Env {
             .strip_prefix("twofold listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_owned();
+        // With a RADIUS server, its address is the next line.
+        let radius = env
+            .iter()
+            .any(|(k, v)| *k == "TWOFOLD_RADIUS_LISTEN" && !v.is_empty())
+            .then(|| {
+                let line = lines.next().expect("no RADIUS line").unwrap();
+                line.strip_prefix("RADIUS listening on udp ")
+                    .unwrap_or_else(|| panic!("unexpected RADIUS line {line:?}"))
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+            });
         // Keep reading stdout in the background so the child never blocks on a full pipe.
         let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
         Server {
             child: Some(child),
             base,
+            radius,
             rest: Some(rest),
             errs: Some(errs),
         }
@@ -250,6 +262,8 @@ impl Drop for Env {
 pub struct Server {
     child: Option<Child>,
     pub base: String,
+    /// The RADIUS server's address, when `TWOFOLD_RADIUS_LISTEN` was set.
+    pub radius: Option<std::net::SocketAddr>,
     rest: Option<std::thread::JoinHandle<Vec<String>>>,
     errs: Option<std::thread::JoinHandle<Vec<String>>>,
 }

@@ -41,7 +41,9 @@ pub use login::{
     SensitiveAction, SessionView, session_handle,
 };
 pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFactorOffer};
-pub use radius::{NewRadiusSecret, RadiusAnswer, RadiusClientView, RadiusRequest, ServedRadiusClient};
+pub use radius::{
+    NewRadiusSecret, RadiusAnswer, RadiusClientView, RadiusRequest, ServedRadiusClient,
+};
 pub use remember::{Remembered, RememberedView, SignedOut, UserSessions};
 pub use requests::{EnrollRequest, FactorRequest, parse_kind, parse_sending_kind, parse_username};
 pub use users::{

@@ -276,17 +276,20 @@ impl Service {
             return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
         };
         let Ok(username) = Username::parse(req.username.trim()) else {
-            return Ok(RadiusAnswer::Reject(match self.radius_mode().await? {
-                RadiusMode::Otp => WRONG_CODE,
-                _ => WRONG_PASSWORD,
-            }
-            .to_owned()));
+            return Ok(RadiusAnswer::Reject(
+                match self.radius_mode().await? {
+                    RadiusMode::Otp => WRONG_CODE,
+                    _ => WRONG_PASSWORD,
+                }
+                .to_owned(),
+            ));
         };
         let answer = if let Some(state) = &req.state {
             self.radius_answer_challenge(ctx, &req.client, &username, state, password)
                 .await
         } else {
-            self.radius_first(ctx, &req.client, &username, password).await
+            self.radius_first(ctx, &req.client, &username, password)
+                .await
         };
         match answer {
             // Throttled passwords, a mail server or Duo out of reach: said in the Reject.
@@ -307,14 +310,8 @@ impl Service {
     ) -> Result<RadiusAnswer> {
         match self.radius_mode().await? {
             RadiusMode::Otp => self.radius_code(ctx, username, password).await,
-            RadiusMode::PasswordOtp => {
-                self.radius_password_and_code(ctx, username, password)
-                    .await
-            }
-            RadiusMode::Challenge => {
-                self.radius_challenge(ctx, client, username, password)
-                    .await
-            }
+            RadiusMode::PasswordOtp => self.radius_password_and_code(ctx, username, password).await,
+            RadiusMode::Challenge => self.radius_challenge(ctx, client, username, password).await,
         }
     }
 
@@ -379,9 +376,15 @@ impl Service {
         let candidates: Vec<&str> = splits.iter().map(|(p, _)| *p).collect();
         let matched = if candidates.is_empty() {
             // Still one throttled (and timed) attempt: a malformed field looks like a wrong one.
-            self.password_among(&self.radius_password_ctx(ctx), user.as_ref(), username, None, &[field])
-                .await?
-                .and(None)
+            self.password_among(
+                &self.radius_password_ctx(ctx),
+                user.as_ref(),
+                username,
+                None,
+                &[field],
+            )
+            .await?
+            .and(None)
         } else {
             self.password_among(
                 &self.radius_password_ctx(ctx),
@@ -393,8 +396,13 @@ impl Service {
             .await?
         };
         let Some(i) = matched else {
-            self.audit(ctx, Some(&username.key()), AuditEvent::LoginFailed, "radius".into())
-                .await;
+            self.audit(
+                ctx,
+                Some(&username.key()),
+                AuditEvent::LoginFailed,
+                "radius".into(),
+            )
+            .await;
             return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
         };
         self.radius_code(ctx, username, splits[i].1).await
@@ -430,8 +438,13 @@ impl Service {
             .await?
             .is_some();
         let Some(user) = user.filter(|_| ok) else {
-            self.audit(ctx, Some(&username.key()), AuditEvent::LoginFailed, "radius".into())
-                .await;
+            self.audit(
+                ctx,
+                Some(&username.key()),
+                AuditEvent::LoginFailed,
+                "radius".into(),
+            )
+            .await;
             return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
         };
         if user.disabled {
@@ -447,8 +460,13 @@ impl Service {
         if user.is_locked(now) {
             return Ok(refusal(Reason::Locked));
         }
-        self.audit(ctx, Some(&user.username), AuditEvent::LoginPassword, "next=radius_challenge".into())
-            .await;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::LoginPassword,
+            "next=radius_challenge".into(),
+        )
+        .await;
         let has = |k: FactorKind| usable.iter().any(|f| f.kind() == k);
         let message = if has(FactorKind::Totp) || has(FactorKind::Yubikey) {
             if has(FactorKind::Yubikey) && !has(FactorKind::Totp) {
@@ -545,11 +563,21 @@ mod tests {
 
     #[test]
     fn networks_parse_as_hosts_or_cidr() {
-        assert_eq!(parse_network("10.0.0.7").unwrap().to_string(), "10.0.0.7/32");
-        assert_eq!(parse_network(" 10.0.0.7/24 ").unwrap().to_string(), "10.0.0.0/24");
+        assert_eq!(
+            parse_network("10.0.0.7").unwrap().to_string(),
+            "10.0.0.7/32"
+        );
+        assert_eq!(
+            parse_network(" 10.0.0.7/24 ").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
         assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
         for bad in ["", "10.0.0", "10.0.0.0/33", "host.example", "10.0.0.1/"] {
-            assert_eq!(parse_network(bad).unwrap_err().code, "invalid_address", "{bad}");
+            assert_eq!(
+                parse_network(bad).unwrap_err().code,
+                "invalid_address",
+                "{bad}"
+            );
         }
     }
 

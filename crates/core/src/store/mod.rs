@@ -27,8 +27,8 @@ mod attempts;
 mod audit;
 mod codes;
 mod duo_states;
-mod radius;
 mod factors;
+mod radius;
 mod remembered;
 mod sessions;
 mod settings;
@@ -56,8 +56,8 @@ pub use wsapi::{NewWsapiClient, Wsapi, WsapiClient};
 pub mod prelude {
     pub use super::{
         Attempts as _, AuditLog as _, Codes as _, Database as _, DuoStates as _, Factors as _,
-        LoginThrottle as _, Radius as _, RememberedBrowsers as _, Sessions as _, Store, StoredSettings as _,
-        Tokens as _, Users as _, Wsapi as _,
+        LoginThrottle as _, Radius as _, RememberedBrowsers as _, Sessions as _, Store,
+        StoredSettings as _, Tokens as _, Users as _, Wsapi as _,
     };
 }
 
