@@ -25,6 +25,9 @@ enum Finding {
 pub(crate) async fn run(config: &Config) -> Result<(), Failure> {
     let mut findings = Vec::new();
     findings.push(listen(config));
+    if let Some(at) = config.radius_listen {
+        findings.push(radius_listen(at));
+    }
     findings.push(data_dir(&config.data_dir));
     let key = master_key(config, &mut findings);
     database(config, key, &mut findings).await;
@@ -91,6 +94,17 @@ fn listen(config: &Config) -> Finding {
             config.listen
         )),
         Err(e) => Finding::Problem(format!("listen: cannot bind {}: {e}", config.listen)),
+    }
+}
+
+/// Binds the RADIUS server's UDP address for a moment.
+fn radius_listen(at: std::net::SocketAddr) -> Finding {
+    match std::net::UdpSocket::bind(at) {
+        Ok(_) => Finding::Ok(format!("radius_listen: udp {at} can be bound")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Finding::Note(format!(
+            "radius_listen: udp {at} is in use (by this server, if it is running): {e}"
+        )),
+        Err(e) => Finding::Problem(format!("radius_listen: cannot bind udp {at}: {e}")),
     }
 }
 

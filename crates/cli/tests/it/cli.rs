@@ -893,6 +893,22 @@ fn check_config_checks_and_changes_nothing() {
         );
     }
 
+    // The RADIUS address is checked too; a bad one names its variable.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, out, _) = check(&[(
+        "TWOFOLD_RADIUS_LISTEN",
+        udp.local_addr().unwrap().to_string(),
+    )]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("note     radius_listen: udp 127.0.0.1:"),
+        "{out}"
+    );
+    drop(udp);
+    let (code, _, err) = check(&[("TWOFOLD_RADIUS_LISTEN", "radius.example:1812".into())]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("TWOFOLD_RADIUS_LISTEN"), "{err}");
+
     // The address in use (by a running server, say) is only a note.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let (code, out, _) = check(&[("TWOFOLD_LISTEN", taken.local_addr().unwrap().to_string())]);

@@ -527,7 +527,7 @@ impl Service {
             return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
         };
         let user: Option<User> = self.store.user_by_id(user_id).await?;
-        if !user.is_some_and(|u| u.username.key() == username.key()) {
+        if user.is_none_or(|u| u.username.key() != username.key()) {
             return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
         }
         self.radius_code(ctx, username, code).await

@@ -10,6 +10,7 @@ mod consumption;
 mod duo;
 mod factors;
 mod lockout;
+mod radius;
 mod remembered;
 mod sessions;
 mod settings;
@@ -198,6 +199,10 @@ cases!(
     ],
     wsapi: [
         wsapi_clients_and_requests,
+    ],
+    radius: [
+        radius_clients_register_list_and_revoke,
+        radius_states_answer_once_for_their_client,
     ],
     duo: [
         duo_states_work_once_and_expire,
