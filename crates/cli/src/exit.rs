@@ -127,9 +127,13 @@ mod tests {
             "twofold yubikey client needs a subcommand: add, list, revoke (see --help)"
         );
         assert_eq!(
+            message(&["radius", "client"]),
+            "twofold radius client needs a subcommand: add, list, revoke (see --help)"
+        );
+        assert_eq!(
             message(&[]),
-            "twofold needs a command: serve, migrate, check-config, user, settings, token, yubikey, otp \
-             (see --help)"
+            "twofold needs a command: serve, migrate, check-config, user, settings, token, yubikey, \
+             radius, otp (see --help)"
         );
     }
 }

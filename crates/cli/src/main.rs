@@ -53,20 +53,24 @@ fn main() -> ExitCode {
 /// other commands, so their stdout stays clean). A filter that does not parse is refused rather
 /// than silently replaced by the default.
 fn init_logging(server: bool) -> Result<(), exit::Failure> {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = if server { "info" } else { "warn" };
-    let filter = match std::env::var("TWOFOLD_LOG") {
-        Ok(text) if !text.trim().is_empty() => EnvFilter::try_new(&text).map_err(|e| {
+    let filter: Targets = match std::env::var("TWOFOLD_LOG") {
+        Ok(text) if !text.trim().is_empty() => text.trim().parse().map_err(|e| {
             exit::Failure::value(format_args!(
                 "TWOFOLD_LOG: {text:?} is not a log filter ({e}); try info, debug or twofold=debug"
             ))
         })?,
-        _ => EnvFilter::new(default),
+        _ => default.parse().unwrap_or_default(),
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
+        .finish()
+        .with(filter)
         .try_init();
     Ok(())
 }

@@ -263,22 +263,30 @@ impl Server {
         from: SocketAddr,
     ) -> Option<Vec<u8>> {
         let packet = Packet::parse(datagram).ok()?;
-        let (Some(username), Some(hidden)) = (
-            packet.attribute(attr::USER_NAME),
-            packet.attribute(attr::USER_PASSWORD),
-        ) else {
-            // Only PAP is served: a request without User-Name and User-Password (CHAP, EAP) is
-            // refused in words.
+        let state = packet.attribute(attr::STATE);
+        // Only PAP is served: a request without User-Password (CHAP, EAP) is refused in words,
+        // unless it answers a challenge, where an empty answer (a Duo push) may come without one.
+        let hidden = packet.attribute(attr::USER_PASSWORD);
+        let Some(username) = packet
+            .attribute(attr::USER_NAME)
+            .filter(|_| hidden.is_some() || state.is_some())
+        else {
             return self.reject(
                 &packet,
                 client,
                 "This server takes a user name and password (PAP) only.",
             );
         };
-        let Ok(password) = decode_user_password(hidden, &client.secret, &packet.authenticator)
-        else {
-            dropped("malformed");
-            return None;
+        let password = match hidden {
+            Some(hidden) => {
+                let Ok(p) = decode_user_password(hidden, &client.secret, &packet.authenticator)
+                else {
+                    dropped("malformed");
+                    return None;
+                };
+                p
+            }
+            None => Zeroizing::new(Vec::new()),
         };
         let ctx = Context {
             actor: Actor::Radius {
@@ -290,8 +298,8 @@ impl Server {
         let request = RadiusRequest {
             client: client.name.clone(),
             username: String::from_utf8_lossy(username).into_owned(),
-            password: Zeroizing::new(password.to_vec()),
-            state: packet.attribute(attr::STATE).map(<[u8]>::to_vec),
+            password,
+            state: state.map(<[u8]>::to_vec),
         };
         let answer = match self.service.radius_authenticate(&ctx, request).await {
             Ok(a) => a,

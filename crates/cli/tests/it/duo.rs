@@ -69,17 +69,17 @@ fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// The stand-in Duo: killed when dropped (or by `stop`).
-struct StandIn {
+pub(crate) struct StandIn {
     child: Option<Child>,
     port: u16,
-    cert: PathBuf,
+    pub(crate) cert: PathBuf,
 }
 
 impl StandIn {
     /// Starts it with the keys above and these users (`NAME=BEHAVIOUR`) and passcodes
     /// (`NAME=CODE`). Pushes are answered after 0.3 s; an ignored push times out at Duo after
     /// one second.
-    fn start(dir: &Path, users: &[&str], passcodes: &[&str]) -> StandIn {
+    pub(crate) fn start(dir: &Path, users: &[&str], passcodes: &[&str]) -> StandIn {
         let (cert, key) = certificate(dir);
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../delivery/tests/duo_server.py");
@@ -153,7 +153,7 @@ impl Drop for StandIn {
 }
 
 /// Duo active for everyone, both applications set, through the CLI.
-fn configure(env: &Env, duo: &StandIn) {
+pub(crate) fn configure(env: &Env, duo: &StandIn) {
     for (k, v) in [
         ("methods.duo.active", "true"),
         ("methods.duo.clients", "true"),
@@ -176,7 +176,7 @@ fn serve(env: &Env, duo: &StandIn, log: &str) -> Server {
 }
 
 /// Creates `name` and a Duo factor; returns the factor's answer (201).
-fn start_duo(api: &Api, name: &str) -> Value {
+pub(crate) fn start_duo(api: &Api, name: &str) -> Value {
     let r = api.post("/api/v1/users", json!({"username": name}));
     assert_eq!(r.status, 201, "{r:?}");
     let r = api.post(
@@ -189,7 +189,7 @@ fn start_duo(api: &Api, name: &str) -> Value {
     r.json
 }
 
-fn confirm(api: &Api, name: &str, id: &str, body: Value) -> crate::support::Reply {
+pub(crate) fn confirm(api: &Api, name: &str, id: &str, body: Value) -> crate::support::Reply {
     api.post(&format!("/api/v1/users/{name}/factors/{id}/confirm"), body)
 }
 

@@ -14,6 +14,7 @@ use crate::on_both;
 use crate::support::{Db, Env, Server, skip_postgres, totp, wrong_code};
 
 on_both!(
+    duo_pushes_and_passcodes_over_radius,
     radclient_gets_answers_for_codes_replays_and_lockout,
     password_and_code_in_one_field,
     challenge_sends_the_email_code_and_takes_the_answer_once,
@@ -553,4 +554,56 @@ fn pam_radius_auth_signs_in_with_a_code_and_answers_a_challenge() {
     let (ok, text) = pamtester(&format!("open sesame\n{}\n", totp(&totp_secret, 1)));
     assert!(ok, "{text}");
     assert!(text.contains("authenticator app"), "the prompt: {text}");
+}
+
+/// Duo over RADIUS, against the stand-in Duo: `push` as the code asks for a push (approved:
+/// Accept; denied: Reject), a Duo passcode is checked by Duo, and in challenge mode an empty
+/// answer sends the push.
+fn duo_pushes_and_passcodes_over_radius(db: Db) {
+    use crate::duo::{StandIn, configure, confirm, start_duo};
+    let env = Env::new(db);
+    let duo = StandIn::start(
+        env.data_dir(),
+        &["alice=approve", "bob=deny"],
+        &["alice=123456", "bob=111111"],
+    );
+    configure(&env, &duo);
+    let token = env.token("app", "admin");
+    let secret = add_client(&env, "vpn", &[]);
+    let ca = duo.cert.to_str().unwrap().to_owned();
+    let server = env.serve_with(&[RADIUS, ("TWOFOLD_EXTRA_CA_FILE", &ca)]);
+    let api = server.api(&token);
+    // Alice confirms by push (she approves), Bob by his passcode (he denies pushes).
+    for (name, body) in [("alice", json!({})), ("bob", json!({"code": "111111"}))] {
+        let id = start_duo(&api, name)["id"].as_str().unwrap().to_owned();
+        let r = confirm(&api, name, &id, body);
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let at = server.radius.unwrap();
+    let a = radclient(at, &secret, &request("alice", "push", ""));
+    assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
+    let a = radclient(at, &secret, &request("bob", "push", ""));
+    assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
+    let a = radclient(at, &secret, &request("alice", "123456", ""));
+    assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
+
+    // Challenge mode: the password, then an empty answer for the push.
+    env.cli_stdin(
+        &["user", "set-password", "alice", "--password-stdin"],
+        "duo pass\n",
+    );
+    env.cli_ok(&["settings", "set", "radius.mode", "challenge"]);
+    drop(server);
+    let server = env.serve_with(&[RADIUS, ("TWOFOLD_EXTRA_CA_FILE", &ca)]);
+    let at = server.radius.unwrap();
+    let a = radclient(at, &secret, &request("alice", "duo pass", ""));
+    assert_eq!(a.kind.as_deref(), Some("Access-Challenge"), "{}", a.output);
+    assert!(
+        a.attribute("Reply-Message").unwrap().contains("Duo push"),
+        "{}",
+        a.output
+    );
+    let answer = format!(", State = {}", a.attribute("State").unwrap());
+    let a = radclient(at, &secret, &request("alice", "", &answer));
+    assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
 }
