@@ -18,6 +18,7 @@ mod master_key;
 mod net;
 mod otp_cli;
 mod portal;
+mod radius_malformed;
 mod remember;
 mod sms;
 mod smtp;
