@@ -19,6 +19,7 @@ mod net;
 mod otp_cli;
 mod portal;
 mod radius;
+mod radius_malformed;
 mod remember;
 mod sms;
 mod smtp;
