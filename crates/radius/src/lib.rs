@@ -44,6 +44,17 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// How long an answer is kept for retransmissions of its request.
 const ANSWER_MEMORY: Duration = Duration::from_secs(30);
 
+/// How long a request is remembered after its answer was forgotten: a copy of it within this
+/// time is a replay and dropped (a client never reuses a Request Authenticator).
+const REPLAY_MEMORY: Duration = Duration::from_secs(300);
+
+/// At most this many requests are remembered; when full, new ones are dropped (`overload`).
+/// Answers are small (Proxy-State is bounded below), so this bounds the memory to tens of MB.
+const MAX_REMEMBERED: usize = 65_536;
+
+/// The Proxy-State a request may carry, in all (its answer copies it).
+const MAX_PROXY_STATE: usize = 512;
+
 /// How often the client list is read again (a client added or revoked with the CLI takes
 /// effect within this); a packet from an unknown address reads it at most once a second.
 const RELOAD_EVERY: Duration = Duration::from_secs(10);
@@ -62,18 +73,30 @@ struct Server {
     work: Arc<Semaphore>,
 }
 
-/// A request already seen: by source, Identifier and Request Authenticator.
-type RequestKey = (SocketAddr, u8, [u8; 16]);
+/// A request already seen: by client and Request Authenticator (which the client's secret
+/// covers, through the Message-Authenticator, and the source port does not: a copy from
+/// another port is the same request).
+type RequestKey = (Arc<str>, [u8; 16]);
 
-/// Answers (or work in progress) by request, for retransmissions.
+/// What is remembered of a request.
+enum Seen {
+    /// Being worked on: copies are dropped (never swept; the in-flight limit bounds them).
+    InProgress,
+    /// Answered at this time: copies get this answer until [`ANSWER_MEMORY`] has passed, and
+    /// are dropped as replays until [`REPLAY_MEMORY`] has.
+    Answered(Instant, Option<Arc<[u8]>>),
+}
+
+/// Requests seen, for retransmissions and replays.
 #[derive(Default)]
 struct Recent {
-    entries: HashMap<RequestKey, (Instant, Option<Vec<u8>>)>,
+    entries: HashMap<RequestKey, Seen>,
     last_sweep: Option<Instant>,
 }
 
 impl Recent {
-    /// Forgets what is older than [`ANSWER_MEMORY`], at most once a second.
+    /// Forgets answers older than [`ANSWER_MEMORY`] and requests older than
+    /// [`REPLAY_MEMORY`], at most once a second.
     #[allow(
         clippy::disallowed_methods,
         reason = "answers expire by the monotonic clock"
@@ -87,8 +110,16 @@ impl Recent {
             return;
         }
         self.last_sweep = Some(now);
-        self.entries
-            .retain(|_, (at, _)| now.duration_since(*at) < ANSWER_MEMORY);
+        self.entries.retain(|_, seen| match seen {
+            Seen::InProgress => true,
+            Seen::Answered(at, answer) => {
+                let age = now.duration_since(*at);
+                if age >= ANSWER_MEMORY {
+                    *answer = None;
+                }
+                age < REPLAY_MEMORY
+            }
+        });
     }
 }
 
@@ -188,15 +219,26 @@ impl Server {
             None if client.allow_missing_message_authenticator => {}
             None => return dropped("missing_message_authenticator"),
         }
-        let key = (from, packet.identifier, packet.authenticator);
+        let proxy_state: usize = packet
+            .attributes()
+            .filter(|(ty, _)| *ty == attr::PROXY_STATE)
+            .map(|(_, v)| v.len())
+            .sum();
+        // Proxy-State is copied into the answer: bounded, so answers stay small; and refused
+        // without a Message-Authenticator, which is how a forged one would come.
+        if proxy_state > MAX_PROXY_STATE || (proxy_state > 0 && !packet.has_message_authenticator())
+        {
+            return dropped("malformed");
+        }
+        let key: RequestKey = (Arc::from(client.name.as_str()), packet.authenticator);
         {
             let Ok(mut recent) = self.recent.lock() else {
                 return;
             };
             recent.sweep();
             match recent.entries.get(&key) {
-                Some((_, Some(answer))) => {
-                    let answer = answer.clone();
+                Some(Seen::Answered(_, Some(answer))) => {
+                    let answer = Arc::clone(answer);
                     drop(recent);
                     metrics::counter!("twofold_radius_retransmissions_total").increment(1);
                     let server = Arc::clone(&self);
@@ -205,17 +247,17 @@ impl Server {
                     });
                     return;
                 }
-                Some((_, None)) => return dropped("in_progress"),
+                Some(Seen::Answered(_, None)) => return dropped("replayed"),
+                Some(Seen::InProgress) => return dropped("in_progress"),
                 None => {}
+            }
+            if recent.entries.len() >= MAX_REMEMBERED {
+                return dropped("overload");
             }
             let Ok(permit) = Arc::clone(&self.work).try_acquire_owned() else {
                 return dropped("overload");
             };
-            #[allow(
-                clippy::disallowed_methods,
-                reason = "answers expire by the monotonic clock"
-            )]
-            recent.entries.insert(key, (Instant::now(), None));
+            recent.entries.insert(key.clone(), Seen::InProgress);
             let request = datagram.to_vec();
             let server = Arc::clone(&self);
             let clients = Arc::clone(&clients);
@@ -237,9 +279,10 @@ impl Server {
                             reason = "answers expire by the monotonic clock"
                         )]
                         Some(bytes) => {
-                            recent
-                                .entries
-                                .insert(key, (Instant::now(), Some(bytes.clone())));
+                            recent.entries.insert(
+                                key,
+                                Seen::Answered(Instant::now(), Some(Arc::from(bytes.as_slice()))),
+                            );
                         }
                         None => {
                             recent.entries.remove(&key);
@@ -263,6 +306,13 @@ impl Server {
         from: SocketAddr,
     ) -> Option<Vec<u8>> {
         let packet = Packet::parse(datagram).ok()?;
+        // RFC 2865 allows each of these once: a request with two is read neither way.
+        if [attr::USER_NAME, attr::USER_PASSWORD, attr::STATE]
+            .iter()
+            .any(|&ty| packet.count(ty) > 1)
+        {
+            return self.reject(&packet, client, "This request is malformed.");
+        }
         let state = packet.attribute(attr::STATE);
         // Only PAP is served: a request without User-Password (CHAP, EAP) is refused in words,
         // unless it answers a challenge, where an empty answer (a Duo push) may come without one.

@@ -138,7 +138,7 @@ impl StandIn {
     }
 
     /// Stops it: Duo becomes unreachable (the port refuses connections).
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();

@@ -122,6 +122,35 @@ fn radclient_gets_answers_for_codes_replays_and_lockout(db: Db) {
         "{listed}"
     );
     assert!(!listed.contains(&secret), "a secret is shown once only");
+    // One client per address; no client for every address; a client that may omit the
+    // Message-Authenticator is one address, not a network.
+    for (args, says) in [
+        (
+            vec!["other", "--address", "127.0.0.1/32"],
+            "has the address",
+        ),
+        (vec!["all", "--address", "0.0.0.0/0"], "not every address"),
+        (
+            vec![
+                "old",
+                "--address",
+                "10.1.0.0/16",
+                "--allow-missing-message-authenticator",
+            ],
+            "must be one address",
+        ),
+        (
+            vec!["bad", "--address", "gateway.example"],
+            "not an IP address",
+        ),
+    ] {
+        let mut all = vec!["radius", "client", "add"];
+        all.extend(args);
+        let out = env.cli(&all);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
     env.cli_ok(&["settings", "set", "lockout.max_failures", "3"]);
     let server = env.serve_with(&[RADIUS]);
     let at = server.radius.unwrap();
@@ -175,14 +204,21 @@ fn radclient_gets_answers_for_codes_replays_and_lockout(db: Db) {
         &format!("User-Name = \"alice\", User-Password = \"{fresh}\""),
     );
     assert_eq!(a.kind, None, "{}", a.output);
-    // An unknown user is a wrong code: nothing tells which names exist.
-    let a = radclient(at, &secret, &request("nobody", &fresh, ""));
-    assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
-    assert!(
-        a.attribute("Reply-Message")
-            .unwrap()
-            .contains("did not match")
-    );
+    // An unknown user is a wrong code, and so is a user without a second factor: without a
+    // password checked, the answer tells nothing about the account.
+    let r = api.post("/api/v1/users", json!({"username": "bare"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    for user in ["nobody", "bare"] {
+        let a = radclient(at, &secret, &request(user, &fresh, ""));
+        assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
+        assert!(
+            a.attribute("Reply-Message")
+                .unwrap()
+                .contains("did not match"),
+            "{user}: {}",
+            a.output
+        );
+    }
 
     // A retransmission (same Identifier and Request Authenticator) gets the very same answer,
     // and the code is checked once: one success in the audit log, and then it is used.
@@ -213,6 +249,15 @@ fn radclient_gets_answers_for_codes_replays_and_lockout(db: Db) {
         answers.windows(2).all(|w| w[0] == w[1]),
         "identical answers"
     );
+    // A copy from another port (a replay by someone who saw it) is the same request.
+    let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    other.send_to(&datagram, at).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = other.recv(&mut buf).expect("an answer");
+    assert_eq!(buf[..n], answers[0][..], "the same answer");
     let answer = Packet::parse(&answers[0]).unwrap();
     assert_eq!(answer.code, Code::AccessAccept);
     assert!(answer.response_valid(&[9; 16], secret.as_bytes()));
@@ -337,6 +382,26 @@ fn password_and_code_in_one_field(db: Db) {
         &request("bob", &format!("hunter2024{code}"), ""),
     );
     assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
+
+    // Guessing: every split of the field tried is an attempt under the password throttle
+    // (RADIUS's own, apart from the portal's), so the delays come after a few requests.
+    let mut throttled = false;
+    for _ in 0..4 {
+        let a = radclient(
+            at,
+            &secret,
+            &request("bob", &format!("guess1234{code}"), ""),
+        );
+        assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
+        throttled |= a
+            .attribute("Reply-Message")
+            .unwrap()
+            .contains("Too many failed attempts");
+    }
+    assert!(
+        throttled,
+        "four guesses with two splits each were not throttled"
+    );
 }
 
 /// The newest email in the outbox and the 6-digit code in it.
@@ -606,4 +671,19 @@ fn duo_pushes_and_passcodes_over_radius(db: Db) {
     let answer = format!(", State = {}", a.attribute("State").unwrap());
     let a = radclient(at, &secret, &request("alice", "", &answer));
     assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
+
+    // Duo out of reach with the open fail mode: the portal lets a sign-in through on its
+    // password, but in mode otp no password was checked, so nothing gets through.
+    env.cli_ok(&["settings", "set", "methods.duo.failmode", "open"]);
+    env.cli_ok(&["settings", "set", "radius.mode", "otp"]);
+    let mut duo = duo;
+    duo.stop();
+    drop(server);
+    let server = env.serve_with(&[RADIUS, ("TWOFOLD_EXTRA_CA_FILE", &ca)]);
+    let a = radclient(
+        server.radius.unwrap(),
+        &secret,
+        &request("alice", "push", ""),
+    );
+    assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
 }

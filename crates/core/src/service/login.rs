@@ -264,14 +264,16 @@ impl Service {
         password: &str,
     ) -> Result<bool> {
         Ok(self
-            .password_among(ctx, user, username, device, &[password])
+            .password_among(ctx, user, username, device, &[password], "user")
             .await?
             .is_some())
     }
 
     /// [`Self::password_ok`] for a password that may be any one of `candidates` (RADIUS's
-    /// `password+otp`, where the password ends is a guess): one attempt under the
-    /// throttle, whichever of them matches (its index).
+    /// `password+otp`, where the password ends is a guess): each candidate is an attempt under
+    /// the throttle, counted before any is checked; the index of the one that matches. The
+    /// user's throttle key is `<scope>:<username>` (`user` for the portal; RADIUS keeps its own,
+    /// so failures there cannot hold a user out of the portal, nor the other way round).
     pub(super) async fn password_among(
         &self,
         ctx: &Context,
@@ -279,6 +281,7 @@ impl Service {
         username: &Username,
         device: Option<&str>,
         candidates: &[&str],
+        scope: &str,
     ) -> Result<Option<usize>> {
         let now = self.now();
         let device_key = match (user, device) {
@@ -289,7 +292,7 @@ impl Service {
             }
             _ => None,
         };
-        let user_key = format!("user:{}", username.key());
+        let user_key = format!("{scope}:{}", username.key());
         let keys: Vec<String> = match &device_key {
             Some(k) => vec![k.clone()],
             None => ctx
@@ -299,17 +302,20 @@ impl Service {
                 .chain([user_key.clone()])
                 .collect(),
         };
-        for key in &keys {
-            if let ThrottleHit::Blocked(until) = self
-                .store
-                .throttle_hit(key, now, FORGET_AFTER, &delay_after)
-                .await?
-            {
-                let wait = (until - now).max(1);
-                return Err(Error::throttled(
-                    u64::try_from(wait).unwrap_or(1),
-                    format!("Too many failed attempts. Try again in {wait} seconds."),
-                ));
+        // Each candidate is one attempt on every key.
+        for _ in 0..candidates.len() {
+            for key in &keys {
+                if let ThrottleHit::Blocked(until) = self
+                    .store
+                    .throttle_hit(key, now, FORGET_AFTER, &delay_after)
+                    .await?
+                {
+                    let wait = (until - now).max(1);
+                    return Err(Error::throttled(
+                        u64::try_from(wait).unwrap_or(1),
+                        format!("Too many failed attempts. Try again in {wait} seconds."),
+                    ));
+                }
             }
         }
         let hash = match user.and_then(|u| u.password_hash.as_deref()) {

@@ -30,12 +30,16 @@ use crate::store::{NewRadiusClient, RadiusState, StoreError, User};
 
 use super::validate::{Reason, ValidateRequest, Validation};
 
+/// The password throttle's key for RADIUS: its own, apart from the portal's (`user:`).
+const THROTTLE_SCOPE: &str = "radius-user";
+
 /// How long an Access-Challenge's `State` can be answered, in seconds.
 const STATE_TTL: i64 = 120;
 
-/// Code lengths tried at the end of a `password+otp` password, most likely first: an
-/// authenticator app's 6 or 8 digits, a YubiKey's 44 characters, a backup code's 10, 7 digits.
-const SUFFIX_LENGTHS: [usize; 5] = [6, 8, 44, 10, 7];
+/// The length of a backup code, and of what a YubiKey types (a 12-character public id and 32
+/// characters of token).
+const BACKUP_CODE_LEN: usize = 10;
+const YUBIKEY_OTP_LEN: usize = 44;
 
 /// An Access-Request, as the edge read it (the password field already un-hidden).
 pub struct RadiusRequest {
@@ -169,6 +173,37 @@ impl Service {
     ) -> Result<NewRadiusSecret> {
         let name = super::yubikey::parse_client_name(name)?;
         let network = parse_network(address)?;
+        if network.prefix_len() == 0 {
+            return Err(Error::invalid(
+                "invalid_address",
+                "A RADIUS client is an address or a network, not every address.",
+            ));
+        }
+        // Without a Message-Authenticator nothing proves who sent a request: such a client is
+        // one address, never a network whose every address could speak for it.
+        if allow_missing_message_authenticator && network.prefix_len() != network.max_prefix_len() {
+            return Err(Error::invalid(
+                "invalid_address",
+                "A client that may omit the Message-Authenticator must be one address, not a network.",
+            ));
+        }
+        // The client of a packet is the most specific network holding its address: two clients
+        // with the same network would leave which one answers to chance.
+        if let Some(other) = self
+            .store
+            .list_radius_clients()
+            .await?
+            .into_iter()
+            .find(|c| parse_network(&c.network).is_ok_and(|n| n == network))
+        {
+            return Err(Error::conflict(
+                "client_exists",
+                format!(
+                    "The RADIUS client {:?} has the address {network} already.",
+                    other.name
+                ),
+            ));
+        }
         // 24 random bytes as 48 hex digits: printable, so it fits every client's configuration.
         let secret = Zeroizing::new(crypto::random_token(self.rng.as_ref(), "", 24));
         let sealed = self
@@ -272,9 +307,14 @@ impl Service {
         ctx: &Context,
         req: RadiusRequest,
     ) -> Result<RadiusAnswer> {
+        // Nobody types control characters: such a field is a forgery's random bytes (a client
+        // allowed to omit the Message-Authenticator proves nothing), refused before it counts.
         let Ok(password) = std::str::from_utf8(&req.password) else {
             return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
         };
+        if password.chars().any(char::is_control) {
+            return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
+        }
         let Ok(username) = Username::parse(req.username.trim()) else {
             return Ok(RadiusAnswer::Reject(
                 match self.radius_mode().await? {
@@ -309,7 +349,7 @@ impl Service {
         password: &str,
     ) -> Result<RadiusAnswer> {
         match self.radius_mode().await? {
-            RadiusMode::Otp => self.radius_code(ctx, username, password).await,
+            RadiusMode::Otp => self.radius_code(ctx, username, password, false).await,
             RadiusMode::PasswordOtp => self.radius_password_and_code(ctx, username, password).await,
             RadiusMode::Challenge => self.radius_challenge(ctx, client, username, password).await,
         }
@@ -320,12 +360,15 @@ impl Service {
     }
 
     /// Checks `code` as `/validate` would: `push` (or, answering a challenge, nothing) asks
-    /// for a Duo push.
+    /// for a Duo push. `password_checked` says whether the request proved the password: when
+    /// not (`otp` mode) every refusal reads as a wrong code, so the answer tells nothing about
+    /// the account, and Duo's open fail mode lets nobody through on nothing at all.
     async fn radius_code(
         &self,
         ctx: &Context,
         username: &Username,
         code: &str,
+        password_checked: bool,
     ) -> Result<RadiusAnswer> {
         let code = code.trim();
         let push = code.is_empty() || code.eq_ignore_ascii_case("push");
@@ -334,8 +377,17 @@ impl Service {
             code: (!push).then(|| Code::parse(code)),
             method: push.then_some(Ok(Method::Factor(FactorKind::Duo))),
         };
-        match self.validate(ctx, req).await {
+        let mut unchecked = false;
+        match self.validate_noting(ctx, req, &mut unchecked).await {
+            Ok(Validation::Accepted(_)) if unchecked && !password_checked => {
+                Ok(RadiusAnswer::Reject(super::DUO_UNREACHABLE.to_owned()))
+            }
             Ok(Validation::Accepted(_)) => Ok(RadiusAnswer::Accept),
+            Ok(Validation::Rejected(Reason::NotEnrolled | Reason::Disabled))
+                if !password_checked =>
+            {
+                Ok(refusal(Reason::InvalidCode))
+            }
             Ok(Validation::Rejected(reason)) => Ok(refusal(reason)),
             // No such user is a wrong code (a RADIUS answer names no account); so is a code of
             // no known shape or a push for a user without Duo: refused, not counted.
@@ -355,16 +407,37 @@ impl Service {
         }
     }
 
-    /// `password+otp`: the code is the end of the password field. Each length a code can
-    /// have is tried (one throttled password attempt in all); the first split whose front is
-    /// the password has its end checked as a code.
+    /// `password+otp`: the code is the end of the password field. Each length one of the
+    /// user's codes can have is tried (an attempt under the throttle each); the split whose
+    /// front is the password has its end checked as a code.
     async fn radius_password_and_code(
         &self,
         ctx: &Context,
         username: &Username,
         field: &str,
     ) -> Result<RadiusAnswer> {
-        let splits: Vec<(&str, &str)> = SUFFIX_LENGTHS
+        let user = self.store.user_by_name(&username.key()).await?;
+        // Where the password ends is a guess: the code is as long as one of the user's factors
+        // types (or a backup code). Each guess costs an attempt under the throttle, so the field
+        // cannot test more passwords than the attempts it is charged.
+        let mut lengths: Vec<usize> = Vec::new();
+        if let Some(u) = &user {
+            let settings = self.settings_cached().await?;
+            let factors = self.store.factors_of(u.id).await?;
+            for f in super::usable(&settings, u.role, factors) {
+                lengths.push(match &f.data {
+                    FactorData::Totp(t) => usize::from(t.digits.get()),
+                    FactorData::Yubikey(_) => YUBIKEY_OTP_LEN,
+                    _ => 6,
+                });
+            }
+        } else {
+            lengths.push(6);
+        }
+        lengths.push(BACKUP_CODE_LEN);
+        lengths.sort_unstable();
+        lengths.dedup();
+        let splits: Vec<(&str, &str)> = lengths
             .iter()
             .filter_map(|&n| {
                 let at = field.len().checked_sub(n)?;
@@ -372,7 +445,6 @@ impl Service {
                 (!password.is_empty() && Code::parse(code).is_ok()).then_some((password, code))
             })
             .collect();
-        let user = self.store.user_by_name(&username.key()).await?;
         let candidates: Vec<&str> = splits.iter().map(|(p, _)| *p).collect();
         let matched = if candidates.is_empty() {
             // Still one throttled (and timed) attempt: a malformed field looks like a wrong one.
@@ -382,6 +454,7 @@ impl Service {
                 username,
                 None,
                 &[field],
+                THROTTLE_SCOPE,
             )
             .await?
             .and(None)
@@ -392,6 +465,7 @@ impl Service {
                 username,
                 None,
                 &candidates,
+                THROTTLE_SCOPE,
             )
             .await?
         };
@@ -405,7 +479,7 @@ impl Service {
             .await;
             return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
         };
-        self.radius_code(ctx, username, splits[i].1).await
+        self.radius_code(ctx, username, splits[i].1, true).await
     }
 
     /// The throttle of RADIUS password checks counts by user only: every request of a VPN
@@ -434,6 +508,7 @@ impl Service {
                 username,
                 None,
                 &[password],
+                THROTTLE_SCOPE,
             )
             .await?
             .is_some();
@@ -451,6 +526,7 @@ impl Service {
             return Ok(refusal(Reason::Disabled));
         }
         let now = self.now();
+        self.purge_radius_states(now).await;
         let settings = self.settings_cached().await?;
         let factors = self.store.factors_of(user.id).await?;
         let usable = super::usable(&settings, user.role, factors);
@@ -530,7 +606,7 @@ impl Service {
         if user.is_none_or(|u| u.username.key() != username.key()) {
             return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
         }
-        self.radius_code(ctx, username, code).await
+        self.radius_code(ctx, username, code, true).await
     }
 
     /// Forgets expired challenges, at most once a minute per process (best effort).
