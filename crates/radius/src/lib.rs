@@ -10,9 +10,12 @@
 //!    dropped;
 //! 3. its Message-Authenticator (RFC 3579) must be there and right; a client registered with
 //!    `--allow-missing-message-authenticator` may leave it out, never send a wrong one;
-//! 4. a retransmission (same address and port, Identifier and Request Authenticator, RFC 5080)
-//!    gets the answer already sent, or nothing while the first is still being worked on: a
-//!    code is never checked twice for one request;
+//! 4. a retransmission (same client and Request Authenticator, from any port: RFC 5080's
+//!    duplicate detection, keyed so that a copy replayed from another port is caught too) gets
+//!    the answer already sent for 30 seconds, nothing while the first is still being worked on,
+//!    and is dropped as a replay for 5 minutes: a code is never checked twice for one request.
+//!    Proxy-State (copied into answers) is at most 512 bytes, and absent from requests without
+//!    a Message-Authenticator; at most 65,536 requests are remembered;
 //! 5. the work is queued: at most [`MAX_IN_FLIGHT`] requests at once; past that, dropped
 //!    (`overload`) — the device retries, and HTTP keeps its share of the database;
 //! 6. the answer: Access-Accept, -Reject (with `Reply-Message`) or -Challenge (`State`,
