@@ -13,9 +13,9 @@
 //! 4. a retransmission (same client and Request Authenticator, from any port: RFC 5080's
 //!    duplicate detection, keyed so that a copy replayed from another port is caught too) gets
 //!    the answer already sent for 30 seconds, nothing while the first is still being worked on,
-//!    and is dropped as a replay for 5 minutes: a code is never checked twice for one request.
-//!    Proxy-State (copied into answers) is at most 512 bytes, and absent from requests without
-//!    a Message-Authenticator; at most 65,536 requests are remembered;
+//!    and is dropped as a replay for 5 minutes (`recent.rs`, whose memory is bounded: under a
+//!    flood the oldest are forgotten first). Proxy-State (copied into answers) is at most 512
+//!    bytes, and absent from requests without a Message-Authenticator;
 //! 5. the work is queued: at most [`MAX_IN_FLIGHT`] requests at once; past that, dropped
 //!    (`overload`) — the device retries, and HTTP keeps its share of the database;
 //! 6. the answer: Access-Accept, -Reject (with `Reply-Message`) or -Challenge (`State`,
@@ -26,7 +26,6 @@
 //! A client error (the database failed) is not answered either: the device tries again or asks
 //! another server.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -34,6 +33,9 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, Semaphore};
 use zeroize::Zeroizing;
+
+mod recent;
+use recent::{Lookup, Recent, RequestKey};
 
 use twofold_core::audit::{Actor, Context};
 use twofold_core::service::{RadiusAnswer, RadiusRequest, ServedRadiusClient, Service};
@@ -43,17 +45,6 @@ use twofold_otp::radius::{
 
 /// Requests worked on at once; more are dropped until one finishes.
 pub const MAX_IN_FLIGHT: usize = 256;
-
-/// How long an answer is kept for retransmissions of its request.
-const ANSWER_MEMORY: Duration = Duration::from_secs(30);
-
-/// How long a request is remembered after its answer was forgotten: a copy of it within this
-/// time is a replay and dropped (a client never reuses a Request Authenticator).
-const REPLAY_MEMORY: Duration = Duration::from_secs(300);
-
-/// At most this many requests are remembered; when full, new ones are dropped (`overload`).
-/// Answers are small (Proxy-State is bounded below), so this bounds the memory to tens of MB.
-const MAX_REMEMBERED: usize = 65_536;
 
 /// The Proxy-State a request may carry, in all (its answer copies it).
 const MAX_PROXY_STATE: usize = 512;
@@ -74,56 +65,6 @@ struct Server {
     reload: Notify,
     recent: Mutex<Recent>,
     work: Arc<Semaphore>,
-}
-
-/// A request already seen: by client and Request Authenticator (which the client's secret
-/// covers, through the Message-Authenticator, and the source port does not: a copy from
-/// another port is the same request).
-type RequestKey = (Arc<str>, [u8; 16]);
-
-/// What is remembered of a request.
-enum Seen {
-    /// Being worked on: copies are dropped (never swept; the in-flight limit bounds them).
-    InProgress,
-    /// Answered at this time: copies get this answer until [`ANSWER_MEMORY`] has passed, and
-    /// are dropped as replays until [`REPLAY_MEMORY`] has.
-    Answered(Instant, Option<Arc<[u8]>>),
-}
-
-/// Requests seen, for retransmissions and replays.
-#[derive(Default)]
-struct Recent {
-    entries: HashMap<RequestKey, Seen>,
-    last_sweep: Option<Instant>,
-}
-
-impl Recent {
-    /// Forgets answers older than [`ANSWER_MEMORY`] and requests older than
-    /// [`REPLAY_MEMORY`], at most once a second.
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "answers expire by the monotonic clock"
-    )]
-    fn sweep(&mut self) {
-        let now = Instant::now();
-        if self
-            .last_sweep
-            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
-        {
-            return;
-        }
-        self.last_sweep = Some(now);
-        self.entries.retain(|_, seen| match seen {
-            Seen::InProgress => true,
-            Seen::Answered(at, answer) => {
-                let age = now.duration_since(*at);
-                if age >= ANSWER_MEMORY {
-                    *answer = None;
-                }
-                age < REPLAY_MEMORY
-            }
-        });
-    }
 }
 
 /// Why a datagram was dropped (the `reason` label).
@@ -233,15 +174,19 @@ impl Server {
         {
             return dropped("malformed");
         }
-        let key: RequestKey = (Arc::from(client.name.as_str()), packet.authenticator);
+        let key = RequestKey::new(&client.name, packet.authenticator);
         {
             let Ok(mut recent) = self.recent.lock() else {
                 return;
             };
-            recent.sweep();
-            match recent.entries.get(&key) {
-                Some(Seen::Answered(_, Some(answer))) => {
-                    let answer = Arc::clone(answer);
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "answers expire by the monotonic clock"
+            )]
+            let now = Instant::now();
+            match recent.lookup(key, now) {
+                Lookup::New => {}
+                Lookup::Answer(answer) => {
                     drop(recent);
                     metrics::counter!("twofold_radius_retransmissions_total").increment(1);
                     let server = Arc::clone(&self);
@@ -250,17 +195,13 @@ impl Server {
                     });
                     return;
                 }
-                Some(Seen::Answered(_, None)) => return dropped("replayed"),
-                Some(Seen::InProgress) => return dropped("in_progress"),
-                None => {}
-            }
-            if recent.entries.len() >= MAX_REMEMBERED {
-                return dropped("overload");
+                Lookup::Replay => return dropped("replayed"),
+                Lookup::InProgress => return dropped("in_progress"),
             }
             let Ok(permit) = Arc::clone(&self.work).try_acquire_owned() else {
+                recent.finish(key, None, now);
                 return dropped("overload");
             };
-            recent.entries.insert(key.clone(), Seen::InProgress);
             let request = datagram.to_vec();
             let server = Arc::clone(&self);
             let clients = Arc::clone(&clients);
@@ -276,21 +217,11 @@ impl Server {
                     let Ok(mut recent) = server.recent.lock() else {
                         return;
                     };
-                    match &answer {
-                        #[allow(
-                            clippy::disallowed_methods,
-                            reason = "answers expire by the monotonic clock"
-                        )]
-                        Some(bytes) => {
-                            recent.entries.insert(
-                                key,
-                                Seen::Answered(Instant::now(), Some(Arc::from(bytes.as_slice()))),
-                            );
-                        }
-                        None => {
-                            recent.entries.remove(&key);
-                        }
-                    }
+                    #[allow(
+                        clippy::disallowed_methods,
+                        reason = "answers expire by the monotonic clock"
+                    )]
+                    recent.finish(key, answer.as_deref(), Instant::now());
                 }
                 if let Some(bytes) = answer
                     && let Err(e) = server.socket.send_to(&bytes, from).await
