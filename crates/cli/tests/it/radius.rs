@@ -687,3 +687,92 @@ fn duo_pushes_and_passcodes_over_radius(db: Db) {
     );
     assert_eq!(a.kind.as_deref(), Some("Access-Reject"), "{}", a.output);
 }
+
+/// The sum of every series of `name` in the metrics text.
+fn metric_sum(text: &str, name: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// A flood of Access-Requests (wrong codes from eight senders at once) does not stall the web
+/// server, and what arrives is answered or dropped and counted.
+#[test]
+fn a_radius_flood_leaves_http_answering_and_drops_counted() {
+    let env = Env::new(Db::Sqlite);
+    let token = env.token("app", "admin");
+    let secret = add_client(&env, "vpn", &[]);
+    env.cli_ok(&["settings", "set", "lockout.max_failures", "1000"]);
+    let server = env.serve_with(&[RADIUS]);
+    let at = server.radius.unwrap();
+    let api = server.api(&token);
+    api.enrolled_user("alice");
+
+    const SENDERS: usize = 8;
+    const EACH: usize = 500;
+    let flood: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let secret = secret.clone();
+            std::thread::spawn(move || {
+                let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+                for i in 0..EACH {
+                    let mut authenticator = [0u8; 16];
+                    authenticator[..8].copy_from_slice(&(s * EACH + i).to_be_bytes());
+                    let datagram = encode_request(
+                        (i % 256) as u8,
+                        &authenticator,
+                        &[
+                            (attr::USER_NAME, b"alice"),
+                            (attr::USER_PASSWORD, b"000000"),
+                        ],
+                        secret.as_bytes(),
+                        true,
+                    )
+                    .unwrap();
+                    socket.send_to(&datagram, at).unwrap();
+                }
+                // Collect answers until none comes for a while.
+                socket
+                    .set_read_timeout(Some(Duration::from_millis(800)))
+                    .unwrap();
+                let mut answers = 0u64;
+                let mut buf = [0u8; 4096];
+                while socket.recv(&mut buf).is_ok() {
+                    answers += 1;
+                }
+                answers
+            })
+        })
+        .collect();
+    // Meanwhile the web server answers.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        #[allow(clippy::disallowed_methods, reason = "timing the web server's answer")]
+        let started = std::time::Instant::now();
+        assert_eq!(server.anonymous().get("/healthz").status, 200);
+        slowest = slowest.max(started.elapsed());
+    }
+    let received: u64 = flood.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/healthz took {slowest:?}"
+    );
+    let text = api.get("/metrics").json.as_str().unwrap().to_owned();
+    let answered = metric_sum(&text, "twofold_radius_requests_total");
+    let dropped = metric_sum(&text, "twofold_radius_dropped_total");
+    let sent = (SENDERS * EACH) as u64;
+    // UDP on the loopback can lose datagrams in a full socket buffer (the server's or a
+    // sender's), so not every datagram arrives; each that arrived was answered or dropped and
+    // counted, never both, and no sender got more answers than were sent.
+    assert!(
+        answered + dropped <= sent,
+        "{answered} + {dropped} > {sent}"
+    );
+    assert!(answered > 0, "nothing answered");
+    assert!(
+        received <= answered,
+        "{received} received, {answered} answered"
+    );
+}
