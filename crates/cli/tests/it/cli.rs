@@ -518,7 +518,9 @@ fn configuration_file_and_environment() {
     });
     assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
     drop(server);
-    // And the listening address, with the data dir still the file's.
+    // And the listening address, with the data dir still the file's. The file's port stays
+    // taken meanwhile, so the port 0 the variable asks for cannot be handed that one again.
+    let _file_port = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let server = Running::start({
         let mut c = bare(&["serve", "--config", config]);
         c.env("TWOFOLD_LISTEN", "127.0.0.1:0");
