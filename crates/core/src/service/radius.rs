@@ -448,28 +448,50 @@ impl Service {
         let candidates: Vec<&str> = splits.iter().map(|(p, _)| *p).collect();
         let matched = if candidates.is_empty() {
             // Still one throttled (and timed) attempt: a malformed field looks like a wrong one.
-            self.password_among(
-                &self.radius_password_ctx(ctx),
-                user.as_ref(),
-                username,
-                None,
-                &[field],
-                THROTTLE_SCOPE,
-            )
-            .await?
-            .and(None)
+            if self
+                .radius_password(ctx, user.as_ref(), username, &[field])
+                .await?
+                .is_some()
+            {
+                // The password alone, with no code after it: a failed sign-in all the same.
+                self.audit(
+                    ctx,
+                    Some(&username.key()),
+                    AuditEvent::LoginFailed,
+                    "radius".into(),
+                )
+                .await;
+            }
+            None
         } else {
-            self.password_among(
-                &self.radius_password_ctx(ctx),
-                user.as_ref(),
-                username,
-                None,
-                &candidates,
-                THROTTLE_SCOPE,
-            )
-            .await?
+            self.radius_password(ctx, user.as_ref(), username, &candidates)
+                .await?
         };
         let Some(i) = matched else {
+            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
+        };
+        self.radius_code(ctx, username, splits[i].1, true).await
+    }
+
+    /// Checks a RADIUS password (any one of `candidates`) under the throttle, which counts by
+    /// user only and apart from the portal's: every request of a VPN gateway comes from its one
+    /// address, which must not lock out everyone behind it. A miss is audited. The index of the
+    /// candidate that matched.
+    async fn radius_password(
+        &self,
+        ctx: &Context,
+        user: Option<&User>,
+        username: &Username,
+        candidates: &[&str],
+    ) -> Result<Option<usize>> {
+        let by_user = Context {
+            actor: ctx.actor.clone(),
+            ip: None,
+        };
+        let matched = self
+            .password_among(&by_user, user, username, None, candidates, THROTTLE_SCOPE)
+            .await?;
+        if matched.is_none() {
             self.audit(
                 ctx,
                 Some(&username.key()),
@@ -477,18 +499,8 @@ impl Service {
                 "radius".into(),
             )
             .await;
-            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
-        };
-        self.radius_code(ctx, username, splits[i].1, true).await
-    }
-
-    /// The throttle of RADIUS password checks counts by user only: every request of a VPN
-    /// gateway comes from its one address, which must not lock out everyone behind it.
-    fn radius_password_ctx(&self, ctx: &Context) -> Context {
-        Context {
-            actor: ctx.actor.clone(),
-            ip: None,
         }
+        Ok(matched)
     }
 
     /// `challenge`, first request: the password; right, an Access-Challenge asking for the
@@ -502,24 +514,10 @@ impl Service {
     ) -> Result<RadiusAnswer> {
         let user = self.store.user_by_name(&username.key()).await?;
         let ok = self
-            .password_among(
-                &self.radius_password_ctx(ctx),
-                user.as_ref(),
-                username,
-                None,
-                &[password],
-                THROTTLE_SCOPE,
-            )
+            .radius_password(ctx, user.as_ref(), username, &[password])
             .await?
             .is_some();
         let Some(user) = user.filter(|_| ok) else {
-            self.audit(
-                ctx,
-                Some(&username.key()),
-                AuditEvent::LoginFailed,
-                "radius".into(),
-            )
-            .await;
             return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
         };
         if user.disabled {
