@@ -9,6 +9,7 @@
 //! - [`yubico`]: Yubico OTP: modhex, AES-128 token decryption, CRC-16 and the counter order.
 //! - [`wsapi`]: Yubico validation protocol 2.0 messages and their HMAC-SHA1 signatures.
 //! - [`radius`]: RADIUS authentication packets (RFC 2865) with the Message-Authenticator (RFC 3579).
+//! - [`webauthn`]: WebAuthn (Level 3) relying-party verification of registrations and assertions.
 //!
 //! Time and randomness are inputs: every function that needs "now" takes a Unix time, and
 //! secret generation takes a caller-supplied source of random bytes.
@@ -22,6 +23,7 @@ pub mod radius;
 pub mod secret;
 pub mod text;
 pub mod uri;
+pub mod webauthn;
 pub mod wsapi;
 pub mod yubico;
 
