@@ -55,11 +55,14 @@ pub enum AuditEvent {
     RememberedBrowserUsed,
     /// Remembered browsers were forgotten (one by its user, or all of a user's).
     BrowserForgotten,
+    /// A security key's signature counter did not grow: the key may have been cloned. The
+    /// sign-in was refused.
+    WebauthnCounter,
 }
 
 impl AuditEvent {
     /// Every event, for filters.
-    pub const ALL: [AuditEvent; 26] = [
+    pub const ALL: [AuditEvent; 27] = [
         AuditEvent::LoginPassword,
         AuditEvent::LoginFailed,
         AuditEvent::SecondFactorSuccess,
@@ -86,6 +89,7 @@ impl AuditEvent {
         AuditEvent::BrowserRemembered,
         AuditEvent::RememberedBrowserUsed,
         AuditEvent::BrowserForgotten,
+        AuditEvent::WebauthnCounter,
     ];
 
     /// The stored name.
@@ -117,6 +121,7 @@ impl AuditEvent {
             AuditEvent::BrowserRemembered => "browser.remembered",
             AuditEvent::RememberedBrowserUsed => "browser.remembered_used",
             AuditEvent::BrowserForgotten => "browser.forgotten",
+            AuditEvent::WebauthnCounter => "webauthn_counter",
         }
     }
 }

@@ -195,7 +195,145 @@ impl YubikeyOrigin {
     }
 }
 
-/// What a factor holds, by kind. Kinds whose flows are not built yet carry no data.
+/// A registered WebAuthn credential (a security key or passkey). Nothing here is secret: the
+/// private key never leaves the authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebauthnCredential {
+    /// The credential id the authenticator chose (one credential id belongs to one user).
+    pub credential_id: Vec<u8>,
+    /// The public key as the authenticator gave it (a COSE_Key).
+    pub public_key: Vec<u8>,
+    /// Its COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256).
+    pub algorithm: i64,
+    /// The last signature counter accepted; a later one must be greater (unless both are 0:
+    /// an authenticator without a counter, as synced passkeys are).
+    pub sign_count: u32,
+    /// The authenticator model's AAGUID (all zero when it does not say).
+    pub aaguid: [u8; 16],
+    /// The credential may be synced to other devices (a passkey in a password manager or a
+    /// platform account) rather than bound to one device.
+    pub backup_eligible: bool,
+    /// It was backed up (synced) when registered.
+    pub backed_up: bool,
+    /// The transports the browser reported (`usb`, `nfc`, `ble`, `internal`, `hybrid`).
+    pub transports: Vec<String>,
+    /// The attestation statement's format (`none` unless attestation was asked for).
+    pub attestation_format: String,
+}
+
+impl WebauthnCredential {
+    /// "synced passkey" or "device-bound", as pages show it.
+    pub fn describe_sync(&self) -> &'static str {
+        if self.backup_eligible {
+            "synced passkey"
+        } else {
+            "device-bound"
+        }
+    }
+
+    /// The prefix that keeps credential ids apart from YubiKey public ids in the one column of
+    /// public identifiers that makes each belong to one user.
+    pub const PUBLIC_ID_PREFIX: &'static str = "webauthn:";
+
+    /// The stored public identifier: the prefix and the credential id in base64url.
+    pub fn public_id(&self) -> String {
+        format!("{}{}", Self::PUBLIC_ID_PREFIX, b64url(&self.credential_id))
+    }
+
+    /// The details kept as JSON beside the identifier and the counter.
+    pub fn to_params(&self) -> String {
+        serde_json::json!({
+            "public_key": b64url(&self.public_key),
+            "alg": self.algorithm,
+            "aaguid": self.aaguid.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "backup_eligible": self.backup_eligible,
+            "backed_up": self.backed_up,
+            "transports": self.transports,
+            "fmt": self.attestation_format,
+        })
+        .to_string()
+    }
+
+    /// Reads a stored credential back: its public identifier, its JSON details and its
+    /// counter.
+    pub fn from_stored(public_id: &str, params: &str, sign_count: i64) -> Result<Self, String> {
+        let id = public_id
+            .strip_prefix(Self::PUBLIC_ID_PREFIX)
+            .and_then(b64url_decode)
+            .ok_or("credential id")?;
+        let v: serde_json::Value = serde_json::from_str(params).map_err(|e| e.to_string())?;
+        let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+        let flag = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        };
+        let aaguid_hex = text("aaguid").ok_or("aaguid")?;
+        let mut aaguid = [0u8; 16];
+        if aaguid_hex.len() != 32 {
+            return Err("aaguid".into());
+        }
+        for (i, b) in aaguid.iter_mut().enumerate() {
+            *b = aaguid_hex
+                .get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("aaguid")?;
+        }
+        Ok(WebauthnCredential {
+            credential_id: id,
+            public_key: text("public_key")
+                .and_then(b64url_decode)
+                .ok_or("public key")?,
+            algorithm: v
+                .get("alg")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or("alg")?,
+            sign_count: u32::try_from(sign_count).map_err(|_| "sign count")?,
+            aaguid,
+            backup_eligible: flag("backup_eligible"),
+            backed_up: flag("backed_up"),
+            transports: v
+                .get("transports")
+                .and_then(serde_json::Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            attestation_format: text("fmt").unwrap_or("none").to_owned(),
+        })
+    }
+
+    /// The AAGUID as a UUID text.
+    pub fn aaguid_text(&self) -> String {
+        let h: String = self.aaguid.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+}
+
+/// Base64url without padding, as WebAuthn writes binary values in JSON.
+pub fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads base64url without padding.
+pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+}
+
+/// What a factor holds, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorData {
     /// An authenticator app.
@@ -214,8 +352,9 @@ pub enum FactorData {
     Yubikey(YubikeyData),
     /// Duo (flows land with the Duo issue).
     Duo,
-    /// WebAuthn (roadmap).
-    Webauthn,
+    /// A security key or passkey: its credential once registered, `None` while the
+    /// registration is pending.
+    Webauthn(Option<WebauthnCredential>),
 }
 
 impl FactorData {
@@ -227,7 +366,7 @@ impl FactorData {
             FactorData::Sms { .. } => FactorKind::Sms,
             FactorData::Yubikey(_) => FactorKind::Yubikey,
             FactorData::Duo => FactorKind::Duo,
-            FactorData::Webauthn => FactorKind::Webauthn,
+            FactorData::Webauthn(_) => FactorKind::Webauthn,
         }
     }
 }

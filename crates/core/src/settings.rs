@@ -53,6 +53,8 @@ pub enum Format {
     HostPort,
     /// A format with `{username}` or `{email}` and nothing else in braces.
     DuoUsername,
+    /// A host name alone: no scheme, port or path (a WebAuthn relying party ID).
+    HostName,
 }
 
 /// What a RADIUS Access-Request's password field holds (`radius.mode`).
@@ -114,7 +116,10 @@ impl SettingGroup {
                 ));
             }
             SettingGroup::Method(FactorKind::Webauthn) => {
-                "This method's sign-in flow arrives in a later version; its settings can be prepared now."
+                "Security keys (YubiKey, Titan, …) and passkeys (phones, laptops, password \
+                 managers), checked by the browser's WebAuthn. The relying party ID is the public \
+                 URL's host unless set here to a parent domain of it, which lets one key serve \
+                 every subdomain; keys registered under one ID do not work under another."
             }
         };
         Some(text.to_owned())
@@ -682,6 +687,44 @@ pub static DEFINITIONS: &[SettingDef] = &[
     WEBAUTHN_SWITCHES[0],
     WEBAUTHN_SWITCHES[1],
     WEBAUTHN_SWITCHES[2],
+    def(
+        WEBAUTHN,
+        "methods.webauthn.user_verification",
+        SettingType::Choice(&["preferred", "required", "discouraged"]),
+        "preferred",
+        "Whether the key must also check its user (a PIN, a fingerprint): required refuses keys \
+         that did not; preferred asks but accepts; discouraged does not ask.",
+    )
+    .labelled("User verification (PIN or biometrics on the key)"),
+    def(
+        WEBAUTHN,
+        "methods.webauthn.passwordless",
+        BOOL,
+        "false",
+        "The sign-in page offers \"Sign in with a passkey\": a passkey that verifies its user \
+         signs them in without a password.",
+    )
+    .labelled("Offer passwordless sign-in with a passkey"),
+    def(
+        WEBAUTHN,
+        "methods.webauthn.attestation",
+        SettingType::Choice(&["none", "direct"]),
+        "none",
+        "none asks keys for no device certificate; direct asks for one and records its format \
+         (the certificate chain is not checked against a vendor list).",
+    )
+    .labelled("Attestation"),
+    def(
+        WEBAUTHN,
+        "webauthn.rp_id",
+        TEXT,
+        "",
+        "The relying party ID: empty for the public URL's host, or a parent domain of it \
+         (example.com for login.example.com).",
+    )
+    .labelled("Relying party ID")
+    .format(Format::HostName)
+    .max_chars(253),
 ];
 
 /// Finds a key's definition.
@@ -740,6 +783,7 @@ fn check_format(format: Format, value: &str) -> std::result::Result<(), &'static
         Format::ServerUrls => value.split(',').map(str::trim).all(is_server_url),
         Format::Alnum(n) => value.len() == n && value.bytes().all(|b| b.is_ascii_alphanumeric()),
         Format::HostPort => is_host_port(value),
+        Format::HostName => !value.contains(':') && is_host_port(value),
         Format::DuoUsername => {
             let rest = value.replace("{username}", "").replace("{email}", "");
             rest.len() < value.len() && !rest.contains(['{', '}']) && rest.len() <= 64
@@ -761,6 +805,7 @@ fn check_format(format: Format, value: &str) -> std::result::Result<(), &'static
             "a host name with an optional :port, like api-xxxxxxxx.duosecurity.com (no https://, no path)"
         }
         Format::DuoUsername => "a format with {username} or {email}, like {username} or {email}",
+        Format::HostName => "a host name like example.com (no https://, no port, no path)",
     })
 }
 
@@ -1035,6 +1080,32 @@ impl Settings {
     pub fn remember_days_for(&self, role: Role) -> Option<i64> {
         let days = self.remember_days();
         (days > 0 && (!role.is_staff() || self.remember_admins())).then_some(days)
+    }
+
+    /// `methods.webauthn.user_verification`.
+    pub fn webauthn_user_verification(&self) -> twofold_otp::webauthn::UserVerification {
+        use twofold_otp::webauthn::UserVerification;
+        match self.text("methods.webauthn.user_verification") {
+            "required" => UserVerification::Required,
+            "discouraged" => UserVerification::Discouraged,
+            _ => UserVerification::Preferred,
+        }
+    }
+
+    /// `methods.webauthn.passwordless`: the sign-in page offers a passkey sign-in (only while
+    /// the method is active).
+    pub fn webauthn_passwordless(&self) -> bool {
+        self.flag("methods.webauthn.passwordless") && self.flag("methods.webauthn.active")
+    }
+
+    /// `methods.webauthn.attestation` is `direct`.
+    pub fn webauthn_direct_attestation(&self) -> bool {
+        self.text("methods.webauthn.attestation") == "direct"
+    }
+
+    /// `webauthn.rp_id`, when set.
+    pub fn webauthn_rp_id(&self) -> Option<&str> {
+        Some(self.text("webauthn.rp_id")).filter(|t| !t.is_empty())
     }
 
     /// `radius.mode`: what a RADIUS Access-Request's password field holds.

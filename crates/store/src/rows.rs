@@ -1,9 +1,13 @@
 //! Rows as the database returns them, and their conversion to and from the core's types. Both
 //! backends decode into these same structs, so a row that does not map back is caught in one place.
 
+use std::borrow::Cow;
 use twofold_core::audit::AuditRecord;
 use twofold_core::crypto::Sealed;
-use twofold_core::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, YubikeyData};
+
+use twofold_core::factor::{
+    Factor, FactorData, FactorId, FactorKind, TotpData, WebauthnCredential, YubikeyData,
+};
 use twofold_core::identity::Username;
 use twofold_core::store::{BackupCodeRow, StoreError, StoredValue, User};
 use twofold_core::token::ApiToken;
@@ -62,7 +66,7 @@ pub(crate) fn factor_conflict(e: sqlx::Error) -> StoreError {
 /// `params` of a YubiKey factor its user added with a secret they supplied.
 const SELF_ENROLLED: &str = "self-enrolled";
 
-fn corrupt(what: impl Into<String>) -> StoreError {
+pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }
 
@@ -348,7 +352,13 @@ impl TryFrom<FactorRow> for Factor {
                 self_enrolled: r.params.as_deref() == Some(SELF_ENROLLED),
             }),
             FactorKind::Duo => FactorData::Duo,
-            FactorKind::Webauthn => FactorData::Webauthn,
+            FactorKind::Webauthn => FactorData::Webauthn(match (&r.public_id, &r.params) {
+                (Some(public_id), Some(params)) => Some(
+                    WebauthnCredential::from_stored(public_id, params, r.last_counter.unwrap_or(0))
+                        .map_err(|e| bad(&format!("WebAuthn credential: {e}")))?,
+                ),
+                _ => None,
+            }),
         };
         Ok(Factor {
             id,
@@ -371,8 +381,8 @@ pub(crate) struct FactorColumns<'a> {
     pub(crate) period: Option<i64>,
     pub(crate) last_counter: Option<i64>,
     pub(crate) drift: i64,
-    pub(crate) public_id: Option<&'a str>,
-    pub(crate) params: Option<&'a str>,
+    pub(crate) public_id: Option<Cow<'a, str>>,
+    pub(crate) params: Option<Cow<'a, str>>,
 }
 
 impl<'a> FactorColumns<'a> {
@@ -395,21 +405,27 @@ impl<'a> FactorColumns<'a> {
                 params: None,
             }),
             FactorData::Email { address } => Ok(FactorColumns {
-                params: Some(address),
+                params: Some(Cow::Borrowed(address)),
                 ..FactorColumns::default()
             }),
             FactorData::Sms { phone } => Ok(FactorColumns {
-                params: Some(phone),
+                params: Some(Cow::Borrowed(phone)),
                 ..FactorColumns::default()
             }),
             FactorData::Yubikey(y) => Ok(FactorColumns {
                 secret: y.secret.as_ref().map(|s| s.0.as_slice()),
                 last_counter: y.last_counter.map(i64::from),
-                public_id: y.public_id.as_deref(),
-                params: y.self_enrolled.then_some(SELF_ENROLLED),
+                public_id: y.public_id.as_deref().map(Cow::Borrowed),
+                params: y.self_enrolled.then_some(Cow::Borrowed(SELF_ENROLLED)),
                 ..FactorColumns::default()
             }),
-            FactorData::Duo | FactorData::Webauthn => Ok(FactorColumns::default()),
+            FactorData::Duo | FactorData::Webauthn(None) => Ok(FactorColumns::default()),
+            FactorData::Webauthn(Some(c)) => Ok(FactorColumns {
+                last_counter: Some(i64::from(c.sign_count)),
+                public_id: Some(Cow::Owned(c.public_id())),
+                params: Some(Cow::Owned(c.to_params())),
+                ..FactorColumns::default()
+            }),
         }
     }
 }

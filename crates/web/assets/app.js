@@ -31,4 +31,111 @@
       }
     });
   }
+  // Security keys and passkeys: a form marked data-webauthn carries the options the server
+  // made; the browser's WebAuthn API answers them, and the answer is posted with the form.
+  var b64urlToBytes = function (s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) { s += "="; }
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out.buffer;
+  };
+  var bytesToB64url = function (buf) {
+    var bytes = new Uint8Array(buf), bin = "";
+    for (var i = 0; i < bytes.length; i++) { bin += String.fromCharCode(bytes[i]); }
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  };
+  var creationOptions = function (o) {
+    if (window.PublicKeyCredential && PublicKeyCredential.parseCreationOptionsFromJSON) {
+      return PublicKeyCredential.parseCreationOptionsFromJSON(o);
+    }
+    var c = Object.assign({}, o);
+    c.challenge = b64urlToBytes(o.challenge);
+    c.user = Object.assign({}, o.user, { id: b64urlToBytes(o.user.id) });
+    c.excludeCredentials = (o.excludeCredentials || []).map(function (d) {
+      return Object.assign({}, d, { id: b64urlToBytes(d.id) });
+    });
+    return c;
+  };
+  var requestOptions = function (o) {
+    if (window.PublicKeyCredential && PublicKeyCredential.parseRequestOptionsFromJSON) {
+      return PublicKeyCredential.parseRequestOptionsFromJSON(o);
+    }
+    var r = Object.assign({}, o);
+    r.challenge = b64urlToBytes(o.challenge);
+    r.allowCredentials = (o.allowCredentials || []).map(function (d) {
+      return Object.assign({}, d, { id: b64urlToBytes(d.id) });
+    });
+    return r;
+  };
+  var credentialJSON = function (c) {
+    if (typeof c.toJSON === "function") { return c.toJSON(); }
+    var r = c.response, out = {
+      id: c.id, rawId: bytesToB64url(c.rawId), type: c.type,
+      authenticatorAttachment: c.authenticatorAttachment || null,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: { clientDataJSON: bytesToB64url(r.clientDataJSON) }
+    };
+    if (r.attestationObject) {
+      out.response.attestationObject = bytesToB64url(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = bytesToB64url(r.authenticatorData);
+      out.response.signature = bytesToB64url(r.signature);
+      if (r.userHandle) { out.response.userHandle = bytesToB64url(r.userHandle); }
+    }
+    return out;
+  };
+  var keyError = document.getElementById("webauthn-error");
+  var showKeyError = function (text) {
+    if (!keyError) { return; }
+    keyError.textContent = text;
+    keyError.hidden = false;
+  };
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-webauthn]"), function (form) {
+    var creating = form.getAttribute("data-webauthn") === "create";
+    var field = form.querySelector("input[name=credential]");
+    var button = form.querySelector("button[type=submit]");
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      if (button) { button.disabled = true; }
+      showKeyError("This browser does not support security keys or passkeys. Use another " +
+        "browser, or another method.");
+      return;
+    }
+    form.addEventListener("submit", function (e) {
+      if (field.value) { return; }
+      e.preventDefault();
+      var options;
+      try {
+        options = JSON.parse(form.getAttribute("data-options"));
+      } catch (err) {
+        showKeyError("The page could not be read. Reload it and try again.");
+        return;
+      }
+      if (keyError) { keyError.hidden = true; }
+      if (button) { button.disabled = true; }
+      var asked = creating
+        ? navigator.credentials.create({ publicKey: creationOptions(options) })
+        : navigator.credentials.get({ publicKey: requestOptions(options) });
+      asked.then(function (credential) {
+        field.value = JSON.stringify(credentialJSON(credential));
+        form.submit();
+      }, function (err) {
+        if (button) { button.disabled = false; }
+        var name = err && err.name;
+        if (name === "NotAllowedError" || name === "AbortError") {
+          showKeyError("The security key request was cancelled or timed out. Try again when " +
+            "you are ready.");
+        } else if (name === "InvalidStateError") {
+          showKeyError("This security key or passkey is already registered to your account.");
+        } else if (name === "SecurityError") {
+          showKeyError("This address cannot use security keys: open the server by its host " +
+            "name over https (or http://localhost).");
+        } else {
+          showKeyError("Your security key or passkey did not answer" +
+            (name ? " (" + name + ")" : "") + ". Try again, or use another method.");
+        }
+      });
+    });
+  });
 })();

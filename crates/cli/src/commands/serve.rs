@@ -71,6 +71,8 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    // WebAuthn's origin and relying party ID come from where the portal is served.
+    service.set_public_url(&public_url);
     let radius_addr = match radius {
         Some(socket) => {
             let at = socket

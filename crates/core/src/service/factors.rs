@@ -36,6 +36,9 @@ pub struct Enrollment {
     pub totp: Option<TotpEnrollment>,
     /// For email and SMS: where the verification code went.
     pub sent: Option<super::CodeSent>,
+    /// For a security key: the options for `navigator.credentials.create()` (WebAuthn Level 3
+    /// JSON form).
+    pub public_key: Option<serde_json::Value>,
 }
 
 /// A confirmed factor, with the backup codes if this was the user's first.
@@ -198,15 +201,7 @@ impl Service {
             }
             // Duo holds the user's devices: the factor is confirmed by a first Duo login.
             FactorKind::Duo => (FactorData::Duo, None),
-            other => {
-                return Err(Error::invalid(
-                    "method_not_available",
-                    format!(
-                        "{} enrolment is not available in this version.",
-                        other.title()
-                    ),
-                ));
-            }
+            FactorKind::Webauthn => (FactorData::Webauthn(None), None),
         };
         let factor = Factor {
             id,
@@ -234,6 +229,18 @@ impl Service {
         } else {
             None
         };
+        // A security key registers in the browser: the options for it, or nothing is left.
+        let public_key = if kind == FactorKind::Webauthn {
+            match self.webauthn_creation_options(&user, &factor).await {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    self.store.delete_factor(user.id, &factor.id).await?;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         self.audit(
             ctx,
             Some(&user.username),
@@ -241,7 +248,12 @@ impl Service {
             format!("kind={} factor={}", kind, factor.id),
         )
         .await;
-        Ok(Enrollment { factor, totp, sent })
+        Ok(Enrollment {
+            factor,
+            totp,
+            sent,
+            public_key,
+        })
     }
 
     /// A pending (unconfirmed) factor of the user, to finish its enrolment.
@@ -306,6 +318,13 @@ impl Service {
         let (user, factor) = self.pending_of(req).await?;
         let now = self.now();
         let mut public_id = None;
+        if factor.kind() == FactorKind::Webauthn {
+            return Err(Error::invalid(
+                "missing_credential",
+                "A security key is confirmed with the credential the browser made: send \
+                 \"credential\".",
+            ));
+        }
         if code.is_none() && factor.kind() != FactorKind::Duo {
             return Err(Error::invalid(
                 "missing_code",
@@ -408,12 +427,13 @@ impl Service {
                 ));
             }
         };
-        self.confirm_checked(ctx, &user, &factor, counter, public_id)
+        self.confirm_checked(ctx, &user, &factor, counter, public_id, None)
             .await
     }
 
     /// Stores the confirmation of a factor whose code was checked (with the counter it
-    /// accepted and a YubiKey's public id), and the backup codes if it is the user's first.
+    /// accepted, a YubiKey's public id or a credential's, and a credential's details), and the
+    /// backup codes if it is the user's first.
     pub(super) async fn confirm_checked(
         &self,
         ctx: &Context,
@@ -421,6 +441,7 @@ impl Service {
         factor: &Factor,
         counter: Option<(i64, i64)>,
         public_id: Option<String>,
+        params: Option<String>,
     ) -> Result<Confirmed> {
         let now = self.now();
         let codes = backup::generate_set(self.rng.as_ref());
@@ -431,12 +452,16 @@ impl Service {
             now,
             counter,
             public_id,
+            params,
             backup_codes: rows,
         };
         let outcome = match self.store.confirm_factor(&confirmation).await {
             // The one unique column a confirmation sets: another factor holds the public id.
             // The first claim keeps it; only an administrator's release (or an import told to
             // take it over) frees it, never another user's claim.
+            Err(crate::store::StoreError::Conflict(_)) if factor.kind() == FactorKind::Webauthn => {
+                return Err(super::webauthn::credential_registered());
+            }
             Err(crate::store::StoreError::Conflict(_)) => {
                 let public_id = confirmation.public_id.as_deref().unwrap_or_default();
                 return Err(self.yubikey_conflict(ctx, user, factor, public_id).await);

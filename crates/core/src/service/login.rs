@@ -614,7 +614,7 @@ impl Service {
             ));
         }
         let mut unchecked = false;
-        match self
+        let answer = self
             .validate_noting(
                 ctx,
                 ValidateRequest {
@@ -624,8 +624,46 @@ impl Service {
                 },
                 &mut unchecked,
             )
-            .await?
-        {
+            .await?;
+        self.finish_second_factor(ctx, session, user, answer, unchecked, remember)
+            .await
+    }
+
+    /// The second-factor step answered by a security key or passkey: `credential` as
+    /// `navigator.credentials.get()`'s `toJSON()` gives it. As [`Service::login_second_factor`].
+    pub async fn login_webauthn(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+        credential: &serde_json::Value,
+        remember: bool,
+    ) -> Result<SecondFactor> {
+        if session.stage != Stage::SecondFactor {
+            return Err(Error::forbidden(
+                "wrong_stage",
+                "This login is not waiting for a code.",
+            ));
+        }
+        let answer = self
+            .validate_webauthn(ctx, &user.username, credential)
+            .await?;
+        self.finish_second_factor(ctx, session, user, answer, false, remember)
+            .await
+    }
+
+    /// After a second factor was checked: a success replaces the half-logged-in session by a
+    /// full one (and remembers the browser when asked and allowed).
+    async fn finish_second_factor(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+        answer: Validation,
+        unchecked: bool,
+        remember: bool,
+    ) -> Result<SecondFactor> {
+        match answer {
             Validation::Accepted(_) => match self.promote(session, !unchecked).await? {
                 Some(cookie) => Ok(SecondFactor::Done {
                     remember: if remember && !unchecked {
@@ -644,6 +682,91 @@ impl Service {
             },
             Validation::Rejected(reason) => Ok(SecondFactor::Refused(reason)),
         }
+    }
+
+    /// A passwordless sign-in with a passkey (when `methods.webauthn.passwordless` is on): a
+    /// discoverable credential that verified its user signs them in fully, as a password and a
+    /// second factor would. Refused: `unknown_credential` (a key registered to nobody here, or
+    /// answering no open sign-in), `invalid_credential` (a wrong answer, counted against its
+    /// user), `locked`, `account_disabled`.
+    pub async fn passwordless_sign_in(
+        &self,
+        ctx: &Context,
+        credential: &serde_json::Value,
+        next: Option<&str>,
+        user_agent: Option<&str>,
+        previous: Option<(&Session, &User)>,
+    ) -> Result<LoginStep> {
+        let now = self.now();
+        self.purge_login_state(now).await;
+        let Some((user, answer)) = self.passwordless_check(ctx, credential).await? else {
+            self.audit(
+                ctx,
+                None,
+                AuditEvent::LoginFailed,
+                "passwordless unknown_credential".into(),
+            )
+            .await;
+            return Err(Error::unauthorized(
+                "unknown_credential",
+                "This passkey is not registered here. Sign in with your password instead.",
+            ));
+        };
+        match answer {
+            Validation::Accepted(_) => {}
+            Validation::Rejected(Reason::Locked) => {
+                return Err(Error::forbidden(
+                    "locked",
+                    "Too many failed attempts: your second factor is locked for a while. Try \
+                     again later or ask an administrator to unlock it.",
+                ));
+            }
+            Validation::Rejected(Reason::Disabled) => {
+                return Err(Error::forbidden(
+                    "account_disabled",
+                    "This account is disabled.",
+                ));
+            }
+            Validation::Rejected(_) => {
+                return Err(Error::unauthorized(
+                    "invalid_credential",
+                    "Your passkey's answer was refused. Please try again.",
+                ));
+            }
+        }
+        let settings = self.settings_cached().await?;
+        let cookie = crypto::random_token(self.rng.as_ref(), "", 32);
+        let session = Session {
+            id_hash: crypto::token_hash(&cookie),
+            user_id: user.id,
+            stage: Stage::Full,
+            created_at: now,
+            expires_at: full_expiry(&settings, now, now),
+            next: next.map(str::to_owned),
+            login_at: now,
+            last_seen_at: now,
+            // A passkey that verified its user is possession and a PIN or biometric: as much
+            // as a password and a second factor.
+            step_up_at: Some(now),
+            ip: ctx.ip.clone(),
+            user_agent: browser_summary(user_agent),
+            two_factor_at: Some(now),
+        };
+        self.store.insert_session(&session).await?;
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::LoginPassword,
+            "next=full passwordless".into(),
+        )
+        .await;
+        if let Some((old, old_user)) = previous {
+            self.logout(ctx, old, old_user).await?;
+        }
+        Ok(LoginStep {
+            cookie,
+            stage: Stage::Full,
+        })
     }
 
     /// Ends a forced enrolment: once the user has a usable factor, the session becomes a full

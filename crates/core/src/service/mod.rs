@@ -25,6 +25,7 @@ mod remember;
 mod requests;
 mod users;
 mod validate;
+mod webauthn;
 mod yubikey;
 
 pub use crate::settings::MASK;
@@ -50,6 +51,7 @@ pub use users::{
     MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView, check_password,
 };
 pub use validate::{Method, Reason, ValidateRequest, Validation};
+pub use webauthn::{CHALLENGE_TTL, MAX_CREDENTIAL_JSON, parse_credential_id};
 pub use yubikey::{
     ImportOptions, ImportReport, NewClientCredentials, WsapiClientView, YubikeyHolder,
     YubikeySecret,
@@ -82,6 +84,10 @@ pub struct Service {
     login_purged_at: std::sync::atomic::AtomicI64,
     /// When this process last purged expired RADIUS challenges.
     radius_purged_at: std::sync::atomic::AtomicI64,
+    /// When this process last purged expired WebAuthn challenges.
+    webauthn_purged_at: std::sync::atomic::AtomicI64,
+    /// Where the portal is served: WebAuthn's origin and default relying party ID.
+    public_origin: std::sync::OnceLock<webauthn::PublicOrigin>,
     /// Argon2 runs here, off the request threads.
     passwords: crate::hashing::PasswordPool,
     /// Forward authentication's rules and where sign-ins may send browsers back to.
@@ -246,6 +252,8 @@ impl Service {
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
             login_purged_at: std::sync::atomic::AtomicI64::new(0),
             radius_purged_at: std::sync::atomic::AtomicI64::new(0),
+            webauthn_purged_at: std::sync::atomic::AtomicI64::new(0),
+            public_origin: std::sync::OnceLock::new(),
             passwords: crate::hashing::PasswordPool::for_this_machine(),
             access: crate::access::Access::default(),
         }

@@ -11,12 +11,13 @@ use crate::settings::Settings;
 use crate::store::User;
 
 /// The methods enrolment offers, in the order the page lists them.
-const ENROLLABLE: [FactorKind; 5] = [
+const ENROLLABLE: [FactorKind; 6] = [
     FactorKind::Totp,
     FactorKind::Email,
     FactorKind::Sms,
     FactorKind::Yubikey,
     FactorKind::Duo,
+    FactorKind::Webauthn,
 ];
 
 /// Why a method is not offered at enrolment.
@@ -96,6 +97,8 @@ pub struct SecondFactorOffer {
     /// "Remember this browser for N days" is offered: N (`remember.days`, when allowed for
     /// the user's role).
     pub remember_days: Option<i64>,
+    /// "Use your security key or passkey" is offered (the user has one).
+    pub webauthn: bool,
 }
 
 fn help(kind: FactorKind, user: &User) -> String {
@@ -117,7 +120,9 @@ fn help(kind: FactorKind, user: &User) -> String {
         FactorKind::Duo => "Duo Security: approve each login in Duo Mobile (or with another \
                             Duo method). You set it up at Duo's own prompt."
             .into(),
-        _ => String::new(),
+        FactorKind::Webauthn => "A security key (such as a YubiKey) or a passkey on your phone, \
+                                 computer or password manager: touch it or unlock it to sign in."
+            .into(),
     }
 }
 
@@ -180,6 +185,7 @@ pub(crate) fn second_factor_offer(
     }
     let has = |k: FactorKind| usable.iter().any(|f| f.kind() == k);
     let has_key = has(FactorKind::Yubikey);
+    let webauthn = has(FactorKind::Webauthn);
     let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
     let mut ways = Vec::new();
     if has(FactorKind::Totp) {
@@ -199,6 +205,8 @@ pub(crate) fn second_factor_offer(
             text.push('.');
         }
         text
+    } else if ways.is_empty() && webauthn {
+        "Use your security key or passkey, or enter a backup code.".to_owned()
     } else if ways.is_empty() && duo_host.is_some() {
         "Use Log in with Duo below, or a backup code.".to_owned()
     } else if ways.is_empty() {
@@ -216,6 +224,7 @@ pub(crate) fn second_factor_offer(
         digits_only: !has_key,
         duo_host,
         remember_days: None,
+        webauthn,
     }
 }
 
@@ -323,6 +332,7 @@ mod tests {
                 (FactorKind::Sms, Some(NotOffered::NoPhone)),
                 (FactorKind::Yubikey, None),
                 (FactorKind::Duo, Some(NotOffered::DuoNotSetUp)),
+                (FactorKind::Webauthn, None),
             ]
         );
         let full = user(
@@ -390,7 +400,15 @@ mod tests {
             offer.code_help,
             "The 6-digit code we sent you, or a passcode from Duo Mobile."
         );
-        assert!(offer.duo_host.is_none());
+        assert!(offer.duo_host.is_none() && !offer.webauthn);
+
+        let key = factor(FactorData::Webauthn(None), "Blue key");
+        let offer = second_factor_offer(std::slice::from_ref(&key), None);
+        assert!(offer.webauthn);
+        assert_eq!(
+            offer.code_help,
+            "Use your security key or passkey, or enter a backup code."
+        );
     }
 
     #[test]

@@ -104,6 +104,8 @@ pub struct Confirmation {
     /// For a YubiKey: the public id the confirming OTP binds (`Conflict("yubikey")` when another
     /// factor holds it).
     pub public_id: Option<String>,
+    /// For a security key or passkey: the credential's details (JSON) to keep.
+    pub params: Option<String>,
     /// The backup-code set to store if the user has none yet.
     pub backup_codes: Vec<BackupCodeRow>,
 }

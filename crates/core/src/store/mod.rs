@@ -7,7 +7,8 @@
 //! cookies), [`RememberedBrowsers`] (browsers that skip the second factor for a while),
 //! [`LoginThrottle`], [`Tokens`] (API tokens and the setup token), [`AuditLog`],
 //! [`StoredSettings`], [`DuoStates`], [`Wsapi`] (the validation server's clients and requests), [`Radius`]
-//! (the RADIUS server's clients and open challenges)
+//! (the RADIUS server's clients and open challenges), [`Webauthn`] (handles, ceremony
+//! challenges, signature counters)
 //! and [`Database`] (migrations, liveness). [`Store`] is all of them, and every type that
 //! implements them all is a `Store`; the flows hold an `Arc<dyn Store>`, on which every method
 //! of every aggregate can be called without importing its trait. Code that calls them on
@@ -35,6 +36,7 @@ mod settings;
 mod throttle;
 mod tokens;
 mod users;
+mod webauthn;
 mod wsapi;
 
 pub use attempts::{AttemptPlan, Attempts, Candidate, Consume, Settled};
@@ -49,6 +51,7 @@ pub use settings::{StoredSettings, StoredValue};
 pub use throttle::{LoginThrottle, ThrottleHit};
 pub use tokens::Tokens;
 pub use users::{NewUser, User, UserPatch, UserQuery, Users};
+pub use webauthn::{TakenChallenge, Webauthn, WebauthnChallenge, WebauthnPurpose};
 pub use wsapi::{NewWsapiClient, Wsapi, WsapiClient};
 
 /// The aggregate traits, for calling store methods on a concrete store type or a generic one
@@ -57,7 +60,7 @@ pub mod prelude {
     pub use super::{
         Attempts as _, AuditLog as _, Codes as _, Database as _, DuoStates as _, Factors as _,
         LoginThrottle as _, Radius as _, RememberedBrowsers as _, Sessions as _, Store,
-        StoredSettings as _, Tokens as _, Users as _, Wsapi as _,
+        StoredSettings as _, Tokens as _, Users as _, Webauthn as _, Wsapi as _,
     };
 }
 
@@ -104,6 +107,7 @@ pub trait Store:
     + DuoStates
     + Wsapi
     + Radius
+    + Webauthn
     + Send
     + Sync
     + 'static
@@ -125,6 +129,7 @@ impl<T> Store for T where
         + DuoStates
         + Wsapi
         + Radius
+        + Webauthn
         + Send
         + Sync
         + 'static

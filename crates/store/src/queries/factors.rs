@@ -153,7 +153,8 @@ macro_rules! impl_factors {
                     let confirmed = sqlx::query(
                         "UPDATE factors SET confirmed = TRUE, confirmed_at = $3, \
                          last_used_at = $3, last_counter = COALESCE($4, last_counter), \
-                         drift = COALESCE($5, drift), public_id = COALESCE($6, public_id) \
+                         drift = COALESCE($5, drift), public_id = COALESCE($6, public_id), \
+                         params = COALESCE($7, params) \
                          WHERE user_id = $1 AND id = $2 AND NOT confirmed",
                     )
                     .bind(c.user_id)
@@ -162,6 +163,7 @@ macro_rules! impl_factors {
                     .bind(counter)
                     .bind(drift)
                     .bind(c.public_id.as_deref())
+                    .bind(c.params.as_deref())
                     .execute(&mut *tx)
                     .await
                     .map_err(conflict("yubikey"))?;

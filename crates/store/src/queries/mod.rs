@@ -24,6 +24,7 @@ pub(crate) mod settings;
 pub(crate) mod throttle;
 pub(crate) mod tokens;
 pub(crate) mod users;
+pub(crate) mod webauthn;
 pub(crate) mod wsapi;
 
 pub(crate) use attempts::impl_attempts;
@@ -38,6 +39,7 @@ pub(crate) use settings::impl_settings;
 pub(crate) use throttle::impl_throttle;
 pub(crate) use tokens::impl_tokens;
 pub(crate) use users::impl_users;
+pub(crate) use webauthn::impl_webauthn;
 pub(crate) use wsapi::impl_wsapi;
 
 /// Makes, in the invoking module, the module `shared`: the helpers several aggregates use,
@@ -113,8 +115,8 @@ macro_rules! impl_shared {
                 .bind(c.period)
                 .bind(c.last_counter)
                 .bind(c.drift)
-                .bind(c.public_id)
-                .bind(c.params)
+                .bind(c.public_id.as_deref())
+                .bind(c.params.as_deref())
                 .execute(conn)
                 .await
                 .map_err(factor_conflict)?;

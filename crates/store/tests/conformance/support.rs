@@ -78,6 +78,7 @@ pub(crate) fn confirmation(user_id: i64, n: u64, tag: &str) -> Confirmation {
         now: NOW + 5,
         counter: None,
         public_id: None,
+        params: None,
         backup_codes: codes(tag),
     }
 }

@@ -234,6 +234,7 @@ async fn enroll_factor(
         qr_svg,
         sent_to: e.sent.map(|s| s.to),
         auth_url,
+        public_key: e.public_key,
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -264,14 +265,28 @@ async fn confirm_factor(
     Path((username, id)): Path<(String, String)>,
     Body(req): Body<ConfirmRequest>,
 ) -> ApiResult<Json<ConfirmResponse>> {
-    let c = state
-        .service
-        .confirm_with(
-            &auth.ctx,
-            &FactorRequest::parse(&username, &id)?,
-            Code::parse_given(req.code.as_deref()),
-        )
-        .await?;
+    let factor = FactorRequest::parse(&username, &id)?;
+    let c = match (&req.credential, &req.code) {
+        (Some(_), Some(_)) => {
+            return Err(twofold_core::Error::invalid(
+                "unexpected_field",
+                "Send either a code or a credential, not both.",
+            )
+            .into());
+        }
+        (Some(credential), None) => {
+            state
+                .service
+                .confirm_webauthn(&auth.ctx, &factor, credential)
+                .await?
+        }
+        (None, code) => {
+            state
+                .service
+                .confirm_with(&auth.ctx, &factor, Code::parse_given(code.as_deref()))
+                .await?
+        }
+    };
     Ok(Json(ConfirmResponse {
         factor: FactorOut::from(&c.factor),
         backup_codes: c.backup_codes,
@@ -323,23 +338,57 @@ async fn new_backup_codes(
     Ok((StatusCode::CREATED, Json(BackupCodes { codes })))
 }
 
-/// Send a login code by email or SMS.
+/// Send a login code by email or SMS (202), or open a security-key sign-in (`webauthn`: 200
+/// with the options for `navigator.credentials.get()`).
 #[utoipa::path(post, path = "/api/v1/users/{username}/challenge", request_body = ChallengeRequest,
-    responses((status = 202, body = CodeSentOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
+    responses((status = 202, body = CodeSentOut), (status = 200, body = PublicKeyOut), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn challenge(
     State(state): State<AppState>,
     auth: Authorized<NeedValidate>,
     Path(username): Path<String>,
     Body(req): Body<ChallengeRequest>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<axum::response::Response> {
+    if req.kind == "webauthn" {
+        let public_key = state
+            .service
+            .webauthn_request_options(&parse_username(&username)?)
+            .await?;
+        return Ok(Json(PublicKeyOut { public_key }).into_response());
+    }
     // The kind is judged before the user is looked up.
     let kind = parse_sending_kind(&req.kind)?;
     let sent = state
         .service
         .send_code(&auth.ctx, &parse_username(&username)?, kind)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(CodeSentOut { sent_to: sent.to })))
+    Ok((StatusCode::ACCEPTED, Json(CodeSentOut { sent_to: sent.to })).into_response())
+}
+
+/// A validation with a security key or passkey: `"method": "webauthn"` and a `credential`.
+async fn validate_webauthn(
+    state: &AppState,
+    ctx: &twofold_core::audit::Context,
+    req: &ValidateRequest,
+) -> twofold_core::Result<Validation> {
+    let username = parse_username(&req.username)?;
+    match (&req.credential, &req.code, req.method.as_deref()) {
+        (Some(credential), None, Some("webauthn") | None) => {
+            state
+                .service
+                .validate_webauthn(ctx, &username, credential)
+                .await
+        }
+        (None, _, _) => Err(twofold_core::Error::invalid(
+            "missing_credential",
+            "A security key answers with \"credential\": what navigator.credentials.get() \
+             gave, as its toJSON() gives it.",
+        )),
+        _ => Err(twofold_core::Error::invalid(
+            "unexpected_field",
+            "A credential goes with \"method\": \"webauthn\" and no code.",
+        )),
+    }
 }
 
 /// Check a second-factor code. A wrong, replayed or used code is `{"ok": false, "reason":
@@ -352,13 +401,17 @@ async fn validate(
     auth: Authorized<NeedValidate>,
     Body(req): Body<ValidateRequest>,
 ) -> ApiResult<Json<ValidateResponse>> {
-    let result = match twofold_core::service::ValidateRequest::parse(
-        &req.username,
-        req.code.as_deref(),
-        req.method.as_deref(),
-    ) {
-        Ok(parsed) => state.service.validate(&auth.ctx, parsed).await,
-        Err(e) => Err(e),
+    let result = if req.method.as_deref() == Some("webauthn") || req.credential.is_some() {
+        validate_webauthn(&state, &auth.ctx, &req).await
+    } else {
+        match twofold_core::service::ValidateRequest::parse(
+            &req.username,
+            req.code.as_deref(),
+            req.method.as_deref(),
+        ) {
+            Ok(parsed) => state.service.validate(&auth.ctx, parsed).await,
+            Err(e) => Err(e),
+        }
     };
     let label = match &result {
         Ok(Validation::Accepted(_)) => "ok",

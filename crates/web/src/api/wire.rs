@@ -54,6 +54,24 @@ pub(crate) struct FactorOut {
     /// YubiKey: the key's public id (modhex), once an OTP from it confirmed the factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) public_id: Option<String>,
+    /// Security key or passkey, once registered: what is known of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) webauthn: Option<WebauthnOut>,
+}
+
+/// A registered security key or passkey (nothing secret: the private key stays on it).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct WebauthnOut {
+    /// The credential id, base64url.
+    pub(crate) credential_id: String,
+    /// The authenticator model's AAGUID (all zeros when it does not say).
+    pub(crate) aaguid: String,
+    /// `synced` (a passkey that may be copied to the user's other devices) or `device_bound`.
+    pub(crate) sync: &'static str,
+    /// COSE algorithm: -7 (ES256), -8 (EdDSA) or -257 (RS256).
+    pub(crate) algorithm: i64,
+    /// The last signature counter accepted (0: the key keeps none).
+    pub(crate) sign_count: u32,
 }
 
 impl From<&Factor> for FactorOut {
@@ -71,6 +89,20 @@ impl From<&Factor> for FactorOut {
             },
             public_id: match &f.data {
                 twofold_core::factor::FactorData::Yubikey(y) => y.public_id.clone(),
+                _ => None,
+            },
+            webauthn: match &f.data {
+                twofold_core::factor::FactorData::Webauthn(Some(c)) => Some(WebauthnOut {
+                    credential_id: twofold_core::factor::b64url(&c.credential_id),
+                    aaguid: c.aaguid_text(),
+                    sync: if c.backup_eligible {
+                        "synced"
+                    } else {
+                        "device_bound"
+                    },
+                    algorithm: c.algorithm,
+                    sign_count: c.sign_count,
+                }),
                 _ => None,
             },
         }
@@ -120,7 +152,8 @@ impl From<&UserView> for UserOut {
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrollRequest {
     /// The method: `totp`, `email` (to the user's email), `sms` (to the user's phone),
-    /// `yubikey` or `duo`.
+    /// `yubikey`, `duo` or `webauthn` (a security key or passkey: the answer carries
+    /// `public_key`, the options for `navigator.credentials.create()`).
     pub(crate) kind: String,
     /// A name for the device ("work phone"), 1–64 characters.
     pub(crate) label: Option<String>,
@@ -162,6 +195,12 @@ pub(crate) struct EnrollResponse {
     /// once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) auth_url: Option<String>,
+    /// WebAuthn: PublicKeyCredentialCreationOptions in WebAuthn Level 3 JSON form (what
+    /// `PublicKeyCredential.parseCreationOptionsFromJSON` takes); its challenge is valid 5
+    /// minutes, once. Confirm with the credential `create()` made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub(crate) public_key: Option<serde_json::Value>,
 }
 
 /// A code was sent.
@@ -177,6 +216,10 @@ pub(crate) struct CodeSentOut {
 pub(crate) struct ConfirmRequest {
     /// A current code from the factor. For Duo: a Duo passcode, or no code to send a push.
     pub(crate) code: Option<String>,
+    /// WebAuthn: the credential `navigator.credentials.create()` made, as its `toJSON()`
+    /// gives it.
+    #[schema(value_type = Option<Object>)]
+    pub(crate) credential: Option<serde_json::Value>,
 }
 
 /// A confirmed factor; on the user's first, the backup codes (shown only now).
@@ -199,8 +242,19 @@ pub(crate) struct BackupCodes {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeRequest {
-    /// `email` or `sms`.
+    /// `email` or `sms` (a code is sent: 202), or `webauthn` (200 with `public_key`, the
+    /// options for `navigator.credentials.get()`).
     pub(crate) kind: String,
+}
+
+/// The options for `navigator.credentials.get()`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PublicKeyOut {
+    /// PublicKeyCredentialRequestOptions in WebAuthn Level 3 JSON form (what
+    /// `PublicKeyCredential.parseRequestOptionsFromJSON` takes); its challenge is valid 5
+    /// minutes, once.
+    #[schema(value_type = Object)]
+    pub(crate) public_key: serde_json::Value,
 }
 
 /// `POST /api/v1/validate`.
@@ -212,15 +266,21 @@ pub(crate) struct ValidateRequest {
     /// YubiKey OTP or a 10-character backup code. With `"method": "duo"` and no code: a Duo push
     /// (answered when the user approves, denies or 60 s pass).
     pub(crate) code: Option<String>,
-    /// Restrict to one method: `totp`, `email`, `sms`, `yubikey`, `duo` or `backup_code`.
+    /// Restrict to one method: `totp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or
+    /// `backup_code`.
     pub(crate) method: Option<String>,
+    /// With `"method": "webauthn"`: the credential `navigator.credentials.get()` gave, as its
+    /// `toJSON()` gives it, answering a challenge from `POST …/challenge`.
+    #[schema(value_type = Option<Object>)]
+    pub(crate) credential: Option<serde_json::Value>,
 }
 
 /// The answer to a validation.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ValidateResponse {
     pub(crate) ok: bool,
-    /// What matched: `totp`, `email`, `sms`, `yubikey`, `duo` or `backup_code` (when ok).
+    /// What matched: `totp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or `backup_code`
+    /// (when ok).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) method: Option<String>,
     /// Why not: `invalid_code`, `locked`, `not_enrolled` or `disabled` (when not ok).

@@ -30,6 +30,10 @@ pub(crate) struct FactorRow {
     pub(crate) last_used: String,
     /// A YubiKey's public id, once bound (shown to administrators).
     pub(crate) public_id: Option<String>,
+    /// A security key's kind ("synced passkey" or "device-bound").
+    pub(crate) key_sync: Option<&'static str>,
+    /// A security key's model id (AAGUID, shown to administrators).
+    pub(crate) aaguid: Option<String>,
 }
 
 impl FactorRow {
@@ -43,6 +47,14 @@ impl FactorRow {
             last_used: when(f.last_used_at),
             public_id: match &f.data {
                 twofold_core::factor::FactorData::Yubikey(y) => y.public_id.clone(),
+                _ => None,
+            },
+            key_sync: match &f.data {
+                twofold_core::factor::FactorData::Webauthn(Some(c)) => Some(c.describe_sync()),
+                _ => None,
+            },
+            aaguid: match &f.data {
+                twofold_core::factor::FactorData::Webauthn(Some(c)) => Some(c.aaguid_text()),
                 _ => None,
             },
         }

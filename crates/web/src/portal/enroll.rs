@@ -58,6 +58,18 @@ struct TouchKeyPage {
 }
 
 #[derive(Template)]
+#[template(path = "register_key.html")]
+struct RegisterKeyPage {
+    page: Page,
+    csrf: String,
+    action: String,
+    forced: bool,
+    label: String,
+    /// The creation options (JSON) for the page's script.
+    options: String,
+}
+
+#[derive(Template)]
 #[template(path = "duo_continue.html")]
 struct DuoContinuePage {
     page: Page,
@@ -167,6 +179,9 @@ pub(crate) struct StartForm {
 pub(crate) struct ConfirmForm {
     #[serde(default)]
     code: String,
+    /// A security key's registration, as the page's script posts it (JSON).
+    #[serde(default)]
+    credential: String,
 }
 
 pub(crate) async fn choose(
@@ -284,6 +299,37 @@ pub(crate) async fn scan(
             },
         ));
     }
+    if let FactorData::Webauthn(_) = &pending.data {
+        let (factor, options) = state
+            .service
+            .pending_webauthn(&own_factor(user, id))
+            .await
+            .map_err(|e| match e.kind {
+                // The relying party cannot be made (a misconfigured RP ID): a server fault.
+                ErrorKind::Invalid => PageError::Internal,
+                _ => unknown_factor(e),
+            })?;
+        let page = Page {
+            title: "Register your security key or passkey".into(),
+            nav: visitor.nav(state),
+            error,
+            notice,
+            ..Page::default()
+        };
+        let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+        let action = format!("{}/{}", flow.base(), factor.id);
+        return Ok(render(
+            status,
+            &RegisterKeyPage {
+                page,
+                csrf,
+                action,
+                forced: flow == Flow::Forced,
+                label: factor.label,
+                options: options.to_string(),
+            },
+        ));
+    }
     if let FactorData::Duo = &pending.data {
         let page = Page {
             title: "Continue to Duo".into(),
@@ -387,14 +433,26 @@ pub(crate) async fn confirm(
     form: ConfirmForm,
 ) -> Result<Response, PageError> {
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let confirmed = state
-        .service
-        .confirm_with(
-            &visitor.ctx(),
-            &own_factor(user, id),
-            Code::parse_given(Some(&code)),
-        )
-        .await;
+    let confirmed = if form.credential.is_empty() {
+        state
+            .service
+            .confirm_with(
+                &visitor.ctx(),
+                &own_factor(user, id),
+                Code::parse_given(Some(&code)),
+            )
+            .await
+    } else {
+        match page::credential_json(&form.credential) {
+            Ok(credential) => {
+                state
+                    .service
+                    .confirm_webauthn(&visitor.ctx(), &own_factor(user, id), &credential)
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    };
     Ok(match confirmed {
         Ok(c) => match c.backup_codes {
             Some(codes) => {

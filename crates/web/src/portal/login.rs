@@ -26,6 +26,8 @@ struct LoginPage {
     csrf: String,
     next: String,
     username: String,
+    /// "Sign in with a passkey" is offered: the request options (JSON) for the page's script.
+    passkey_options: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -38,7 +40,7 @@ pub(crate) struct LoginForm {
     next: String,
 }
 
-fn login_page(
+async fn login_page(
     state: &AppState,
     visitor: &Visitor,
     status: StatusCode,
@@ -48,6 +50,13 @@ fn login_page(
 ) -> Response {
     let (csrf, new_pre) = visitor.pre_csrf(state);
     let next = state.service.next_target(next).unwrap_or_default();
+    // Offered only when passwordless sign-in is on (and the server has a host name for it).
+    let passkey_options = state
+        .service
+        .passwordless_options()
+        .await
+        .ok()
+        .map(|o| o.to_string());
     let resp = render(
         status,
         &LoginPage {
@@ -55,6 +64,7 @@ fn login_page(
             csrf,
             next,
             username: username.to_owned(),
+            passkey_options,
         },
     );
     match new_pre {
@@ -114,7 +124,8 @@ pub(crate) async fn login_form(
         page,
         q.next.as_deref().unwrap_or(""),
         "",
-    ))
+    )
+    .await)
 }
 
 fn stage_path(stage: Stage) -> &'static str {
@@ -171,7 +182,7 @@ pub(crate) async fn login_submit(
                 error: Some(e.message.clone()),
                 ..Page::default()
             };
-            let resp = login_page(&state, &visitor, status, page, &form.next, &form.username);
+            let resp = login_page(&state, &visitor, status, page, &form.next, &form.username).await;
             page::with_retry_after(resp, &e.kind)
         }
     })
@@ -195,6 +206,22 @@ struct SecondFactorPage {
     remember_text: Option<String>,
     /// The box is ticked (it was when a code was refused).
     remember_ticked: bool,
+    /// "Use your security key or passkey" is offered: the request options (JSON) for the
+    /// page's script.
+    webauthn_options: Option<String>,
+}
+
+/// A security key's answer, as the page's script posts it.
+#[derive(Deserialize, Default)]
+pub(crate) struct KeyForm {
+    #[serde(default)]
+    credential: String,
+    /// "Remember this browser" (a checkbox: present when ticked).
+    #[serde(default)]
+    remember: String,
+    /// Where to go after a passwordless sign-in.
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -231,6 +258,18 @@ async fn second_factor_page_with(
         return Ok(redirect("/login?notice=expired"));
     };
     let offer = state.service.second_factor_offer(user).await?;
+    // A new ceremony for each showing of the page; a key the server cannot serve (no public
+    // host name) is simply not offered.
+    let webauthn_options = if offer.webauthn && !backup {
+        state
+            .service
+            .webauthn_request_options(&user.username)
+            .await
+            .ok()
+            .map(|o| o.to_string())
+    } else {
+        None
+    };
     let page = Page {
         title: "Two-factor authentication".into(),
         nav: visitor.nav(state),
@@ -260,6 +299,7 @@ async fn second_factor_page_with(
                 d => format!("Remember this browser for {d} days"),
             }),
             remember_ticked,
+            webauthn_options,
         },
     );
     Ok(match &offer.duo_host {
@@ -316,6 +356,40 @@ pub(crate) async fn second_submit(
             remember,
         )
         .await;
+    answer_second_factor(&state, &visitor, done, backup, remember).await
+}
+
+/// "Use your security key or passkey" on the second-factor page.
+pub(crate) async fn second_webauthn(
+    State(state): State<AppState>,
+    CsrfForm {
+        visitor,
+        admitted: (session, user),
+        form,
+        ..
+    }: CsrfForm<AtSecondFactor, KeyForm>,
+) -> Result<Response, PageError> {
+    let remember = !form.remember.is_empty();
+    let done = match page::credential_json(&form.credential) {
+        Ok(credential) => {
+            state
+                .service
+                .login_webauthn(&visitor.ctx(), &session, &user, &credential, remember)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    answer_second_factor(&state, &visitor, done, false, remember).await
+}
+
+/// The answer to a second factor given on the page: signed in, or the page again with why not.
+async fn answer_second_factor(
+    state: &AppState,
+    visitor: &Visitor,
+    done: twofold_core::Result<SecondFactor>,
+    backup: bool,
+    remember: bool,
+) -> Result<Response, PageError> {
     let (status, error) = match done {
         Ok(SecondFactor::Done {
             cookie,
@@ -326,14 +400,9 @@ pub(crate) async fn second_submit(
                 .as_deref()
                 .and_then(|n| state.service.next_target(n))
                 .unwrap_or_else(|| "/account/security".into());
-            return Ok(page::signed_in_remembered(
-                &state,
-                &visitor,
-                &to,
-                &cookie,
-                remember.as_ref(),
-            )
-            .await);
+            return Ok(
+                page::signed_in_remembered(state, visitor, &to, &cookie, remember.as_ref()).await,
+            );
         }
         Ok(SecondFactor::Refused(Reason::Locked)) => (
             StatusCode::FORBIDDEN,
@@ -352,16 +421,50 @@ pub(crate) async fn second_submit(
         Err(e) if e.kind == ErrorKind::Unavailable => (StatusCode::BAD_GATEWAY, e.message),
         Err(_) => return Err(PageError::Internal),
     };
-    second_factor_page_with(
-        &state,
-        &visitor,
-        status,
-        backup,
-        Some(error),
-        None,
-        remember,
-    )
-    .await
+    second_factor_page_with(state, visitor, status, backup, Some(error), None, remember).await
+}
+
+/// "Sign in with a passkey" on the login page (when passwordless sign-in is on).
+pub(crate) async fn passkey_submit(
+    State(state): State<AppState>,
+    CsrfForm { visitor, form, .. }: CsrfForm<Anonymous, KeyForm>,
+) -> Result<Response, PageError> {
+    let next = state.service.next_target(&form.next);
+    let done = match page::credential_json(&form.credential) {
+        Ok(credential) => {
+            state
+                .service
+                .passwordless_sign_in(
+                    &visitor.ctx(),
+                    &credential,
+                    next.as_deref(),
+                    visitor.user_agent.as_deref(),
+                    visitor.session.as_ref().map(|(s, u)| (s, u)),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(step) => {
+            let to = next.as_deref().unwrap_or("/account/security");
+            Ok(page::signed_in(&state, &visitor, to, &step.cookie).await)
+        }
+        Err(e) => {
+            let status = match e.kind {
+                ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => return Err(PageError::Internal),
+            };
+            let page = Page {
+                title: "Log in".into(),
+                error: Some(e.message.clone()),
+                ..Page::default()
+            };
+            Ok(login_page(&state, &visitor, status, page, &form.next, "").await)
+        }
+    }
 }
 
 pub(crate) async fn enroll_choose(

@@ -69,6 +69,8 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/login/enroll/{id}/resend", post(login::enroll_resend))
         .route("/login/2fa/send", post(login::send_code))
+        .route("/login/2fa/webauthn", post(login::second_webauthn))
+        .route("/login/passkey", post(login::passkey_submit))
         .route("/login/duo", post(duo::duo_start))
         .route("/login/duo/callback", get(duo::duo_callback))
         .route("/login/enroll/{id}/duo", post(duo::enroll_duo))

@@ -216,7 +216,7 @@ impl Service {
                 {
                     Ok(()) => {
                         let confirmed = self
-                            .confirm_checked(ctx, &user, &factor, None, None)
+                            .confirm_checked(ctx, &user, &factor, None, None, None)
                             .await?;
                         Ok(DuoCallback::Enrolled {
                             username: user.username.to_string(),

@@ -1,0 +1,726 @@
+//! Security keys and passkeys (WebAuthn): the relying party's side of registration, of the
+//! second factor and of the passwordless sign-in.
+//!
+//! Every ceremony begins with a challenge of 32 random bytes, kept in the database by its
+//! SHA-256 for [`CHALLENGE_TTL`] seconds and taken by the answer with one conditional `DELETE`,
+//! so an answer is accepted once, on whichever node it lands. The answer is checked by
+//! [`twofold_otp::webauthn`] (type, challenge, origin, RP ID hash, flags, signature); the
+//! signature counter is then taken by one conditional UPDATE that refuses a counter that did
+//! not grow (a cloned key), audited as `webauthn_counter`. A second factor and a passwordless
+//! sign-in go through the attempt guard like every other factor: counted before the check,
+//! locked at the threshold, audited.
+
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use twofold_otp::webauthn::{
+    self as wa, AssertionResponse, RegistrationResponse, RelyingParty, UserVerification,
+};
+
+use super::Service;
+use super::validate::{Method, Reason, Validation};
+use crate::audit::{AuditEvent, Context};
+use crate::error::{Error, Result};
+use crate::factor::{Factor, FactorData, FactorKind, WebauthnCredential, b64url, b64url_decode};
+use crate::identity::Username;
+use crate::settings::Settings;
+use crate::store::{User, WebauthnChallenge, WebauthnPurpose};
+
+/// How long a ceremony may take, in seconds (the browser is told the same).
+pub const CHALLENGE_TTL: i64 = 300;
+
+/// The largest credential JSON accepted (a credential with an RSA-8192 key and a long
+/// attestation stays far below it).
+pub const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
+
+/// Where the portal is served, as WebAuthn sees it: its origin and its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublicOrigin {
+    /// `scheme://host[:port]`.
+    origin: String,
+    /// The host: the default relying party ID.
+    host: String,
+}
+
+impl PublicOrigin {
+    /// Reads the public URL. Browsers refuse an IP address as a relying party ID, and treat
+    /// `localhost` as a secure context: a portal served on a loopback address is known by
+    /// `localhost` on the same port.
+    pub(crate) fn parse(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
+                    (h, Some(p))
+                } else {
+                    (authority, None)
+                }
+            }
+            _ => (authority, None),
+        };
+        let loopback = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        let host = if loopback {
+            "localhost".to_owned()
+        } else {
+            host.to_ascii_lowercase()
+        };
+        if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+            return None;
+        }
+        let origin = match port {
+            Some(p) => format!("{scheme}://{host}:{p}"),
+            None => format!("{scheme}://{host}"),
+        };
+        Some(PublicOrigin { origin, host })
+    }
+}
+
+/// The relying party of this server, as the settings make it.
+#[derive(Debug, Clone)]
+struct Rp {
+    /// The RP ID.
+    id: String,
+    /// The name authenticators show.
+    name: String,
+    /// The public URL's origin.
+    origin: String,
+}
+
+impl Rp {
+    /// Whether a browser at `origin` may use this relying party's keys: the public URL's
+    /// origin, or an `https://` origin whose host is the RP ID or under it (when the RP ID is
+    /// a parent domain, for the applications behind forward authentication).
+    fn accepts(&self, origin: &str) -> bool {
+        if origin == self.origin {
+            return true;
+        }
+        let Some(rest) = origin.strip_prefix("https://") else {
+            return false;
+        };
+        let host = match rest.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => rest,
+        };
+        !host.contains(['/', '@', '?', '#'])
+            && (host == self.id
+                || host
+                    .strip_suffix(&self.id)
+                    .is_some_and(|p| p.ends_with('.') && p.len() > 1))
+    }
+}
+
+/// The answer when another account (or this one) already holds the credential.
+pub(crate) fn credential_registered() -> Error {
+    Error::conflict(
+        "credential_registered",
+        "This security key or passkey is already registered.",
+    )
+}
+
+fn malformed_credential(why: &str) -> Error {
+    Error::invalid(
+        "malformed_credential",
+        format!("The credential could not be read: {why}."),
+    )
+}
+
+/// Parses the credential JSON an edge received: bounded, and an object.
+fn credential_bytes(credential: &Value) -> Result<Vec<u8>> {
+    if !credential.is_object() {
+        return Err(malformed_credential(
+            "send the object PublicKeyCredential.toJSON() gives",
+        ));
+    }
+    let bytes = serde_json::to_vec(credential).map_err(|e| Error::internal(&e))?;
+    if bytes.len() > MAX_CREDENTIAL_JSON {
+        return Err(malformed_credential("it is too large"));
+    }
+    Ok(bytes)
+}
+
+fn challenge_hash(challenge: &[u8]) -> String {
+    Sha256::digest(challenge)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn credential_descriptor(c: &WebauthnCredential) -> Value {
+    let mut d = json!({"type": "public-key", "id": b64url(&c.credential_id)});
+    if !c.transports.is_empty() {
+        d["transports"] = json!(c.transports);
+    }
+    d
+}
+
+/// The user's registered credentials.
+fn credentials(factors: &[Factor]) -> impl Iterator<Item = (&Factor, &WebauthnCredential)> {
+    factors.iter().filter_map(|f| match &f.data {
+        FactorData::Webauthn(Some(c)) if f.confirmed => Some((f, c)),
+        _ => None,
+    })
+}
+
+impl Service {
+    /// Tells the service where its portal is served (`public_url`, or the address it listens
+    /// on): WebAuthn's origin and default relying party ID. Set once; later calls change
+    /// nothing.
+    pub fn set_public_url(&self, url: &str) {
+        if let Some(p) = PublicOrigin::parse(url) {
+            let _ = self.public_origin.set(p);
+        }
+    }
+
+    fn relying_party(&self, settings: &Settings) -> Result<Rp> {
+        let public = self.public_origin.get().ok_or_else(|| {
+            Error::invalid(
+                "method_not_available",
+                "Security keys need the server's public URL (public_url) to be a host name.",
+            )
+        })?;
+        let id = match settings.webauthn_rp_id() {
+            None => public.host.clone(),
+            Some(rp) => {
+                let rp = rp.to_ascii_lowercase();
+                let under = public
+                    .host
+                    .strip_suffix(&rp)
+                    .is_some_and(|p| p.is_empty() || p.ends_with('.'));
+                if !under {
+                    return Err(Error::invalid(
+                        "method_not_available",
+                        format!(
+                            "The relying party ID {rp} is neither the public URL's host {} nor a \
+                             parent domain of it: correct webauthn.rp_id.",
+                            public.host
+                        ),
+                    ));
+                }
+                rp
+            }
+        };
+        Ok(Rp {
+            id,
+            name: settings.issuer().to_owned(),
+            origin: public.origin.clone(),
+        })
+    }
+
+    /// A new challenge for `purpose`, stored by its hash; its base64url text.
+    async fn new_challenge(
+        &self,
+        purpose: WebauthnPurpose,
+        user_id: Option<i64>,
+        factor: Option<&Factor>,
+    ) -> Result<String> {
+        let now = self.now();
+        self.purge_webauthn_challenges(now).await;
+        let mut challenge = [0u8; 32];
+        self.rng.fill(&mut challenge);
+        self.store
+            .insert_webauthn_challenge(&WebauthnChallenge {
+                challenge_hash: challenge_hash(&challenge),
+                purpose,
+                user_id,
+                factor_id: factor.map(|f| f.id.clone()),
+                expires_at: now + CHALLENGE_TTL,
+            })
+            .await?;
+        Ok(b64url(&challenge))
+    }
+
+    /// Forgets expired challenges, at most once a minute per process.
+    async fn purge_webauthn_challenges(&self, now: i64) {
+        use std::sync::atomic::Ordering;
+        let last = self.webauthn_purged_at.load(Ordering::Relaxed);
+        if now - last < 60
+            || self
+                .webauthn_purged_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self.store.purge_webauthn_challenges(now).await {
+            tracing::warn!(error = %e, "could not purge expired WebAuthn challenges");
+        }
+    }
+
+    /// The user's WebAuthn handle, made at their first key: 32 random bytes, never the
+    /// username.
+    async fn user_handle(&self, user: &User) -> Result<String> {
+        let mut bytes = [0u8; 32];
+        self.rng.fill(&mut bytes);
+        self.store
+            .webauthn_handle(user.id, &b64url(&bytes))
+            .await?
+            .ok_or_else(Error::no_user)
+    }
+
+    /// The options for `navigator.credentials.create()` that register a pending `webauthn`
+    /// factor, in the JSON form `PublicKeyCredential.parseCreationOptionsFromJSON` takes; each
+    /// call opens a new ceremony.
+    pub(crate) async fn webauthn_creation_options(
+        &self,
+        user: &User,
+        factor: &Factor,
+    ) -> Result<Value> {
+        let settings = self.settings().await?;
+        let rp = self.relying_party(&settings)?;
+        let handle = self.user_handle(user).await?;
+        let factors = self.store.factors_of(user.id).await?;
+        let exclude: Vec<Value> = credentials(&factors)
+            .map(|(_, c)| credential_descriptor(c))
+            .collect();
+        let challenge = self
+            .new_challenge(WebauthnPurpose::Register, Some(user.id), Some(factor))
+            .await?;
+        let uv = settings.webauthn_user_verification();
+        Ok(json!({
+            "rp": {"id": rp.id, "name": rp.name},
+            "user": {
+                "id": handle,
+                "name": user.username.as_str(),
+                "displayName": user.username.as_str(),
+            },
+            "challenge": challenge,
+            "pubKeyCredParams": wa::ALGORITHMS
+                .iter()
+                .map(|alg| json!({"type": "public-key", "alg": alg}))
+                .collect::<Vec<_>>(),
+            "timeout": CHALLENGE_TTL * 1000,
+            "excludeCredentials": exclude,
+            "authenticatorSelection": {
+                // A discoverable credential where the key can keep one, so it can also sign
+                // in without a password when that is offered.
+                "residentKey": "preferred",
+                "requireResidentKey": false,
+                "userVerification": uv.as_str(),
+            },
+            "attestation": if settings.webauthn_direct_attestation() { "direct" } else { "none" },
+        }))
+    }
+
+    /// New creation options for a pending `webauthn` factor of the user (the page asking the
+    /// browser again, after a cancelled prompt).
+    pub async fn pending_webauthn(&self, req: &super::FactorRequest) -> Result<(Factor, Value)> {
+        let (user, factor) = self.pending_of(req).await?;
+        if factor.kind() != FactorKind::Webauthn {
+            return Err(Error::invalid(
+                "method_not_available",
+                "This factor is not a security key.",
+            ));
+        }
+        let options = self.webauthn_creation_options(&user, &factor).await?;
+        Ok((factor, options))
+    }
+
+    /// Confirms a pending `webauthn` factor with the credential `navigator.credentials.create()`
+    /// made (as `toJSON()` gives it). Its challenge is taken first, so an answer is used once;
+    /// a refused answer is audited and changes nothing else.
+    pub async fn confirm_webauthn(
+        &self,
+        ctx: &Context,
+        req: &super::FactorRequest,
+        credential: &Value,
+    ) -> Result<super::Confirmed> {
+        let (user, factor) = self.pending_of(req).await?;
+        if factor.kind() != FactorKind::Webauthn {
+            return Err(Error::invalid(
+                "missing_code",
+                "This factor is confirmed with a code, not a credential.",
+            ));
+        }
+        let bytes = credential_bytes(credential)?;
+        let response = RegistrationResponse::from_json(&bytes)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let challenge = wa::client_challenge(&response.client_data_json)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let settings = self.settings().await?;
+        let rp = self.relying_party(&settings)?;
+        let now = self.now();
+        let (username, factor_id) = (&user.username, &factor.id);
+        let refused = |why: String| async move {
+            self.audit(
+                ctx,
+                Some(username),
+                AuditEvent::SecondFactorFailure,
+                format!("confirm factor={factor_id} kind=webauthn reason={why}"),
+            )
+            .await;
+            Error::invalid(
+                "invalid_credential",
+                "The security key's answer was refused: try again.",
+            )
+        };
+        let taken = self
+            .store
+            .take_webauthn_challenge(
+                &challenge_hash(&challenge),
+                WebauthnPurpose::Register,
+                Some(user.id),
+                now,
+            )
+            .await?;
+        if taken.is_none_or(|t| t.factor_id.as_ref() != Some(&factor.id)) {
+            return Err(refused("unknown_challenge".into()).await);
+        }
+        let origins = [rp.origin.clone()];
+        let origin_ok = client_origin(&response.client_data_json)
+            .filter(|o| rp.accepts(o))
+            .map(|o| [o]);
+        let rp_view = RelyingParty {
+            id: &rp.id,
+            origins: origin_ok.as_ref().map_or(&origins, |o| o),
+        };
+        let new = match wa::verify_registration(
+            &rp_view,
+            &challenge,
+            settings.webauthn_user_verification(),
+            &response,
+        ) {
+            Ok(n) => n,
+            Err(e) => return Err(refused(e.code().to_owned()).await),
+        };
+        let credential = WebauthnCredential {
+            credential_id: new.id,
+            public_key: new.public_key,
+            algorithm: new.algorithm,
+            sign_count: new.sign_count,
+            aaguid: new.aaguid,
+            backup_eligible: new.backup_eligible,
+            backed_up: new.backed_up,
+            transports: new
+                .transports
+                .into_iter()
+                .filter(|t| t.len() <= 16 && t.bytes().all(|b| b.is_ascii_lowercase()))
+                .take(8)
+                .collect(),
+            attestation_format: new.attestation_format.chars().take(32).collect(),
+        };
+        self.confirm_checked(
+            ctx,
+            &user,
+            &factor,
+            Some((i64::from(credential.sign_count), 0)),
+            Some(credential.public_id()),
+            Some(credential.to_params()),
+        )
+        .await
+    }
+
+    /// The options for `navigator.credentials.get()` that let the user's keys answer as their
+    /// second factor (the API's challenge, the second-factor page's button); `not_enrolled`
+    /// when the user has no key.
+    pub async fn webauthn_request_options(&self, username: &Username) -> Result<Value> {
+        let (user, factors) = self
+            .store
+            .user_with_factors(&username.key())
+            .await?
+            .ok_or_else(Error::no_user)?;
+        self.webauthn_request_options_for(&user, &factors).await
+    }
+
+    pub(crate) async fn webauthn_request_options_for(
+        &self,
+        user: &User,
+        factors: &[Factor],
+    ) -> Result<Value> {
+        let settings = self.settings_cached().await?;
+        let allow: Vec<Value> = if settings.method_available(FactorKind::Webauthn, user.role) {
+            credentials(factors)
+                .map(|(_, c)| credential_descriptor(c))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if allow.is_empty() {
+            return Err(Error::invalid(
+                "not_enrolled",
+                "This user has no security key or passkey.",
+            ));
+        }
+        let rp = self.relying_party(&settings)?;
+        let challenge = self
+            .new_challenge(WebauthnPurpose::Authenticate, Some(user.id), None)
+            .await?;
+        Ok(json!({
+            "challenge": challenge,
+            "timeout": CHALLENGE_TTL * 1000,
+            "rpId": rp.id,
+            "allowCredentials": allow,
+            "userVerification": settings.webauthn_user_verification().as_str(),
+        }))
+    }
+
+    /// The options of a passwordless sign-in: no user named, a discoverable credential that
+    /// verifies its user. `method_not_available` unless passwordless sign-in is on.
+    pub async fn passwordless_options(&self) -> Result<Value> {
+        let settings = self.settings_cached().await?;
+        if !settings.webauthn_passwordless() {
+            return Err(Error::invalid(
+                "method_not_available",
+                "Passwordless sign-in is not enabled on this server.",
+            ));
+        }
+        let rp = self.relying_party(&settings)?;
+        let challenge = self
+            .new_challenge(WebauthnPurpose::Passwordless, None, None)
+            .await?;
+        Ok(json!({
+            "challenge": challenge,
+            "timeout": CHALLENGE_TTL * 1000,
+            "rpId": rp.id,
+            "allowCredentials": [],
+            "userVerification": "required",
+        }))
+    }
+
+    /// Checks a second factor given by a security key or passkey: `credential` as
+    /// `navigator.credentials.get()`'s `toJSON()` gives it, answering a challenge made for this
+    /// user. Counted by the attempt guard like a code.
+    pub async fn validate_webauthn(
+        &self,
+        ctx: &Context,
+        username: &Username,
+        credential: &Value,
+    ) -> Result<Validation> {
+        let (user, factors) = self
+            .store
+            .user_with_factors(&username.key())
+            .await?
+            .ok_or_else(Error::no_user)?;
+        let bytes = credential_bytes(credential)?;
+        let response = AssertionResponse::from_json(&bytes)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let challenge = wa::client_challenge(&response.client_data_json)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let settings = self.settings_cached().await?;
+        if user.disabled {
+            return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
+        }
+        let usable = super::usable(&settings, user.role, factors);
+        if !usable.iter().any(|f| f.kind() == FactorKind::Webauthn) {
+            return Ok(self.refuse(ctx, &user, Reason::NotEnrolled).await);
+        }
+        let now = self.now();
+        if user.is_locked(now) {
+            return Ok(self.refuse(ctx, &user, Reason::Locked).await);
+        }
+        self.check_assertion(
+            ctx,
+            &user,
+            &usable,
+            &settings,
+            &response,
+            &challenge,
+            Some(user.id),
+            WebauthnPurpose::Authenticate,
+            settings.webauthn_user_verification(),
+        )
+        .await
+    }
+
+    /// A passwordless sign-in: a discoverable credential's answer to a passwordless challenge
+    /// names its user by the handle; the key must have verified its user. The user, with the
+    /// answer (counted by the attempt guard like a code); `None` for an unknown key, refused
+    /// without naming anyone.
+    pub async fn passwordless_check(
+        &self,
+        ctx: &Context,
+        credential: &Value,
+    ) -> Result<Option<(User, Validation)>> {
+        let settings = self.settings_cached().await?;
+        if !settings.webauthn_passwordless() {
+            return Err(Error::invalid(
+                "method_not_available",
+                "Passwordless sign-in is not enabled on this server.",
+            ));
+        }
+        let bytes = credential_bytes(credential)?;
+        let response = AssertionResponse::from_json(&bytes)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let challenge = wa::client_challenge(&response.client_data_json)
+            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let Some(handle) = response.user_handle.as_deref() else {
+            return Ok(None);
+        };
+        let Some(user_id) = self.store.user_by_webauthn_handle(&b64url(handle)).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        let factors = self.store.factors_of(user.id).await?;
+        let usable = super::usable(&settings, user.role, factors);
+        if !credentials(&usable).any(|(_, c)| c.credential_id == response.id) {
+            return Ok(None);
+        }
+        if user.disabled {
+            return Ok(Some((
+                user.clone(),
+                self.refuse(ctx, &user, Reason::Disabled).await,
+            )));
+        }
+        let now = self.now();
+        if user.is_locked(now) {
+            let answer = self.refuse(ctx, &user, Reason::Locked).await;
+            return Ok(Some((user, answer)));
+        }
+        let answer = self
+            .check_assertion(
+                ctx,
+                &user,
+                &usable,
+                &settings,
+                &response,
+                &challenge,
+                None,
+                WebauthnPurpose::Passwordless,
+                UserVerification::Required,
+            )
+            .await?;
+        Ok(Some((user, answer)))
+    }
+
+    /// The attempt: counted first; then the challenge taken (once), the answer checked against
+    /// the credential it names, and the counter taken (it must grow).
+    #[allow(clippy::too_many_arguments, reason = "one private step of two flows")]
+    async fn check_assertion(
+        &self,
+        ctx: &Context,
+        user: &User,
+        usable: &[Factor],
+        settings: &Settings,
+        response: &AssertionResponse,
+        challenge: &[u8],
+        challenge_owner: Option<i64>,
+        purpose: WebauthnPurpose,
+        uv: UserVerification,
+    ) -> Result<Validation> {
+        let now = self.now();
+        let attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(answer),
+        };
+        let taken = self
+            .store
+            .take_webauthn_challenge(&challenge_hash(challenge), purpose, challenge_owner, now)
+            .await?;
+        if taken.is_none() {
+            return attempt
+                .reject("method=webauthn reason=unknown_challenge".into())
+                .await;
+        }
+        let Some((factor, stored)) =
+            credentials(usable).find(|(_, c)| c.credential_id == response.id)
+        else {
+            return attempt
+                .reject("method=webauthn reason=unknown_credential".into())
+                .await;
+        };
+        let rp = self.relying_party(settings)?;
+        let origins = [rp.origin.clone()];
+        let origin_ok = client_origin(&response.client_data_json)
+            .filter(|o| rp.accepts(o))
+            .map(|o| [o]);
+        let rp_view = RelyingParty {
+            id: &rp.id,
+            origins: origin_ok.as_ref().map_or(&origins, |o| o),
+        };
+        let asserted =
+            match wa::verify_assertion(&rp_view, challenge, uv, &stored.public_key, response) {
+                Ok(a) => a,
+                Err(e) => {
+                    return attempt
+                        .reject(format!(
+                            "method=webauthn factor={} reason={}",
+                            factor.id,
+                            e.code()
+                        ))
+                        .await;
+                }
+            };
+        let count = i64::from(asserted.sign_count);
+        if !self
+            .store
+            .consume_sign_count(&factor.id, count, now)
+            .await?
+        {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                AuditEvent::WebauthnCounter,
+                format!(
+                    "factor={} stored={} given={count}: the key may have been cloned",
+                    factor.id, stored.sign_count
+                ),
+            )
+            .await;
+            return attempt
+                .reject(format!(
+                    "method=webauthn factor={} reason=webauthn_counter",
+                    factor.id
+                ))
+                .await;
+        }
+        attempt
+            .accept(
+                Method::Factor(FactorKind::Webauthn),
+                &format!("factor={}", factor.id),
+            )
+            .await
+    }
+}
+
+/// The origin a clientDataJSON names, to judge it against the relying party's rule before the
+/// exact check.
+fn client_origin(client_data_json: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(client_data_json).ok()?;
+    v.get("origin")?.as_str().map(str::to_owned)
+}
+
+/// A credential id from its base64url text, as pages post it back.
+pub fn parse_credential_id(text: &str) -> Option<Vec<u8>> {
+    b64url_decode(text).filter(|b| !b.is_empty() && b.len() <= 1023)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_public_urls_are_known_as_localhost() {
+        let p = PublicOrigin::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(p.origin, "http://localhost:8080");
+        assert_eq!(p.host, "localhost");
+        let p = PublicOrigin::parse("https://2FA.example.com/").unwrap();
+        assert_eq!(p.origin, "https://2fa.example.com");
+        assert_eq!(p.host, "2fa.example.com");
+        assert!(PublicOrigin::parse("http://10.0.0.1:80").is_none());
+        assert!(PublicOrigin::parse("ftp://example.com").is_none());
+    }
+
+    #[test]
+    fn origins_under_a_parent_rp_id_are_accepted_over_https_only() {
+        let rp = Rp {
+            id: "example.com".into(),
+            name: "x".into(),
+            origin: "https://login.example.com".into(),
+        };
+        assert!(rp.accepts("https://login.example.com"));
+        assert!(rp.accepts("https://app.example.com"));
+        assert!(rp.accepts("https://example.com:8443"));
+        assert!(!rp.accepts("http://app.example.com"));
+        assert!(!rp.accepts("https://evilexample.com"));
+        assert!(!rp.accepts("https://example.com.evil.net"));
+        assert!(!rp.accepts("https://.example.com"));
+    }
+}
