@@ -19,6 +19,7 @@ mod support;
 mod throttle;
 mod tokens;
 mod users;
+mod webauthn;
 mod wsapi;
 mod yubikey;
 
@@ -203,6 +204,12 @@ cases!(
     radius: [
         radius_clients_register_list_and_revoke,
         radius_states_answer_once_for_their_client,
+    ],
+    webauthn: [
+        webauthn_credentials_round_trip_and_belong_to_one_user,
+        webauthn_handles_are_made_once,
+        webauthn_challenges_are_taken_once_by_their_owner,
+        webauthn_sign_counters_must_grow_unless_both_zero,
     ],
     duo: [
         duo_states_work_once_and_expire,
