@@ -94,9 +94,16 @@
   };
   Array.prototype.forEach.call(document.querySelectorAll("form[data-webauthn]"), function (form) {
     var creating = form.getAttribute("data-webauthn") === "create";
+    // A form that also takes a typed code asks the key only from its own button.
+    var optional = form.hasAttribute("data-webauthn-optional");
     var field = form.querySelector("input[name=credential]");
-    var button = form.querySelector("button[type=submit]");
+    var button = form.querySelector("[data-webauthn-button]") ||
+      form.querySelector("button[type=submit]");
     if (!window.PublicKeyCredential || !navigator.credentials) {
+      if (optional && button) {
+        button.hidden = true;
+        return;
+      }
       if (button) { button.disabled = true; }
       showKeyError("This browser does not support security keys or passkeys. Use another " +
         "browser, or another method.");
@@ -104,6 +111,7 @@
     }
     form.addEventListener("submit", function (e) {
       if (field.value) { return; }
+      if (optional && e.submitter !== button) { return; }
       e.preventDefault();
       var options;
       try {

@@ -86,6 +86,14 @@ pub enum SecondFactor {
     Refused(Reason),
 }
 
+/// What a step-up's second factor is.
+enum Proof<'a> {
+    /// A code as parsed at the edge.
+    Code(Option<Result<Code>>),
+    /// A security key's answer.
+    Key(&'a serde_json::Value),
+}
+
 /// The actions that need a recent password (and second factor) in the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SensitiveAction {
@@ -859,6 +867,34 @@ impl Service {
         code: Option<Result<Code>>,
         device: Option<&str>,
     ) -> Result<Session> {
+        self.step_up_proving(ctx, session, user, password, Proof::Code(code), device)
+            .await
+    }
+
+    /// [`Service::step_up`] with a security key or passkey for the second factor: `credential`
+    /// as `navigator.credentials.get()`'s `toJSON()` gives it.
+    pub async fn step_up_with_key(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+        password: &str,
+        credential: &serde_json::Value,
+        device: Option<&str>,
+    ) -> Result<Session> {
+        self.step_up_proving(ctx, session, user, password, Proof::Key(credential), device)
+            .await
+    }
+
+    async fn step_up_proving(
+        &self,
+        ctx: &Context,
+        session: &Session,
+        user: &User,
+        password: &str,
+        proof: Proof<'_>,
+        device: Option<&str>,
+    ) -> Result<Session> {
         if session.stage != Stage::Full {
             return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
         }
@@ -877,18 +913,25 @@ impl Service {
         }
         if self.step_up_needs_code(user).await? {
             let mut unchecked = false;
-            match self
-                .validate_noting(
-                    ctx,
-                    ValidateRequest {
-                        username: user.username.clone(),
-                        code,
-                        method: None,
-                    },
-                    &mut unchecked,
-                )
-                .await
-            {
+            let answer = match proof {
+                Proof::Code(code) => {
+                    self.validate_noting(
+                        ctx,
+                        ValidateRequest {
+                            username: user.username.clone(),
+                            code,
+                            method: None,
+                        },
+                        &mut unchecked,
+                    )
+                    .await
+                }
+                Proof::Key(credential) => {
+                    self.validate_webauthn(ctx, &user.username, credential)
+                        .await
+                }
+            };
+            match answer {
                 // Duo's open fail mode lets a login through unchecked, never a step-up.
                 Ok(Validation::Accepted(_)) if unchecked => {
                     return Err(Error::unavailable(

@@ -17,7 +17,7 @@ fn credential(id: u8, sign_count: u32) -> WebauthnCredential {
         algorithm: -7,
         sign_count,
         aaguid: [id; 16],
-        backup_eligible: id % 2 == 0,
+        backup_eligible: id.is_multiple_of(2),
         backed_up: false,
         transports: vec!["usb".into(), "nfc".into()],
         attestation_format: "none".into(),

@@ -111,6 +111,8 @@ struct StepUpPage {
     factor: String,
     what: String,
     needs_code: bool,
+    /// The user has a security key: the request options (JSON) for the page's script.
+    webauthn_options: Option<String>,
 }
 
 async fn security_page(
@@ -334,6 +336,17 @@ async fn step_up_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let needs_code = state.service.step_up_needs_code(user).await?;
+    // A user with a security key may answer with it instead of a code.
+    let webauthn_options = if needs_code {
+        state
+            .service
+            .webauthn_request_options(&user.username)
+            .await
+            .ok()
+            .map(|o| o.to_string())
+    } else {
+        None
+    };
     let (action, factor) = pending.action();
     let page = Page {
         title: "Confirm it is you".into(),
@@ -348,6 +361,7 @@ async fn step_up_page(
             csrf: state.service.csrf_token(&Visitor::session_binding(session)),
             action: action.to_owned(),
             factor: factor.to_owned(),
+            webauthn_options,
             what: pending.what().to_owned(),
             needs_code,
         },
@@ -454,7 +468,7 @@ fn signed_out_to(to: &str, state: &AppState) -> Response {
 
 /// Steps up with the password (and code) a form carried, unless the session stepped up
 /// recently; the session as it is afterwards, or the page to answer with.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, clippy::too_many_arguments)]
 async fn step_up_with(
     state: &AppState,
     visitor: &Visitor,
@@ -462,24 +476,44 @@ async fn step_up_with(
     user: &User,
     password: &str,
     code: &str,
+    credential: &str,
     pending: &Sensitive,
 ) -> Result<Session, PageError> {
     if state.service.stepped_up(session) || password.is_empty() {
         // Without a password the action itself answers with the step-up page if it is needed.
         return Ok(session.clone());
     }
-    match state
-        .service
-        .step_up(
-            &visitor.ctx(),
-            session,
-            user,
-            password,
-            Code::parse_given(Some(code)),
-            visitor.device.as_deref(),
-        )
-        .await
-    {
+    let done = if credential.is_empty() {
+        state
+            .service
+            .step_up(
+                &visitor.ctx(),
+                session,
+                user,
+                password,
+                Code::parse_given(Some(code)),
+                visitor.device.as_deref(),
+            )
+            .await
+    } else {
+        match page::credential_json(credential) {
+            Ok(credential) => {
+                state
+                    .service
+                    .step_up_with_key(
+                        &visitor.ctx(),
+                        session,
+                        user,
+                        password,
+                        &credential,
+                        visitor.device.as_deref(),
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match done {
         Ok(s) => Ok(s),
         Err(e) => {
             let status = match e.kind {
@@ -522,6 +556,9 @@ pub(crate) struct StepUpForm {
     password: String,
     #[serde(default)]
     code: String,
+    /// A security key's answer instead of the code (JSON, posted by the page's script).
+    #[serde(default)]
+    credential: String,
     #[serde(default)]
     action: String,
     #[serde(default)]
@@ -561,6 +598,7 @@ pub(crate) async fn step_up(
         &user,
         &form.password,
         &form.code,
+        &form.credential,
         &pending,
     )
     .await?;
@@ -595,6 +633,7 @@ async fn step_up_form_then(
         &user,
         &form.password,
         &form.code,
+        "",
         &pending,
     )
     .await?;
