@@ -1398,8 +1398,10 @@ mod tests {
             last = at;
             assert!(!d.label.is_empty() && !d.help.is_empty(), "{}", d.key);
             if let SettingGroup::Method(kind) = d.group {
+                // `methods.<kind>.…`, or the kind's own `<kind>.…` (`webauthn.rp_id`).
                 assert!(
-                    d.key.starts_with(&format!("methods.{}.", kind.as_str())),
+                    d.key.starts_with(&format!("methods.{}.", kind.as_str()))
+                        || d.key.starts_with(&format!("{}.", kind.as_str())),
                     "{} is in the {kind} group",
                     d.key
                 );

@@ -36,8 +36,9 @@ pub struct Enrollment {
     pub totp: Option<TotpEnrollment>,
     /// For email and SMS: where the verification code went.
     pub sent: Option<super::CodeSent>,
-    /// For a security key: the options for `navigator.credentials.create()` (WebAuthn Level 3
-    /// JSON form).
+    /// For a security key enrolled through the API: the options for
+    /// `navigator.credentials.create()` (WebAuthn Level 3 JSON form). The portal's page asks
+    /// for its own.
     pub public_key: Option<serde_json::Value>,
 }
 
@@ -229,9 +230,14 @@ impl Service {
         } else {
             None
         };
-        // A security key registers in the browser: the options for it, or nothing is left.
-        let public_key = if kind == FactorKind::Webauthn {
-            match self.webauthn_creation_options(&user, &factor).await {
+        // A security key registers in the browser: the options for it, or nothing is left. The
+        // portal asks for its own on the page that runs the ceremony.
+        let portal = matches!(ctx.actor, crate::audit::Actor::User { .. });
+        let public_key = if kind == FactorKind::Webauthn && !portal {
+            match self
+                .webauthn_creation_options(&user, &factor, super::Channel::Api)
+                .await
+            {
                 Ok(o) => Some(o),
                 Err(e) => {
                     self.store.delete_factor(user.id, &factor.id).await?;

@@ -654,7 +654,7 @@ impl Service {
             ));
         }
         let answer = self
-            .validate_webauthn(ctx, &user.username, credential)
+            .validate_webauthn(ctx, &user.username, credential, super::Channel::Portal)
             .await?;
         self.finish_second_factor(ctx, session, user, answer, false, remember)
             .await
@@ -708,16 +708,10 @@ impl Service {
         let now = self.now();
         self.purge_login_state(now).await;
         let Some((user, answer)) = self.passwordless_check(ctx, credential).await? else {
-            self.audit(
-                ctx,
-                None,
-                AuditEvent::LoginFailed,
-                "passwordless unknown_credential".into(),
-            )
-            .await;
             return Err(Error::unauthorized(
                 "unknown_credential",
-                "This passkey is not registered here. Sign in with your password instead.",
+                "This passkey was not accepted: it is not registered here, or this sign-in \
+                 expired. Try again, or sign in with your password.",
             ));
         };
         match answer {
@@ -753,9 +747,9 @@ impl Service {
             next: next.map(str::to_owned),
             login_at: now,
             last_seen_at: now,
-            // A passkey that verified its user is possession and a PIN or biometric: as much
-            // as a password and a second factor.
-            step_up_at: Some(now),
+            // A passkey alone (a synced one on a stolen phone, say) must not also be enough to
+            // turn the other factors off: sensitive actions still ask for the password.
+            step_up_at: None,
             ip: ctx.ip.clone(),
             user_agent: browser_summary(user_agent),
             two_factor_at: Some(now),
@@ -927,7 +921,7 @@ impl Service {
                     .await
                 }
                 Proof::Key(credential) => {
-                    self.validate_webauthn(ctx, &user.username, credential)
+                    self.validate_webauthn(ctx, &user.username, credential, super::Channel::Portal)
                         .await
                 }
             };

@@ -51,7 +51,7 @@ pub use users::{
     MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView, check_password,
 };
 pub use validate::{Method, Reason, ValidateRequest, Validation};
-pub use webauthn::{CHALLENGE_TTL, MAX_CREDENTIAL_JSON, parse_credential_id};
+pub use webauthn::{CHALLENGE_TTL, Channel, MAX_CREDENTIAL_JSON};
 pub use yubikey::{
     ImportOptions, ImportReport, NewClientCredentials, WsapiClientView, YubikeyHolder,
     YubikeySecret,

@@ -31,6 +31,8 @@ pub enum NotOffered {
     NoPhone,
     /// Duo: the Web SDK application (which enrolment goes through) is not set.
     DuoNotSetUp,
+    /// Security keys: the server has no host name for them (its public URL is an address).
+    WebauthnNotSetUp,
 }
 
 impl NotOffered {
@@ -41,6 +43,9 @@ impl NotOffered {
             NotOffered::NoEmail => "Your account has no email address to send codes to.",
             NotOffered::NoPhone => "Your account has no phone number to send codes to.",
             NotOffered::DuoNotSetUp => "Duo is not set up on this server.",
+            NotOffered::WebauthnNotSetUp => {
+                "Security keys need the server's public URL to be a host name."
+            }
         }
     }
 }
@@ -129,7 +134,12 @@ fn help(kind: FactorKind, user: &User) -> String {
 /// The enrolment choices of `user`: a method is offered when it is enabled for their role, email
 /// and SMS only with an address or number to send to, Duo only when its Web SDK application is
 /// set (`duo_web`; enrolment goes through the Universal Prompt).
-pub(crate) fn enroll_choices(settings: &Settings, user: &User, duo_web: bool) -> EnrollChoices {
+pub(crate) fn enroll_choices(
+    settings: &Settings,
+    user: &User,
+    duo_web: bool,
+    webauthn_ready: bool,
+) -> EnrollChoices {
     let options = ENROLLABLE
         .into_iter()
         .map(|kind| {
@@ -140,6 +150,7 @@ pub(crate) fn enroll_choices(settings: &Settings, user: &User, duo_web: bool) ->
                     FactorKind::Email if user.email.is_none() => Some(NotOffered::NoEmail),
                     FactorKind::Sms if user.phone.is_none() => Some(NotOffered::NoPhone),
                     FactorKind::Duo if !duo_web => Some(NotOffered::DuoNotSetUp),
+                    FactorKind::Webauthn if !webauthn_ready => Some(NotOffered::WebauthnNotSetUp),
                     _ => None,
                 }
             };
@@ -244,7 +255,8 @@ impl Service {
     pub async fn enroll_choices(&self, user: &User) -> Result<EnrollChoices> {
         let settings = self.settings().await?;
         let duo_web = self.duo_web_host().await?.is_some();
-        Ok(enroll_choices(&settings, user, duo_web))
+        let webauthn_ready = self.webauthn_ready().await?;
+        Ok(enroll_choices(&settings, user, duo_web, webauthn_ready))
     }
 
     /// What the second-factor page offers `user`: only the methods that can log in now
@@ -325,7 +337,7 @@ mod tests {
         let s = settings(&values);
         let bare = user(Role::Client, None, None);
         assert_eq!(
-            offered(&enroll_choices(&s, &bare, false)),
+            offered(&enroll_choices(&s, &bare, false, true)),
             [
                 (FactorKind::Totp, None),
                 (FactorKind::Email, Some(NotOffered::NoEmail)),
@@ -335,12 +347,17 @@ mod tests {
                 (FactorKind::Webauthn, None),
             ]
         );
+        // Security keys need a host name to be their relying party.
+        assert_eq!(
+            enroll_choices(&s, &bare, false, false).options[5].not_offered,
+            Some(NotOffered::WebauthnNotSetUp)
+        );
         let full = user(
             Role::Client,
             Some("alice@example.com"),
             Some("+447700900958"),
         );
-        let choices = enroll_choices(&s, &full, true);
+        let choices = enroll_choices(&s, &full, true, true);
         assert!(choices.options.iter().all(EnrollOption::offered));
         let email = &choices.options[1];
         assert_eq!(
@@ -352,11 +369,17 @@ mod tests {
         values.push(("methods.sms.clients", "false"));
         let s = settings(&values);
         assert_eq!(
-            enroll_choices(&s, &full, true).options[2].not_offered,
+            enroll_choices(&s, &full, true, true).options[2].not_offered,
             Some(NotOffered::NotEnabled)
         );
         assert!(
-            enroll_choices(&s, &user(Role::Admin, None, Some("+447700900958")), true).options[2]
+            enroll_choices(
+                &s,
+                &user(Role::Admin, None, Some("+447700900958")),
+                true,
+                false
+            )
+            .options[2]
                 .offered()
         );
     }

@@ -2,8 +2,13 @@
 //! second factor and of the passwordless sign-in.
 //!
 //! Every ceremony begins with a challenge of 32 random bytes, kept in the database by its
-//! SHA-256 for [`CHALLENGE_TTL`] seconds and taken by the answer with one conditional `DELETE`,
-//! so an answer is accepted once, on whichever node it lands. The answer is checked by
+//! SHA-256 for [`CHALLENGE_TTL`] seconds, bound to its purpose, its user and its channel (the
+//! portal's pages or the API), and taken by the answer with one conditional `DELETE`, so an
+//! answer is accepted once, on whichever node it lands. A passwordless sign-in's challenge names
+//! nobody and is shown to every visitor of the login page, so it is made without a row: random
+//! bytes, an expiry and a MAC under the master key; its use is recorded by a row whose unique key
+//! refuses a second use. The portal's ceremonies accept the portal's own origin only; the API's
+//! also accept `https://` origins under a parent-domain relying party ID. The answer is checked by
 //! [`twofold_otp::webauthn`] (type, challenge, origin, RP ID hash, flags, signature); the
 //! signature counter is then taken by one conditional UPDATE that refuses a counter that did
 //! not grow (a cloned key), audited as `webauthn_counter`. A second factor and a passwordless
@@ -20,7 +25,7 @@ use super::Service;
 use super::validate::{Method, Reason, Validation};
 use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
-use crate::factor::{Factor, FactorData, FactorKind, WebauthnCredential, b64url, b64url_decode};
+use crate::factor::{Factor, FactorData, FactorKind, WebauthnCredential, b64url};
 use crate::identity::Username;
 use crate::settings::Settings;
 use crate::store::{User, WebauthnChallenge, WebauthnPurpose};
@@ -74,11 +79,39 @@ impl PublicOrigin {
         if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
             return None;
         }
+        // A browser writes an origin without its scheme's default port.
+        let port = port.filter(|p| !matches!((scheme, *p), ("http", "80") | ("https", "443")));
         let origin = match port {
             Some(p) => format!("{scheme}://{host}:{p}"),
             None => format!("{scheme}://{host}"),
         };
         Some(PublicOrigin { origin, host })
+    }
+}
+
+/// Where a ceremony runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The portal's own pages: only the portal's origin may answer.
+    Portal,
+    /// An application through the JSON API, running the browser side itself on its own origin
+    /// under a parent-domain relying party ID.
+    Api,
+}
+
+impl Channel {
+    fn register(self) -> WebauthnPurpose {
+        match self {
+            Channel::Portal => WebauthnPurpose::Register,
+            Channel::Api => WebauthnPurpose::ApiRegister,
+        }
+    }
+
+    fn authenticate(self) -> WebauthnPurpose {
+        match self {
+            Channel::Portal => WebauthnPurpose::Authenticate,
+            Channel::Api => WebauthnPurpose::ApiAuthenticate,
+        }
     }
 }
 
@@ -91,15 +124,22 @@ struct Rp {
     name: String,
     /// The public URL's origin.
     origin: String,
+    /// The RP ID is a parent domain of the public URL's host (set by `webauthn.rp_id`).
+    parent: bool,
 }
 
 impl Rp {
-    /// Whether a browser at `origin` may use this relying party's keys: the public URL's
-    /// origin, or an `https://` origin whose host is the RP ID or under it (when the RP ID is
-    /// a parent domain, for the applications behind forward authentication).
-    fn accepts(&self, origin: &str) -> bool {
+    /// Whether a browser at `origin` may answer a ceremony of `channel`: the public URL's
+    /// origin; for the API also an `https://` origin whose host is the RP ID or under it, when
+    /// the RP ID was set to a parent domain (the applications behind forward authentication).
+    /// Browsers let any such origin use the RP ID: this check is what keeps a page on another
+    /// subdomain from answering the portal's challenges.
+    fn accepts(&self, origin: &str, channel: Channel) -> bool {
         if origin == self.origin {
             return true;
+        }
+        if channel == Channel::Portal || !self.parent {
+            return false;
         }
         let Some(rest) = origin.strip_prefix("https://") else {
             return false;
@@ -185,7 +225,7 @@ impl Service {
                 "Security keys need the server's public URL (public_url) to be a host name.",
             )
         })?;
-        let id = match settings.webauthn_rp_id() {
+        let rp_id = match settings.webauthn_rp_id() {
             None => public.host.clone(),
             Some(rp) => {
                 let rp = rp.to_ascii_lowercase();
@@ -207,7 +247,8 @@ impl Service {
             }
         };
         Ok(Rp {
-            id,
+            parent: rp_id != public.host,
+            id: rp_id,
             name: settings.issuer().to_owned(),
             origin: public.origin.clone(),
         })
@@ -265,12 +306,13 @@ impl Service {
     }
 
     /// The options for `navigator.credentials.create()` that register a pending `webauthn`
-    /// factor, in the JSON form `PublicKeyCredential.parseCreationOptionsFromJSON` takes; each
-    /// call opens a new ceremony.
+    /// factor through `channel`, in the JSON form `PublicKeyCredential.parseCreationOptionsFromJSON`
+    /// takes; each call opens a new ceremony.
     pub(crate) async fn webauthn_creation_options(
         &self,
         user: &User,
         factor: &Factor,
+        channel: Channel,
     ) -> Result<Value> {
         let settings = self.settings().await?;
         let rp = self.relying_party(&settings)?;
@@ -280,7 +322,7 @@ impl Service {
             .map(|(_, c)| credential_descriptor(c))
             .collect();
         let challenge = self
-            .new_challenge(WebauthnPurpose::Register, Some(user.id), Some(factor))
+            .new_challenge(channel.register(), Some(user.id), Some(factor))
             .await?;
         let uv = settings.webauthn_user_verification();
         Ok(json!({
@@ -308,8 +350,15 @@ impl Service {
         }))
     }
 
-    /// New creation options for a pending `webauthn` factor of the user (the page asking the
-    /// browser again, after a cancelled prompt).
+    /// Whether security keys can be registered here now: the method is active and the server
+    /// knows a host name to be their relying party.
+    pub(crate) async fn webauthn_ready(&self) -> Result<bool> {
+        let settings = self.settings_cached().await?;
+        Ok(self.relying_party(&settings).is_ok())
+    }
+
+    /// New creation options for a pending `webauthn` factor of the user, for the portal's page
+    /// (shown again after a cancelled prompt, each time a new ceremony).
     pub async fn pending_webauthn(&self, req: &super::FactorRequest) -> Result<(Factor, Value)> {
         let (user, factor) = self.pending_of(req).await?;
         if factor.kind() != FactorKind::Webauthn {
@@ -318,18 +367,21 @@ impl Service {
                 "This factor is not a security key.",
             ));
         }
-        let options = self.webauthn_creation_options(&user, &factor).await?;
+        let options = self
+            .webauthn_creation_options(&user, &factor, Channel::Portal)
+            .await?;
         Ok((factor, options))
     }
 
     /// Confirms a pending `webauthn` factor with the credential `navigator.credentials.create()`
-    /// made (as `toJSON()` gives it). Its challenge is taken first, so an answer is used once;
-    /// a refused answer is audited and changes nothing else.
+    /// made (as `toJSON()` gives it), answering a ceremony of `channel`. Its challenge is taken
+    /// first, so an answer is used once; a refused answer is audited and changes nothing else.
     pub async fn confirm_webauthn(
         &self,
         ctx: &Context,
         req: &super::FactorRequest,
         credential: &Value,
+        channel: Channel,
     ) -> Result<super::Confirmed> {
         let (user, factor) = self.pending_of(req).await?;
         if factor.kind() != FactorKind::Webauthn {
@@ -364,7 +416,7 @@ impl Service {
             .store
             .take_webauthn_challenge(
                 &challenge_hash(&challenge),
-                WebauthnPurpose::Register,
+                channel.register(),
                 Some(user.id),
                 now,
             )
@@ -372,13 +424,10 @@ impl Service {
         if taken.is_none_or(|t| t.factor_id.as_ref() != Some(&factor.id)) {
             return Err(refused("unknown_challenge".into()).await);
         }
-        let origins = [rp.origin.clone()];
-        let origin_ok = client_origin(&response.client_data_json)
-            .filter(|o| rp.accepts(o))
-            .map(|o| [o]);
+        let origins = accepted_origin(&rp, &response.client_data_json, channel);
         let rp_view = RelyingParty {
             id: &rp.id,
-            origins: origin_ok.as_ref().map_or(&origins, |o| o),
+            origins: &origins,
         };
         let new = match wa::verify_registration(
             &rp_view,
@@ -417,25 +466,21 @@ impl Service {
     }
 
     /// The options for `navigator.credentials.get()` that let the user's keys answer as their
-    /// second factor (the API's challenge, the second-factor page's button); `not_enrolled`
-    /// when the user has no key.
-    pub async fn webauthn_request_options(&self, username: &Username) -> Result<Value> {
+    /// second factor through `channel` (the API's challenge; the second-factor and step-up
+    /// pages' button); `not_enrolled` when the user has no key.
+    pub async fn webauthn_request_options(
+        &self,
+        username: &Username,
+        channel: Channel,
+    ) -> Result<Value> {
         let (user, factors) = self
             .store
             .user_with_factors(&username.key())
             .await?
             .ok_or_else(Error::no_user)?;
-        self.webauthn_request_options_for(&user, &factors).await
-    }
-
-    pub(crate) async fn webauthn_request_options_for(
-        &self,
-        user: &User,
-        factors: &[Factor],
-    ) -> Result<Value> {
         let settings = self.settings_cached().await?;
         let allow: Vec<Value> = if settings.method_available(FactorKind::Webauthn, user.role) {
-            credentials(factors)
+            credentials(&factors)
                 .map(|(_, c)| credential_descriptor(c))
                 .collect()
         } else {
@@ -449,7 +494,7 @@ impl Service {
         }
         let rp = self.relying_party(&settings)?;
         let challenge = self
-            .new_challenge(WebauthnPurpose::Authenticate, Some(user.id), None)
+            .new_challenge(channel.authenticate(), Some(user.id), None)
             .await?;
         Ok(json!({
             "challenge": challenge,
@@ -461,7 +506,8 @@ impl Service {
     }
 
     /// The options of a passwordless sign-in: no user named, a discoverable credential that
-    /// verifies its user. `method_not_available` unless passwordless sign-in is on.
+    /// verifies its user. `method_not_available` unless passwordless sign-in is on. Nothing is
+    /// stored: the challenge carries its expiry and a MAC (see [`PASSWORDLESS_MAC`]).
     pub async fn passwordless_options(&self) -> Result<Value> {
         let settings = self.settings_cached().await?;
         if !settings.webauthn_passwordless() {
@@ -471,11 +517,11 @@ impl Service {
             ));
         }
         let rp = self.relying_party(&settings)?;
-        let challenge = self
-            .new_challenge(WebauthnPurpose::Passwordless, None, None)
-            .await?;
+        let mut nonce = [0u8; 16];
+        self.rng.fill(&mut nonce);
+        let challenge = self.passwordless_challenge(&nonce, self.now() + CHALLENGE_TTL);
         Ok(json!({
-            "challenge": challenge,
+            "challenge": b64url(&challenge),
             "timeout": CHALLENGE_TTL * 1000,
             "rpId": rp.id,
             "allowCredentials": [],
@@ -483,14 +529,39 @@ impl Service {
         }))
     }
 
+    /// A passwordless challenge: the nonce, the expiry (8 bytes, big-endian) and the first 16
+    /// bytes of their MAC.
+    fn passwordless_challenge(&self, nonce: &[u8; 16], expires_at: i64) -> Vec<u8> {
+        let mut body = Vec::with_capacity(40);
+        body.extend_from_slice(nonce);
+        body.extend_from_slice(&expires_at.to_be_bytes());
+        let mac = self.key.lookup_hash(PASSWORDLESS_MAC, &body);
+        body.extend((0..16).filter_map(|i| {
+            mac.get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        }));
+        body
+    }
+
+    /// The expiry of a passwordless challenge this server made, unexpired at `now`.
+    fn passwordless_expiry(&self, challenge: &[u8], now: i64) -> Option<i64> {
+        use subtle::ConstantTimeEq as _;
+        let nonce: [u8; 16] = challenge.get(..16)?.try_into().ok()?;
+        let expires_at = i64::from_be_bytes(challenge.get(16..24)?.try_into().ok()?);
+        let expected = self.passwordless_challenge(&nonce, expires_at);
+        let genuine = challenge.len() == expected.len() && bool::from(challenge.ct_eq(&expected));
+        (genuine && expires_at > now && expires_at <= now + CHALLENGE_TTL).then_some(expires_at)
+    }
+
     /// Checks a second factor given by a security key or passkey: `credential` as
     /// `navigator.credentials.get()`'s `toJSON()` gives it, answering a challenge made for this
-    /// user. Counted by the attempt guard like a code.
+    /// user through `channel`. Counted by the attempt guard like a code.
     pub async fn validate_webauthn(
         &self,
         ctx: &Context,
         username: &Username,
         credential: &Value,
+        channel: Channel,
     ) -> Result<Validation> {
         let (user, factors) = self
             .store
@@ -514,24 +585,116 @@ impl Service {
         if user.is_locked(now) {
             return Ok(self.refuse(ctx, &user, Reason::Locked).await);
         }
-        self.check_assertion(
-            ctx,
-            &user,
-            &usable,
-            &settings,
-            &response,
+        let rp = self.relying_party(&settings)?;
+        let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(answer),
+        };
+        let taken = self
+            .store
+            .take_webauthn_challenge(
+                &challenge_hash(&challenge),
+                channel.authenticate(),
+                Some(user.id),
+                now,
+            )
+            .await?;
+        if taken.is_none() {
+            return attempt
+                .reject("method=webauthn reason=unknown_challenge".into())
+                .await;
+        }
+        let Some((factor, stored)) =
+            credentials(&usable).find(|(_, c)| c.credential_id == response.id)
+        else {
+            return attempt
+                .reject("method=webauthn reason=unknown_credential".into())
+                .await;
+        };
+        let origins = accepted_origin(&rp, &response.client_data_json, channel);
+        let rp_view = RelyingParty {
+            id: &rp.id,
+            origins: &origins,
+        };
+        let asserted = match wa::verify_assertion(
+            &rp_view,
             &challenge,
-            Some(user.id),
-            WebauthnPurpose::Authenticate,
             settings.webauthn_user_verification(),
+            &stored.public_key,
+            &response,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                return attempt
+                    .reject(format!(
+                        "method=webauthn factor={} reason={}",
+                        factor.id,
+                        e.code()
+                    ))
+                    .await;
+            }
+        };
+        if !self
+            .take_sign_count(ctx, &user, factor, stored, asserted.sign_count, now)
+            .await?
+        {
+            // Two ceremonies of one key answered out of order, or a clone: refused and audited,
+            // but no guess was made, so it does not count towards the lockout.
+            attempt
+                .give_back(Some(format!(
+                    "method=webauthn factor={} reason=webauthn_counter counted=false",
+                    factor.id
+                )))
+                .await?;
+            return Ok(Validation::Rejected(Reason::InvalidCode));
+        }
+        attempt
+            .accept(
+                Method::Factor(FactorKind::Webauthn),
+                &format!("factor={}", factor.id),
+            )
+            .await
+    }
+
+    /// Takes the key's signature counter (it must grow unless both are 0); a refusal is
+    /// audited as `webauthn_counter`.
+    async fn take_sign_count(
+        &self,
+        ctx: &Context,
+        user: &User,
+        factor: &Factor,
+        stored: &WebauthnCredential,
+        count: u32,
+        now: i64,
+    ) -> Result<bool> {
+        let count = i64::from(count);
+        if self
+            .store
+            .consume_sign_count(&factor.id, count, now)
+            .await?
+        {
+            return Ok(true);
+        }
+        self.audit(
+            ctx,
+            Some(&user.username),
+            AuditEvent::WebauthnCounter,
+            format!(
+                "factor={} stored={} given={count}: the key may have been cloned",
+                factor.id, stored.sign_count
+            ),
         )
-        .await
+        .await;
+        Ok(false)
     }
 
     /// A passwordless sign-in: a discoverable credential's answer to a passwordless challenge
-    /// names its user by the handle; the key must have verified its user. The user, with the
-    /// answer (counted by the attempt guard like a code); `None` for an unknown key, refused
-    /// without naming anyone.
+    /// names its user by the handle; the key must have verified its user. Everything that
+    /// needs no secret is checked before the attempt is counted — the challenge's MAC and
+    /// expiry, the key's owner, the signature — so that a stranger who knows a user's handle
+    /// and credential id cannot lock them out, nor learn whether they are locked or disabled.
+    /// The user, with the answer; `None` for an answer that does not verify (refused without
+    /// naming anyone).
     pub async fn passwordless_check(
         &self,
         ctx: &Context,
@@ -549,134 +712,141 @@ impl Service {
             .map_err(|e| malformed_credential(&e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
             .map_err(|e| malformed_credential(&e.to_string()))?;
+        let now = self.now();
+        let miss = |why: &'static str| {
+            let id = b64url(&response.id);
+            let id: String = id.chars().take(12).collect();
+            async move {
+                self.audit(
+                    ctx,
+                    None,
+                    AuditEvent::LoginFailed,
+                    format!("passwordless reason={why} credential={id}"),
+                )
+                .await;
+                Ok(None)
+            }
+        };
+        let Some(expires_at) = self.passwordless_expiry(&challenge, now) else {
+            return miss("unknown_challenge").await;
+        };
         let Some(handle) = response.user_handle.as_deref() else {
-            return Ok(None);
+            return miss("no_user_handle").await;
         };
         let Some(user_id) = self.store.user_by_webauthn_handle(&b64url(handle)).await? else {
-            return Ok(None);
+            return miss("unknown_credential").await;
         };
         let Some(user) = self.store.user_by_id(user_id).await? else {
-            return Ok(None);
+            return miss("unknown_credential").await;
         };
         let factors = self.store.factors_of(user.id).await?;
         let usable = super::usable(&settings, user.role, factors);
-        if !credentials(&usable).any(|(_, c)| c.credential_id == response.id) {
-            return Ok(None);
-        }
+        let Some((factor, stored)) =
+            credentials(&usable).find(|(_, c)| c.credential_id == response.id)
+        else {
+            return miss("unknown_credential").await;
+        };
+        let rp = self.relying_party(&settings)?;
+        let origins = accepted_origin(&rp, &response.client_data_json, Channel::Portal);
+        let rp_view = RelyingParty {
+            id: &rp.id,
+            origins: &origins,
+        };
+        let asserted = match wa::verify_assertion(
+            &rp_view,
+            &challenge,
+            UserVerification::Required,
+            &stored.public_key,
+            &response,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::LoginFailed,
+                    format!(
+                        "passwordless factor={} reason={} counted=false",
+                        factor.id,
+                        e.code()
+                    ),
+                )
+                .await;
+                return Ok(None);
+            }
+        };
+        // The key answered for this user: from here on the answer may say how they stand.
         if user.disabled {
-            return Ok(Some((
-                user.clone(),
-                self.refuse(ctx, &user, Reason::Disabled).await,
-            )));
+            let answer = self.refuse(ctx, &user, Reason::Disabled).await;
+            return Ok(Some((user, answer)));
         }
-        let now = self.now();
         if user.is_locked(now) {
             let answer = self.refuse(ctx, &user, Reason::Locked).await;
             return Ok(Some((user, answer)));
         }
-        let answer = self
-            .check_assertion(
-                ctx,
-                &user,
-                &usable,
-                &settings,
-                &response,
-                &challenge,
-                None,
-                WebauthnPurpose::Passwordless,
-                UserVerification::Required,
+        let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
+            Ok(a) => a,
+            Err(answer) => return Ok(Some((user.clone(), answer))),
+        };
+        let spent = self
+            .store
+            .insert_webauthn_challenge(&WebauthnChallenge {
+                challenge_hash: challenge_hash(&challenge),
+                purpose: WebauthnPurpose::PasswordlessSpent,
+                user_id: None,
+                factor_id: None,
+                expires_at,
+            })
+            .await;
+        match spent {
+            Ok(()) => {}
+            Err(crate::store::StoreError::Conflict(_)) => {
+                attempt
+                    .give_back(Some(
+                        "method=webauthn passwordless reason=already_used counted=false".into(),
+                    ))
+                    .await?;
+                return Ok(Some((
+                    user.clone(),
+                    Validation::Rejected(Reason::InvalidCode),
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if !self
+            .take_sign_count(ctx, &user, factor, stored, asserted.sign_count, now)
+            .await?
+        {
+            attempt
+                .give_back(Some(format!(
+                    "method=webauthn factor={} reason=webauthn_counter counted=false",
+                    factor.id
+                )))
+                .await?;
+            return Ok(Some((
+                user.clone(),
+                Validation::Rejected(Reason::InvalidCode),
+            )));
+        }
+        let answer = attempt
+            .accept(
+                Method::Factor(FactorKind::Webauthn),
+                &format!("factor={} passwordless", factor.id),
             )
             .await?;
         Ok(Some((user, answer)))
     }
+}
 
-    /// The attempt: counted first; then the challenge taken (once), the answer checked against
-    /// the credential it names, and the counter taken (it must grow).
-    #[allow(clippy::too_many_arguments, reason = "one private step of two flows")]
-    async fn check_assertion(
-        &self,
-        ctx: &Context,
-        user: &User,
-        usable: &[Factor],
-        settings: &Settings,
-        response: &AssertionResponse,
-        challenge: &[u8],
-        challenge_owner: Option<i64>,
-        purpose: WebauthnPurpose,
-        uv: UserVerification,
-    ) -> Result<Validation> {
-        let now = self.now();
-        let attempt = match self.begin_second_factor(ctx, user, settings, now).await? {
-            Ok(a) => a,
-            Err(answer) => return Ok(answer),
-        };
-        let taken = self
-            .store
-            .take_webauthn_challenge(&challenge_hash(challenge), purpose, challenge_owner, now)
-            .await?;
-        if taken.is_none() {
-            return attempt
-                .reject("method=webauthn reason=unknown_challenge".into())
-                .await;
-        }
-        let Some((factor, stored)) =
-            credentials(usable).find(|(_, c)| c.credential_id == response.id)
-        else {
-            return attempt
-                .reject("method=webauthn reason=unknown_credential".into())
-                .await;
-        };
-        let rp = self.relying_party(settings)?;
-        let origins = [rp.origin.clone()];
-        let origin_ok = client_origin(&response.client_data_json)
-            .filter(|o| rp.accepts(o))
-            .map(|o| [o]);
-        let rp_view = RelyingParty {
-            id: &rp.id,
-            origins: origin_ok.as_ref().map_or(&origins, |o| o),
-        };
-        let asserted =
-            match wa::verify_assertion(&rp_view, challenge, uv, &stored.public_key, response) {
-                Ok(a) => a,
-                Err(e) => {
-                    return attempt
-                        .reject(format!(
-                            "method=webauthn factor={} reason={}",
-                            factor.id,
-                            e.code()
-                        ))
-                        .await;
-                }
-            };
-        let count = i64::from(asserted.sign_count);
-        if !self
-            .store
-            .consume_sign_count(&factor.id, count, now)
-            .await?
-        {
-            self.audit(
-                ctx,
-                Some(&user.username),
-                AuditEvent::WebauthnCounter,
-                format!(
-                    "factor={} stored={} given={count}: the key may have been cloned",
-                    factor.id, stored.sign_count
-                ),
-            )
-            .await;
-            return attempt
-                .reject(format!(
-                    "method=webauthn factor={} reason=webauthn_counter",
-                    factor.id
-                ))
-                .await;
-        }
-        attempt
-            .accept(
-                Method::Factor(FactorKind::Webauthn),
-                &format!("factor={}", factor.id),
-            )
-            .await
+/// The context of the MAC of passwordless challenges.
+const PASSWORDLESS_MAC: &str = "webauthn-passwordless-challenge";
+
+/// The origins an answer may come from: the one its clientDataJSON names when the relying
+/// party accepts it for `channel`, else the public URL's alone (so the exact check refuses it).
+fn accepted_origin(rp: &Rp, client_data_json: &[u8], channel: Channel) -> [String; 1] {
+    match client_origin(client_data_json) {
+        Some(o) if rp.accepts(&o, channel) => [o],
+        _ => [rp.origin.clone()],
     }
 }
 
@@ -685,11 +855,6 @@ impl Service {
 fn client_origin(client_data_json: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(client_data_json).ok()?;
     v.get("origin")?.as_str().map(str::to_owned)
-}
-
-/// A credential id from its base64url text, as pages post it back.
-pub fn parse_credential_id(text: &str) -> Option<Vec<u8>> {
-    b64url_decode(text).filter(|b| !b.is_empty() && b.len() <= 1023)
 }
 
 #[cfg(test)]
@@ -705,6 +870,10 @@ mod tests {
         assert_eq!(p.origin, "https://2fa.example.com");
         assert_eq!(p.host, "2fa.example.com");
         assert!(PublicOrigin::parse("http://10.0.0.1:80").is_none());
+        let p = PublicOrigin::parse("https://2fa.example.com:443/x").unwrap();
+        assert_eq!(p.origin, "https://2fa.example.com");
+        let p = PublicOrigin::parse("http://localhost:80").unwrap();
+        assert_eq!(p.origin, "http://localhost");
         assert!(PublicOrigin::parse("ftp://example.com").is_none());
     }
 
@@ -714,13 +883,26 @@ mod tests {
             id: "example.com".into(),
             name: "x".into(),
             origin: "https://login.example.com".into(),
+            parent: true,
         };
-        assert!(rp.accepts("https://login.example.com"));
-        assert!(rp.accepts("https://app.example.com"));
-        assert!(rp.accepts("https://example.com:8443"));
-        assert!(!rp.accepts("http://app.example.com"));
-        assert!(!rp.accepts("https://evilexample.com"));
-        assert!(!rp.accepts("https://example.com.evil.net"));
-        assert!(!rp.accepts("https://.example.com"));
+        let api = |o: &str| rp.accepts(o, Channel::Api);
+        assert!(api("https://login.example.com"));
+        assert!(api("https://app.example.com"));
+        assert!(api("https://example.com:8443"));
+        assert!(!api("http://app.example.com"));
+        assert!(!api("https://evilexample.com"));
+        assert!(!api("https://example.com.evil.net"));
+        assert!(!api("https://.example.com"));
+        // The portal's own ceremonies: its origin only.
+        assert!(rp.accepts("https://login.example.com", Channel::Portal));
+        assert!(!rp.accepts("https://app.example.com", Channel::Portal));
+        // Without a parent-domain RP ID, the API too accepts only the public URL's origin.
+        let own = Rp {
+            id: "login.example.com".into(),
+            parent: false,
+            ..rp.clone()
+        };
+        assert!(!own.accepts("https://a.login.example.com", Channel::Api));
+        assert!(own.accepts("https://login.example.com", Channel::Api));
     }
 }

@@ -37,15 +37,22 @@ pub trait Webauthn: Send + Sync {
     async fn consume_sign_count(&self, id: &FactorId, count: i64, now: i64) -> StoreResult<bool>;
 }
 
-/// What a challenge is for.
+/// What a challenge is for. The portal's ceremonies and the API's are kept apart: an answer
+/// made for one is never taken by the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebauthnPurpose {
-    /// Registering a new credential for a pending factor.
+    /// Registering a new credential for a pending factor, in the portal.
     Register,
-    /// A second factor for a known user.
+    /// A second factor (or a step-up) for a known user, in the portal.
     Authenticate,
-    /// A passwordless sign-in: the user is named by the answer.
-    Passwordless,
+    /// Registering through the API, for an application that runs the browser side.
+    ApiRegister,
+    /// A second factor through the API.
+    ApiAuthenticate,
+    /// A passwordless sign-in's challenge once spent: such challenges are made without a row
+    /// (they carry their own expiry and MAC), and the row that records their use refuses a
+    /// second use.
+    PasswordlessSpent,
 }
 
 impl WebauthnPurpose {
@@ -54,7 +61,9 @@ impl WebauthnPurpose {
         match self {
             WebauthnPurpose::Register => "register",
             WebauthnPurpose::Authenticate => "authenticate",
-            WebauthnPurpose::Passwordless => "passwordless",
+            WebauthnPurpose::ApiRegister => "api_register",
+            WebauthnPurpose::ApiAuthenticate => "api_authenticate",
+            WebauthnPurpose::PasswordlessSpent => "passwordless_spent",
         }
     }
 }

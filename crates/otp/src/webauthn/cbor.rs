@@ -147,7 +147,7 @@ impl<'a> Reader<'a> {
             }
             4 => {
                 let count = self.length(info, 1)?;
-                let mut items = Vec::with_capacity(count);
+                let mut items = Vec::with_capacity(count.min(16));
                 for _ in 0..count {
                     items.push(self.item(depth + 1)?);
                 }
@@ -155,7 +155,7 @@ impl<'a> Reader<'a> {
             }
             5 => {
                 let count = self.length(info, 2)?;
-                let mut entries = Vec::with_capacity(count);
+                let mut entries = Vec::with_capacity(count.min(16));
                 for _ in 0..count {
                     let key = self.item(depth + 1)?;
                     if !matches!(key, Value::Int(_) | Value::Text(_)) {

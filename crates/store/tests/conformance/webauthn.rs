@@ -154,7 +154,8 @@ pub(crate) async fn webauthn_challenges_are_taken_once_by_their_owner(store: Arc
             .unwrap()
             .is_none()
     );
-    // A registration names its pending factor; a passwordless one has no user.
+    // A registration names its pending factor; a spent passwordless one has no user, and is
+    // refused a second time (the record of its use is the row itself).
     let register = WebauthnPurpose::Register;
     store
         .insert_webauthn_challenge(&challenge("r1", register, Some(u.id), NOW + 300))
@@ -166,11 +167,17 @@ pub(crate) async fn webauthn_challenges_are_taken_once_by_their_owner(store: Arc
         .unwrap()
         .unwrap();
     assert_eq!(taken.factor_id, Some(fid(3)));
-    let pl = WebauthnPurpose::Passwordless;
+    let pl = WebauthnPurpose::PasswordlessSpent;
     store
         .insert_webauthn_challenge(&challenge("p1", pl, None, NOW + 300))
         .await
         .unwrap();
+    assert!(matches!(
+        store
+            .insert_webauthn_challenge(&challenge("p1", pl, None, NOW + 300))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
     assert!(
         store
             .take_webauthn_challenge("p1", pl, Some(u.id), NOW)

@@ -7,7 +7,8 @@ use axum::response::IntoResponse;
 use twofold_core::audit::AuditFilter;
 use twofold_core::code::Code;
 use twofold_core::service::{
-    FactorRequest, NewUserRequest, UserChanges, Validation, parse_sending_kind, parse_username,
+    Channel, FactorRequest, NewUserRequest, UserChanges, Validation, parse_sending_kind,
+    parse_username,
 };
 use twofold_core::settings::SettingType;
 use utoipa::OpenApi;
@@ -277,7 +278,7 @@ async fn confirm_factor(
         (Some(credential), None) => {
             state
                 .service
-                .confirm_webauthn(&auth.ctx, &factor, credential)
+                .confirm_webauthn(&auth.ctx, &factor, credential, Channel::Api)
                 .await?
         }
         (None, code) => {
@@ -352,7 +353,7 @@ async fn challenge(
     if req.kind == "webauthn" {
         let public_key = state
             .service
-            .webauthn_request_options(&parse_username(&username)?)
+            .webauthn_request_options(&parse_username(&username)?, Channel::Api)
             .await?;
         return Ok(Json(PublicKeyOut { public_key }).into_response());
     }
@@ -376,7 +377,7 @@ async fn validate_webauthn(
         (Some(credential), None, Some("webauthn") | None) => {
             state
                 .service
-                .validate_webauthn(ctx, &username, credential)
+                .validate_webauthn(ctx, &username, credential, Channel::Api)
                 .await
         }
         (None, _, _) => Err(twofold_core::Error::invalid(

@@ -340,7 +340,7 @@ async fn step_up_page(
     let webauthn_options = if needs_code {
         state
             .service
-            .webauthn_request_options(&user.username)
+            .webauthn_request_options(&user.username, twofold_core::service::Channel::Portal)
             .await
             .ok()
             .map(|o| o.to_string())

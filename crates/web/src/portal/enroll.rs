@@ -447,7 +447,12 @@ pub(crate) async fn confirm(
             Ok(credential) => {
                 state
                     .service
-                    .confirm_webauthn(&visitor.ctx(), &own_factor(user, id), &credential)
+                    .confirm_webauthn(
+                        &visitor.ctx(),
+                        &own_factor(user, id),
+                        &credential,
+                        twofold_core::service::Channel::Portal,
+                    )
                     .await
             }
             Err(e) => Err(e),

@@ -263,7 +263,7 @@ async fn second_factor_page_with(
     let webauthn_options = if offer.webauthn && !backup {
         state
             .service
-            .webauthn_request_options(&user.username)
+            .webauthn_request_options(&user.username, twofold_core::service::Channel::Portal)
             .await
             .ok()
             .map(|o| o.to_string())
