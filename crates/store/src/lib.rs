@@ -22,7 +22,7 @@ mod sql;
 mod sqlite;
 
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{BackupError, SqliteStore};
 
 /// The database behind a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

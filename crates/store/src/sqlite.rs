@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use twofold_core::store::StoreResult;
+use twofold_core::store::{StoreError, StoreResult};
 
 use crate::ConnectOptions;
 use crate::hot::Hot;
@@ -116,6 +116,43 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         Ok(Self::from_pool(pool))
+    }
+
+    /// Writes a consistent copy of the SQLite database at `url` to `dest`, while servers may be
+    /// writing to it: SQLite's `VACUUM INTO` reads the database in one read transaction (under
+    /// WAL, writers go on meanwhile) and writes a compact copy holding exactly what was
+    /// committed when it began. `dest` must not exist: it is created empty, mode 0600 (it holds
+    /// password hashes and sealed secrets), and never overwritten. A failed copy removes it.
+    pub async fn backup_to(url: &str, dest: &std::path::Path) -> Result<u64, BackupError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .map_err(BackupError::Create)?;
+        let copy = async {
+            let store = Self::open_read_only(url)
+                .await
+                .map_err(BackupError::Store)?;
+            let path = dest.to_str().ok_or(BackupError::NotUtf8)?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(path)
+                .execute(&store.pool)
+                .await
+                .map_err(|e| BackupError::Store(backend(e)))?;
+            store.pool.close().await;
+            std::fs::metadata(dest)
+                .map(|m| m.len())
+                .map_err(BackupError::Create)
+        };
+        match copy.await {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                let _ = std::fs::remove_file(dest);
+                Err(e)
+            }
+        }
     }
 
     /// Wraps a pool the caller configured.
@@ -347,6 +384,20 @@ impl SqliteStore {
         };
         create_private_file(std::path::Path::new(path.split('?').next().unwrap_or(path)))
     }
+}
+
+/// Why a backup was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The destination could not be created (it exists, or its directory does not).
+    #[error("{0}")]
+    Create(#[source] std::io::Error),
+    /// The destination's path is not UTF-8 (SQLite takes it as text).
+    #[error("the destination's path must be UTF-8")]
+    NotUtf8,
+    /// The database could not be read or the copy written.
+    #[error("{0}")]
+    Store(#[source] StoreError),
 }
 
 /// Creates an empty file readable only by us if it does not exist yet.

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use crate::config::Config;
 use crate::exit::Failure;
 
+pub(crate) mod backup;
 pub(crate) mod check;
 pub(crate) mod otp;
 pub(crate) mod radius;
@@ -65,6 +66,12 @@ pub(crate) enum Command {
     /// Compute one-time codes, as an authenticator app would (for testing and support).
     #[command(subcommand)]
     Otp(otp::OtpCommand),
+    /// Write a consistent copy of the SQLite database to FILE while servers run (never over an
+    /// existing file). The master key is not inside: keep it apart. On PostgreSQL use pg_dump.
+    Backup {
+        /// Where to write the copy (created 0600).
+        file: std::path::PathBuf,
+    },
 }
 
 pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Result<(), Failure> {
@@ -87,6 +94,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::Token(c) => token::run(&config, c).await,
             Command::Yubikey(c) => yubikey::run(&config, c).await,
             Command::Radius(c) => radius::run(&config, c).await,
+            Command::Backup { file } => backup::run(&config, &file).await,
             Command::Otp(_) => Ok(()),
         }
     });

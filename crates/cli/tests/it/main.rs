@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod api;
+mod backup;
 mod cli;
 mod cluster;
 mod codes;
