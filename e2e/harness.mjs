@@ -58,9 +58,10 @@ export class Server {
     }
   }
 
-  async #start({ name = 'server', dataDir, expectSetup, extraEnv = {}, listen = '127.0.0.1:0' } = {}) {
+  async #start({ name = 'server', dataDir, expectSetup, extraEnv = {}, listen = '127.0.0.1:0', localhost = false } = {}) {
     const s = this;
     s.baseName = name;
+    s.localhost = localhost;
     s.extraEnv = extraEnv;
     /** Seconds this server's clock runs ahead of the wall clock (`TWOFOLD_TEST_CLOCK_OFFSET`). */
     s.clockOffset = Number(extraEnv.TWOFOLD_TEST_CLOCK_OFFSET || 0);
@@ -106,7 +107,13 @@ export class Server {
       const listen = s.stdout.match(/^twofold listening on (http:\/\/\S+)$/m);
       const setup = s.stdout.match(/Create it at (http:\/\/\S+\/setup\/\S+?)[ ,]/);
       if (listen) {
-        s.url = listen[1].replace(/\/$/, '');
+        /** The address the server printed (what a restart on the same port listens on). */
+        s.listenUrl = listen[1].replace(/\/$/, '');
+        s.url = s.listenUrl;
+        // Browsers refuse an IP address as a WebAuthn relying party ID, and treat `localhost`
+        // as a secure context: the security key tests open the portal by that name (the
+        // server itself knows a loopback address as `localhost` on the same port).
+        if (localhost) s.url = s.listenUrl.replace(/^http:\/\/(127\.0\.0\.1|\[::1\])(?=:)/, 'http://localhost');
         listenSeenAt ||= Date.now();
         if (setup) s.setupUrl = setup[1];
         // The setup line is written in the same flush as the listening line; when a fresh data
@@ -150,9 +157,9 @@ export class Server {
   async restart({ extraEnv = {}, clockOffset, samePort = false } = {}) {
     const env = { ...this.extraEnv, ...extraEnv };
     if (clockOffset !== undefined) env.TWOFOLD_TEST_CLOCK_OFFSET = String(Math.floor(clockOffset));
-    const listen = samePort ? new URL(this.url).host : undefined;
+    const listen = samePort ? new URL(this.listenUrl).host : undefined;
     await this.stop({ keepData: true });
-    const opts = { name: this.baseName, dataDir: this.dataDir, expectSetup: false, extraEnv: env, listen };
+    const opts = { name: this.baseName, dataDir: this.dataDir, expectSetup: false, extraEnv: env, listen, localhost: this.localhost };
     let again;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -214,7 +221,7 @@ export class Server {
       const r = await this.cli(['token', 'create', `e2e-${Date.now()}`, '--scope', 'admin']);
       this.token = r.stdout.trim();
     }
-    const res = await fetch(this.url + pathname, {
+    const res = await fetch(this.listenUrl + pathname, {
       method,
       headers: {
         Authorization: `Bearer ${this.token}`,

@@ -356,7 +356,7 @@ pub(crate) async fn second_submit(
             remember,
         )
         .await;
-    answer_second_factor(&state, &visitor, done, backup, remember).await
+    answer_second_factor(&state, &visitor, done, backup, false, remember).await
 }
 
 /// "Use your security key or passkey" on the second-factor page.
@@ -379,15 +379,18 @@ pub(crate) async fn second_webauthn(
         }
         Err(e) => Err(e),
     };
-    answer_second_factor(&state, &visitor, done, false, remember).await
+    answer_second_factor(&state, &visitor, done, false, true, remember).await
 }
 
 /// The answer to a second factor given on the page: signed in, or the page again with why not.
+/// `by_key`: it came from a security key or passkey, which the refusal names (no code was
+/// entered).
 async fn answer_second_factor(
     state: &AppState,
     visitor: &Visitor,
     done: twofold_core::Result<SecondFactor>,
     backup: bool,
+    by_key: bool,
     remember: bool,
 ) -> Result<Response, PageError> {
     let (status, error) = match done {
@@ -408,6 +411,11 @@ async fn answer_second_factor(
             StatusCode::FORBIDDEN,
             "Too many failed attempts: your second factor is locked for a while. \
              Try again later or ask an administrator to unlock it."
+                .to_owned(),
+        ),
+        Ok(SecondFactor::Refused(Reason::InvalidCode)) if by_key => (
+            StatusCode::UNAUTHORIZED,
+            "Your security key or passkey was not accepted. Try again, or use another method."
                 .to_owned(),
         ),
         Ok(SecondFactor::Refused(Reason::InvalidCode)) => (
