@@ -91,15 +91,21 @@ struct Rp {
     name: String,
     /// The public URL's origin.
     origin: String,
+    /// Whether the RP ID is a parent domain of the public URL's host (set in
+    /// `webauthn.rp_id`): only then are other origins under it accepted.
+    parent_domain: bool,
 }
 
 impl Rp {
     /// Whether a browser at `origin` may use this relying party's keys: the public URL's
-    /// origin, or an `https://` origin whose host is the RP ID or under it (when the RP ID is
-    /// a parent domain, for the applications behind forward authentication).
+    /// origin, or, when the RP ID is a parent domain (for the applications behind forward
+    /// authentication), an `https://` origin whose host is the RP ID or under it.
     fn accepts(&self, origin: &str) -> bool {
         if origin == self.origin {
             return true;
+        }
+        if !self.parent_domain {
+            return false;
         }
         let Some(rest) = origin.strip_prefix("https://") else {
             return false;
@@ -207,6 +213,7 @@ impl Service {
             }
         };
         Ok(Rp {
+            parent_domain: id != public.host,
             id,
             name: settings.issuer().to_owned(),
             origin: public.origin.clone(),
@@ -714,6 +721,7 @@ mod tests {
             id: "example.com".into(),
             name: "x".into(),
             origin: "https://login.example.com".into(),
+            parent_domain: true,
         };
         assert!(rp.accepts("https://login.example.com"));
         assert!(rp.accepts("https://app.example.com"));
@@ -722,5 +730,28 @@ mod tests {
         assert!(!rp.accepts("https://evilexample.com"));
         assert!(!rp.accepts("https://example.com.evil.net"));
         assert!(!rp.accepts("https://.example.com"));
+    }
+
+    #[test]
+    fn an_rp_id_that_is_the_public_host_accepts_the_public_origin_only() {
+        let rp = Rp {
+            id: "login.example.com".into(),
+            name: "x".into(),
+            origin: "https://login.example.com".into(),
+            parent_domain: false,
+        };
+        assert!(rp.accepts("https://login.example.com"));
+        assert!(!rp.accepts("https://login.example.com:8443"));
+        assert!(!rp.accepts("https://app.login.example.com"));
+        let rp = Rp {
+            id: "localhost".into(),
+            name: "x".into(),
+            origin: "http://localhost:8080".into(),
+            parent_domain: false,
+        };
+        assert!(rp.accepts("http://localhost:8080"));
+        assert!(!rp.accepts("https://localhost"));
+        assert!(!rp.accepts("https://localhost:8080"));
+        assert!(!rp.accepts("https://evil.localhost"));
     }
 }
