@@ -633,6 +633,18 @@ impl Service {
                 .reject("method=webauthn reason=unknown_credential".into())
                 .await;
         };
+        // A user named before the ceremony: a user handle in the answer must be theirs
+        // (WebAuthn §7.2 step 6). A passwordless sign-in found the user by it.
+        if let (Some(owner), Some(handle)) = (challenge_owner, &response.user_handle)
+            && self.store.user_by_webauthn_handle(&b64url(handle)).await? != Some(owner)
+        {
+            return attempt
+                .reject(format!(
+                    "method=webauthn factor={} reason=user_handle_mismatch",
+                    factor.id
+                ))
+                .await;
+        }
         let rp = self.relying_party(settings)?;
         let origins = [rp.origin.clone()];
         let origin_ok = client_origin(&response.client_data_json)
