@@ -24,5 +24,6 @@ mod remember;
 mod sms;
 mod smtp;
 mod support;
+mod webauthn;
 mod wsapi;
 mod yubikey;
