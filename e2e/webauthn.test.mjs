@@ -14,6 +14,9 @@ import {
 } from './harness.mjs';
 
 /** A key that checks its user (a PIN), answers at once (its touch simulated), and keeps passkeys. */
+/** The login page's answer to a passkey that proved nothing (unknown, forged, expired). */
+const PASSKEY_REFUSED =
+  'This passkey was not accepted: it is not registered here, or this sign-in expired. Try again, or sign in with your password.';
 const KEY = {
   protocol: 'ctap2',
   transport: 'usb',
@@ -385,7 +388,8 @@ describe('security keys and passkeys', () => {
     let resp = await useKey(p, PASSKEY_BUTTON);
     assert.ok(resp.status() >= 400 && resp.status() < 500, `no user verification → 4xx, got ${resp.status()}`);
     assert.equal(pathOf(p), '/login/passkey');
-    assert.equal(await serverError(p), "Your passkey's answer was refused. Please try again.");
+    // Refused without saying more: the answer did not prove anything about any account.
+    assert.equal(await serverError(p), PASSKEY_REFUSED);
     await screenshot(p, 'webauthn-passkey-no-uv');
     await passkey.override({});
 
@@ -412,7 +416,7 @@ describe('security keys and passkeys', () => {
     resp = await useKey(p, PASSKEY_BUTTON);
     assert.ok(resp.status() >= 400 && resp.status() < 500, `a removed passkey → 4xx, got ${resp.status()}`);
     assert.equal(pathOf(p), '/login/passkey');
-    assert.equal(await serverError(p), 'This passkey is not registered here. Sign in with your password instead.');
+    assert.equal(await serverError(p), PASSKEY_REFUSED);
     assert.equal((await goto(p, '/account/security')).url().includes('/login'), true, 'not signed in');
     await u.alice.blue.unplug();
     expectNoCspViolation(p);

@@ -25,5 +25,6 @@ mod remember;
 mod sms;
 mod smtp;
 mod support;
+mod webauthn;
 mod wsapi;
 mod yubikey;

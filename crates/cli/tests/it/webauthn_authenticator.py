@@ -379,7 +379,10 @@ def cmd_create(args):
             raise Refused(EXIT_CLIENT_REFUSES, f"no supported algorithm in {opts['algs']}")
         alg = ALG_NAMES[supported[0]]
     key = new_key(alg)
-    credential_id = secrets.token_bytes(CREDENTIAL_ID_LENGTH)
+    if args.credential_id is not None:
+        credential_id = from_b64url(args.credential_id, "--credential-id")
+    else:
+        credential_id = secrets.token_bytes(CREDENTIAL_ID_LENGTH)
     public_key = cose_key(alg, key)
     flags = FLAG_AT
     flags |= 0 if args.no_up else FLAG_UP
@@ -1009,6 +1012,11 @@ def parser():
         help="set BS (without --backup-eligible: an invalid pair)",
     )
     p.add_argument("--attachment", choices=["platform", "cross-platform"], default="cross-platform")
+    p.add_argument(
+        "--credential-id",
+        metavar="B64URL",
+        help="use this credential id instead of a random one (an id some credential already has)",
+    )
     add_common_tampers(p)
     p.set_defaults(func=cmd_create)
 

@@ -611,6 +611,18 @@ impl Service {
                 .reject("method=webauthn reason=unknown_credential".into())
                 .await;
         };
+        // The user was named before the ceremony: a user handle in the answer must be theirs
+        // (WebAuthn §7.2 step 6).
+        if let Some(handle) = &response.user_handle
+            && self.store.user_by_webauthn_handle(&b64url(handle)).await? != Some(user.id)
+        {
+            return attempt
+                .reject(format!(
+                    "method=webauthn factor={} reason=user_handle_mismatch",
+                    factor.id
+                ))
+                .await;
+        }
         let origins = accepted_origin(&rp, &response.client_data_json, channel);
         let rp_view = RelyingParty {
             id: &rp.id,
@@ -903,6 +915,20 @@ mod tests {
             ..rp.clone()
         };
         assert!(!own.accepts("https://a.login.example.com", Channel::Api));
+        assert!(!own.accepts("https://login.example.com:8443", Channel::Api));
         assert!(own.accepts("https://login.example.com", Channel::Api));
+        // A portal on http://localhost: that origin only, not https://localhost nor below it.
+        let local = Rp {
+            id: "localhost".into(),
+            name: "x".into(),
+            origin: "http://localhost:8080".into(),
+            parent: false,
+        };
+        for channel in [Channel::Portal, Channel::Api] {
+            assert!(local.accepts("http://localhost:8080", channel));
+            assert!(!local.accepts("https://localhost", channel));
+            assert!(!local.accepts("https://localhost:8080", channel));
+            assert!(!local.accepts("https://evil.localhost", channel));
+        }
     }
 }
