@@ -329,9 +329,13 @@ describe('security keys and passkeys', () => {
     let resp = await submit(p, blueRow.getByRole('button', { name: 'Remove' }));
     assert.equal(resp.status(), 401, 'Remove answers with the step-up page');
     await expectH1(p, 'Confirm it is you');
+    // The key answers instead of a code: the password, then the page's key button.
+    assert.equal((await optionsOf(p)).allowCredentials.length, 2, 'the step-up offers both keys');
+    await checkPage(p, 'webauthn-step-up');
     await p.getByLabel('Password', { exact: true }).fill(u.alice.password);
-    await p.getByLabel('A current code or a backup code', { exact: true }).fill(u.alice.backupCodes.pop());
-    resp = await submit(p, 'Continue');
+    await u.alice.green.plug(p);
+    resp = await useKey(p);
+    await u.alice.green.unplug();
     assert.equal(resp.status(), 200);
     assert.equal(pathOf(p), '/account/security');
     assert.equal(await noticeText(p), 'Device removed.');
