@@ -920,6 +920,10 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
     let login_form = [("username", "cli"), ("password", PASSWORD)];
     refused_without_its_token(&mut anon, "/login", &login_form, &[&foreign_pre]);
     covered.insert("/login");
+    // A passkey's answer is refused for its token before it is read.
+    let passkey_form = [("credential", "{}")];
+    refused_without_its_token(&mut anon, "/login/passkey", &passkey_form, &[&foreign_pre]);
+    covered.insert("/login/passkey");
     assert!(
         anon.cookie("tf_session").is_none(),
         "no session from a refused login"
@@ -987,6 +991,12 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
     // (route as registered, path, whose session, fields that would change something).
     type Fields<'a> = Vec<(&'a str, &'a str)>;
     let table: Vec<(&str, &str, Who, Fields)> = vec![
+        (
+            "/login/2fa/webauthn",
+            "/login/2fa/webauthn",
+            Who::Half,
+            vec![("credential", "{}")],
+        ),
         (
             "/login/2fa",
             "/login/2fa",
