@@ -20,8 +20,18 @@ pub(crate) trait Steps {
     /// `sql::BEGIN_ATTEMPT`: the new count, or none when no attempt may be counted.
     async fn begin_attempt(&mut self, user_id: i64, now: i64, max: i64)
     -> StoreResult<Option<i64>>;
-    /// The consumption's conditional UPDATE: true if it took the code.
+    /// The consumption's conditional UPDATE: true if it took the code. (A security key's
+    /// answer goes through [`Steps::consume_assertion`].)
     async fn consume(&mut self, user_id: i64, what: &Consume, now: i64) -> StoreResult<bool>;
+    /// `sql::TAKE_WEBAUTHN_CHALLENGE`, then, when it took the challenge,
+    /// `sql::CONSUME_SIGN_COUNT`: `None` when there was no such challenge, else whether the
+    /// counter was taken.
+    async fn consume_assertion(
+        &mut self,
+        user_id: i64,
+        what: Assertion<'_>,
+        now: i64,
+    ) -> StoreResult<Option<bool>>;
     /// `sql::CHALLENGE_FAILED`.
     async fn challenge_failed(&mut self, factor: &FactorId) -> StoreResult<()>;
     /// `sql::BACKUP_CODE_USED`: the user has a used code with this lookup hash.
@@ -47,6 +57,15 @@ pub(crate) trait Steps {
     async fn insert_audit(&mut self, record: &NewAudit) -> StoreResult<()>;
 }
 
+/// The parts of a [`Consume::Assertion`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assertion<'a> {
+    pub(crate) factor: &'a FactorId,
+    pub(crate) challenge_hash: &'a str,
+    pub(crate) purpose: &'a str,
+    pub(crate) sign_count: i64,
+}
+
 /// Counts, checks and settles the attempt `plan` describes (see `AttemptPlan`).
 pub(crate) async fn settle<S: Steps>(
     steps: &mut S,
@@ -61,7 +80,33 @@ pub(crate) async fn settle<S: Steps>(
     };
     let mut used = false;
     for (i, candidate) in plan.candidates.iter().enumerate() {
-        if steps.consume(user, &candidate.consume, plan.now).await? {
+        let taken = match &candidate.consume {
+            Consume::Assertion {
+                factor,
+                challenge_hash,
+                purpose,
+                sign_count,
+            } => {
+                let what = Assertion {
+                    factor,
+                    challenge_hash,
+                    purpose: purpose.as_str(),
+                    sign_count: *sign_count,
+                };
+                match steps.consume_assertion(user, what, plan.now).await? {
+                    Some(taken) => {
+                        // The challenge was this user's and is spent: a counter that did not
+                        // grow is a genuine answer refused (two ceremonies out of order, or a
+                        // cloned key), not a guess.
+                        used = used || !taken;
+                        taken
+                    }
+                    None => false,
+                }
+            }
+            other => steps.consume(user, other, plan.now).await?,
+        };
+        if taken {
             steps.reset_failures(user).await?;
             steps.insert_audit(&candidate.on_accept).await?;
             return Ok(Settled::Accepted(i));
@@ -73,6 +118,7 @@ pub(crate) async fn settle<S: Steps>(
             Consume::BackupCode { lookup } => {
                 used = used || steps.backup_code_used(user, lookup).await?;
             }
+            Consume::Assertion { .. } => {}
         }
     }
     if used {

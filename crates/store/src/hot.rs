@@ -306,8 +306,45 @@ impl crate::attempt::Steps for HotSteps<'_> {
                 sql::CONSUME_BACKUP_CODE,
                 named_params! {"$1": user_id, "$2": lookup, "$3": now},
             )?,
+            Consume::Assertion {
+                factor,
+                challenge_hash,
+                purpose,
+                sign_count,
+            } => {
+                let what = crate::attempt::Assertion {
+                    factor,
+                    challenge_hash,
+                    purpose: purpose.as_str(),
+                    sign_count: *sign_count,
+                };
+                let taken = crate::attempt::Steps::consume_assertion(self, user_id, what, now);
+                return Ok(taken.await? == Some(true));
+            }
         };
         Ok(n == 1)
+    }
+
+    async fn consume_assertion(
+        &mut self,
+        user_id: i64,
+        what: crate::attempt::Assertion<'_>,
+        now: i64,
+    ) -> StoreResult<Option<bool>> {
+        let taken = self.execute(
+            sql::TAKE_WEBAUTHN_CHALLENGE,
+            named_params! {
+                "$1": what.challenge_hash, "$2": what.purpose, "$3": user_id, "$4": now
+            },
+        )?;
+        if taken != 1 {
+            return Ok(None);
+        }
+        let counted = self.execute(
+            sql::CONSUME_SIGN_COUNT,
+            named_params! {"$1": what.factor.as_str(), "$2": what.sign_count, "$3": now},
+        )?;
+        Ok(Some(counted == 1))
     }
 
     async fn challenge_failed(&mut self, factor: &FactorId) -> StoreResult<()> {

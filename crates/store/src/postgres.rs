@@ -141,6 +141,15 @@ impl PgStore {
         &self,
         plan: &AttemptPlan<'_>,
     ) -> StoreResult<Option<Settled>> {
+        // A security key's answer is settled by the shared flow in a transaction (the database
+        // function knows the one-time codes only).
+        if plan
+            .candidates
+            .iter()
+            .any(|c| matches!(c.consume, Consume::Assertion { .. }))
+        {
+            return Ok(None);
+        }
         let n = plan.candidates.len();
         let (mut kind, mut factor, mut value, mut drift, mut text) = (
             Vec::with_capacity(n),
@@ -168,6 +177,7 @@ impl PgStore {
                     Some(code_hash.as_str()),
                 ),
                 Consume::BackupCode { lookup } => ("backup", None, 0, 0, Some(lookup.as_str())),
+                Consume::Assertion { .. } => return Ok(None),
             };
             kind.push(k);
             factor.push(f);

@@ -37,6 +37,16 @@ pub(crate) const CONSUME_COUNTER: &str = "UPDATE factors SET last_counter = $2, 
      WHERE id = $1 AND confirmed \
      AND (last_counter IS NULL OR last_counter < $2)";
 
+/// Takes a WebAuthn ceremony's challenge: `$1` its hash, `$2` purpose, `$3` user id, `$4` now.
+pub(crate) const TAKE_WEBAUTHN_CHALLENGE: &str = "DELETE FROM webauthn_challenges \
+     WHERE challenge_hash = $1 AND purpose = $2 AND user_id = $3 AND expires_at > $4";
+
+/// Takes a security key's signature counter when it grew (or both are 0, a key without a
+/// counter): `$1` factor id, `$2` the counter, `$3` now.
+pub(crate) const CONSUME_SIGN_COUNT: &str = "UPDATE factors SET last_counter = $2, last_used_at = $3 \
+     WHERE id = $1 AND confirmed AND kind = 'webauthn' \
+     AND (last_counter IS NULL OR last_counter < $2 OR ($2 = 0 AND last_counter = 0))";
+
 /// Consumes a backup code: `$1` user id, `$2` its lookup hash, `$3` now.
 pub(crate) const CONSUME_BACKUP_CODE: &str = "UPDATE backup_codes SET used_at = $3 \
      WHERE user_id = $1 AND lookup = $2 AND used_at IS NULL";

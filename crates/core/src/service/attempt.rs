@@ -136,6 +136,11 @@ pub(crate) struct LocalCheck {
     pub(crate) candidates: Vec<(Consume, Method, Option<String>)>,
     /// When none accepts, the caller checks further (a Duo passcode): the attempt stays open.
     pub(crate) then_more: bool,
+    /// The counted failure's detail, when not `reason=invalid_code`.
+    pub(crate) failure_detail: Option<String>,
+    /// The record of a genuine answer refused without counting, when not a failure
+    /// `reason=already_used counted=false`.
+    pub(crate) already_used: Option<(AuditEvent, String)>,
 }
 
 /// How [`Service::settle_second_factor`] ended.
@@ -188,14 +193,20 @@ impl Service {
                 ctx,
                 subject,
                 AuditEvent::SecondFactorFailure,
-                "reason=invalid_code".into(),
+                check
+                    .failure_detail
+                    .clone()
+                    .unwrap_or_else(|| "reason=invalid_code".into()),
             ),
-            on_already_used: self.audit_record(
-                ctx,
-                subject,
-                AuditEvent::SecondFactorFailure,
-                "reason=already_used counted=false".into(),
-            ),
+            on_already_used: match &check.already_used {
+                Some((event, detail)) => self.audit_record(ctx, subject, *event, detail.clone()),
+                None => self.audit_record(
+                    ctx,
+                    subject,
+                    AuditEvent::SecondFactorFailure,
+                    "reason=already_used counted=false".into(),
+                ),
+            },
             streak_window: super::validate::LOCKOUT_CAP,
             lock_seconds: &lock_seconds,
         };

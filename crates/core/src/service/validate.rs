@@ -307,6 +307,8 @@ impl Service {
         let check = LocalCheck {
             candidates,
             then_more: duo.is_some(),
+            failure_detail: None,
+            already_used: None,
         };
         // Counted before anything is consumed, consumed, and settled: one transaction.
         let mut attempt = match self

@@ -22,13 +22,14 @@ use twofold_otp::webauthn::{
 };
 
 use super::Service;
+use super::attempt::{LocalCheck, LocalOutcome};
 use super::validate::{Method, Reason, Validation};
 use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind, WebauthnCredential, b64url};
 use crate::identity::Username;
 use crate::settings::Settings;
-use crate::store::{User, WebauthnChallenge, WebauthnPurpose};
+use crate::store::{Consume, User, WebauthnChallenge, WebauthnPurpose};
 
 /// How long a ceremony may take, in seconds (the browser is told the same).
 pub const CHALLENGE_TTL: i64 = 300;
@@ -586,86 +587,95 @@ impl Service {
             return Ok(self.refuse(ctx, &user, Reason::Locked).await);
         }
         let rp = self.relying_party(&settings)?;
-        let attempt = match self.begin_second_factor(ctx, &user, &settings, now).await? {
-            Ok(a) => a,
-            Err(answer) => return Ok(answer),
+        // What the answer is, found before the attempt is counted (as a TOTP code's step is):
+        // then one store transaction counts it, takes the challenge and the counter, and
+        // settles it with its audit record.
+        let (candidate, failure) =
+            match credentials(&usable).find(|(_, c)| c.credential_id == response.id) {
+                None => (None, "method=webauthn reason=unknown_credential".to_owned()),
+                Some((factor, stored)) => {
+                    // The user was named before the ceremony: a user handle in the answer must be
+                    // theirs (WebAuthn §7.2 step 6).
+                    let handle_ok = match &response.user_handle {
+                        Some(h) => {
+                            self.store.user_by_webauthn_handle(&b64url(h)).await? == Some(user.id)
+                        }
+                        None => true,
+                    };
+                    let origins = accepted_origin(&rp, &response.client_data_json, channel);
+                    let rp_view = RelyingParty {
+                        id: &rp.id,
+                        origins: &origins,
+                    };
+                    let verified = handle_ok
+                        .then(|| {
+                            wa::verify_assertion(
+                                &rp_view,
+                                &challenge,
+                                settings.webauthn_user_verification(),
+                                &stored.public_key,
+                                &response,
+                            )
+                        })
+                        .transpose();
+                    match verified {
+                        Ok(Some(asserted)) => (
+                            Some((factor, stored, asserted)),
+                            "method=webauthn reason=unknown_challenge".to_owned(),
+                        ),
+                        Ok(None) => (
+                            None,
+                            format!(
+                                "method=webauthn factor={} reason=user_handle_mismatch",
+                                factor.id
+                            ),
+                        ),
+                        Err(e) => (
+                            None,
+                            format!("method=webauthn factor={} reason={}", factor.id, e.code()),
+                        ),
+                    }
+                }
+            };
+        let (candidates, already_used) = match candidate {
+            Some((factor, stored, asserted)) => (
+                vec![(
+                    Consume::Assertion {
+                        factor: factor.id.clone(),
+                        challenge_hash: challenge_hash(&challenge),
+                        purpose: channel.authenticate(),
+                        sign_count: i64::from(asserted.sign_count),
+                    },
+                    Method::Factor(FactorKind::Webauthn),
+                    Some(factor.id.to_string()),
+                )],
+                // Two ceremonies of one key answered out of order, or a clone: refused and
+                // audited, but no guess was made, so it does not count towards the lockout.
+                Some((
+                    AuditEvent::WebauthnCounter,
+                    format!(
+                        "factor={} stored={} given={} counted=false: the key may have been \
+                         cloned, or two sign-ins were answered out of order",
+                        factor.id, stored.sign_count, asserted.sign_count
+                    ),
+                )),
+            ),
+            None => (Vec::new(), None),
         };
-        let taken = self
-            .store
-            .take_webauthn_challenge(
-                &challenge_hash(&challenge),
-                channel.authenticate(),
-                Some(user.id),
-                now,
-            )
-            .await?;
-        if taken.is_none() {
-            return attempt
-                .reject("method=webauthn reason=unknown_challenge".into())
-                .await;
-        }
-        let Some((factor, stored)) =
-            credentials(&usable).find(|(_, c)| c.credential_id == response.id)
-        else {
-            return attempt
-                .reject("method=webauthn reason=unknown_credential".into())
-                .await;
+        let check = LocalCheck {
+            candidates,
+            then_more: false,
+            failure_detail: Some(failure),
+            already_used,
         };
-        // The user was named before the ceremony: a user handle in the answer must be theirs
-        // (WebAuthn §7.2 step 6).
-        if let Some(handle) = &response.user_handle
-            && self.store.user_by_webauthn_handle(&b64url(handle)).await? != Some(user.id)
-        {
-            return attempt
-                .reject(format!(
-                    "method=webauthn factor={} reason=user_handle_mismatch",
-                    factor.id
-                ))
-                .await;
-        }
-        let origins = accepted_origin(&rp, &response.client_data_json, channel);
-        let rp_view = RelyingParty {
-            id: &rp.id,
-            origins: &origins,
-        };
-        let asserted = match wa::verify_assertion(
-            &rp_view,
-            &challenge,
-            settings.webauthn_user_verification(),
-            &stored.public_key,
-            &response,
-        ) {
-            Ok(a) => a,
-            Err(e) => {
-                return attempt
-                    .reject(format!(
-                        "method=webauthn factor={} reason={}",
-                        factor.id,
-                        e.code()
-                    ))
-                    .await;
-            }
-        };
-        if !self
-            .take_sign_count(ctx, &user, factor, stored, asserted.sign_count, now)
+        match self
+            .settle_second_factor(ctx, &user, &settings, now, check)
             .await?
         {
-            // Two ceremonies of one key answered out of order, or a clone: refused and audited,
-            // but no guess was made, so it does not count towards the lockout.
-            attempt
-                .give_back(Some(format!(
-                    "method=webauthn factor={} reason=webauthn_counter counted=false",
-                    factor.id
-                )))
-                .await?;
-            return Ok(Validation::Rejected(Reason::InvalidCode));
+            LocalOutcome::Answer(answer) => Ok(answer),
+            // Not asked for (nothing is checked after the store's).
+            LocalOutcome::Open(attempt) => attempt.reject("method=webauthn".into()).await,
         }
-        attempt
-            .accept(
-                Method::Factor(FactorKind::Webauthn),
-                &format!("factor={}", factor.id),
-            )
-            .await
     }
 
     /// Takes the key's signature counter (it must grow unless both are 0); a refusal is

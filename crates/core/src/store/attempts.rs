@@ -84,6 +84,20 @@ pub enum Consume {
         /// Its lookup hash.
         lookup: String,
     },
+    /// A security key's verified answer: its ceremony's challenge is taken (one conditional
+    /// `DELETE`, bound to the user and the purpose; none taken is a counted miss), then the
+    /// key's signature counter (`consume_sign_count`'s statement; a counter that did not grow
+    /// is a genuine answer refused without counting, with `on_already_used` written).
+    Assertion {
+        /// The key's factor.
+        factor: FactorId,
+        /// SHA-256 of the challenge the answer signed, hex.
+        challenge_hash: String,
+        /// What the challenge was made for.
+        purpose: super::WebauthnPurpose,
+        /// The counter the key signed.
+        sign_count: i64,
+    },
 }
 
 /// One candidate of an [`AttemptPlan`]: what to consume, and the audit record written if it

@@ -219,9 +219,53 @@ macro_rules! impl_shared {
                             .bind(user_id)
                             .bind(lookup.as_str())
                             .bind(now),
+                        Consume::Assertion {
+                            factor,
+                            challenge_hash,
+                            purpose,
+                            sign_count,
+                        } => {
+                            let what = $crate::attempt::Assertion {
+                                factor,
+                                challenge_hash,
+                                purpose: purpose.as_str(),
+                                sign_count: *sign_count,
+                            };
+                            let taken =
+                                $crate::attempt::Steps::consume_assertion(self, user_id, what, now)
+                                    .await?;
+                            return Ok(taken == Some(true));
+                        }
                     };
                     let done = query.execute(&mut **self.0).await.map_err(backend)?;
                     Ok(done.rows_affected() == 1)
+                }
+
+                async fn consume_assertion(
+                    &mut self,
+                    user_id: i64,
+                    what: $crate::attempt::Assertion<'_>,
+                    now: i64,
+                ) -> StoreResult<Option<bool>> {
+                    let taken = sqlx::query(sql::TAKE_WEBAUTHN_CHALLENGE)
+                        .bind(what.challenge_hash)
+                        .bind(what.purpose)
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    if taken.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    let counted = sqlx::query(sql::CONSUME_SIGN_COUNT)
+                        .bind(what.factor.as_str())
+                        .bind(what.sign_count)
+                        .bind(now)
+                        .execute(&mut **self.0)
+                        .await
+                        .map_err(backend)?;
+                    Ok(Some(counted.rows_affected() == 1))
                 }
 
                 async fn challenge_failed(&mut self, factor: &FactorId) -> StoreResult<()> {

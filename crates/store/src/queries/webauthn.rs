@@ -121,18 +121,13 @@ macro_rules! impl_webauthn {
                     now: i64,
                 ) -> StoreResult<bool> {
                     let _serial = self.serialize_writes().await;
-                    let done = sqlx::query(
-                        "UPDATE factors SET last_counter = $2, last_used_at = $3 \
-                         WHERE id = $1 AND confirmed AND kind = 'webauthn' \
-                         AND (last_counter IS NULL OR last_counter < $2 \
-                              OR ($2 = 0 AND last_counter = 0))",
-                    )
-                    .bind(id.as_str())
-                    .bind(count)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(backend)?;
+                    let done = sqlx::query($crate::sql::CONSUME_SIGN_COUNT)
+                        .bind(id.as_str())
+                        .bind(count)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
                     Ok(done.rows_affected() > 0)
                 }
             }

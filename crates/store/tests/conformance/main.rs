@@ -210,6 +210,7 @@ cases!(
         webauthn_handles_are_made_once,
         webauthn_challenges_are_taken_once_by_their_owner,
         webauthn_sign_counters_must_grow_unless_both_zero,
+        webauthn_answers_settle_in_one_transaction,
     ],
     duo: [
         duo_states_work_once_and_expire,

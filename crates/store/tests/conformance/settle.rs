@@ -8,7 +8,7 @@ use twofold_core::store::{AttemptPlan, Candidate, Consume, Settled, Store};
 
 use crate::support::{NOW, email_factor, enrolled, fid, user};
 
-fn record(subject: &str, event: AuditEvent, detail: &str) -> NewAudit {
+pub(crate) fn record(subject: &str, event: AuditEvent, detail: &str) -> NewAudit {
     NewAudit {
         at: NOW,
         actor: "token:test".into(),
@@ -44,7 +44,7 @@ fn backup(subject: &str, lookup: &str) -> Candidate {
 }
 
 /// Settles an attempt at `now` with threshold `max`; every lockout lasts 100 s times its streak.
-async fn settle(
+pub(crate) async fn settle(
     store: &dyn Store,
     user_id: i64,
     subject: &str,
@@ -71,7 +71,7 @@ async fn settle(
 }
 
 /// The details of the user's audit records, oldest first.
-async fn details(store: &dyn Store, subject: &str) -> Vec<String> {
+pub(crate) async fn details(store: &dyn Store, subject: &str) -> Vec<String> {
     let mut all: Vec<String> = store
         .list_audit(&AuditFilter {
             subject: Some(subject.into()),
@@ -87,7 +87,7 @@ async fn details(store: &dyn Store, subject: &str) -> Vec<String> {
     all
 }
 
-async fn failures(store: &dyn Store, user_id: i64) -> i64 {
+pub(crate) async fn failures(store: &dyn Store, user_id: i64) -> i64 {
     store.attempt_state(user_id).await.unwrap().unwrap().0
 }
 

@@ -268,3 +268,93 @@ pub(crate) async fn webauthn_sign_counters_must_grow_unless_both_zero(store: Arc
     let wins = tasks.join_all().await.into_iter().filter(|w| *w).count();
     assert_eq!(wins, 1);
 }
+
+/// A security key's answer settled in one transaction: its challenge taken (none: a counted
+/// miss), then its counter (one that did not grow: refused without counting, the challenge
+/// spent all the same).
+pub(crate) async fn webauthn_answers_settle_in_one_transaction(store: Arc<dyn Store>) {
+    use crate::settle::{details, failures, record, settle};
+    use twofold_core::audit::AuditEvent;
+    use twofold_core::store::{Candidate, Consume, Settled};
+
+    let u = user(store.as_ref(), "wa-settle").await;
+    store.insert_factor(&pending_key(u.id, 6)).await.unwrap();
+    confirm_key(store.as_ref(), u.id, 6, &credential(6, 5))
+        .await
+        .unwrap();
+    let purpose = WebauthnPurpose::Authenticate;
+    let answer = |hash: &str, sign_count: i64| Candidate {
+        consume: Consume::Assertion {
+            factor: fid(6),
+            challenge_hash: hash.into(),
+            purpose,
+            sign_count,
+        },
+        on_accept: record("wa-settle", AuditEvent::SecondFactorSuccess, hash),
+    };
+    let open = |hash: &str| WebauthnChallenge {
+        challenge_hash: hash.into(),
+        purpose,
+        user_id: Some(u.id),
+        factor_id: None,
+        expires_at: NOW + 300,
+    };
+    // No such challenge: a counted miss, and the counter stays.
+    let s = store.as_ref();
+    assert_eq!(
+        settle(s, u.id, "wa-settle", NOW, 10, &[answer("none", 6)], false).await,
+        Settled::Rejected(None)
+    );
+    assert_eq!(failures(s, u.id).await, 1);
+    // A live challenge and a counter that grew: accepted, the count reset, the challenge gone.
+    store.insert_webauthn_challenge(&open("c1")).await.unwrap();
+    assert_eq!(
+        settle(s, u.id, "wa-settle", NOW, 10, &[answer("c1", 6)], false).await,
+        Settled::Accepted(0)
+    );
+    assert_eq!(failures(s, u.id).await, 0);
+    let f = store.factor(u.id, &fid(6)).await.unwrap().unwrap();
+    assert_eq!(f.last_used_at, Some(NOW));
+    let FactorData::Webauthn(Some(c)) = f.data else {
+        panic!("not a key")
+    };
+    assert_eq!(c.sign_count, 6);
+    // The same answer again: the challenge is gone, a counted miss.
+    assert_eq!(
+        settle(s, u.id, "wa-settle", NOW, 10, &[answer("c1", 7)], false).await,
+        Settled::Rejected(None)
+    );
+    assert_eq!(failures(s, u.id).await, 1);
+    // A live challenge answered with a counter that did not grow: refused uncounted, with the
+    // already-used record, and the challenge is spent.
+    store.insert_webauthn_challenge(&open("c2")).await.unwrap();
+    assert_eq!(
+        settle(s, u.id, "wa-settle", NOW, 10, &[answer("c2", 6)], false).await,
+        Settled::AlreadyUsed
+    );
+    assert_eq!(failures(s, u.id).await, 1);
+    assert!(
+        store
+            .take_webauthn_challenge("c2", purpose, Some(u.id), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        details(s, "wa-settle").await,
+        ["miss", "c1", "miss", "used"]
+    );
+    // Another user's challenge is not this user's to take.
+    let other = user(store.as_ref(), "wa-settle-2").await;
+    store
+        .insert_webauthn_challenge(&WebauthnChallenge {
+            user_id: Some(other.id),
+            ..open("c3")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(s, u.id, "wa-settle", NOW, 10, &[answer("c3", 9)], false).await,
+        Settled::Rejected(None)
+    );
+}
