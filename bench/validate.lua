@@ -1,12 +1,14 @@
--- wrk script for bench/validate. Environment:
---   BENCH_MODE   healthz | validate
---   BENCH_TOKEN  a validate-scope API token (validate mode)
+-- wrk script for bench/validate (and bench/radius, bench/webauthn). Environment:
+--   BENCH_MODE   healthz | validate | bodies
+--   BENCH_TOKEN  a validate-scope API token (validate and bodies modes)
 --   BENCH_PAIRS  file prefix: thread N reads "USERNAME CODE" lines from BENCH_PAIRS.N
---                (validate mode); it walks its own list once, then wraps around (a wrapped
---                right code is a replay, which the counts below show)
+--                (validate mode), or whole JSON bodies of POST /api/v1/validate, one a line
+--                (bodies mode: bench/webauthn's pre-signed assertions); it walks its own list
+--                once, then wraps around (a wrapped right code or assertion is a replay,
+--                which the counts below show: "resent" counts the requests sent again)
 -- done() prints one line that bench/validate parses:
 --   RESULT requests=… duration_s=… rps=… p50_ms=… p99_ms=… ok=… invalid=… locked=… other=…
---          non200=… errors=… wrapped=…
+--          non200=… errors=… wrapped=… resent=… listed=…
 
 local mode = os.getenv("BENCH_MODE") or "validate"
 local threads = {}
@@ -18,11 +20,11 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local names, codes, n, i = {}, {}, 0, 0
+local names, codes, bodies, n, i = {}, {}, {}, 0, 0
 local headers = {}
 
 function init(args)
-  ok, invalid, locked, other, non200, wrapped = 0, 0, 0, 0, 0, 0
+  ok, invalid, locked, other, non200, wrapped, resent, listed = 0, 0, 0, 0, 0, 0, 0, 0
   if mode == "healthz" then
     return
   end
@@ -30,13 +32,17 @@ function init(args)
   headers["Content-Type"] = "application/json"
   local path = os.getenv("BENCH_PAIRS") .. "." .. tostring(tid)
   for line in io.lines(path) do
-    local name, code = line:match("^(%S+) (%S+)$")
     n = n + 1
-    names[n], codes[n] = name, code
+    if mode == "bodies" then
+      bodies[n] = line
+    else
+      names[n], codes[n] = line:match("^(%S+) (%S+)$")
+    end
   end
   if n == 0 then
     error("no pairs in " .. path)
   end
+  listed = n
 end
 
 function request()
@@ -48,7 +54,15 @@ function request()
     i = 1
     wrapped = wrapped + 1
   end
-  local body = '{"username":"' .. names[i] .. '","code":"' .. codes[i] .. '"}'
+  if wrapped > 0 then
+    resent = resent + 1
+  end
+  local body
+  if mode == "bodies" then
+    body = bodies[i]
+  else
+    body = '{"username":"' .. names[i] .. '","code":"' .. codes[i] .. '"}'
+  end
   return wrk.format("POST", "/api/v1/validate", headers, body)
 end
 
@@ -69,7 +83,9 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local t = { ok = 0, invalid = 0, locked = 0, other = 0, non200 = 0, wrapped = 0 }
+  local t = {
+    ok = 0, invalid = 0, locked = 0, other = 0, non200 = 0, wrapped = 0, resent = 0, listed = 0,
+  }
   for _, thread in ipairs(threads) do
     for k, _ in pairs(t) do
       t[k] = t[k] + (thread:get(k) or 0)
@@ -80,8 +96,8 @@ function done(summary, latency, requests)
   local secs = summary.duration / 1e6
   io.write(string.format(
     "RESULT requests=%d duration_s=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f ok=%d invalid=%d "
-      .. "locked=%d other=%d non200=%d errors=%d wrapped=%d\n",
+      .. "locked=%d other=%d non200=%d errors=%d wrapped=%d resent=%d listed=%d\n",
     summary.requests, secs, summary.requests / secs,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    t.ok, t.invalid, t.locked, t.other, t.non200, errors, t.wrapped))
+    t.ok, t.invalid, t.locked, t.other, t.non200, errors, t.wrapped, t.resent, t.listed))
 end
