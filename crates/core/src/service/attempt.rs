@@ -136,6 +136,8 @@ pub(crate) struct LocalCheck {
     pub(crate) candidates: Vec<(Consume, Method, Option<String>)>,
     /// When none accepts, the caller checks further (a Duo passcode): the attempt stays open.
     pub(crate) then_more: bool,
+    /// A word added to each audit record of the attempt (`resync`), if any.
+    pub(crate) note: Option<&'static str>,
 }
 
 /// How [`Service::settle_second_factor`] ended.
@@ -160,6 +162,10 @@ impl Service {
         check: LocalCheck,
     ) -> Result<LocalOutcome<'a>> {
         let subject = Some(user.username.as_str());
+        let noted = |detail: String| match check.note {
+            Some(note) => format!("{detail} {note}"),
+            None => detail,
+        };
         let candidates: Vec<Candidate> = check
             .candidates
             .iter()
@@ -169,10 +175,10 @@ impl Service {
                     ctx,
                     subject,
                     AuditEvent::SecondFactorSuccess,
-                    match factor {
+                    noted(match factor {
                         Some(id) => format!("method={} factor={id}", method.as_str()),
                         None => format!("method={}", method.as_str()),
-                    },
+                    }),
                 ),
             })
             .collect();
@@ -188,13 +194,13 @@ impl Service {
                 ctx,
                 subject,
                 AuditEvent::SecondFactorFailure,
-                "reason=invalid_code".into(),
+                noted("reason=invalid_code".into()),
             ),
             on_already_used: self.audit_record(
                 ctx,
                 subject,
                 AuditEvent::SecondFactorFailure,
-                "reason=already_used counted=false".into(),
+                noted("reason=already_used counted=false".into()),
             ),
             streak_window: super::validate::LOCKOUT_CAP,
             lock_seconds: &lock_seconds,
