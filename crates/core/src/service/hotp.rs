@@ -58,6 +58,24 @@ pub(crate) fn resync_pair(hotp: &Hotp, data: &HotpData, first: &str, second: &st
     hotp.verify_pair(first, second, next..=next.saturating_add(RESYNC_RANGE - 1))
 }
 
+/// Whether the pair is one the factor already took: `second` the code of one of the `window`
+/// counters up to the last accepted and `first` the code of the counter before it (a
+/// resynchronisation repeated, or one that lost the race to a parallel one).
+pub(crate) fn resync_replay(
+    hotp: &Hotp,
+    data: &HotpData,
+    first: &str,
+    second: &str,
+    window: u64,
+) -> bool {
+    data.last_counter
+        .and_then(|last| last.checked_sub(1).map(|top| (last, top)))
+        .is_some_and(|(last, top)| {
+            let lo = last.saturating_sub(window.max(1));
+            hotp.verify_pair(first, second, lo..=top).is_some()
+        })
+}
+
 impl Service {
     /// The HOTP engine of a factor, its secret opened.
     pub(crate) fn hotp_of(&self, user_id: i64, id: &FactorId, h: &HotpData) -> Result<Hotp> {
@@ -75,8 +93,8 @@ impl Service {
     ///
     /// The attempt is counted through the second-factor guard before anything is consumed: a
     /// wrong pair is a failed attempt of the user (`invalid_code`, locking at the threshold), a
-    /// pair that lost the race for its counters is refused uncounted, and a locked user is
-    /// refused (`locked`). Codes absent or of no code's shape are refused before the count
+    /// pair the factor already took (repeated, or one that lost the race for its counters) is
+    /// refused uncounted, and a locked user is refused (`locked`). Codes absent or of no code's shape are refused before the count
     /// (`missing_code`, `malformed_code`).
     pub async fn resync_hotp(
         &self,
@@ -113,7 +131,21 @@ impl Service {
         };
         let (first, second) = (digits(first)?, digits(second)?);
         let hotp = self.hotp_of(user.id, &factor.id, h)?;
-        let candidates = resync_pair(&hotp, h, &first, &second)
+        let settings = self.settings_cached().await?;
+        let fresh = resync_pair(&hotp, h, &first, &second);
+        // A pair the factor already took (a repeated call, or one that lost the race) is
+        // refused at once without counting, as a TOTP step already used is: it is no guess.
+        if fresh.is_none() && resync_replay(&hotp, h, &first, &second, settings.hotp_window()) {
+            self.audit(
+                ctx,
+                Some(&user.username),
+                crate::audit::AuditEvent::SecondFactorFailure,
+                "reason=already_used counted=false resync".into(),
+            )
+            .await;
+            return Err(super::factors::wrong_code());
+        }
+        let candidates = fresh
             .map(|c| {
                 (
                     Consume::Counter {
@@ -127,7 +159,6 @@ impl Service {
             })
             .into_iter()
             .collect();
-        let settings = self.settings_cached().await?;
         let now = self.now();
         let check = LocalCheck {
             candidates,
@@ -230,6 +261,36 @@ mod tests {
         assert_eq!(check(&hotp, &d, &code(31), 10), HotpMatch::default());
         // Nothing accepted yet: nothing to replay.
         assert!(!check(&hotp, &data(None), &code(0), 10).replay);
+    }
+
+    #[test]
+    fn a_pair_just_taken_is_a_replay() {
+        let hotp = token(Digits::SIX);
+        let code = |c: u64| hotp.generate(c).to_string();
+        // A resynchronisation took 500 and 501.
+        let d = data(Some(501));
+        assert!(resync_replay(&hotp, &d, &code(500), &code(501), 10));
+        assert!(resync_replay(&hotp, &d, &code(491), &code(492), 10));
+        assert!(
+            !resync_replay(&hotp, &d, &code(490), &code(491), 10),
+            "beyond the look-back"
+        );
+        assert!(
+            !resync_replay(&hotp, &d, &code(501), &code(502), 10),
+            "not taken yet"
+        );
+        assert!(!resync_replay(&hotp, &d, &code(500), &code(499), 10));
+        assert_eq!(resync_pair(&hotp, &d, &code(500), &code(501)), None);
+        // Nothing taken, or only counter 0: no pair can have been.
+        assert!(!resync_replay(&hotp, &data(None), &code(0), &code(1), 10));
+        assert!(!resync_replay(
+            &hotp,
+            &data(Some(0)),
+            &code(0),
+            &code(1),
+            10
+        ));
+        assert!(resync_replay(&hotp, &data(Some(1)), &code(0), &code(1), 10));
     }
 
     #[test]
