@@ -507,7 +507,7 @@ fn hotp_resynchronisation_counts_its_attempts(db: Db) {
         "{details:?}"
     );
     assert!(
-        details.iter().any(|d| *d == "reason=invalid_code resync"),
+        details.contains(&"reason=invalid_code resync"),
         "{details:?}"
     );
 
