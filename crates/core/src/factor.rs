@@ -21,17 +21,21 @@ pub enum FactorKind {
     Duo,
     /// WebAuthn security key or passkey.
     Webauthn,
+    /// A counter-based token or app (RFC 4226): each code is the next of a counter the token
+    /// and Twofold both keep.
+    Hotp,
 }
 
 impl FactorKind {
     /// Every kind, in the order pages list them.
-    pub const ALL: [FactorKind; 6] = [
+    pub const ALL: [FactorKind; 7] = [
         FactorKind::Totp,
         FactorKind::Email,
         FactorKind::Sms,
         FactorKind::Yubikey,
         FactorKind::Duo,
         FactorKind::Webauthn,
+        FactorKind::Hotp,
     ];
 
     /// The wire, storage and settings name.
@@ -43,6 +47,7 @@ impl FactorKind {
             FactorKind::Yubikey => "yubikey",
             FactorKind::Duo => "duo",
             FactorKind::Webauthn => "webauthn",
+            FactorKind::Hotp => "hotp",
         }
     }
 
@@ -55,6 +60,7 @@ impl FactorKind {
             FactorKind::Yubikey => "YubiKey",
             FactorKind::Duo => "Duo Security",
             FactorKind::Webauthn => "Security key or passkey",
+            FactorKind::Hotp => "Counter-based tokens",
         }
     }
 }
@@ -126,6 +132,27 @@ pub struct TotpData {
     pub last_step: Option<u64>,
     /// The clock drift learned from the device, in steps (capped).
     pub drift: i64,
+}
+
+/// HOTP parameters and state: a token whose codes follow a counter (RFC 4226).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotpData {
+    /// The secret, sealed under the master key and bound to the factor id.
+    pub secret: Sealed,
+    /// HMAC algorithm.
+    pub algorithm: twofold_otp::Algorithm,
+    /// Code length.
+    pub digits: twofold_otp::Digits,
+    /// The last counter accepted (`None`: none yet). Only greater ones are accepted after it,
+    /// so the counter the token is expected to show next is one more ([`HotpData::next`]).
+    pub last_counter: Option<u64>,
+}
+
+impl HotpData {
+    /// The counter the token is expected to show next: 0 before any was accepted.
+    pub fn next(&self) -> u64 {
+        self.last_counter.map_or(0, |c| c.saturating_add(1))
+    }
 }
 
 /// A YubiKey in Yubico OTP mode.
@@ -355,6 +382,8 @@ pub enum FactorData {
     /// A security key or passkey: its credential once registered, `None` while the
     /// registration is pending.
     Webauthn(Option<WebauthnCredential>),
+    /// A counter-based token.
+    Hotp(HotpData),
 }
 
 impl FactorData {
@@ -367,6 +396,7 @@ impl FactorData {
             FactorData::Yubikey(_) => FactorKind::Yubikey,
             FactorData::Duo => FactorKind::Duo,
             FactorData::Webauthn(_) => FactorKind::Webauthn,
+            FactorData::Hotp(_) => FactorKind::Hotp,
         }
     }
 }

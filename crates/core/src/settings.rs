@@ -115,6 +115,11 @@ impl SettingGroup {
                      logins through on the password alone."
                 ));
             }
+            SettingGroup::Method(FactorKind::Hotp) => {
+                "Tokens whose button shows the next code of a counter (RFC 4226). They are added \
+                 through the API with their secret's parameters; a token pressed beyond the \
+                 window is resynchronised with two codes in a row."
+            }
             SettingGroup::Method(FactorKind::Webauthn) => {
                 "Security keys (YubiKey, Titan, …) and passkeys (phones, laptops, password \
                  managers), checked by the browser's WebAuthn. The relying party ID is the public \
@@ -246,6 +251,7 @@ const SMS: SettingGroup = SettingGroup::Method(FactorKind::Sms);
 const YUBIKEY: SettingGroup = SettingGroup::Method(FactorKind::Yubikey);
 const DUO: SettingGroup = SettingGroup::Method(FactorKind::Duo);
 const WEBAUTHN: SettingGroup = SettingGroup::Method(FactorKind::Webauthn);
+const HOTP: SettingGroup = SettingGroup::Method(FactorKind::Hotp);
 
 /// A method's three switches: activated, enabled for clients, enabled for admins.
 const fn switches(
@@ -346,6 +352,21 @@ const WEBAUTHN_SWITCHES: [SettingDef; 3] = switches(
     ],
 );
 
+const HOTP_SWITCHES: [SettingDef; 3] = switches(
+    HOTP,
+    [
+        "methods.hotp.active",
+        "methods.hotp.clients",
+        "methods.hotp.admins",
+    ],
+    "false",
+    [
+        "Counter-based tokens (HOTP) are activated.",
+        "Counter-based tokens are enabled for clients.",
+        "Counter-based tokens are enabled for admins.",
+    ],
+);
+
 /// Every setting, in page order: the General section, then each method's (its three switches
 /// first). Method keys follow `methods.<kind>.…`.
 pub static DEFINITIONS: &[SettingDef] = &[
@@ -391,6 +412,15 @@ pub static DEFINITIONS: &[SettingDef] = &[
         "Steps of clock drift tolerated each way.",
     )
     .labelled("Clock drift tolerated, in 30-second steps each way"),
+    def(
+        GENERAL,
+        "hotp.window",
+        SettingType::Int { min: 1, max: 100 },
+        "10",
+        "Counter-based tokens: how many codes ahead of the last one accepted are accepted \
+         (presses of the token's button that were never used).",
+    )
+    .labelled("Counter-based tokens: codes accepted ahead of the last one used"),
     def(
         GENERAL,
         "lockout.max_failures",
@@ -725,6 +755,10 @@ pub static DEFINITIONS: &[SettingDef] = &[
     .labelled("Relying party ID")
     .format(Format::HostName)
     .max_chars(253),
+    // Counter-based tokens.
+    HOTP_SWITCHES[0],
+    HOTP_SWITCHES[1],
+    HOTP_SWITCHES[2],
 ];
 
 /// Finds a key's definition.
@@ -1044,6 +1078,13 @@ impl Settings {
         u64::try_from(self.int("totp.window")).unwrap_or(1)
     }
 
+    /// `hotp.window`: how many counters from the next expected one a code may match (1–100).
+    pub fn hotp_window(&self) -> u64 {
+        u64::try_from(self.int("hotp.window"))
+            .unwrap_or(10)
+            .clamp(1, 100)
+    }
+
     /// `lockout.max_failures`.
     pub fn max_failures(&self) -> i64 {
         self.int("lockout.max_failures").max(1)
@@ -1274,6 +1315,25 @@ mod tests {
         assert_eq!(s.remember_days_for(Role::Client), None);
         assert!(s.yubikey_local());
         assert_eq!(s.duo_username_format(), "{username}");
+        assert_eq!(s.hotp_window(), 10);
+        assert!(!s.method_active(FactorKind::Hotp));
+        assert!(!s.method_available(FactorKind::Hotp, Role::Client));
+    }
+
+    #[test]
+    fn the_hotp_window_is_one_to_a_hundred() {
+        assert_eq!(normalize("hotp.window", "1").unwrap(), "1");
+        assert_eq!(normalize("hotp.window", "100").unwrap(), "100");
+        for bad in ["0", "101", "-1", "ten"] {
+            assert!(normalize("hotp.window", bad).is_err(), "{bad}");
+        }
+        for key in [
+            "methods.hotp.active",
+            "methods.hotp.clients",
+            "methods.hotp.admins",
+        ] {
+            assert_eq!(definition(key).unwrap().default, "false", "{key}");
+        }
     }
 
     #[test]

@@ -280,6 +280,53 @@ impl Hotp {
         self.verify_range(code, counter..=counter.saturating_add(look_ahead))
     }
 
+    /// RFC 4226 §7.4 resynchronisation with two codes in a row: the lowest counter `c` in
+    /// `counters` such that `first` is the code of `c` and `second` the code of `c + 1`.
+    ///
+    /// Every counter of the range (and the one after it) is computed and compared in constant
+    /// time, without stopping early, so the time taken says nothing of where a match was. A
+    /// code that is not exactly `digits` digits matches nothing; a range whose end is
+    /// `u64::MAX` stops one short, since no counter follows it.
+    pub fn verify_pair(
+        &self,
+        first: &str,
+        second: &str,
+        counters: RangeInclusive<u64>,
+    ) -> Option<u64> {
+        let (Ok(first), Ok(second)) = (
+            Code::parse(first, self.digits),
+            Code::parse(second, self.digits),
+        ) else {
+            return None;
+        };
+        let (lo, hi) = (*counters.start(), *counters.end());
+        if lo > hi {
+            return None;
+        }
+        let modulus = self.digits.modulus();
+        let mut found = subtle::Choice::from(0);
+        let mut matched = 0u64;
+        // The pair starting at `hi` needs `hi + 1`: walk backwards from there, carrying whether
+        // the counter above matched `second`.
+        let top = hi.saturating_add(1);
+        let mut above_is_second = subtle::Choice::from(0);
+        let mut counter = top;
+        loop {
+            let value = self.mac.truncated(counter) % modulus;
+            if counter < top || top == hi {
+                let hit = value.ct_eq(&first.value) & above_is_second;
+                matched = u64::conditional_select(&matched, &counter, hit);
+                found |= hit;
+            }
+            above_is_second = value.ct_eq(&second.value);
+            if counter == lo {
+                break;
+            }
+            counter -= 1;
+        }
+        bool::from(found).then_some(matched)
+    }
+
     /// The number of digits codes have.
     pub fn digits(&self) -> Digits {
         self.digits
@@ -409,6 +456,47 @@ mod tests {
             assert_eq!(hotp.verify(code, counter, 0), Some(counter));
             assert_eq!(hotp.verify(code, 0, 9), Some(counter));
         }
+    }
+
+    /// Two codes in a row resynchronise: the pair must be consecutive, in order, and start
+    /// inside the range (its second code may lie just past it).
+    #[test]
+    fn pairs_of_consecutive_codes() {
+        let hotp = Hotp::new(&secret(SECRET20), Algorithm::Sha1, Digits::SIX);
+        let code = |c: u64| hotp.generate(c).to_string();
+        assert_eq!(hotp.verify_pair(&code(5), &code(6), 0..=9), Some(5));
+        assert_eq!(hotp.verify_pair(&code(0), &code(1), 0..=0), Some(0));
+        // The last counter of the range may start a pair: its second code is the next one.
+        assert_eq!(hotp.verify_pair(&code(9), &code(10), 0..=9), Some(9));
+        // Outside the range, reversed, or not adjacent: nothing.
+        assert_eq!(hotp.verify_pair(&code(5), &code(6), 6..=9), None);
+        assert_eq!(hotp.verify_pair(&code(5), &code(6), 0..=4), None);
+        assert_eq!(hotp.verify_pair(&code(6), &code(5), 0..=9), None);
+        assert_eq!(hotp.verify_pair(&code(5), &code(7), 0..=9), None);
+        assert_eq!(hotp.verify_pair(&code(5), &code(5), 0..=9), None);
+        // Far ahead, within a wide range.
+        assert_eq!(
+            hotp.verify_pair(&code(987), &code(988), 10..=1009),
+            Some(987)
+        );
+        // Malformed or wrong-length codes match nothing; an empty range matches nothing.
+        assert_eq!(hotp.verify_pair("12345", &code(6), 0..=9), None);
+        assert_eq!(hotp.verify_pair(&code(5), "abcdef", 0..=9), None);
+        #[allow(clippy::reversed_empty_ranges)]
+        let empty = 9..=0;
+        assert_eq!(hotp.verify_pair(&code(5), &code(6), empty), None);
+        // No counter follows u64::MAX: a pair cannot start there, one just below can.
+        let top = u64::MAX;
+        assert_eq!(
+            hotp.verify_pair(&code(top - 1), &code(top), top - 3..=top),
+            Some(top - 1)
+        );
+        assert_eq!(hotp.verify_pair(&code(top), &code(0), top - 3..=top), None);
+        // Eight digits, SHA-256 (RFC 6238's 32-byte key).
+        let h8 = Hotp::new(&secret(SECRET32), Algorithm::Sha256, Digits::EIGHT);
+        let c8 = |c: u64| h8.generate(c).to_string();
+        assert_eq!(h8.verify_pair(&c8(41), &c8(42), 0..=100), Some(41));
+        assert_eq!(h8.verify_pair(&code(41), &code(42), 0..=100), None);
     }
 
     /// RFC 6238 Appendix B: 8-digit TOTP values, period 30, for the three hash functions.

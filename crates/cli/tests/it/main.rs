@@ -15,6 +15,7 @@ mod duo;
 mod forward_auth;
 mod forward_auth_proxies;
 mod hardening;
+mod hotp;
 mod master_key;
 mod net;
 mod otp_cli;

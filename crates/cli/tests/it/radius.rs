@@ -20,15 +20,15 @@ on_both!(
     challenge_sends_the_email_code_and_takes_the_answer_once,
 );
 
-const RADIUS: (&str, &str) = ("TWOFOLD_RADIUS_LISTEN", "127.0.0.1:0");
+pub(crate) const RADIUS: (&str, &str) = ("TWOFOLD_RADIUS_LISTEN", "127.0.0.1:0");
 
 /// What radclient received: the answer's name (`Access-Accept`, …) and its attributes, or
 /// `None` when no answer came (radclient drops answers whose authenticators are wrong, too).
 #[derive(Debug)]
-struct Answer {
-    kind: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) kind: Option<String>,
     attributes: Vec<(String, String)>,
-    output: String,
+    pub(crate) output: String,
 }
 
 impl Answer {
@@ -41,7 +41,7 @@ impl Answer {
 }
 
 /// Sends one Access-Request with radclient (one try, one second to answer).
-fn radclient(at: SocketAddr, secret: &str, attributes: &str) -> Answer {
+pub(crate) fn radclient(at: SocketAddr, secret: &str, attributes: &str) -> Answer {
     let mut child = Command::new("radclient")
         .args(["-D", "/usr/share/freeradius", "-x", "-r", "1", "-t", "1"])
         .arg(at.to_string())
@@ -87,14 +87,14 @@ fn radclient(at: SocketAddr, secret: &str, attributes: &str) -> Answer {
 }
 
 /// A request with a Message-Authenticator (radclient fills it in).
-fn request(user: &str, password: &str, extra: &str) -> String {
+pub(crate) fn request(user: &str, password: &str, extra: &str) -> String {
     format!(
         "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00{extra}"
     )
 }
 
 /// Registers a RADIUS client for 127.0.0.1; returns its secret.
-fn add_client(env: &Env, name: &str, extra: &[&str]) -> String {
+pub(crate) fn add_client(env: &Env, name: &str, extra: &[&str]) -> String {
     let mut args = vec!["radius", "client", "add", name, "--address", "127.0.0.1"];
     args.extend_from_slice(extra);
     let out = env.cli_ok(&args);

@@ -141,6 +141,8 @@ pub(crate) struct LocalCheck {
     /// The record of a genuine answer refused without counting, when not a failure
     /// `reason=already_used counted=false`.
     pub(crate) already_used: Option<(AuditEvent, String)>,
+    /// A word added to each audit record of the attempt (`resync`), if any.
+    pub(crate) note: Option<&'static str>,
 }
 
 /// How [`Service::settle_second_factor`] ended.
@@ -165,6 +167,10 @@ impl Service {
         check: LocalCheck,
     ) -> Result<LocalOutcome<'a>> {
         let subject = Some(user.username.as_str());
+        let noted = |detail: String| match check.note {
+            Some(note) => format!("{detail} {note}"),
+            None => detail,
+        };
         let candidates: Vec<Candidate> = check
             .candidates
             .iter()
@@ -174,10 +180,10 @@ impl Service {
                     ctx,
                     subject,
                     AuditEvent::SecondFactorSuccess,
-                    match factor {
+                    noted(match factor {
                         Some(id) => format!("method={} factor={id}", method.as_str()),
                         None => format!("method={}", method.as_str()),
-                    },
+                    }),
                 ),
             })
             .collect();
@@ -193,18 +199,22 @@ impl Service {
                 ctx,
                 subject,
                 AuditEvent::SecondFactorFailure,
-                check
-                    .failure_detail
-                    .clone()
-                    .unwrap_or_else(|| "reason=invalid_code".into()),
+                noted(
+                    check
+                        .failure_detail
+                        .clone()
+                        .unwrap_or_else(|| "reason=invalid_code".into()),
+                ),
             ),
             on_already_used: match &check.already_used {
-                Some((event, detail)) => self.audit_record(ctx, subject, *event, detail.clone()),
+                Some((event, detail)) => {
+                    self.audit_record(ctx, subject, *event, noted(detail.clone()))
+                }
                 None => self.audit_record(
                     ctx,
                     subject,
                     AuditEvent::SecondFactorFailure,
-                    "reason=already_used counted=false".into(),
+                    noted("reason=already_used counted=false".into()),
                 ),
             },
             streak_window: super::validate::LOCKOUT_CAP,

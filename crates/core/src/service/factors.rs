@@ -1,22 +1,23 @@
 //! Enrolment (create → confirm), removal, backup codes and drift reset.
 
-use twofold_otp::{Algorithm, Digits, KeyUri, Secret, Totp};
+use twofold_otp::{Algorithm, Digits, KeyUri, OtpKind, Secret, Totp};
 
 use super::login::SensitiveAction;
 use super::{
-    EnrollRequest, FactorRequest, MAX_DRIFT_STEPS, MAX_FACTORS, Service, backup_lookup_context,
-    backup_seal_context, factor_secret_context,
+    EnrollRequest, FactorRequest, MAX_DRIFT_STEPS, MAX_FACTORS, OtpParams, Service,
+    backup_lookup_context, backup_seal_context, factor_secret_context,
 };
 use crate::audit::{AuditEvent, Context};
 use crate::backup;
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::factor::{Factor, FactorData, FactorId, FactorKind, TotpData, parse_label};
+use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData, TotpData, parse_label};
 use crate::identity::Username;
 use crate::session::Session;
 use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, User};
 
-/// What an authenticator app needs to add a TOTP factor. Holds the secret: show it once.
+/// What an authenticator app (or a token's programming tool) needs to add a TOTP or HOTP
+/// factor. Holds the secret: show it once.
 #[derive(Clone)]
 pub struct TotpEnrollment {
     /// The secret in base32.
@@ -32,7 +33,7 @@ pub struct TotpEnrollment {
 pub struct Enrollment {
     /// The factor (unconfirmed).
     pub factor: Factor,
-    /// For TOTP: what the app scans.
+    /// For TOTP and HOTP: what the app scans.
     pub totp: Option<TotpEnrollment>,
     /// For email and SMS: where the verification code went.
     pub sent: Option<super::CodeSent>,
@@ -80,6 +81,7 @@ impl Service {
             kind: Ok(kind),
             label,
             yubikey: None,
+            otp: OtpParams::default(),
         };
         self.enroll_with(ctx, req).await
     }
@@ -95,6 +97,15 @@ impl Service {
             return Err(Error::invalid(
                 "unexpected_field",
                 "aes_key and private_id belong to a YubiKey.",
+            ));
+        }
+        let (algorithm, digits, period) = otp_params(kind, &req.otp)?;
+        // A counter-based token is added by an administrator (the API), who has its secret's
+        // parameters; the portal's enrolment does not offer it.
+        if kind == FactorKind::Hotp && matches!(ctx.actor, crate::audit::Actor::User { .. }) {
+            return Err(Error::invalid(
+                "method_not_available",
+                "Counter-based tokens are added by an administrator.",
             ));
         }
         let label = match label {
@@ -134,21 +145,51 @@ impl Service {
         let (data, totp) = match kind {
             FactorKind::Totp => {
                 let secret = Secret::generate(|b| self.rng.fill(b));
-                let enrollment = totp_enrollment(&settings, &user.username, &secret)?;
-                let sealed = self.key.seal(
-                    self.rng.as_ref(),
-                    secret.expose(),
-                    &factor_secret_context(user.id, &id),
-                );
-                let data = FactorData::Totp(TotpData {
-                    secret: sealed,
-                    algorithm: Algorithm::Sha1,
-                    digits: Digits::SIX,
-                    period: Totp::DEFAULT_PERIOD.get(),
+                let data = TotpData {
+                    secret: self.key.seal(
+                        self.rng.as_ref(),
+                        secret.expose(),
+                        &factor_secret_context(user.id, &id),
+                    ),
+                    algorithm,
+                    digits,
+                    period: period.get(),
                     last_step: None,
                     drift: 0,
-                });
-                (data, Some(enrollment))
+                };
+                let enrollment = key_enrollment(
+                    &settings,
+                    &user.username,
+                    &secret,
+                    OtpKind::Totp { period },
+                    algorithm,
+                    digits,
+                )?;
+                (FactorData::Totp(data), Some(enrollment))
+            }
+            FactorKind::Hotp => {
+                let secret = Secret::generate(|b| self.rng.fill(b));
+                let data = HotpData {
+                    secret: self.key.seal(
+                        self.rng.as_ref(),
+                        secret.expose(),
+                        &factor_secret_context(user.id, &id),
+                    ),
+                    algorithm,
+                    digits,
+                    last_counter: None,
+                };
+                let enrollment = key_enrollment(
+                    &settings,
+                    &user.username,
+                    &secret,
+                    OtpKind::Hotp {
+                        counter: data.next(),
+                    },
+                    algorithm,
+                    digits,
+                )?;
+                (FactorData::Hotp(data), Some(enrollment))
             }
             FactorKind::Email => {
                 let address = user.email.clone().ok_or_else(|| {
@@ -296,7 +337,16 @@ impl Service {
             .map_err(|e| Error::internal(&e))?;
         let secret = Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::internal(&e))?;
         let settings = self.settings().await?;
-        Ok((factor, totp_enrollment(&settings, &user.username, &secret)?))
+        let period = std::num::NonZeroU64::new(t.period).unwrap_or(Totp::DEFAULT_PERIOD);
+        let enrollment = key_enrollment(
+            &settings,
+            &user.username,
+            &secret,
+            OtpKind::Totp { period },
+            t.algorithm,
+            t.digits,
+        )?;
+        Ok((factor, enrollment))
     }
 
     /// Confirms a pending factor with a code from it. The user's first confirmed factor creates
@@ -377,6 +427,24 @@ impl Service {
                             Some(&user.username),
                             AuditEvent::SecondFactorFailure,
                             format!("confirm factor={} kind=totp", factor.id),
+                        )
+                        .await;
+                        return Err(wrong_code());
+                    }
+                }
+            }
+            FactorData::Hotp(h) => {
+                let settings = self.settings().await?;
+                let hotp = self.hotp_of(user.id, &factor.id, h)?;
+                let window = super::hotp::window_of(h, settings.hotp_window());
+                match hotp.verify_range(digits, window) {
+                    Some(counter) => Some((i64::try_from(counter).unwrap_or(i64::MAX), 0)),
+                    None => {
+                        self.audit(
+                            ctx,
+                            Some(&user.username),
+                            AuditEvent::SecondFactorFailure,
+                            format!("confirm factor={} kind=hotp", factor.id),
                         )
                         .await;
                         return Err(wrong_code());
@@ -758,19 +826,94 @@ impl Service {
     }
 }
 
-/// What an authenticator app scans for `secret`: the key URI (issuer from the settings) and its
-/// QR code.
-fn totp_enrollment(
+/// Checks an enrolment's authenticator parameters for `kind`: the algorithm, the digits and the
+/// period (TOTP) to use, the defaults for those not given. Parameters given for a kind that
+/// has none (or a period for HOTP) are `unexpected_field`.
+fn otp_params(
+    kind: FactorKind,
+    p: &OtpParams<'_>,
+) -> Result<(Algorithm, Digits, std::num::NonZeroU64)> {
+    let unexpected = |message: &str| Err(Error::invalid("unexpected_field", message.to_owned()));
+    match kind {
+        FactorKind::Totp => {}
+        FactorKind::Hotp if p.period.is_some() => {
+            return unexpected(
+                "A counter-based token has no period: send algorithm and digits only.",
+            );
+        }
+        FactorKind::Hotp => {}
+        _ if !p.is_empty() => {
+            return unexpected("algorithm, digits and period belong to a totp or hotp factor.");
+        }
+        _ => {}
+    }
+    let algorithm = match p.algorithm {
+        None => Algorithm::Sha1,
+        Some(a) => match a.to_ascii_lowercase().as_str() {
+            "sha1" => Algorithm::Sha1,
+            "sha256" => Algorithm::Sha256,
+            "sha512" => Algorithm::Sha512,
+            _ => {
+                return Err(Error::invalid(
+                    "invalid_algorithm",
+                    "The algorithm is sha1, sha256 or sha512.",
+                ));
+            }
+        },
+    };
+    let digits = match p.digits {
+        None | Some(6) => Digits::SIX,
+        Some(8) => Digits::EIGHT,
+        Some(_) => {
+            return Err(Error::invalid(
+                "invalid_digits",
+                "A code has 6 or 8 digits.",
+            ));
+        }
+    };
+    let period = match p.period {
+        None => Totp::DEFAULT_PERIOD,
+        Some(n) => u64::try_from(n)
+            .ok()
+            .filter(|n| (MIN_PERIOD..=MAX_PERIOD).contains(n))
+            .and_then(std::num::NonZeroU64::new)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "invalid_period",
+                    format!("The period is {MIN_PERIOD} to {MAX_PERIOD} seconds."),
+                )
+            })?,
+    };
+    Ok((algorithm, digits, period))
+}
+
+/// The shortest and longest TOTP steps an enrolment may ask for, in seconds.
+const MIN_PERIOD: u64 = 15;
+const MAX_PERIOD: u64 = 300;
+
+/// What an authenticator app scans for `secret`: the key URI (issuer from the settings, the
+/// factor's parameters) and its QR code.
+fn key_enrollment(
     settings: &crate::settings::Settings,
     username: &str,
     secret: &Secret,
+    kind: OtpKind,
+    algorithm: Algorithm,
+    digits: Digits,
 ) -> Result<TotpEnrollment> {
     // The label format has no room for a colon; an issuer setting with one is shown with a space
     // instead.
     let issuer = settings.issuer().replace(':', " ");
-    let uri = KeyUri::new_totp(Some(issuer), username.to_owned(), secret.clone())
-        .to_uri()
-        .map_err(|e| Error::internal(&e))?;
+    let uri = KeyUri {
+        kind,
+        issuer: Some(issuer),
+        account: username.to_owned(),
+        secret: secret.clone(),
+        algorithm,
+        digits,
+    }
+    .to_uri()
+    .map_err(|e| Error::internal(&e))?;
     let qr_svg = twofold_otp::qr::svg(&uri).map_err(|e| Error::internal(&e))?;
     Ok(TotpEnrollment {
         secret_base32: secret.to_base32(),
@@ -787,6 +930,7 @@ fn default_label(kind: FactorKind) -> &'static str {
         FactorKind::Yubikey => "YubiKey",
         FactorKind::Duo => "Duo",
         FactorKind::Webauthn => "Security key",
+        FactorKind::Hotp => "Token",
     }
 }
 

@@ -112,7 +112,9 @@ impl Service {
         if self.view_of(user.clone()).await?.has_2fa {
             return Ok(Some(Stage::SecondFactor));
         }
-        let can_enrol = crate::factor::FactorKind::ALL
+        // Only what the portal's enrolment offers counts: a method added by administrators
+        // alone (HOTP) would leave the user at a page with nothing to choose.
+        let can_enrol = super::offers::ENROLLABLE
             .iter()
             .any(|k| settings.method_available(*k, user.role));
         Ok(can_enrol.then_some(Stage::Enroll))

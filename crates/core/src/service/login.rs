@@ -482,7 +482,9 @@ impl Service {
                 _ => Stage::SecondFactor,
             });
         }
-        let can_enrol = crate::factor::FactorKind::ALL
+        // Only what the portal's enrolment offers counts: a method added by administrators
+        // alone (HOTP) would leave the user at a page with nothing to choose.
+        let can_enrol = super::offers::ENROLLABLE
             .iter()
             .any(|k| settings.method_available(*k, user.role));
         let asked = super::offers::second_factor_required(&settings, user.role)

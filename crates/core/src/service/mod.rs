@@ -18,6 +18,7 @@ mod codes;
 mod duo;
 mod factors;
 mod forward;
+mod hotp;
 mod login;
 mod offers;
 mod radius;
@@ -37,6 +38,7 @@ pub use duo::{
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use forward::{ForwardAnswer, Identity, Resume};
+pub use hotp::RESYNC_RANGE as HOTP_RESYNC_RANGE;
 pub use login::{
     DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, PasswordLogin, STEP_UP_TTL, SecondFactor,
     SensitiveAction, SessionView, session_handle,
@@ -46,7 +48,9 @@ pub use radius::{
     NewRadiusSecret, RadiusAnswer, RadiusClientView, RadiusRequest, ServedRadiusClient,
 };
 pub use remember::{Remembered, RememberedView, SignedOut, UserSessions};
-pub use requests::{EnrollRequest, FactorRequest, parse_kind, parse_sending_kind, parse_username};
+pub use requests::{
+    EnrollRequest, FactorRequest, OtpParams, parse_kind, parse_sending_kind, parse_username,
+};
 pub use users::{
     MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUserRequest, UserChanges, UserView, check_password,
 };

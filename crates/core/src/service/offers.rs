@@ -10,8 +10,9 @@ use crate::identity::Role;
 use crate::settings::Settings;
 use crate::store::User;
 
-/// The methods enrolment offers, in the order the page lists them.
-const ENROLLABLE: [FactorKind; 6] = [
+/// The methods enrolment offers, in the order the page lists them. Counter-based tokens (HOTP)
+/// are not among them: an administrator adds one through the API with the token's parameters.
+pub(crate) const ENROLLABLE: [FactorKind; 6] = [
     FactorKind::Totp,
     FactorKind::Email,
     FactorKind::Sms,
@@ -128,6 +129,30 @@ fn help(kind: FactorKind, user: &User) -> String {
         FactorKind::Webauthn => "A security key (such as a YubiKey) or a passkey on your phone, \
                                  computer or password manager: touch it or unlock it to sign in."
             .into(),
+        FactorKind::Hotp => "A token that shows a new code each time you press its button.".into(),
+    }
+}
+
+/// How long the codes of the user's `kind` factors are, as the help says it: "6-digit",
+/// "8-digit", or "6- or 8-digit" when they differ.
+fn digits_of(usable: &[Factor], kind: FactorKind) -> String {
+    let mut lengths: Vec<u8> = usable
+        .iter()
+        .filter_map(|f| match &f.data {
+            FactorData::Totp(t) if kind == FactorKind::Totp => Some(t.digits.get()),
+            FactorData::Hotp(h) if kind == FactorKind::Hotp => Some(h.digits.get()),
+            _ => None,
+        })
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    match lengths.as_slice() {
+        [] => "6-digit".to_owned(),
+        [one] => format!("{one}-digit"),
+        more => {
+            let words: Vec<String> = more.iter().map(u8::to_string).collect();
+            format!("{}-digit", words.join("- or "))
+        }
     }
 }
 
@@ -198,15 +223,24 @@ pub(crate) fn second_factor_offer(
     let has_key = has(FactorKind::Yubikey);
     let webauthn = has(FactorKind::Webauthn);
     let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
-    let mut ways = Vec::new();
+    let mut ways: Vec<String> = Vec::new();
     if has(FactorKind::Totp) {
-        ways.push("the 6-digit code your authenticator app shows now");
+        ways.push(format!(
+            "the {} code your authenticator app shows now",
+            digits_of(usable, FactorKind::Totp)
+        ));
+    }
+    if has(FactorKind::Hotp) {
+        ways.push(format!(
+            "the {} code your token shows when you press its button",
+            digits_of(usable, FactorKind::Hotp)
+        ));
     }
     if !senders.is_empty() {
-        ways.push("the 6-digit code we sent you");
+        ways.push("the 6-digit code we sent you".to_owned());
     }
     if duo_passcodes {
-        ways.push("a passcode from Duo Mobile");
+        ways.push("a passcode from Duo Mobile".to_owned());
     }
     let code_help = if has_key {
         let mut text = String::from("Touch your YubiKey: it types its code and submits.");
@@ -432,6 +466,67 @@ mod tests {
             offer.code_help,
             "Use your security key or passkey, or enter a backup code."
         );
+    }
+
+    #[test]
+    fn the_code_help_says_how_long_the_codes_are() {
+        use crate::crypto::Sealed;
+        use crate::factor::{HotpData, TotpData};
+        use twofold_otp::{Algorithm, Digits};
+        let totp = |digits| {
+            factor(
+                FactorData::Totp(TotpData {
+                    secret: Sealed(Vec::new()),
+                    algorithm: Algorithm::Sha1,
+                    digits,
+                    period: 30,
+                    last_step: None,
+                    drift: 0,
+                }),
+                "Phone",
+            )
+        };
+        let hotp = |digits| {
+            factor(
+                FactorData::Hotp(HotpData {
+                    secret: Sealed(Vec::new()),
+                    algorithm: Algorithm::Sha1,
+                    digits,
+                    last_counter: None,
+                }),
+                "Token",
+            )
+        };
+        let help = |f: &[Factor]| second_factor_offer(f, None).code_help;
+        assert_eq!(
+            help(&[totp(Digits::SIX)]),
+            "The 6-digit code your authenticator app shows now."
+        );
+        assert_eq!(
+            help(&[totp(Digits::EIGHT)]),
+            "The 8-digit code your authenticator app shows now."
+        );
+        assert_eq!(
+            help(&[totp(Digits::EIGHT), totp(Digits::SIX)]),
+            "The 6- or 8-digit code your authenticator app shows now."
+        );
+        assert_eq!(
+            help(&[hotp(Digits::EIGHT)]),
+            "The 8-digit code your token shows when you press its button."
+        );
+        let both = second_factor_offer(&[totp(Digits::SIX), hotp(Digits::SIX)], None);
+        assert_eq!(
+            both.code_help,
+            "The 6-digit code your authenticator app shows now, or the 6-digit code your token \
+             shows when you press its button."
+        );
+        assert_eq!(
+            both.methods,
+            ["Time Based Tokens (Phone)", "Counter-based tokens (Token)"]
+        );
+        assert!(both.digits_only);
+        // The portal's enrolment does not offer HOTP, whatever the settings say.
+        assert!(!ENROLLABLE.contains(&FactorKind::Hotp));
     }
 
     #[test]

@@ -427,6 +427,7 @@ impl Service {
             for f in super::usable(&settings, u.role, factors) {
                 lengths.push(match &f.data {
                     FactorData::Totp(t) => usize::from(t.digits.get()),
+                    FactorData::Hotp(h) => usize::from(h.digits.get()),
                     FactorData::Yubikey(_) => YUBIKEY_OTP_LEN,
                     _ => 6,
                 });
@@ -542,8 +543,11 @@ impl Service {
         )
         .await;
         let has = |k: FactorKind| usable.iter().any(|f| f.kind() == k);
-        let message = if has(FactorKind::Totp) || has(FactorKind::Yubikey) {
-            if has(FactorKind::Yubikey) && !has(FactorKind::Totp) {
+        let message = if has(FactorKind::Totp) || has(FactorKind::Yubikey) || has(FactorKind::Hotp)
+        {
+            if has(FactorKind::Hotp) && !has(FactorKind::Totp) && !has(FactorKind::Yubikey) {
+                "Press your token's button and enter its code (or a backup code).".to_owned()
+            } else if has(FactorKind::Yubikey) && !has(FactorKind::Totp) {
                 "Touch your YubiKey (or enter a backup code).".to_owned()
             } else {
                 "Enter the code from your authenticator app (or a backup code).".to_owned()

@@ -19,7 +19,7 @@ pub fn parse_kind(text: &str) -> Result<FactorKind> {
     text.parse().map_err(|_| {
         Error::invalid(
             "unknown_kind",
-            "Unknown method: use totp, email, sms, yubikey, duo or webauthn.",
+            "Unknown method: use totp, hotp, email, sms, yubikey, duo or webauthn.",
         )
     })
 }
@@ -82,6 +82,30 @@ pub struct EnrollRequest<'a> {
     pub label: Option<&'a str>,
     /// A YubiKey's secret, for local mode.
     pub yubikey: Option<&'a YubikeySecret>,
+    /// An authenticator's parameters (TOTP, HOTP), as given.
+    pub otp: OtpParams<'a>,
+}
+
+/// The parameters of a TOTP or HOTP factor as an enrolment asks them, each optional (the
+/// default is what every app supports: SHA-1, 6 digits, 30 seconds). They are checked by the
+/// flow once the user was found: `algorithm` one of `sha1`, `sha256`, `sha512`
+/// (`invalid_algorithm`), `digits` 6 or 8 (`invalid_digits`), `period` 15 to 300 seconds
+/// (`invalid_period`, TOTP only); for any other kind they are `unexpected_field`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OtpParams<'a> {
+    /// The HMAC algorithm's name.
+    pub algorithm: Option<&'a str>,
+    /// The code length.
+    pub digits: Option<i64>,
+    /// TOTP: the step in seconds.
+    pub period: Option<i64>,
+}
+
+impl OtpParams<'_> {
+    /// Whether none was given.
+    pub fn is_empty(&self) -> bool {
+        *self == OtpParams::default()
+    }
 }
 
 impl<'a> EnrollRequest<'a> {
@@ -114,7 +138,13 @@ impl<'a> EnrollRequest<'a> {
             kind: parse_kind(kind),
             label,
             yubikey,
+            otp: OtpParams::default(),
         }
+    }
+
+    /// The same enrolment with an authenticator's parameters.
+    pub fn with_otp(self, otp: OtpParams<'a>) -> Self {
+        EnrollRequest { otp, ..self }
     }
 }
 

@@ -1,12 +1,13 @@
 //! Checking a second factor: the one flow every login goes through.
 //!
 //! Order: unknown user → 404; disabled → `disabled`; no usable factor → `not_enrolled`; locked →
-//! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors, then pending
-//! email/SMS codes; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
+//! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors, then HOTP
+//! factors, then pending email/SMS codes; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
 //! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
 //! UPDATE in the store. A miss counts towards the lockout; a hit resets the count. A code that
 //! did match but was already used — a request that lost the race for it, or a replay of the
-//! step just accepted — is refused without counting: a double-submit cannot lock anyone.
+//! step just accepted (or of a recent HOTP counter) — is refused without counting: a
+//! double-submit cannot lock anyone.
 
 use super::attempt::{LocalCheck, LocalOutcome};
 use super::duo::DuoTry;
@@ -39,7 +40,7 @@ impl Method {
             .map_err(|_| {
                 Error::invalid(
                     "unknown_method",
-                    "Unknown method: use totp, email, sms, yubikey, duo or backup_code.",
+                    "Unknown method: use totp, hotp, email, sms, yubikey, duo or backup_code.",
                 )
             })
     }
@@ -87,16 +88,16 @@ pub enum Validation {
     Rejected(Reason),
 }
 
-/// What a code is to the user's TOTP factors, computed before the attempt is counted.
+/// What a code is to the user's TOTP (or HOTP) factors, computed before the attempt is counted.
 #[derive(Default)]
 struct TotpCheck {
-    /// Steps above each factor's last accepted one that the code matches.
+    /// Steps (counters) above each factor's last accepted one that the code matches.
     fresh: Vec<FreshStep>,
-    /// The code matches a step some factor already accepted.
+    /// The code matches a step (counter) some factor already accepted.
     replay: bool,
 }
 
-/// A step a TOTP code matched, not yet consumed.
+/// A step (or HOTP counter) a code matched, not yet consumed.
 struct FreshStep {
     factor: crate::factor::FactorId,
     step: i64,
@@ -210,7 +211,11 @@ impl Service {
             (
                 Code::Digits(_),
                 None | Some(Some(
-                    FactorKind::Totp | FactorKind::Email | FactorKind::Sms | FactorKind::Duo
+                    FactorKind::Totp
+                        | FactorKind::Hotp
+                        | FactorKind::Email
+                        | FactorKind::Sms
+                        | FactorKind::Duo
                 ))
             ) | (Code::Backup(_), None | Some(None))
                 | (Code::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
@@ -232,7 +237,15 @@ impl Service {
         } else {
             TotpCheck::default()
         };
-        if totp.fresh.is_empty() && totp.replay {
+        // HOTP likewise: a code of a counter just used is refused at once, uncounted.
+        let hotp = if matches!(shape, Code::Digits(_))
+            && matches!(only, None | Some(Some(FactorKind::Hotp)))
+        {
+            self.check_hotp(&user, &usable, code, settings.hotp_window())?
+        } else {
+            TotpCheck::default()
+        };
+        if totp.fresh.is_empty() && hotp.fresh.is_empty() && (totp.replay || hotp.replay) {
             self.audit(
                 ctx,
                 Some(&user.username),
@@ -252,8 +265,11 @@ impl Service {
                     .await;
             }
             Code::Digits(_) => {
-                // The fresh TOTP steps, then a pending email or SMS code.
-                for fresh in totp.fresh {
+                // The fresh TOTP steps, the fresh HOTP counters, then a pending email or SMS
+                // code.
+                let fresh = (totp.fresh.into_iter().map(|f| (f, FactorKind::Totp)))
+                    .chain(hotp.fresh.into_iter().map(|f| (f, FactorKind::Hotp)));
+                for (fresh, kind) in fresh {
                     let id = fresh.factor.to_string();
                     candidates.push((
                         Consume::Counter {
@@ -261,7 +277,7 @@ impl Service {
                             counter: fresh.step,
                             drift: fresh.drift,
                         },
-                        Method::Factor(FactorKind::Totp),
+                        Method::Factor(kind),
                         Some(id),
                     ));
                 }
@@ -299,16 +315,18 @@ impl Service {
         } else {
             None
         };
-        // A code the local factors (TOTP, a live email or SMS code) missed is a failed guess
-        // whatever Duo says.
-        let local = !candidates.is_empty()
-            || (matches!(only, None | Some(Some(FactorKind::Totp)))
-                && usable.iter().any(|f| f.kind() == FactorKind::Totp));
+        // A code the local factors (TOTP, HOTP, a live email or SMS code) missed is a failed
+        // guess whatever Duo says.
+        let tried = |k: FactorKind| {
+            only.is_none_or(|o| o == Some(k)) && usable.iter().any(|f| f.kind() == k)
+        };
+        let local = !candidates.is_empty() || tried(FactorKind::Totp) || tried(FactorKind::Hotp);
         let check = LocalCheck {
             candidates,
             then_more: duo.is_some(),
             failure_detail: None,
             already_used: None,
+            note: None,
         };
         // Counted before anything is consumed, consumed, and settled: one transaction.
         let mut attempt = match self
@@ -507,6 +525,35 @@ impl Service {
                     factor: factor.id.clone(),
                     step: i64::try_from(step).unwrap_or(i64::MAX),
                     drift: offset.clamp(-MAX_DRIFT_STEPS, MAX_DRIFT_STEPS),
+                });
+            }
+        }
+        Ok(check)
+    }
+
+    /// Checks `code` against each HOTP factor: the lowest counter among the `window` from the
+    /// next expected one that it matches (a fresh candidate, drift 0), and whether it matches
+    /// one of the `window` counters up to the last accepted (a replay). Pure computation.
+    fn check_hotp(
+        &self,
+        user: &User,
+        factors: &[Factor],
+        code: &str,
+        window: u64,
+    ) -> Result<TotpCheck> {
+        let mut check = TotpCheck::default();
+        for factor in factors {
+            let FactorData::Hotp(h) = &factor.data else {
+                continue;
+            };
+            let hotp = self.hotp_of(user.id, &factor.id, h)?;
+            let found = super::hotp::check(&hotp, h, code, window);
+            check.replay |= found.replay;
+            if let Some(counter) = found.fresh {
+                check.fresh.push(FreshStep {
+                    factor: factor.id.clone(),
+                    step: i64::try_from(counter).unwrap_or(i64::MAX),
+                    drift: 0,
                 });
             }
         }

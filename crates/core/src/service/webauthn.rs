@@ -667,6 +667,7 @@ impl Service {
             then_more: false,
             failure_detail: Some(failure),
             already_used,
+            note: None,
         };
         match self
             .settle_second_factor(ctx, &user, &settings, now, check)

@@ -69,6 +69,80 @@ pub(crate) async fn factors_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.factors_of(other.id).await.unwrap().len(), 1);
 }
 
+/// An HOTP factor keeps its parameters and the last counter it accepted (`last_counter`): the
+/// confirmation sets it, and a counter is consumed once, only above it — on the hot path's read
+/// and write as through sqlx.
+pub(crate) async fn hotp_factors_keep_their_counter(store: Arc<dyn Store>) {
+    use twofold_core::crypto::Sealed;
+    use twofold_core::factor::{Factor, HotpData};
+    let u = user(&*store, "hank").await;
+    let token = Factor {
+        id: fid(7),
+        user_id: u.id,
+        label: "fob".into(),
+        confirmed: false,
+        created_at: NOW,
+        last_used_at: None,
+        data: FactorData::Hotp(HotpData {
+            secret: Sealed(vec![9, 8, 7]),
+            algorithm: Algorithm::Sha512,
+            digits: Digits::EIGHT,
+            last_counter: None,
+        }),
+    };
+    store.insert_factor(&token).await.unwrap();
+    assert_eq!(
+        store.factor(u.id, &fid(7)).await.unwrap(),
+        Some(token.clone())
+    );
+    let (_, read) = store.user_with_factors("hank").await.unwrap().unwrap();
+    assert_eq!(read, vec![token.clone()]);
+    assert_eq!(read[0].kind(), FactorKind::Hotp);
+
+    // Nothing is consumed before the confirmation.
+    assert!(!store.consume_counter(&fid(7), 0, 0, NOW).await.unwrap());
+    let mut c = confirmation(u.id, 7, "hotp");
+    c.counter = Some((3, 0));
+    assert!(matches!(
+        store.confirm_factor(&c).await.unwrap(),
+        ConfirmOutcome::Confirmed { .. }
+    ));
+    let last = |f: Option<twofold_core::factor::Factor>| match f.unwrap().data {
+        FactorData::Hotp(h) => h.last_counter,
+        other => panic!("not HOTP: {other:?}"),
+    };
+    assert_eq!(last(store.factor(u.id, &fid(7)).await.unwrap()), Some(3));
+    for used in [3, 2, 0] {
+        assert!(
+            !store.consume_counter(&fid(7), used, 0, NOW).await.unwrap(),
+            "{used}"
+        );
+    }
+    assert!(
+        store
+            .consume_counter(&fid(7), 12, 0, NOW + 6)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_counter(&fid(7), 12, 0, NOW + 6)
+            .await
+            .unwrap()
+    );
+    let (_, read) = store.user_with_factors("hank").await.unwrap().unwrap();
+    assert_eq!(last(read.into_iter().next()), Some(12));
+    let f = store.factor(u.id, &fid(7)).await.unwrap().unwrap();
+    let FactorData::Hotp(h) = &f.data else {
+        panic!("not HOTP")
+    };
+    assert_eq!(
+        (h.algorithm, h.digits, h.next()),
+        (Algorithm::Sha512, Digits::EIGHT, 13)
+    );
+    assert_eq!(f.last_used_at, Some(NOW + 6));
+}
+
 pub(crate) async fn deleting_the_last_confirmed_factor_drops_backup_codes(store: Arc<dyn Store>) {
     let u = enrolled(&*store, "heidi", 1).await;
     store.insert_factor(&totp(u.id, 2, false)).await.unwrap();

@@ -136,6 +136,7 @@ cases!(
     ],
     factors: [
         factors_round_trip,
+        hotp_factors_keep_their_counter,
         deleting_the_last_confirmed_factor_drops_backup_codes,
         the_last_usable_factor_stays,
         concurrent_removals_keep_the_last_usable_factor,

@@ -56,6 +56,7 @@ pub(crate) fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(confirm_factor))
         .routes(routes!(delete_factor))
         .routes(routes!(reset_drift))
+        .routes(routes!(resync_factor))
         .routes(routes!(new_backup_codes))
         .routes(routes!(challenge))
         .routes(routes!(validate))
@@ -201,7 +202,12 @@ async fn enroll_factor(
         &req.kind,
         req.label.as_deref(),
         yubikey.as_ref(),
-    )?;
+    )?
+    .with_otp(twofold_core::service::OtpParams {
+        algorithm: req.algorithm.as_deref(),
+        digits: req.digits,
+        period: req.period,
+    });
     let name = enroll.username.clone();
     let e = state.service.enroll_with(&auth.ctx, enroll).await?;
     // Duo with the Web SDK application set: the Universal Prompt confirms the factor. If it
@@ -322,6 +328,30 @@ async fn reset_drift(
         .reset_drift(&auth.ctx, &FactorRequest::parse(&username, &id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resynchronise a counter-based token (HOTP) pressed beyond the window: two codes it showed
+/// one after the other. Counted like a second-factor attempt: a wrong pair is 422
+/// `invalid_code` and a failure towards the user's lockout.
+#[utoipa::path(post, path = "/api/v1/users/{username}/factors/{id}/resync", request_body = ResyncRequest,
+    responses((status = 200, body = FactorOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn resync_factor(
+    State(state): State<AppState>,
+    auth: Authorized<NeedAdmin>,
+    Path((username, id)): Path<(String, String)>,
+    Body(req): Body<ResyncRequest>,
+) -> ApiResult<Json<FactorOut>> {
+    let factor = state
+        .service
+        .resync_hotp(
+            &auth.ctx,
+            &FactorRequest::parse(&username, &id)?,
+            Code::parse_given(req.code1.as_deref()),
+            Code::parse_given(req.code2.as_deref()),
+        )
+        .await?;
+    Ok(Json(FactorOut::from(&factor)))
 }
 
 /// Replace the user's backup codes with a new set; the old ones stop working.

@@ -38,7 +38,7 @@ pub(crate) struct PatchUser {
 pub(crate) struct FactorOut {
     /// 32 hex characters.
     pub(crate) id: String,
-    /// `totp`, `email`, `sms`, `yubikey`, `duo` or `webauthn`.
+    /// `totp`, `hotp`, `email`, `sms`, `yubikey`, `duo` or `webauthn`.
     pub(crate) kind: String,
     pub(crate) label: String,
     /// False until a correct code confirms it.
@@ -51,6 +51,9 @@ pub(crate) struct FactorOut {
     /// `POST …/factors/{id}/reset-drift`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) drift: Option<i64>,
+    /// HOTP: the counter the token is expected to show next (one past the last accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) counter: Option<u64>,
     /// YubiKey: the key's public id (modhex), once an OTP from it confirmed the factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) public_id: Option<String>,
@@ -85,6 +88,10 @@ impl From<&Factor> for FactorOut {
             last_used_at: f.last_used_at,
             drift: match &f.data {
                 twofold_core::factor::FactorData::Totp(t) => Some(t.drift),
+                _ => None,
+            },
+            counter: match &f.data {
+                twofold_core::factor::FactorData::Hotp(h) => Some(h.next()),
                 _ => None,
             },
             public_id: match &f.data {
@@ -151,9 +158,9 @@ impl From<&UserView> for UserOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnrollRequest {
-    /// The method: `totp`, `email` (to the user's email), `sms` (to the user's phone),
-    /// `yubikey`, `duo` or `webauthn` (a security key or passkey: the answer carries
-    /// `public_key`, the options for `navigator.credentials.create()`).
+    /// The method: `totp`, `hotp` (a counter-based token), `email` (to the user's email),
+    /// `sms` (to the user's phone), `yubikey`, `duo` or `webauthn` (a security key or passkey:
+    /// the answer carries `public_key`, the options for `navigator.credentials.create()`).
     pub(crate) kind: String,
     /// A name for the device ("work phone"), 1–64 characters.
     pub(crate) label: Option<String>,
@@ -161,6 +168,12 @@ pub(crate) struct EnrollRequest {
     pub(crate) aes_key: Option<String>,
     /// YubiKey in local mode: the key's private id, 12 hex characters.
     pub(crate) private_id: Option<String>,
+    /// TOTP and HOTP: `sha1` (default), `sha256` or `sha512`.
+    pub(crate) algorithm: Option<String>,
+    /// TOTP and HOTP: 6 (default) or 8.
+    pub(crate) digits: Option<i64>,
+    /// TOTP: the step in seconds, 15 to 300 (default 30).
+    pub(crate) period: Option<i64>,
 }
 
 impl std::fmt::Debug for EnrollRequest {
@@ -169,6 +182,9 @@ impl std::fmt::Debug for EnrollRequest {
         f.debug_struct("EnrollRequest")
             .field("kind", &self.kind)
             .field("label", &self.label)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
             .finish_non_exhaustive()
     }
 }
@@ -178,13 +194,14 @@ impl std::fmt::Debug for EnrollRequest {
 pub(crate) struct EnrollResponse {
     #[serde(flatten)]
     pub(crate) factor: FactorOut,
-    /// TOTP: the secret in base32 (also inside the URI). Shown only now.
+    /// TOTP and HOTP: the secret in base32 (also inside the URI). Shown only now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) secret: Option<String>,
-    /// TOTP: the `otpauth://` key URI.
+    /// TOTP and HOTP: the `otpauth://` key URI, with the algorithm, the digits and the period
+    /// (TOTP) or the counter (HOTP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) otpauth_uri: Option<String>,
-    /// TOTP: the URI as a QR code (SVG).
+    /// TOTP and HOTP: the URI as a QR code (SVG).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) qr_svg: Option<String>,
     /// Email and SMS: where the verification code went (masked).
@@ -220,6 +237,23 @@ pub(crate) struct ConfirmRequest {
     /// gives it.
     #[schema(value_type = Option<Object>)]
     pub(crate) credential: Option<serde_json::Value>,
+}
+
+/// `POST …/factors/{id}/resync`: two codes a counter-based token showed one after the other.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResyncRequest {
+    /// A code from the token.
+    pub(crate) code1: Option<String>,
+    /// The code the token showed next.
+    pub(crate) code2: Option<String>,
+}
+
+impl std::fmt::Debug for ResyncRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Codes are credentials while they are valid.
+        f.write_str("ResyncRequest([redacted])")
+    }
 }
 
 /// A confirmed factor; on the user's first, the backup codes (shown only now).
@@ -262,11 +296,11 @@ pub(crate) struct PublicKeyOut {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ValidateRequest {
     pub(crate) username: String,
-    /// The code: 6–8 digits (TOTP, then a pending email/SMS code, then a Duo passcode), a
+    /// The code: 6–8 digits (TOTP, then HOTP, then a pending email/SMS code, then a Duo passcode), a
     /// YubiKey OTP or a 10-character backup code. With `"method": "duo"` and no code: a Duo push
     /// (answered when the user approves, denies or 60 s pass).
     pub(crate) code: Option<String>,
-    /// Restrict to one method: `totp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or
+    /// Restrict to one method: `totp`, `hotp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or
     /// `backup_code`.
     pub(crate) method: Option<String>,
     /// With `"method": "webauthn"`: the credential `navigator.credentials.get()` gave, as its
@@ -279,7 +313,7 @@ pub(crate) struct ValidateRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ValidateResponse {
     pub(crate) ok: bool,
-    /// What matched: `totp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or `backup_code`
+    /// What matched: `totp`, `hotp`, `email`, `sms`, `yubikey`, `duo`, `webauthn` or `backup_code`
     /// (when ok).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) method: Option<String>,
