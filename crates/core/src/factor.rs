@@ -246,6 +246,9 @@ pub struct WebauthnCredential {
     pub transports: Vec<String>,
     /// The attestation statement's format (`none` unless attestation was asked for).
     pub attestation_format: String,
+    /// The user handle the key keeps for its user (empty when not recorded): an answer's
+    /// handle is checked against it without a database read.
+    pub user_handle: Vec<u8>,
 }
 
 impl WebauthnCredential {
@@ -277,6 +280,7 @@ impl WebauthnCredential {
             "backed_up": self.backed_up,
             "transports": self.transports,
             "fmt": self.attestation_format,
+            "user_handle": b64url(&self.user_handle),
         })
         .to_string()
     }
@@ -329,6 +333,9 @@ impl WebauthnCredential {
                 })
                 .unwrap_or_default(),
             attestation_format: text("fmt").unwrap_or("none").to_owned(),
+            user_handle: text("user_handle")
+                .and_then(b64url_decode)
+                .unwrap_or_default(),
         })
     }
 

@@ -91,7 +91,7 @@ enum Proof<'a> {
     /// A code as parsed at the edge.
     Code(Option<Result<Code>>),
     /// A security key's answer.
-    Key(&'a serde_json::Value),
+    Key(&'a [u8]),
 }
 
 /// The actions that need a recent password (and second factor) in the session.
@@ -646,7 +646,7 @@ impl Service {
         ctx: &Context,
         session: &Session,
         user: &User,
-        credential: &serde_json::Value,
+        credential: &[u8],
         remember: bool,
     ) -> Result<SecondFactor> {
         if session.stage != Stage::SecondFactor {
@@ -702,7 +702,7 @@ impl Service {
     pub async fn passwordless_sign_in(
         &self,
         ctx: &Context,
-        credential: &serde_json::Value,
+        credential: &[u8],
         next: Option<&str>,
         user_agent: Option<&str>,
         previous: Option<(&Session, &User)>,
@@ -875,7 +875,7 @@ impl Service {
         session: &Session,
         user: &User,
         password: &str,
-        credential: &serde_json::Value,
+        credential: &[u8],
         device: Option<&str>,
     ) -> Result<Session> {
         self.step_up_proving(ctx, session, user, password, Proof::Key(credential), device)

@@ -172,18 +172,12 @@ fn malformed_credential(why: &str) -> Error {
     )
 }
 
-/// Parses the credential JSON an edge received: bounded, and an object.
-fn credential_bytes(credential: &Value) -> Result<Vec<u8>> {
-    if !credential.is_object() {
-        return Err(malformed_credential(
-            "send the object PublicKeyCredential.toJSON() gives",
-        ));
-    }
-    let bytes = serde_json::to_vec(credential).map_err(|e| Error::internal(&e))?;
-    if bytes.len() > MAX_CREDENTIAL_JSON {
+/// The credential JSON an edge received, as it came (parsed once, by the verifier): bounded.
+fn credential_bytes(credential: &[u8]) -> Result<&[u8]> {
+    if credential.len() > MAX_CREDENTIAL_JSON {
         return Err(malformed_credential("it is too large"));
     }
-    Ok(bytes)
+    Ok(credential)
 }
 
 fn challenge_hash(challenge: &[u8]) -> String {
@@ -381,7 +375,7 @@ impl Service {
         &self,
         ctx: &Context,
         req: &super::FactorRequest,
-        credential: &Value,
+        credential: &[u8],
         channel: Channel,
     ) -> Result<super::Confirmed> {
         let (user, factor) = self.pending_of(req).await?;
@@ -392,7 +386,7 @@ impl Service {
             ));
         }
         let bytes = credential_bytes(credential)?;
-        let response = RegistrationResponse::from_json(&bytes)
+        let response = RegistrationResponse::from_json(bytes)
             .map_err(|e| malformed_credential(&e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
             .map_err(|e| malformed_credential(&e.to_string()))?;
@@ -454,6 +448,8 @@ impl Service {
                 .take(8)
                 .collect(),
             attestation_format: new.attestation_format.chars().take(32).collect(),
+            user_handle: crate::factor::b64url_decode(&self.user_handle(&user).await?)
+                .unwrap_or_default(),
         };
         self.confirm_checked(
             ctx,
@@ -561,7 +557,7 @@ impl Service {
         &self,
         ctx: &Context,
         username: &Username,
-        credential: &Value,
+        credential: &[u8],
         channel: Channel,
     ) -> Result<Validation> {
         let (user, factors) = self
@@ -570,7 +566,7 @@ impl Service {
             .await?
             .ok_or_else(Error::no_user)?;
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(&bytes)
+        let response = AssertionResponse::from_json(bytes)
             .map_err(|e| malformed_credential(&e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
             .map_err(|e| malformed_credential(&e.to_string()))?;
@@ -597,10 +593,11 @@ impl Service {
                     // The user was named before the ceremony: a user handle in the answer must be
                     // theirs (WebAuthn §7.2 step 6).
                     let handle_ok = match &response.user_handle {
+                        None => true,
+                        Some(h) if !stored.user_handle.is_empty() => *h == stored.user_handle,
                         Some(h) => {
                             self.store.user_by_webauthn_handle(&b64url(h)).await? == Some(user.id)
                         }
-                        None => true,
                     };
                     let origins = accepted_origin(&rp, &response.client_data_json, channel);
                     let rp_view = RelyingParty {
@@ -721,7 +718,7 @@ impl Service {
     pub async fn passwordless_check(
         &self,
         ctx: &Context,
-        credential: &Value,
+        credential: &[u8],
     ) -> Result<Option<(User, Validation)>> {
         let settings = self.settings_cached().await?;
         if !settings.webauthn_passwordless() {
@@ -731,7 +728,7 @@ impl Service {
             ));
         }
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(&bytes)
+        let response = AssertionResponse::from_json(bytes)
             .map_err(|e| malformed_credential(&e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
             .map_err(|e| malformed_credential(&e.to_string()))?;

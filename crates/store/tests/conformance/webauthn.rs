@@ -21,6 +21,7 @@ fn credential(id: u8, sign_count: u32) -> WebauthnCredential {
         backed_up: false,
         transports: vec!["usb".into(), "nfc".into()],
         attestation_format: "none".into(),
+        user_handle: vec![id, 1, 2],
     }
 }
 

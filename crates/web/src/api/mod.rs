@@ -284,7 +284,12 @@ async fn confirm_factor(
         (Some(credential), None) => {
             state
                 .service
-                .confirm_webauthn(&auth.ctx, &factor, credential, Channel::Api)
+                .confirm_webauthn(
+                    &auth.ctx,
+                    &factor,
+                    credential.get().as_bytes(),
+                    Channel::Api,
+                )
                 .await?
         }
         (None, code) => {
@@ -407,7 +412,7 @@ async fn validate_webauthn(
         (Some(credential), None, Some("webauthn") | None) => {
             state
                 .service
-                .validate_webauthn(ctx, &username, credential, Channel::Api)
+                .validate_webauthn(ctx, &username, credential.get().as_bytes(), Channel::Api)
                 .await
         }
         (None, _, _) => Err(twofold_core::Error::invalid(

@@ -236,7 +236,7 @@ pub(crate) struct ConfirmRequest {
     /// WebAuthn: the credential `navigator.credentials.create()` made, as its `toJSON()`
     /// gives it.
     #[schema(value_type = Option<Object>)]
-    pub(crate) credential: Option<serde_json::Value>,
+    pub(crate) credential: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// `POST …/factors/{id}/resync`: two codes a counter-based token showed one after the other.
@@ -306,7 +306,7 @@ pub(crate) struct ValidateRequest {
     /// With `"method": "webauthn"`: the credential `navigator.credentials.get()` gave, as its
     /// `toJSON()` gives it, answering a challenge from `POST …/challenge`.
     #[schema(value_type = Option<Object>)]
-    pub(crate) credential: Option<serde_json::Value>,
+    pub(crate) credential: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The answer to a validation.

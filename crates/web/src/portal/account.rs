@@ -505,7 +505,7 @@ async fn step_up_with(
                         session,
                         user,
                         password,
-                        &credential,
+                        credential,
                         visitor.device.as_deref(),
                     )
                     .await

@@ -450,7 +450,7 @@ pub(crate) async fn confirm(
                     .confirm_webauthn(
                         &visitor.ctx(),
                         &own_factor(user, id),
-                        &credential,
+                        credential,
                         twofold_core::service::Channel::Portal,
                     )
                     .await

@@ -374,7 +374,7 @@ pub(crate) async fn second_webauthn(
         Ok(credential) => {
             state
                 .service
-                .login_webauthn(&visitor.ctx(), &session, &user, &credential, remember)
+                .login_webauthn(&visitor.ctx(), &session, &user, credential, remember)
                 .await
         }
         Err(e) => Err(e),
@@ -444,7 +444,7 @@ pub(crate) async fn passkey_submit(
                 .service
                 .passwordless_sign_in(
                     &visitor.ctx(),
-                    &credential,
+                    credential,
                     next.as_deref(),
                     visitor.user_agent.as_deref(),
                     visitor.session.as_ref().map(|(s, u)| (s, u)),

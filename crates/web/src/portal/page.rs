@@ -728,20 +728,15 @@ impl Visitor {
 
 /// Percent-encodes a query component (a path's `/` kept readable).
 /// A credential a page's script posted (the JSON of `PublicKeyCredential.toJSON()`): bounded,
-/// and JSON, else the refusal to show.
-pub(crate) fn credential_json(text: &str) -> twofold_core::Result<serde_json::Value> {
+/// else the refusal to show; the verifier reads it.
+pub(crate) fn credential_json(text: &str) -> twofold_core::Result<&[u8]> {
     if text.len() > twofold_core::service::MAX_CREDENTIAL_JSON {
         return Err(twofold_core::Error::invalid(
             "malformed_credential",
             "The security key's answer is too large.",
         ));
     }
-    serde_json::from_str(text).map_err(|_| {
-        twofold_core::Error::invalid(
-            "malformed_credential",
-            "The security key's answer could not be read: try again.",
-        )
-    })
+    Ok(text.as_bytes())
 }
 
 pub(crate) fn encode_component(s: &str) -> String {
