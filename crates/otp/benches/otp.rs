@@ -1,5 +1,6 @@
 //! Speed of the OTP engine: TOTP generate and verify (window ±1) per algorithm, base32 decoding
-//! and Yubico OTP decryption, with raw HMAC-SHA1 in the same run as the floor.
+//! and Yubico OTP decryption, with raw HMAC-SHA1 in the same run as the floor; WebAuthn
+//! assertions (reading the JSON, and the whole check with its signature) per algorithm.
 //!
 //! `cargo bench -p twofold-otp`. The target: SHA-1 verify ±1 under 2 µs and within 1.2×
 //! of three raw HMAC-SHA1 computations.
@@ -94,5 +95,55 @@ fn decoding(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, raw_hmac_sha1, totp, decoding);
+/// A WebAuthn assertion from the test vectors (made with Python `cryptography`): reading the
+/// browser's JSON, and the whole relying-party check with its signature, per algorithm.
+fn webauthn(c: &mut Criterion) {
+    use twofold_otp::webauthn::{AssertionResponse, RelyingParty, UserVerification};
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../src/webauthn/testdata/vectors.json")).unwrap();
+    for v in vectors.as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let hex = |k: &str| -> Vec<u8> {
+            let t = v[k].as_str().unwrap();
+            (0..t.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let key = hex("public_key");
+        let challenge = hex("assertion_challenge");
+        let json = serde_json::to_vec(&v["assertion"]).unwrap();
+        let origins = [v["origin"].as_str().unwrap().to_owned()];
+        let rp = RelyingParty {
+            id: v["rp_id"].as_str().unwrap(),
+            origins: &origins,
+        };
+        let response = AssertionResponse::from_json(&json).unwrap();
+        twofold_otp::webauthn::verify_assertion(
+            &rp,
+            &challenge,
+            UserVerification::Preferred,
+            &key,
+            &response,
+        )
+        .unwrap();
+        c.bench_function(&format!("webauthn/{name}: read the JSON"), |b| {
+            b.iter(|| AssertionResponse::from_json(black_box(&json)))
+        });
+        c.bench_function(&format!("webauthn/{name}: read + verify"), |b| {
+            b.iter(|| {
+                let r = AssertionResponse::from_json(black_box(&json)).unwrap();
+                twofold_otp::webauthn::verify_assertion(
+                    &rp,
+                    &challenge,
+                    UserVerification::Preferred,
+                    &key,
+                    &r,
+                )
+            })
+        });
+    }
+}
+
+criterion_group!(benches, raw_hmac_sha1, totp, decoding, webauthn);
 criterion_main!(benches);
