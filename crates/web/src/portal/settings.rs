@@ -248,7 +248,8 @@ mod tests {
                 "SMS codes",
                 "YubiKey",
                 "Duo Security",
-                "Security key or passkey"
+                "Security key or passkey",
+                "Counter-based tokens"
             ]
         );
         let keys: Vec<&str> = groups
