@@ -239,6 +239,21 @@ impl Env {
             }
         }
     }
+
+    /// The database's data, to tell whether a command wrote: the SQLite database and its WAL
+    /// (not the `-shm` index every connection rewrites), or a pg_dump.
+    pub fn database_data(&self) -> Vec<u8> {
+        match self.db {
+            Db::Sqlite => ["", "-wal"]
+                .iter()
+                .flat_map(|suffix| {
+                    std::fs::read(self.dir.path().join(format!("twofold.db{suffix}")))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            Db::Postgres => self.database_bytes(),
+        }
+    }
 }
 
 impl Drop for Env {
