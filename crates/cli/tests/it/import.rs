@@ -3,7 +3,7 @@
 //! API. Files come from real producers where there is one (Debian's google-authenticator
 //! writes ~/.google_authenticator). Bad lines are refused one by one with their line number,
 //! files that are not key files are refused before anything is read whole, a second run imports
-//! nothing and a dry run writes nothing (the database's bytes are compared).
+//! nothing and a dry run writes nothing (the database's dumps are compared).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -455,7 +455,7 @@ fn bad_lines_are_refused_one_by_one_and_write_nothing(db: Db) {
         .map(|(_, l)| format!("{l}\n"))
         .collect();
     let only_bad = write(dir, "only-bad.txt", &only_bad);
-    let before = env.database_data();
+    let before = env.database_dump();
     let out = import(&env, &only_bad, "otpauth", &[]);
     assert!(!out.status.success());
     assert!(
@@ -472,7 +472,7 @@ fn bad_lines_are_refused_one_by_one_and_write_nothing(db: Db) {
     );
     let out = import(&env, &file, "no-such-format", &[]);
     assert!(text(&out).1.contains("unknown format"), "{:?}", text(&out));
-    assert!(env.database_data() == before, "a refused import wrote");
+    assert!(env.database_dump() == before, "a refused import wrote");
 }
 
 fn dry_run_writes_nothing_and_reports_what_a_real_run_does(db: Db) {
@@ -487,10 +487,10 @@ fn dry_run_writes_nothing_and_reports_what_a_real_run_does(db: Db) {
              otpauth://totp/alice?secret=JBSWY3DP\n"
         ),
     );
-    let before = env.database_data();
+    let before = env.database_dump();
     let dry = import(&env, &file, "otpauth", &["--dry-run", "--create-users"]);
     let (dry_out, dry_err) = text(&dry);
-    assert!(env.database_data() == before, "a dry run wrote");
+    assert!(env.database_dump() == before, "a dry run wrote");
     assert!(dry_out.contains("would create user zed"), "{dry_out}");
     assert!(dry_out.contains("keys.txt:1: would import a totp key for alice"));
     assert!(
@@ -500,6 +500,8 @@ fn dry_run_writes_nothing_and_reports_what_a_real_run_does(db: Db) {
     let real = import(&env, &file, "otpauth", &["--create-users"]);
     let (real_out, real_err) = text(&real);
     assert!(real_out.contains(&counts(1, 2, 0, 1)), "{real_out}");
+    // The dump does show a write.
+    assert!(env.database_dump() != before, "the real run wrote nothing");
     assert_eq!(dry_err.replace("checked", "imported"), real_err);
     assert_eq!(dry.status.code(), real.status.code());
     // Now a dry run sees what is there.
@@ -536,7 +538,7 @@ fn binary_and_oversized_files(db: Db) {
     m.extend_from_slice(&[0xff, 0xfe, 0, 1, b'\n']);
     std::fs::write(&mixed, m).unwrap();
 
-    let before = env.database_data();
+    let before = env.database_dump();
     for (file, why) in [
         (&binary, "it is not UTF-8 text (a binary file?)"),
         (&long, "a line is longer than 4096 bytes"),
@@ -556,7 +558,7 @@ fn binary_and_oversized_files(db: Db) {
         assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
     stderr_line(&env, &mixed);
-    assert!(env.database_data() == before, "a refused file wrote");
+    assert!(env.database_dump() == before, "a refused file wrote");
 }
 
 fn stderr_line(env: &Env, file: &Path) -> String {
