@@ -84,6 +84,12 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
     for (line, username, kind) in &report.imported {
         println!("{}: {verb} a {kind} key for {username}", at(*line));
     }
+    for (line, username, n) in &report.backup_codes {
+        println!(
+            "{}: {verb} {n} scratch code(s) as backup codes for {username}",
+            at(*line)
+        );
+    }
     for (line, why) in &report.skipped {
         println!("{}: skipped: {why}", at(*line));
     }
@@ -99,11 +105,13 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
         ""
     };
     println!(
-        "{dry}users created: {}, factors imported: {}, skipped: {}, refused: {}",
+        "{dry}users created: {}, factors imported: {}, skipped: {}, refused: {}, backup codes \
+         imported: {}",
         report.users_created.len(),
         report.imported.len(),
         report.skipped.len(),
-        report.refused.len()
+        report.refused.len(),
+        report.backup_codes.iter().map(|(_, _, n)| n).sum::<usize>()
     );
     if !report.refused.is_empty() {
         return Err(Failure::value(format_args!(

@@ -51,8 +51,8 @@ Formats (--format):
                             label's account (`issuer:account` -> account)
   pam-google-authenticator  a ~/.google_authenticator file (--username required): the secret,
                             TOTP_AUTH or HOTP_COUNTER, STEP_SIZE; RATE_LIMIT, WINDOW_SIZE and
-                            DISALLOW_REUSE are Twofold's own settings; scratch codes are not
-                            imported (the user makes new backup codes)
+                            DISALLOW_REUSE are Twofold's own settings; the 8-digit scratch
+                            codes become backup codes (each works once)
   users.oath                pam_oath's file: `HOTP|HOTP/E[/8]|HOTP/T30[/6] user - hexsecret
                             [counter [time]]`; a line with a PIN (not -) is refused
   csv                       `username,kind,secret,algorithm,digits,period,counter`

@@ -253,10 +253,32 @@ fn files_written_by_google_authenticator_import_and_validate(db: Db) {
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains(&counts(1, 1, 0, 0)), "{stdout}");
     assert!(
-        stdout.contains(&format!("{} scratch code(s) not imported", scratch.len())),
+        stdout.contains(&format!(
+            "imported {} scratch code(s) as backup codes for carol",
+            scratch.len()
+        )),
         "{stdout}"
     );
     assert!(stdout.contains("RATE_LIMIT not imported"), "{stdout}");
+    // Again: nothing, the scratch codes included.
+    let out = import(
+        &env,
+        &time_file,
+        "pam-google-authenticator",
+        &["--username", "carol"],
+    );
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains(&format!("{}, backup codes imported: 0", counts(0, 0, 2, 0))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "carol already has {} of these scratch codes",
+            scratch.len()
+        )),
+        "{stdout}"
+    );
     let out = import(
         &env,
         &count_file,
@@ -272,7 +294,7 @@ fn files_written_by_google_authenticator_import_and_validate(db: Db) {
         &["--username", "dave", "--create-users"],
     );
     assert!(
-        text(&out).0.contains(&counts(0, 0, 1, 0)),
+        text(&out).0.contains(&counts(0, 0, 2, 0)),
         "{:?}",
         text(&out)
     );
@@ -287,8 +309,22 @@ fn files_written_by_google_authenticator_import_and_validate(db: Db) {
     );
     // HOTP_COUNTER is the counter the token's next code uses.
     assert_eq!(api.validate("dave", &hotp(&count_secret, 6, 1)), ok("hotp"));
-    // Scratch codes were not imported: they open nothing.
+    // Scratch codes are backup codes: each works once, asked for as such or not.
+    assert_eq!(api.validate("carol", scratch[0]), ok("backup_code"));
     assert_eq!(api.validate("carol", scratch[0])["ok"], false);
+    let r = api.post(
+        "/api/v1/validate",
+        json!({"username": "carol", "code": scratch[1], "method": "backup_code"}),
+    );
+    assert_eq!(r.json, ok("backup_code"), "{r:?}");
+    // Another user's scratch code is nothing to dave, and counts as a miss.
+    assert_eq!(api.validate("dave", scratch[2])["ok"], false);
+    let r = api.get("/api/v1/users/carol");
+    assert_eq!(
+        r.json["backup_codes_remaining"],
+        json!(scratch.len() - 2),
+        "{r:?}"
+    );
 }
 
 /// A Google Authenticator export of `keys` (secret, name, issuer, algorithm, digits, type,

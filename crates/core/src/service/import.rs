@@ -109,6 +109,9 @@ pub struct ImportedKey {
     pub digits: Digits,
     /// A label from the file (the issuer), when it has one.
     pub label: Option<String>,
+    /// Scratch codes that go with the key (pam_google_authenticator: 8 digits each), to become
+    /// the user's backup codes.
+    pub scratch_codes: Vec<String>,
 }
 
 impl fmt::Debug for ImportedKey {
@@ -120,6 +123,7 @@ impl fmt::Debug for ImportedKey {
             .field("secret", &"[redacted]")
             .field("algorithm", &self.algorithm)
             .field("digits", &self.digits)
+            .field("scratch_codes", &self.scratch_codes.len())
             .finish()
     }
 }
@@ -161,7 +165,7 @@ struct PamState {
     totp: bool,
     hotp_counter: Option<u64>,
     step: Option<(usize, String)>,
-    scratch: Vec<usize>,
+    scratch: Vec<(usize, String)>,
 }
 
 impl KeyFileParser {
@@ -264,6 +268,7 @@ impl KeyFileParser {
             algorithm: uri.algorithm,
             digits: uri.digits,
             label: uri.issuer,
+            scratch_codes: Vec::new(),
         })
     }
 
@@ -341,6 +346,7 @@ impl KeyFileParser {
                 algorithm,
                 digits,
                 label: issuer,
+                scratch_codes: Vec::new(),
             });
         }
         Ok(keys)
@@ -386,7 +392,13 @@ impl KeyFileParser {
             return;
         }
         if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-            self.pam.scratch.push(n);
+            if self.pam.scratch.iter().any(|(_, c)| c == t) {
+                self.parsed
+                    .refused
+                    .push((n, "this scratch code is in the file twice".into()));
+            } else {
+                self.pam.scratch.push((n, t.to_owned()));
+            }
             return;
         }
         self.parsed.refused.push((
@@ -436,20 +448,11 @@ impl KeyFileParser {
             algorithm: Algorithm::Sha1,
             digits: Digits::SIX,
             label: None,
+            scratch_codes: self.pam.scratch.drain(..).map(|(_, c)| c).collect(),
         };
         match check_key(&key) {
             Ok(()) => self.parsed.keys.push(key),
             Err(why) => self.parsed.refused.push((line, why)),
-        }
-        if let Some(first) = self.pam.scratch.first() {
-            self.parsed.notes.push((
-                *first,
-                format!(
-                    "{} scratch code(s) not imported: Twofold's backup codes are its own \
-                     (the user makes new ones in the portal)",
-                    self.pam.scratch.len()
-                ),
-            ));
         }
     }
 }
@@ -550,6 +553,7 @@ fn users_oath_line(t: &str) -> std::result::Result<ImportedKey, String> {
         algorithm: Algorithm::Sha1,
         digits,
         label: None,
+        scratch_codes: Vec::new(),
     })
 }
 
@@ -634,6 +638,7 @@ fn csv_line(t: &str) -> std::result::Result<ImportedKey, String> {
         algorithm,
         digits,
         label: None,
+        scratch_codes: Vec::new(),
     })
 }
 
@@ -797,6 +802,8 @@ pub struct KeyImportReport {
     pub users_created: Vec<String>,
     /// Keys imported (or that would be): line, username, kind.
     pub imported: Vec<(usize, String, FactorKind)>,
+    /// Scratch codes imported as backup codes (or that would be): line, username, how many.
+    pub backup_codes: Vec<(usize, String, usize)>,
     /// Keys the user already holds: line and why.
     pub skipped: Vec<(usize, String)>,
     /// Lines refused: line and why.
@@ -877,6 +884,44 @@ impl Service {
                     held.push((f.kind(), Zeroizing::new(bytes.to_vec()), f.id.to_string()));
                 }
             }
+            // Scratch codes, kept as backup codes: those the user already has (a second run)
+            // are skipped, found by the same keyed hash a code typed at login is.
+            let mut scratch: Vec<String> = Vec::new();
+            let mut scratch_line = 0;
+            for k in &keys {
+                for c in &k.scratch_codes {
+                    if !scratch.contains(c) {
+                        scratch.push(c.clone());
+                        scratch_line = k.line;
+                    }
+                }
+            }
+            if let (Some(user), false) = (&user, scratch.is_empty()) {
+                let have: Vec<String> = self
+                    .store
+                    .backup_codes(user.id)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.lookup)
+                    .collect();
+                let before = scratch.len();
+                scratch.retain(|c| {
+                    let lookup = self
+                        .key
+                        .lookup_hash(&super::backup_lookup_context(user.id), c.as_bytes());
+                    !have.contains(&lookup)
+                });
+                if scratch.len() < before {
+                    report.skipped.push((
+                        scratch_line,
+                        format!(
+                            "{} already has {} of these scratch codes as backup codes",
+                            user.username,
+                            before - scratch.len()
+                        ),
+                    ));
+                }
+            }
             let mut fresh: Vec<ImportedKey> = Vec::new();
             for k in keys {
                 let kind = k.factor_kind();
@@ -910,7 +955,7 @@ impl Service {
                 }
                 fresh.push(k);
             }
-            if fresh.is_empty() {
+            if fresh.is_empty() && scratch.is_empty() {
                 continue;
             }
             if options.dry_run {
@@ -921,6 +966,11 @@ impl Service {
                     report
                         .imported
                         .push((k.line, k.username.clone(), k.factor_kind()));
+                }
+                if !scratch.is_empty() {
+                    report
+                        .backup_codes
+                        .push((scratch_line, username.to_string(), scratch.len()));
                 }
                 continue;
             }
@@ -965,7 +1015,8 @@ impl Service {
                 .iter()
                 .map(|k| self.imported_factor(user.id, k, now))
                 .collect();
-            match self.store.insert_factors(&factors).await {
+            let codes = self.backup_rows(user.id, &scratch);
+            match self.store.import_user_keys(user.id, &factors, &codes).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => {
                     for k in &fresh {
@@ -979,6 +1030,18 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
             report.written = true;
+            if !scratch.is_empty() {
+                report
+                    .backup_codes
+                    .push((scratch_line, user.username.to_string(), scratch.len()));
+                self.audit(
+                    ctx,
+                    Some(&user.username),
+                    AuditEvent::BackupCodesRegenerated,
+                    format!("imported={} via=import", scratch.len()),
+                )
+                .await;
+            }
             for (f, k) in factors.iter().zip(&fresh) {
                 report
                     .imported
@@ -1121,11 +1184,7 @@ mod tests {
             "LZXXLGNU5L7MCCFD5TQBW5FSQE\n\" RATE_LIMIT 3 30\n\" TOTP_AUTH\n10608493\n84260978",
         );
         assert_eq!(p.keys.len(), 1);
-        assert!(
-            p.notes
-                .iter()
-                .any(|(n, w)| *n == 4 && w.contains("2 scratch"))
-        );
+        assert_eq!(p.keys[0].scratch_codes, ["10608493", "84260978"]);
         let p = parse(
             ImportFormat::PamGoogleAuthenticator,
             Some("alice"),
