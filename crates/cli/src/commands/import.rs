@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use twofold_core::audit::Context;
 use twofold_core::identity::Role;
 use twofold_core::service::{
-    ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE, ParsedKeys,
+    ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE,
+    MAX_IMPORT_PROBLEMS, ParsedKeys,
 };
 
 use crate::config::Config;
@@ -162,6 +163,13 @@ fn read_keys(
             .filter(|t| !t.contains('\0'))
             .ok_or_else(|| not_a_key_file(name, n, "it is not UTF-8 text (a binary file?)"))?;
         parser.line(n, text);
+        if parser.problems() > MAX_IMPORT_PROBLEMS {
+            return Err(not_a_key_file(
+                name,
+                n,
+                format_args!("more than {MAX_IMPORT_PROBLEMS} lines refused"),
+            ));
+        }
         if parser.keys_read() > MAX_IMPORT_KEYS {
             return Err(Failure::value(format_args!(
                 "{name}:{n}: more than {MAX_IMPORT_KEYS} keys in one file: split it; nothing \

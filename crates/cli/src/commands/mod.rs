@@ -66,8 +66,8 @@ a period of 15 to 300 seconds. A key the user already holds (same kind and secre
 so a second run imports nothing. Each user's keys are written in one transaction. A bad line is
 reported with its line number and the others go on (exit status 1 when any was refused). Users
 that do not exist are refused unless --create-users. Lines over 4096 bytes or a file that is not
-UTF-8 text stop the import before anything is written. Blank lines and lines starting with #
-are skipped (except in pam-google-authenticator files).";
+UTF-8 text, or over 1000 refused lines, stop the import before anything is written. Blank
+lines and lines starting with # are skipped (except in pam-google-authenticator files).";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {

@@ -574,9 +574,14 @@ fn binary_and_oversized_files(db: Db) {
     m.extend_from_slice(&[0xff, 0xfe, 0, 1, b'\n']);
     std::fs::write(&mixed, m).unwrap();
 
+    // 20 MB of short text lines that are no keys.
+    let text_garbage = dir.join("text.txt");
+    std::fs::write(&text_garbage, "no key here\n".repeat((20 << 20) / 12)).unwrap();
+
     let before = env.database_dump();
     for (file, why) in [
         (&binary, "it is not UTF-8 text (a binary file?)"),
+        (&text_garbage, "more than 1000 lines refused"),
         (&long, "a line is longer than 4096 bytes"),
         (&mixed, "it is not UTF-8 text"),
     ] {

@@ -30,6 +30,11 @@ use crate::store::{NewUser, StoreError};
 pub const MAX_IMPORT_LINE: usize = 4096;
 /// The most keys one import reads.
 pub const MAX_IMPORT_KEYS: usize = 10_000;
+/// The most lines one import refuses or remarks on before it stops: more means the file is
+/// not a key file, and the report must stay bounded too.
+pub const MAX_IMPORT_PROBLEMS: usize = 1000;
+/// The most scratch codes one ~/.google_authenticator file may hold.
+pub const MAX_SCRATCH_CODES: usize = 100;
 /// The fewest secret bytes an imported key may have (80 bits, RFC 4226's minimum is 128; 80 is
 /// what pam_google_authenticator writes).
 pub const MIN_SECRET_BYTES: usize = 10;
@@ -190,6 +195,11 @@ impl KeyFileParser {
     /// How many keys were read so far.
     pub fn keys_read(&self) -> usize {
         self.parsed.keys.len()
+    }
+
+    /// How many lines were refused or remarked on so far.
+    pub fn problems(&self) -> usize {
+        self.parsed.refused.len() + self.parsed.notes.len()
     }
 
     /// Reads line `n` (1-based), its line break removed.
@@ -392,7 +402,11 @@ impl KeyFileParser {
             return;
         }
         if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-            if self.pam.scratch.iter().any(|(_, c)| c == t) {
+            if self.pam.scratch.len() == MAX_SCRATCH_CODES {
+                self.parsed
+                    .refused
+                    .push((n, format!("more than {MAX_SCRATCH_CODES} scratch codes")));
+            } else if self.pam.scratch.iter().any(|(_, c)| c == t) {
                 self.parsed
                     .refused
                     .push((n, "this scratch code is in the file twice".into()));
