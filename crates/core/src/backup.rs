@@ -39,13 +39,23 @@ pub fn generate_set(rng: &dyn Rng) -> Vec<String> {
     set
 }
 
-/// Shows a code grouped: `abcde-fghij`.
+/// Shows a code grouped: `abcde-fghij`. Other codes (scratch codes imported from
+/// pam_google_authenticator, 8 digits) are shown as they are.
 pub fn display(code: &str) -> String {
-    match (code.get(..5), code.get(5..)) {
-        (Some(a), Some(b)) => format!("{a}-{b}"),
+    match (code.len() == CODE_LEN, code.get(..5), code.get(5..)) {
+        (true, Some(a), Some(b)) => format!("{a}-{b}"),
         _ => code.to_owned(),
     }
 }
+
+/// Whether typed digits have the shape of a scratch code imported from
+/// pam_google_authenticator (8 digits): such a code is also looked up as a backup code.
+pub fn is_scratch_code(digits: &str) -> bool {
+    digits.len() == SCRATCH_CODE_LEN && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The length of an imported scratch code.
+pub const SCRATCH_CODE_LEN: usize = 8;
 
 /// Normalises typed input (case, spaces, dashes); `None` when it cannot be a backup code (the
 /// wrong length or a character that is not a letter or digit).
@@ -79,5 +89,15 @@ mod tests {
         assert_eq!(normalize("abcde-fghi"), None);
         assert_eq!(normalize("abcde-fghij!"), None);
         assert_eq!(normalize("123456"), None);
+    }
+
+    #[test]
+    fn scratch_codes_are_eight_digits_shown_as_they_are() {
+        assert!(is_scratch_code("10608493"));
+        assert!(!is_scratch_code("1060849"));
+        assert!(!is_scratch_code("106084930"));
+        assert!(!is_scratch_code("1060849a"));
+        assert_eq!(display("10608493"), "10608493");
+        assert_eq!(display("abcdefghij"), "abcde-fghij");
     }
 }

@@ -7,6 +7,7 @@ use crate::exit::Failure;
 
 pub(crate) mod backup;
 pub(crate) mod check;
+pub(crate) mod import;
 pub(crate) mod otp;
 pub(crate) mod radius;
 pub(crate) mod serve;
@@ -38,6 +39,36 @@ Forward authentication rules (file only; first match wins, no match denies):
   roles = [\"admin\", \"owner\"]   # optional: only these roles
   policy = \"two_factor\"        # bypass | one_factor | two_factor | deny";
 
+/// `import --help`: the formats and the rules.
+const IMPORT_HELP: &str = "\
+Import TOTP and HOTP keys from other systems. Imported factors are confirmed: they work at once.
+
+Formats (--format):
+  otpauth                   one key URI a line, or `username,URI`:
+                            otpauth://totp/Acme:alice?secret=JBSW…&digits=6&period=30
+                            otpauth://hotp/alice?secret=JBSW…&counter=0
+                            the user is the one the line names, else --username, else the
+                            label's account (`issuer:account` -> account)
+  pam-google-authenticator  a ~/.google_authenticator file (--username required): the secret,
+                            TOTP_AUTH or HOTP_COUNTER, STEP_SIZE; RATE_LIMIT, WINDOW_SIZE and
+                            DISALLOW_REUSE are Twofold's own settings; the 8-digit scratch
+                            codes become backup codes (each works once)
+  users.oath                pam_oath's file: `HOTP|HOTP/E[/8]|HOTP/T30[/6] user - hexsecret
+                            [counter [time]]`; a line with a PIN (not -) is refused
+  csv                       `username,kind,secret,algorithm,digits,period,counter`
+                            (kind totp or hotp, base32 secret, empty fields take the defaults,
+                            a first line starting with `username` is a header)
+  google-authenticator      Google Authenticator's export: `otpauth-migration://offline?data=…`
+                            a line (decode the QR codes with e.g. zbarimg)
+
+Rules: a secret must decode and have at least 80 bits; SHA1, SHA256 or SHA512; 6 to 8 digits;
+a period of 15 to 300 seconds. A key the user already holds (same kind and secret) is skipped,
+so a second run imports nothing. Each user's keys are written in one transaction. A bad line is
+reported with its line number and the others go on (exit status 1 when any was refused). Users
+that do not exist are refused unless --create-users. Lines over 4096 bytes or a file that is not
+UTF-8 text, or over 1000 refused lines, stop the import before anything is written. Blank
+lines and lines starting with # are skipped (except in pam-google-authenticator files).";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the server (applies migrations first).
@@ -60,6 +91,9 @@ pub(crate) enum Command {
     /// YubiKeys: bulk import and the clients of the validation server.
     #[command(subcommand)]
     Yubikey(yubikey::YubikeyCommand),
+    /// Import TOTP and HOTP keys from other systems (see `twofold import --help`).
+    #[command(long_about = IMPORT_HELP)]
+    Import(import::ImportArgs),
     /// RADIUS: the network devices (VPN gateways, PAM hosts) that may ask.
     #[command(subcommand)]
     Radius(radius::RadiusCommand),
@@ -94,6 +128,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::Token(c) => token::run(&config, c).await,
             Command::Yubikey(c) => yubikey::run(&config, c).await,
             Command::Radius(c) => radius::run(&config, c).await,
+            Command::Import(a) => import::run(&config, a).await,
             Command::Backup { file } => backup::run(&config, &file).await,
             Command::Otp(_) => Ok(()),
         }

@@ -16,6 +16,7 @@ mod forward_auth;
 mod forward_auth_proxies;
 mod hardening;
 mod hotp;
+mod import;
 mod master_key;
 mod net;
 mod otp_cli;

@@ -239,6 +239,37 @@ impl Env {
             }
         }
     }
+
+    /// The database's content as SQL, to tell whether a command wrote: SQLite's own dump (by
+    /// Python's sqlite3 module, read-only), or a pg_dump without the random token recent
+    /// versions put in every dump. Unlike the files' bytes, it does not change when a
+    /// connection merely checkpoints the WAL or rewrites its index.
+    pub fn database_dump(&self) -> String {
+        match self.db {
+            Db::Sqlite => {
+                let script = "import sqlite3, sys\n\
+                              c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
+                              print('\\n'.join(c.iterdump()))";
+                let out = Command::new("python3")
+                    .args(["-c", script])
+                    .arg(self.dir.path().join("twofold.db"))
+                    .output()
+                    .expect("python3");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8(out.stdout).unwrap()
+            }
+            Db::Postgres => String::from_utf8(self.database_bytes())
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+        }
+    }
 }
 
 impl Drop for Env {

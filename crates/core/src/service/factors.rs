@@ -804,7 +804,7 @@ impl Service {
         Ok(Totp::new(&secret, t.algorithm, t.digits, period))
     }
 
-    fn backup_rows(&self, user_id: i64, codes: &[String]) -> Vec<BackupCodeRow> {
+    pub(crate) fn backup_rows(&self, user_id: i64, codes: &[String]) -> Vec<BackupCodeRow> {
         codes
             .iter()
             .map(|c| {

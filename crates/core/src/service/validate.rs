@@ -2,7 +2,8 @@
 //!
 //! Order: unknown user → 404; disabled → `disabled`; no usable factor → `not_enrolled`; locked →
 //! `locked`; then the code's shape picks the candidates (6–8 digits: TOTP factors, then HOTP
-//! factors, then pending email/SMS codes; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
+//! factors, then pending email/SMS codes, and for 8 digits a backup code imported from a
+//! pam_google_authenticator scratch code; 32–64 modhex characters: the YubiKey with that public id; 10 letters and
 //! digits once spaces and dashes are dropped: a backup code), each consumed by one conditional
 //! UPDATE in the store. A miss counts towards the lockout; a hit resets the count. A code that
 //! did match but was already used — a request that lost the race for it, or a replay of the
@@ -219,7 +220,7 @@ impl Service {
                 ))
             ) | (Code::Backup(_), None | Some(None))
                 | (Code::Yubikey(_), None | Some(Some(FactorKind::Yubikey)))
-        );
+        ) || matches!((&shape, only), (Code::Digits(d), Some(None)) if crate::backup::is_scratch_code(d));
         if !fits {
             // A code whose shape does not fit the requested method.
             return Err(malformed());
@@ -294,6 +295,14 @@ impl Service {
                         Method::Factor(f.kind()),
                         Some(f.id.to_string()),
                     ));
+                }
+                // Scratch codes imported from pam_google_authenticator are 8 digits, kept as
+                // backup codes: tried last, once every factor missed.
+                if matches!(only, None | Some(None)) && crate::backup::is_scratch_code(code) {
+                    let lookup = self
+                        .key
+                        .lookup_hash(&backup_lookup_context(user.id), code.as_bytes());
+                    candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
                 }
             }
             Code::Backup(normalized) => {

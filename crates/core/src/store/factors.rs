@@ -61,6 +61,14 @@ pub trait Factors: Send + Sync {
     /// Inserts several factors in one transaction (YubiKey import): all or none;
     /// `Conflict("yubikey")` when a public id is taken.
     async fn insert_factors(&self, factors: &[Factor]) -> StoreResult<()>;
+    /// Inserts a user's imported factors and backup codes in one transaction: all or none;
+    /// `Conflict` when a code's lookup hash is already the user's (or a public id is taken).
+    async fn import_user_keys(
+        &self,
+        user_id: i64,
+        factors: &[Factor],
+        codes: &[BackupCodeRow],
+    ) -> StoreResult<()>;
     /// The confirmed YubiKey factor that holds this public id, if any.
     async fn factor_by_public_id(&self, public_id: &str) -> StoreResult<Option<Factor>>;
     /// Whether this public id is held by any YubiKey factor (pending imports included).

@@ -291,6 +291,25 @@ macro_rules! impl_factors {
                     Ok(())
                 }
 
+                async fn import_user_keys(
+                    &self,
+                    user_id: i64,
+                    factors: &[Factor],
+                    codes: &[BackupCodeRow],
+                ) -> StoreResult<()> {
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = begin_detached(&self.pool).await?;
+                    lock_user(&mut *tx, user_id).await?;
+                    for factor in factors {
+                        insert_factor_row(&mut *tx, factor).await?;
+                    }
+                    for code in codes {
+                        insert_backup_code(&mut *tx, user_id, code).await?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(())
+                }
+
                 async fn factor_by_public_id(
                     &self,
                     public_id: &str,

@@ -190,3 +190,58 @@ pub(crate) async fn failed_replace_leaves_old_codes(store: Arc<dyn Store>) {
         }
     ));
 }
+
+/// An import's factors and backup codes are written together or not at all, beside the codes
+/// the user already has; a code the user already has refuses the whole batch.
+pub(crate) async fn imported_keys_and_codes_are_one_transaction(store: Arc<dyn Store>) {
+    let u = enrolled(&*store, "rupert", 1).await;
+    let before = store.backup_codes(u.id).await.unwrap();
+    let mut batch = codes("imported");
+    batch.truncate(5);
+    batch[4].lookup = before[0].lookup.clone();
+    let err = store
+        .import_user_keys(u.id, &[totp(u.id, 2, true), totp(u.id, 3, true)], &batch)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(store.factor(u.id, &fid(2)).await.unwrap().is_none());
+    assert!(store.factor(u.id, &fid(3)).await.unwrap().is_none());
+    assert_eq!(store.backup_codes(u.id).await.unwrap(), before);
+
+    batch.truncate(4);
+    store
+        .import_user_keys(u.id, &[totp(u.id, 2, true)], &batch)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .factor(u.id, &fid(2))
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    let after = store.backup_codes(u.id).await.unwrap();
+    assert_eq!(after.len(), before.len() + 4);
+    assert!(
+        store
+            .consume_backup_code(u.id, "imported-03", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_backup_code(u.id, "imported-03", NOW)
+            .await
+            .unwrap()
+    );
+    // Codes alone (a second run that finds only new scratch codes) are fine too.
+    store
+        .import_user_keys(u.id, &[], &codes("more")[..1])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.unused_backup_codes(u.id).await.unwrap(),
+        10 + 4 - 1 + 1
+    );
+}

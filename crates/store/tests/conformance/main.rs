@@ -149,6 +149,7 @@ cases!(
         backup_codes_single_use,
         concurrent_backup_code_consumption_wins_once,
         failed_replace_leaves_old_codes,
+        imported_keys_and_codes_are_one_transaction,
     ],
     lockout: [
         lockout_counts_and_locks_once,

@@ -1,0 +1,187 @@
+//! `twofold import FILE --format FORMAT`: TOTP and HOTP keys from other systems.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use twofold_core::audit::Context;
+use twofold_core::identity::Role;
+use twofold_core::service::{
+    ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE,
+    MAX_IMPORT_PROBLEMS, ParsedKeys,
+};
+
+use crate::config::Config;
+use crate::exit::Failure;
+use crate::setup;
+
+/// What `twofold import` was asked.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportArgs {
+    /// The file to read (`-` reads standard input).
+    file: PathBuf,
+    /// otpauth, pam-google-authenticator, users.oath, csv or google-authenticator.
+    #[arg(long, value_parser = parse_format)]
+    format: ImportFormat,
+    /// Check everything and report what a real run would do, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Create the users the file names that do not exist yet (no password, role --role).
+    #[arg(long)]
+    create_users: bool,
+    /// The role of users created: client, admin or owner.
+    #[arg(long, default_value = "client", value_parser = parse_role)]
+    role: Role,
+    /// Whose keys these are, for lines that name no one (required for
+    /// pam-google-authenticator; otpauth lines otherwise name the label's account).
+    #[arg(long)]
+    username: Option<String>,
+}
+
+fn parse_format(text: &str) -> Result<ImportFormat, String> {
+    text.parse()
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+        .map_err(|_| "a role is client, admin or owner".to_owned())
+}
+
+pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure> {
+    let name = args.file.display().to_string();
+    let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
+    // The file is read and checked before the server's database is opened: a file that is not
+    // a key file is refused without touching anything.
+    let parsed = if args.file.as_os_str() == "-" {
+        read_keys(std::io::stdin().lock(), parser, &name)?
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+        read_keys(BufReader::new(file), parser, &name)?
+    };
+    let service = setup::service(config).await?;
+    let options = KeyImportOptions {
+        dry_run: args.dry_run,
+        create_users: args.create_users,
+        role: args.role,
+    };
+    let report = service
+        .import_keys(&Context::cli(), parsed, options)
+        .await?;
+    let at = |line: usize| {
+        if line == 0 {
+            name.clone()
+        } else {
+            format!("{name}:{line}")
+        }
+    };
+    let (verb, create) = if args.dry_run {
+        ("would import", "would create")
+    } else {
+        ("imported", "created")
+    };
+    for user in &report.users_created {
+        println!("{create} user {user}");
+    }
+    for (line, username, kind) in &report.imported {
+        println!("{}: {verb} a {kind} key for {username}", at(*line));
+    }
+    for (line, username, n) in &report.backup_codes {
+        println!(
+            "{}: {verb} {n} scratch code(s) as backup codes for {username}",
+            at(*line)
+        );
+    }
+    for (line, why) in &report.skipped {
+        println!("{}: skipped: {why}", at(*line));
+    }
+    for (line, why) in &report.notes {
+        println!("{}: note: {why}", at(*line));
+    }
+    for (line, why) in &report.refused {
+        eprintln!("{}: refused: {why}", at(*line));
+    }
+    let dry = if args.dry_run {
+        "dry run, nothing written: "
+    } else {
+        ""
+    };
+    println!(
+        "{dry}users created: {}, factors imported: {}, skipped: {}, refused: {}, backup codes \
+         imported: {}",
+        report.users_created.len(),
+        report.imported.len(),
+        report.skipped.len(),
+        report.refused.len(),
+        report.backup_codes.iter().map(|(_, _, n)| n).sum::<usize>()
+    );
+    if !report.refused.is_empty() {
+        return Err(Failure::value(format_args!(
+            "{} line(s) of {name} refused; the others were {}",
+            report.refused.len(),
+            if args.dry_run { "checked" } else { "imported" }
+        )));
+    }
+    Ok(())
+}
+
+/// Streams `input` through the parser a line at a time, never holding more than one line of
+/// [`MAX_IMPORT_LINE`] bytes: a line longer than that, or not UTF-8 text, ends the import
+/// before anything is written (the file is not a key file).
+fn read_keys(
+    mut input: impl BufRead,
+    mut parser: KeyFileParser,
+    name: &str,
+) -> Result<ParsedKeys, Failure> {
+    let mut buf = Vec::with_capacity(256);
+    let mut n = 0usize;
+    loop {
+        buf.clear();
+        let limit = u64::try_from(MAX_IMPORT_LINE).unwrap_or(u64::MAX) + 2;
+        let read = (&mut input)
+            .take(limit)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if buf.len() > MAX_IMPORT_LINE {
+            return Err(not_a_key_file(
+                name,
+                n,
+                format_args!("a line is longer than {MAX_IMPORT_LINE} bytes"),
+            ));
+        }
+        let text = std::str::from_utf8(&buf)
+            .ok()
+            .filter(|t| !t.contains('\0'))
+            .ok_or_else(|| not_a_key_file(name, n, "it is not UTF-8 text (a binary file?)"))?;
+        parser.line(n, text);
+        if parser.problems() > MAX_IMPORT_PROBLEMS {
+            return Err(not_a_key_file(
+                name,
+                n,
+                format_args!("more than {MAX_IMPORT_PROBLEMS} lines refused"),
+            ));
+        }
+        if parser.keys_read() > MAX_IMPORT_KEYS {
+            return Err(Failure::value(format_args!(
+                "{name}:{n}: more than {MAX_IMPORT_KEYS} keys in one file: split it; nothing \
+                 was imported"
+            )));
+        }
+    }
+    Ok(parser.finish())
+}
+
+fn not_a_key_file(name: &str, line: usize, why: impl std::fmt::Display) -> Failure {
+    Failure::value(format_args!(
+        "{name}:{line}: {why}: not a key file; nothing was imported"
+    ))
+}
