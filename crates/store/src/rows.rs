@@ -294,6 +294,23 @@ crate::rows::from_row!(FactorRow {
     params
 });
 
+/// A TOTP or HOTP factor's algorithm and code length as stored; what is wrong with them if
+/// they cannot be read.
+fn code_shape(
+    algorithm: Option<&str>,
+    digits: Option<i64>,
+) -> Result<(Algorithm, Digits), &'static str> {
+    let algorithm = algorithm
+        .ok_or("no algorithm")?
+        .parse()
+        .map_err(|_| "an unknown algorithm")?;
+    let digits = digits
+        .and_then(|d| u64::try_from(d).ok())
+        .and_then(|d| Digits::new(d).ok())
+        .ok_or("bad digits")?;
+    Ok((algorithm, digits))
+}
+
 impl TryFrom<FactorRow> for Factor {
     type Error = StoreError;
     fn try_from(r: FactorRow) -> Result<Self, StoreError> {
@@ -303,17 +320,8 @@ impl TryFrom<FactorRow> for Factor {
         let data = match kind {
             FactorKind::Totp => {
                 let secret = r.secret.ok_or_else(|| bad("TOTP without a secret"))?;
-                let algorithm: Algorithm = r
-                    .algorithm
-                    .as_deref()
-                    .ok_or_else(|| bad("TOTP without an algorithm"))?
-                    .parse()
-                    .map_err(|_| bad("unknown algorithm"))?;
-                let digits = r
-                    .digits
-                    .and_then(|d| u64::try_from(d).ok())
-                    .and_then(|d| Digits::new(d).ok())
-                    .ok_or_else(|| bad("bad digits"))?;
+                let (algorithm, digits) = code_shape(r.algorithm.as_deref(), r.digits)
+                    .map_err(|what| bad(&format!("TOTP with {what}")))?;
                 let period = r
                     .period
                     .and_then(|p| u64::try_from(p).ok())
@@ -335,17 +343,8 @@ impl TryFrom<FactorRow> for Factor {
             }
             FactorKind::Hotp => {
                 let secret = r.secret.ok_or_else(|| bad("HOTP without a secret"))?;
-                let algorithm: Algorithm = r
-                    .algorithm
-                    .as_deref()
-                    .ok_or_else(|| bad("HOTP without an algorithm"))?
-                    .parse()
-                    .map_err(|_| bad("unknown algorithm"))?;
-                let digits = r
-                    .digits
-                    .and_then(|d| u64::try_from(d).ok())
-                    .and_then(|d| Digits::new(d).ok())
-                    .ok_or_else(|| bad("bad digits"))?;
+                let (algorithm, digits) = code_shape(r.algorithm.as_deref(), r.digits)
+                    .map_err(|what| bad(&format!("HOTP with {what}")))?;
                 let last_counter = r
                     .last_counter
                     .map(u64::try_from)

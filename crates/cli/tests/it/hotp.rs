@@ -11,7 +11,7 @@ use twofold_otp::{Algorithm, KeyUri, OtpKind};
 
 use crate::on_both;
 use crate::portal::{Browser, PASSWORD, add_user, admin_api};
-use crate::support::{Api, Db, Env, now};
+use crate::support::{Api, Db, Env, now, oathtool};
 
 on_both!(
     totp_parameters_reach_the_uri_the_qr_code_and_every_check,
@@ -23,19 +23,6 @@ on_both!(
     the_portal_signs_in_with_hotp_and_eight_digit_codes,
     radius_splits_password_and_eight_digit_codes,
 );
-
-fn oathtool(args: &[&str]) -> String {
-    let out = Command::new("oathtool")
-        .args(args)
-        .output()
-        .expect("oathtool (./scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "oathtool {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// The TOTP code `steps` steps of `period` seconds from now.
 fn totp_code(secret: &str, alg: &str, digits: u8, period: u64, steps: i64) -> String {

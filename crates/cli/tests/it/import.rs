@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Api, Db, Env, now};
+use crate::support::{Api, Db, Env, now, oathtool};
 
 on_both!(
     otpauth_keys_validate_with_oathtool_and_a_second_run_imports_nothing,
@@ -30,19 +30,6 @@ fn binary_and_oversized_files_are_refused_quickly() {
 const SHA1_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const SHA256_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
 const HOTP_SECRET: &str = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U";
-
-fn oathtool(args: &[&str]) -> String {
-    let out = Command::new("oathtool")
-        .args(args)
-        .output()
-        .expect("oathtool (./scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "oathtool {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// The TOTP code of now.
 fn totp(secret: &str, alg: &str, digits: u8, period: u64) -> String {

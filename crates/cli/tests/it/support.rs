@@ -599,6 +599,20 @@ impl Api {
     }
 }
 
+/// Runs oathtool (the authenticator app of the tests); its code, trimmed.
+pub fn oathtool(args: &[&str]) -> String {
+    let out = Command::new("oathtool")
+        .args(args)
+        .output()
+        .expect("oathtool (./scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "oathtool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// The TOTP code of `secret` `steps` steps from now, computed by oathtool.
 pub fn totp(secret: &str, steps: i64) -> String {
     let t = now() as i64 + steps * 30;

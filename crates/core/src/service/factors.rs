@@ -255,38 +255,36 @@ impl Service {
             data,
         };
         self.store.insert_factor(&factor).await?;
-        // Email and SMS prove the address: the first code goes out now. If it cannot, the
-        // factor goes too, so a failed request leaves nothing behind.
-        let sent = if matches!(kind, FactorKind::Email | FactorKind::Sms) {
-            match self
-                .deliver_code(ctx, &user, &factor, &settings, "verification")
-                .await
-            {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.store.delete_factor(user.id, &factor.id).await?;
-                    return Err(e);
-                }
-            }
-        } else {
-            None
-        };
-        // A security key registers in the browser: the options for it, or nothing is left. The
-        // portal asks for its own on the page that runs the ceremony.
+        // Email and SMS prove the address: the first code goes out now. A security key
+        // registers in the browser: the options for it (the portal asks for its own on the page
+        // that runs the ceremony). If either cannot be made, the factor goes too, so a failed
+        // request leaves nothing behind.
         let portal = matches!(ctx.actor, crate::audit::Actor::User { .. });
-        let public_key = if kind == FactorKind::Webauthn && !portal {
-            match self
-                .webauthn_creation_options(&user, &factor, super::Channel::Api)
-                .await
-            {
-                Ok(o) => Some(o),
-                Err(e) => {
-                    self.store.delete_factor(user.id, &factor.id).await?;
-                    return Err(e);
-                }
+        let next_step = async {
+            let sent = if matches!(kind, FactorKind::Email | FactorKind::Sms) {
+                Some(
+                    self.deliver_code(ctx, &user, &factor, &settings, "verification")
+                        .await?,
+                )
+            } else {
+                None
+            };
+            let public_key = if kind == FactorKind::Webauthn && !portal {
+                Some(
+                    self.webauthn_creation_options(&user, &factor, super::Channel::Api)
+                        .await?,
+                )
+            } else {
+                None
+            };
+            Ok::<_, Error>((sent, public_key))
+        };
+        let (sent, public_key) = match next_step.await {
+            Ok(done) => done,
+            Err(e) => {
+                self.store.delete_factor(user.id, &factor.id).await?;
+                return Err(e);
             }
-        } else {
-            None
         };
         self.audit(
             ctx,
