@@ -1622,3 +1622,40 @@ fn send_me_a_code_only_for_a_usable_email_or_sms_factor(db: Db) {
     let r = b.second_factor(&totp(&secret, 1), false);
     assert_eq!(r.status, 303, "{}", r.body);
 }
+
+/// "Sign in with a passkey" posted with something that is no passkey's answer (empty, not JSON,
+/// the wrong JSON, over the size limit): the login page again with a 422 and a clear message,
+/// no session, and nothing counted against anyone.
+#[test]
+fn a_passkey_form_with_no_real_answer_is_refused_clearly() {
+    let env = Env::new(Db::Sqlite);
+    env.cli_ok(&["settings", "set", "methods.webauthn.active", "true"]);
+    env.cli_ok(&["settings", "set", "methods.webauthn.passwordless", "true"]);
+    let server = env.serve();
+    let mut b = Browser::new(&server);
+    let page = b.get("/login");
+    assert!(
+        page.body.contains("Sign in with a passkey"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let big = format!("{{\"id\":\"{}\"}}", "A".repeat(70 * 1024));
+    for bad in [
+        "",
+        "not json",
+        "{}",
+        "[1,2]",
+        "{\"id\":\"x\",\"type\":\"public-key\"}",
+        &big,
+    ] {
+        let r = b.post("/login/passkey", &[("csrf", &csrf), ("credential", bad)]);
+        assert_eq!(r.status, 422, "{bad:.40}: {}", r.body);
+        assert!(
+            r.body.contains("could not be read") || r.body.contains("too large"),
+            "{bad:.40}: {}",
+            r.body
+        );
+        assert!(b.cookie("tf_session").is_none(), "{bad:.40}: no session");
+    }
+}
