@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(
             message(&[]),
             "twofold needs a command: serve, migrate, check-config, user, settings, token, yubikey, \
-             import, radius, otp, backup (see --help)"
+             import, radius, otp, master-key, backup (see --help)"
         );
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use twofold_core::Service;
-use twofold_core::crypto::{MasterKey, OsRng, Rng};
+use twofold_core::crypto::{KeySource, MasterKey, OsRng, Rng};
 use twofold_core::delivery::{Mailer, SmsSender};
 use twofold_core::store::Store;
 use zeroize::Zeroizing;
@@ -131,16 +131,48 @@ fn ensure_dir(dir: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::value(format_args!("cannot create {}: {e}", dir.display())))
 }
 
-/// The most a master key file may hold: 64 hex characters and a little whitespace around them.
-const KEY_FILE_MAX: usize = 256;
+/// The most a master key file may hold: a ring of keys (64 hex characters a line) with comment
+/// lines.
+const KEY_FILE_MAX: usize = 4096;
 
-/// Reads the master key (64 hex characters) if its file exists.
+/// The first line of a key file written by `master-key rotate`.
+const KEY_FILE_HEADER: &str = "# Twofold master keys: the first seals, every one opens. Keep a copy apart from the database.\n";
+
+/// Reads the master key ring (64 hex characters a line, the sealing key first; blank lines and
+/// lines starting with `#` are skipped) if its file exists. The ring reads the file again by
+/// itself when it meets a value sealed under a key it lacks.
 ///
 /// The file is refused, before a byte of it is read, when its mode lets group or others at it:
 /// a key that others could read must be rotated, not used. Every buffer that holds key material
 /// is wiped when it goes out of scope; the file is read into a fixed buffer (never a growing
 /// `Vec`, whose reallocations would leave unwiped copies behind).
 pub(crate) fn read_key(path: &Path) -> Result<Option<MasterKey>, Failure> {
+    let Some(keys) = read_keys(path)? else {
+        return Ok(None);
+    };
+    let ring = MasterKey::from_keys(&keys)
+        .map_err(|e| Failure::value(format_args!("{}: {e}", path.display())))?;
+    Ok(Some(ring.with_source(Box::new(KeyFile(path.to_owned())))))
+}
+
+/// The master key file as a [`KeySource`]: what a running server reads again.
+struct KeyFile(std::path::PathBuf);
+
+impl KeySource for KeyFile {
+    fn load(&self) -> Result<Vec<Zeroizing<[u8; 32]>>, String> {
+        match read_keys(&self.0) {
+            Ok(Some(keys)) => Ok(keys),
+            Ok(None) => Err(format!(
+                "the master key file {} is missing",
+                self.0.display()
+            )),
+            Err(e) => Err(e.message().to_owned()),
+        }
+    }
+}
+
+/// The keys of a key file, the sealing one first, if the file exists.
+pub(crate) fn read_keys(path: &Path) -> Result<Option<Vec<Zeroizing<[u8; 32]>>>, Failure> {
     let cannot_read = |e: std::io::Error| {
         Failure::value(format_args!(
             "cannot read the master key {}: {e}",
@@ -165,14 +197,77 @@ pub(crate) fn read_key(path: &Path) -> Result<Option<MasterKey>, Failure> {
             Err(e) => return Err(cannot_read(e)),
         }
     }
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    if len > KEY_FILE_MAX || !decode_key(&buf[..len], &mut bytes) {
-        return Err(Failure::value(format_args!(
-            "the master key {} is not 64 hex characters",
+    let malformed = || {
+        Failure::value(format_args!(
+            "the master key {} is not 64 hex characters a line",
             path.display()
-        )));
+        ))
+    };
+    if len > KEY_FILE_MAX {
+        return Err(malformed());
     }
-    Ok(Some(MasterKey::from_bytes(*bytes)))
+    let mut keys = Vec::new();
+    for line in buf[..len].split(|b| *b == b'\n') {
+        let line = line.trim_ascii();
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        if !decode_key(line, &mut bytes) {
+            return Err(malformed());
+        }
+        keys.push(bytes);
+    }
+    if keys.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(keys))
+}
+
+/// Writes a key file holding `keys` (the sealing one first) in place of `path`, atomically: a
+/// new file (mode 0600) beside it, synced, renamed over it, and the directory synced, so a crash
+/// leaves either the old file or the new one, whole.
+pub(crate) fn write_keys(path: &Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<(), Failure> {
+    let fail =
+        |e: std::io::Error| Failure::value(format_args!("cannot write {}: {e}", path.display()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{}.new-{}",
+        name.as_deref().unwrap_or("master.key"),
+        std::process::id()
+    ));
+    let mut text = Zeroizing::new(Vec::with_capacity(KEY_FILE_HEADER.len() + 65 * keys.len()));
+    text.extend_from_slice(KEY_FILE_HEADER.as_bytes());
+    for key in keys {
+        let mut line = Zeroizing::new([0u8; 65]);
+        encode_key(key, &mut line);
+        text.extend_from_slice(&line[..]);
+    }
+    let _ = fs::remove_file(&tmp);
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(&text).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path))
+        .and_then(|()| fs::File::open(dir).and_then(|d| d.sync_all()));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+/// A new random key.
+pub(crate) fn new_key() -> Zeroizing<[u8; 32]> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill(&mut bytes[..]);
+    bytes
 }
 
 /// Refuses a key file that group or others may read (or write, or run): one line that says what
@@ -218,7 +313,7 @@ fn create_key(path: &Path) -> Result<MasterKey, Failure> {
                     Failure::value(format_args!("cannot write {}: {e}", path.display()))
                 })?;
             tracing::info!(path = %path.display(), "created a new master key; back it up");
-            Ok(MasterKey::from_bytes(*bytes))
+            Ok(MasterKey::from_bytes(*bytes).with_source(Box::new(KeyFile(path.to_owned()))))
         }
         // Another process created it first: read theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -365,11 +460,47 @@ mod tests {
         for text in [
             "not a key".to_owned(),
             format!("{}{}", "ab".repeat(32), " ".repeat(KEY_FILE_MAX)),
+            "# only a comment\n\n".to_owned(),
+            format!("{}\n{}\n", "ab".repeat(32), "cd".repeat(31)),
         ] {
             fs::write(&path, &text).unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
             let message = read_key(&path).err().unwrap().message().to_owned();
-            assert!(message.ends_with("is not 64 hex characters"), "{message}");
+            assert!(
+                message.ends_with("is not 64 hex characters a line"),
+                "{message}"
+            );
         }
+        fs::write(&path, format!("{0}\n{0}\n", "ab".repeat(32))).unwrap();
+        let message = read_key(&path).err().unwrap().message().to_owned();
+        assert!(message.ends_with("holds the same key twice"), "{message}");
+    }
+
+    /// A ring written by a rotation reads back in order, with its comment, and is private; a
+    /// one-key file from before rings reads as a ring of one.
+    #[test]
+    fn key_rings_round_trip_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let single = create_key(&path).unwrap();
+        let first = read_keys(&path).unwrap().unwrap();
+        assert_eq!(first.len(), 1);
+        let new = new_key();
+        let ring = vec![new.clone(), first[0].clone()];
+        write_keys(&path, &ring).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# "), "{text}");
+        assert_eq!(text.lines().count(), 3);
+        let back = read_keys(&path).unwrap().unwrap();
+        assert_eq!(
+            back.iter().map(|k| **k).collect::<Vec<_>>(),
+            vec![*new, *first[0]]
+        );
+        let read = read_key(&path).unwrap().unwrap();
+        assert_eq!(read.ids()[1], single.ids()[0]);
+        // Nothing is left beside the file.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

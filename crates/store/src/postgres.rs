@@ -273,3 +273,4 @@ crate::queries::impl_duo_states!(store = PgStore);
 crate::queries::impl_wsapi!(store = PgStore);
 crate::queries::impl_radius!(store = PgStore);
 crate::queries::impl_webauthn!(store = PgStore);
+crate::queries::impl_sealed!(store = PgStore);

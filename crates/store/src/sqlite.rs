@@ -357,6 +357,7 @@ crate::queries::impl_duo_states!(store = SqliteStore);
 crate::queries::impl_wsapi!(store = SqliteStore);
 crate::queries::impl_radius!(store = SqliteStore);
 crate::queries::impl_webauthn!(store = SqliteStore);
+crate::queries::impl_sealed!(store = SqliteStore);
 
 /// A SQLite database file, or a directory above it, that could not be created.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@ use crate::exit::Failure;
 pub(crate) mod backup;
 pub(crate) mod check;
 pub(crate) mod import;
+pub(crate) mod master_key;
 pub(crate) mod otp;
 pub(crate) mod radius;
 pub(crate) mod serve;
@@ -100,6 +101,9 @@ pub(crate) enum Command {
     /// Compute one-time codes, as an authenticator app would (for testing and support).
     #[command(subcommand)]
     Otp(otp::OtpCommand),
+    /// The master key file: rotate it while servers run (see `twofold master-key rotate --help`).
+    #[command(subcommand)]
+    MasterKey(master_key::MasterKeyCommand),
     /// Write a consistent copy of the SQLite database to FILE while servers run (never over an
     /// existing file). The master key is not inside: keep it apart. On PostgreSQL use pg_dump.
     Backup {
@@ -130,6 +134,7 @@ pub(crate) fn run(command: Command, config_file: Option<&std::path::Path>) -> Re
             Command::Radius(c) => radius::run(&config, c).await,
             Command::Import(a) => import::run(&config, a).await,
             Command::Backup { file } => backup::run(&config, &file).await,
+            Command::MasterKey(c) => master_key::run(&config, c).await,
             Command::Otp(_) => Ok(()),
         }
     });

@@ -56,6 +56,7 @@ pub(crate) async fn serve(config: &Config) -> Result<(), Failure> {
         None => None,
     };
     let service = setup::service(config).await?;
+    watch_key_file(config.master_key_file.clone(), service.master_key().clone());
     // Held while serving: marks this process as one serving this SQLite file.
     let _serving = sqlite_neighbour(config);
     let setup_token = service
@@ -176,6 +177,48 @@ pub(crate) fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// How often a server looks whether its master key file changed.
+const KEY_FILE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Reads the master key file again whenever it changes (a rotation on this or another node), so
+/// the new key seals here too without a restart. A file that cannot be read, or whose keys share
+/// none with the running ring, is reported and the running ring kept.
+fn watch_key_file(path: std::path::PathBuf, key: std::sync::Arc<twofold_core::crypto::MasterKey>) {
+    use std::os::unix::fs::MetadataExt as _;
+    let stamp = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+    };
+    tokio::spawn(async move {
+        let mut seen = stamp(&path);
+        let mut tick = tokio::time::interval(KEY_FILE_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = stamp(&path);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match key.reload() {
+                Ok(true) => {
+                    let ids = key.ids();
+                    tracing::info!(
+                        keys = ids.len(),
+                        sealing = %twofold_core::crypto::hex(&ids[0]),
+                        "read the master key file again"
+                    );
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "the master key file changed but was not taken")
+                }
+            }
+        }
+    });
 }
 
 #[cfg(test)]

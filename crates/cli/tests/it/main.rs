@@ -24,6 +24,7 @@ mod portal;
 mod radius;
 mod radius_malformed;
 mod remember;
+mod rotation;
 mod sms;
 mod smtp;
 mod support;

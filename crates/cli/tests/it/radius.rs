@@ -405,7 +405,7 @@ fn password_and_code_in_one_field(db: Db) {
 }
 
 /// The newest email in the outbox and the 6-digit code in it.
-fn latest_email_code(env: &Env) -> String {
+pub(crate) fn latest_email_code(env: &Env) -> String {
     let outbox = env.data_dir().join("outbox");
     let mut files: Vec<_> = std::fs::read_dir(&outbox)
         .unwrap()

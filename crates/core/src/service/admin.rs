@@ -11,7 +11,9 @@ use crate::token::{ApiToken, Scope, valid_name};
 
 /// The stored key (not a setting: `settings` ignores it) that holds a keyed hash proving which
 /// master key the database was set up with.
-const KEY_CHECK: &str = "internal.master_key_check";
+pub(crate) const KEY_CHECK: &str = "internal.master_key_check";
+/// What the key check hashes.
+pub(crate) const KEY_CHECK_VALUE: &[u8] = b"twofold master key check";
 
 /// How long the first-run setup link stays valid.
 pub const SETUP_TTL_SECONDS: i64 = 24 * 3600;
@@ -92,10 +94,12 @@ impl Service {
     /// database that has none yet. A node started with another key would seal data no other node
     /// can open, and could open nothing already stored: it must not start.
     pub async fn verify_master_key(&self) -> Result<()> {
-        let expected = self.key.lookup_hash(KEY_CHECK, b"twofold master key check");
+        let checks = self.key.lookup_hashes_all(KEY_CHECK, KEY_CHECK_VALUE);
+        let expected = checks[0].clone();
         let stored = self.store.settings().await?;
         match stored.iter().find(|(k, _)| k == KEY_CHECK) {
-            Some((_, StoredValue::Plain(v))) if *v == expected => Ok(()),
+            // Any key of the ring: the check names the sealing key once a rotation finished.
+            Some((_, StoredValue::Plain(v))) if checks.contains(v) => Ok(()),
             Some(_) => Err(Error::conflict(
                 "master_key_mismatch",
                 "The master key does not match this database: use the master.key file the \
@@ -116,13 +120,13 @@ impl Service {
         store: &dyn crate::store::Store,
         key: &crypto::MasterKey,
     ) -> Result<Option<bool>> {
-        let expected = key.lookup_hash(KEY_CHECK, b"twofold master key check");
+        let checks = key.lookup_hashes_all(KEY_CHECK, KEY_CHECK_VALUE);
         Ok(store
             .settings()
             .await?
             .into_iter()
             .find(|(k, _)| k == KEY_CHECK)
-            .map(|(_, v)| matches!(v, StoredValue::Plain(v) if v == expected)))
+            .map(|(_, v)| matches!(v, StoredValue::Plain(v) if checks.contains(&v))))
     }
 
     /// Whether this database was set up with a master key (so a missing key file is an error,

@@ -94,6 +94,29 @@ impl Service {
             .lookup_hash(&format!("challenge:{}", factor.id), code.as_bytes())
     }
 
+    /// The hashes a live code of `factor` can be stored under: the sealing key's, and for a
+    /// code's lifetime (`ttl`, and a minute) after this process met a new sealing key the
+    /// previous key's too (a code sent just before the rotation).
+    pub(super) fn code_hashes(&self, factor: &Factor, code: &str, ttl: i64) -> Vec<String> {
+        let context = format!("challenge:{}", factor.id);
+        let mut hashes = self.key.lookup_hashes(&context, code.as_bytes());
+        let sealing = self.key.ids()[0];
+        let now = self.now();
+        let since = match self.sealing_key_seen.lock() {
+            Ok(mut seen) => {
+                if seen.0 != sealing {
+                    *seen = (sealing, now);
+                }
+                seen.1
+            }
+            Err(_) => now,
+        };
+        if now - since > ttl + 60 {
+            hashes.truncate(1);
+        }
+        hashes
+    }
+
     fn six_digits(&self) -> String {
         // Rejection sampling keeps every code equally likely.
         loop {
@@ -281,13 +304,15 @@ impl Service {
         code: &str,
         now: i64,
     ) -> Result<bool> {
-        let hash = self.code_hash(factor, code);
-        if self
-            .store
-            .consume_challenge(&factor.id, &hash, now, CODE_ATTEMPTS)
-            .await?
-        {
-            return Ok(true);
+        let ttl = self.settings_cached().await?.code_ttl_seconds();
+        for hash in self.code_hashes(factor, code, ttl) {
+            if self
+                .store
+                .consume_challenge(&factor.id, &hash, now, CODE_ATTEMPTS)
+                .await?
+            {
+                return Ok(true);
+            }
         }
         self.store.challenge_failed(&factor.id).await?;
         Ok(false)

@@ -23,6 +23,7 @@ mod import;
 mod login;
 mod offers;
 mod radius;
+mod rekey;
 mod remember;
 mod requests;
 mod users;
@@ -53,6 +54,7 @@ pub use offers::{CodeSender, EnrollChoices, EnrollOption, NotOffered, SecondFact
 pub use radius::{
     NewRadiusSecret, RadiusAnswer, RadiusClientView, RadiusRequest, ServedRadiusClient,
 };
+pub use rekey::{KeyUsage, ResealReport};
 pub use remember::{Remembered, RememberedView, SignedOut, UserSessions};
 pub use requests::{
     EnrollRequest, FactorRequest, OtpParams, parse_kind, parse_sending_kind, parse_username,
@@ -88,6 +90,9 @@ pub struct Service {
     /// the CLI) apply at the next [`Service::settings`], or within [`SETTINGS_TTL`] seconds on
     /// the hot path.
     settings_cache: std::sync::RwLock<Option<CachedSettings>>,
+    /// The sealing key this process last met, and when (Unix time): for a code's lifetime after
+    /// a rotation, codes are also looked up under the previous key.
+    sealing_key_seen: std::sync::Mutex<(crate::crypto::KeyId, i64)>,
     /// When this process last purged the validation server's old requests (Unix seconds).
     wsapi_purged_at: std::sync::atomic::AtomicI64,
     /// When this process last purged expired sessions, throttle keys and device cookies.
@@ -248,7 +253,10 @@ impl Service {
         clock: Arc<dyn Clock>,
         hostname: String,
     ) -> Self {
+        // When this process started the rotation may be moments old: counted from now.
+        let sealing_key_seen = std::sync::Mutex::new((key.ids()[0], clock.now()));
         Service {
+            sealing_key_seen,
             store,
             key,
             rng,

@@ -143,7 +143,7 @@ fn refusal(reason: Reason) -> RadiusAnswer {
 }
 
 /// The sealing context of a client's secret: bound to its name.
-fn secret_context(name: &str) -> String {
+pub(crate) fn secret_context(name: &str) -> String {
     format!("radius_client:{name}:secret")
 }
 

@@ -286,30 +286,39 @@ impl Service {
                     matches!(f.kind(), FactorKind::Email | FactorKind::Sms)
                         && only.is_none_or(|o| o == Some(f.kind()))
                 }) {
-                    candidates.push((
-                        Consume::Challenge {
-                            factor: f.id.clone(),
-                            code_hash: self.code_hash(f, code),
-                            max_attempts: super::codes::CODE_ATTEMPTS,
-                        },
-                        Method::Factor(f.kind()),
-                        Some(f.id.to_string()),
-                    ));
+                    // Right after a rotation a code sent before it is stored under the
+                    // previous key: tried under both (a miss then counts twice against it).
+                    for code_hash in self.code_hashes(f, code, settings.code_ttl_seconds()) {
+                        candidates.push((
+                            Consume::Challenge {
+                                factor: f.id.clone(),
+                                code_hash,
+                                max_attempts: super::codes::CODE_ATTEMPTS,
+                            },
+                            Method::Factor(f.kind()),
+                            Some(f.id.to_string()),
+                        ));
+                    }
                 }
                 // Scratch codes imported from pam_google_authenticator are 8 digits, kept as
                 // backup codes: tried last, once every factor missed.
                 if matches!(only, None | Some(None)) && crate::backup::is_scratch_code(code) {
-                    let lookup = self
+                    // Under the previous key too, while a rotation has not rehashed them all.
+                    for lookup in self
                         .key
-                        .lookup_hash(&backup_lookup_context(user.id), code.as_bytes());
-                    candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
+                        .lookup_hashes(&backup_lookup_context(user.id), code.as_bytes())
+                    {
+                        candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
+                    }
                 }
             }
             Code::Backup(normalized) => {
-                let lookup = self
+                for lookup in self
                     .key
-                    .lookup_hash(&backup_lookup_context(user.id), normalized.as_bytes());
-                candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
+                    .lookup_hashes(&backup_lookup_context(user.id), normalized.as_bytes())
+                {
+                    candidates.push((Consume::BackupCode { lookup }, Method::BackupCode, None));
+                }
             }
         }
         // Then a Duo passcode, when the user has Duo and the Auth API is set (or Duo was asked

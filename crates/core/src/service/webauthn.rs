@@ -529,15 +529,9 @@ impl Service {
     /// A passwordless challenge: the nonce, the expiry (8 bytes, big-endian) and the first 16
     /// bytes of their MAC.
     fn passwordless_challenge(&self, nonce: &[u8; 16], expires_at: i64) -> Vec<u8> {
-        let mut body = Vec::with_capacity(40);
-        body.extend_from_slice(nonce);
-        body.extend_from_slice(&expires_at.to_be_bytes());
+        let body = passwordless_body(nonce, expires_at);
         let mac = self.key.lookup_hash(PASSWORDLESS_MAC, &body);
-        body.extend((0..16).filter_map(|i| {
-            mac.get(2 * i..2 * i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        }));
-        body
+        with_mac(body, &mac)
     }
 
     /// The expiry of a passwordless challenge this server made, unexpired at `now`.
@@ -545,8 +539,16 @@ impl Service {
         use subtle::ConstantTimeEq as _;
         let nonce: [u8; 16] = challenge.get(..16)?.try_into().ok()?;
         let expires_at = i64::from_be_bytes(challenge.get(16..24)?.try_into().ok()?);
-        let expected = self.passwordless_challenge(&nonce, expires_at);
-        let genuine = challenge.len() == expected.len() && bool::from(challenge.ct_eq(&expected));
+        // Made under any key of the ring: a challenge made just before a rotation still counts.
+        let body = passwordless_body(&nonce, expires_at);
+        let mut genuine = subtle::Choice::from(0);
+        for mac in self.key.lookup_hashes_all(PASSWORDLESS_MAC, &body) {
+            let expected = with_mac(body.clone(), &mac);
+            if challenge.len() == expected.len() {
+                genuine |= challenge.ct_eq(&expected);
+            }
+        }
+        let genuine = bool::from(genuine);
         (genuine && expires_at > now && expires_at <= now + CHALLENGE_TTL).then_some(expires_at)
     }
 
@@ -875,6 +877,23 @@ fn accepted_origin(rp: &Rp, client_data_json: &[u8], channel: Channel) -> [Strin
 fn client_origin(client_data_json: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(client_data_json).ok()?;
     v.get("origin")?.as_str().map(str::to_owned)
+}
+
+/// What a passwordless challenge's MAC covers: the nonce and the expiry (8 bytes, big-endian).
+fn passwordless_body(nonce: &[u8; 16], expires_at: i64) -> Vec<u8> {
+    let mut body = Vec::with_capacity(40);
+    body.extend_from_slice(nonce);
+    body.extend_from_slice(&expires_at.to_be_bytes());
+    body
+}
+
+/// `body` followed by the first 16 bytes of `mac` (hex).
+fn with_mac(mut body: Vec<u8>, mac: &str) -> Vec<u8> {
+    body.extend((0..16).filter_map(|i| {
+        mac.get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+    }));
+    body
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ impl std::fmt::Debug for NewClientCredentials {
     }
 }
 
-fn client_key_context(name: &str) -> String {
+pub(crate) fn client_key_context(name: &str) -> String {
     format!("wsapi-client:{name}:key")
 }
 

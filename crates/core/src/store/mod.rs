@@ -31,6 +31,7 @@ mod duo_states;
 mod factors;
 mod radius;
 mod remembered;
+mod sealed;
 mod sessions;
 mod settings;
 mod throttle;
@@ -46,6 +47,7 @@ pub use duo_states::{DuoPurpose, DuoState, DuoStates};
 pub use factors::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, Factors};
 pub use radius::{NewRadiusClient, Radius, RadiusClient, RadiusState};
 pub use remembered::{RememberedBrowser, RememberedBrowsers};
+pub use sealed::{Reseal, SealedKind, SealedRow, SealedValues};
 pub use sessions::Sessions;
 pub use settings::{StoredSettings, StoredValue};
 pub use throttle::{LoginThrottle, ThrottleHit};
@@ -59,8 +61,8 @@ pub use wsapi::{NewWsapiClient, Wsapi, WsapiClient};
 pub mod prelude {
     pub use super::{
         Attempts as _, AuditLog as _, Codes as _, Database as _, DuoStates as _, Factors as _,
-        LoginThrottle as _, Radius as _, RememberedBrowsers as _, Sessions as _, Store,
-        StoredSettings as _, Tokens as _, Users as _, Webauthn as _, Wsapi as _,
+        LoginThrottle as _, Radius as _, RememberedBrowsers as _, SealedValues as _, Sessions as _,
+        Store, StoredSettings as _, Tokens as _, Users as _, Webauthn as _, Wsapi as _,
     };
 }
 
@@ -108,6 +110,7 @@ pub trait Store:
     + Wsapi
     + Radius
     + Webauthn
+    + SealedValues
     + Send
     + Sync
     + 'static
@@ -130,6 +133,7 @@ impl<T> Store for T where
         + Wsapi
         + Radius
         + Webauthn
+        + SealedValues
         + Send
         + Sync
         + 'static

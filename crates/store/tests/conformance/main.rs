@@ -12,6 +12,7 @@ mod factors;
 mod lockout;
 mod radius;
 mod remembered;
+mod sealed;
 mod sessions;
 mod settings;
 mod settle;
@@ -202,6 +203,9 @@ cases!(
     ],
     wsapi: [
         wsapi_clients_and_requests,
+    ],
+    sealed: [
+        sealed_values_page_and_reseal_conditionally,
     ],
     radius: [
         radius_clients_register_list_and_revoke,
