@@ -112,18 +112,21 @@ fn pskc_files_written_by_python_pskc_import_and_validate(db: Db) {
     let encrypted = pskc_file(
         dir,
         "protected.pskc",
-        &json!({"password": PASSWORD, "keys": [
+        &json!({"password": PASSWORD, "fields": ["secret", "counter", "time_drift"], "keys": [
             {"id": "c1", "algorithm": TOTP, "secret_hex": S4, "key_userid": "carol",
              "digits": 6, "interval": 60, "suite": "HMAC-SHA256", "drift": 5},
             {"id": "d1", "algorithm": HOTP, "secret_hex": S5, "key_userid": "dave",
              "digits": 8, "counter": 3},
         ]}),
     );
-    assert!(
+    // The secrets, dave's counter and carol's drift.
+    assert_eq!(
         std::fs::read_to_string(&encrypted)
             .unwrap()
-            .contains("<pskc:EncryptedValue>"),
-        "python-pskc wrote no encrypted values"
+            .matches("<pskc:EncryptedValue>")
+            .count(),
+        4,
+        "python-pskc did not encrypt what it was asked to"
     );
     let lines = package_lines(&plain);
     assert_eq!(lines.len(), 3);

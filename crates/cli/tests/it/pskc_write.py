@@ -2,8 +2,9 @@
 
 Usage: pskc_write.py OUT SPEC_JSON, where SPEC is
   {"password": "…" (optional: PBKDF2 protection), "iterations": 1000 (optional),
+   "fields": ["secret", "counter", …] (optional: the values encrypted, else the secret),
    "keys": [{"id", "algorithm", "secret_hex", "key_userid" | "device_userid", "digits",
-             "suite", "interval", "counter", "drift", "friendly_name", "manufacturer",
+             "suite", "interval", "counter", "drift", "t0", "friendly_name", "manufacturer",
              "serial"}, …]}
 Fields left out are not written.
 """
@@ -40,6 +41,8 @@ for k in spec["keys"]:
         key.response_encoding = "DECIMAL"
 if "password" in spec:
     container.encryption.setup_pbkdf2(
-        spec["password"], iterations=spec.get("iterations", 12000)
+        spec["password"],
+        iterations=spec.get("iterations", 12000),
+        fields=spec.get("fields"),
     )
 container.write(out)

@@ -894,6 +894,36 @@ mod tests {
     }
 
     #[test]
+    fn an_altered_value_is_refused_and_the_others_go_on() {
+        let text = encrypted_file(b"qwerty", false);
+        let start = text.find("<pskc:KeyPackage>").unwrap();
+        let end = text.find("</pskc:KeyPackage>").unwrap() + "</pskc:KeyPackage>\n".len();
+        let package = &text[start..end];
+        let mac_at = package.find("<pskc:ValueMAC>").unwrap() + "<pskc:ValueMAC>".len();
+        let mac_end = package.find("</pskc:ValueMAC>").unwrap();
+        let altered = format!(
+            "{}{}{}",
+            &package[..mac_at],
+            b64(&[0u8; 20]),
+            &package[mac_end..]
+        )
+        .replace("alice", "bob");
+        let text = format!("{}{altered}{}", &text[..end], &text[end..]);
+        let p = parse_pskc(text.as_bytes(), Some(b"qwerty")).unwrap();
+        assert_eq!(p.keys.len(), 1);
+        assert_eq!(p.keys[0].username, "alice");
+        assert_eq!(p.refused.len(), 1, "{:?}", p.refused);
+        assert!(
+            p.refused[0].1.starts_with("KeyPackage 2")
+                && p.refused[0]
+                    .1
+                    .contains("MAC of its <Secret> does not match"),
+            "{:?}",
+            p.refused
+        );
+    }
+
+    #[test]
     fn cbc_round_trip_and_bad_padding() {
         let key = [1u8; 16];
         let data = encrypt(&key, [2; 16], b"some secret bytes");
