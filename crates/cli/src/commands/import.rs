@@ -7,7 +7,7 @@ use twofold_core::audit::Context;
 use twofold_core::identity::Role;
 use twofold_core::service::{
     ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE,
-    MAX_IMPORT_PROBLEMS, MAX_PSKC_BYTES, ParsedKeys, parse_pskc,
+    MAX_IMPORT_PROBLEMS, MAX_PSKC_BYTES, ParsedKeys, PskcKey, parse_pskc,
 };
 use zeroize::Zeroizing;
 
@@ -40,6 +40,10 @@ pub(crate) struct ImportArgs {
     /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
+    /// pskc: a file holding, in hex, the pre-shared AES key (16, 24 or 32 bytes) of a PSKC file
+    /// encrypted with one (<EncryptionKey><KeyName>).
+    #[arg(long, value_name = "FILE", conflicts_with = "password_file")]
+    key_file: Option<PathBuf>,
 }
 
 /// Where a PSKC file's password may come from besides `--password-file`.
@@ -60,8 +64,10 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
     // a key file is refused without touching anything.
     let parsed = if args.format == ImportFormat::Pskc {
         read_pskc(&args, &name)?
-    } else if args.password_file.is_some() {
-        return Err(Failure::value("--password-file is for --format pskc"));
+    } else if args.password_file.is_some() || args.key_file.is_some() {
+        return Err(Failure::value(
+            "--password-file and --key-file are for --format pskc",
+        ));
     } else if args.file.as_os_str() == "-" {
         let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
         read_keys(std::io::stdin().lock(), parser, &name)?
@@ -145,17 +151,34 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
             "a PSKC file names each key's user (<UserId>): --username is not for --format pskc",
         ));
     }
+    let read_secret = |path: &PathBuf| {
+        std::fs::read(path)
+            .map(Zeroizing::new)
+            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))
+    };
     let password = match &args.password_file {
         Some(path) => {
-            let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-                Failure::value(format_args!("cannot read {}: {e}", path.display()))
-            })?);
+            let bytes = read_secret(path)?;
             let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
             Some(Zeroizing::new(
                 first.strip_suffix(b"\r").unwrap_or(first).to_vec(),
             ))
         }
         None => std::env::var_os(PASSWORD_ENV).map(|p| Zeroizing::new(p.into_encoded_bytes())),
+    };
+    let pre_shared = match &args.key_file {
+        Some(path) => Some(hex_key(&read_secret(path)?).ok_or_else(|| {
+            Failure::value(format_args!(
+                "{}: expected an AES key in hex (32, 48 or 64 hex digits)",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let key = match (&pre_shared, &password) {
+        (Some(k), _) => PskcKey::PreShared(k),
+        (None, Some(p)) => PskcKey::Password(p),
+        (None, None) => PskcKey::None,
     };
     let mut bytes = Vec::new();
     let limit = u64::try_from(MAX_PSKC_BYTES).unwrap_or(u64::MAX) + 1;
@@ -165,8 +188,32 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
-    parse_pskc(&bytes, password.as_ref().map(|p| p.as_slice()))
+    parse_pskc(&bytes, key)
         .map_err(|e| Failure::value(format_args!("{name}: {}; nothing was imported", e.message)))
+}
+
+/// An AES key written in hex (whitespace ignored): 16, 24 or 32 bytes.
+fn hex_key(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let digits: Zeroizing<Vec<u8>> = Zeroizing::new(
+        text.iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect(),
+    );
+    if ![32, 48, 64].contains(&digits.len()) {
+        return None;
+    }
+    let nibble = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
+    for pair in digits.chunks(2) {
+        let [hi, lo] = pair else { return None };
+        key.push(nibble(*hi)? << 4 | nibble(*lo)?);
+    }
+    Some(key)
 }
 
 /// Streams `input` through the parser a line at a time, never holding more than one line of

@@ -67,8 +67,9 @@ Formats (--format):
                             ResponseFormat Length; label FriendlyName, else the device's
                             Manufacturer and SerialNo. Password-protected files (PBKDF2,
                             AES-CBC, HMAC) need --password-file FILE (its first line) or the
-                            environment variable TWOFOLD_IMPORT_PASSWORD; a wrong password
-                            (the file's MACs do not match) imports nothing
+                            environment variable TWOFOLD_IMPORT_PASSWORD; a file encrypted
+                            with a pre-shared AES key needs --key-file FILE (the key in hex). A
+                            wrong password or key (the file's MACs do not match) imports nothing
 
 Rules: a secret must decode and have at least 80 bits; SHA1, SHA256 or SHA512; 6 to 8 digits;
 a period of 15 to 300 seconds. A key the user already holds (same kind and secret) is skipped,

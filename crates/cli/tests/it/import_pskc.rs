@@ -17,6 +17,7 @@ use crate::yubikey::venv_python;
 on_both!(
     pskc_files_written_by_python_pskc_import_and_validate,
     bad_pskc_entries_are_refused_one_by_one,
+    a_pre_shared_key_opens_its_file,
 );
 
 /// Not about the database: run once.
@@ -244,6 +245,65 @@ fn pskc_files_written_by_python_pskc_import_and_validate(db: Db) {
     assert_eq!(api.validate("dave", &hotp_hex(S5, 8, 3)), ok("hotp"));
 }
 
+fn a_pre_shared_key_opens_its_file(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let dir = env.data_dir();
+    let key = "12345678901234567890123456789012";
+    let file = pskc_file(
+        dir,
+        "preshared.pskc",
+        &json!({"preshared_hex": key, "keys": [
+            {"id": "f1", "algorithm": TOTP, "secret_hex": S2, "key_userid": "frank",
+             "digits": 7, "interval": 30, "suite": "HMAC-SHA512"}]}),
+    );
+    let before = env.database_dump();
+    let out = import(&env, &file, "pskc", &["--create-users"]);
+    assert!(
+        text(&out).1.contains(
+            "encrypted with a pre-shared key named \"Pre-shared-key\": give \
+             it in hex with --key-file FILE"
+        ),
+        "{:?}",
+        text(&out)
+    );
+    let wrong = write(dir, "wrong.key", "00112233445566778899aabbccddeeff\n");
+    let out = import(
+        &env,
+        &file,
+        "pskc",
+        &["--create-users", "--key-file", wrong.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .1
+            .contains("preshared.pskc: the PSKC key is wrong"),
+        "{:?}",
+        text(&out)
+    );
+    assert!(env.database_dump() == before, "a wrong key wrote");
+    let right = write(dir, "right.key", &format!("{key}\n"));
+    let out = import(
+        &env,
+        &file,
+        "pskc",
+        &["--create-users", "--key-file", right.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains(&counts(1, 1, 0, 0)),
+        "{:?}",
+        text(&out)
+    );
+    let server = env.serve();
+    let api = server.api(&token);
+    assert_eq!(
+        api.validate("frank", &totp_hex(S2, "sha512", 7, 30, 0)),
+        ok("totp")
+    );
+}
+
 fn bad_pskc_entries_are_refused_one_by_one(db: Db) {
     let env = Env::new(db);
     env.cli_ok(&["user", "add", "erin"]);
@@ -387,7 +447,7 @@ fn not_pskc_files(db: Db) {
     assert!(
         text(&out)
             .1
-            .contains("--password-file is for --format pskc"),
+            .contains("--password-file and --key-file are for --format pskc"),
         "{:?}",
         text(&out)
     );

@@ -2,6 +2,7 @@
 
 Usage: pskc_write.py OUT SPEC_JSON, where SPEC is
   {"password": "…" (optional: PBKDF2 protection), "iterations": 1000 (optional),
+   "preshared_hex": "…" (optional: a pre-shared AES key instead of a password),
    "fields": ["secret", "counter", …] (optional: the values encrypted, else the secret),
    "keys": [{"id", "algorithm", "secret_hex", "key_userid" | "device_userid", "digits",
              "suite", "interval", "counter", "drift", "t0", "friendly_name", "manufacturer",
@@ -43,6 +44,12 @@ if "password" in spec:
     container.encryption.setup_pbkdf2(
         spec["password"],
         iterations=spec.get("iterations", 12000),
+        fields=spec.get("fields"),
+    )
+if "preshared_hex" in spec:
+    container.encryption.setup_preshared_key(
+        key=binascii.unhexlify(spec["preshared_hex"]),
+        key_name="Pre-shared-key",
         fields=spec.get("fields"),
     )
 container.write(out)

@@ -27,7 +27,7 @@ use crate::identity::{Role, Username};
 use crate::store::{NewUser, StoreError};
 
 mod pskc;
-pub use pskc::{MAX_PBKDF2_ITERATIONS, MAX_PSKC_BYTES, parse_pskc};
+pub use pskc::{MAX_PBKDF2_ITERATIONS, MAX_PSKC_BYTES, PskcKey, parse_pskc};
 
 /// The longest line an import reads, in bytes (without its line break). Longer lines mean the
 /// file is not a key file: the import stops there.

@@ -11,7 +11,8 @@
 //! authenticated by HMAC over IV ‖ ciphertext (`<ValueMAC>`), with the MAC key itself encrypted
 //! in `<MACMethod><MACKey>`. Every MAC is checked, in constant time, before its value is
 //! decrypted; a file none of whose MACs match was given the wrong password, and nothing of it is
-//! imported.
+//! imported. A file encrypted with a pre-shared key (`<EncryptionKey><KeyName>`, RFC 6030 §6.1)
+//! is opened the same way with that key given as it is.
 
 use std::num::NonZeroU64;
 
@@ -39,10 +40,31 @@ const MAX_NODES: u32 = 2_000_000;
 
 const PSKC_NS: &str = "urn:ietf:params:xml:ns:keyprov:pskc";
 
-/// Reads a PSKC file. `password` opens a password-protected one. An error is about the whole
-/// file (not XML, not PSKC, a wrong or missing password, an encryption it does not support):
+/// What opens an encrypted PSKC file.
+#[derive(Clone, Copy)]
+pub enum PskcKey<'a> {
+    /// Nothing: the file must not be encrypted.
+    None,
+    /// The password a password-protected file's key is derived from (PBKDF2).
+    Password(&'a [u8]),
+    /// The pre-shared AES key itself (16, 24 or 32 bytes).
+    PreShared(&'a [u8]),
+}
+
+impl std::fmt::Debug for PskcKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PskcKey::None => "None",
+            PskcKey::Password(_) => "Password([redacted])",
+            PskcKey::PreShared(_) => "PreShared([redacted])",
+        })
+    }
+}
+
+/// Reads a PSKC file, opened with `key` when it is encrypted. An error is about the whole file
+/// (not XML, not PSKC, a wrong or missing password or key, an encryption it does not support):
 /// nothing of it may be imported. Entries that cannot be imported are refused one by one.
-pub fn parse_pskc(bytes: &[u8], password: Option<&[u8]>) -> Result<ParsedKeys> {
+pub fn parse_pskc(bytes: &[u8], key: PskcKey<'_>) -> Result<ParsedKeys> {
     if bytes.len() > MAX_PSKC_BYTES {
         return Err(fatal(format!(
             "the file is larger than {} MiB: not a PSKC file",
@@ -94,7 +116,11 @@ pub fn parse_pskc(bytes: &[u8], password: Option<&[u8]>) -> Result<ParsedKeys> {
             ));
         }
     }
-    let keys = Keys::of(root, password)?;
+    let keys = Keys::of(root, key)?;
+    let what = match key {
+        PskcKey::PreShared(_) => "key",
+        _ => "password",
+    };
     let mut reader = Reader {
         keys,
         verified: 0,
@@ -141,7 +167,7 @@ pub fn parse_pskc(bytes: &[u8], password: Option<&[u8]>) -> Result<ParsedKeys> {
         }
     }
     if reader.encrypted && reader.verified == 0 && reader.bad_macs > 0 {
-        return Err(wrong_password());
+        return Err(wrong_key(what));
     }
     if parsed.keys.is_empty() && parsed.refused.is_empty() {
         parsed
@@ -155,10 +181,10 @@ fn fatal(why: impl Into<String>) -> Error {
     Error::invalid("pskc_unreadable", why)
 }
 
-fn wrong_password() -> Error {
+fn wrong_key(what: &str) -> Error {
     Error::invalid(
-        "pskc_wrong_password",
-        "the PSKC password is wrong (the file's MACs do not match)",
+        "pskc_wrong_key",
+        format!("the PSKC {what} is wrong (the file's MACs do not match)"),
     )
 }
 
@@ -277,100 +303,126 @@ struct Keys {
 }
 
 impl Keys {
-    fn of(root: Node<'_, '_>, password: Option<&[u8]>) -> Result<Option<Keys>> {
+    fn of(root: Node<'_, '_>, given: PskcKey<'_>) -> Result<Option<Keys>> {
         let Some(encryption_key) = child(root, "EncryptionKey") else {
             return Ok(None);
         };
-        let Some(derived) = child(encryption_key, "DerivedKey") else {
-            let how = if child(encryption_key, "KeyName").is_some() {
-                "a pre-shared key (<KeyName>)"
-            } else {
-                "a key Twofold does not read"
-            };
-            return Err(fatal(format!(
-                "the file is encrypted with {how}: only password-protected PSKC files \
-                 (PBKDF2, RFC 6030 §6.2) are supported"
-            )));
-        };
-        let method = child(derived, "KeyDerivationMethod")
-            .ok_or_else(|| fatal("the <DerivedKey> has no <KeyDerivationMethod>"))?;
-        let algorithm = method.attribute("Algorithm").unwrap_or_default();
-        if !algorithm.ends_with("#pbkdf2") {
-            return Err(fatal(format!(
-                "the key derivation {algorithm:?} is not supported (PBKDF2 is)"
-            )));
-        }
-        let params = child(method, "PBKDF2-params")
-            .ok_or_else(|| fatal("the PBKDF2 key derivation has no <PBKDF2-params>"))?;
-        let salt = path(params, &["Salt", "Specified"])
-            .and_then(|n| base64(text_of(n)))
-            .ok_or_else(|| fatal("the PBKDF2 parameters have no base64 <Salt><Specified>"))?;
-        let iterations: u32 = child(params, "IterationCount")
-            .and_then(|n| text_of(n).parse().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(|| fatal("the PBKDF2 <IterationCount> is not a positive number"))?;
-        if iterations > MAX_PBKDF2_ITERATIONS {
-            return Err(fatal(format!(
-                "the file asks for {iterations} PBKDF2 iterations; at most \
-                 {MAX_PBKDF2_ITERATIONS} are allowed"
-            )));
-        }
-        let prf = match child(params, "PRF") {
-            None => HmacAlg::Sha1,
-            Some(p) => {
-                let uri = p.attribute("Algorithm").unwrap_or_else(|| text_of(p));
-                if uri.is_empty() {
-                    HmacAlg::Sha1
-                } else {
-                    HmacAlg::from_uri(uri).ok_or_else(|| {
-                        fatal(format!("the PBKDF2 function {uri:?} is not supported"))
-                    })?
+        let (mac_alg, cipher_len, mac_key_cipher) = mac_method(root)?;
+        let derived = child(encryption_key, "DerivedKey");
+        let (encryption, what) = match (derived, given) {
+            (Some(derived), PskcKey::Password(password)) => {
+                (derive(derived, password, cipher_len)?, "password")
+            }
+            (Some(_), _) => {
+                return Err(Error::invalid(
+                    "pskc_password_required",
+                    "the PSKC file is password-protected: give the password with \
+                     --password-file FILE (or TWOFOLD_IMPORT_PASSWORD)",
+                ));
+            }
+            (None, PskcKey::PreShared(key)) => {
+                if key.len() != cipher_len {
+                    return Err(fatal(format!(
+                        "the file's cipher takes a {}-bit key; the key given has {} bits",
+                        cipher_len * 8,
+                        key.len() * 8
+                    )));
                 }
+                (Zeroizing::new(key.to_vec()), "key")
+            }
+            (None, _) => {
+                let name = child(encryption_key, "KeyName").map(text_of);
+                return Err(Error::invalid(
+                    "pskc_key_required",
+                    format!(
+                        "the PSKC file is encrypted with a pre-shared key{}: give it in hex with \
+                         --key-file FILE",
+                        name.map(|n| format!(" named {n:?}")).unwrap_or_default()
+                    ),
+                ));
             }
         };
-        let mac_method = child(root, "MACMethod").ok_or_else(|| {
-            fatal(
-                "the file is encrypted but has no <MACMethod>: without MACs a wrong password \
-                 cannot be told from a right one",
-            )
-        })?;
-        let mac_uri = mac_method.attribute("Algorithm").unwrap_or_default();
-        let mac_alg = HmacAlg::from_uri(mac_uri)
-            .ok_or_else(|| fatal(format!("the MAC algorithm {mac_uri:?} is not supported")))?;
-        let mac_key = child(mac_method, "MACKey").ok_or_else(|| {
-            fatal("the <MACMethod> has no <MACKey> (a MAC key by reference is not supported)")
-        })?;
-        let (cipher_len, mac_key_cipher) =
-            encrypted_parts(mac_key).map_err(|why| fatal(format!("the <MACKey>: {why}")))?;
-        let key_len = match child(params, "KeyLength") {
-            None => cipher_len,
-            Some(n) => text_of(n)
-                .parse::<usize>()
-                .ok()
-                .ok_or_else(|| fatal("the PBKDF2 <KeyLength> is not a number"))?,
-        };
-        if key_len != cipher_len {
-            return Err(fatal(format!(
-                "the PBKDF2 key has {key_len} bytes, the cipher needs {cipher_len}"
-            )));
-        }
-        let password = password.ok_or_else(|| {
-            Error::invalid(
-                "pskc_password_required",
-                "the PSKC file is password-protected: give the password with --password-file \
-                 FILE (or TWOFOLD_IMPORT_PASSWORD)",
-            )
-        })?;
-        let mut encryption = Zeroizing::new(vec![0u8; key_len]);
-        prf.pbkdf2(password, &salt, iterations, &mut encryption);
-        // The MAC key has no MAC of its own: a wrong password shows as bad padding here, or,
-        // one time in 256, as MACs that do not match.
-        let mac = aes_cbc_decrypt(&encryption, &mac_key_cipher).ok_or_else(wrong_password)?;
+        // The MAC key has no MAC of its own: a wrong password or key shows as bad padding
+        // here, or, one time in 256, as MACs that do not match.
+        let mac = aes_cbc_decrypt(&encryption, &mac_key_cipher).ok_or_else(|| wrong_key(what))?;
         Ok(Some(Keys {
             encryption,
             mac: (mac_alg, mac),
         }))
     }
+}
+
+/// The file's MAC algorithm, and its encrypted MAC key's cipher key length and IV ‖ ciphertext.
+fn mac_method(root: Node<'_, '_>) -> Result<(HmacAlg, usize, Vec<u8>)> {
+    let mac_method = child(root, "MACMethod").ok_or_else(|| {
+        fatal(
+            "the file is encrypted but has no <MACMethod>: without MACs a wrong password \
+             cannot be told from a right one",
+        )
+    })?;
+    let mac_uri = mac_method.attribute("Algorithm").unwrap_or_default();
+    let mac_alg = HmacAlg::from_uri(mac_uri)
+        .ok_or_else(|| fatal(format!("the MAC algorithm {mac_uri:?} is not supported")))?;
+    let mac_key = child(mac_method, "MACKey").ok_or_else(|| {
+        fatal("the <MACMethod> has no <MACKey> (a MAC key by reference is not supported)")
+    })?;
+    let (cipher_len, mac_key_cipher) =
+        encrypted_parts(mac_key).map_err(|why| fatal(format!("the <MACKey>: {why}")))?;
+    Ok((mac_alg, cipher_len, mac_key_cipher))
+}
+
+/// The key a `<DerivedKey>` derives from `password`, for a cipher of `cipher_len` bytes.
+fn derive(derived: Node<'_, '_>, password: &[u8], cipher_len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let method = child(derived, "KeyDerivationMethod")
+        .ok_or_else(|| fatal("the <DerivedKey> has no <KeyDerivationMethod>"))?;
+    let algorithm = method.attribute("Algorithm").unwrap_or_default();
+    if !algorithm.ends_with("#pbkdf2") {
+        return Err(fatal(format!(
+            "the key derivation {algorithm:?} is not supported (PBKDF2 is)"
+        )));
+    }
+    let params = child(method, "PBKDF2-params")
+        .ok_or_else(|| fatal("the PBKDF2 key derivation has no <PBKDF2-params>"))?;
+    let salt = path(params, &["Salt", "Specified"])
+        .and_then(|n| base64(text_of(n)))
+        .ok_or_else(|| fatal("the PBKDF2 parameters have no base64 <Salt><Specified>"))?;
+    let iterations: u32 = child(params, "IterationCount")
+        .and_then(|n| text_of(n).parse().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| fatal("the PBKDF2 <IterationCount> is not a positive number"))?;
+    if iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(fatal(format!(
+            "the file asks for {iterations} PBKDF2 iterations; at most \
+             {MAX_PBKDF2_ITERATIONS} are allowed"
+        )));
+    }
+    let prf = match child(params, "PRF") {
+        None => HmacAlg::Sha1,
+        Some(p) => {
+            let uri = p.attribute("Algorithm").unwrap_or_else(|| text_of(p));
+            if uri.is_empty() {
+                HmacAlg::Sha1
+            } else {
+                HmacAlg::from_uri(uri)
+                    .ok_or_else(|| fatal(format!("the PBKDF2 function {uri:?} is not supported")))?
+            }
+        }
+    };
+    let key_len = match child(params, "KeyLength") {
+        None => cipher_len,
+        Some(n) => text_of(n)
+            .parse::<usize>()
+            .ok()
+            .ok_or_else(|| fatal("the PBKDF2 <KeyLength> is not a number"))?,
+    };
+    if key_len != cipher_len {
+        return Err(fatal(format!(
+            "the PBKDF2 key has {key_len} bytes, the cipher needs {cipher_len}"
+        )));
+    }
+    let mut key = Zeroizing::new(vec![0u8; key_len]);
+    prf.pbkdf2(password, &salt, iterations, &mut key);
+    Ok(key)
 }
 
 /// An `<EncryptedValue>`'s (or `<MACKey>`'s) key length and IV ‖ ciphertext.
@@ -791,7 +843,7 @@ mod tests {
                 ),
             ),
         );
-        let p = parse_pskc(text.as_bytes(), None).unwrap();
+        let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
         assert!(p.refused.is_empty(), "{:?}", p.refused);
         let [a, b] = p.keys.as_slice() else {
             panic!("{:?}", p.keys)
@@ -846,7 +898,7 @@ mod tests {
             ]
             .concat(),
         );
-        let p = parse_pskc(text.as_bytes(), None).unwrap();
+        let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
         assert_eq!(p.keys.len(), 1);
         let why: Vec<&str> = p.refused.iter().map(|(_, w)| w.as_str()).collect();
         assert!(
@@ -863,34 +915,62 @@ mod tests {
     fn files_that_are_not_pskc_are_refused_whole() {
         let doctype = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]>\
                        <x>&a;</x>";
-        let err = parse_pskc(doctype.as_bytes(), None).unwrap_err();
+        let err = parse_pskc(doctype.as_bytes(), PskcKey::None).unwrap_err();
         assert!(err.message.contains("DOCTYPE"), "{err:?}");
         let good = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
         let cut = &good[..good.len() / 2];
-        let err = parse_pskc(cut.as_bytes(), None).unwrap_err();
+        let err = parse_pskc(cut.as_bytes(), PskcKey::None).unwrap_err();
         assert!(err.message.contains("not well-formed XML"), "{err:?}");
-        let err = parse_pskc(&[0xff, 0xfe, 0, 1], None).unwrap_err();
+        let err = parse_pskc(&[0xff, 0xfe, 0, 1], PskcKey::None).unwrap_err();
         assert!(err.message.contains("binary"), "{err:?}");
-        let err = parse_pskc(b"<KeyContainer Version=\"1.0\"/>", None).unwrap_err();
+        let err = parse_pskc(b"<KeyContainer Version=\"1.0\"/>", PskcKey::None).unwrap_err();
         assert!(err.message.contains("not a PSKC file"), "{err:?}");
     }
 
     #[test]
     fn encrypted_values_open_with_the_password_only() {
         let text = encrypted_file(b"qwerty", false);
-        let p = parse_pskc(text.as_bytes(), Some(b"qwerty")).unwrap();
+        let p = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap();
         assert!(p.refused.is_empty(), "{:?}", p.refused);
         assert_eq!(p.keys[0].secret.expose(), b"12345678901234567890");
         assert_eq!(p.keys[0].kind, OtpKind::Hotp { counter: 3 });
-        let err = parse_pskc(text.as_bytes(), Some(b"wrong")).unwrap_err();
+        let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"wrong")).unwrap_err();
         assert!(err.message.contains("password is wrong"), "{err:?}");
-        let err = parse_pskc(text.as_bytes(), None).unwrap_err();
+        let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
         assert!(err.message.contains("--password-file"), "{err:?}");
         // A value whose MAC does not match is never decrypted: with no value left that
         // matches, the password is taken as wrong.
         let tampered = encrypted_file(b"qwerty", true);
-        let err = parse_pskc(tampered.as_bytes(), Some(b"qwerty")).unwrap_err();
+        let err = parse_pskc(tampered.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
         assert!(err.message.contains("password is wrong"), "{err:?}");
+    }
+
+    #[test]
+    fn a_pre_shared_key_opens_its_file() {
+        let text = encrypted_file(b"qwerty", false);
+        let start = text.find("<pskc:EncryptionKey>").unwrap();
+        let end = text.find("</pskc:EncryptionKey>").unwrap() + "</pskc:EncryptionKey>".len();
+        let text = format!(
+            "{}<pskc:EncryptionKey><ds:KeyName xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\
+             Pre-shared-key</ds:KeyName></pskc:EncryptionKey>{}",
+            &text[..start],
+            &text[end..]
+        );
+        let mut key = [0u8; 16];
+        pbkdf2::pbkdf2_hmac::<sha1::Sha1>(b"qwerty", b"Ej7/PEpyEpw=salt", 1000, &mut key);
+        let p = parse_pskc(text.as_bytes(), PskcKey::PreShared(&key)).unwrap();
+        assert_eq!(p.keys[0].secret.expose(), b"12345678901234567890");
+        let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[0u8; 16])).unwrap_err();
+        assert!(err.message.contains("the PSKC key is wrong"), "{err:?}");
+        let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[0u8; 32])).unwrap_err();
+        assert!(err.message.contains("128-bit key"), "{err:?}");
+        let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
+        assert!(
+            err.message
+                .contains("pre-shared key named \"Pre-shared-key\"")
+                && err.message.contains("--key-file"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -909,7 +989,7 @@ mod tests {
         )
         .replace("alice", "bob");
         let text = format!("{}{altered}{}", &text[..end], &text[end..]);
-        let p = parse_pskc(text.as_bytes(), Some(b"qwerty")).unwrap();
+        let p = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap();
         assert_eq!(p.keys.len(), 1);
         assert_eq!(p.keys[0].username, "alice");
         assert_eq!(p.refused.len(), 1, "{:?}", p.refused);
