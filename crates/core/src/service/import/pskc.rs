@@ -583,7 +583,7 @@ impl Reader {
                 Some(p) => u64::try_from(p)
                     .ok()
                     .and_then(NonZeroU64::new)
-                    .ok_or_else(|| format!("a time interval of {p} seconds"))?,
+                    .ok_or_else(|| format!("a time interval of {p} seconds is not supported"))?,
             };
             if let Some(t0) = self.number(data, "Time")?
                 && t0 != 0
@@ -594,7 +594,7 @@ impl Reader {
                 ));
             }
             if let Some(d) = self.number(data, "TimeDrift")? {
-                if d.abs() > MAX_DRIFT_STEPS {
+                if !(-MAX_DRIFT_STEPS..=MAX_DRIFT_STEPS).contains(&d) {
                     return Err(format!(
                         "a time drift of {d} steps is more than Twofold allows (±{MAX_DRIFT_STEPS})"
                     ));
@@ -605,7 +605,7 @@ impl Reader {
         } else {
             let counter = match self.number(data, "Counter")? {
                 None => 0,
-                Some(c) => u64::try_from(c).map_err(|_| format!("a counter of {c}"))?,
+                Some(c) => u64::try_from(c).map_err(|_| format!("its counter {c} is negative"))?,
             };
             OtpKind::Hotp { counter }
         };
@@ -1001,6 +1001,60 @@ mod tests {
             "{:?}",
             p.refused
         );
+    }
+
+    #[test]
+    fn damaged_files_are_errors_never_panics() {
+        let good = encrypted_file(b"qwerty", false).into_bytes();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..300 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 3 {
+                    0 => bytes[at] = (next() % 128) as u8,
+                    1 => bytes.truncate(at),
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            let _ = parse_pskc(&bytes, PskcKey::Password(b"qwerty"));
+        }
+        // Numbers at the edges of their types.
+        for (field, value) in [
+            ("TimeDrift", "-9223372036854775808"),
+            ("TimeDrift", "99999999999999999999"),
+            ("TimeInterval", "-30"),
+            ("Time", "18446744073709551615"),
+        ] {
+            let text = container(
+                "",
+                &package(
+                    "totp",
+                    "a",
+                    &plain(SECRET_B64),
+                    &format!(
+                        "<pskc:{field}><pskc:PlainValue>{value}</pskc:PlainValue></pskc:{field}>"
+                    ),
+                    "",
+                ),
+            );
+            let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
+            assert!(
+                p.keys.is_empty() && p.refused.len() == 1,
+                "{field} {value}: {p:?}"
+            );
+        }
     }
 
     #[test]
