@@ -451,8 +451,28 @@ fn not_pskc_files(db: Db) {
         "{:?}",
         text(&out)
     );
+    // Each PSKC key names its user: --username is refused rather than ignored.
+    let mut args = pw.to_vec();
+    args.extend(["--username", "alice"]);
+    let out = import(&env, &good, "pskc", &args);
+    assert!(
+        text(&out).1.contains("--username is not for --format pskc"),
+        "{:?}",
+        text(&out)
+    );
     assert!(env.database_dump() == before, "a refused file wrote");
-    // The good file, for contrast, imports.
+    // The good file, for contrast, imports: from standard input too.
+    let line = package_lines(&good)[0];
+    let mut args = vec!["import", "-", "--format", "pskc", "--dry-run"];
+    args.extend(pw);
+    let out = env.cli_stdin(&args, &good_text);
+    assert!(
+        text(&out)
+            .0
+            .contains(&format!("-:{line}: would import a totp key for alice")),
+        "{:?}",
+        text(&out)
+    );
     let out = import(&env, &good, "pskc", &pw);
     assert!(out.status.success(), "{:?}", text(&out));
     assert!(text(&out).0.contains(&counts(0, 1, 0, 0)));
