@@ -58,8 +58,8 @@ pub enum ImportFormat {
     Csv,
     /// Google Authenticator's export: `otpauth-migration://offline?data=…` a line.
     GoogleAuthenticator,
-    /// An RFC 6030 PSKC `<KeyContainer>`, plain or password-protected: read whole by
-    /// [`parse_pskc`], not line by line.
+    /// An RFC 6030 PSKC `<KeyContainer>`, plain, password-protected or encrypted with a
+    /// pre-shared key: read whole by [`parse_pskc`], not line by line.
     Pskc,
 }
 
@@ -140,6 +140,7 @@ impl fmt::Debug for ImportedKey {
             .field("algorithm", &self.algorithm)
             .field("digits", &self.digits)
             .field("scratch_codes", &self.scratch_codes.len())
+            .field("drift", &self.drift)
             .finish()
     }
 }
