@@ -732,8 +732,8 @@ mod tests {
         [iv.as_slice(), &ct].concat()
     }
 
-    /// A password-protected container, built as RFC 6030 §6.2 describes, with `mac_of` the
-    /// bytes each ValueMAC is computed over (IV ‖ ciphertext unless a test alters them).
+    /// A password-protected container holding one HOTP key, built as RFC 6030 §6.2 describes
+    /// (the ValueMAC over IV ‖ ciphertext); `tamper` flips a bit of that MAC.
     fn encrypted_file(password: &[u8], tamper: bool) -> String {
         let salt = b"Ej7/PEpyEpw=salt";
         let mut key = [0u8; 16];
