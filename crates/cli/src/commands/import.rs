@@ -7,8 +7,9 @@ use twofold_core::audit::Context;
 use twofold_core::identity::Role;
 use twofold_core::service::{
     ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE,
-    MAX_IMPORT_PROBLEMS, ParsedKeys,
+    MAX_IMPORT_PROBLEMS, MAX_PSKC_BYTES, ParsedKeys, PskcKey, parse_pskc,
 };
+use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::exit::Failure;
@@ -19,7 +20,7 @@ use crate::setup;
 pub(crate) struct ImportArgs {
     /// The file to read (`-` reads standard input).
     file: PathBuf,
-    /// otpauth, pam-google-authenticator, users.oath, csv or google-authenticator.
+    /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc.
     #[arg(long, value_parser = parse_format)]
     format: ImportFormat,
     /// Check everything and report what a real run would do, writing nothing.
@@ -35,7 +36,18 @@ pub(crate) struct ImportArgs {
     /// pam-google-authenticator; otpauth lines otherwise name the label's account).
     #[arg(long)]
     username: Option<String>,
+    /// pskc: a file holding the password of a password-protected PSKC file (its first line;
+    /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// pskc: a file holding, in hex, the pre-shared AES key (16, 24 or 32 bytes) of a PSKC file
+    /// encrypted with one (<EncryptionKey><KeyName>).
+    #[arg(long, value_name = "FILE", conflicts_with = "password_file")]
+    key_file: Option<PathBuf>,
 }
+
+/// Where a PSKC file's password may come from besides `--password-file`.
+const PASSWORD_ENV: &str = "TWOFOLD_IMPORT_PASSWORD";
 
 fn parse_format(text: &str) -> Result<ImportFormat, String> {
     text.parse()
@@ -48,12 +60,19 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure> {
     let name = args.file.display().to_string();
-    let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
     // The file is read and checked before the server's database is opened: a file that is not
     // a key file is refused without touching anything.
-    let parsed = if args.file.as_os_str() == "-" {
+    let parsed = if args.format == ImportFormat::Pskc {
+        read_pskc(&args, &name)?
+    } else if args.password_file.is_some() || args.key_file.is_some() {
+        return Err(Failure::value(
+            "--password-file and --key-file are for --format pskc",
+        ));
+    } else if args.file.as_os_str() == "-" {
+        let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
         read_keys(std::io::stdin().lock(), parser, &name)?
     } else {
+        let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
         let file = std::fs::File::open(&args.file)
             .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
         read_keys(BufReader::new(file), parser, &name)?
@@ -122,6 +141,79 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
         )));
     }
     Ok(())
+}
+
+/// Reads a PSKC file whole (at most [`MAX_PSKC_BYTES`]) with its password, if any: a file that
+/// is not PSKC, or a wrong password, ends the import before anything is written.
+fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
+    if args.username.is_some() {
+        return Err(Failure::value(
+            "a PSKC file names each key's user (<UserId>): --username is not for --format pskc",
+        ));
+    }
+    let read_secret = |path: &PathBuf| {
+        std::fs::read(path)
+            .map(Zeroizing::new)
+            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))
+    };
+    let password = match &args.password_file {
+        Some(path) => {
+            let bytes = read_secret(path)?;
+            let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+            Some(Zeroizing::new(
+                first.strip_suffix(b"\r").unwrap_or(first).to_vec(),
+            ))
+        }
+        None => std::env::var_os(PASSWORD_ENV).map(|p| Zeroizing::new(p.into_encoded_bytes())),
+    };
+    let pre_shared = match &args.key_file {
+        Some(path) => Some(hex_key(&read_secret(path)?).ok_or_else(|| {
+            Failure::value(format_args!(
+                "{}: expected an AES key in hex (32, 48 or 64 hex digits)",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let key = match (&pre_shared, &password) {
+        (Some(k), _) => PskcKey::PreShared(k),
+        (None, Some(p)) => PskcKey::Password(p),
+        (None, None) => PskcKey::None,
+    };
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_PSKC_BYTES).unwrap_or(u64::MAX) + 1;
+    let read = if args.file.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+    parse_pskc(&bytes, key)
+        .map_err(|e| Failure::value(format_args!("{name}: {}; nothing was imported", e.message)))
+}
+
+/// An AES key written in hex (whitespace ignored): 16, 24 or 32 bytes.
+fn hex_key(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let digits: Zeroizing<Vec<u8>> = Zeroizing::new(
+        text.iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect(),
+    );
+    if ![32, 48, 64].contains(&digits.len()) {
+        return None;
+    }
+    let nibble = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
+    for pair in digits.chunks(2) {
+        let [hi, lo] = pair else { return None };
+        key.push(nibble(*hi)? << 4 | nibble(*lo)?);
+    }
+    Some(key)
 }
 
 /// Streams `input` through the parser a line at a time, never holding more than one line of

@@ -61,6 +61,16 @@ Formats (--format):
                             a first line starting with `username` is a header)
   google-authenticator      Google Authenticator's export: `otpauth-migration://offline?data=…`
                             a line (decode the QR codes with e.g. zbarimg)
+  pskc                      an RFC 6030 PSKC key container (hardware-token vendors,
+                            privacyIDEA, python-pskc): one entry a <KeyPackage>, its user the
+                            <UserId> of the Key or its DeviceInfo; HOTP (Counter) and TOTP
+                            (TimeInterval, TimeDrift; T0 must be 0), Suite HMAC-SHA1/256/512,
+                            ResponseFormat Length; label FriendlyName, else the device's
+                            Manufacturer and SerialNo. Password-protected files (PBKDF2,
+                            AES-CBC, HMAC) need --password-file FILE (its first line) or the
+                            environment variable TWOFOLD_IMPORT_PASSWORD; a file encrypted
+                            with a pre-shared AES key needs --key-file FILE (the key in hex). A
+                            wrong password or key (the file's MACs do not match) imports nothing
 
 Rules: a secret must decode and have at least 80 bits; SHA1, SHA256 or SHA512; 6 to 8 digits;
 a period of 15 to 300 seconds. A key the user already holds (same kind and secret) is skipped,
@@ -68,7 +78,10 @@ so a second run imports nothing. Each user's keys are written in one transaction
 reported with its line number and the others go on (exit status 1 when any was refused). Users
 that do not exist are refused unless --create-users. Lines over 4096 bytes or a file that is not
 UTF-8 text, or over 1000 refused lines, stop the import before anything is written. Blank
-lines and lines starting with # are skipped (except in pam-google-authenticator files).";
+lines and lines starting with # are skipped (except in pam-google-authenticator files).
+A pskc file is read whole (at most 32 MiB): a bad entry is reported with the line its
+<KeyPackage> starts on, its number and Key Id; a file that is not well-formed XML, has a
+DOCTYPE, or asks for over 10,000,000 PBKDF2 iterations is refused before anything is written.";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {

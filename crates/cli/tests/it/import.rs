@@ -32,7 +32,7 @@ const SHA256_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZ
 const HOTP_SECRET: &str = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U";
 
 /// The TOTP code of now.
-fn totp(secret: &str, alg: &str, digits: u8, period: u64) -> String {
+pub(crate) fn totp(secret: &str, alg: &str, digits: u8, period: u64) -> String {
     oathtool(&[
         &format!("--totp={alg}"),
         "-b",
@@ -46,7 +46,7 @@ fn totp(secret: &str, alg: &str, digits: u8, period: u64) -> String {
 }
 
 /// The SHA-1 HOTP code of `counter`.
-fn hotp(secret: &str, digits: u8, counter: u64) -> String {
+pub(crate) fn hotp(secret: &str, digits: u8, counter: u64) -> String {
     oathtool(&[
         "--hotp",
         "-b",
@@ -58,34 +58,34 @@ fn hotp(secret: &str, digits: u8, counter: u64) -> String {
     ])
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
 
-fn import(env: &Env, file: &Path, format: &str, extra: &[&str]) -> Output {
+pub(crate) fn import(env: &Env, file: &Path, format: &str, extra: &[&str]) -> Output {
     let f = file.to_str().unwrap();
     let mut args = vec!["import", f, "--format", format];
     args.extend_from_slice(extra);
     env.cli(&args)
 }
 
-fn text(out: &Output) -> (String, String) {
+pub(crate) fn text(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
 
-fn counts(created: usize, imported: usize, skipped: usize, refused: usize) -> String {
+pub(crate) fn counts(created: usize, imported: usize, skipped: usize, refused: usize) -> String {
     format!(
         "users created: {created}, factors imported: {imported}, skipped: {skipped}, refused: \
          {refused}"
     )
 }
 
-fn enable_hotp(api: &Api) {
+pub(crate) fn enable_hotp(api: &Api) {
     let r = api.patch(
         "/api/v1/settings",
         json!({"methods.hotp.active": true, "methods.hotp.clients": true, "methods.hotp.admins": true}),
@@ -93,11 +93,11 @@ fn enable_hotp(api: &Api) {
     assert_eq!(r.status, 200, "{r:?}");
 }
 
-fn ok(method: &str) -> Value {
+pub(crate) fn ok(method: &str) -> Value {
     json!({"ok": true, "method": method})
 }
 
-fn factors(api: &Api, user: &str) -> Vec<Value> {
+pub(crate) fn factors(api: &Api, user: &str) -> Vec<Value> {
     let r = api.get(&format!("/api/v1/users/{user}"));
     assert_eq!(r.status, 200, "{r:?}");
     r.json["factors"].as_array().cloned().unwrap_or_default()

@@ -17,6 +17,7 @@ mod forward_auth_proxies;
 mod hardening;
 mod hotp;
 mod import;
+mod import_pskc;
 mod master_key;
 mod net;
 mod otp_cli;

@@ -104,7 +104,8 @@ impl Env {
         self.dir.path()
     }
 
-    fn command(&self) -> Command {
+    /// The `twofold` command for this environment, to add arguments and variables to.
+    pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
         c.env_remove("TWOFOLD_CONFIG")
             .env("TWOFOLD_DATA_DIR", self.dir.path())
