@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
+use twofold_core::audit::{AuditEvent, AuditFilter, NewAudit};
 use twofold_core::factor::FactorData;
-use twofold_core::store::{ConfirmOutcome, Store, StoreError};
+use twofold_core::store::{ConfirmOutcome, ImportEntry, ImportedRows, Store, StoreError};
 
-use crate::support::{NOW, codes, confirmation, enrolled, fid, totp, user};
+use crate::support::{NOW, codes, confirmation, enrolled, fid, new_user, totp, user};
 
 pub(crate) async fn consume_counter_strictly_increases(store: Arc<dyn Store>) {
     let u = user(&*store, "kim").await;
@@ -244,4 +245,119 @@ pub(crate) async fn imported_keys_and_codes_are_one_transaction(store: Arc<dyn S
         store.unused_backup_codes(u.id).await.unwrap(),
         10 + 4 - 1 + 1
     );
+}
+
+/// A batch of users' imports is one commit in which each user is all or nothing: a user whose
+/// factors or codes cannot be written is not created either, and the users around it are.
+pub(crate) async fn import_batch_writes_each_user_all_or_nothing(store: Arc<dyn Store>) {
+    let carl = user(&*store, "carl").await;
+    let taken = user(&*store, "taken").await;
+    let mut bad_codes = codes("bob");
+    bad_codes.truncate(2);
+    bad_codes[1].lookup = bad_codes[0].lookup.clone();
+    let batch = [
+        ImportEntry::Create(new_user("ada")),
+        ImportEntry::Create(new_user("bob")),
+        ImportEntry::Existing(carl.id),
+        ImportEntry::Create(new_user("TAKEN")),
+        ImportEntry::Existing(i64::from(i32::MAX)),
+        ImportEntry::Create(new_user("dora")),
+    ];
+    let made = std::sync::Mutex::new(Vec::new());
+    let rows = |i: usize, user_id: i64| {
+        made.lock().unwrap().push(i);
+        let record = |subject: &str| NewAudit {
+            at: NOW,
+            actor: "cli".into(),
+            subject: Some(subject.into()),
+            event: AuditEvent::FactorEnrolled,
+            ip: None,
+            detail: format!("entry {i}"),
+        };
+        match i {
+            0 => ImportedRows {
+                factors: vec![totp(user_id, 11, true)],
+                backup_codes: codes("ada")[..2].to_vec(),
+                audit: vec![record("ada")],
+            },
+            // The second code's lookup hash is the first's: the user goes too.
+            1 => ImportedRows {
+                factors: vec![totp(user_id, 12, true)],
+                backup_codes: bad_codes.clone(),
+                audit: vec![record("bob")],
+            },
+            2 => ImportedRows {
+                factors: vec![totp(user_id, 13, true)],
+                ..ImportedRows::default()
+            },
+            // The factor id is ada's, written before it in the same batch.
+            5 => ImportedRows {
+                factors: vec![totp(user_id, 14, true), totp(user_id, 11, true)],
+                audit: vec![record("dora")],
+                ..ImportedRows::default()
+            },
+            _ => ImportedRows::default(),
+        }
+    };
+    let out = store.import_batch(&batch, &rows).await.unwrap();
+    assert_eq!(out.len(), 6);
+    let ada = store.user_by_name("ada").await.unwrap().unwrap();
+    assert!(matches!(out[0], Ok(id) if id == ada.id), "{out:?}");
+    assert!(
+        matches!(out[1], Err(StoreError::Conflict("backup code"))),
+        "{out:?}"
+    );
+    assert!(matches!(out[2], Ok(id) if id == carl.id), "{out:?}");
+    assert!(
+        matches!(out[3], Err(StoreError::Conflict("user"))),
+        "{out:?}"
+    );
+    assert!(
+        matches!(out[4], Err(StoreError::Conflict("user"))),
+        "{out:?}"
+    );
+    assert!(
+        matches!(out[5], Err(StoreError::Conflict("factor"))),
+        "{out:?}"
+    );
+    // The rows of an entry are made only once its user's row is written.
+    assert_eq!(*made.lock().unwrap(), [0, 1, 2, 5]);
+
+    let (_, factors) = store.user_with_factors("ada").await.unwrap().unwrap();
+    assert_eq!(factors.len(), 1);
+    assert!(factors[0].confirmed);
+    assert_eq!(store.unused_backup_codes(ada.id).await.unwrap(), 2);
+    assert!(store.user_by_name("bob").await.unwrap().is_none());
+    assert!(store.factor(ada.id, &fid(12)).await.unwrap().is_none());
+    assert_eq!(store.factors_of(carl.id).await.unwrap().len(), 1);
+    assert!(store.factors_of(taken.id).await.unwrap().is_empty());
+    assert!(store.user_by_name("dora").await.unwrap().is_none());
+    assert_eq!(store.count_users(None).await.unwrap(), 3);
+    let audited = |subject: &str| {
+        let store = store.clone();
+        let filter = AuditFilter {
+            subject: Some(subject.into()),
+            limit: 10,
+            ..AuditFilter::default()
+        };
+        async move { store.list_audit(&filter).await.unwrap().len() }
+    };
+    assert_eq!(audited("ada").await, 1);
+    assert_eq!(audited("bob").await, 0);
+    assert_eq!(audited("dora").await, 0);
+
+    // The store is still usable, and an empty batch writes nothing.
+    assert!(store.import_batch(&[], &rows).await.unwrap().is_empty());
+    let again = store
+        .import_batch(&[ImportEntry::Create(new_user("bob"))], &|_, id| {
+            ImportedRows {
+                factors: vec![totp(id, 12, true)],
+                ..ImportedRows::default()
+            }
+        })
+        .await
+        .unwrap();
+    let bob = store.user_by_name("bob").await.unwrap().unwrap();
+    assert!(matches!(again[..], [Ok(id)] if id == bob.id), "{again:?}");
+    assert_eq!(store.factors_of(bob.id).await.unwrap().len(), 1);
 }

@@ -150,6 +150,7 @@ cases!(
         concurrent_backup_code_consumption_wins_once,
         failed_replace_leaves_old_codes,
         imported_keys_and_codes_are_one_transaction,
+        import_batch_writes_each_user_all_or_nothing,
     ],
     lockout: [
         lockout_counts_and_locks_once,
