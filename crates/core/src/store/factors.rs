@@ -77,7 +77,9 @@ pub trait Factors: Send + Sync {
     /// was created meanwhile, a backup code's lookup hash or a public id is taken) or whose user
     /// is gone is rolled back to its savepoint and answered `Err(Conflict)`: nothing of it is
     /// written, the other entries are. Any other error rolls back the whole batch. `Ok` holds
-    /// each entry's user id, in `batch` order.
+    /// each entry's user id, in `batch` order. (A batch is first written with a few multi-row
+    /// statements and, only when that conflicts, again entry by entry: `rows` may be called
+    /// twice for an entry, and must make rows that are fit to write either time.)
     async fn import_batch(
         &self,
         batch: &[ImportEntry],

@@ -6,7 +6,10 @@
 macro_rules! impl_factors {
     (store = $store:ident $(,)?) => {
         mod factors {
-            use super::shared::{begin_detached, insert_backup_code, insert_factor_row, lock_user};
+            use super::shared::{
+                begin_detached, import_batch_at_once, insert_backup_code, insert_factor_row,
+                lock_user,
+            };
             use twofold_core::factor::{Factor, FactorId, FactorKind};
             use twofold_core::store::{
                 BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, ImportEntry,
@@ -319,6 +322,15 @@ macro_rules! impl_factors {
                     use sqlx::Connection as _;
                     let _serial = self.serialize_writes().await;
                     let mut tx = begin_detached(&self.pool).await?;
+                    // First the whole batch at once; when something in it conflicts, again
+                    // entry by entry, to write all the others.
+                    let mut at_once = (*tx).begin().await.map_err(backend)?;
+                    if let Some(ids) = import_batch_at_once(&mut *at_once, batch, rows).await? {
+                        at_once.commit().await.map_err(backend)?;
+                        tx.commit().await.map_err(backend)?;
+                        return Ok(ids.into_iter().map(Ok).collect());
+                    }
+                    at_once.rollback().await.map_err(backend)?;
                     let mut out = Vec::with_capacity(batch.len());
                     for (i, entry) in batch.iter().enumerate() {
                         // SAVEPOINT: a conflict undoes this entry alone.

@@ -361,3 +361,81 @@ pub(crate) async fn import_batch_writes_each_user_all_or_nothing(store: Arc<dyn 
     assert!(matches!(again[..], [Ok(id)] if id == bob.id), "{again:?}");
     assert_eq!(store.factors_of(bob.id).await.unwrap().len(), 1);
 }
+
+/// A batch larger than one multi-row statement is written whole; a batch that conflicts only
+/// once its rows are made (a factor id taken within it) is written again entry by entry, all
+/// but the conflicting entry.
+pub(crate) async fn import_batch_of_many_users_writes_them_all(store: Arc<dyn Store>) {
+    let mut batch = Vec::new();
+    for i in 0..300 {
+        let u = user(&*store, &format!("old{i:04}")).await;
+        batch.push(ImportEntry::Existing(u.id));
+    }
+    for i in 0..1200 {
+        batch.push(ImportEntry::Create(new_user(&format!("new{i:04}"))));
+    }
+    let rows = |i: usize, user_id: i64| ImportedRows {
+        factors: vec![totp(user_id, 100_000 + i as u64, true)],
+        backup_codes: codes(&format!("c{i}"))[..1].to_vec(),
+        audit: vec![NewAudit {
+            at: NOW,
+            actor: "cli".into(),
+            subject: Some(format!("entry{i}")),
+            event: AuditEvent::FactorEnrolled,
+            ip: None,
+            detail: String::new(),
+        }],
+    };
+    let out = store.import_batch(&batch, &rows).await.unwrap();
+    assert_eq!(out.len(), 1500);
+    assert!(out.iter().all(Result::is_ok), "{out:?}");
+    assert_eq!(store.count_users(None).await.unwrap(), 1500);
+    for (i, name) in [
+        (0, "old0000"),
+        (299, "old0299"),
+        (300, "new0000"),
+        (1499, "new1199"),
+    ] {
+        let (u, factors) = store.user_with_factors(name).await.unwrap().unwrap();
+        assert!(matches!(out[i], Ok(id) if id == u.id));
+        assert_eq!(factors.len(), 1, "{name}");
+        assert_eq!(factors[0].id, fid(100_000 + i as u64));
+        assert_eq!(store.unused_backup_codes(u.id).await.unwrap(), 1, "{name}");
+        let filter = AuditFilter {
+            subject: Some(format!("entry{i}")),
+            limit: 10,
+            ..AuditFilter::default()
+        };
+        assert_eq!(store.list_audit(&filter).await.unwrap().len(), 1);
+    }
+
+    // Two new users given the same factor id: the first is written, the second refused whole.
+    let calls = std::sync::Mutex::new(Vec::new());
+    let clash = |i: usize, user_id: i64| {
+        calls.lock().unwrap().push(i);
+        ImportedRows {
+            factors: vec![totp(user_id, 7, true)],
+            ..ImportedRows::default()
+        }
+    };
+    let out = store
+        .import_batch(
+            &[
+                ImportEntry::Create(new_user("x1")),
+                ImportEntry::Create(new_user("x2")),
+            ],
+            &clash,
+        )
+        .await
+        .unwrap();
+    assert!(out[0].is_ok(), "{out:?}");
+    assert!(
+        matches!(out[1], Err(StoreError::Conflict("factor"))),
+        "{out:?}"
+    );
+    assert!(store.user_by_name("x2").await.unwrap().is_none());
+    let x1 = store.user_by_name("x1").await.unwrap().unwrap();
+    assert_eq!(store.factors_of(x1.id).await.unwrap().len(), 1);
+    // Made once by the batch at once, then again entry by entry.
+    assert_eq!(*calls.lock().unwrap(), [0, 1, 0, 1]);
+}

@@ -151,6 +151,7 @@ cases!(
         failed_replace_leaves_old_codes,
         imported_keys_and_codes_are_one_transaction,
         import_batch_writes_each_user_all_or_nothing,
+        import_batch_of_many_users_writes_them_all,
     ],
     lockout: [
         lockout_counts_and_locks_once,
