@@ -25,7 +25,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData, TotpData, parse_label};
 use crate::identity::{Role, Username};
-use crate::store::{ImportEntry, ImportedRows, NewUser, StoreError};
+use crate::store::{ImportEntry, ImportedRows, NewUser, StoreError, User};
 
 /// The longest line an import reads, in bytes (without its line break). Longer lines mean the
 /// file is not a key file: the import stops there.
@@ -911,10 +911,19 @@ impl Service {
             by_user.entry(name).or_default().push(key);
         }
         let now = self.now();
+        // The batch's users that exist, with their factors: a few queries for the batch.
+        let mut found: HashMap<String, (User, Vec<Factor>)> = self
+            .store
+            .users_with_factors(&order)
+            .await?
+            .into_iter()
+            .map(|(u, f)| (u.username.key(), (u, f)))
+            .collect();
         let mut plans: Vec<UserPlan> = Vec::with_capacity(order.len());
         for name in order {
             let keys = by_user.remove(&name).unwrap_or_default();
-            if let Some(plan) = self.plan_user(&name, keys, options, report).await? {
+            let user = found.remove(&name);
+            if let Some(plan) = self.plan_user(user, keys, options, report).await? {
                 plans.push(plan);
             }
         }
@@ -1047,7 +1056,7 @@ impl Service {
     /// and whether they exist. `None` when there is nothing to write for them.
     async fn plan_user(
         &self,
-        name: &str,
+        found: Option<(User, Vec<Factor>)>,
         keys: Vec<ImportedKey>,
         options: KeyImportOptions,
         report: &mut KeyImportReport,
@@ -1057,7 +1066,6 @@ impl Service {
         };
         let username = Username::parse(&first.username)
             .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
-        let found = self.store.user_with_factors(name).await?;
         if found.is_none() && !options.create_users {
             for k in &keys {
                 report.refused.push((

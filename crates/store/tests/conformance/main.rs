@@ -133,6 +133,7 @@ cases!(
         list_search_and_paging,
         reset_user_clears_everything,
         user_with_factors_is_one_read_of_both,
+        users_with_factors_reads_many_at_once,
     ],
     factors: [
         factors_round_trip,
