@@ -17,7 +17,8 @@ use crate::setup;
 /// What `twofold import` was asked.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ImportArgs {
-    /// The file to read (`-` reads standard input).
+    /// The file to read: checked whole, then imported in batches of 500 keys, each user all or
+    /// nothing (`-` reads standard input, held in memory: at most 10,000 keys).
     file: PathBuf,
     /// otpauth, pam-google-authenticator, users.oath, csv or google-authenticator.
     #[arg(long, value_parser = parse_format)]
