@@ -21,6 +21,14 @@
   helper.py unlock --url URL --token TOKEN --secrets SECRETS [--connections C]
       POST /api/v1/users/{u}/unlock for every user in SECRETS (clears failure counts and lockouts).
 
+  helper.py gen --users N --csv FILE --out SECRETS [--prefix P]
+      Makes N users' TOTP keys for `twofold import --format csv`: FILE gets a header and one
+      line per user, "USERNAME,totp,SECRET" (160-bit random secrets, base32), SECRETS the same
+      users in the format enrol writes, with confirmed step 0 (every step is fresh).
+
+  codes and unlock take --sample K: only K users, spread evenly over SECRETS (so a bench with a
+  million users needs neither a million codes computed in Python nor a million unlocks).
+
   helper.py totp SECRET [TIME]    one code (to cross-check against oathtool)
 """
 
@@ -186,7 +194,7 @@ async def enrol_all(args):
 
 async def unlock_all(args):
     url = urllib.parse.urlsplit(args.url)
-    names = [line.split()[0] for line in open(args.secrets)]
+    names = [u[0] for u in sample(read_secrets(args.secrets), args.sample)]
     queue = asyncio.Queue()
     for name in names:
         queue.put_nowait(name)
@@ -216,6 +224,28 @@ def read_secrets(path):
     return users
 
 
+def sample(users, k):
+    """k users spread evenly over the list (all of them when k is 0 or not smaller)."""
+    if not k or k >= len(users):
+        return users
+    step = len(users) / k
+    return [users[int(i * step)] for i in range(k)]
+
+
+def gen(args):
+    import os
+
+    width = max(6, len(str(args.users)))
+    with open(args.csv, "w") as csv, open(args.out, "w") as out:
+        csv.write("username,kind,secret,algorithm,digits,period,counter\n")
+        for i in range(1, args.users + 1):
+            name = f"{args.prefix}{i:0{width}d}"
+            secret = base64.b32encode(os.urandom(20)).decode()
+            csv.write(f"{name},totp,{secret}\n")
+            out.write(f"{name} {secret} 0\n")
+    print(f"users={args.users}")
+
+
 def write_split(prefix, threads, rows):
     """rows: (user_index, username, code) in the order they must be sent."""
     files = [open(f"{prefix}.{t + 1}", "w") for t in range(threads)]
@@ -232,7 +262,7 @@ def write_split(prefix, threads, rows):
 
 
 def codes(args):
-    users = read_secrets(args.secrets)
+    users = sample(read_secrets(args.secrets), args.sample)
     if args.kind == "right":
         remaining = PERIOD - time.time() % PERIOD
         if remaining < args.min_remaining:
@@ -282,11 +312,18 @@ def main():
     c.add_argument("--out", required=True)
     c.add_argument("--min-remaining", type=float, default=15)
     c.add_argument("--horizon", type=int, default=120)
+    c.add_argument("--sample", type=int, default=0)
     u = sub.add_parser("unlock")
     u.add_argument("--url", required=True)
     u.add_argument("--token", required=True)
     u.add_argument("--secrets", required=True)
     u.add_argument("--connections", type=int, default=8)
+    u.add_argument("--sample", type=int, default=0)
+    g = sub.add_parser("gen")
+    g.add_argument("--users", type=int, required=True)
+    g.add_argument("--csv", required=True)
+    g.add_argument("--out", required=True)
+    g.add_argument("--prefix", default="u")
     t = sub.add_parser("totp")
     t.add_argument("secret")
     t.add_argument("time", nargs="?", type=int)
@@ -297,6 +334,8 @@ def main():
         asyncio.run(unlock_all(args))
     elif args.cmd == "codes":
         codes(args)
+    elif args.cmd == "gen":
+        gen(args)
     else:
         at = int(time.time()) if args.time is None else args.time
         print(hotp(b32decode(args.secret), at // PERIOD))

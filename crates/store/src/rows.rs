@@ -217,6 +217,23 @@ pub(crate) const USER_WITH_FACTORS: &str = "SELECT u.id, u.username, u.role, u.e
      FROM users u LEFT JOIN factors f ON f.user_id = u.id \
      WHERE u.username_key = $1 ORDER BY f.created_at, f.seq";
 
+/// Folds the joined rows of several users (ordered by user id) back into each user and their
+/// factors.
+pub(crate) fn users_with_factors(
+    rows: Vec<UserFactorRow>,
+) -> Result<Vec<(User, Vec<Factor>)>, StoreError> {
+    let mut out = Vec::new();
+    let mut run: Vec<UserFactorRow> = Vec::new();
+    for r in rows {
+        if run.last().is_some_and(|l| l.user.id != r.user.id) {
+            out.extend(user_with_factors(std::mem::take(&mut run))?);
+        }
+        run.push(r);
+    }
+    out.extend(user_with_factors(run)?);
+    Ok(out)
+}
+
 /// Folds the joined rows of one user back into the user and their factors.
 pub(crate) fn user_with_factors(
     rows: Vec<UserFactorRow>,

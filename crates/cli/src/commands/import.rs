@@ -1,13 +1,14 @@
 //! `twofold import FILE --format FORMAT`: TOTP and HOTP keys from other systems.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write as _};
 use std::path::PathBuf;
 
 use twofold_core::audit::Context;
 use twofold_core::identity::Role;
 use twofold_core::service::{
-    ImportFormat, KeyFileParser, KeyImportOptions, MAX_IMPORT_KEYS, MAX_IMPORT_LINE,
-    MAX_IMPORT_PROBLEMS, MAX_PSKC_BYTES, ParsedKeys, PskcKey, parse_pskc,
+    IMPORT_BATCH_KEYS, ImportFormat, ImportedKey, KeyFileParser, KeyImportOptions, KeyImportReport,
+    MAX_IMPORT_KEYS, MAX_IMPORT_LINE, MAX_IMPORT_PROBLEMS, MAX_PSKC_BYTES, ParsedKeys, PskcKey,
+    Service, parse_pskc,
 };
 use zeroize::Zeroizing;
 
@@ -18,7 +19,8 @@ use crate::setup;
 /// What `twofold import` was asked.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ImportArgs {
-    /// The file to read (`-` reads standard input).
+    /// The file to read: checked whole, then imported in batches of 500 keys, each user all or
+    /// nothing (`-` reads standard input, held in memory: at most 10,000 keys).
     file: PathBuf,
     /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc.
     #[arg(long, value_parser = parse_format)]
@@ -60,22 +62,40 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure> {
     let name = args.file.display().to_string();
-    // The file is read and checked before the server's database is opened: a file that is not
-    // a key file is refused without touching anything.
-    let parsed = if args.format == ImportFormat::Pskc {
-        read_pskc(&args, &name)?
+    let from_stdin = args.file.as_os_str() == "-";
+    // The whole input is read and checked before the server's database is opened: a file that
+    // is not a key file is refused without touching anything. Standard input is held in memory
+    // for that (at most MAX_IMPORT_KEYS keys); a file is read a first time only to be checked,
+    // then a second time to be imported batch by batch.
+    let held = if args.format == ImportFormat::Pskc {
+        // A PSKC file is one XML document: read whole (at most MAX_PSKC_BYTES), then imported.
+        Some((Vec::new(), read_pskc(&args, &name)?))
     } else if args.password_file.is_some() || args.key_file.is_some() {
         return Err(Failure::value(
             "--password-file and --key-file are for --format pskc",
         ));
-    } else if args.file.as_os_str() == "-" {
+    } else if from_stdin {
         let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
-        read_keys(std::io::stdin().lock(), parser, &name)?
+        let mut reader = KeyReader::new(std::io::stdin().lock(), parser, &name);
+        let mut batches = Vec::new();
+        let mut keys = 0;
+        while let Some(batch) = reader.next_batch()? {
+            keys += batch.len();
+            if keys > MAX_IMPORT_KEYS {
+                return Err(Failure::value(format_args!(
+                    "{name}: more than {MAX_IMPORT_KEYS} keys on standard input: import them \
+                     from a file; nothing was imported"
+                )));
+            }
+            batches.push(batch);
+        }
+        Some((batches, reader.finish()))
     } else {
         let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
-        let file = std::fs::File::open(&args.file)
-            .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
-        read_keys(BufReader::new(file), parser, &name)?
+        let mut reader = KeyReader::new(open(&args.file, &name)?, parser, &name);
+        while reader.next_batch()?.is_some() {}
+        reader.finish();
+        None
     };
     let service = setup::service(config).await?;
     let options = KeyImportOptions {
@@ -83,64 +103,38 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
         create_users: args.create_users,
         role: args.role,
     };
-    let report = service
-        .import_keys(&Context::cli(), parsed, options)
-        .await?;
-    let at = |line: usize| {
-        if line == 0 {
-            name.clone()
-        } else {
-            format!("{name}:{line}")
+    let ctx = Context::cli();
+    let mut out = Printer::new(&name, args.dry_run);
+    let parsed = match held {
+        Some((batches, parsed)) => {
+            for batch in batches {
+                out.batch(&service, &ctx, batch, options).await?;
+            }
+            parsed
+        }
+        None => {
+            let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
+            let mut reader = KeyReader::new(open(&args.file, &name)?, parser, &name);
+            while let Some(batch) = reader.next_batch()? {
+                out.batch(&service, &ctx, batch, options).await?;
+            }
+            reader.finish()
         }
     };
-    let (verb, create) = if args.dry_run {
-        ("would import", "would create")
-    } else {
-        ("imported", "created")
-    };
-    for user in &report.users_created {
-        println!("{create} user {user}");
-    }
-    for (line, username, kind) in &report.imported {
-        println!("{}: {verb} a {kind} key for {username}", at(*line));
-    }
-    for (line, username, n) in &report.backup_codes {
-        println!(
-            "{}: {verb} {n} scratch code(s) as backup codes for {username}",
-            at(*line)
-        );
-    }
-    for (line, why) in &report.skipped {
-        println!("{}: skipped: {why}", at(*line));
-    }
-    for (line, why) in &report.notes {
-        println!("{}: note: {why}", at(*line));
-    }
-    for (line, why) in &report.refused {
-        eprintln!("{}: refused: {why}", at(*line));
-    }
-    let dry = if args.dry_run {
-        "dry run, nothing written: "
-    } else {
-        ""
-    };
-    println!(
-        "{dry}users created: {}, factors imported: {}, skipped: {}, refused: {}, backup codes \
-         imported: {}",
-        report.users_created.len(),
-        report.imported.len(),
-        report.skipped.len(),
-        report.refused.len(),
-        report.backup_codes.iter().map(|(_, _, n)| n).sum::<usize>()
-    );
-    if !report.refused.is_empty() {
-        return Err(Failure::value(format_args!(
-            "{} line(s) of {name} refused; the others were {}",
-            report.refused.len(),
-            if args.dry_run { "checked" } else { "imported" }
-        )));
-    }
-    Ok(())
+    // What only the end of the file decides (a ~/.google_authenticator file's key), then the
+    // lines the parser refused or remarked on.
+    let ParsedKeys {
+        keys,
+        refused,
+        notes,
+    } = parsed;
+    out.batch(&service, &ctx, keys, options).await?;
+    out.print(KeyImportReport {
+        refused,
+        notes,
+        ..KeyImportReport::default()
+    });
+    out.summary()
 }
 
 /// Reads a PSKC file whole (at most [`MAX_PSKC_BYTES`]) with its password, if any: a file that
@@ -216,60 +210,239 @@ fn hex_key(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     Some(key)
 }
 
-/// Streams `input` through the parser a line at a time, never holding more than one line of
-/// [`MAX_IMPORT_LINE`] bytes: a line longer than that, or not UTF-8 text, ends the import
-/// before anything is written (the file is not a key file).
-fn read_keys(
-    mut input: impl BufRead,
-    mut parser: KeyFileParser,
-    name: &str,
-) -> Result<ParsedKeys, Failure> {
-    let mut buf = Vec::with_capacity(256);
-    let mut n = 0usize;
-    loop {
-        buf.clear();
+fn open(path: &std::path::Path, name: &str) -> Result<BufReader<std::fs::File>, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+    Ok(BufReader::with_capacity(1 << 16, file))
+}
+
+/// Prints an import's report batch by batch, keeping only the totals.
+struct Printer<'a> {
+    name: &'a str,
+    dry_run: bool,
+    created: usize,
+    imported: usize,
+    skipped: usize,
+    refused: usize,
+    codes: usize,
+}
+
+impl<'a> Printer<'a> {
+    fn new(name: &'a str, dry_run: bool) -> Self {
+        Printer {
+            name,
+            dry_run,
+            created: 0,
+            imported: 0,
+            skipped: 0,
+            refused: 0,
+            codes: 0,
+        }
+    }
+
+    async fn batch(
+        &mut self,
+        service: &Service,
+        ctx: &Context,
+        keys: Vec<ImportedKey>,
+        options: KeyImportOptions,
+    ) -> Result<(), Failure> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut report = KeyImportReport::default();
+        let done = service
+            .import_key_batch(ctx, keys, options, &mut report)
+            .await;
+        // What was written before a failure is reported too.
+        report.refused.sort_by_key(|(n, _)| *n);
+        report.skipped.sort_by_key(|(n, _)| *n);
+        report.imported.sort_by_key(|(n, _, _)| *n);
+        self.print(report);
+        Ok(done?)
+    }
+
+    fn at(&self, line: usize) -> String {
+        if line == 0 {
+            self.name.to_owned()
+        } else {
+            format!("{}:{line}", self.name)
+        }
+    }
+
+    fn print(&mut self, report: KeyImportReport) {
+        let (verb, create) = if self.dry_run {
+            ("would import", "would create")
+        } else {
+            ("imported", "created")
+        };
+        let mut stdout = std::io::stdout().lock();
+        // A closed standard output (`| head`) does not stop the import.
+        for user in &report.users_created {
+            let _ = writeln!(stdout, "{create} user {user}");
+        }
+        for (line, username, kind) in &report.imported {
+            let _ = writeln!(
+                stdout,
+                "{}: {verb} a {kind} key for {username}",
+                self.at(*line)
+            );
+        }
+        for (line, username, n) in &report.backup_codes {
+            let _ = writeln!(
+                stdout,
+                "{}: {verb} {n} scratch code(s) as backup codes for {username}",
+                self.at(*line)
+            );
+        }
+        for (line, why) in &report.skipped {
+            let _ = writeln!(stdout, "{}: skipped: {why}", self.at(*line));
+        }
+        for (line, why) in &report.notes {
+            let _ = writeln!(stdout, "{}: note: {why}", self.at(*line));
+        }
+        let _ = stdout.flush();
+        for (line, why) in &report.refused {
+            eprintln!("{}: refused: {why}", self.at(*line));
+        }
+        self.created += report.users_created.len();
+        self.imported += report.imported.len();
+        self.skipped += report.skipped.len();
+        self.refused += report.refused.len();
+        self.codes += report.backup_codes.iter().map(|(_, _, n)| n).sum::<usize>();
+    }
+
+    fn summary(&self) -> Result<(), Failure> {
+        let dry = if self.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        };
+        println!(
+            "{dry}users created: {}, factors imported: {}, skipped: {}, refused: {}, backup \
+             codes imported: {}",
+            self.created, self.imported, self.skipped, self.refused, self.codes
+        );
+        if self.refused > 0 {
+            return Err(Failure::value(format_args!(
+                "{} line(s) of {} refused; the others were {}",
+                self.refused,
+                self.name,
+                if self.dry_run { "checked" } else { "imported" }
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Streams an input through the parser a line at a time, never holding more than one line of
+/// [`MAX_IMPORT_LINE`] bytes and one batch of keys: a line longer than that, or not UTF-8
+/// text, or too many refused lines end the import (the input is not a key file).
+struct KeyReader<'a, R> {
+    input: R,
+    parser: KeyFileParser,
+    name: &'a str,
+    buf: Vec<u8>,
+    line: usize,
+    /// The keys of the last user of the previous batch, when the batch ended inside their run
+    /// of lines: they start the next batch, so a user whose lines follow each other is
+    /// imported in one piece.
+    carry: Vec<ImportedKey>,
+}
+
+impl<'a, R: BufRead> KeyReader<'a, R> {
+    fn new(input: R, parser: KeyFileParser, name: &'a str) -> Self {
+        KeyReader {
+            input,
+            parser,
+            name,
+            buf: Vec::with_capacity(256),
+            line: 0,
+            carry: Vec::new(),
+        }
+    }
+
+    /// The next batch of about [`IMPORT_BATCH_KEYS`] keys, `None` at the end of the input.
+    fn next_batch(&mut self) -> Result<Option<Vec<ImportedKey>>, Failure> {
+        let want = IMPORT_BATCH_KEYS.saturating_sub(self.carry.len()).max(1);
+        let mut eof = false;
+        while self.parser.keys_read() < want {
+            if !self.read_line()? {
+                eof = true;
+                break;
+            }
+        }
+        let mut keys = std::mem::take(&mut self.carry);
+        keys.append(&mut self.parser.take_keys());
+        if !eof && keys.len() < 2 * IMPORT_BATCH_KEYS {
+            // Keep the last user's run of lines for the next batch.
+            let last = keys.last().map(|k| k.username.clone()).unwrap_or_default();
+            let start = keys
+                .iter()
+                .rposition(|k| k.username != last)
+                .map_or(0, |i| i + 1);
+            if start > 0 {
+                self.carry = keys.split_off(start);
+            }
+        }
+        if keys.is_empty() && eof {
+            return Ok(None);
+        }
+        Ok(Some(keys))
+    }
+
+    /// Reads one line into the parser; false at the end of the input.
+    fn read_line(&mut self) -> Result<bool, Failure> {
+        let name = self.name;
+        self.buf.clear();
         let limit = u64::try_from(MAX_IMPORT_LINE).unwrap_or(u64::MAX) + 2;
-        let read = (&mut input)
+        let read = (&mut self.input)
             .take(limit)
-            .read_until(b'\n', &mut buf)
+            .read_until(b'\n', &mut self.buf)
             .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
         if read == 0 {
-            break;
+            return Ok(false);
         }
-        n += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
+        self.line += 1;
+        let n = self.line;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
         }
-        if buf.len() > MAX_IMPORT_LINE {
+        if self.buf.len() > MAX_IMPORT_LINE {
             return Err(not_a_key_file(
                 name,
                 n,
                 format_args!("a line is longer than {MAX_IMPORT_LINE} bytes"),
             ));
         }
-        let text = std::str::from_utf8(&buf)
+        let text = std::str::from_utf8(&self.buf)
             .ok()
             .filter(|t| !t.contains('\0'))
             .ok_or_else(|| not_a_key_file(name, n, "it is not UTF-8 text (a binary file?)"))?;
-        parser.line(n, text);
-        if parser.problems() > MAX_IMPORT_PROBLEMS {
+        self.parser.line(n, text);
+        if self.parser.problems() > MAX_IMPORT_PROBLEMS {
             return Err(not_a_key_file(
                 name,
                 n,
                 format_args!("more than {MAX_IMPORT_PROBLEMS} lines refused"),
             ));
         }
-        if parser.keys_read() > MAX_IMPORT_KEYS {
-            return Err(Failure::value(format_args!(
-                "{name}:{n}: more than {MAX_IMPORT_KEYS} keys in one file: split it; nothing \
-                 was imported"
-            )));
-        }
+        Ok(true)
     }
-    Ok(parser.finish())
+
+    /// What the parser keeps to the end: the refusals, the notes, and the keys only the end of
+    /// the input decides.
+    fn finish(mut self) -> ParsedKeys {
+        let mut parsed = self.parser.finish();
+        if !self.carry.is_empty() {
+            self.carry.append(&mut parsed.keys);
+            parsed.keys = self.carry;
+        }
+        parsed
+    }
 }
 
 fn not_a_key_file(name: &str, line: usize, why: impl std::fmt::Display) -> Failure {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::on_both;
 use crate::support::{Api, Db, Env, now, oathtool};
+use twofold_core::service::{IMPORT_BATCH_KEYS, MAX_IMPORT_KEYS};
 
 on_both!(
     otpauth_keys_validate_with_oathtool_and_a_second_run_imports_nothing,
@@ -19,6 +20,8 @@ on_both!(
     users_oath_csv_and_google_authenticator_exports,
     bad_lines_are_refused_one_by_one_and_write_nothing,
     dry_run_writes_nothing_and_reports_what_a_real_run_does,
+    a_user_whose_factors_fail_is_not_created,
+    long_files_are_imported_batch_by_batch,
 );
 
 /// Not about the database: run once.
@@ -596,4 +599,134 @@ fn stderr_line(env: &Env, file: &Path) -> String {
     let line = stderr.lines().last().unwrap_or_default().to_owned();
     assert!(line.contains(&format!("{name}:2:")), "{line}");
     line
+}
+
+/// A fault planted in the database: inserting a factor labelled "Poison" inserts a user whose
+/// name is taken, a real unique violation inside the factor's INSERT.
+fn poison_factor_writes(env: &Env) {
+    env.cli_ok(&["user", "add", "zoe"]);
+    env.sql(match env.db {
+        Db::Sqlite => {
+            "CREATE TRIGGER poison BEFORE INSERT ON factors WHEN NEW.label = 'Poison' \
+             BEGIN INSERT INTO users (username, username_key, role, created_at) \
+             VALUES ('zoe', 'zoe', 'client', 0); END;"
+        }
+        Db::Postgres => {
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.label = 'Poison' THEN INSERT INTO users (username, username_key, role, \
+             created_at) VALUES ('zoe', 'zoe', 'client', 0); END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER poison BEFORE INSERT ON factors FOR EACH ROW \
+             EXECUTE FUNCTION poison();"
+        }
+    });
+}
+
+fn a_user_whose_factors_fail_is_not_created(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    poison_factor_writes(&env);
+    let file = write(
+        env.data_dir(),
+        "keys.txt",
+        &format!(
+            "amy,otpauth://totp/A:amy?secret={SHA1_SECRET}&issuer=A\n\
+             bea,otpauth://totp/B:bea?secret={SHA1_SECRET}&issuer=B\n\
+             bea,otpauth://totp/Poison:bea?secret={SHA256_SECRET}&issuer=Poison\n\
+             cyd,otpauth://totp/C:cyd?secret={SHA1_SECRET}&issuer=C\n"
+        ),
+    );
+    let out = import(&env, &file, "otpauth", &["--create-users"]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stderr.contains("keys.txt:2: refused: "), "{stderr}");
+    assert!(stderr.contains("keys.txt:3: refused: "), "{stderr}");
+    assert!(stdout.contains(&counts(2, 2, 0, 2)), "{stdout}");
+    assert!(!stdout.contains("created user bea"), "{stdout}");
+    {
+        let server = env.serve();
+        let api = server.api(&token);
+        // Bea's second factor failed: neither bea nor her first factor is there.
+        assert_eq!(api.get("/api/v1/users/bea").status, 404);
+        assert_eq!(factors(&api, "amy").len(), 1);
+        assert_eq!(factors(&api, "cyd").len(), 1);
+        let audit = api.get("/api/v1/audit?username=bea&limit=100");
+        assert_eq!(audit.status, 200, "{audit:?}");
+        assert!(
+            !audit.json.to_string().contains("bea"),
+            "an undone import was audited: {audit:?}"
+        );
+    }
+    // Without the fault a second run imports bea whole, and skips the others.
+    env.sql(match db {
+        Db::Sqlite => "DROP TRIGGER poison;",
+        Db::Postgres => "DROP TRIGGER poison ON factors;",
+    });
+    let out = import(&env, &file, "otpauth", &["--create-users"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains(&counts(1, 2, 2, 0)), "{stdout}");
+    let server = env.serve();
+    assert_eq!(factors(&server.api(&token), "bea").len(), 2);
+}
+
+fn long_files_are_imported_batch_by_batch(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    // More lines than two batches; one user's two lines straddle the first batch's end.
+    let users = 2 * IMPORT_BATCH_KEYS + 100;
+    let straddler = IMPORT_BATCH_KEYS - 1;
+    let mut csv = String::from("username,kind,secret,algorithm,digits,period,counter\n");
+    for i in 0..users {
+        csv.push_str(&format!("user{i:05},totp,{SHA1_SECRET}\n"));
+        if i == straddler {
+            csv.push_str(&format!("user{i:05},hotp,{HOTP_SECRET},,,,3\n"));
+        }
+    }
+    let file = write(env.data_dir(), "users.csv", &csv);
+    let out = import(&env, &file, "csv", &["--create-users"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&counts(users, users + 1, 0, 0)),
+        "{}",
+        &stdout[stdout.len().saturating_sub(300)..]
+    );
+    // The straddling user was created once, with both keys.
+    let name = format!("user{straddler:05}");
+    assert_eq!(stdout.matches(&format!("created user {name}\n")).count(), 1);
+    // A second run imports nothing.
+    let out = import(&env, &file, "csv", &["--create-users"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&counts(0, 0, users + 1, 0)),
+        "{}",
+        &stdout[stdout.len().saturating_sub(300)..]
+    );
+    {
+        let server = env.serve();
+        let api = server.api(&token);
+        enable_hotp(&api);
+        assert_eq!(factors(&api, &name).len(), 2);
+        assert_eq!(api.validate(&name, &hotp(HOTP_SECRET, 6, 3)), ok("hotp"));
+        let last = format!("user{:05}", users - 1);
+        assert_eq!(
+            api.validate(&last, &totp(SHA1_SECRET, "sha1", 6, 30)),
+            ok("totp")
+        );
+    }
+    // Standard input is checked whole in memory before anything is written: more keys than
+    // that holds are refused, and nothing is written.
+    let before = env.database_dump();
+    let many: String = (0..=MAX_IMPORT_KEYS)
+        .map(|i| format!("other{i},totp,{SHA1_SECRET}\n"))
+        .collect();
+    let out = env.cli_stdin(&["import", "-", "--format", "csv", "--create-users"], &many);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("more than {MAX_IMPORT_KEYS} keys")),
+        "{stderr}"
+    );
+    assert!(env.database_dump() == before, "a refused import wrote");
 }

@@ -241,6 +241,41 @@ impl Env {
         }
     }
 
+    /// Runs SQL statements on this environment's database directly (Python's sqlite3 module,
+    /// or psql), for a test that plants a fault the product cannot make itself.
+    pub fn sql(&self, statements: &str) {
+        let out = match self.db {
+            Db::Sqlite => Command::new("python3")
+                .args([
+                    "-c",
+                    "import sqlite3, sys\n\
+                     c = sqlite3.connect(sys.argv[1])\n\
+                     c.executescript(sys.argv[2])\n\
+                     c.commit()",
+                ])
+                .arg(self.dir.path().join("twofold.db"))
+                .arg(statements)
+                .output()
+                .expect("python3"),
+            Db::Postgres => Command::new("psql")
+                .args([
+                    &self.database_url,
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    statements,
+                ])
+                .output()
+                .expect("psql"),
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The database's content as SQL, to tell whether a command wrote: SQLite's own dump (by
     /// Python's sqlite3 module, read-only), or a pg_dump without the random token recent
     /// versions put in every dump. Unlike the files' bytes, it does not change when a

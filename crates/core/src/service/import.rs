@@ -3,12 +3,14 @@
 //! containers ([`pskc`], read whole rather than by line).
 //!
 //! A file is read line by line by [`KeyFileParser`], which turns each line into keys or a
-//! refusal with its line number; nothing is kept of a line but the keys it held, so memory is
-//! bounded by [`MAX_IMPORT_LINE`] and [`MAX_IMPORT_KEYS`]. [`Service::import_keys`] then checks
-//! the keys against the store user by user: a key the user already holds (same kind, same
-//! secret, compared after opening the user's existing secrets) is skipped, so running an import
-//! twice imports nothing the second time; each user's new factors are written in one
-//! transaction, confirmed.
+//! refusal with its line number; nothing is kept of a line but the keys it held, and the keys
+//! are handed over [`IMPORT_BATCH_KEYS`] at a time ([`KeyFileParser::take_keys`]), so memory is
+//! bounded by [`MAX_IMPORT_LINE`] and the batch, whatever the file's length.
+//! [`Service::import_key_batch`] checks a batch against the store user by user: a key the user
+//! already holds (same kind, same secret, compared after opening the user's existing secrets)
+//! is skipped, so running an import twice imports nothing the second time. The batch is written
+//! by one store call with one commit, each user in a savepoint of its own: a user's creation,
+//! new factors (confirmed), scratch codes and audit records are written all or none.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,7 +26,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData, TotpData, parse_label};
 use crate::identity::{Role, Username};
-use crate::store::{NewUser, StoreError};
+use crate::store::{ImportEntry, ImportedRows, NewUser, StoreError, User};
 
 mod pskc;
 pub use pskc::{MAX_PBKDF2_ITERATIONS, MAX_PSKC_BYTES, PskcKey, parse_pskc};
@@ -32,7 +34,8 @@ pub use pskc::{MAX_PBKDF2_ITERATIONS, MAX_PSKC_BYTES, PskcKey, parse_pskc};
 /// The longest line an import reads, in bytes (without its line break). Longer lines mean the
 /// file is not a key file: the import stops there.
 pub const MAX_IMPORT_LINE: usize = 4096;
-/// The most keys one import reads.
+/// The most keys one import reads from standard input, which is held in memory to be checked
+/// whole before anything is written (a file is read twice instead, and has no such limit).
 pub const MAX_IMPORT_KEYS: usize = 10_000;
 /// The most lines one import refuses or remarks on before it stops: more means the file is
 /// not a key file, and the report must stay bounded too.
@@ -207,6 +210,12 @@ impl KeyFileParser {
     /// How many keys were read so far.
     pub fn keys_read(&self) -> usize {
         self.parsed.keys.len()
+    }
+
+    /// Hands over the keys read so far (for an import that writes a long file batch by batch);
+    /// the refusals and notes stay for [`KeyFileParser::finish`].
+    pub fn take_keys(&mut self) -> Vec<ImportedKey> {
+        std::mem::take(&mut self.parsed.keys)
     }
 
     /// How many lines were refused or remarked on so far.
@@ -846,11 +855,24 @@ pub struct KeyImportReport {
     pub written: bool,
 }
 
+/// The most keys [`Service::import_key_batch`] is given at once by `twofold import`: each batch
+/// is written with one commit (each user in it still all-or-nothing), so memory stays bounded
+/// by the batch whatever the file's length.
+pub const IMPORT_BATCH_KEYS: usize = 500;
+
+/// One user's part of a batch, once checked against the store.
+struct UserPlan {
+    username: Username,
+    /// The user's id, or `None` for a user to create.
+    user_id: Option<i64>,
+    fresh: Vec<ImportedKey>,
+    scratch: Vec<String>,
+    scratch_line: usize,
+}
+
 impl Service {
-    /// Imports the keys a file held (see [`KeyFileParser`]), user by user: a user's keys that
-    /// are new to them are written in one transaction, confirmed; keys they already hold (same
-    /// kind, same secret) are skipped; unknown users are refused unless `create_users`. Lines
-    /// the parser refused are carried into the report; the rest go on.
+    /// Imports the keys a file held (see [`KeyFileParser`]): the parser's refusals and notes,
+    /// then [`Service::import_key_batch`] over all its keys, the report sorted by line.
     pub async fn import_keys(
         &self,
         ctx: &Context,
@@ -862,10 +884,35 @@ impl Service {
             notes: parsed.notes,
             ..KeyImportReport::default()
         };
-        // Each user's keys, in the order the file first names them.
+        self.import_key_batch(ctx, parsed.keys, options, &mut report)
+            .await?;
+        report.refused.sort_by_key(|(n, _)| *n);
+        report.skipped.sort_by_key(|(n, _)| *n);
+        report.imported.sort_by_key(|(n, _, _)| *n);
+        Ok(report)
+    }
+
+    /// Imports a batch of keys, user by user, adding what happened to `report`: a user's keys
+    /// that are new to them are written confirmed, together with the user when it is created
+    /// (`create_users`) and the user's scratch codes and audit records, all or nothing; keys
+    /// they already hold (same kind, same secret) are skipped; unknown users are refused unless
+    /// `create_users`. The whole batch is one store call ([`Factors::import_batch`], one
+    /// commit); a user whose write conflicts (created or changed meanwhile) is refused alone.
+    /// A file longer than a batch is imported batch by batch: a user named in two batches is
+    /// imported twice, the second time as an existing user.
+    ///
+    /// [`Factors::import_batch`]: crate::store::Factors::import_batch
+    pub async fn import_key_batch(
+        &self,
+        ctx: &Context,
+        keys: Vec<ImportedKey>,
+        options: KeyImportOptions,
+        report: &mut KeyImportReport,
+    ) -> Result<()> {
+        // Each user's keys, in the order the batch first names them.
         let mut order: Vec<String> = Vec::new();
         let mut by_user: HashMap<String, Vec<ImportedKey>> = HashMap::new();
-        for key in parsed.keys {
+        for key in keys {
             let name = match Username::parse(&key.username) {
                 Ok(name) => name.key(),
                 Err(e) => {
@@ -882,215 +929,270 @@ impl Service {
             by_user.entry(name).or_default().push(key);
         }
         let now = self.now();
+        // The batch's users that exist, with their factors: a few queries for the batch.
+        let mut found: HashMap<String, (User, Vec<Factor>)> = self
+            .store
+            .users_with_factors(&order)
+            .await?
+            .into_iter()
+            .map(|(u, f)| (u.username.key(), (u, f)))
+            .collect();
+        let mut plans: Vec<UserPlan> = Vec::with_capacity(order.len());
         for name in order {
             let keys = by_user.remove(&name).unwrap_or_default();
-            let Some(first) = keys.first() else { continue };
-            let username = Username::parse(&first.username)
-                .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
-            let user = self.store.user_by_name(&name).await?;
-            if user.is_none() && !options.create_users {
-                for k in &keys {
-                    report.refused.push((
-                        k.line,
-                        format!("no user named {:?} (--create-users creates it)", k.username),
-                    ));
-                }
-                continue;
+            let user = found.remove(&name);
+            if let Some(plan) = self.plan_user(user, keys, options, report).await? {
+                plans.push(plan);
             }
-            // The secrets the user already holds, opened to be compared.
-            let mut held: Vec<(FactorKind, Zeroizing<Vec<u8>>, String)> = Vec::new();
-            let mut count = 0;
-            if let Some(user) = &user {
-                let factors = self.store.factors_of(user.id).await?;
-                count = factors.len();
-                for f in &factors {
-                    let sealed = match &f.data {
-                        FactorData::Totp(t) => &t.secret,
-                        FactorData::Hotp(h) => &h.secret,
-                        _ => continue,
-                    };
-                    let bytes = self
-                        .key
-                        .open(sealed, &factor_secret_context(user.id, &f.id))
-                        .map_err(|e| Error::internal(&e))?;
-                    held.push((f.kind(), Zeroizing::new(bytes.to_vec()), f.id.to_string()));
+        }
+        if options.dry_run {
+            for plan in &plans {
+                if plan.user_id.is_none() {
+                    report.users_created.push(plan.username.to_string());
                 }
-            }
-            // Scratch codes, kept as backup codes: those the user already has (a second run)
-            // are skipped, found by the same keyed hash a code typed at login is.
-            let mut scratch: Vec<String> = Vec::new();
-            let mut scratch_line = 0;
-            for k in &keys {
-                for c in &k.scratch_codes {
-                    if !scratch.contains(c) {
-                        scratch.push(c.clone());
-                        scratch_line = k.line;
-                    }
-                }
-            }
-            if let (Some(user), false) = (&user, scratch.is_empty()) {
-                let have: Vec<String> = self
-                    .store
-                    .backup_codes(user.id)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.lookup)
-                    .collect();
-                let before = scratch.len();
-                scratch.retain(|c| {
-                    let lookup = self
-                        .key
-                        .lookup_hash(&super::backup_lookup_context(user.id), c.as_bytes());
-                    !have.contains(&lookup)
-                });
-                if scratch.len() < before {
-                    report.skipped.push((
-                        scratch_line,
-                        format!(
-                            "{} already has {} of these scratch codes as backup codes",
-                            user.username,
-                            before - scratch.len()
-                        ),
-                    ));
-                }
-            }
-            let mut fresh: Vec<ImportedKey> = Vec::new();
-            for k in keys {
-                let kind = k.factor_kind();
-                let same = |s: &[u8]| bool::from(s.ct_eq(k.secret.expose()));
-                if let Some((_, _, id)) = held.iter().find(|(hk, s, _)| *hk == kind && same(s)) {
-                    report.skipped.push((
-                        k.line,
-                        format!("{} already has this {kind} key (factor {id})", k.username),
-                    ));
-                    continue;
-                }
-                if let Some(prev) = fresh
-                    .iter()
-                    .find(|p| p.factor_kind() == kind && same(p.secret.expose()))
-                {
-                    report.refused.push((
-                        k.line,
-                        format!(
-                            "the same {kind} key for {} as line {}",
-                            k.username, prev.line
-                        ),
-                    ));
-                    continue;
-                }
-                if count + fresh.len() >= MAX_FACTORS {
-                    report.refused.push((
-                        k.line,
-                        format!("{} would hold more than {MAX_FACTORS} factors", k.username),
-                    ));
-                    continue;
-                }
-                fresh.push(k);
-            }
-            if fresh.is_empty() && scratch.is_empty() {
-                continue;
-            }
-            if options.dry_run {
-                if user.is_none() {
-                    report.users_created.push(username.to_string());
-                }
-                for k in &fresh {
+                for k in &plan.fresh {
                     report
                         .imported
-                        .push((k.line, k.username.clone(), k.factor_kind()));
+                        .push((k.line, plan.username.to_string(), k.factor_kind()));
                 }
-                if !scratch.is_empty() {
-                    report
-                        .backup_codes
-                        .push((scratch_line, username.to_string(), scratch.len()));
+                if !plan.scratch.is_empty() {
+                    report.backup_codes.push((
+                        plan.scratch_line,
+                        plan.username.to_string(),
+                        plan.scratch.len(),
+                    ));
                 }
-                continue;
             }
-            let user = match user {
-                Some(u) => u,
-                None => {
-                    let new = NewUser {
-                        username: username.clone(),
-                        role: options.role,
-                        email: None,
-                        phone: None,
-                        password_hash: None,
-                        created_at: now,
-                    };
-                    match self.store.insert_user(&new).await {
-                        Ok(u) => {
-                            self.audit(
-                                ctx,
-                                Some(&u.username),
-                                AuditEvent::UserCreated,
-                                format!("role={} via=import", options.role),
-                            )
-                            .await;
-                            report.users_created.push(u.username.to_string());
-                            report.written = true;
-                            u
-                        }
-                        Err(StoreError::Conflict(_)) => {
-                            for k in &fresh {
-                                report.refused.push((
-                                    k.line,
-                                    format!("the user {username} was created meanwhile; run again"),
-                                ));
-                            }
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+            return Ok(());
+        }
+        if plans.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<ImportEntry> = plans
+            .iter()
+            .map(|p| match p.user_id {
+                Some(id) => ImportEntry::Existing(id),
+                None => ImportEntry::Create(NewUser {
+                    username: p.username.clone(),
+                    role: options.role,
+                    email: None,
+                    phone: None,
+                    password_hash: None,
+                    created_at: now,
+                }),
+            })
+            .collect();
+        let rows = |i: usize, user_id: i64| -> ImportedRows {
+            let Some(plan) = plans.get(i) else {
+                return ImportedRows::default();
             };
-            let factors: Vec<Factor> = fresh
+            let subject = Some(plan.username.as_str());
+            let mut audit = Vec::new();
+            if plan.user_id.is_none() {
+                audit.push(self.audit_record(
+                    ctx,
+                    subject,
+                    AuditEvent::UserCreated,
+                    format!("role={} via=import", options.role),
+                ));
+            }
+            let backup_codes = self.backup_rows(user_id, &plan.scratch);
+            if !plan.scratch.is_empty() {
+                audit.push(self.audit_record(
+                    ctx,
+                    subject,
+                    AuditEvent::BackupCodesRegenerated,
+                    format!("imported={} via=import", plan.scratch.len()),
+                ));
+            }
+            let factors: Vec<Factor> = plan
+                .fresh
                 .iter()
-                .map(|k| self.imported_factor(user.id, k, now))
+                .map(|k| self.imported_factor(user_id, k, now))
                 .collect();
-            let codes = self.backup_rows(user.id, &scratch);
-            match self.store.import_user_keys(user.id, &factors, &codes).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict(_)) => {
-                    for k in &fresh {
-                        report.refused.push((
-                            k.line,
-                            format!("{}'s factors changed meanwhile; run again", k.username),
-                        ));
+            for f in &factors {
+                audit.push(self.audit_record(
+                    ctx,
+                    subject,
+                    AuditEvent::FactorEnrolled,
+                    format!("kind={} factor={} import", f.kind(), f.id),
+                ));
+            }
+            ImportedRows {
+                factors,
+                backup_codes,
+                audit,
+            }
+        };
+        let outcomes = self.store.import_batch(&entries, &rows).await?;
+        for (plan, outcome) in plans.iter().zip(outcomes) {
+            let username = &plan.username;
+            match outcome {
+                Ok(_) => {}
+                Err(StoreError::Conflict(what)) => {
+                    let why = match (plan.user_id, what) {
+                        (None, "user") => {
+                            format!("the user {username} was created meanwhile; run again")
+                        }
+                        (Some(_), "user") => format!("the user {username} was removed meanwhile"),
+                        _ => format!(
+                            "{username}'s keys could not be written ({what} already exists), \
+                             nothing of theirs was; run again"
+                        ),
+                    };
+                    for k in &plan.fresh {
+                        report.refused.push((k.line, why.clone()));
+                    }
+                    if plan.fresh.is_empty() {
+                        report.refused.push((plan.scratch_line, why));
                     }
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             }
             report.written = true;
-            if !scratch.is_empty() {
-                report
-                    .backup_codes
-                    .push((scratch_line, user.username.to_string(), scratch.len()));
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::BackupCodesRegenerated,
-                    format!("imported={} via=import", scratch.len()),
-                )
-                .await;
+            if plan.user_id.is_none() {
+                report.users_created.push(username.to_string());
             }
-            for (f, k) in factors.iter().zip(&fresh) {
+            if !plan.scratch.is_empty() {
+                report.backup_codes.push((
+                    plan.scratch_line,
+                    username.to_string(),
+                    plan.scratch.len(),
+                ));
+            }
+            for k in &plan.fresh {
                 report
                     .imported
-                    .push((k.line, user.username.to_string(), f.kind()));
-                self.audit(
-                    ctx,
-                    Some(&user.username),
-                    AuditEvent::FactorEnrolled,
-                    format!("kind={} factor={} import", f.kind(), f.id),
-                )
-                .await;
+                    .push((k.line, username.to_string(), k.factor_kind()));
             }
         }
-        report.refused.sort_by_key(|(n, _)| *n);
-        report.skipped.sort_by_key(|(n, _)| *n);
-        report.imported.sort_by_key(|(n, _, _)| *n);
-        Ok(report)
+        Ok(())
+    }
+
+    /// Checks one user's keys against the store: what is new to them, what they already hold,
+    /// and whether they exist. `None` when there is nothing to write for them.
+    async fn plan_user(
+        &self,
+        found: Option<(User, Vec<Factor>)>,
+        keys: Vec<ImportedKey>,
+        options: KeyImportOptions,
+        report: &mut KeyImportReport,
+    ) -> Result<Option<UserPlan>> {
+        let Some(first) = keys.first() else {
+            return Ok(None);
+        };
+        let username = Username::parse(&first.username)
+            .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
+        if found.is_none() && !options.create_users {
+            for k in &keys {
+                report.refused.push((
+                    k.line,
+                    format!("no user named {:?} (--create-users creates it)", k.username),
+                ));
+            }
+            return Ok(None);
+        }
+        // The secrets the user already holds, opened to be compared.
+        let mut held: Vec<(FactorKind, Zeroizing<Vec<u8>>, String)> = Vec::new();
+        let count = found.as_ref().map_or(0, |(_, factors)| factors.len());
+        if let Some((user, factors)) = &found {
+            for f in factors {
+                let sealed = match &f.data {
+                    FactorData::Totp(t) => &t.secret,
+                    FactorData::Hotp(h) => &h.secret,
+                    _ => continue,
+                };
+                let bytes = self
+                    .key
+                    .open(sealed, &factor_secret_context(user.id, &f.id))
+                    .map_err(|e| Error::internal(&e))?;
+                held.push((f.kind(), Zeroizing::new(bytes.to_vec()), f.id.to_string()));
+            }
+        }
+        let user = found.map(|(u, _)| u);
+        // Scratch codes, kept as backup codes: those the user already has (a second run)
+        // are skipped, found by the same keyed hash a code typed at login is.
+        let mut scratch: Vec<String> = Vec::new();
+        let mut scratch_line = 0;
+        for k in &keys {
+            for c in &k.scratch_codes {
+                if !scratch.contains(c) {
+                    scratch.push(c.clone());
+                    scratch_line = k.line;
+                }
+            }
+        }
+        if let (Some(user), false) = (&user, scratch.is_empty()) {
+            let have: Vec<String> = self
+                .store
+                .backup_codes(user.id)
+                .await?
+                .into_iter()
+                .map(|r| r.lookup)
+                .collect();
+            let before = scratch.len();
+            scratch.retain(|c| {
+                let lookup = self
+                    .key
+                    .lookup_hash(&super::backup_lookup_context(user.id), c.as_bytes());
+                !have.contains(&lookup)
+            });
+            if scratch.len() < before {
+                report.skipped.push((
+                    scratch_line,
+                    format!(
+                        "{} already has {} of these scratch codes as backup codes",
+                        user.username,
+                        before - scratch.len()
+                    ),
+                ));
+            }
+        }
+        let mut fresh: Vec<ImportedKey> = Vec::new();
+        for k in keys {
+            let kind = k.factor_kind();
+            let same = |s: &[u8]| bool::from(s.ct_eq(k.secret.expose()));
+            if let Some((_, _, id)) = held.iter().find(|(hk, s, _)| *hk == kind && same(s)) {
+                report.skipped.push((
+                    k.line,
+                    format!("{} already has this {kind} key (factor {id})", k.username),
+                ));
+                continue;
+            }
+            if let Some(prev) = fresh
+                .iter()
+                .find(|p| p.factor_kind() == kind && same(p.secret.expose()))
+            {
+                report.refused.push((
+                    k.line,
+                    format!(
+                        "the same {kind} key for {} as line {}",
+                        k.username, prev.line
+                    ),
+                ));
+                continue;
+            }
+            if count + fresh.len() >= MAX_FACTORS {
+                report.refused.push((
+                    k.line,
+                    format!("{} would hold more than {MAX_FACTORS} factors", k.username),
+                ));
+                continue;
+            }
+            fresh.push(k);
+        }
+        if fresh.is_empty() && scratch.is_empty() {
+            return Ok(None);
+        }
+        let user_id = user.as_ref().map(|u| u.id);
+        Ok(Some(UserPlan {
+            username: user.map_or(username, |u| u.username),
+            user_id,
+            fresh,
+            scratch,
+            scratch_line,
+        }))
     }
 
     fn imported_factor(&self, user_id: i64, k: &ImportedKey, now: i64) -> Factor {

@@ -42,9 +42,9 @@ pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use forward::{ForwardAnswer, Identity, Resume};
 pub use hotp::RESYNC_RANGE as HOTP_RESYNC_RANGE;
 pub use import::{
-    IMPORT_PERIODS, ImportFormat, ImportedKey, KeyFileParser, KeyImportOptions, KeyImportReport,
-    MAX_IMPORT_KEYS, MAX_IMPORT_LINE, MAX_IMPORT_PROBLEMS, MAX_PBKDF2_ITERATIONS, MAX_PSKC_BYTES,
-    MAX_SCRATCH_CODES, MIN_SECRET_BYTES, ParsedKeys, PskcKey, parse_pskc,
+    IMPORT_BATCH_KEYS, IMPORT_PERIODS, ImportFormat, ImportedKey, KeyFileParser, KeyImportOptions,
+    KeyImportReport, MAX_IMPORT_KEYS, MAX_IMPORT_LINE, MAX_IMPORT_PROBLEMS, MAX_PBKDF2_ITERATIONS,
+    MAX_PSKC_BYTES, MAX_SCRATCH_CODES, MIN_SECRET_BYTES, ParsedKeys, PskcKey, parse_pskc,
 };
 pub use login::{
     DEVICE_DAYS, ENROLL_TTL, LoginStep, PENDING_TTL, PasswordLogin, STEP_UP_TTL, SecondFactor,

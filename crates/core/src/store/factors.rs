@@ -3,10 +3,11 @@
 
 use async_trait::async_trait;
 
+use crate::audit::NewAudit;
 use crate::crypto::Sealed;
 use crate::factor::{Factor, FactorId, FactorKind};
 
-use super::StoreResult;
+use super::{NewUser, StoreError, StoreResult};
 
 /// Factors and backup codes.
 #[async_trait]
@@ -69,6 +70,21 @@ pub trait Factors: Send + Sync {
         factors: &[Factor],
         codes: &[BackupCodeRow],
     ) -> StoreResult<()>;
+    /// Writes a batch of users' imports with one commit, each user all-or-nothing in a savepoint
+    /// of its own. For each entry, in order: creates the user ([`ImportEntry::Create`]) or locks
+    /// the existing one, then writes the rows `rows(index, user_id)` makes for it (factors,
+    /// backup codes, audit records). An entry whose write fails on a unique constraint (the user
+    /// was created meanwhile, a backup code's lookup hash or a public id is taken) or whose user
+    /// is gone is rolled back to its savepoint and answered `Err(Conflict)`: nothing of it is
+    /// written, the other entries are. Any other error rolls back the whole batch. `Ok` holds
+    /// each entry's user id, in `batch` order. (A batch is first written with a few multi-row
+    /// statements and, only when that conflicts, again entry by entry: `rows` may be called
+    /// twice for an entry, and must make rows that are fit to write either time.)
+    async fn import_batch(
+        &self,
+        batch: &[ImportEntry],
+        rows: &ImportRows<'_>,
+    ) -> StoreResult<Vec<Result<i64, StoreError>>>;
     /// The confirmed YubiKey factor that holds this public id, if any.
     async fn factor_by_public_id(&self, public_id: &str) -> StoreResult<Option<Factor>>;
     /// Whether this public id is held by any YubiKey factor (pending imports included).
@@ -85,6 +101,30 @@ pub trait Factors: Send + Sync {
         factors: &[Factor],
     ) -> StoreResult<bool>;
 }
+
+/// Whose import an entry of [`Factors::import_batch`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportEntry {
+    /// An existing user, by id.
+    Existing(i64),
+    /// A user to create, in the entry's savepoint.
+    Create(NewUser),
+}
+
+/// What one user's import writes once the user's id is known (a factor's secret is sealed to
+/// its user's id, so a new user's rows can only be made after the user's row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportedRows {
+    /// Factors, all of this user.
+    pub factors: Vec<Factor>,
+    /// Backup codes to add to the user's.
+    pub backup_codes: Vec<BackupCodeRow>,
+    /// Audit records, written in the same savepoint.
+    pub audit: Vec<NewAudit>,
+}
+
+/// Makes an entry's rows: `(index in the batch, user id)` → the rows.
+pub type ImportRows<'a> = dyn Fn(usize, i64) -> ImportedRows + Send + Sync + 'a;
 
 /// One backup code as stored: a keyed lookup hash (to find it) and the sealed code (to show it
 /// again), never the code in plain text.

@@ -44,7 +44,10 @@ pub use attempts::{AttemptPlan, Attempts, Candidate, Consume, Settled};
 pub use audit::AuditLog;
 pub use codes::{Challenge, Codes};
 pub use duo_states::{DuoPurpose, DuoState, DuoStates};
-pub use factors::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, Factors};
+pub use factors::{
+    BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, Factors, ImportEntry, ImportRows,
+    ImportedRows,
+};
 pub use radius::{NewRadiusClient, Radius, RadiusClient, RadiusState};
 pub use remembered::{RememberedBrowser, RememberedBrowsers};
 pub use sealed::{Reseal, SealedKind, SealedRow, SealedValues};

@@ -18,6 +18,10 @@ pub trait Users: Send + Sync {
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
     /// A user by username key with all their factors (oldest first), in one query.
     async fn user_with_factors(&self, key: &str) -> StoreResult<Option<(User, Vec<Factor>)>>;
+    /// The users of these username keys with all their factors (oldest first), in a few queries
+    /// (one per thousand keys), for bulk work; keys with no user are left out, the order is
+    /// not the keys'.
+    async fn users_with_factors(&self, keys: &[String]) -> StoreResult<Vec<(User, Vec<Factor>)>>;
     /// Lists users ordered by username key.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
     /// Counts users, of one role or all.

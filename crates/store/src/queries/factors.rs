@@ -6,10 +6,14 @@
 macro_rules! impl_factors {
     (store = $store:ident $(,)?) => {
         mod factors {
-            use super::shared::{begin_detached, insert_backup_code, insert_factor_row, lock_user};
+            use super::shared::{
+                begin_detached, import_batch_at_once, insert_backup_code, insert_factor_row,
+                lock_user,
+            };
             use twofold_core::factor::{Factor, FactorId, FactorKind};
             use twofold_core::store::{
-                BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, StoreResult,
+                BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, ImportEntry,
+                ImportRows, StoreError, StoreResult,
             };
             use $crate::rows::{
                 BackupRow, FactorRow, backend, conflict, convert_all, factor_columns,
@@ -308,6 +312,94 @@ macro_rules! impl_factors {
                     }
                     tx.commit().await.map_err(backend)?;
                     Ok(())
+                }
+
+                async fn import_batch(
+                    &self,
+                    batch: &[ImportEntry],
+                    rows: &ImportRows<'_>,
+                ) -> StoreResult<Vec<Result<i64, StoreError>>> {
+                    use sqlx::Connection as _;
+                    let _serial = self.serialize_writes().await;
+                    let mut tx = begin_detached(&self.pool).await?;
+                    // First the whole batch at once; when something in it conflicts, again
+                    // entry by entry, to write all the others.
+                    let mut at_once = (*tx).begin().await.map_err(backend)?;
+                    if let Some(ids) = import_batch_at_once(&mut *at_once, batch, rows).await? {
+                        at_once.commit().await.map_err(backend)?;
+                        tx.commit().await.map_err(backend)?;
+                        return Ok(ids.into_iter().map(Ok).collect());
+                    }
+                    at_once.rollback().await.map_err(backend)?;
+                    let mut out = Vec::with_capacity(batch.len());
+                    for (i, entry) in batch.iter().enumerate() {
+                        // SAVEPOINT: a conflict undoes this entry alone.
+                        let mut sp = (*tx).begin().await.map_err(backend)?;
+                        let written = async {
+                            let user_id = match entry {
+                                ImportEntry::Existing(id) => {
+                                    if !lock_user(&mut *sp, *id).await? {
+                                        return Err(StoreError::Conflict("user"));
+                                    }
+                                    *id
+                                }
+                                ImportEntry::Create(user) => sqlx::query_scalar(
+                                    "INSERT INTO users (username, username_key, role, email, \
+                                     phone, password_hash, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                                )
+                                .bind(user.username.as_str())
+                                .bind(user.username.key())
+                                .bind(user.role.as_str())
+                                .bind(&user.email)
+                                .bind(&user.phone)
+                                .bind(&user.password_hash)
+                                .bind(user.created_at)
+                                .fetch_one(&mut *sp)
+                                .await
+                                .map_err(conflict("user"))?,
+                            };
+                            let made = rows(i, user_id);
+                            for factor in &made.factors {
+                                if factor.user_id != user_id {
+                                    return Err(StoreError::Corrupt(
+                                        "an imported factor of another user".into(),
+                                    ));
+                                }
+                                insert_factor_row(&mut *sp, factor).await?;
+                            }
+                            for code in &made.backup_codes {
+                                insert_backup_code(&mut *sp, user_id, code).await?;
+                            }
+                            for record in &made.audit {
+                                sqlx::query(sql::INSERT_AUDIT)
+                                    .bind(record.at)
+                                    .bind(&record.actor)
+                                    .bind(&record.subject)
+                                    .bind(record.event.as_str())
+                                    .bind(&record.ip)
+                                    .bind(&record.detail)
+                                    .execute(&mut *sp)
+                                    .await
+                                    .map_err(backend)?;
+                            }
+                            Ok(user_id)
+                        }
+                        .await;
+                        match written {
+                            Ok(id) => {
+                                sp.commit().await.map_err(backend)?;
+                                out.push(Ok(id));
+                            }
+                            Err(StoreError::Conflict(what)) => {
+                                sp.rollback().await.map_err(backend)?;
+                                out.push(Err(StoreError::Conflict(what)));
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(out)
                 }
 
                 async fn factor_by_public_id(

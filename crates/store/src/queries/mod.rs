@@ -54,7 +54,10 @@ macro_rules! impl_shared {
             use twofold_core::audit::NewAudit;
             use twofold_core::factor::{Factor, FactorId};
             use twofold_core::session::Session;
-            use twofold_core::store::{BackupCodeRow, Consume, StoreError, StoreResult};
+            use twofold_core::store::{
+                BackupCodeRow, Consume, ImportEntry, ImportRows, ImportedRows, NewUser, StoreError,
+                StoreResult,
+            };
 
             use $crate::rows::{FactorColumns, backend, conflict, factor_conflict};
             use $crate::sql;
@@ -143,6 +146,173 @@ macro_rules! impl_shared {
                 .await
                 .map_err(conflict("backup code"))?;
                 Ok(())
+            }
+
+            /// How many rows one multi-row INSERT of an import writes (at most 16 parameters a
+            /// row: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters).
+            const IMPORT_ROWS_PER_STATEMENT: usize = 1000;
+
+            /// `Ok(None)` for a unique violation (the caller falls back), else the error.
+            fn unique_or<T>(e: sqlx::Error) -> StoreResult<Option<T>> {
+                match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => Ok(None),
+                    _ => Err(backend(e)),
+                }
+            }
+
+            /// Writes a whole import batch with a few multi-row statements (users, then
+            /// factors, backup codes and audit records, each a statement per thousand rows)
+            /// inside the caller's transaction: the way a batch is written when nothing in it
+            /// conflicts. `Ok(None)` when a unique constraint refused a row or an existing user
+            /// is gone: the caller then rolls back to before this call and writes the batch
+            /// entry by entry, each in a savepoint, to find which entries conflict. The user ids,
+            /// in `batch` order.
+            pub(super) async fn import_batch_at_once(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                batch: &[ImportEntry],
+                rows: &ImportRows<'_>,
+            ) -> StoreResult<Option<Vec<i64>>> {
+                use sqlx::QueryBuilder;
+                let existing: Vec<i64> = batch
+                    .iter()
+                    .filter_map(|e| match e {
+                        ImportEntry::Existing(id) => Some(*id),
+                        ImportEntry::Create(_) => None,
+                    })
+                    .collect();
+                for chunk in existing.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                    // The lock lock_user takes, for every existing user at once.
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE users SET failed_attempts = failed_attempts WHERE id IN (",
+                    );
+                    let mut ids = qb.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let done = qb.build().execute(&mut *conn).await.map_err(backend)?;
+                    if done.rows_affected() != chunk.len() as u64 {
+                        return Ok(None);
+                    }
+                }
+                let new: Vec<&NewUser> = batch
+                    .iter()
+                    .filter_map(|e| match e {
+                        ImportEntry::Create(u) => Some(u),
+                        ImportEntry::Existing(_) => None,
+                    })
+                    .collect();
+                let mut created: std::collections::HashMap<String, i64> =
+                    std::collections::HashMap::with_capacity(new.len());
+                for chunk in new.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO users (username, username_key, role, email, phone, \
+                         password_hash, created_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, u| {
+                        b.push_bind(u.username.as_str())
+                            .push_bind(u.username.key())
+                            .push_bind(u.role.as_str())
+                            .push_bind(u.email.as_deref())
+                            .push_bind(u.phone.as_deref())
+                            .push_bind(u.password_hash.as_deref())
+                            .push_bind(u.created_at);
+                    });
+                    qb.push(" RETURNING id, username_key");
+                    let got: Vec<(i64, String)> =
+                        match qb.build_query_as().fetch_all(&mut *conn).await {
+                            Ok(got) => got,
+                            Err(e) => return unique_or(e),
+                        };
+                    created.extend(got.into_iter().map(|(id, key)| (key, id)));
+                }
+                let mut ids = Vec::with_capacity(batch.len());
+                for entry in batch {
+                    ids.push(match entry {
+                        ImportEntry::Existing(id) => *id,
+                        ImportEntry::Create(u) => {
+                            *created.get(&u.username.key()).ok_or_else(|| {
+                                StoreError::Corrupt("a created user has no id".into())
+                            })?
+                        }
+                    });
+                }
+                let made: Vec<ImportedRows> =
+                    ids.iter().enumerate().map(|(i, id)| rows(i, *id)).collect();
+                let mut factors: Vec<&Factor> = Vec::new();
+                let mut codes: Vec<(i64, &BackupCodeRow)> = Vec::new();
+                let mut audit: Vec<&NewAudit> = Vec::new();
+                for (m, id) in made.iter().zip(&ids) {
+                    if m.factors.iter().any(|f| f.user_id != *id) {
+                        return Err(StoreError::Corrupt(
+                            "an imported factor of another user".into(),
+                        ));
+                    }
+                    factors.extend(&m.factors);
+                    codes.extend(m.backup_codes.iter().map(|c| (*id, c)));
+                    audit.extend(&m.audit);
+                }
+                for chunk in factors.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                    let cols = chunk
+                        .iter()
+                        .map(|f| FactorColumns::of(&f.data))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO factors (id, user_id, kind, label, confirmed, created_at, \
+                         confirmed_at, last_used_at, secret, algorithm, digits, period, \
+                         last_counter, drift, public_id, params) ",
+                    );
+                    qb.push_values(chunk.iter().zip(&cols), |mut b, (f, c)| {
+                        b.push_bind(f.id.as_str())
+                            .push_bind(f.user_id)
+                            .push_bind(f.kind().as_str())
+                            .push_bind(f.label.as_str())
+                            .push_bind(f.confirmed)
+                            .push_bind(f.created_at)
+                            .push_bind(f.confirmed.then_some(f.created_at))
+                            .push_bind(f.last_used_at)
+                            .push_bind(c.secret)
+                            .push_bind(c.algorithm)
+                            .push_bind(c.digits)
+                            .push_bind(c.period)
+                            .push_bind(c.last_counter)
+                            .push_bind(c.drift)
+                            .push_bind(c.public_id.as_deref())
+                            .push_bind(c.params.as_deref());
+                    });
+                    if let Err(e) = qb.build().execute(&mut *conn).await {
+                        return unique_or(e);
+                    }
+                }
+                for chunk in codes.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO backup_codes (user_id, lookup, sealed, used_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, (id, c)| {
+                        b.push_bind(*id)
+                            .push_bind(c.lookup.as_str())
+                            .push_bind(c.sealed.0.as_slice())
+                            .push_bind(c.used_at);
+                    });
+                    if let Err(e) = qb.build().execute(&mut *conn).await {
+                        return unique_or(e);
+                    }
+                }
+                for chunk in audit.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO audit (at, actor, subject, event, ip, detail) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.at)
+                            .push_bind(r.actor.as_str())
+                            .push_bind(r.subject.as_deref())
+                            .push_bind(r.event.as_str())
+                            .push_bind(r.ip.as_deref())
+                            .push_bind(r.detail.as_str());
+                    });
+                    qb.build().execute(&mut *conn).await.map_err(backend)?;
+                }
+                Ok(Some(ids))
             }
 
             /// Inserts one session row; a taken id is `Conflict("session")`.

@@ -10,7 +10,7 @@ macro_rules! impl_users {
             use twofold_core::store::{NewUser, StoreResult, User, UserPatch, UserQuery};
             use $crate::rows::{
                 backend, conflict, contains_pattern, convert_all, limit, user_columns,
-                user_with_factors, UserFactorRow, UserRow, USER_WITH_FACTORS,
+                user_with_factors, users_with_factors, UserFactorRow, UserRow, USER_WITH_FACTORS,
             };
 
             #[async_trait::async_trait]
@@ -74,6 +74,34 @@ macro_rules! impl_users {
                         .await
                         .map_err(backend)?;
                     user_with_factors(rows)
+                }
+
+                async fn users_with_factors(
+                    &self,
+                    keys: &[String],
+                ) -> StoreResult<Vec<(User, Vec<Factor>)>> {
+                    // USER_WITH_FACTORS's SELECT, for many keys at once.
+                    let select = USER_WITH_FACTORS
+                        .split(" WHERE ")
+                        .next()
+                        .unwrap_or(USER_WITH_FACTORS);
+                    let mut out = Vec::with_capacity(keys.len());
+                    for chunk in keys.chunks(1000) {
+                        let mut qb = sqlx::QueryBuilder::new(select);
+                        qb.push(" WHERE u.username_key IN (");
+                        let mut list = qb.separated(", ");
+                        for key in chunk {
+                            list.push_bind(key.as_str());
+                        }
+                        qb.push(") ORDER BY u.id, f.created_at, f.seq");
+                        let rows: Vec<UserFactorRow> = qb
+                            .build_query_as()
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                        out.extend(users_with_factors(rows)?);
+                    }
+                    Ok(out)
                 }
 
                 async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {

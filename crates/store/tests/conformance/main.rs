@@ -134,6 +134,7 @@ cases!(
         list_search_and_paging,
         reset_user_clears_everything,
         user_with_factors_is_one_read_of_both,
+        users_with_factors_reads_many_at_once,
     ],
     factors: [
         factors_round_trip,
@@ -151,6 +152,8 @@ cases!(
         concurrent_backup_code_consumption_wins_once,
         failed_replace_leaves_old_codes,
         imported_keys_and_codes_are_one_transaction,
+        import_batch_writes_each_user_all_or_nothing,
+        import_batch_of_many_users_writes_them_all,
     ],
     lockout: [
         lockout_counts_and_locks_once,

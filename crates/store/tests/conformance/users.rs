@@ -5,7 +5,7 @@ use std::sync::Arc;
 use twofold_core::identity::Role;
 use twofold_core::store::{Store, StoreError, User, UserPatch, UserQuery};
 
-use crate::support::{NOW, email_factor, enrolled, lock, new_user, totp, user, yubikey};
+use crate::support::{NOW, email_factor, enrolled, fid, lock, new_user, totp, user, yubikey};
 
 pub(crate) async fn migrate_is_idempotent_and_ping_answers(store: Arc<dyn Store>) {
     store.migrate().await.unwrap();
@@ -258,4 +258,27 @@ pub(crate) async fn user_with_factors_is_one_read_of_both(store: Arc<dyn Store>)
     assert_eq!(got, store.user_by_id(u.id).await.unwrap().unwrap());
     assert_eq!(factors, store.factors_of(u.id).await.unwrap());
     assert_eq!(factors.len(), 3);
+}
+
+/// Many users with their factors at once: each user once with all their factors, oldest
+/// first; keys with no user left out, across the statements a long list takes.
+pub(crate) async fn users_with_factors_reads_many_at_once(store: Arc<dyn Store>) {
+    let ann = user(&*store, "Ann").await;
+    let ben = user(&*store, "ben").await;
+    let _cat = user(&*store, "cat").await;
+    store.insert_factor(&totp(ann.id, 1, true)).await.unwrap();
+    store.insert_factor(&totp(ann.id, 2, false)).await.unwrap();
+    store.insert_factor(&totp(ben.id, 3, true)).await.unwrap();
+    let mut keys: Vec<String> = (0..1500).map(|i| format!("nobody{i}")).collect();
+    keys.insert(700, "ann".into());
+    keys.push("ben".into());
+    let mut got = store.users_with_factors(&keys).await.unwrap();
+    got.sort_by_key(|(u, _)| u.id);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, ann);
+    let ids: Vec<_> = got[0].1.iter().map(|f| f.id.clone()).collect();
+    assert_eq!(ids, [fid(1), fid(2)]);
+    assert_eq!(got[1].0, ben);
+    assert_eq!(got[1].1.len(), 1);
+    assert!(store.users_with_factors(&[]).await.unwrap().is_empty());
 }
