@@ -22,7 +22,7 @@ import path from 'node:path';
 import {
   assert, Server, launchBrowser, newPage, goto, submit, pathOf, expectH1, alertText, noticeText,
   expectText, expectServerTime, checkPage, login, loginFull, logout, enterCode, enrolTotpUi,
-  backupCodesOnPage, csrfOf, run, ROOT,
+  backupCodesOnPage, csrfOf, run, ROOT, checkA11y,
 } from './harness.mjs';
 
 describe('admin area', () => {
@@ -969,5 +969,37 @@ describe('2FA settings for SMTP, the SMS providers, YubiKey and Duo', () => {
     await refused('a plain-http validation server elsewhere', /methods\.yubikey\.servers.*https:\/\//);
 
     assert.deepEqual(await duoTest(p), DUO_OK, 'the stored Duo keys still work');
+  });
+
+  it("a provider's fields show only while it is chosen, without JavaScript too", async (t) => {
+    const signedIn = await settingsPage(t);
+    const storageState = await signedIn.context().storageState();
+    for (const javaScriptEnabled of [true, false]) {
+      // The owner's session, in a browser with or without JavaScript.
+      const p = await newPage(browser, server, { javaScriptEnabled, storageState });
+      t.after(() => p.context().close());
+      await goto(p, '/admin/settings');
+      await expectH1(p, '2FA Settings');
+      const visible = (name) => p.locator(`[name="${name}"]`).isVisible();
+      const provider = p.locator('[name="methods.sms.provider"]');
+      for (const chosen of ['outbox', 'webhook', 'twilio', 'sns']) {
+        await provider.selectOption(chosen);
+        assert.equal(await visible('methods.sms.webhook.url'), chosen === 'webhook', `webhook fields with ${chosen}`);
+        assert.equal(await visible('methods.sms.twilio.account_sid'), chosen === 'twilio', `Twilio fields with ${chosen}`);
+        assert.equal(await visible('methods.sms.twilio.auth_token'), chosen === 'twilio', `Twilio token with ${chosen}`);
+        assert.equal(await visible('methods.sms.sns.region'), chosen === 'sns', `SNS fields with ${chosen}`);
+        // The provider switch itself and the other services' fields stay.
+        assert.ok(await provider.isVisible());
+        assert.ok(await visible('methods.email.smtp.host'));
+      }
+      const mode = p.locator('[name="methods.yubikey.mode"]');
+      await mode.selectOption('local');
+      assert.equal(await visible('methods.yubikey.servers'), false, 'no validation servers in local mode');
+      assert.equal(await visible('methods.yubikey.api_key'), false);
+      await mode.selectOption('server');
+      assert.equal(await visible('methods.yubikey.servers'), true, 'validation servers in server mode');
+      assert.equal(await visible('methods.yubikey.client_id'), true);
+      if (javaScriptEnabled) await checkA11y(p, 'admin-settings-sections');
+    }
   });
 });

@@ -206,14 +206,16 @@ pub(crate) fn read_keys(path: &Path) -> Result<Option<Vec<Zeroizing<[u8; 32]>>>,
     if len > KEY_FILE_MAX {
         return Err(malformed());
     }
-    let mut keys = Vec::new();
+    // Room for one more (a rotation's new key) so the keys are never moved (and copied) while
+    // they are added to.
+    let mut keys = Vec::with_capacity(twofold_core::crypto::MAX_KEYS + 2);
     for line in buf[..len].split(|b| *b == b'\n') {
         let line = line.trim_ascii();
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
         let mut bytes = Zeroizing::new([0u8; 32]);
-        if !decode_key(line, &mut bytes) {
+        if !decode_key(line, &mut bytes) || keys.len() > twofold_core::crypto::MAX_KEYS {
             return Err(malformed());
         }
         keys.push(bytes);
@@ -225,9 +227,11 @@ pub(crate) fn read_keys(path: &Path) -> Result<Option<Vec<Zeroizing<[u8; 32]>>>,
 }
 
 /// Writes a key file holding `keys` (the sealing one first) in place of `path`, atomically: a
-/// new file (mode 0600) beside it, synced, renamed over it, and the directory synced, so a crash
-/// leaves either the old file or the new one, whole.
+/// new file (mode 0600, the old file's owner and group) beside it, synced, renamed over it, and
+/// the directory synced, so a crash leaves either the old file or the new one, whole. A new file
+/// left by a crash is removed first.
 pub(crate) fn write_keys(path: &Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<(), Failure> {
+    use std::os::unix::fs::MetadataExt as _;
     let fail =
         |e: std::io::Error| Failure::value(format_args!("cannot write {}: {e}", path.display()));
     let dir = path
@@ -235,11 +239,8 @@ pub(crate) fn write_keys(path: &Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{}.new-{}",
-        name.as_deref().unwrap_or("master.key"),
-        std::process::id()
-    ));
+    let tmp = dir.join(format!(".{}.new", name.as_deref().unwrap_or("master.key")));
+    let owner = fs::metadata(path).map(|m| (m.uid(), m.gid())).ok();
     let mut text = Zeroizing::new(Vec::with_capacity(KEY_FILE_HEADER.len() + 65 * keys.len()));
     text.extend_from_slice(KEY_FILE_HEADER.as_bytes());
     for key in keys {
@@ -253,7 +254,14 @@ pub(crate) fn write_keys(path: &Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<()
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .and_then(|mut f| f.write_all(&text).and_then(|()| f.sync_all()))
+        .and_then(|mut f| {
+            // The servers read the file as its owner: the new one keeps the old one's owner and
+            // group (a rotation run as root must not leave a file the servers cannot read).
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+            }
+            f.write_all(&text).and_then(|()| f.sync_all())
+        })
         .and_then(|()| fs::rename(&tmp, path))
         .and_then(|()| fs::File::open(dir).and_then(|d| d.sync_all()));
     if let Err(e) = written {
@@ -261,6 +269,39 @@ pub(crate) fn write_keys(path: &Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<()
         return Err(fail(e));
     }
     Ok(())
+}
+
+/// Holds the key file's lock (`.NAME.lock` beside it): one `master-key` command at a time on
+/// this host. Released when dropped.
+pub(crate) struct KeyFileLock(#[allow(dead_code)] fs::File);
+
+/// Takes the key file's lock, or says another rotation is running.
+pub(crate) fn lock_key_file(path: &Path) -> Result<KeyFileLock, Failure> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let lock = dir.join(format!(".{}.lock", name.as_deref().unwrap_or("master.key")));
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock)
+        .map_err(|e| Failure::value(format_args!("cannot open {}: {e}", lock.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(KeyFileLock(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(Failure::value(format_args!(
+            "another `twofold master-key` command is running on {} (it holds {})",
+            path.display(),
+            lock.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(Failure::value(format_args!(
+            "cannot lock {}: {e}",
+            lock.display()
+        ))),
+    }
 }
 
 /// A new random key.
@@ -500,7 +541,32 @@ mod tests {
         );
         let read = read_key(&path).unwrap().unwrap();
         assert_eq!(read.ids()[1], single.ids()[0]);
-        // Nothing is left beside the file.
+        // Nothing is left beside the file; a new file left by a crash is replaced.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        fs::write(dir.path().join(".master.key.new"), "left by a crash").unwrap();
+        write_keys(&path, &ring).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // The new file keeps the old one's owner and group (checked where it can be: as root).
+        if fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0) {
+            std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+            write_keys(&path, &ring).unwrap();
+            let m = fs::metadata(&path).unwrap();
+            assert_eq!(
+                (
+                    std::os::unix::fs::MetadataExt::uid(&m),
+                    std::os::unix::fs::MetadataExt::gid(&m)
+                ),
+                (65534, 65534)
+            );
+        }
+        // One command at a time.
+        let held = lock_key_file(&path).unwrap();
+        let again = lock_key_file(&path).err().unwrap().message().to_owned();
+        assert!(
+            again.contains("another `twofold master-key` command"),
+            "{again}"
+        );
+        drop(held);
+        assert!(lock_key_file(&path).is_ok());
     }
 }

@@ -163,6 +163,23 @@ impl Ring {
 pub struct MasterKey {
     ring: RwLock<Arc<Ring>>,
     source: Option<Box<dyn KeySource>>,
+    /// When a value under an unknown key last made the ring read its source (milliseconds on a
+    /// monotonic clock, plus the gap): at most one such read every 100 ms, so a value no key
+    /// opens does not make every request read the file.
+    last_reload_ms: std::sync::atomic::AtomicU64,
+}
+
+/// The least time between two reloads asked by values under unknown keys.
+const RELOAD_GAP_MS: u64 = 100;
+
+/// Milliseconds since the first call, on a monotonic clock.
+fn monotonic_ms() -> u64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    // A rate limit of file reads, not a time any decision about users depends on.
+    #[allow(clippy::disallowed_methods)]
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl fmt::Debug for MasterKey {
@@ -199,8 +216,12 @@ pub enum RingError {
     /// One key twice.
     #[error("the master key file holds the same key twice")]
     Duplicate,
-    /// A new ring that shares no key with the running one: a different file, not a rotation.
-    #[error("the new master key file shares no key with the running one: restart to use it")]
+    /// A new ring without the key the running one seals with: a different or older file, not a
+    /// rotation (what was sealed under the missing key would no longer open).
+    #[error(
+        "the new master key file lacks the key this server seals with (an older or another \
+         file?): it was not taken; restart to use it"
+    )]
     Unrelated,
 }
 
@@ -230,6 +251,7 @@ impl MasterKey {
         MasterKey {
             ring: RwLock::new(Arc::new(ring)),
             source: None,
+            last_reload_ms: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -238,6 +260,7 @@ impl MasterKey {
         Ok(MasterKey {
             ring: RwLock::new(Arc::new(ring_of(keys)?)),
             source: None,
+            last_reload_ms: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -258,30 +281,44 @@ impl MasterKey {
         }
     }
 
-    /// Replaces the ring with `keys`. A list that shares no key with the running ring is
-    /// refused unless `unrelated_ok` (a new ring must still open what the old one sealed).
-    /// Returns whether anything changed.
+    /// Replaces the ring with `keys`. A list without the running ring's sealing key is refused
+    /// unless `unrelated_ok`: a rotation adds a key before the sealing one and drops only keys
+    /// after it, so a file without it is an older or another file, and what was sealed under
+    /// the key would stop opening. Returns whether anything changed.
     pub fn replace(
         &self,
         keys: &[Zeroizing<[u8; 32]>],
         unrelated_ok: bool,
     ) -> Result<bool, RingError> {
-        let current = self.ring();
-        let ids: Vec<KeyId> = current.keys.iter().map(|k| k.id).collect();
         let fresh = ring_of(keys)?;
         let new_ids: Vec<KeyId> = fresh.keys.iter().map(|k| k.id).collect();
-        if new_ids == ids {
-            return Ok(false);
-        }
-        if !unrelated_ok && !new_ids.iter().any(|id| ids.contains(id)) {
-            return Err(RingError::Unrelated);
-        }
+        // Checked and replaced under the write lock: two reloads at once cannot both pass a
+        // check made against a ring the other one replaced.
         let mut guard = match self.ring.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let ids: Vec<KeyId> = guard.keys.iter().map(|k| k.id).collect();
+        if new_ids == ids {
+            return Ok(false);
+        }
+        if !unrelated_ok && !new_ids.contains(&ids[0]) {
+            return Err(RingError::Unrelated);
+        }
         *guard = Arc::new(fresh);
         Ok(true)
+    }
+
+    /// Whether a value under an unknown key may make the ring read its source now.
+    fn may_reload_now(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = monotonic_ms().saturating_add(RELOAD_GAP_MS);
+        let last = self.last_reload_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= RELOAD_GAP_MS
+            && self
+                .last_reload_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Reads the keys again from the source, if there is one. Returns whether the ring changed.
@@ -334,7 +371,8 @@ impl MasterKey {
                 if let Some(key) = ring.keys.iter().find(|k| k.id == id) {
                     return key.open(nonce, ct, context);
                 }
-                if matches!(self.reload(), Ok(true))
+                if self.may_reload_now()
+                    && matches!(self.reload(), Ok(true))
                     && let Some(key) = self.ring().keys.iter().find(|k| k.id == id)
                 {
                     return key.open(nonce, ct, context);
@@ -632,14 +670,31 @@ mod tests {
         let by_new = ring(&[9, 7]).seal(&OsRng, b"v", "ctx");
         assert_eq!(node.open(&by_new, "ctx"), Err(OpenError));
         *source.0.lock().unwrap() = vec![9, 7];
+        std::thread::sleep(std::time::Duration::from_millis(RELOAD_GAP_MS + 20));
         assert_eq!(&*node.open(&by_new, "ctx").unwrap(), b"v");
         assert_eq!(node.ids(), ring(&[9, 7]).ids());
-        *source.0.lock().unwrap() = vec![4];
-        assert_eq!(node.reload(), Err(RingError::Unrelated.to_string()));
-        assert_eq!(node.ids(), ring(&[9, 7]).ids());
+        // Another file, or an older one without the sealing key: refused, the ring kept.
+        for stale in [vec![4], vec![7], vec![7, 4]] {
+            *source.0.lock().unwrap() = stale;
+            assert_eq!(node.reload(), Err(RingError::Unrelated.to_string()));
+            assert_eq!(node.ids(), ring(&[9, 7]).ids());
+        }
+        // The old key dropped: taken.
         *source.0.lock().unwrap() = vec![9];
         assert_eq!(node.reload(), Ok(true));
         assert_eq!(node.reload(), Ok(false));
+        // A value no key opens reads the source at most once per gap.
+        let unknown = ring(&[5]).seal(&OsRng, b"x", "ctx");
+        *source.0.lock().unwrap() = vec![5, 9];
+        std::thread::sleep(std::time::Duration::from_millis(RELOAD_GAP_MS + 20));
+        assert!(node.may_reload_now());
+        assert_eq!(
+            node.open(&unknown, "ctx"),
+            Err(OpenError),
+            "no read within the gap"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(RELOAD_GAP_MS + 20));
+        assert_eq!(&*node.open(&unknown, "ctx").unwrap(), b"x");
     }
 
     /// The per-call states that hold key material wipe themselves on drop. This is a property of

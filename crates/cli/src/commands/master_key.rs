@@ -4,7 +4,8 @@
 use std::io::Write as _;
 
 use clap::{Args, Subcommand};
-use twofold_core::crypto::hex;
+use twofold_core::crypto::{KeyId, MasterKey, hex};
+use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::exit::Failure;
@@ -19,7 +20,9 @@ pub(crate) enum MasterKeyCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct RotateArgs {
-    /// Then remove from the key file every key no stored value uses any more.
+    /// Remove from the key file every key no stored value uses any more: after finishing a
+    /// rotation left unfinished, or (when every value is under the first key already) without
+    /// adding a key; with a one-key file, after a rotation.
     #[arg(long)]
     drop_old: bool,
     /// Values resealed per transaction.
@@ -37,8 +40,34 @@ pub(crate) async fn run(config: &Config, command: MasterKeyCommand) -> Result<()
     }
 }
 
+/// The ids of the keys of a key file, in order.
+fn ids_of(path: &std::path::Path, keys: &[Zeroizing<[u8; 32]>]) -> Result<Vec<KeyId>, Failure> {
+    MasterKey::from_keys(keys)
+        .map(|k| k.ids())
+        .map_err(|e| Failure::value(format_args!("{}: {e}", path.display())))
+}
+
+/// Reads the key file again and checks that its sealing key is still `sealing`: another rotation
+/// (on another host sharing the file) must not be raced.
+fn still_sealing(
+    path: &std::path::Path,
+    sealing: &KeyId,
+) -> Result<Vec<Zeroizing<[u8; 32]>>, Failure> {
+    let keys = setup::read_keys(path)?.unwrap_or_default();
+    if ids_of(path, &keys)?.first() != Some(sealing) {
+        return Err(Failure::value(format_args!(
+            "{} changed while this rotation ran (another rotation?): stopped; run `twofold \
+             master-key rotate` again once the other one is done",
+            path.display()
+        )));
+    }
+    Ok(keys)
+}
+
 async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
     let path = &config.master_key_file;
+    // One rotation at a time on this host.
+    let _lock = setup::lock_key_file(path)?;
     let Some(mut keys) = setup::read_keys(path)? else {
         return Err(Failure::value(format_args!(
             "there is no master key file at {}: nothing to rotate",
@@ -62,11 +91,18 @@ async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
              key ({}) yet. Finishing it (no new key).",
             hex(&sealing)
         );
+    } else if args.drop_old && keys.len() > 1 {
+        let _ = writeln!(
+            out,
+            "Every stored secret is sealed under the first key ({}) already: no new key, only \
+             the old ones dropped.",
+            hex(&sealing)
+        );
     } else {
         if keys.len() >= twofold_core::crypto::MAX_KEYS {
             return Err(Failure::value(format_args!(
                 "the master key file holds {} keys already: run `twofold master-key rotate \
-                 --drop-old` once every value is resealed",
+                 --drop-old` first",
                 keys.len()
             )));
         }
@@ -74,16 +110,18 @@ async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
         setup::write_keys(path, &keys)?;
         ring.replace(&keys, false)
             .map_err(|e| Failure::value(format_args!("{}: {e}", path.display())))?;
+        let new = ring.ids()[0];
         let _ = writeln!(
             out,
             "New master key {} written first in {} (the old keys stay after it: every one \
              still opens).",
-            hex(&ring.ids()[0]),
+            hex(&new),
             path.display()
         );
         let _ = out.flush();
         // Servers reading this file pick the new key up within half a second.
         tokio::time::sleep(SETTLE).await;
+        still_sealing(path, &new)?;
     }
     let _ = out.flush();
     drop(out);
@@ -97,7 +135,6 @@ async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
         .await
         .map_err(Failure::from)?;
     let total: u64 = report.resealed.values().sum();
-    let mut out = std::io::stdout().lock();
     if report.unreadable > 0 {
         return Err(Failure::value(format_args!(
             "{} stored value(s) open under no key of {}: they were left as they are, the \
@@ -107,6 +144,7 @@ async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
         )));
     }
     service.record_master_key().await.map_err(Failure::from)?;
+    let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "Every stored secret is sealed under {} ({total} resealed now, {} already were).",
@@ -118,36 +156,38 @@ async fn rotate(config: &Config, args: &RotateArgs) -> Result<(), Failure> {
         if old > 0 {
             let _ = writeln!(
                 out,
-                "The file still holds {old} old key(s); once every server runs with this file, \
-                 remove them with `twofold master-key rotate --drop-old` (or keep them until \
-                 backups made before now have expired: a backup needs the key it was sealed \
-                 with)."
+                "The file still holds {old} old key(s). Once every server reads this file \
+                 (copy it to every host that has its own), remove them with `twofold \
+                 master-key rotate --drop-old` (which adds no key then); keep them while \
+                 backups made before now may be restored: a backup needs the key it was \
+                 sealed with."
             );
         }
         return Ok(());
     }
     drop(out);
-    drop_unused(&service, path, &mut keys).await
+    drop_unused(&service, path).await
 }
 
 /// Removes from the key file every key but the first that no stored value names.
 async fn drop_unused(
     service: &twofold_core::Service,
     path: &std::path::Path,
-    keys: &mut Vec<zeroize::Zeroizing<[u8; 32]>>,
 ) -> Result<(), Failure> {
     let ring = service.master_key();
+    let sealing = ring.ids()[0];
     let usage = service.sealed_key_usage().await.map_err(Failure::from)?;
     if usage.contains_key(&None) {
         return Err(Failure::value(
             "some stored values do not name their key: run `twofold master-key rotate` first",
         ));
     }
-    let ids = ring.ids();
+    // The file as it is now, its keys judged by id.
+    let mut keys = still_sealing(path, &sealing)?;
+    let ids = ids_of(path, &keys)?;
     let keep: Vec<bool> = ids
         .iter()
-        .enumerate()
-        .map(|(i, id)| i == 0 || usage.contains_key(&Some(*id)))
+        .map(|id| *id == sealing || usage.contains_key(&Some(*id)))
         .collect();
     let dropped: Vec<String> = ids
         .iter()
@@ -162,8 +202,8 @@ async fn drop_unused(
     }
     let mut flags = keep.iter();
     keys.retain(|_| flags.next().copied().unwrap_or(true));
-    setup::write_keys(path, keys)?;
-    ring.replace(keys, false)
+    setup::write_keys(path, &keys)?;
+    ring.replace(&keys, false)
         .map_err(|e| Failure::value(format_args!("{}: {e}", path.display())))?;
     let _ = writeln!(
         out,

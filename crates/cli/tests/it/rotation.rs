@@ -134,15 +134,22 @@ fn every_kind_resealed_and_the_old_key_dropped(db: Db) {
     // A new enrolment is sealed under the new key.
     api.enrolled_user("bob");
 
-    // --drop-old: a rotation again, then every key no value uses goes.
-    let middle = copy_key(&env, "middle.key");
+    // --drop-old once every value is under the new key: no new key, the old one goes.
     let out = env.cli_ok(&["master-key", "rotate", "--drop-old"]);
-    assert!(out.contains("Dropped 2 old key(s)"), "{out}");
-    let last = key_ids(&env.data_dir().join("master.key"));
-    assert_eq!(last.len(), 1);
-    assert!(!ids.contains(&last[0]));
+    assert!(out.contains("no new key"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Dropped 1 old key(s) no value uses: {}",
+            old_id[0]
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        key_ids(&env.data_dir().join("master.key")),
+        vec![ids[0].clone()]
+    );
     let kinds = sealed_ids(&env);
-    assert!(kinds.iter().all(|k| *k == last[0]), "{kinds:?}");
+    assert!(kinds.iter().all(|k| *k == ids[0]), "{kinds:?}");
     assert_eq!(api.validate("alice", &codes[2])["ok"], true);
     let a = radclient(at, &radius_secret, &request("alice", &codes[3], ""));
     assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
@@ -150,20 +157,18 @@ fn every_kind_resealed_and_the_old_key_dropped(db: Db) {
     assert_eq!(settings.status, 200, "{settings:?}");
     drop(server);
 
-    // The old key files open nothing and start nothing.
-    for file in [&old, &middle] {
-        let out = Command::new(env!("CARGO_BIN_EXE_twofold"))
-            .args(["user", "list"])
-            .env_remove("TWOFOLD_CONFIG")
-            .env("TWOFOLD_DATA_DIR", env.data_dir())
-            .env("TWOFOLD_DATABASE_URL", &env.database_url)
-            .env("TWOFOLD_MASTER_KEY_FILE", file)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("does not match this database"), "{err}");
-    }
+    // The old key file opens nothing and starts nothing.
+    let out = Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .args(["user", "list"])
+        .env_remove("TWOFOLD_CONFIG")
+        .env("TWOFOLD_DATA_DIR", env.data_dir())
+        .env("TWOFOLD_DATABASE_URL", &env.database_url)
+        .env("TWOFOLD_MASTER_KEY_FILE", &old)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not match this database"), "{err}");
     // The current one does, and every value opens under it alone.
     let server = env.serve_with(&[RADIUS]);
     let api = server.api(&token);
@@ -175,9 +180,18 @@ fn every_kind_resealed_and_the_old_key_dropped(db: Db) {
         &request("alice", &codes[5], ""),
     );
     assert_eq!(a.kind.as_deref(), Some("Access-Accept"), "{}", a.output);
-    // Nothing left to drop.
+    // With one key, --drop-old rotates first, then drops the key it replaced.
     let again = env.cli_ok(&["master-key", "rotate", "--drop-old"]);
-    assert!(again.contains("Dropped 1 old key(s)"), "{again}");
+    assert!(again.contains("New master key"), "{again}");
+    assert!(
+        again.contains(&format!("Dropped 1 old key(s) no value uses: {}", ids[0])),
+        "{again}"
+    );
+    let last = key_ids(&env.data_dir().join("master.key"));
+    assert_eq!(last.len(), 1);
+    assert_ne!(last[0], ids[0]);
+    assert!(sealed_ids(&env).iter().all(|k| *k == last[0]));
+    assert_eq!(api.validate("alice", &codes[6])["ok"], true);
 }
 
 #[test]

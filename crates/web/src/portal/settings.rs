@@ -31,6 +31,23 @@ pub(crate) struct Field {
     kind: FieldKind,
     /// The value as shown: a secret's is only the mask when set, `""` when not.
     value: String,
+    /// The class that hides it while a choice makes it irrelevant (the style sheet's rules,
+    /// with CSS `:has()`, so it works without JavaScript): a provider's fields show only while
+    /// that provider is chosen.
+    shown_when: Option<&'static str>,
+}
+
+/// The choice a field is relevant under, as the class the style sheet hides it by.
+fn shown_when(key: &str) -> Option<&'static str> {
+    Some(match key {
+        k if k.starts_with("methods.sms.webhook.") => "when-sms-webhook",
+        k if k.starts_with("methods.sms.twilio.") => "when-sms-twilio",
+        k if k.starts_with("methods.sms.sns.") => "when-sms-sns",
+        "methods.yubikey.client_id" | "methods.yubikey.api_key" | "methods.yubikey.servers" => {
+            "when-yubikey-server"
+        }
+        _ => return None,
+    })
 }
 
 /// One section of the page.
@@ -70,6 +87,7 @@ fn field(def: &SettingDef, value: String) -> Field {
             SettingType::Choice(c) => FieldKind::Choice(c),
         },
         value,
+        shown_when: shown_when(def.key),
     }
 }
 
