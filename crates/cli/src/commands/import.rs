@@ -46,6 +46,9 @@ pub(crate) struct ImportArgs {
     key_file: Option<PathBuf>,
 }
 
+/// The largest `--password-file` or `--key-file` read, in bytes.
+const MAX_SECRET_FILE: usize = 4096;
+
 /// Where a PSKC file's password may come from besides `--password-file`.
 const PASSWORD_ENV: &str = "TWOFOLD_IMPORT_PASSWORD";
 
@@ -152,9 +155,19 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         ));
     }
     let read_secret = |path: &PathBuf| {
-        std::fs::read(path)
-            .map(Zeroizing::new)
-            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_SECRET_FILE + 1));
+        let limit = u64::try_from(MAX_SECRET_FILE).unwrap_or(u64::MAX) + 1;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))?;
+        if bytes.len() > MAX_SECRET_FILE {
+            return Err(Failure::value(format_args!(
+                "{} is larger than {MAX_SECRET_FILE} bytes: not a password or key file; \
+                 nothing was imported",
+                path.display()
+            )));
+        }
+        Ok(bytes)
     };
     let password = match &args.password_file {
         Some(path) => {
@@ -180,14 +193,27 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         (None, Some(p)) => PskcKey::Password(p),
         (None, None) => PskcKey::None,
     };
-    let mut bytes = Vec::new();
+    // The buffer has room for the whole file from the start (its size, or the most read from
+    // standard input), so it is never moved while read, leaving no copy of the keys behind,
+    // and is wiped when done.
     let limit = u64::try_from(MAX_PSKC_BYTES).unwrap_or(u64::MAX) + 1;
     let read = if args.file.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PSKC_BYTES + 1));
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
     } else {
-        std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        std::fs::File::open(&args.file).and_then(|f| {
+            let size = f.metadata().map_or(0, |m| m.len()).min(limit);
+            let mut bytes = Zeroizing::new(Vec::with_capacity(
+                usize::try_from(size).unwrap_or(MAX_PSKC_BYTES) + 1,
+            ));
+            f.take(limit).read_to_end(&mut bytes).map(|_| bytes)
+        })
     };
-    read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+    let bytes = read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
     parse_pskc(&bytes, key)
         .map_err(|e| Failure::value(format_args!("{name}: {}; nothing was imported", e.message)))
 }
