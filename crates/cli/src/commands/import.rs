@@ -20,7 +20,8 @@ use crate::setup;
 pub(crate) struct ImportArgs {
     /// The file to read (`-` reads standard input).
     file: PathBuf,
-    /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc.
+    /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc (a PSKC
+    /// file: at most 32 MiB, 64 namespace declarations and 64 attributes a tag).
     #[arg(long, value_parser = parse_format)]
     format: ImportFormat,
     /// Check everything and report what a real run would do, writing nothing.
@@ -37,11 +38,14 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     username: Option<String>,
     /// pskc: a file holding the password of a password-protected PSKC file (its first line;
-    /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line.
+    /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line. At
+    /// most 4096 bytes. A PSKC file that is not encrypted is refused when a password is given;
+    /// an encrypted one's plain <Secret>s are refused.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
     /// pskc: a file holding, in hex, the pre-shared AES key (16, 24 or 32 bytes) of a PSKC file
-    /// encrypted with one (<EncryptionKey><KeyName>).
+    /// encrypted with one (<EncryptionKey><KeyName>). At most 4096 bytes; a file that is not
+    /// encrypted is refused when a key is given.
     #[arg(long, value_name = "FILE", conflicts_with = "password_file")]
     key_file: Option<PathBuf>,
 }

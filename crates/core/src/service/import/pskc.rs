@@ -2,7 +2,9 @@
 //! hardware-token vendors ship their seeds in and privacyIDEA and python-pskc exchange.
 //!
 //! The file is read whole (at most [`MAX_PSKC_BYTES`]) into a tree; a DOCTYPE is refused
-//! outright, so no DTD, no entity, nothing fetched. Each `<KeyPackage>` is one entry, reported
+//! outright, so no DTD, no entity, nothing fetched. Before parsing, one pass over the text
+//! refuses a file with more than [`MAX_PSKC_NAMESPACES`] namespace declarations or a tag with
+//! more than [`MAX_PSKC_ATTRIBUTES`] attributes: the parser's cost grows with their square. Each `<KeyPackage>` is one entry, reported
 //! with the line it starts on and named by its number and Key Id; a bad entry is refused and the
 //! others go on, as a bad line of the line-based formats is.
 //!
@@ -12,7 +14,10 @@
 //! in `<MACMethod><MACKey>`. Every MAC is checked, in constant time, before its value is
 //! decrypted; a file none of whose MACs match was given the wrong password, and nothing of it is
 //! imported. A file encrypted with a pre-shared key (`<EncryptionKey><KeyName>`, RFC 6030 §6.1)
-//! is opened the same way with that key given as it is.
+//! is opened the same way with that key given as it is. In an encrypted file a `<Secret>` in a
+//! `<PlainValue>` is covered by no MAC and its entry is refused; a password or key given for a
+//! file that is not encrypted refuses the file. RFC 6030's MACs cover only encrypted values: a
+//! `<UserId>` is taken as the file gives it.
 
 use std::num::NonZeroU64;
 
