@@ -210,7 +210,11 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
             .map(|_| bytes)
     } else {
         std::fs::File::open(&args.file).and_then(|f| {
-            let size = f.metadata().map_or(0, |m| m.len()).min(limit);
+            // A pipe or device has no size: room for the most read, as for standard input.
+            let size = match f.metadata() {
+                Ok(m) if m.is_file() => m.len().min(limit),
+                _ => limit,
+            };
             let mut bytes = Zeroizing::new(Vec::with_capacity(
                 usize::try_from(size).unwrap_or(MAX_PSKC_BYTES) + 1,
             ));
