@@ -222,8 +222,19 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         })
     };
     let bytes = read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
-    parse_pskc(&bytes, key)
-        .map_err(|e| Failure::value(format_args!("{name}: {}; nothing was imported", e.message)))
+    let from_env = args.password_file.is_none() && args.key_file.is_none() && password.is_some();
+    parse_pskc(&bytes, key).map_err(|e| {
+        // A password left in the environment is easily forgotten: say where it came from.
+        let whence = if from_env && e.code == "pskc_not_encrypted" {
+            format!(" (from {PASSWORD_ENV})")
+        } else {
+            String::new()
+        };
+        Failure::value(format_args!(
+            "{name}: {}{whence}; nothing was imported",
+            e.message
+        ))
+    })
 }
 
 /// An AES key written in hex (whitespace ignored): 16, 24 or 32 bytes.

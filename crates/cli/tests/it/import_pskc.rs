@@ -620,9 +620,10 @@ fn plain_and_encrypted_mixed(db: Db) {
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        text(&out)
-            .1
-            .contains("the file is not encrypted, but a password was given: refusing"),
+        text(&out).1.contains(
+            "the file is not encrypted, but a password was given: refusing (from \
+                 TWOFOLD_IMPORT_PASSWORD); nothing was imported"
+        ),
         "{:?}",
         text(&out)
     );
