@@ -22,7 +22,8 @@ pub(crate) struct ImportArgs {
     /// The file to read: checked whole, then imported in batches of 500 keys, each user all or
     /// nothing (`-` reads standard input, held in memory: at most 10,000 keys).
     file: PathBuf,
-    /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc.
+    /// otpauth, pam-google-authenticator, users.oath, csv, google-authenticator or pskc (a PSKC
+    /// file: at most 32 MiB, 64 namespace declarations and 64 attributes a tag).
     #[arg(long, value_parser = parse_format)]
     format: ImportFormat,
     /// Check everything and report what a real run would do, writing nothing.
@@ -39,14 +40,20 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     username: Option<String>,
     /// pskc: a file holding the password of a password-protected PSKC file (its first line;
-    /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line.
+    /// else the environment variable TWOFOLD_IMPORT_PASSWORD). Never on the command line. At
+    /// most 4096 bytes. A PSKC file that is not encrypted is refused when a password is given;
+    /// an encrypted one's plain <Secret>s are refused.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
     /// pskc: a file holding, in hex, the pre-shared AES key (16, 24 or 32 bytes) of a PSKC file
-    /// encrypted with one (<EncryptionKey><KeyName>).
+    /// encrypted with one (<EncryptionKey><KeyName>). At most 4096 bytes; a file that is not
+    /// encrypted is refused when a key is given.
     #[arg(long, value_name = "FILE", conflicts_with = "password_file")]
     key_file: Option<PathBuf>,
 }
+
+/// The largest `--password-file` or `--key-file` read, in bytes.
+const MAX_SECRET_FILE: usize = 4096;
 
 /// Where a PSKC file's password may come from besides `--password-file`.
 const PASSWORD_ENV: &str = "TWOFOLD_IMPORT_PASSWORD";
@@ -146,9 +153,19 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         ));
     }
     let read_secret = |path: &PathBuf| {
-        std::fs::read(path)
-            .map(Zeroizing::new)
-            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_SECRET_FILE + 1));
+        let limit = u64::try_from(MAX_SECRET_FILE).unwrap_or(u64::MAX) + 1;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .map_err(|e| Failure::value(format_args!("cannot read {}: {e}", path.display())))?;
+        if bytes.len() > MAX_SECRET_FILE {
+            return Err(Failure::value(format_args!(
+                "{} is larger than {MAX_SECRET_FILE} bytes: not a password or key file; \
+                 nothing was imported",
+                path.display()
+            )));
+        }
+        Ok(bytes)
     };
     let password = match &args.password_file {
         Some(path) => {
@@ -174,16 +191,44 @@ fn read_pskc(args: &ImportArgs, name: &str) -> Result<ParsedKeys, Failure> {
         (None, Some(p)) => PskcKey::Password(p),
         (None, None) => PskcKey::None,
     };
-    let mut bytes = Vec::new();
+    // The buffer has room for the whole file from the start (its size, or the most read from
+    // standard input), so it is never moved while read, leaving no copy of the keys behind,
+    // and is wiped when done.
     let limit = u64::try_from(MAX_PSKC_BYTES).unwrap_or(u64::MAX) + 1;
     let read = if args.file.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PSKC_BYTES + 1));
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
     } else {
-        std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        std::fs::File::open(&args.file).and_then(|f| {
+            // A pipe or device has no size: room for the most read, as for standard input.
+            let size = match f.metadata() {
+                Ok(m) if m.is_file() => m.len().min(limit),
+                _ => limit,
+            };
+            let mut bytes = Zeroizing::new(Vec::with_capacity(
+                usize::try_from(size).unwrap_or(MAX_PSKC_BYTES) + 1,
+            ));
+            f.take(limit).read_to_end(&mut bytes).map(|_| bytes)
+        })
     };
-    read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
-    parse_pskc(&bytes, key)
-        .map_err(|e| Failure::value(format_args!("{name}: {}; nothing was imported", e.message)))
+    let bytes = read.map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
+    let from_env = args.password_file.is_none() && args.key_file.is_none() && password.is_some();
+    parse_pskc(&bytes, key).map_err(|e| {
+        // A password left in the environment is easily forgotten: say where it came from.
+        let whence = if from_env && e.code == "pskc_not_encrypted" {
+            format!(" (from {PASSWORD_ENV})")
+        } else {
+            String::new()
+        };
+        Failure::value(format_args!(
+            "{name}: {}{whence}; nothing was imported",
+            e.message
+        ))
+    })
 }
 
 /// An AES key written in hex (whitespace ignored): 16, 24 or 32 bytes.

@@ -26,6 +26,18 @@ fn files_that_are_not_pskc_are_refused_before_anything_is_written() {
     not_pskc_files(Db::Sqlite);
 }
 
+/// Not about the database: run once.
+#[test]
+fn hostile_pskc_files_and_password_files_are_refused_quickly() {
+    hostile_files(Db::Sqlite);
+}
+
+/// Not about the database: run once.
+#[test]
+fn an_encrypted_file_takes_no_plain_secret_and_a_plain_file_no_password() {
+    plain_and_encrypted_mixed(Db::Sqlite);
+}
+
 /// RFC 4226's and RFC 6238's test keys, and two more.
 const S1: &str = "3132333435363738393031323334353637383930";
 const S2: &str = "3132333435363738393031323334353637383930313233343536373839303132";
@@ -476,4 +488,188 @@ fn not_pskc_files(db: Db) {
     let out = import(&env, &good, "pskc", &pw);
     assert!(out.status.success(), "{:?}", text(&out));
     assert!(text(&out).0.contains(&counts(0, 1, 0, 0)));
+}
+
+/// Runs `import FILE --format pskc ARGS` expecting the whole file refused with `why`, quickly
+/// and before anything is written.
+fn refused_whole(env: &Env, file: &Path, args: &[&str], why: &str) {
+    let before = env.database_dump();
+    #[allow(clippy::disallowed_methods)]
+    let start = std::time::Instant::now();
+    let out = import(env, file, "pskc", args);
+    let took = start.elapsed();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stderr.contains(why), "{why}\n{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(stderr.len() < 1000, "{}", &stderr[..1000]);
+    assert!(!stdout.contains("users created"), "{stdout}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    assert!(env.database_dump() == before, "a refused file wrote");
+}
+
+fn hostile_files(db: Db) {
+    let env = Env::new(db);
+    env.cli_ok(&["user", "add", "alice"]);
+    let dir = env.data_dir();
+    let good = pskc_file(
+        dir,
+        "good.pskc",
+        &json!({"keys": [{"id": "a", "algorithm": TOTP, "secret_hex": S1,
+                          "key_userid": "alice"}]}),
+    );
+    let good_text = std::fs::read_to_string(&good).unwrap();
+    let root = "<pskc:KeyContainer ";
+    assert!(good_text.contains(root), "{good_text}");
+
+    // 5,000 namespace declarations on one element, in under 100 KB.
+    let xmlns: String = (0..5_000).map(|i| format!(" xmlns:n{i}='u'")).collect();
+    let namespaces = write(
+        dir,
+        "namespaces.pskc",
+        &good_text.replacen(root, &format!("<pskc:KeyContainer{xmlns} "), 1),
+    );
+    assert!(std::fs::metadata(&namespaces).unwrap().len() < 100_000);
+    refused_whole(
+        &env,
+        &namespaces,
+        &[],
+        "namespaces.pskc: the file declares more than 64 XML namespaces: not a PSKC file",
+    );
+    // 80,000 attributes on one element.
+    let attributes: String = (0..80_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+    let many = write(
+        dir,
+        "attributes.pskc",
+        &good_text.replacen("<pskc:Key ", &format!("<pskc:Key{attributes} "), 1),
+    );
+    refused_whole(
+        &env,
+        &many,
+        &[],
+        "attributes.pskc: a tag has more than 64 attributes: not a PSKC file",
+    );
+    // A value of 1 MB is repeated cut short.
+    let long = "V".repeat(1 << 20);
+    let version = write(
+        dir,
+        "version.pskc",
+        &good_text.replacen("Version=\"1.0\"", &format!("Version=\"{long}\""), 1),
+    );
+    refused_whole(
+        &env,
+        &version,
+        &[],
+        &format!(
+            "version.pskc: PSKC version \"{}…\" is not supported",
+            &long[..64]
+        ),
+    );
+
+    // Password and key files are read up to 4096 bytes: a larger one is refused at once.
+    let big = write(dir, "big-password", &"p".repeat(1 << 20));
+    for (flag, file) in [
+        ("--password-file", big.to_str().unwrap()),
+        ("--password-file", "/dev/zero"),
+        ("--key-file", "/dev/zero"),
+    ] {
+        refused_whole(
+            &env,
+            &good,
+            &[flag, file],
+            &format!("{file} is larger than 4096 bytes: not a password or key file"),
+        );
+    }
+    // The good file, for contrast, imports.
+    let out = import(&env, &good, "pskc", &["--dry-run"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+fn plain_and_encrypted_mixed(db: Db) {
+    let env = Env::new(db);
+    env.cli_ok(&["user", "add", "alice"]);
+    env.cli_ok(&["user", "add", "mallory"]);
+    let dir = env.data_dir();
+    let plain = pskc_file(
+        dir,
+        "plain.pskc",
+        &json!({"keys": [{"id": "m", "algorithm": TOTP, "secret_hex": S3,
+                          "key_userid": "mallory"}]}),
+    );
+    let encrypted = pskc_file(
+        dir,
+        "encrypted.pskc",
+        &json!({"password": PASSWORD, "iterations": 1000, "keys": [
+            {"id": "a", "algorithm": TOTP, "secret_hex": S1, "key_userid": "alice"}]}),
+    );
+    let password = write(dir, "password", PASSWORD);
+    let pw = ["--password-file", password.to_str().unwrap()];
+
+    // A password given for a file that is not encrypted: refused, not ignored.
+    refused_whole(
+        &env,
+        &plain,
+        &pw,
+        "plain.pskc: the file is not encrypted, but a password was given: refusing",
+    );
+    let out = env
+        .command()
+        .args(["import", plain.to_str().unwrap(), "--format", "pskc"])
+        .env("TWOFOLD_IMPORT_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains(
+            "the file is not encrypted, but a password was given: refusing (from \
+                 TWOFOLD_IMPORT_PASSWORD); nothing was imported"
+        ),
+        "{:?}",
+        text(&out)
+    );
+    let key = write(dir, "key", "12345678901234567890123456789012\n");
+    refused_whole(
+        &env,
+        &plain,
+        &["--key-file", key.to_str().unwrap()],
+        "plain.pskc: the file is not encrypted, but a key was given: refusing",
+    );
+
+    // A plain KeyPackage put into an encrypted file, past its MACs: that entry is refused, the
+    // file's own goes on.
+    let plain_text = std::fs::read_to_string(&plain).unwrap();
+    let start = plain_text.find("<pskc:KeyPackage>").unwrap();
+    let end = plain_text.find("</pskc:KeyPackage>").unwrap() + "</pskc:KeyPackage>".len();
+    let added = &plain_text[start..end];
+    assert!(added.contains("<pskc:PlainValue>"), "{added}");
+    let encrypted_text = std::fs::read_to_string(&encrypted).unwrap();
+    let close = encrypted_text.find("</pskc:KeyContainer>").unwrap();
+    let mixed = write(
+        dir,
+        "mixed.pskc",
+        &format!(
+            "{}{added}\n{}",
+            &encrypted_text[..close],
+            &encrypted_text[close..]
+        ),
+    );
+    let line = package_lines(&mixed)[1];
+    let before = env.database_dump();
+    let out = import(&env, &mixed, "pskc", &pw);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "mixed.pskc:{line}: refused: KeyPackage 2 (Key Id \"m\"): its <Secret> is not \
+             encrypted in an encrypted file, so no MAC covers it: the file was altered"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains(&counts(0, 1, 0, 1)), "{stdout}");
+    assert!(env.database_dump() != before);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    assert_eq!(factors(&api, "alice").len(), 1);
+    assert!(factors(&api, "mallory").is_empty());
 }

@@ -2,9 +2,12 @@
 //! hardware-token vendors ship their seeds in and privacyIDEA and python-pskc exchange.
 //!
 //! The file is read whole (at most [`MAX_PSKC_BYTES`]) into a tree; a DOCTYPE is refused
-//! outright, so no DTD, no entity, nothing fetched. Each `<KeyPackage>` is one entry, reported
-//! with the line it starts on and named by its number and Key Id; a bad entry is refused and the
-//! others go on, as a bad line of the line-based formats is.
+//! outright, so no DTD, no entity, nothing fetched. Before parsing, one pass over the text
+//! refuses a file with more than [`MAX_PSKC_NAMESPACES`] namespace declarations or a tag with
+//! more than [`MAX_PSKC_ATTRIBUTES`] attributes: the parser's cost grows with their square.
+//! Each `<KeyPackage>` is one entry, reported with the line it starts on and named by its number
+//! and Key Id; a bad entry is refused and the others go on, as a bad line of the line-based
+//! formats is.
 //!
 //! A password-protected file (`<EncryptionKey><DerivedKey>` with PBKDF2, RFC 6030 §6.2) has its
 //! values encrypted with AES-CBC (the IV before the ciphertext) under the derived key and
@@ -12,7 +15,10 @@
 //! in `<MACMethod><MACKey>`. Every MAC is checked, in constant time, before its value is
 //! decrypted; a file none of whose MACs match was given the wrong password, and nothing of it is
 //! imported. A file encrypted with a pre-shared key (`<EncryptionKey><KeyName>`, RFC 6030 §6.1)
-//! is opened the same way with that key given as it is.
+//! is opened the same way with that key given as it is. In an encrypted file a `<Secret>` in a
+//! `<PlainValue>` is covered by no MAC and its entry is refused; a password or key given for a
+//! file that is not encrypted refuses the file. RFC 6030's MACs cover only encrypted values: a
+//! `<UserId>` is taken as the file gives it.
 
 use std::num::NonZeroU64;
 
@@ -27,6 +33,7 @@ use zeroize::Zeroizing;
 
 use super::{ImportedKey, MAX_IMPORT_KEYS, MAX_IMPORT_PROBLEMS, ParsedKeys, check_key};
 use crate::error::{Error, Result};
+use crate::identity::MAX_USERNAME_LEN;
 use crate::service::MAX_DRIFT_STEPS;
 
 /// The largest PSKC file an import reads, in bytes: room for [`MAX_IMPORT_KEYS`] encrypted
@@ -37,6 +44,15 @@ pub const MAX_PSKC_BYTES: usize = 32 << 20;
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// The most XML nodes a file may hold (a few dozen an entry): bounds the tree in memory.
 const MAX_NODES: u32 = 2_000_000;
+/// The most namespace declarations (`xmlns`, `xmlns:p`) a file may hold in all: PSKC files
+/// declare a handful on their root (python-pskc knows 5: pskc, ds, xenc, xenc11, pkcs5). The XML
+/// parser's cost grows with the square of these, so a file with more is refused before parsing.
+const MAX_PSKC_NAMESPACES: usize = 64;
+/// The most attributes one tag may have: PSKC's elements have at most a few (plus the root's
+/// namespace declarations). The parser's duplicate check grows with the square of these.
+const MAX_PSKC_ATTRIBUTES: usize = 64;
+/// The most characters of a value from the file that a message repeats.
+const MAX_SHOWN: usize = 64;
 
 const PSKC_NS: &str = "urn:ietf:params:xml:ns:keyprov:pskc";
 
@@ -80,6 +96,7 @@ pub fn parse_pskc(bytes: &[u8], key: PskcKey<'_>) -> Result<ParsedKeys> {
             "the file has a DOCTYPE: PSKC files have none, and DTDs and entities are refused",
         ));
     }
+    check_tags(text)?;
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,
@@ -93,21 +110,23 @@ pub fn parse_pskc(bytes: &[u8], key: PskcKey<'_>) -> Result<ParsedKeys> {
             fatal("the file holds too many XML elements: not a PSKC file")
         }
         e => fatal(format!(
-            "it is not well-formed XML ({e}): a truncated or damaged file?"
+            "it is not well-formed XML ({}): a truncated or damaged file?",
+            truncated(&e.to_string(), 4 * MAX_SHOWN)
         )),
     })?;
     let root = doc.root_element();
     if root.tag_name().name() != "KeyContainer" || root.tag_name().namespace() != Some(PSKC_NS) {
         return Err(fatal(format!(
             "the root element is <{}>, not a PSKC <KeyContainer> ({PSKC_NS}): not a PSKC file",
-            root.tag_name().name()
+            truncated(root.tag_name().name(), MAX_SHOWN)
         )));
     }
     match root.attribute("Version") {
         Some("1.0") => {}
         Some(v) => {
             return Err(fatal(format!(
-                "PSKC version {v:?} is not supported (1.0 is)"
+                "PSKC version {} is not supported (1.0 is)",
+                shown(v)
             )));
         }
         None => {
@@ -128,15 +147,16 @@ pub fn parse_pskc(bytes: &[u8], key: PskcKey<'_>) -> Result<ParsedKeys> {
         encrypted: false,
     };
     let mut parsed = ParsedKeys::default();
+    let lines = Lines::of(text);
     let packages = root.children().filter(|n| is(n, "KeyPackage"));
     for (i, package) in packages.enumerate() {
         let n = i + 1;
-        let line = doc.text_pos_at(package.range().start).row as usize;
+        let line = lines.at(package.range().start);
         let mut any = false;
         for key in package.children().filter(|k| is(k, "Key")) {
             any = true;
             let name = match key.attribute("Id") {
-                Some(id) => format!("KeyPackage {n} (Key Id {id:?})"),
+                Some(id) => format!("KeyPackage {n} (Key Id {})", shown(id)),
                 None => format!("KeyPackage {n} (a Key with no Id)"),
             };
             match reader.entry(package, key) {
@@ -177,6 +197,122 @@ pub fn parse_pskc(bytes: &[u8], key: PskcKey<'_>) -> Result<ParsedKeys> {
     Ok(parsed)
 }
 
+/// Refuses, before the XML parser sees it, a file with more than [`MAX_PSKC_NAMESPACES`]
+/// namespace declarations or a tag with more than [`MAX_PSKC_ATTRIBUTES`] attributes: one pass
+/// over the text, counting the `=` outside quotes of each tag (comments, CDATA sections and
+/// processing instructions skipped).
+fn check_tags(text: &str) -> Result<()> {
+    let bytes = text.as_bytes();
+    let mut namespaces = 0usize;
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|b| *b == b'<') {
+        i += at;
+        let rest = &bytes[i..];
+        let skip_to = |end: &[u8]| {
+            rest.windows(end.len())
+                .position(|w| w == end)
+                .map_or(bytes.len(), |p| i + p + end.len())
+        };
+        if rest.starts_with(b"<!--") {
+            i = skip_to(b"-->");
+            continue;
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            i = skip_to(b"]]>");
+            continue;
+        }
+        if rest.starts_with(b"<?") {
+            i = skip_to(b"?>");
+            continue;
+        }
+        // A tag: up to its `>` outside quotes.
+        let mut attributes = 0usize;
+        let mut quote = None;
+        // The last name seen in the tag, the one an `=` belongs to.
+        let (mut name, mut in_name) = ((0, 0), false);
+        let mut j = i + 1;
+        while j < bytes.len() {
+            let b = bytes[j];
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None => {
+                    let name_byte =
+                        !matches!(b, b'"' | b'\'' | b'>' | b'=' | b'/') && !b.is_ascii_whitespace();
+                    if name_byte && !in_name {
+                        name.0 = j;
+                    }
+                    if !name_byte && in_name {
+                        name.1 = j;
+                    }
+                    in_name = name_byte;
+                    match b {
+                        b'"' | b'\'' => quote = Some(b),
+                        b'>' => break,
+                        b'=' => {
+                            attributes += 1;
+                            let name = &bytes[name.0..name.1.max(name.0)];
+                            if name == b"xmlns" || name.starts_with(b"xmlns:") {
+                                namespaces += 1;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            j += 1;
+        }
+        if namespaces > MAX_PSKC_NAMESPACES {
+            return Err(fatal(format!(
+                "the file declares more than {MAX_PSKC_NAMESPACES} XML namespaces: not a PSKC \
+                 file"
+            )));
+        }
+        if attributes > MAX_PSKC_ATTRIBUTES {
+            return Err(fatal(format!(
+                "a tag has more than {MAX_PSKC_ATTRIBUTES} attributes: not a PSKC file"
+            )));
+        }
+        i = j;
+    }
+    Ok(())
+}
+
+/// The line each byte offset of a text is on: the offsets of its newlines, found in one pass,
+/// then a binary search per offset.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Self {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The line (from 1) of byte offset `at`.
+    fn at(&self, at: usize) -> usize {
+        self.0.partition_point(|nl| *nl < at) + 1
+    }
+}
+
+/// `value` in quotes as `{:?}` writes it, cut to [`MAX_SHOWN`] characters: a value from the file
+/// repeated in a message.
+fn shown(value: &str) -> String {
+    format!("{:?}", truncated(value, MAX_SHOWN))
+}
+
+/// `text` cut to `max` characters, with an ellipsis when it was cut.
+fn truncated(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
 fn fatal(why: impl Into<String>) -> Error {
     Error::invalid("pskc_unreadable", why)
 }
@@ -206,11 +342,13 @@ fn text_of<'a>(node: Node<'a, '_>) -> &'a str {
     node.text().unwrap_or_default().trim()
 }
 
-fn base64(text: &str) -> Option<Vec<u8>> {
-    let cleaned: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let mut cleaned = Zeroizing::new(String::with_capacity(text.len()));
+    cleaned.extend(text.chars().filter(|c| !c.is_ascii_whitespace()));
     base64::engine::general_purpose::STANDARD
-        .decode(cleaned)
+        .decode(cleaned.as_bytes())
         .ok()
+        .map(Zeroizing::new)
 }
 
 /// The HMACs PSKC names for MACs and PBKDF2's pseudo-random function.
@@ -305,7 +443,19 @@ struct Keys {
 impl Keys {
     fn of(root: Node<'_, '_>, given: PskcKey<'_>) -> Result<Option<Keys>> {
         let Some(encryption_key) = child(root, "EncryptionKey") else {
-            return Ok(None);
+            // A password or key given for a file that has none: its values would be taken
+            // unchecked, as if they had been protected.
+            return match given {
+                PskcKey::None => Ok(None),
+                PskcKey::Password(_) => Err(Error::invalid(
+                    "pskc_not_encrypted",
+                    "the file is not encrypted, but a password was given: refusing",
+                )),
+                PskcKey::PreShared(_) => Err(Error::invalid(
+                    "pskc_not_encrypted",
+                    "the file is not encrypted, but a key was given: refusing",
+                )),
+            };
         };
         let (mac_alg, cipher_len, mac_key_cipher) = mac_method(root)?;
         let derived = child(encryption_key, "DerivedKey");
@@ -337,7 +487,8 @@ impl Keys {
                     format!(
                         "the PSKC file is encrypted with a pre-shared key{}: give it in hex with \
                          --key-file FILE",
-                        name.map(|n| format!(" named {n:?}")).unwrap_or_default()
+                        name.map(|n| format!(" named {}", shown(n)))
+                            .unwrap_or_default()
                     ),
                 ));
             }
@@ -353,7 +504,7 @@ impl Keys {
 }
 
 /// The file's MAC algorithm, and its encrypted MAC key's cipher key length and IV ‖ ciphertext.
-fn mac_method(root: Node<'_, '_>) -> Result<(HmacAlg, usize, Vec<u8>)> {
+fn mac_method(root: Node<'_, '_>) -> Result<(HmacAlg, usize, Zeroizing<Vec<u8>>)> {
     let mac_method = child(root, "MACMethod").ok_or_else(|| {
         fatal(
             "the file is encrypted but has no <MACMethod>: without MACs a wrong password \
@@ -361,8 +512,12 @@ fn mac_method(root: Node<'_, '_>) -> Result<(HmacAlg, usize, Vec<u8>)> {
         )
     })?;
     let mac_uri = mac_method.attribute("Algorithm").unwrap_or_default();
-    let mac_alg = HmacAlg::from_uri(mac_uri)
-        .ok_or_else(|| fatal(format!("the MAC algorithm {mac_uri:?} is not supported")))?;
+    let mac_alg = HmacAlg::from_uri(mac_uri).ok_or_else(|| {
+        fatal(format!(
+            "the MAC algorithm {} is not supported",
+            shown(mac_uri)
+        ))
+    })?;
     let mac_key = child(mac_method, "MACKey").ok_or_else(|| {
         fatal("the <MACMethod> has no <MACKey> (a MAC key by reference is not supported)")
     })?;
@@ -378,7 +533,8 @@ fn derive(derived: Node<'_, '_>, password: &[u8], cipher_len: usize) -> Result<Z
     let algorithm = method.attribute("Algorithm").unwrap_or_default();
     if !algorithm.ends_with("#pbkdf2") {
         return Err(fatal(format!(
-            "the key derivation {algorithm:?} is not supported (PBKDF2 is)"
+            "the key derivation {} is not supported (PBKDF2 is)",
+            shown(algorithm)
         )));
     }
     let params = child(method, "PBKDF2-params")
@@ -403,8 +559,12 @@ fn derive(derived: Node<'_, '_>, password: &[u8], cipher_len: usize) -> Result<Z
             if uri.is_empty() {
                 HmacAlg::Sha1
             } else {
-                HmacAlg::from_uri(uri)
-                    .ok_or_else(|| fatal(format!("the PBKDF2 function {uri:?} is not supported")))?
+                HmacAlg::from_uri(uri).ok_or_else(|| {
+                    fatal(format!(
+                        "the PBKDF2 function {} is not supported",
+                        shown(uri)
+                    ))
+                })?
             }
         }
     };
@@ -426,12 +586,16 @@ fn derive(derived: Node<'_, '_>, password: &[u8], cipher_len: usize) -> Result<Z
 }
 
 /// An `<EncryptedValue>`'s (or `<MACKey>`'s) key length and IV ‖ ciphertext.
-fn encrypted_parts(node: Node<'_, '_>) -> std::result::Result<(usize, Vec<u8>), String> {
+fn encrypted_parts(node: Node<'_, '_>) -> std::result::Result<(usize, Zeroizing<Vec<u8>>), String> {
     let uri = child(node, "EncryptionMethod")
         .and_then(|m| m.attribute("Algorithm"))
         .ok_or("it has no <EncryptionMethod Algorithm=…>")?;
-    let len = cipher_key_len(uri)
-        .ok_or_else(|| format!("the cipher {uri:?} is not supported (AES-128/192/256-CBC are)"))?;
+    let len = cipher_key_len(uri).ok_or_else(|| {
+        format!(
+            "the cipher {} is not supported (AES-128/192/256-CBC are)",
+            shown(uri)
+        )
+    })?;
     let data = path(node, &["CipherData", "CipherValue"])
         .and_then(|n| base64(text_of(n)))
         .ok_or("it has no base64 <CipherData><CipherValue>")?;
@@ -460,10 +624,18 @@ impl Reader {
             return Ok(None);
         };
         if let Some(plain) = child(el, "PlainValue") {
+            // In an encrypted file every secret is encrypted and MACed: one in plain text
+            // could have been put there by anyone, past the MACs.
+            if binary && self.keys.is_some() {
+                return Err(format!(
+                    "its <{name}> is not encrypted in an encrypted file, so no MAC covers it: \
+                     the file was altered"
+                ));
+            }
             let text = text_of(plain);
             return if binary {
                 base64(text)
-                    .map(|b| Some(Zeroizing::new(b)))
+                    .map(Some)
                     .ok_or_else(|| format!("its <{name}> is not base64"))
             } else {
                 Ok(Some(Zeroizing::new(text.as_bytes().to_vec())))
@@ -542,7 +714,8 @@ impl Reader {
             Some(totp) => totp,
             None => {
                 return Err(format!(
-                    "unknown algorithm {uri:?} (expected {PSKC_NS}:hotp or {PSKC_NS}:totp)"
+                    "unknown algorithm {} (expected {PSKC_NS}:hotp or {PSKC_NS}:totp)",
+                    shown(uri)
                 ));
             }
         };
@@ -550,7 +723,10 @@ impl Reader {
         let algorithm = match params.and_then(|p| child(p, "Suite")).map(text_of) {
             None | Some("") => Algorithm::Sha1,
             Some(suite) => hash_of_suite(suite).ok_or_else(|| {
-                format!("unknown suite {suite:?} (expected HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512)")
+                format!(
+                    "unknown suite {} (expected HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512)",
+                    shown(suite)
+                )
             })?,
         };
         let format = params.and_then(|p| child(p, "ResponseFormat"));
@@ -558,7 +734,8 @@ impl Reader {
             && !encoding.eq_ignore_ascii_case("DECIMAL")
         {
             return Err(format!(
-                "codes in {encoding} are not supported (DECIMAL codes are)"
+                "codes in {} are not supported (DECIMAL codes are)",
+                shown(encoding)
             ));
         }
         let digits = match format.and_then(|f| f.attribute("Length")) {
@@ -568,7 +745,7 @@ impl Reader {
                 .parse()
                 .ok()
                 .and_then(|n| Digits::new(n).ok())
-                .ok_or_else(|| format!("{d:?} digits: a code has 6, 7 or 8"))?,
+                .ok_or_else(|| format!("{} digits: a code has 6, 7 or 8", shown(d)))?,
         };
         let data = child(key, "Data").ok_or("it has no <Data> (and so no secret)")?;
         let secret = self
@@ -615,6 +792,12 @@ impl Reader {
             .map(text_of)
             .filter(|u| !u.is_empty())
             .ok_or("it names no user (<UserId> in the <Key> or its <DeviceInfo>)")?;
+        if user.len() > MAX_USERNAME_LEN {
+            return Err(format!(
+                "its <UserId> {} is longer than a username may be ({MAX_USERNAME_LEN} bytes)",
+                shown(user)
+            ));
+        }
         let device = child(package, "DeviceInfo");
         let device_name = || {
             let part = |n: &str| device.and_then(|d| child(d, n)).map(text_of);
@@ -1094,5 +1277,234 @@ mod tests {
         assert_eq!(hash_of_suite("HMAC-SHA256"), Some(Algorithm::Sha256));
         assert_eq!(hash_of_suite("sha512"), Some(Algorithm::Sha512));
         assert_eq!(hash_of_suite("hmac-md5"), None);
+    }
+
+    #[test]
+    fn many_namespaces_or_attributes_are_refused_before_parsing() {
+        let good = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
+        let xmlns: String = (0..5_000)
+            .map(|i| format!(" xmlns:a{i}=\"urn:x:{i}\""))
+            .collect();
+        let text = good.replacen(
+            "<pskc:KeyContainer ",
+            &format!("<pskc:KeyContainer{xmlns} "),
+            1,
+        );
+        #[allow(clippy::disallowed_methods)]
+        let start = std::time::Instant::now();
+        let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(
+            err.message
+                .contains("the file declares more than 64 XML namespaces"),
+            "{err:?}"
+        );
+        // Spread over tags, they count all the same.
+        let ns = |from: usize, to: usize| -> String {
+            (from..to)
+                .map(|i| format!(" xmlns:b{i}=\"urn:x:{i}\""))
+                .collect()
+        };
+        let spread = good
+            .replacen(
+                "<pskc:KeyContainer ",
+                &format!("<pskc:KeyContainer{} ", ns(0, 40)),
+                1,
+            )
+            .replacen("<pskc:Key ", &format!("<pskc:Key{} ", ns(40, 70)), 1);
+        assert_eq!(spread.matches(" xmlns:").count(), 70 + 3);
+        let err = parse_pskc(spread.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(
+            err.message.contains("more than 64 XML namespaces"),
+            "{err:?}"
+        );
+        let attributes: String = (0..80_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let text = good.replacen("<pskc:Key ", &format!("<pskc:Key{attributes} "), 1);
+        let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(
+            err.message
+                .contains("a tag has more than 64 attributes: not a PSKC file"),
+            "{err:?}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        // What is not an attribute is not counted: `=` in values, comments, CDATA and text,
+        // and `xmlns=` inside a value.
+        let equals = "=".repeat(500);
+        let text = good
+            .replacen(
+                "Version=\"1.0\"",
+                &format!("Version=\"1.0\" Note=\"{equals} xmlns='a'{equals}\""),
+                1,
+            )
+            .replacen(
+                "<pskc:KeyPackage>",
+                &format!(
+                    "<!-- {} --><pskc:KeyPackage><![CDATA[{}]]>{equals}",
+                    " a='b' xmlns:c='d'".repeat(200),
+                    " <a b='c' xmlns:d='e'>".repeat(200),
+                ),
+                1,
+            );
+        let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
+        assert_eq!(p.keys.len(), 1, "{:?}", p.refused);
+        // A tag of exactly 64 attributes passes: the root's Version, its 3 namespaces and 60
+        // more.
+        let many: String = (0..60)
+            .map(|i| format!(" xmlns:n{i}=\"urn:n{i}\""))
+            .collect();
+        let text = good.replacen(
+            "<pskc:KeyContainer ",
+            &format!("<pskc:KeyContainer{many} "),
+            1,
+        );
+        assert_eq!(
+            parse_pskc(text.as_bytes(), PskcKey::None)
+                .unwrap()
+                .keys
+                .len(),
+            1
+        );
+        let text = text.replacen(" xmlns:n0=", " xmlns:n0=\"urn:n\" n=", 1);
+        let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(err.message.contains("more than 64 attributes"), "{err:?}");
+    }
+
+    #[test]
+    fn many_packages_after_a_long_first_line_have_their_lines() {
+        let packages: String = (0..3_000)
+            .map(|i| package("hotp", &format!("u{i}"), &plain(SECRET_B64), "", ""))
+            .collect();
+        let text = container("", &packages).replacen(
+            "?>\n",
+            &format!("?><!--{}-->\n", "x".repeat(4 << 20)),
+            1,
+        );
+        #[allow(clippy::disallowed_methods)]
+        let start = std::time::Instant::now();
+        let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
+        let took = start.elapsed();
+        assert!(p.refused.is_empty(), "{:?}", &p.refused[..1]);
+        assert_eq!(p.keys.len(), 3_000);
+        let all: Vec<&str> = text.lines().collect();
+        for (i, k) in p.keys.iter().enumerate() {
+            assert_eq!(k.username, format!("u{i}"));
+            assert_eq!(k.line, 3 + 6 * i, "KeyPackage {}", i + 1);
+            assert_eq!(all[k.line - 1], "<pskc:KeyPackage>");
+        }
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn lines_of_offsets() {
+        let lines = Lines::of("ab\n\ncd\n");
+        assert_eq!(
+            [0, 1, 2, 3, 4, 5, 6, 7].map(|at| lines.at(at)),
+            [1, 1, 1, 2, 3, 3, 3, 4]
+        );
+        assert_eq!(Lines::of("").at(0), 1);
+    }
+
+    #[test]
+    fn a_plain_secret_in_an_encrypted_file_is_refused() {
+        let text = encrypted_file(b"qwerty", false);
+        let end = text.find("</pskc:KeyContainer>").unwrap();
+        let text = format!(
+            "{}{}{}",
+            &text[..end],
+            package("hotp", "mallory", &plain(SECRET_B64), "", ""),
+            &text[end..]
+        );
+        let p = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap();
+        assert_eq!(p.keys.len(), 1);
+        assert_eq!(p.keys[0].username, "alice");
+        assert_eq!(p.refused.len(), 1, "{:?}", p.refused);
+        assert!(
+            p.refused[0].1.starts_with("KeyPackage 2")
+                && p.refused[0].1.contains(
+                    "its <Secret> is not encrypted in an encrypted file, so no MAC covers it"
+                ),
+            "{:?}",
+            p.refused
+        );
+        // Its plain counter, as python-pskc writes it unless asked, still goes.
+        assert_eq!(p.keys[0].kind, OtpKind::Hotp { counter: 3 });
+    }
+
+    #[test]
+    fn a_password_or_key_for_a_file_not_encrypted_is_refused() {
+        let text = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
+        assert_eq!(
+            parse_pskc(text.as_bytes(), PskcKey::None)
+                .unwrap()
+                .keys
+                .len(),
+            1
+        );
+        let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the file is not encrypted, but a password was given: refusing"
+        );
+        let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[1; 16])).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the file is not encrypted, but a key was given: refusing"
+        );
+    }
+
+    #[test]
+    fn values_repeated_in_messages_are_cut_short() {
+        let long = "A".repeat(1 << 20);
+        let good = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
+        let version = good.replacen("Version=\"1.0\"", &format!("Version=\"{long}\""), 1);
+        let err = parse_pskc(version.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(err.message.len() < 200, "{}", &err.message[..300]);
+        assert!(
+            err.message.starts_with(&format!(
+                "PSKC version \"{}…\" is not supported",
+                &long[..64]
+            )),
+            "{}",
+            err.message
+        );
+        let close = good.replacen("</pskc:KeyContainer>", &format!("</{long}>"), 1);
+        let err = parse_pskc(close.as_bytes(), PskcKey::None).unwrap_err();
+        assert!(
+            err.message.len() < 400 && err.message.contains("not well-formed XML"),
+            "{}",
+            &err.message[..err.message.len().min(500)]
+        );
+        for (from, to) in [
+            ("Algorithm=\"hotp\"", format!("Algorithm=\"{long}\"")),
+            (
+                "Id=\"k\" Algorithm=\"hotp\"",
+                format!("Id=\"{long}\" Algorithm=\"x\""),
+            ),
+            (
+                "<pskc:AlgorithmParameters>",
+                format!("<pskc:AlgorithmParameters><pskc:Suite>{long}</pskc:Suite>"),
+            ),
+            (
+                "<pskc:AlgorithmParameters>",
+                format!("<pskc:AlgorithmParameters><pskc:ResponseFormat Encoding=\"{long}\"/>"),
+            ),
+            (
+                "<pskc:AlgorithmParameters>",
+                format!("<pskc:AlgorithmParameters><pskc:ResponseFormat Length=\"{long}\"/>"),
+            ),
+            ("<pskc:UserId>a<", format!("<pskc:UserId>{long}<")),
+        ] {
+            let text = good.replacen(from, &to, 1);
+            let p = parse_pskc(text.as_bytes(), PskcKey::None).unwrap();
+            let [(_, why)] = p.refused.as_slice() else {
+                panic!("{from}: {:?}", p.keys)
+            };
+            assert!(
+                why.len() < 300 && why.contains("AAAA…"),
+                "{from}: {}",
+                &why[..why.len().min(500)]
+            );
+        }
+        assert_eq!(truncated("ééé", 2), "éé…");
+        assert_eq!(truncated("ééé", 3), "ééé");
     }
 }
