@@ -24,6 +24,52 @@ on_both!(
     long_files_are_imported_batch_by_batch,
 );
 
+/// A key refused (here: its user would hold more than 20 factors) brings none of its scratch
+/// codes in as backup codes.
+#[test]
+fn a_refused_key_brings_no_scratch_codes() {
+    let env = Env::new(Db::Sqlite);
+    let token = env.token("app", "admin");
+    env.cli_ok(&["user", "add", "carol"]);
+    let dir = env.data_dir();
+    // Twenty keys: carol holds the most factors a user may.
+    let csv: String = (0..20)
+        .map(|i| {
+            format!(
+                "carol,totp,{},,,,\n",
+                &"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[i..i + 12].repeat(2)
+            )
+        })
+        .collect();
+    let file = write(dir, "twenty.csv", &csv);
+    let out = import(&env, &file, "csv", &[]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let ga = dir.join("carol.google_authenticator");
+    let ga_text = google_authenticator(&ga, &["-t", "-d", "-r", "3", "-R", "30", "-w", "3"]);
+    let scratch: Vec<&str> = ga_text
+        .lines()
+        .filter(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    assert!(!scratch.is_empty(), "{ga_text}");
+    let out = import(
+        &env,
+        &ga,
+        "pam-google-authenticator",
+        &["--username", "carol"],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("more than 20 factors"), "{stderr}");
+    assert!(!stdout.contains("scratch code"), "{stdout}");
+    let server = env.serve();
+    let api = server.api(&token);
+    assert_eq!(
+        api.validate("carol", scratch[0])["ok"],
+        false,
+        "a refused key's scratch code"
+    );
+}
+
 /// Not about the database: run once.
 #[test]
 fn binary_and_oversized_files_are_refused_quickly() {

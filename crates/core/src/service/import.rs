@@ -1111,49 +1111,15 @@ impl Service {
             }
         }
         let user = found.map(|(u, _)| u);
-        // Scratch codes, kept as backup codes: those the user already has (a second run)
-        // are skipped, found by the same keyed hash a code typed at login is.
-        let mut scratch: Vec<String> = Vec::new();
-        let mut scratch_line = 0;
-        for k in &keys {
-            for c in &k.scratch_codes {
-                if !scratch.contains(c) {
-                    scratch.push(c.clone());
-                    scratch_line = k.line;
-                }
-            }
-        }
-        if let (Some(user), false) = (&user, scratch.is_empty()) {
-            let have: Vec<String> = self
-                .store
-                .backup_codes(user.id)
-                .await?
-                .into_iter()
-                .map(|r| r.lookup)
-                .collect();
-            let before = scratch.len();
-            scratch.retain(|c| {
-                let lookup = self
-                    .key
-                    .lookup_hash(&super::backup_lookup_context(user.id), c.as_bytes());
-                !have.contains(&lookup)
-            });
-            if scratch.len() < before {
-                report.skipped.push((
-                    scratch_line,
-                    format!(
-                        "{} already has {} of these scratch codes as backup codes",
-                        user.username,
-                        before - scratch.len()
-                    ),
-                ));
-            }
-        }
+        // The scratch codes of the keys kept (new, or held already): a refused key's codes are
+        // not imported either.
+        let mut kept_scratch: Vec<(usize, Vec<String>)> = Vec::new();
         let mut fresh: Vec<ImportedKey> = Vec::new();
         for k in keys {
             let kind = k.factor_kind();
             let same = |s: &[u8]| bool::from(s.ct_eq(k.secret.expose()));
             if let Some((_, _, id)) = held.iter().find(|(hk, s, _)| *hk == kind && same(s)) {
+                kept_scratch.push((k.line, k.scratch_codes.clone()));
                 report.skipped.push((
                     k.line,
                     format!("{} already has this {kind} key (factor {id})", k.username),
@@ -1180,7 +1146,49 @@ impl Service {
                 ));
                 continue;
             }
+            kept_scratch.push((k.line, k.scratch_codes.clone()));
             fresh.push(k);
+        }
+        // Scratch codes, kept as backup codes: those the user already has (a second run)
+        // are skipped, found by the same keyed hash a code typed at login is.
+        let mut scratch: Vec<String> = Vec::new();
+        let mut scratch_line = 0;
+        for (line, codes) in &kept_scratch {
+            for c in codes {
+                if !scratch.contains(c) {
+                    scratch.push(c.clone());
+                    scratch_line = *line;
+                }
+            }
+        }
+        if let (Some(user), false) = (&user, scratch.is_empty()) {
+            let have: Vec<String> = self
+                .store
+                .backup_codes(user.id)
+                .await?
+                .into_iter()
+                .map(|r| r.lookup)
+                .collect();
+            let before = scratch.len();
+            scratch.retain(|c| {
+                // Under the sealing key and the one before it: while a rotation runs, a code
+                // imported before it may still be hashed under the previous key.
+                !self
+                    .key
+                    .lookup_hashes(&super::backup_lookup_context(user.id), c.as_bytes())
+                    .iter()
+                    .any(|lookup| have.contains(lookup))
+            });
+            if scratch.len() < before {
+                report.skipped.push((
+                    scratch_line,
+                    format!(
+                        "{} already has {} of these scratch codes as backup codes",
+                        user.username,
+                        before - scratch.len()
+                    ),
+                ));
+            }
         }
         if fresh.is_empty() && scratch.is_empty() {
             return Ok(None);
