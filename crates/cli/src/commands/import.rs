@@ -98,10 +98,18 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
         }
         Some((batches, reader.finish()))
     } else {
+        None
+    };
+    // A file: one handle for both reads (a file renamed over it meanwhile is not read), and the
+    // digest of what each batch read the first time, so the second read imports only what was
+    // checked.
+    let checked = if held.is_none() {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
         let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
-        let mut reader = KeyReader::new(open(&args.file, &name)?, parser, &name);
-        while reader.next_batch()?.is_some() {}
-        reader.finish();
+        let marks = batch_marks(KeyReader::new(reader_of(&file, &name)?, parser, &name))?;
+        Some((file, marks))
+    } else {
         None
     };
     let service = setup::service(config).await?;
@@ -120,10 +128,15 @@ pub(crate) async fn run(config: &Config, args: ImportArgs) -> Result<(), Failure
             parsed
         }
         None => {
+            let Some((file, marks)) = checked else {
+                return Err(Failure::value(format_args!("cannot read {name}")));
+            };
             let parser = KeyFileParser::new(args.format, args.username.as_deref())?;
-            let mut reader = KeyReader::new(open(&args.file, &name)?, parser, &name);
-            while let Some(batch) = reader.next_batch()? {
+            let mut reader = KeyReader::new(reader_of(&file, &name)?, parser, &name);
+            let mut done = 0;
+            while let Some(batch) = checked_batch(&mut reader, &marks, done, &out)? {
                 out.batch(&service, &ctx, batch, options).await?;
+                done += 1;
             }
             reader.finish()
         }
@@ -255,10 +268,59 @@ fn hex_key(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     Some(key)
 }
 
-fn open(path: &std::path::Path, name: &str) -> Result<BufReader<std::fs::File>, Failure> {
-    let file = std::fs::File::open(path)
+/// A buffered reader of `file` from its start.
+fn reader_of<'f>(
+    file: &'f std::fs::File,
+    name: &str,
+) -> Result<BufReader<&'f std::fs::File>, Failure> {
+    use std::io::Seek as _;
+    let mut f = file;
+    f.seek(std::io::SeekFrom::Start(0))
         .map_err(|e| Failure::value(format_args!("cannot read {name}: {e}")))?;
-    Ok(BufReader::with_capacity(1 << 16, file))
+    Ok(BufReader::with_capacity(1 << 16, f))
+}
+
+/// The first read of a file: every line checked, and the digest of the input read up to the end
+/// of each batch, then of the whole input.
+fn batch_marks<R: BufRead>(mut reader: KeyReader<'_, R>) -> Result<Vec<[u8; 32]>, Failure> {
+    let mut marks = Vec::new();
+    while reader.next_batch()?.is_some() {
+        marks.push(reader.digest());
+    }
+    marks.push(reader.digest());
+    reader.finish();
+    Ok(marks)
+}
+
+/// The second read's next batch, only if the input up to its end is what the first read
+/// checked (`marks[done]`); `None` at the end, once the whole input matched too. A file changed
+/// in between stops the import before the changed batch is written.
+fn checked_batch<R: BufRead>(
+    reader: &mut KeyReader<'_, R>,
+    marks: &[[u8; 32]],
+    done: usize,
+    out: &Printer<'_>,
+) -> Result<Option<Vec<ImportedKey>>, Failure> {
+    let name = reader.name;
+    let changed = |why: &str| {
+        Failure::value(format_args!(
+            "{name} changed while it was imported ({why}): the import stopped after {done} \
+             batch(es) ({} key(s) imported); run it again (it skips what is there)",
+            out.imported
+        ))
+    };
+    let batch = reader.next_batch().map_err(|e| changed(e.message()))?;
+    // The batches the first read made; its last mark is the whole input's.
+    let made = marks.len().saturating_sub(1);
+    let want = match &batch {
+        Some(_) if done < made => marks.get(done),
+        None if done == made => marks.last(),
+        _ => None,
+    };
+    if want.copied() != Some(reader.digest()) {
+        return Err(changed("its content is not what was checked"));
+    }
+    Ok(batch)
 }
 
 /// Prints an import's report batch by batch, keeping only the totals.
@@ -393,6 +455,8 @@ struct KeyReader<'a, R> {
     /// of lines: they start the next batch, so a user whose lines follow each other is
     /// imported in one piece.
     carry: Vec<ImportedKey>,
+    /// SHA-256 of every byte read so far.
+    digest: sha2::Sha256,
 }
 
 impl<'a, R: BufRead> KeyReader<'a, R> {
@@ -404,7 +468,14 @@ impl<'a, R: BufRead> KeyReader<'a, R> {
             buf: Vec::with_capacity(256),
             line: 0,
             carry: Vec::new(),
+            digest: sha2::Sha256::default(),
         }
+    }
+
+    /// The digest of the input read so far.
+    fn digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        self.digest.clone().finalize().into()
     }
 
     /// The next batch of about [`IMPORT_BATCH_KEYS`] keys, `None` at the end of the input.
@@ -448,6 +519,7 @@ impl<'a, R: BufRead> KeyReader<'a, R> {
         if read == 0 {
             return Ok(false);
         }
+        sha2::Digest::update(&mut self.digest, &self.buf);
         self.line += 1;
         let n = self.line;
         if self.buf.last() == Some(&b'\n') {
@@ -494,4 +566,70 @@ fn not_a_key_file(name: &str, line: usize, why: impl std::fmt::Display) -> Failu
     Failure::value(format_args!(
         "{name}:{line}: {why}: not a key file; nothing was imported"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(lines: usize, changed: Option<usize>) -> Vec<u8> {
+        (1..=lines)
+            .map(|i| {
+                let secret = if Some(i) == changed {
+                    "KRUGS4ZANFZSAYLOEBXXI2DFOIQHGZLDOJSXI"
+                } else {
+                    "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+                };
+                format!("user{i},totp,{secret},,,,\n")
+            })
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    fn reader(bytes: &[u8]) -> KeyReader<'static, std::io::Cursor<Vec<u8>>> {
+        let parser = KeyFileParser::new(ImportFormat::Csv, None).unwrap();
+        KeyReader::new(std::io::Cursor::new(bytes.to_vec()), parser, "keys.csv")
+    }
+
+    /// Reads every batch the second time; the batches read and the error, if any.
+    fn second_read(marks: &[[u8; 32]], bytes: &[u8]) -> (usize, Option<String>) {
+        let out = Printer::new("keys.csv", true);
+        let mut r = reader(bytes);
+        let mut done = 0;
+        loop {
+            match checked_batch(&mut r, marks, done, &out) {
+                Ok(Some(_)) => done += 1,
+                Ok(None) => return (done, None),
+                Err(e) => return (done, Some(e.message().to_owned())),
+            }
+        }
+    }
+
+    /// The second read of a file imports only what the first one checked: a file changed in
+    /// between (a line rewritten, lines added, lines cut) stops before the changed batch.
+    #[test]
+    fn a_file_changed_between_the_reads_stops_the_import_at_the_change() {
+        let first = csv(1200, None);
+        let marks = batch_marks(reader(&first)).unwrap();
+        assert_eq!(
+            marks.len(),
+            4,
+            "three batches of at most 500 keys, and the end"
+        );
+        assert_eq!(second_read(&marks, &first), (3, None));
+        let (done, e) = second_read(&marks, &csv(1200, Some(800)));
+        assert_eq!(done, 1, "the first batch was as checked");
+        let e = e.unwrap();
+        assert!(
+            e.starts_with("keys.csv changed while it was imported"),
+            "{e}"
+        );
+        assert!(e.contains("stopped after 1 batch(es)"), "{e}");
+        let (done, e) = second_read(&marks, &csv(1300, None));
+        assert_eq!(done, 2);
+        assert!(e.is_some());
+        let (done, e) = second_read(&marks, &csv(1100, None));
+        assert_eq!(done, 2);
+        assert!(e.is_some());
+    }
 }
