@@ -38,7 +38,9 @@ impl Failure {
 
 impl From<twofold_core::Error> for Failure {
     fn from(e: twofold_core::Error) -> Self {
-        Failure { message: e.message }
+        Failure {
+            message: e.message.english(),
+        }
     }
 }
 

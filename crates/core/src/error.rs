@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::i18n::Text;
 use crate::store::StoreError;
 
 /// How an error is answered.
@@ -37,8 +38,8 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Stable snake_case code (`invalid_code`, `user_exists`, …).
     pub code: &'static str,
-    /// A sentence for people.
-    pub message: String,
+    /// A sentence for people, put into the reader's language where it is shown.
+    pub message: Text,
 }
 
 /// Results of the core.
@@ -46,7 +47,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// A 404.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::NotFound,
             code,
@@ -55,7 +56,7 @@ impl Error {
     }
 
     /// A 409.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Conflict,
             code,
@@ -64,7 +65,7 @@ impl Error {
     }
 
     /// A 422.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Invalid,
             code,
@@ -73,7 +74,7 @@ impl Error {
     }
 
     /// A 401.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Unauthorized,
             code,
@@ -82,7 +83,7 @@ impl Error {
     }
 
     /// A 429: try again after `retry_after` seconds.
-    pub fn throttled(retry_after: u64, message: impl Into<String>) -> Self {
+    pub fn throttled(retry_after: u64, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Throttled { retry_after },
             code: "throttled",
@@ -91,7 +92,7 @@ impl Error {
     }
 
     /// A 502: a delivery or an outside service failed; `message` is fit for the user.
-    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unavailable(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Unavailable,
             code,
@@ -100,7 +101,7 @@ impl Error {
     }
 
     /// A 403.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: &'static str, message: impl Into<Text>) -> Self {
         Error {
             kind: ErrorKind::Forbidden,
             code,
@@ -133,7 +134,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message.english())
     }
 }
 

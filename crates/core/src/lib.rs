@@ -26,3 +26,5 @@ pub mod yubico;
 
 pub use error::{Error, ErrorKind, Result};
 pub use service::Service;
+/// The message catalogues and the choice of a language.
+pub use twofold_i18n as i18n;

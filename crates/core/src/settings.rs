@@ -498,6 +498,15 @@ pub static DEFINITIONS: &[SettingDef] = &[
          Access-Challenge).",
     )
     .labelled("RADIUS: what the password field holds"),
+    def(
+        GENERAL,
+        "ui.language",
+        SettingType::Choice(&["en", "de", "fr", "es", "pt-BR"]),
+        "en",
+        "The language of pages, emails and SMS for users who chose none and whose browser asks \
+         for none Twofold speaks: en, de, fr, es or pt-BR.",
+    )
+    .labelled("Default language"),
     // Time Based Tokens.
     TOTP_SWITCHES[0],
     TOTP_SWITCHES[1],
@@ -1071,6 +1080,12 @@ impl Settings {
             "" => &self.hostname,
             i => i,
         }
+    }
+
+    /// `ui.language`: the language of readers who chose none and whose browser asks for none
+    /// Twofold speaks.
+    pub fn language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_tag(self.text("ui.language")).unwrap_or_default()
     }
 
     /// `totp.window`.

@@ -74,7 +74,7 @@ pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
 macro_rules! user_columns {
     () => {
         "id, username, role, email, phone, password_hash, disabled, failed_attempts, \
-         locked_until, created_at"
+         locked_until, created_at, language"
     };
 }
 pub(crate) use user_columns;
@@ -100,6 +100,7 @@ pub(crate) struct UserRow {
     failed_attempts: i64,
     locked_until: Option<i64>,
     created_at: i64,
+    language: Option<String>,
 }
 crate::rows::from_row!(UserRow {
     id,
@@ -111,7 +112,8 @@ crate::rows::from_row!(UserRow {
     disabled,
     failed_attempts,
     locked_until,
-    created_at
+    created_at,
+    language
 });
 
 impl UserRow {
@@ -129,6 +131,7 @@ impl UserRow {
             failed_attempts: r.get(at + 7)?,
             locked_until: r.get(at + 8)?,
             created_at: r.get(at + 9)?,
+            language: r.get(at + 10)?,
         })
     }
 }
@@ -153,6 +156,7 @@ impl TryFrom<UserRow> for User {
             failed_attempts: r.failed_attempts,
             locked_until: r.locked_until,
             created_at: r.created_at,
+            language: r.language,
         })
     }
 }
@@ -187,28 +191,28 @@ impl UserFactorRow {
     pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(UserFactorRow {
             user: UserRow::from_sqlite_at(r, 0)?,
-            f_id: r.get(10)?,
-            f_user_id: r.get(11)?,
-            f_kind: r.get(12)?,
-            f_label: r.get(13)?,
-            f_confirmed: r.get(14)?,
-            f_created_at: r.get(15)?,
-            f_last_used_at: r.get(16)?,
-            f_secret: r.get(17)?,
-            f_algorithm: r.get(18)?,
-            f_digits: r.get(19)?,
-            f_period: r.get(20)?,
-            f_last_counter: r.get(21)?,
-            f_drift: r.get(22)?,
-            f_public_id: r.get(23)?,
-            f_params: r.get(24)?,
+            f_id: r.get(11)?,
+            f_user_id: r.get(12)?,
+            f_kind: r.get(13)?,
+            f_label: r.get(14)?,
+            f_confirmed: r.get(15)?,
+            f_created_at: r.get(16)?,
+            f_last_used_at: r.get(17)?,
+            f_secret: r.get(18)?,
+            f_algorithm: r.get(19)?,
+            f_digits: r.get(20)?,
+            f_period: r.get(21)?,
+            f_last_counter: r.get(22)?,
+            f_drift: r.get(23)?,
+            f_public_id: r.get(24)?,
+            f_params: r.get(25)?,
         })
     }
 }
 
 /// The SELECT of [`UserFactorRow`] (`$1`: the username key), factors oldest first.
 pub(crate) const USER_WITH_FACTORS: &str = "SELECT u.id, u.username, u.role, u.email, u.phone, \
-     u.password_hash, u.disabled, u.failed_attempts, u.locked_until, u.created_at, \
+     u.password_hash, u.disabled, u.failed_attempts, u.locked_until, u.created_at, u.language, \
      f.id AS f_id, f.user_id AS f_user_id, f.kind AS f_kind, f.label AS f_label, \
      f.confirmed AS f_confirmed, f.created_at AS f_created_at, f.last_used_at AS f_last_used_at, \
      f.secret AS f_secret, f.algorithm AS f_algorithm, f.digits AS f_digits, \
@@ -655,6 +659,7 @@ mod tests {
             failed_attempts: 0,
             locked_until: None,
             created_at: 0,
+            language: None,
         }
     }
 
@@ -686,6 +691,7 @@ mod tests {
             "u.failed_attempts",
             "u.locked_until",
             "u.created_at",
+            "u.language",
             "f_id",
             "f_user_id",
             "f_kind",
@@ -717,7 +723,7 @@ mod tests {
             "s.user_agent",
             "s.two_factor_at",
         ];
-        let with_user: Vec<&str> = sessions.iter().chain(&users[..10]).copied().collect();
+        let with_user: Vec<&str> = sessions.iter().chain(&users[..11]).copied().collect();
         assert_in_order(crate::sql::SESSION_WITH_USER, &with_user);
         assert_in_order(
             crate::sql::TOKEN_BY_HASH,

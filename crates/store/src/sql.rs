@@ -9,7 +9,7 @@ pub(crate) const SESSION_WITH_USER: &str = "SELECT s.id_hash, s.user_id, s.stage
      s.created_at AS s_created_at, s.expires_at, s.next, s.login_at, s.last_seen_at, \
      s.step_up_at, s.ip, s.user_agent, s.two_factor_at, \
      u.id, u.username, u.role, u.email, u.phone, u.password_hash, u.disabled, \
-     u.failed_attempts, u.locked_until, u.created_at \
+     u.failed_attempts, u.locked_until, u.created_at, u.language \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
 
 /// `$1` hash → the token's row.

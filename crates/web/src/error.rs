@@ -150,7 +150,7 @@ impl From<Error> for ApiError {
         ApiError {
             status,
             code: e.code,
-            message: e.message,
+            message: crate::lang::text(&e.message),
             retry_after,
         }
     }
@@ -208,7 +208,7 @@ impl From<Error> for PageError {
             ErrorKind::NotFound => PageError::NotFound,
             ErrorKind::Forbidden => PageError::Forbidden,
             ErrorKind::Throttled { retry_after } => PageError::Throttled {
-                message: e.message,
+                message: crate::lang::text(&e.message),
                 retry_after,
             },
             _ => {

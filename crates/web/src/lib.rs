@@ -7,6 +7,7 @@ mod api;
 mod auth;
 pub mod error;
 mod forward;
+mod lang;
 mod ops;
 mod portal;
 
@@ -104,6 +105,10 @@ pub fn app(state: AppState) -> Router {
         .merge(forward::router())
         .merge(portal::router())
         .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lang::choose,
+        ))
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(

@@ -331,6 +331,15 @@ impl Service {
         self.clock.now()
     }
 
+    /// `ui.language`: the language of readers who chose none and whose browser asks for none
+    /// Twofold speaks (from the cached settings: no database read on the hot path).
+    pub async fn default_language(&self) -> crate::i18n::Lang {
+        self.settings_cached()
+            .await
+            .map(|s| s.language())
+            .unwrap_or_default()
+    }
+
     /// The settings for the hot path (`validate`, sessions): the cached view as read or
     /// checked at most [`SETTINGS_TTL`] seconds ago, without a database read.
     pub(crate) async fn settings_cached(&self) -> Result<Arc<Settings>> {

@@ -338,6 +338,7 @@ mod tests {
             failed_attempts: 0,
             locked_until: None,
             created_at: 0,
+            language: None,
         }
     }
 

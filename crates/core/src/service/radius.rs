@@ -334,7 +334,7 @@ impl Service {
         match answer {
             // Throttled passwords, a mail server or Duo out of reach: said in the Reject.
             Err(e) if matches!(e.kind, ErrorKind::Throttled { .. } | ErrorKind::Unavailable) => {
-                Ok(RadiusAnswer::Reject(e.message))
+                Ok(RadiusAnswer::Reject(e.message.english()))
             }
             other => other,
         }
@@ -561,7 +561,7 @@ impl Service {
         {
             match self.send_login_code(ctx, &user, Some(kind)).await {
                 Ok(sent) => format!("Enter the code we sent to {}.", sent.to),
-                Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) => e.message.clone(),
+                Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) => e.message.english(),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not send a RADIUS challenge's code");
                     return Ok(RadiusAnswer::Reject(

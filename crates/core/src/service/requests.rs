@@ -192,11 +192,11 @@ mod tests {
         assert_eq!(parse_sending_kind("sms").unwrap(), FactorKind::Sms);
         let err = parse_sending_kind("totp").unwrap_err();
         assert_eq!(
-            (err.code, err.message.as_str()),
+            (err.code, err.to_string().as_str()),
             ("unknown_kind", "A code is sent by email or sms.")
         );
         let err = parse_sending_kind("fax").unwrap_err();
         assert_eq!(err.code, "unknown_kind");
-        assert!(err.message.starts_with("Unknown method"));
+        assert!(err.to_string().starts_with("Unknown method"));
     }
 }

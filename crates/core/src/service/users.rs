@@ -183,6 +183,19 @@ impl Service {
         })
     }
 
+    /// Sets a user's own language (`None`: follow the browser's). The user's own choice, from
+    /// Security Settings: it also picks the language of their emails and SMS.
+    pub async fn set_language(&self, user: &User, lang: Option<crate::i18n::Lang>) -> Result<User> {
+        let patch = UserPatch {
+            language: Some(lang.map(|l| l.tag().to_owned())),
+            ..UserPatch::default()
+        };
+        self.store
+            .update_user(user.id, &patch)
+            .await?
+            .ok_or_else(Error::no_user)
+    }
+
     /// Lists users.
     pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>> {
         Ok(self.store.list_users(query).await?)
@@ -217,6 +230,7 @@ impl Service {
                 .transpose()?,
             role: changes.role.map(parse_role).transpose()?,
             disabled: changes.disabled,
+            language: None,
         };
         let updated = self
             .store

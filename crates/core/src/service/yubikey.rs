@@ -303,7 +303,7 @@ impl Service {
             let (aes, pid) = match parse_secret(&secret) {
                 Ok(v) => v,
                 Err(e) => {
-                    report.problems.push((n, e.message));
+                    report.problems.push((n, e.message.english()));
                     continue;
                 }
             };

@@ -55,6 +55,9 @@ pub struct User {
     pub locked_until: Option<i64>,
     /// Unix time of creation.
     pub created_at: i64,
+    /// The user's own choice of language (a [`crate::i18n::Lang`] tag); `None` follows the
+    /// browser.
+    pub language: Option<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -71,6 +74,13 @@ impl std::fmt::Debug for User {
 }
 
 impl User {
+    /// The user's own choice of language, if they made one.
+    pub fn language(&self) -> Option<crate::i18n::Lang> {
+        self.language
+            .as_deref()
+            .and_then(crate::i18n::Lang::from_tag)
+    }
+
     /// Whether the second factor is locked at `now`.
     pub fn is_locked(&self, now: i64) -> bool {
         self.locked_until.is_some_and(|t| t > now)
@@ -105,6 +115,8 @@ pub struct UserPatch {
     pub role: Option<Role>,
     /// Disable or enable.
     pub disabled: Option<bool>,
+    /// New language choice (a [`crate::i18n::Lang`] tag; `None` inside: follow the browser).
+    pub language: Option<Option<String>>,
 }
 
 /// Which users to list.

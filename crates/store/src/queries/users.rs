@@ -141,7 +141,8 @@ macro_rules! impl_users {
                          email = CASE WHEN $2 THEN $3 ELSE email END, \
                          phone = CASE WHEN $4 THEN $5 ELSE phone END, \
                          role = COALESCE($6, role), \
-                         disabled = COALESCE($7, disabled) \
+                         disabled = COALESCE($7, disabled), \
+                         language = CASE WHEN $8 THEN $9 ELSE language END \
                          WHERE id = $1 RETURNING ",
                         user_columns!()
                     ))
@@ -152,6 +153,8 @@ macro_rules! impl_users {
                     .bind(patch.phone.clone().flatten())
                     .bind(patch.role.map(Role::as_str))
                     .bind(patch.disabled)
+                    .bind(patch.language.is_some())
+                    .bind(patch.language.clone().flatten())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(backend)?;

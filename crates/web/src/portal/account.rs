@@ -100,6 +100,8 @@ struct SecurityPage {
     browsers: Vec<BrowserRow>,
     /// "Remember this browser" is offered to this user (the list shows even when empty).
     remember_offered: bool,
+    /// The user's own language choice (a tag), or empty: the browser's.
+    language: String,
 }
 
 #[derive(Template)]
@@ -175,6 +177,10 @@ async fn security_page(
                 })
                 .collect(),
             remember_offered,
+            language: user
+                .language()
+                .map(|l| l.tag().to_owned())
+                .unwrap_or_default(),
         },
     ))
 }
@@ -453,7 +459,7 @@ async fn run_sensitive(
                 user,
                 StatusCode::FORBIDDEN,
                 None,
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
             )
             .await
         }
@@ -530,7 +536,7 @@ async fn step_up_with(
                 user,
                 status,
                 pending,
-                Some(e.message.clone()),
+                Some(crate::lang::text(&e.message)),
             )
             .await?;
             Err(page::with_retry_after(resp, &e.kind).into())
@@ -724,7 +730,7 @@ pub(crate) async fn change_password(
                 &user,
                 status,
                 None,
-                Some(e.message.clone()),
+                Some(crate::lang::text(&e.message)),
             )
             .await?;
             Ok(page::with_retry_after(resp, &e.kind))
@@ -843,4 +849,39 @@ pub(crate) async fn duo(
     }: CsrfForm<SignedIn>,
 ) -> Result<Response, PageError> {
     enroll::duo_go(&state, &visitor, &session, &user, Flow::Account, &id).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /account/security/language`: the user's own language for pages, emails and SMS
+/// (empty: the browser's).
+pub(crate) async fn set_language(
+    State(state): State<AppState>,
+    CsrfForm {
+        admitted: (_, user),
+        form,
+        ..
+    }: CsrfForm<SignedIn, LanguageForm>,
+) -> Result<Response, PageError> {
+    let lang = match form.language.as_str() {
+        "" => None,
+        tag => match twofold_core::i18n::Lang::from_tag(tag) {
+            Some(l) => Some(l),
+            None => {
+                let lang = crate::lang::current();
+                return Ok(page::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &lang.t("language-unknown-title"),
+                    &lang.t("language-unknown"),
+                    Some(("/account/security", &lang.t("back-to-security"))),
+                ));
+            }
+        },
+    };
+    state.service.set_language(&user, lang).await?;
+    Ok(redirect("/account/security?notice=language_saved"))
 }

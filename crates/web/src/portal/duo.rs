@@ -58,7 +58,14 @@ pub(crate) async fn duo_start(
                 ErrorKind::Unavailable => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            second_factor_page(&state, &visitor, status, false, Some(e.message)).await
+            second_factor_page(
+                &state,
+                &visitor,
+                status,
+                false,
+                Some(crate::lang::text(&e.message)),
+            )
+            .await
         }
     }
 }
@@ -115,7 +122,7 @@ pub(crate) async fn duo_callback(
             return Ok(page::message(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Duo Security",
-                &e.message,
+                &crate::lang::text(&e.message),
                 Some(("/login", "Log in")),
             ));
         }

@@ -252,7 +252,17 @@ pub(crate) async fn start(
     match state.service.enroll_with(&visitor.ctx(), req).await {
         Ok(e) => Ok(redirect(&format!("{}/{}", flow.base(), e.factor.id))),
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
-        Err(e) => choose(state, visitor, session, user, flow, Some(e.message)).await,
+        Err(e) => {
+            choose(
+                state,
+                visitor,
+                session,
+                user,
+                flow,
+                Some(crate::lang::text(&e.message)),
+            )
+            .await
+        }
     }
 }
 
@@ -503,7 +513,7 @@ pub(crate) async fn confirm(
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 },
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
                 None,
             )
             .await;
@@ -555,7 +565,7 @@ pub(crate) async fn resend(
                 flow,
                 id,
                 status,
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
                 None,
             )
             .await?;
@@ -601,7 +611,7 @@ pub(crate) async fn duo_go(
                 flow,
                 id,
                 status,
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
                 None,
             )
             .await

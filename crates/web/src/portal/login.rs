@@ -179,7 +179,7 @@ pub(crate) async fn login_submit(
             };
             let page = Page {
                 title: "Log in".into(),
-                error: Some(e.message.clone()),
+                error: Some(crate::lang::text(&e.message)),
                 ..Page::default()
             };
             let resp = login_page(&state, &visitor, status, page, &form.next, &form.username).await;
@@ -423,10 +423,15 @@ async fn answer_second_factor(
             "The code you entered did not match what was expected. Please try again.".to_owned(),
         ),
         Ok(SecondFactor::Refused(_)) => return Ok(redirect("/login?notice=expired")),
-        Err(e) if e.kind == ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.message),
+        Err(e) if e.kind == ErrorKind::Invalid => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::lang::text(&e.message),
+        ),
         Err(e) if e.kind == ErrorKind::Forbidden => return Ok(redirect("/login?notice=expired")),
         // Duo could not check a passcode (and the fail mode is closed).
-        Err(e) if e.kind == ErrorKind::Unavailable => (StatusCode::BAD_GATEWAY, e.message),
+        Err(e) if e.kind == ErrorKind::Unavailable => {
+            (StatusCode::BAD_GATEWAY, crate::lang::text(&e.message))
+        }
         Err(_) => return Err(PageError::Internal),
     };
     second_factor_page_with(state, visitor, status, backup, Some(error), None, remember).await
@@ -467,7 +472,7 @@ pub(crate) async fn passkey_submit(
             };
             let page = Page {
                 title: "Log in".into(),
-                error: Some(e.message.clone()),
+                error: Some(crate::lang::text(&e.message)),
                 ..Page::default()
             };
             Ok(login_page(&state, &visitor, status, page, &form.next, "").await)
@@ -673,7 +678,7 @@ pub(crate) async fn send_code(
                 &visitor,
                 status,
                 false,
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
                 None,
                 false,
             )

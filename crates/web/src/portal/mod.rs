@@ -96,6 +96,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/security/disable", post(account::disable))
         .route("/account/security/step-up", post(account::step_up))
         .route("/account/security/password", post(account::change_password))
+        .route("/account/security/language", post(account::set_language))
         .route("/account/security/sessions/end", post(account::end_session))
         .route(
             "/account/security/sessions/end-all",

@@ -229,6 +229,33 @@ pub(crate) struct Page {
     pub(crate) wide: bool,
 }
 
+impl Page {
+    /// The language the page is in.
+    pub(crate) fn lang(&self) -> twofold_core::i18n::Lang {
+        crate::lang::current()
+    }
+
+    /// Message `id` in the page's language.
+    pub(crate) fn t(&self, id: &str) -> String {
+        self.lang().t(id)
+    }
+
+    /// Message `id` with one argument.
+    pub(crate) fn t1(
+        &self,
+        id: &str,
+        name: &'static str,
+        value: impl Into<twofold_core::i18n::Arg>,
+    ) -> String {
+        self.lang().t1(id, name, value)
+    }
+
+    /// Every language, for the language menus.
+    pub(crate) fn languages(&self) -> [twofold_core::i18n::Lang; 5] {
+        twofold_core::i18n::Lang::ALL
+    }
+}
+
 /// The header of a logged-in (or half-logged-in) visitor.
 #[derive(Debug)]
 pub(crate) struct Nav {
@@ -311,37 +338,41 @@ pub(crate) fn message(
 }
 
 pub(crate) fn forbidden() -> Response {
+    let lang = crate::lang::current();
     message(
         StatusCode::FORBIDDEN,
-        "No access",
-        "You do not have access to this page.",
-        Some(("/", "Go to the start page")),
+        &lang.t("no-access-title"),
+        &lang.t("no-access"),
+        Some(("/", &lang.t("go-to-start"))),
     )
 }
 
 pub(crate) fn not_found() -> Response {
+    let lang = crate::lang::current();
     message(
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is no such page.",
-        Some(("/", "Go to the start page")),
+        &lang.t("not-found-title"),
+        &lang.t("not-found"),
+        Some(("/", &lang.t("go-to-start"))),
     )
 }
 
 pub(crate) fn csrf_refused() -> Response {
+    let lang = crate::lang::current();
     message(
         StatusCode::FORBIDDEN,
-        "Form refused",
-        "The form expired or was not sent from this site. Go back, reload the page and try again.",
+        &lang.t("form-refused-title"),
+        &lang.t("form-refused"),
         None,
     )
 }
 
 pub(crate) fn internal() -> Response {
+    let lang = crate::lang::current();
     message(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Something went wrong on the server; the details are in its log.",
+        &lang.t("internal-title"),
+        &lang.t("internal"),
         None,
     )
 }
@@ -351,43 +382,37 @@ pub(crate) fn redirect(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// The notice a `?notice=` code stands for (never text from the URL itself).
+/// The notices a `?notice=` code may name, with their message ids.
+pub(crate) const NOTICES: [(&str, &str); 21] = [
+    ("owner_created", "notice-owner-created"),
+    ("logged_out", "notice-logged-out"),
+    ("expired", "notice-expired"),
+    ("device_added", "notice-device-added"),
+    ("device_removed", "notice-device-removed"),
+    ("twofa_off", "notice-twofa-off"),
+    ("reset_done", "notice-reset-done"),
+    ("unlocked", "notice-unlocked"),
+    ("disabled", "notice-disabled"),
+    ("enabled", "notice-enabled"),
+    ("settings_saved", "notice-settings-saved"),
+    ("login_required", "notice-login-required"),
+    ("duo_failed", "notice-duo-failed"),
+    ("signed_out_everywhere", "notice-signed-out-everywhere"),
+    ("session_ended", "notice-session-ended"),
+    ("browser_forgotten", "notice-browser-forgotten"),
+    ("password_changed", "notice-password-changed"),
+    ("signed_out", "notice-signed-out"),
+    ("last_device_removed", "notice-last-device-removed"),
+    ("twofa_off_signed_out", "notice-twofa-off-signed-out"),
+    ("language_saved", "notice-language-saved"),
+];
+
+/// The notice a `?notice=` code stands for (never text from the URL itself), in the page's
+/// language.
 pub(crate) fn notice_text(code: Option<&str>) -> Option<String> {
-    let text = match code? {
-        "owner_created" => "Owner account created. Log in.",
-        "logged_out" => "You have logged out.",
-        "expired" => "Your login took too long. Please start again.",
-        "device_added" => "Device added.",
-        "device_removed" => "Device removed.",
-        "twofa_off" => "Two-factor authentication is off.",
-        "reset_done" => "2FA was reset.",
-        "unlocked" => "The second factor was unlocked.",
-        "disabled" => "The account was disabled.",
-        "enabled" => "The account was enabled.",
-        "settings_saved" => "Settings saved.",
-        "login_required" => "Please log in.",
-        "duo_failed" => "Duo did not confirm this login. Please log in and try again.",
-        "signed_out_everywhere" => "You have signed out everywhere. Log in again.",
-        "session_ended" => "That session was signed out.",
-        "browser_forgotten" => {
-            "That browser is forgotten: its next sign-in asks for the second factor again."
-        }
-        "password_changed" => {
-            "Your password was changed, and every session signed out. Log in \
-                               with the new password."
-        }
-        "signed_out" => "Your session ended. Log in again.",
-        "last_device_removed" => {
-            "Device removed. That was your last one, so every session \
-                                  signed out. Log in again."
-        }
-        "twofa_off_signed_out" => {
-            "Two-factor authentication is off, and every session signed \
-                                   out. Log in again."
-        }
-        _ => return None,
-    };
-    Some(text.to_owned())
+    let code = code?;
+    let (_, id) = NOTICES.iter().find(|(c, _)| *c == code)?;
+    Some(crate::lang::current().t(id))
 }
 
 pub(crate) use twofold_core::access::local_path;
@@ -624,6 +649,13 @@ impl FromRequestParts<AppState> for Visitor {
                 break;
             }
         }
+        // The user's own language, when they chose one, outranks the browser's.
+        if let Some(lang) = session
+            .as_ref()
+            .and_then(|(_, u): &(Session, User)| u.language())
+        {
+            crate::lang::set(lang);
+        }
         Ok(Visitor {
             session,
             session_cookie,
@@ -821,6 +853,19 @@ pub(crate) async fn security_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every notice code names a message every catalogue has; an unknown code shows nothing.
+    #[test]
+    fn every_notice_is_in_the_catalogue() {
+        for (code, id) in NOTICES {
+            assert!(
+                twofold_core::i18n::Lang::En.has(id),
+                "{code}: {id} is not in the catalogue"
+            );
+            assert!(notice_text(Some(code)).is_some());
+        }
+        assert_eq!(notice_text(Some("<script>")), None);
+    }
 
     #[test]
     fn utc_formatting() {

@@ -193,7 +193,7 @@ pub(crate) async fn save_settings(
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(e.message),
+                Some(crate::lang::text(&e.message)),
                 Vec::new(),
             )
             .await

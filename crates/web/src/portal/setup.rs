@@ -109,6 +109,9 @@ pub(crate) async fn setup_submit(
         Ok(_) => Ok(redirect("/login?notice=owner_created")),
         Err(e) if e.code == "setup_token" => Ok(setup_gone()),
         Err(e) if e.kind == ErrorKind::Internal => Err(PageError::Internal),
-        Err(e) => Ok(again(e.message, StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(e) => Ok(again(
+            crate::lang::text(&e.message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
     }
 }

@@ -314,6 +314,7 @@ fn truncated(text: &str, max: usize) -> String {
 }
 
 fn fatal(why: impl Into<String>) -> Error {
+    let why: String = why.into();
     Error::invalid("pskc_unreadable", why)
 }
 
@@ -1099,15 +1100,15 @@ mod tests {
         let doctype = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]>\
                        <x>&a;</x>";
         let err = parse_pskc(doctype.as_bytes(), PskcKey::None).unwrap_err();
-        assert!(err.message.contains("DOCTYPE"), "{err:?}");
+        assert!(err.to_string().contains("DOCTYPE"), "{err:?}");
         let good = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
         let cut = &good[..good.len() / 2];
         let err = parse_pskc(cut.as_bytes(), PskcKey::None).unwrap_err();
-        assert!(err.message.contains("not well-formed XML"), "{err:?}");
+        assert!(err.to_string().contains("not well-formed XML"), "{err:?}");
         let err = parse_pskc(&[0xff, 0xfe, 0, 1], PskcKey::None).unwrap_err();
-        assert!(err.message.contains("binary"), "{err:?}");
+        assert!(err.to_string().contains("binary"), "{err:?}");
         let err = parse_pskc(b"<KeyContainer Version=\"1.0\"/>", PskcKey::None).unwrap_err();
-        assert!(err.message.contains("not a PSKC file"), "{err:?}");
+        assert!(err.to_string().contains("not a PSKC file"), "{err:?}");
     }
 
     #[test]
@@ -1118,14 +1119,14 @@ mod tests {
         assert_eq!(p.keys[0].secret.expose(), b"12345678901234567890");
         assert_eq!(p.keys[0].kind, OtpKind::Hotp { counter: 3 });
         let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"wrong")).unwrap_err();
-        assert!(err.message.contains("password is wrong"), "{err:?}");
+        assert!(err.to_string().contains("password is wrong"), "{err:?}");
         let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
-        assert!(err.message.contains("--password-file"), "{err:?}");
+        assert!(err.to_string().contains("--password-file"), "{err:?}");
         // A value whose MAC does not match is never decrypted: with no value left that
         // matches, the password is taken as wrong.
         let tampered = encrypted_file(b"qwerty", true);
         let err = parse_pskc(tampered.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
-        assert!(err.message.contains("password is wrong"), "{err:?}");
+        assert!(err.to_string().contains("password is wrong"), "{err:?}");
     }
 
     #[test]
@@ -1144,14 +1145,14 @@ mod tests {
         let p = parse_pskc(text.as_bytes(), PskcKey::PreShared(&key)).unwrap();
         assert_eq!(p.keys[0].secret.expose(), b"12345678901234567890");
         let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[0u8; 16])).unwrap_err();
-        assert!(err.message.contains("the PSKC key is wrong"), "{err:?}");
+        assert!(err.to_string().contains("the PSKC key is wrong"), "{err:?}");
         let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[0u8; 32])).unwrap_err();
-        assert!(err.message.contains("128-bit key"), "{err:?}");
+        assert!(err.to_string().contains("128-bit key"), "{err:?}");
         let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("pre-shared key named \"Pre-shared-key\"")
-                && err.message.contains("--key-file"),
+                && err.to_string().contains("--key-file"),
             "{err:?}"
         );
     }
@@ -1294,7 +1295,7 @@ mod tests {
         let start = std::time::Instant::now();
         let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("the file declares more than 64 XML namespaces"),
             "{err:?}"
         );
@@ -1314,14 +1315,14 @@ mod tests {
         assert_eq!(spread.matches(" xmlns:").count(), 70 + 3);
         let err = parse_pskc(spread.as_bytes(), PskcKey::None).unwrap_err();
         assert!(
-            err.message.contains("more than 64 XML namespaces"),
+            err.to_string().contains("more than 64 XML namespaces"),
             "{err:?}"
         );
         let attributes: String = (0..80_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
         let text = good.replacen("<pskc:Key ", &format!("<pskc:Key{attributes} "), 1);
         let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
         assert!(
-            err.message
+            err.to_string()
                 .contains("a tag has more than 64 attributes: not a PSKC file"),
             "{err:?}"
         );
@@ -1365,7 +1366,10 @@ mod tests {
         );
         let text = text.replacen(" xmlns:n0=", " xmlns:n0=\"urn:n\" n=", 1);
         let err = parse_pskc(text.as_bytes(), PskcKey::None).unwrap_err();
-        assert!(err.message.contains("more than 64 attributes"), "{err:?}");
+        assert!(
+            err.to_string().contains("more than 64 attributes"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -1441,12 +1445,12 @@ mod tests {
         );
         let err = parse_pskc(text.as_bytes(), PskcKey::Password(b"qwerty")).unwrap_err();
         assert_eq!(
-            err.message,
+            err.to_string(),
             "the file is not encrypted, but a password was given: refusing"
         );
         let err = parse_pskc(text.as_bytes(), PskcKey::PreShared(&[1; 16])).unwrap_err();
         assert_eq!(
-            err.message,
+            err.to_string(),
             "the file is not encrypted, but a key was given: refusing"
         );
     }
@@ -1457,21 +1461,21 @@ mod tests {
         let good = container("", &package("hotp", "a", &plain(SECRET_B64), "", ""));
         let version = good.replacen("Version=\"1.0\"", &format!("Version=\"{long}\""), 1);
         let err = parse_pskc(version.as_bytes(), PskcKey::None).unwrap_err();
-        assert!(err.message.len() < 200, "{}", &err.message[..300]);
+        assert!(err.to_string().len() < 200, "{}", &err.to_string()[..300]);
         assert!(
-            err.message.starts_with(&format!(
+            err.to_string().starts_with(&format!(
                 "PSKC version \"{}…\" is not supported",
                 &long[..64]
             )),
             "{}",
-            err.message
+            err.to_string()
         );
         let close = good.replacen("</pskc:KeyContainer>", &format!("</{long}>"), 1);
         let err = parse_pskc(close.as_bytes(), PskcKey::None).unwrap_err();
         assert!(
-            err.message.len() < 400 && err.message.contains("not well-formed XML"),
+            err.to_string().len() < 400 && err.to_string().contains("not well-formed XML"),
             "{}",
-            &err.message[..err.message.len().min(500)]
+            &err.to_string()[..err.to_string().len().min(500)]
         );
         for (from, to) in [
             ("Algorithm=\"hotp\"", format!("Algorithm=\"{long}\"")),
