@@ -13,6 +13,7 @@ on_both!(
     sms_codes_enrol_and_log_in_once,
     code_limits_tries_cooldown_and_concurrency,
     failed_delivery_is_clear_and_leaves_no_code,
+    codes_go_out_in_the_owners_default_language,
 );
 
 /// The newest outbox file with this extension, and the 6-digit code in it.
@@ -431,4 +432,69 @@ fn failed_delivery_is_clear_and_leaves_no_code(db: Db) {
     );
     let audit = api.get("/api/v1/audit?username=rae&event=code.failed").json;
     assert_eq!(audit["events"].as_array().unwrap().len(), 1);
+}
+
+/// The newest SMS of the outbox, whatever its language, and the 6-digit code in it.
+fn latest_sms(outbox: &Path) -> (String, String) {
+    let mut files: Vec<_> = std::fs::read_dir(outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sms"))
+        .collect();
+    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+    let text = std::fs::read_to_string(files.last().expect("an SMS")).unwrap();
+    let body = text.split_once("\n\n").map_or(text.as_str(), |(_, b)| b);
+    let code = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned();
+    (code, text)
+}
+
+/// A user who chose no language gets their codes in the owner's `ui.language`; a code sent
+/// while the owner's language is another is in that one.
+fn codes_go_out_in_the_owners_default_language(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let outbox = env.data_dir().join("outbox");
+    setup(&api, "sms");
+    let r = api.patch("/api/v1/settings", json!({"ui.language": "de"}));
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = api.patch("/api/v1/settings", json!({"ui.language": "klingon"}));
+    assert_eq!(r.status, 422, "{r:?}");
+    api.post(
+        "/api/v1/users",
+        json!({"username": "lena", "phone": "+1 (555) 010-0143"}),
+    );
+    let r = api.post("/api/v1/users/lena/factors", json!({"kind": "sms"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let (code, sms) = latest_sms(&outbox);
+    assert!(
+        sms.contains(&format!(
+            "Ihr Bestätigungscode für Acme Portal lautet {code}. Er gilt einmal, 10 Minuten lang."
+        )),
+        "{sms}"
+    );
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/lena/factors/{id}/confirm"),
+        json!({"code": code}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+
+    api.patch("/api/v1/settings", json!({"ui.language": "pt-BR"}));
+    let server = after_cooldown(&env, server);
+    let api = server.api(&token);
+    let r = api.post("/api/v1/users/lena/challenge", json!({"kind": "sms"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    let (code, sms) = latest_sms(&outbox);
+    assert!(
+        sms.contains(&format!(
+            "Seu código de login do Acme Portal é {code}. Vale uma única vez, por 10 minutos."
+        )),
+        "{sms}"
+    );
 }

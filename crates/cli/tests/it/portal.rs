@@ -1109,6 +1109,12 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
             ],
         ),
         (
+            "/account/security/language",
+            "/account/security/language",
+            Who::Client,
+            vec![("language", "de")],
+        ),
+        (
             "/account/security/sessions/end",
             "/account/security/sessions/end",
             Who::Client,

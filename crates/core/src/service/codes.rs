@@ -8,6 +8,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::delivery::{EmailConfig, EmailMessage, SmsConfig};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::i18n::{Lang, Text};
 use crate::identity::Username;
 use crate::settings::Settings;
 use crate::store::{Challenge, User};
@@ -28,38 +29,125 @@ pub struct CodeSent {
     pub factor_id: String,
 }
 
+/// The words of a code message, in the recipient's language.
+struct CodeWords<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    intro: &'a str,
+    code: &'a str,
+    validity: &'a str,
+}
+
 #[derive(Template)]
 #[template(path = "code.txt", escape = "none")]
 struct CodeText<'a> {
-    issuer: &'a str,
-    purpose: &'a str,
+    intro: &'a str,
     code: &'a str,
-    minutes: i64,
+    validity: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "code.html")]
 struct CodeHtml<'a> {
-    issuer: &'a str,
-    purpose: &'a str,
+    lang: &'a str,
+    subject: &'a str,
+    intro: &'a str,
     code: &'a str,
-    minutes: i64,
+    validity: &'a str,
+}
+
+impl CodeWords<'_> {
+    fn text(&self) -> CodeText<'_> {
+        CodeText {
+            intro: self.intro,
+            code: self.code,
+            validity: self.validity,
+        }
+    }
+
+    fn html(&self) -> CodeHtml<'_> {
+        CodeHtml {
+            lang: self.lang,
+            subject: self.subject,
+            intro: self.intro,
+            code: self.code,
+            validity: self.validity,
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "lockout.txt", escape = "none")]
 struct LockoutText<'a> {
-    issuer: &'a str,
-    username: &'a str,
-    until: &'a str,
+    greeting: &'a str,
+    body: &'a str,
+    advice: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "lockout.html")]
 struct LockoutHtml<'a> {
-    issuer: &'a str,
-    username: &'a str,
-    until: &'a str,
+    lang: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    body: &'a str,
+    advice: &'a str,
+}
+
+/// The language of what is sent to `user`: their own choice, else the owner's `ui.language`.
+fn recipient_language(user: &User, settings: &Settings) -> Lang {
+    user.language().unwrap_or_else(|| settings.language())
+}
+
+/// The message ids of a code message: subject, first line and SMS, for a `"login"` or a
+/// `"verification"` code.
+fn code_ids(purpose: &str) -> [&'static str; 3] {
+    if purpose == "verification" {
+        [
+            "mail-code-subject-verification",
+            "mail-code-intro-verification",
+            "sms-code-verification",
+        ]
+    } else {
+        [
+            "mail-code-subject-login",
+            "mail-code-intro-login",
+            "sms-code-login",
+        ]
+    }
+}
+
+/// A code's email (subject, text and HTML) in `lang`.
+fn code_email(
+    lang: Lang,
+    purpose: &str,
+    issuer: &str,
+    code: &str,
+    minutes: i64,
+) -> Result<(String, String, String)> {
+    let [subject_id, intro_id, _] = code_ids(purpose);
+    let subject = lang.t1(subject_id, "issuer", issuer);
+    let words = CodeWords {
+        lang: lang.tag(),
+        subject: &subject,
+        intro: &lang.t1(intro_id, "issuer", issuer),
+        code,
+        validity: &lang.t1("mail-code-validity", "minutes", minutes),
+    };
+    let text = render(&words.text())?;
+    let html = render(&words.html())?;
+    Ok((subject, text, html))
+}
+
+/// A code's SMS in `lang`.
+fn code_sms(lang: Lang, purpose: &str, issuer: &str, code: &str, minutes: i64) -> String {
+    let [_, _, sms_id] = code_ids(purpose);
+    lang.text(
+        &Text::new(sms_id)
+            .arg("issuer", issuer)
+            .arg("code", code)
+            .arg("minutes", minutes),
+    )
 }
 
 /// Masks an address or number for display.
@@ -171,30 +259,20 @@ impl Service {
         let ttl = settings.code_ttl_seconds();
         let minutes = (ttl + 59) / 60;
         let issuer = settings.issuer();
+        let lang = recipient_language(user, settings);
         let sent = match channel {
             Channel::Email(config) => {
+                let (subject, text, html) = code_email(lang, purpose, issuer, &code, minutes)?;
                 let message = EmailMessage {
                     to: destination.clone(),
-                    subject: format!("Your {issuer} {purpose} code"),
-                    text: render(&CodeText {
-                        issuer,
-                        purpose,
-                        code: &code,
-                        minutes,
-                    })?,
-                    html: render(&CodeHtml {
-                        issuer,
-                        purpose,
-                        code: &code,
-                        minutes,
-                    })?,
+                    subject,
+                    text,
+                    html,
                 };
                 self.mailer.send(&config, &message).await
             }
             Channel::Sms(config) => {
-                let text = format!(
-                    "Your {issuer} {purpose} code is {code}. It works once, for {minutes} minutes."
-                );
+                let text = code_sms(lang, purpose, issuer, &code, minutes);
                 self.sms.send(&config, &destination, &text).await
             }
         };
@@ -327,17 +405,24 @@ impl Service {
         };
         let issuer = settings.issuer();
         let until = crate::clock::utc_display(until);
+        let lang = recipient_language(user, &settings);
+        let subject = lang.t1("mail-lockout-subject", "issuer", issuer);
+        let greeting = lang.t1("mail-lockout-greeting", "username", user.username.as_str());
+        let body = lang.t2("mail-lockout-body", "issuer", issuer, "until", until);
+        let advice = lang.t("mail-lockout-advice");
         let (Ok(text), Ok(html)) = (
             LockoutText {
-                issuer,
-                username: &user.username,
-                until: &until,
+                greeting: &greeting,
+                body: &body,
+                advice: &advice,
             }
             .render(),
             LockoutHtml {
-                issuer,
-                username: &user.username,
-                until: &until,
+                lang: lang.tag(),
+                subject: &subject,
+                greeting: &greeting,
+                body: &body,
+                advice: &advice,
             }
             .render(),
         ) else {
@@ -345,7 +430,7 @@ impl Service {
         };
         let message = EmailMessage {
             to,
-            subject: format!("{issuer}: your second factor was locked"),
+            subject,
             text,
             html,
         };
@@ -367,5 +452,40 @@ mod tests {
     fn masks_keep_little() {
         assert_eq!(mask("alice@example.com"), "a•••@example.com");
         assert_eq!(mask("+442079460958"), "+44••••••0958");
+    }
+
+    /// Every code message exists in every language, carries the code and the issuer, states
+    /// its minutes, and the HTML names its language.
+    #[test]
+    fn code_messages_in_every_language() {
+        for lang in Lang::ALL {
+            for purpose in ["login", "verification"] {
+                let (subject, text, html) =
+                    code_email(lang, purpose, "Acme", "123456", 10).unwrap();
+                let sms = code_sms(lang, purpose, "Acme", "123456", 10);
+                let [subject_id, intro_id, sms_id] = code_ids(purpose);
+                for id in [subject_id, intro_id, sms_id, "mail-code-validity"] {
+                    assert!(lang.has(id), "{lang}: {id}");
+                }
+                assert!(subject.contains("Acme"), "{lang}: {subject}");
+                for body in [&text, &html, &sms] {
+                    assert!(
+                        body.contains("123456") && body.contains("10"),
+                        "{lang}: {body}"
+                    );
+                }
+                assert!(html.contains(&format!("<html lang=\"{}\"", lang.tag())));
+            }
+        }
+        let (subject, text, _) = code_email(Lang::En, "login", "Acme", "123456", 10).unwrap();
+        assert_eq!(subject, "Your Acme login code");
+        assert!(text.starts_with("Your Acme login code is:"), "{text}");
+        assert!(text.contains("It works once and for 10 minutes."), "{text}");
+        let (subject, _, _) = code_email(Lang::De, "verification", "Acme", "1", 1).unwrap();
+        assert_ne!(subject, "Your Acme verification code");
+        assert_eq!(
+            code_sms(Lang::En, "login", "Acme", "123456", 1),
+            "Your Acme login code is 123456. It works once, for 1 minute."
+        );
     }
 }
