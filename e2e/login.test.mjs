@@ -221,7 +221,7 @@ describe('login', () => {
       `Send me a code by email (${EMMA_MASKED})`,
       'the button names the masked address',
     );
-    await expectText(p, 'The 6-digit code your authenticator app shows now, or the 6-digit code we sent you.');
+    await expectText(p, 'The 6-digit code your authenticator app shows now. Or enter the 6-digit code we sent you.');
     await checkPage(p, '2fa-several-methods');
 
     // With the app.

@@ -51,7 +51,20 @@ impl FactorKind {
         }
     }
 
-    /// The name pages show.
+    /// The message id of [`FactorKind::title`], for pages in the reader's language.
+    pub fn title_id(self) -> &'static str {
+        match self {
+            FactorKind::Totp => "kind-totp",
+            FactorKind::Email => "kind-email",
+            FactorKind::Sms => "kind-sms",
+            FactorKind::Yubikey => "kind-yubikey",
+            FactorKind::Duo => "kind-duo",
+            FactorKind::Webauthn => "kind-webauthn",
+            FactorKind::Hotp => "kind-hotp",
+        }
+    }
+
+    /// The name pages show, in English (the CLI, the API document, logs).
     pub fn title(self) -> &'static str {
         match self {
             FactorKind::Totp => "Time Based Tokens",

@@ -6,6 +6,7 @@ use super::Service;
 use super::codes::mask;
 use crate::error::Result;
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::i18n::Text;
 use crate::identity::Role;
 use crate::settings::Settings;
 use crate::store::User;
@@ -59,7 +60,7 @@ pub struct EnrollOption {
     /// `None` when the user may enrol it, else why not.
     pub not_offered: Option<NotOffered>,
     /// What the method is, for this user (where codes would go, masked).
-    pub help: String,
+    pub help: Text,
 }
 
 impl EnrollOption {
@@ -84,18 +85,18 @@ pub struct CodeSender {
     /// Email or SMS.
     pub kind: FactorKind,
     /// The button's text, with the destination masked.
-    pub text: String,
+    pub text: Text,
 }
 
 /// What the second-factor page offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecondFactorOffer {
     /// The usable factors, as "Title (label)".
-    pub methods: Vec<String>,
+    pub methods: Vec<Text>,
     /// One button per method that sends codes (email, SMS).
     pub senders: Vec<CodeSender>,
-    /// The help under the code box.
-    pub code_help: String,
+    /// The help under the code box: whole sentences, shown one after the other.
+    pub code_help: Vec<Text>,
     /// The code box takes digits only (no YubiKey among the factors).
     pub digits_only: bool,
     /// "Log in with Duo" is offered: Duo's API hostname (for the page's form-action).
@@ -107,35 +108,27 @@ pub struct SecondFactorOffer {
     pub webauthn: bool,
 }
 
-fn help(kind: FactorKind, user: &User) -> String {
+fn help(kind: FactorKind, user: &User) -> Text {
     match kind {
-        FactorKind::Totp => "An app on your phone, such as Google Authenticator, Duo Mobile or \
-                             Authy, shows a new 6-digit code every 30 seconds."
-            .into(),
-        FactorKind::Email => format!(
-            "A 6-digit code sent to {} each time you log in.",
-            mask(user.email.as_deref().unwrap_or(""))
-        ),
-        FactorKind::Sms => format!(
-            "A 6-digit code sent by text message to {} each time you log in.",
-            mask(user.phone.as_deref().unwrap_or(""))
-        ),
-        FactorKind::Yubikey => {
-            "A YubiKey: plug it in and touch it; it types a one-time code.".into()
+        FactorKind::Totp => Text::new("offer-help-totp"),
+        FactorKind::Email => {
+            Text::new("offer-help-email").arg("to", mask(user.email.as_deref().unwrap_or("")))
         }
-        FactorKind::Duo => "Duo Security: approve each login in Duo Mobile (or with another \
-                            Duo method). You set it up at Duo's own prompt."
-            .into(),
-        FactorKind::Webauthn => "A security key (such as a YubiKey) or a passkey on your phone, \
-                                 computer or password manager: touch it or unlock it to sign in."
-            .into(),
-        FactorKind::Hotp => "A token that shows a new code each time you press its button.".into(),
+        FactorKind::Sms => {
+            Text::new("offer-help-sms").arg("to", mask(user.phone.as_deref().unwrap_or("")))
+        }
+        FactorKind::Yubikey => Text::new("offer-help-yubikey"),
+        FactorKind::Duo => Text::new("offer-help-duo"),
+        FactorKind::Webauthn => Text::new("offer-help-webauthn"),
+        FactorKind::Hotp => Text::new("offer-help-hotp"),
     }
 }
 
-/// How long the codes of the user's `kind` factors are, as the help says it: "6-digit",
-/// "8-digit", or "6- or 8-digit" when they differ.
-fn digits_of(usable: &[Factor], kind: FactorKind) -> String {
+/// Code lengths: one, or the shortest and the longest.
+type Lengths = (u8, Option<u8>);
+
+/// The code lengths of the user's `kind` factors.
+fn digits_of(usable: &[Factor], kind: FactorKind) -> Lengths {
     let mut lengths: Vec<u8> = usable
         .iter()
         .filter_map(|f| match &f.data {
@@ -147,12 +140,20 @@ fn digits_of(usable: &[Factor], kind: FactorKind) -> String {
     lengths.sort_unstable();
     lengths.dedup();
     match lengths.as_slice() {
-        [] => "6-digit".to_owned(),
-        [one] => format!("{one}-digit"),
-        more => {
-            let words: Vec<String> = more.iter().map(u8::to_string).collect();
-            format!("{}-digit", words.join("- or "))
-        }
+        [] => (6, None),
+        [one] => (*one, None),
+        [first, .., last] => (*first, Some(*last)),
+    }
+}
+
+/// One way to fill the code box, as a whole sentence: the first of the help's sentences
+/// (`first`), or one of those after it ("Or …").
+fn way(id: &'static str, first: bool, digits: Option<Lengths>) -> Text {
+    let text = Text::new(id).arg("position", if first { "first" } else { "more" });
+    match digits {
+        None => text,
+        Some((a, None)) => text.arg("digits", a).arg("other", 0),
+        Some((a, Some(b))) => text.arg("digits", a).arg("other", b),
     }
 }
 
@@ -200,18 +201,22 @@ pub(crate) fn second_factor_offer(
 ) -> SecondFactorOffer {
     let methods = usable
         .iter()
-        .map(|f| format!("{} ({})", f.kind().title(), f.label))
+        .map(|f| {
+            Text::new("offer-method")
+                .arg("kind", f.kind().as_str())
+                .arg("label", f.label.as_str())
+        })
         .collect();
     let mut senders: Vec<CodeSender> = Vec::new();
     for f in usable {
         let sender = match &f.data {
             FactorData::Email { address } => CodeSender {
                 kind: FactorKind::Email,
-                text: format!("Send me a code by email ({})", mask(address)),
+                text: Text::new("offer-send-email").arg("to", mask(address)),
             },
             FactorData::Sms { phone } => CodeSender {
                 kind: FactorKind::Sms,
-                text: format!("Send me a code by SMS ({})", mask(phone)),
+                text: Text::new("offer-send-sms").arg("to", mask(phone)),
             },
             _ => continue,
         };
@@ -223,45 +228,32 @@ pub(crate) fn second_factor_offer(
     let has_key = has(FactorKind::Yubikey);
     let webauthn = has(FactorKind::Webauthn);
     let (duo_host, duo_passcodes) = duo.unwrap_or((None, false));
-    let mut ways: Vec<String> = Vec::new();
+    let mut ways: Vec<(&'static str, Option<Lengths>)> = Vec::new();
     if has(FactorKind::Totp) {
-        ways.push(format!(
-            "the {} code your authenticator app shows now",
-            digits_of(usable, FactorKind::Totp)
-        ));
+        ways.push(("offer-way-totp", Some(digits_of(usable, FactorKind::Totp))));
     }
     if has(FactorKind::Hotp) {
-        ways.push(format!(
-            "the {} code your token shows when you press its button",
-            digits_of(usable, FactorKind::Hotp)
-        ));
+        ways.push(("offer-way-hotp", Some(digits_of(usable, FactorKind::Hotp))));
     }
     if !senders.is_empty() {
-        ways.push("the 6-digit code we sent you".to_owned());
+        ways.push(("offer-way-sent", None));
     }
     if duo_passcodes {
-        ways.push("a passcode from Duo Mobile".to_owned());
+        ways.push(("offer-way-duo", None));
     }
-    let code_help = if has_key {
-        let mut text = String::from("Touch your YubiKey: it types its code and submits.");
-        if !ways.is_empty() {
-            text.push_str(" Or enter ");
-            text.push_str(&ways.join(", or "));
-            text.push('.');
-        }
-        text
+    let mut code_help: Vec<Text> = Vec::new();
+    if has_key {
+        code_help.push(Text::new("offer-help-touch-key"));
     } else if ways.is_empty() && webauthn {
-        "Use your security key or passkey, or enter a backup code.".to_owned()
+        code_help.push(Text::new("offer-help-key-or-backup"));
     } else if ways.is_empty() && duo_host.is_some() {
-        "Use Log in with Duo below, or a backup code.".to_owned()
+        code_help.push(Text::new("offer-help-duo-or-backup"));
     } else if ways.is_empty() {
-        "The 6-digit code we sent you.".to_owned()
-    } else {
-        let mut text = ways.join(", or ");
-        text[..1].make_ascii_uppercase();
-        text.push('.');
-        text
-    };
+        ways.push(("offer-way-sent", None));
+    }
+    for (i, (id, digits)) in ways.into_iter().enumerate() {
+        code_help.push(way(id, i == 0 && !has_key, digits));
+    }
     SecondFactorOffer {
         methods,
         senders,
@@ -311,6 +303,33 @@ mod tests {
 
     use super::*;
     use crate::crypto::MasterKey;
+
+    fn english(texts: &[Text]) -> Vec<String> {
+        texts.iter().map(Text::english).collect()
+    }
+
+    /// The code help as an English reader sees it: its sentences one after the other.
+    fn help_of(offer: &SecondFactorOffer) -> String {
+        english(&offer.code_help).join(" ")
+    }
+
+    /// Every method's name is in the catalogue, and the English one is the name the CLI and
+    /// the API document use.
+    #[test]
+    fn every_method_has_its_name_in_the_catalogue() {
+        for kind in FactorKind::ALL {
+            assert_eq!(crate::i18n::Lang::En.t(kind.title_id()), kind.title());
+            for lang in crate::i18n::Lang::ALL {
+                let method = Text::new("offer-method")
+                    .arg("kind", kind.as_str())
+                    .arg("label", "x");
+                assert_eq!(
+                    lang.text(&method),
+                    format!("{} (x)", lang.t(kind.title_id()))
+                );
+            }
+        }
+    }
     use crate::factor::FactorId;
     use crate::store::StoredValue;
 
@@ -396,7 +415,7 @@ mod tests {
         assert!(choices.options.iter().all(EnrollOption::offered));
         let email = &choices.options[1];
         assert_eq!(
-            email.help,
+            email.help.english(),
             "A 6-digit code sent to a•••@example.com each time you log in."
         );
         // A method off for the role is not offered, whatever the account holds.
@@ -429,18 +448,16 @@ mod tests {
         );
         let offer = second_factor_offer(&[email.clone(), email.clone()], None);
         assert_eq!(
-            offer.methods,
+            english(&offer.methods),
             ["Email codes (Email)", "Email codes (Email)"]
         );
+        assert_eq!(offer.senders.len(), 1, "one button per method");
+        assert_eq!(offer.senders[0].kind, FactorKind::Email);
         assert_eq!(
-            offer.senders,
-            [CodeSender {
-                kind: FactorKind::Email,
-                text: "Send me a code by email (a•••@example.com)".into(),
-            }],
-            "one button per method"
+            offer.senders[0].text.english(),
+            "Send me a code by email (a•••@example.com)"
         );
-        assert_eq!(offer.code_help, "The 6-digit code we sent you.");
+        assert_eq!(help_of(&offer), "The 6-digit code we sent you.");
         assert!(offer.digits_only && offer.duo_host.is_none());
 
         let duo = factor(FactorData::Duo, "Duo");
@@ -449,14 +466,14 @@ mod tests {
             Some((Some("api-x.duosecurity.com".into()), false)),
         );
         assert_eq!(
-            offer.code_help,
+            help_of(&offer),
             "Use Log in with Duo below, or a backup code."
         );
         assert_eq!(offer.duo_host.as_deref(), Some("api-x.duosecurity.com"));
         let offer = second_factor_offer(&[duo, email], Some((None, true)));
         assert_eq!(
-            offer.code_help,
-            "The 6-digit code we sent you, or a passcode from Duo Mobile."
+            help_of(&offer),
+            "The 6-digit code we sent you. Or enter a passcode from Duo Mobile."
         );
         assert!(offer.duo_host.is_none() && !offer.webauthn);
 
@@ -464,7 +481,7 @@ mod tests {
         let offer = second_factor_offer(std::slice::from_ref(&key), None);
         assert!(offer.webauthn);
         assert_eq!(
-            offer.code_help,
+            help_of(&offer),
             "Use your security key or passkey, or enter a backup code."
         );
     }
@@ -498,7 +515,7 @@ mod tests {
                 "Token",
             )
         };
-        let help = |f: &[Factor]| second_factor_offer(f, None).code_help;
+        let help = |f: &[Factor]| help_of(&second_factor_offer(f, None));
         assert_eq!(
             help(&[totp(Digits::SIX)]),
             "The 6-digit code your authenticator app shows now."
@@ -517,14 +534,23 @@ mod tests {
         );
         let both = second_factor_offer(&[totp(Digits::SIX), hotp(Digits::SIX)], None);
         assert_eq!(
-            both.code_help,
-            "The 6-digit code your authenticator app shows now, or the 6-digit code your token \
-             shows when you press its button."
+            help_of(&both),
+            "The 6-digit code your authenticator app shows now. Or enter the 6-digit code your \
+             token shows when you press its button."
         );
         assert_eq!(
-            both.methods,
+            english(&both.methods),
             ["Time Based Tokens (Phone)", "Counter-based tokens (Token)"]
         );
+        // In another language the sentences, the numbers and the method names follow it.
+        let de = crate::i18n::Lang::De;
+        let help_de: Vec<String> = both.code_help.iter().map(|t| de.text(t)).collect();
+        assert!(help_de[0].starts_with("Der 6-stellige Code"), "{help_de:?}");
+        assert!(
+            help_de[1].starts_with("Oder geben Sie den 6-stelligen Code"),
+            "{help_de:?}"
+        );
+        assert_eq!(de.text(&both.methods[0]), "Zeitbasierte Codes (Phone)");
         assert!(both.digits_only);
         // The portal's enrolment does not offer HOTP, whatever the settings say.
         assert!(!ENROLLABLE.contains(&FactorKind::Hotp));

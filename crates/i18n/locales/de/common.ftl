@@ -51,3 +51,60 @@ notice-signed-out = Ihre Sitzung ist beendet. Melden Sie sich erneut an.
 notice-last-device-removed = Gerät entfernt. Es war Ihr letztes, daher wurden alle Sitzungen abgemeldet. Melden Sie sich erneut an.
 notice-twofa-off-signed-out = Die Zwei-Faktor-Authentifizierung ist ausgeschaltet und alle Sitzungen wurden abgemeldet. Melden Sie sich erneut an.
 notice-language-saved = Sprache gespeichert.
+
+kind-totp = Zeitbasierte Codes
+kind-email = E-Mail-Codes
+kind-sms = SMS-Codes
+kind-yubikey = YubiKey
+kind-duo = Duo Security
+kind-webauthn = Sicherheitsschlüssel oder Passkey
+kind-hotp = Zählerbasierte Codes
+offer-method = { $kind ->
+    [totp] { kind-totp }
+    [email] { kind-email }
+    [sms] { kind-sms }
+    [yubikey] { kind-yubikey }
+    [duo] { kind-duo }
+    [webauthn] { kind-webauthn }
+   *[hotp] { kind-hotp }
+} ({ $label })
+offer-send-email = Code per E-Mail senden ({ $to })
+offer-send-sms = Code per SMS senden ({ $to })
+offer-help-totp = Eine App auf Ihrem Smartphone, etwa Google Authenticator, Duo Mobile oder Authy, zeigt alle 30 Sekunden einen neuen 6-stelligen Code.
+offer-help-email = Bei jeder Anmeldung ein 6-stelliger Code an { $to }.
+offer-help-sms = Bei jeder Anmeldung ein 6-stelliger Code per SMS an { $to }.
+offer-help-yubikey = Ein YubiKey: Stecken Sie ihn ein und berühren Sie ihn; er gibt einen Einmalcode ein.
+offer-help-duo = Duo Security: Bestätigen Sie jede Anmeldung in Duo Mobile (oder mit einer anderen Duo-Methode). Eingerichtet wird es in Duos eigenem Dialog.
+offer-help-webauthn = Ein Sicherheitsschlüssel (etwa ein YubiKey) oder ein Passkey auf Ihrem Smartphone, Computer oder im Passwort-Manager: Berühren oder entsperren Sie ihn, um sich anzumelden.
+offer-help-hotp = Ein Token, das bei jedem Druck auf seine Taste einen neuen Code zeigt.
+offer-help-touch-key = Berühren Sie Ihren YubiKey: Er gibt seinen Code ein und sendet ihn ab.
+offer-help-key-or-backup = Verwenden Sie Ihren Sicherheitsschlüssel oder Passkey oder geben Sie einen Backup-Code ein.
+offer-help-duo-or-backup = Verwenden Sie unten „Mit Duo anmelden“ oder einen Backup-Code.
+offer-way-totp = { $position ->
+    [first] { $other ->
+        [0] Der { $digits }-stellige Code, den Ihre Authenticator-App gerade anzeigt.
+       *[other] Der { $digits }- oder { $other }-stellige Code, den Ihre Authenticator-App gerade anzeigt.
+    }
+   *[more] { $other ->
+        [0] Oder geben Sie den { $digits }-stelligen Code ein, den Ihre Authenticator-App gerade anzeigt.
+       *[other] Oder geben Sie den { $digits }- oder { $other }-stelligen Code ein, den Ihre Authenticator-App gerade anzeigt.
+    }
+}
+offer-way-hotp = { $position ->
+    [first] { $other ->
+        [0] Der { $digits }-stellige Code, den Ihr Token beim Druck auf seine Taste anzeigt.
+       *[other] Der { $digits }- oder { $other }-stellige Code, den Ihr Token beim Druck auf seine Taste anzeigt.
+    }
+   *[more] { $other ->
+        [0] Oder geben Sie den { $digits }-stelligen Code ein, den Ihr Token beim Druck auf seine Taste anzeigt.
+       *[other] Oder geben Sie den { $digits }- oder { $other }-stelligen Code ein, den Ihr Token beim Druck auf seine Taste anzeigt.
+    }
+}
+offer-way-sent = { $position ->
+    [first] Der 6-stellige Code, den wir Ihnen gesendet haben.
+   *[more] Oder geben Sie den 6-stelligen Code ein, den wir Ihnen gesendet haben.
+}
+offer-way-duo = { $position ->
+    [first] Ein Passcode aus Duo Mobile.
+   *[more] Oder geben Sie einen Passcode aus Duo Mobile ein.
+}

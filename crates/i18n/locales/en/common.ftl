@@ -54,3 +54,61 @@ notice-signed-out = Your session ended. Log in again.
 notice-last-device-removed = Device removed. That was your last one, so every session signed out. Log in again.
 notice-twofa-off-signed-out = Two-factor authentication is off, and every session signed out. Log in again.
 notice-language-saved = Language saved.
+
+## The methods, and what the second-factor and enrolment pages offer
+kind-totp = Time Based Tokens
+kind-email = Email codes
+kind-sms = SMS codes
+kind-yubikey = YubiKey
+kind-duo = Duo Security
+kind-webauthn = Security key or passkey
+kind-hotp = Counter-based tokens
+offer-method = { $kind ->
+    [totp] { kind-totp }
+    [email] { kind-email }
+    [sms] { kind-sms }
+    [yubikey] { kind-yubikey }
+    [duo] { kind-duo }
+    [webauthn] { kind-webauthn }
+   *[hotp] { kind-hotp }
+} ({ $label })
+offer-send-email = Send me a code by email ({ $to })
+offer-send-sms = Send me a code by SMS ({ $to })
+offer-help-totp = An app on your phone, such as Google Authenticator, Duo Mobile or Authy, shows a new 6-digit code every 30 seconds.
+offer-help-email = A 6-digit code sent to { $to } each time you log in.
+offer-help-sms = A 6-digit code sent by text message to { $to } each time you log in.
+offer-help-yubikey = A YubiKey: plug it in and touch it; it types a one-time code.
+offer-help-duo = Duo Security: approve each login in Duo Mobile (or with another Duo method). You set it up at Duo's own prompt.
+offer-help-webauthn = A security key (such as a YubiKey) or a passkey on your phone, computer or password manager: touch it or unlock it to sign in.
+offer-help-hotp = A token that shows a new code each time you press its button.
+offer-help-touch-key = Touch your YubiKey: it types its code and submits.
+offer-help-key-or-backup = Use your security key or passkey, or enter a backup code.
+offer-help-duo-or-backup = Use Log in with Duo below, or a backup code.
+offer-way-totp = { $position ->
+    [first] { $other ->
+        [0] The { $digits }-digit code your authenticator app shows now.
+       *[other] The { $digits }- or { $other }-digit code your authenticator app shows now.
+    }
+   *[more] { $other ->
+        [0] Or enter the { $digits }-digit code your authenticator app shows now.
+       *[other] Or enter the { $digits }- or { $other }-digit code your authenticator app shows now.
+    }
+}
+offer-way-hotp = { $position ->
+    [first] { $other ->
+        [0] The { $digits }-digit code your token shows when you press its button.
+       *[other] The { $digits }- or { $other }-digit code your token shows when you press its button.
+    }
+   *[more] { $other ->
+        [0] Or enter the { $digits }-digit code your token shows when you press its button.
+       *[other] Or enter the { $digits }- or { $other }-digit code your token shows when you press its button.
+    }
+}
+offer-way-sent = { $position ->
+    [first] The 6-digit code we sent you.
+   *[more] Or enter the 6-digit code we sent you.
+}
+offer-way-duo = { $position ->
+    [first] A passcode from Duo Mobile.
+   *[more] Or enter a passcode from Duo Mobile.
+}

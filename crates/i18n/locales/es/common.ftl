@@ -51,3 +51,60 @@ notice-signed-out = Su sesión terminó. Vuelva a iniciar sesión.
 notice-last-device-removed = Dispositivo eliminado. Era el último, así que se cerraron todas las sesiones. Vuelva a iniciar sesión.
 notice-twofa-off-signed-out = La autenticación de dos factores está desactivada y se cerraron todas las sesiones. Vuelva a iniciar sesión.
 notice-language-saved = Idioma guardado.
+
+kind-totp = Códigos basados en tiempo
+kind-email = Códigos por correo electrónico
+kind-sms = Códigos por SMS
+kind-yubikey = YubiKey
+kind-duo = Duo Security
+kind-webauthn = Llave de seguridad o llave de acceso
+kind-hotp = Códigos basados en contador
+offer-method = { $kind ->
+    [totp] { kind-totp }
+    [email] { kind-email }
+    [sms] { kind-sms }
+    [yubikey] { kind-yubikey }
+    [duo] { kind-duo }
+    [webauthn] { kind-webauthn }
+   *[hotp] { kind-hotp }
+} ({ $label })
+offer-send-email = Enviarme un código por correo ({ $to })
+offer-send-sms = Enviarme un código por SMS ({ $to })
+offer-help-totp = Una aplicación en su teléfono, como Google Authenticator, Duo Mobile o Authy, muestra un código nuevo de 6 dígitos cada 30 segundos.
+offer-help-email = Un código de 6 dígitos enviado a { $to } cada vez que inicie sesión.
+offer-help-sms = Un código de 6 dígitos enviado por SMS al { $to } cada vez que inicie sesión.
+offer-help-yubikey = Una YubiKey: conéctela y tóquela; escribe un código de un solo uso.
+offer-help-duo = Duo Security: apruebe cada inicio de sesión en Duo Mobile (o con otro método de Duo). Se configura en la ventana de Duo.
+offer-help-webauthn = Una llave de seguridad (como una YubiKey) o una llave de acceso en su teléfono, su computadora o su gestor de contraseñas: tóquela o desbloquéela para iniciar sesión.
+offer-help-hotp = Un token que muestra un código nuevo cada vez que pulsa su botón.
+offer-help-touch-key = Toque su YubiKey: escribe su código y lo envía.
+offer-help-key-or-backup = Use su llave de seguridad o llave de acceso, o introduzca un código de respaldo.
+offer-help-duo-or-backup = Use «Iniciar sesión con Duo» más abajo, o un código de respaldo.
+offer-way-totp = { $position ->
+    [first] { $other ->
+        [0] El código de { $digits } dígitos que muestra ahora su aplicación de autenticación.
+       *[other] El código de { $digits } u { $other } dígitos que muestra ahora su aplicación de autenticación.
+    }
+   *[more] { $other ->
+        [0] O introduzca el código de { $digits } dígitos que muestra ahora su aplicación de autenticación.
+       *[other] O introduzca el código de { $digits } u { $other } dígitos que muestra ahora su aplicación de autenticación.
+    }
+}
+offer-way-hotp = { $position ->
+    [first] { $other ->
+        [0] El código de { $digits } dígitos que muestra su token al pulsar su botón.
+       *[other] El código de { $digits } u { $other } dígitos que muestra su token al pulsar su botón.
+    }
+   *[more] { $other ->
+        [0] O introduzca el código de { $digits } dígitos que muestra su token al pulsar su botón.
+       *[other] O introduzca el código de { $digits } u { $other } dígitos que muestra su token al pulsar su botón.
+    }
+}
+offer-way-sent = { $position ->
+    [first] El código de 6 dígitos que le enviamos.
+   *[more] O introduzca el código de 6 dígitos que le enviamos.
+}
+offer-way-duo = { $position ->
+    [first] Un código de acceso de Duo Mobile.
+   *[more] O introduzca un código de acceso de Duo Mobile.
+}

@@ -51,3 +51,60 @@ notice-signed-out = Sua sessão terminou. Entre novamente.
 notice-last-device-removed = Dispositivo removido. Era o último, então todas as sessões foram encerradas. Entre novamente.
 notice-twofa-off-signed-out = A autenticação de dois fatores está desativada e todas as sessões foram encerradas. Entre novamente.
 notice-language-saved = Idioma salvo.
+
+kind-totp = Códigos baseados em tempo
+kind-email = Códigos por e-mail
+kind-sms = Códigos por SMS
+kind-yubikey = YubiKey
+kind-duo = Duo Security
+kind-webauthn = Chave de segurança ou chave de acesso
+kind-hotp = Códigos baseados em contador
+offer-method = { $kind ->
+    [totp] { kind-totp }
+    [email] { kind-email }
+    [sms] { kind-sms }
+    [yubikey] { kind-yubikey }
+    [duo] { kind-duo }
+    [webauthn] { kind-webauthn }
+   *[hotp] { kind-hotp }
+} ({ $label })
+offer-send-email = Enviar um código por e-mail ({ $to })
+offer-send-sms = Enviar um código por SMS ({ $to })
+offer-help-totp = Um aplicativo no seu celular, como Google Authenticator, Duo Mobile ou Authy, mostra um novo código de 6 dígitos a cada 30 segundos.
+offer-help-email = Um código de 6 dígitos enviado para { $to } sempre que você entrar.
+offer-help-sms = Um código de 6 dígitos enviado por SMS para { $to } sempre que você entrar.
+offer-help-yubikey = Uma YubiKey: conecte-a e toque nela; ela digita um código de uso único.
+offer-help-duo = Duo Security: aprove cada login no Duo Mobile (ou com outro método do Duo). A configuração é feita na própria janela do Duo.
+offer-help-webauthn = Uma chave de segurança (como uma YubiKey) ou uma chave de acesso no seu celular, computador ou gerenciador de senhas: toque nela ou desbloqueie-a para entrar.
+offer-help-hotp = Um token que mostra um novo código cada vez que você aperta o botão dele.
+offer-help-touch-key = Toque na sua YubiKey: ela digita o código e envia.
+offer-help-key-or-backup = Use sua chave de segurança ou chave de acesso, ou digite um código de backup.
+offer-help-duo-or-backup = Use "Entrar com o Duo" abaixo, ou um código de backup.
+offer-way-totp = { $position ->
+    [first] { $other ->
+        [0] O código de { $digits } dígitos que seu aplicativo autenticador mostra agora.
+       *[other] O código de { $digits } ou { $other } dígitos que seu aplicativo autenticador mostra agora.
+    }
+   *[more] { $other ->
+        [0] Ou digite o código de { $digits } dígitos que seu aplicativo autenticador mostra agora.
+       *[other] Ou digite o código de { $digits } ou { $other } dígitos que seu aplicativo autenticador mostra agora.
+    }
+}
+offer-way-hotp = { $position ->
+    [first] { $other ->
+        [0] O código de { $digits } dígitos que seu token mostra quando você aperta o botão dele.
+       *[other] O código de { $digits } ou { $other } dígitos que seu token mostra quando você aperta o botão dele.
+    }
+   *[more] { $other ->
+        [0] Ou digite o código de { $digits } dígitos que seu token mostra quando você aperta o botão dele.
+       *[other] Ou digite o código de { $digits } ou { $other } dígitos que seu token mostra quando você aperta o botão dele.
+    }
+}
+offer-way-sent = { $position ->
+    [first] O código de 6 dígitos que enviamos para você.
+   *[more] Ou digite o código de 6 dígitos que enviamos para você.
+}
+offer-way-duo = { $position ->
+    [first] Um código de acesso do Duo Mobile.
+   *[more] Ou digite um código de acesso do Duo Mobile.
+}

@@ -41,7 +41,7 @@ impl FactorRow {
         FactorRow {
             id: f.id.to_string(),
             label: f.label.clone(),
-            method: f.kind().title().to_owned(),
+            method: crate::lang::current().t(f.kind().title_id()),
             confirmed: f.confirmed,
             added: when(Some(f.created_at)),
             last_used: when(f.last_used_at),

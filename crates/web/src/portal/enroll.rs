@@ -200,8 +200,8 @@ pub(crate) async fn choose(
         .map(|o| {
             (
                 o.kind.as_str().to_owned(),
-                o.kind.title().to_owned(),
-                o.help.clone(),
+                crate::lang::current().t(o.kind.title_id()),
+                crate::lang::text(&o.help),
             )
         })
         .collect();

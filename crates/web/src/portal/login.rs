@@ -285,13 +285,18 @@ async fn second_factor_page_with(
             page,
             csrf,
             backup,
-            methods: offer.methods,
+            methods: offer.methods.iter().map(crate::lang::text).collect(),
             senders: offer
                 .senders
-                .into_iter()
-                .map(|s| (s.kind.as_str().to_owned(), s.text))
+                .iter()
+                .map(|s| (s.kind.as_str().to_owned(), crate::lang::text(&s.text)))
                 .collect(),
-            code_help: offer.code_help,
+            code_help: offer
+                .code_help
+                .iter()
+                .map(crate::lang::text)
+                .collect::<Vec<_>>()
+                .join(" "),
             digits_only: offer.digits_only,
             duo: offer.duo_host.is_some(),
             remember_text: offer.remember_days.map(|d| match d {
