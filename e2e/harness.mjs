@@ -721,3 +721,66 @@ export async function newOutboxCode(server, seen, ext = 'eml') {
   assert.equal(fresh.length, 1, `one new .${ext} in ${outboxDir(server)}, got ${JSON.stringify(fresh)}`);
   return readOutboxCode(server, fresh[0]);
 }
+
+// --- Languages ----------------------------------------------------------------------------------
+
+const catalogues = new Map();
+
+/**
+ * The plain messages of a language's catalogue (crates/i18n/locales/TAG/*.ftl): id → text, for
+ * messages without variants (their placeables left as written).
+ */
+export async function catalogue(tag) {
+  if (catalogues.has(tag)) return catalogues.get(tag);
+  const dir = path.join(ROOT, 'crates/i18n/locales', tag);
+  const messages = new Map();
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.ftl')) continue;
+    let id = null;
+    let parts = [];
+    let plain = true;
+    const flush = () => {
+      if (id && plain) messages.set(id, parts.join(' ').trim());
+      id = null;
+    };
+    for (const line of (await readFile(path.join(dir, file), 'utf8')).split('\n')) {
+      const start = /^([a-z][a-z0-9-]*) =\s?(.*)$/.exec(line);
+      if (start) {
+        flush();
+        id = start[1];
+        parts = [start[2]];
+        plain = !start[2].trimStart().startsWith('{ $');
+      } else if (id && /^\s+\S/.test(line)) {
+        const t = line.trim();
+        if (/^(\*?\[|\})/.test(t)) plain = false;
+        parts.push(t);
+      } else {
+        flush();
+      }
+    }
+    flush();
+  }
+  catalogues.set(tag, messages);
+  return messages;
+}
+
+/**
+ * What a page in language `tag` says where an English page says `english`: the texts of every
+ * message whose English text is exactly that (usually one). Fails when English has no such text.
+ */
+export async function tr(tag, english) {
+  const en = await catalogue('en');
+  const ids = [...en].filter(([, text]) => text === english).map(([id]) => id);
+  assert.ok(ids.length, `no English message reads ${JSON.stringify(english)}`);
+  const other = await catalogue(tag);
+  return [...new Set(ids.map((id) => other.get(id)).filter(Boolean))];
+}
+
+/** The first of `candidates` (texts) for which `make(text)` finds an element. */
+export async function pick(make, candidates) {
+  for (const c of candidates) {
+    const loc = make(c);
+    if ((await loc.count()) > 0) return loc.first();
+  }
+  assert.fail(`none of ${JSON.stringify(candidates)} found`);
+}
