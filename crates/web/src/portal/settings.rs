@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use twofold_core::ErrorKind;
 use twofold_core::factor::FactorKind;
+use twofold_core::i18n::Lang;
 use twofold_core::service::DuoCheck;
 use twofold_core::settings::{DEFINITIONS, SettingDef, SettingGroup, SettingType};
 
@@ -27,7 +28,8 @@ pub(crate) enum FieldKind {
 /// One field: its key is the form field's name and id.
 pub(crate) struct Field {
     key: &'static str,
-    label: &'static str,
+    /// The label in the page's language.
+    label: String,
     kind: FieldKind,
     /// The value as shown: a secret's is only the mask when set, `""` when not.
     value: String,
@@ -52,7 +54,8 @@ fn shown_when(key: &str) -> Option<&'static str> {
 
 /// One section of the page.
 pub(crate) struct Group {
-    title: &'static str,
+    /// The title and explanation in the page's language.
+    title: String,
     help: Option<String>,
     fields: Vec<Field>,
     /// The Duo group: it has a "Test connection" button.
@@ -75,10 +78,10 @@ struct SettingsPage {
     duo_results: Vec<DuoResult>,
 }
 
-fn field(def: &SettingDef, value: String) -> Field {
+fn field(lang: Lang, def: &SettingDef, value: String) -> Field {
     Field {
         key: def.key,
-        label: def.label,
+        label: lang.t(&def.label_id()),
         kind: match def.ty {
             SettingType::Bool => FieldKind::Check,
             SettingType::Int { .. } => FieldKind::Number,
@@ -91,16 +94,16 @@ fn field(def: &SettingDef, value: String) -> Field {
     }
 }
 
-/// The page's sections, in order, each with its definitions' fields.
-fn groups(shown: &[(&'static SettingDef, String)], duo_callback: &str) -> Vec<Group> {
+/// The page's sections, in order, each with its definitions' fields, in `lang`.
+fn groups(lang: Lang, shown: &[(&'static SettingDef, String)], duo_callback: &str) -> Vec<Group> {
     SettingGroup::all()
         .map(|group| Group {
-            title: group.title(),
-            help: group.help(duo_callback),
+            title: lang.t(&group.title_id()),
+            help: group.help_text(duo_callback).map(|t| lang.text(&t)),
             fields: shown
                 .iter()
                 .filter(|(d, _)| d.group == group)
-                .map(|(d, v)| field(d, v.clone()))
+                .map(|(d, v)| field(lang, d, v.clone()))
                 .collect(),
             duo: group == SettingGroup::Method(FactorKind::Duo),
         })
@@ -122,8 +125,9 @@ async fn settings_page(
     let Ok(shown) = state.service.settings_for_display().await else {
         return page::internal();
     };
+    let lang = crate::lang::current();
     let page = Page {
-        title: "2FA Settings".into(),
+        title: lang.t("admin-settings"),
         nav: visitor.nav(state),
         notice,
         error,
@@ -136,7 +140,7 @@ async fn settings_page(
             page,
             csrf,
             editable: visitor.ctx().may_change_settings(),
-            groups: groups(&shown, &page::duo_callback_url(state)),
+            groups: groups(lang, &shown, &page::duo_callback_url(state)),
             duo_results,
         },
     )
@@ -213,30 +217,34 @@ pub(crate) async fn duo_test(
         Err(e) if e.kind == ErrorKind::Forbidden => return page::forbidden(),
         Err(_) => return page::internal(),
     };
-    let result = |what: &str, check: DuoCheck, ok_text: &str| match check {
+    let lang = crate::lang::current();
+    // `what` names the application, `ok_text` is the sentence of a passed check.
+    let result = |what: &str, check: DuoCheck, ok_text: String| match check {
         DuoCheck::NotSet => DuoResult {
             ok: false,
-            text: format!("{what}: not set up (its keys or the API hostname are empty)."),
+            text: lang.t1("admin-duo-not-set", "what", what),
         },
         DuoCheck::Ok => DuoResult {
             ok: true,
-            text: format!("{what}: {ok_text}"),
+            text: ok_text,
         },
+        // Why it failed, as the Duo client put it.
         DuoCheck::Failed(why) => DuoResult {
             ok: false,
-            text: format!("{what}: {why}"),
+            text: lang.t2("admin-duo-failed", "what", what, "why", why),
         },
     };
+    let (web, auth) = (lang.t("admin-duo-web"), lang.t("admin-duo-auth"));
     let results = vec![
         result(
-            "Web SDK (Universal Prompt)",
+            &web,
             test.web,
-            "Duo answered the health check and accepted the client ID and secret.",
+            lang.t1("admin-duo-web-ok", "what", web.as_str()),
         ),
         result(
-            "Auth API (push and passcodes)",
+            &auth,
             test.auth,
-            "Duo answered /auth/v2/check and accepted the integration and secret keys.",
+            lang.t1("admin-duo-auth-ok", "what", auth.as_str()),
         ),
     ];
     settings_page(&state, &visitor, StatusCode::OK, None, None, results).await
@@ -255,8 +263,8 @@ mod tests {
 
     #[test]
     fn every_definition_is_a_field_of_its_group() {
-        let groups = groups(&shown(), "https://2fa.example/login/duo/callback");
-        let titles: Vec<&str> = groups.iter().map(|g| g.title).collect();
+        let groups = groups(Lang::En, &shown(), "https://2fa.example/login/duo/callback");
+        let titles: Vec<&str> = groups.iter().map(|g| g.title.as_str()).collect();
         assert_eq!(
             titles,
             [
