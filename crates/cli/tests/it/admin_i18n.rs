@@ -76,6 +76,14 @@ fn admin_settings_page_follows_the_browsers_language(db: Db) {
     ] {
         assert!(body.contains(label), "{label} in {body}");
     }
+    // A setting's help, tied to its field.
+    assert!(body.contains(
+        "<p class=\"muted field-help\" id=\"lockout.max_failures-help\">Tentatives consécutives \
+         échouées avec le second facteur avant un blocage.</p>"
+    ));
+    assert!(body.contains(
+        "name=\"lockout.max_failures\" type=\"number\" aria-describedby=\"lockout.max_failures-help\""
+    ));
     assert!(body.contains("Enregistrer les modifications"));
     assert!(!body.contains("Save Changes"));
     assert!(!body.contains("Failed codes before a lockout"));

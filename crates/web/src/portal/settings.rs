@@ -30,6 +30,8 @@ pub(crate) struct Field {
     key: &'static str,
     /// The label in the page's language.
     label: String,
+    /// The help under the field, in the page's language, when it says more than the label.
+    help: Option<String>,
     kind: FieldKind,
     /// The value as shown: a secret's is only the mask when set, `""` when not.
     value: String,
@@ -82,6 +84,7 @@ fn field(lang: Lang, def: &SettingDef, value: String) -> Field {
     Field {
         key: def.key,
         label: lang.t(&def.label_id()),
+        help: shows_help(def).then(|| lang.t(&def.help_id())),
         kind: match def.ty {
             SettingType::Bool => FieldKind::Check,
             SettingType::Int { .. } => FieldKind::Number,
@@ -92,6 +95,17 @@ fn field(lang: Lang, def: &SettingDef, value: String) -> Field {
         value,
         shown_when: shown_when(def.key),
     }
+}
+
+/// Whether the field shows its help: not when the help is the label, nor under a method's
+/// three switches (their help only repeats the group's title and the label).
+fn shows_help(def: &SettingDef) -> bool {
+    let switch = matches!(def.group, SettingGroup::Method(_))
+        && matches!(
+            def.key.rsplit('.').next(),
+            Some("active" | "clients" | "admins")
+        );
+    def.help != def.label && !switch
 }
 
 /// The page's sections, in order, each with its definitions' fields, in `lang`.
@@ -296,6 +310,47 @@ mod tests {
                 .as_deref()
                 .is_some_and(|h| h.contains("https://2fa.example/login/duo/callback"))
         );
+    }
+
+    #[test]
+    fn fields_speak_the_pages_language_and_show_help_that_adds_to_the_label() {
+        let url = "https://2fa.example/login/duo/callback";
+        let fr = groups(Lang::Fr, &shown(), url);
+        let en = groups(Lang::En, &shown(), url);
+        assert_eq!(fr[0].title, "Général");
+        assert_eq!(
+            fr[0].fields[0].label,
+            "L’authentification à deux facteurs est activée sur ce serveur"
+        );
+        assert!(
+            fr[5]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("Deux applications Duo") && h.contains(url))
+        );
+        let field = |gs: &[Group], key: &str| -> (String, Option<String>) {
+            let f = gs
+                .iter()
+                .flat_map(|g| &g.fields)
+                .find(|f| f.key == key)
+                .unwrap();
+            (f.label.clone(), f.help.clone())
+        };
+        assert_eq!(
+            field(&en, "lockout.max_failures"),
+            (
+                "Failed codes before a lockout".to_owned(),
+                Some("Consecutive failed second-factor attempts before a lockout.".to_owned())
+            )
+        );
+        assert_eq!(
+            field(&fr, "lockout.max_failures").1.as_deref(),
+            Some("Tentatives consécutives échouées avec le second facteur avant un blocage.")
+        );
+        // A help that is the label is not repeated, nor a switch's.
+        assert_eq!(field(&en, "methods.email.smtp.port").1, None);
+        assert_eq!(field(&en, "methods.duo.active").1, None);
+        assert!(field(&en, "methods.webauthn.passwordless").1.is_some());
     }
 
     #[test]
