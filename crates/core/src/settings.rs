@@ -134,6 +134,45 @@ impl SettingGroup {
     pub fn definitions(self) -> impl Iterator<Item = &'static SettingDef> {
         DEFINITIONS.iter().filter(move |d| d.group == self)
     }
+
+    /// The group's name in message ids: `general` or the method's kind (`totp`, `duo`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            SettingGroup::General => "general",
+            SettingGroup::Method(kind) => kind.as_str(),
+        }
+    }
+
+    /// The message id of [`SettingGroup::title`] (`setting-group-general`, `setting-group-duo`).
+    pub fn title_id(self) -> String {
+        format!("setting-group-{}", self.name())
+    }
+
+    /// The message id of [`SettingGroup::help`] (`setting-group-duo-help`), for the groups that
+    /// have one.
+    pub fn help_id(self) -> Option<String> {
+        match self {
+            SettingGroup::General | SettingGroup::Method(FactorKind::Totp) => None,
+            SettingGroup::Method(_) => Some(format!("setting-group-{}-help", self.name())),
+        }
+    }
+
+    /// [`SettingGroup::help`] as a message for the admin page (the Duo group's names the
+    /// redirect URI as `$redirect_uri`).
+    pub fn help_text(self, duo_redirect_uri: &str) -> Option<crate::i18n::Text> {
+        let text = crate::i18n::Text::new(self.help_id()?);
+        Some(match self {
+            SettingGroup::Method(FactorKind::Duo) => {
+                text.arg("redirect_uri", duo_redirect_uri.to_owned())
+            }
+            _ => text,
+        })
+    }
+}
+
+/// The message id for a setting key: `setting-` and the key, dots and underscores as dashes.
+fn key_message_id(key: &str) -> String {
+    format!("setting-{}", key.replace(['.', '_'], "-"))
 }
 
 /// One known key: where it shows, what it means, and what it accepts.
@@ -158,6 +197,17 @@ pub struct SettingDef {
 }
 
 impl SettingDef {
+    /// The message id of [`SettingDef::label`] on the admin page: `setting-` and the key, dots
+    /// and underscores as dashes (`setting-lockout-max-failures`).
+    pub fn label_id(&self) -> String {
+        key_message_id(self.key)
+    }
+
+    /// The message id of [`SettingDef::help`] (`setting-lockout-max-failures-help`).
+    pub fn help_id(&self) -> String {
+        format!("{}-help", key_message_id(self.key))
+    }
+
     /// Whether the value is a secret: sealed at rest, opened only by the flow that uses it and
     /// shown only as set or not.
     pub fn is_secret(&self) -> bool {
@@ -1500,6 +1550,66 @@ mod tests {
                 .help("https://2fa.example/login/duo/callback")
                 .unwrap()
                 .contains("https://2fa.example/login/duo/callback")
+        );
+    }
+
+    #[test]
+    fn every_label_help_and_group_is_in_the_catalogue_as_written_here() {
+        use crate::i18n::Lang;
+        let url = "https://2fa.example/login/duo/callback";
+        // (id, the English this file has)
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for d in DEFINITIONS {
+            texts.push((d.label_id(), d.label.to_owned()));
+            texts.push((d.help_id(), d.help.to_owned()));
+        }
+        let mut problems = Vec::new();
+        for g in SettingGroup::all() {
+            texts.push((g.title_id(), g.title().to_owned()));
+            match (g.help_id(), g.help(url), g.help_text(url)) {
+                (Some(id), Some(english), Some(text)) => {
+                    if Lang::En.text(&text) != english {
+                        problems.push(format!("{id}: the catalogue's English differs"));
+                    }
+                    texts.push((id, english));
+                }
+                (None, None, None) => {}
+                _ => problems.push(format!("{}: help and help id disagree", g.name())),
+            }
+        }
+        let mut ids: Vec<&str> = texts.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), texts.len(), "two texts share a message id");
+        for (id, english) in &texts {
+            for lang in Lang::ALL {
+                if !lang.has(id) {
+                    problems.push(format!("{id} is not in the {lang} catalogue"));
+                }
+            }
+            // The Duo group's help has an argument: checked above with it.
+            if !id.starts_with("setting-group-duo-help") && Lang::En.t(id) != *english {
+                problems.push(format!(
+                    "{id}: the catalogue says {:?}, settings.rs {english:?}",
+                    Lang::En.t(id)
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn message_ids_follow_the_key() {
+        let d = definition("lockout.max_failures").unwrap();
+        assert_eq!(d.label_id(), "setting-lockout-max-failures");
+        assert_eq!(d.help_id(), "setting-lockout-max-failures-help");
+        let d = definition("methods.sms.twilio.account_sid").unwrap();
+        assert_eq!(d.label_id(), "setting-methods-sms-twilio-account-sid");
+        assert_eq!(SettingGroup::General.title_id(), "setting-group-general");
+        assert_eq!(SettingGroup::General.help_id(), None);
+        assert_eq!(
+            SettingGroup::Method(FactorKind::Duo).help_id().as_deref(),
+            Some("setting-group-duo-help")
         );
     }
 

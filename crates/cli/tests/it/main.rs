@@ -6,6 +6,7 @@
 // modules.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+mod admin_i18n;
 mod api;
 mod backup;
 mod cli;

@@ -9,8 +9,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
 use twofold_core::audit::{AuditEvent, AuditFilter};
-use twofold_core::factor::{FactorData, FactorKind};
+use twofold_core::factor::{FactorData, FactorKind, YubikeyOrigin};
+use twofold_core::i18n::Lang;
+use twofold_core::identity::Role;
 use twofold_core::service::{FactorRequest, UserChanges, parse_username};
+use twofold_core::settings::SettingGroup;
 use twofold_core::store::{User, UserQuery};
 
 use super::account::FactorRow;
@@ -22,6 +25,29 @@ use crate::AppState;
 use crate::error::PageError;
 
 const PAGE_SIZE: u32 = 50;
+
+/// A method's name in `lang`: its settings group's title.
+fn method_title(lang: Lang, kind: FactorKind) -> String {
+    lang.t(&SettingGroup::Method(kind).title_id())
+}
+
+/// Where a YubiKey's public id comes from, in `lang`.
+fn origin_text(lang: Lang, origin: YubikeyOrigin) -> String {
+    match origin {
+        YubikeyOrigin::SelfEnrolled => lang.t("admin-origin-self-enrolled"),
+        YubikeyOrigin::Administrator => lang.t("admin-origin-administrator"),
+        YubikeyOrigin::ValidationServer => lang.t("admin-origin-validation-server"),
+    }
+}
+
+/// A role's name in `lang`.
+fn role_text(lang: Lang, role: Role) -> String {
+    match role {
+        Role::Client => lang.t("admin-role-client"),
+        Role::Admin => lang.t("admin-role-admin"),
+        Role::Owner => lang.t("admin-role-owner"),
+    }
+}
 
 #[derive(Template)]
 #[template(path = "admin_home.html")]
@@ -40,18 +66,19 @@ pub(crate) async fn home(
     let users = state.service.count_users(None).await?;
     let settings = state.service.settings().await?;
     let now = state.service.now();
-    let active: Vec<&str> = FactorKind::ALL
+    let lang = crate::lang::current();
+    let active: Vec<String> = FactorKind::ALL
         .iter()
         .filter(|k| settings.method_active(**k))
-        .map(|k| k.title())
+        .map(|k| method_title(lang, *k))
         .collect();
     let methods = if active.is_empty() {
-        "No method is activated".to_owned()
+        lang.t("admin-methods-none")
     } else {
-        format!("Active: {}", active.join(", "))
+        lang.t1("admin-methods-active", "methods", active.join(", "))
     };
     let page = Page {
-        title: "Admin".into(),
+        title: lang.t("admin-title"),
         nav: visitor.nav(&state),
         server_time: Some(ServerTime::at(now)),
         wide: true,
@@ -87,7 +114,7 @@ struct UserRow {
 struct KeyHolderRow {
     public_id: String,
     username: String,
-    origin: &'static str,
+    origin: String,
 }
 
 #[derive(Template)]
@@ -101,15 +128,15 @@ struct UsersPage {
     next: Option<String>,
 }
 
-fn user_row(u: &User, now: i64) -> UserRow {
+fn user_row(lang: Lang, u: &User, now: i64) -> UserRow {
     UserRow {
         username: u.username.to_string(),
-        role: u.role.to_string(),
+        role: role_text(lang, u.role),
         email: u.email.clone().unwrap_or_default(),
         status: match (u.disabled, u.is_locked(now)) {
-            (true, _) => "disabled".into(),
-            (false, true) => "locked".into(),
-            _ => "active".into(),
+            (true, _) => lang.t("admin-status-disabled"),
+            (false, true) => lang.t("admin-status-locked"),
+            _ => lang.t("admin-status-active"),
         },
     }
 }
@@ -131,21 +158,22 @@ pub(crate) async fn users(
     let more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
     let now = state.service.now();
+    let lang = crate::lang::current();
     let link = |p: u32| format!("/admin/users?q={}&page={p}", encode_component(q.q.trim()));
-    let mut users: Vec<UserRow> = found.iter().map(|u| user_row(u, now)).collect();
+    let mut users: Vec<UserRow> = found.iter().map(|u| user_row(lang, u, now)).collect();
     if let Some(h) = &holder
         && q.page == 0
         && !found.iter().any(|u| u.id == h.user.id)
     {
-        users.insert(0, user_row(&h.user, now));
+        users.insert(0, user_row(lang, &h.user, now));
     }
     let key_holder = holder.map(|h| KeyHolderRow {
         public_id: h.public_id,
         username: h.user.username.to_string(),
-        origin: h.origin.describe(),
+        origin: origin_text(lang, h.origin),
     });
     let page = Page {
-        title: "Users".into(),
+        title: lang.t("admin-users"),
         nav: visitor.nav(&state),
         wide: true,
         ..Page::default()
@@ -167,19 +195,30 @@ pub(crate) async fn users(
 /// and one bound to a public id can be released.
 struct DeviceRow {
     row: FactorRow,
-    origin: Option<&'static str>,
+    /// The method's name in the page's language.
+    method: String,
+    origin: Option<String>,
+    /// A security key's kind (synced passkey or device-bound) in the page's language.
+    key_sync: Option<String>,
     releasable: bool,
 }
 
 impl DeviceRow {
-    fn of(f: &twofold_core::factor::Factor) -> Self {
+    fn of(lang: Lang, f: &twofold_core::factor::Factor) -> Self {
         let (origin, releasable) = match &f.data {
-            FactorData::Yubikey(y) => (Some(y.origin().describe()), y.public_id.is_some()),
+            FactorData::Yubikey(y) => (Some(origin_text(lang, y.origin())), y.public_id.is_some()),
             _ => (None, false),
+        };
+        let key_sync = match &f.data {
+            FactorData::Webauthn(Some(c)) if c.backup_eligible => Some(lang.t("admin-key-synced")),
+            FactorData::Webauthn(Some(_)) => Some(lang.t("admin-key-device-bound")),
+            _ => None,
         };
         DeviceRow {
             row: FactorRow::of(f),
+            method: method_title(lang, f.kind()),
             origin,
+            key_sync,
             releasable,
         }
     }
@@ -211,9 +250,10 @@ pub(crate) async fn user(
     let (session, _) = visitor.staff()?;
     let view = state.service.user_view(&parse_username(&name)?).await?;
     let u = &view.user;
+    let lang = crate::lang::current();
     let lock_text = match (view.locked, u.locked_until) {
-        (true, Some(t)) => format!("Locked until {} UTC", utc_display(t)),
-        _ => "Not locked".into(),
+        (true, Some(t)) => lang.t1("admin-user-locked-until", "time", utc_display(t)),
+        _ => lang.t("admin-user-not-locked"),
     };
     let page = Page {
         title: u.username.to_string(),
@@ -228,14 +268,18 @@ pub(crate) async fn user(
             page,
             csrf: state.service.csrf_token(&Visitor::session_binding(session)),
             username: u.username.to_string(),
-            role: u.role.to_string(),
+            role: role_text(lang, u.role),
             email: u.email.clone().unwrap_or_else(|| "—".into()),
             phone: u.phone.clone().unwrap_or_else(|| "—".into()),
             has_2fa: view.has_2fa,
             backup_left: view.backup_codes_remaining,
             lock_text,
             disabled: u.disabled,
-            factors: view.factors.iter().map(DeviceRow::of).collect(),
+            factors: view
+                .factors
+                .iter()
+                .map(|f| DeviceRow::of(lang, f))
+                .collect(),
             can_manage: visitor.ctx().may_manage(u),
         },
     ))
@@ -260,7 +304,11 @@ pub(crate) async fn reset_confirm(
         return Err(PageError::Forbidden);
     }
     let page = Page {
-        title: format!("Reset 2FA for {}?", target.username),
+        title: crate::lang::current().t1(
+            "admin-reset-title",
+            "username",
+            target.username.to_string(),
+        ),
         nav: visitor.nav(&state),
         ..Page::default()
     };
@@ -452,7 +500,7 @@ pub(crate) async fn audit(
         })
         .collect();
     let page = Page {
-        title: "Audit log".into(),
+        title: crate::lang::current().t("admin-audit"),
         nav: visitor.nav(&state),
         wide: true,
         ..Page::default()

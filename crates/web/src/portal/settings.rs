@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use twofold_core::ErrorKind;
 use twofold_core::factor::FactorKind;
+use twofold_core::i18n::Lang;
 use twofold_core::service::DuoCheck;
 use twofold_core::settings::{DEFINITIONS, SettingDef, SettingGroup, SettingType};
 
@@ -27,7 +28,10 @@ pub(crate) enum FieldKind {
 /// One field: its key is the form field's name and id.
 pub(crate) struct Field {
     key: &'static str,
-    label: &'static str,
+    /// The label in the page's language.
+    label: String,
+    /// The help under the field, in the page's language, when it says more than the label.
+    help: Option<String>,
     kind: FieldKind,
     /// The value as shown: a secret's is only the mask when set, `""` when not.
     value: String,
@@ -52,7 +56,8 @@ fn shown_when(key: &str) -> Option<&'static str> {
 
 /// One section of the page.
 pub(crate) struct Group {
-    title: &'static str,
+    /// The title and explanation in the page's language.
+    title: String,
     help: Option<String>,
     fields: Vec<Field>,
     /// The Duo group: it has a "Test connection" button.
@@ -75,10 +80,11 @@ struct SettingsPage {
     duo_results: Vec<DuoResult>,
 }
 
-fn field(def: &SettingDef, value: String) -> Field {
+fn field(lang: Lang, def: &SettingDef, value: String) -> Field {
     Field {
         key: def.key,
-        label: def.label,
+        label: lang.t(&def.label_id()),
+        help: shows_help(def).then(|| lang.t(&def.help_id())),
         kind: match def.ty {
             SettingType::Bool => FieldKind::Check,
             SettingType::Int { .. } => FieldKind::Number,
@@ -91,16 +97,27 @@ fn field(def: &SettingDef, value: String) -> Field {
     }
 }
 
-/// The page's sections, in order, each with its definitions' fields.
-fn groups(shown: &[(&'static SettingDef, String)], duo_callback: &str) -> Vec<Group> {
+/// Whether the field shows its help: not when the help is the label, nor under a method's
+/// three switches (their help only repeats the group's title and the label).
+fn shows_help(def: &SettingDef) -> bool {
+    let switch = matches!(def.group, SettingGroup::Method(_))
+        && matches!(
+            def.key.rsplit('.').next(),
+            Some("active" | "clients" | "admins")
+        );
+    def.help != def.label && !switch
+}
+
+/// The page's sections, in order, each with its definitions' fields, in `lang`.
+fn groups(lang: Lang, shown: &[(&'static SettingDef, String)], duo_callback: &str) -> Vec<Group> {
     SettingGroup::all()
         .map(|group| Group {
-            title: group.title(),
-            help: group.help(duo_callback),
+            title: lang.t(&group.title_id()),
+            help: group.help_text(duo_callback).map(|t| lang.text(&t)),
             fields: shown
                 .iter()
                 .filter(|(d, _)| d.group == group)
-                .map(|(d, v)| field(d, v.clone()))
+                .map(|(d, v)| field(lang, d, v.clone()))
                 .collect(),
             duo: group == SettingGroup::Method(FactorKind::Duo),
         })
@@ -122,8 +139,9 @@ async fn settings_page(
     let Ok(shown) = state.service.settings_for_display().await else {
         return page::internal();
     };
+    let lang = crate::lang::current();
     let page = Page {
-        title: "2FA Settings".into(),
+        title: lang.t("admin-settings"),
         nav: visitor.nav(state),
         notice,
         error,
@@ -136,7 +154,7 @@ async fn settings_page(
             page,
             csrf,
             editable: visitor.ctx().may_change_settings(),
-            groups: groups(&shown, &page::duo_callback_url(state)),
+            groups: groups(lang, &shown, &page::duo_callback_url(state)),
             duo_results,
         },
     )
@@ -213,30 +231,34 @@ pub(crate) async fn duo_test(
         Err(e) if e.kind == ErrorKind::Forbidden => return page::forbidden(),
         Err(_) => return page::internal(),
     };
-    let result = |what: &str, check: DuoCheck, ok_text: &str| match check {
+    let lang = crate::lang::current();
+    // `what` names the application, `ok_text` is the sentence of a passed check.
+    let result = |what: &str, check: DuoCheck, ok_text: String| match check {
         DuoCheck::NotSet => DuoResult {
             ok: false,
-            text: format!("{what}: not set up (its keys or the API hostname are empty)."),
+            text: lang.t1("admin-duo-not-set", "what", what),
         },
         DuoCheck::Ok => DuoResult {
             ok: true,
-            text: format!("{what}: {ok_text}"),
+            text: ok_text,
         },
+        // Why it failed, as the Duo client put it.
         DuoCheck::Failed(why) => DuoResult {
             ok: false,
-            text: format!("{what}: {why}"),
+            text: lang.t2("admin-duo-failed", "what", what, "why", why),
         },
     };
+    let (web, auth) = (lang.t("admin-duo-web"), lang.t("admin-duo-auth"));
     let results = vec![
         result(
-            "Web SDK (Universal Prompt)",
+            &web,
             test.web,
-            "Duo answered the health check and accepted the client ID and secret.",
+            lang.t1("admin-duo-web-ok", "what", web.as_str()),
         ),
         result(
-            "Auth API (push and passcodes)",
+            &auth,
             test.auth,
-            "Duo answered /auth/v2/check and accepted the integration and secret keys.",
+            lang.t1("admin-duo-auth-ok", "what", auth.as_str()),
         ),
     ];
     settings_page(&state, &visitor, StatusCode::OK, None, None, results).await
@@ -255,8 +277,8 @@ mod tests {
 
     #[test]
     fn every_definition_is_a_field_of_its_group() {
-        let groups = groups(&shown(), "https://2fa.example/login/duo/callback");
-        let titles: Vec<&str> = groups.iter().map(|g| g.title).collect();
+        let groups = groups(Lang::En, &shown(), "https://2fa.example/login/duo/callback");
+        let titles: Vec<&str> = groups.iter().map(|g| g.title.as_str()).collect();
         assert_eq!(
             titles,
             [
@@ -288,6 +310,47 @@ mod tests {
                 .as_deref()
                 .is_some_and(|h| h.contains("https://2fa.example/login/duo/callback"))
         );
+    }
+
+    #[test]
+    fn fields_speak_the_pages_language_and_show_help_that_adds_to_the_label() {
+        let url = "https://2fa.example/login/duo/callback";
+        let fr = groups(Lang::Fr, &shown(), url);
+        let en = groups(Lang::En, &shown(), url);
+        assert_eq!(fr[0].title, "Général");
+        assert_eq!(
+            fr[0].fields[0].label,
+            "L’authentification à deux facteurs est activée sur ce serveur"
+        );
+        assert!(
+            fr[5]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("Deux applications Duo") && h.contains(url))
+        );
+        let field = |gs: &[Group], key: &str| -> (String, Option<String>) {
+            let f = gs
+                .iter()
+                .flat_map(|g| &g.fields)
+                .find(|f| f.key == key)
+                .unwrap();
+            (f.label.clone(), f.help.clone())
+        };
+        assert_eq!(
+            field(&en, "lockout.max_failures"),
+            (
+                "Failed codes before a lockout".to_owned(),
+                Some("Consecutive failed second-factor attempts before a lockout.".to_owned())
+            )
+        );
+        assert_eq!(
+            field(&fr, "lockout.max_failures").1.as_deref(),
+            Some("Tentatives consécutives échouées avec le second facteur avant un blocage.")
+        );
+        // A help that is the label is not repeated, nor a switch's.
+        assert_eq!(field(&en, "methods.email.smtp.port").1, None);
+        assert_eq!(field(&en, "methods.duo.active").1, None);
+        assert!(field(&en, "methods.webauthn.passwordless").1.is_some());
     }
 
     #[test]
