@@ -117,6 +117,27 @@ describe('languages', { concurrency: true }, () => {
     });
   }
 
+  for (const tag of ['fr', 'pt-BR']) {
+    it(`${tag}: the admin area`, async (t) => {
+      const owner = await server.addUser(`owner-${tag.toLowerCase()}`, { role: 'owner' });
+      const client = await server.addUser(`client-of-${tag.toLowerCase()}`);
+      const p = await page(t, { locale: tag });
+      await logIn(p, tag, owner);
+      for (const [path, heading, name] of [
+        ['/admin', 'Admin', 'home'],
+        ['/admin/users', 'Users', 'users'],
+        [`/admin/users/${client.name}`, null, 'user'],
+        ['/admin/settings', '2FA Settings', 'settings'],
+        ['/admin/audit', 'Audit log', 'audit'],
+      ]) {
+        await goto(p, path);
+        if (heading) await expectPage(p, tag, heading);
+        else assert.equal(await p.locator('html').getAttribute('lang'), tag);
+        await checkPage(p, `lang-${tag}-admin-${name}`);
+      }
+    });
+  }
+
   it('the login page switches language; Security Settings keeps a user\'s own choice', async (t) => {
     const user = await server.addUser('polyglot');
     const p = await page(t, { locale: 'de-DE' });
