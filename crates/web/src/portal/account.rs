@@ -30,8 +30,8 @@ pub(crate) struct FactorRow {
     pub(crate) last_used: String,
     /// A YubiKey's public id, once bound (shown to administrators).
     pub(crate) public_id: Option<String>,
-    /// A security key's kind ("synced passkey" or "device-bound").
-    pub(crate) key_sync: Option<&'static str>,
+    /// A security key's kind ("synced passkey" or "device-bound"), in the page's language.
+    pub(crate) key_sync: Option<String>,
     /// A security key's model id (AAGUID, shown to administrators).
     pub(crate) aaguid: Option<String>,
 }
@@ -41,7 +41,7 @@ impl FactorRow {
         FactorRow {
             id: f.id.to_string(),
             label: f.label.clone(),
-            method: f.kind().title().to_owned(),
+            method: page::kind_title(f.kind()),
             confirmed: f.confirmed,
             added: when(Some(f.created_at)),
             last_used: when(f.last_used_at),
@@ -50,7 +50,14 @@ impl FactorRow {
                 _ => None,
             },
             key_sync: match &f.data {
-                twofold_core::factor::FactorData::Webauthn(Some(c)) => Some(c.describe_sync()),
+                twofold_core::factor::FactorData::Webauthn(Some(c)) => {
+                    let lang = crate::lang::current();
+                    Some(if c.backup_eligible {
+                        lang.t("factor-key-synced")
+                    } else {
+                        lang.t("factor-key-device-bound")
+                    })
+                }
                 _ => None,
             },
             aaguid: match &f.data {
@@ -111,7 +118,9 @@ struct StepUpPage {
     csrf: String,
     action: String,
     factor: String,
-    what: String,
+    /// What the password must come with: `none`, `code`, or `key` (a code or the key), the
+    /// selector of `step-up-intro`.
+    proof: &'static str,
     needs_code: bool,
     /// The user has a security key: the request options (JSON) for the page's script.
     webauthn_options: Option<String>,
@@ -135,13 +144,14 @@ async fn security_page(
         .await?;
     let remember_offered = state.service.remember_offer(user).await?.is_some();
     let page = Page {
-        title: "Security Settings".into(),
+        title: crate::lang::current().t("nav-security"),
         nav: visitor.nav(state),
         notice,
         error,
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let unknown = crate::lang::current().t("security-ip-unknown");
     Ok(render(
         status,
         &SecurityPage {
@@ -157,7 +167,7 @@ async fn security_page(
                 .map(|s| SessionRow {
                     handle: s.handle,
                     browser: s.browser,
-                    ip: s.ip.unwrap_or_else(|| "unknown".into()),
+                    ip: s.ip.unwrap_or_else(|| unknown.clone()),
                     first_use: when(Some(s.first_use)),
                     last_use: when(Some(s.last_use)),
                     current: s.current,
@@ -169,7 +179,7 @@ async fn security_page(
                 .map(|b| BrowserRow {
                     handle: b.handle,
                     browser: b.browser,
-                    ip: b.ip.unwrap_or_else(|| "unknown".into()),
+                    ip: b.ip.unwrap_or_else(|| unknown.clone()),
                     first_use: when(Some(b.first_use)),
                     last_use: when(Some(b.last_use)),
                     until: when(Some(b.expires_at)),
@@ -319,15 +329,6 @@ impl Sensitive {
         }
     }
 
-    fn what(&self) -> &'static str {
-        match self {
-            Sensitive::Remove(_) => "remove a device",
-            Sensitive::NewCodes => "get new backup codes",
-            Sensitive::ViewCodes => "see your backup codes",
-            Sensitive::Disable => "turn two-factor authentication off",
-            Sensitive::Enroll => "add a device",
-        }
-    }
 }
 
 /// "Confirm it is you": the password, and a current code when the user has 2FA, before a
@@ -354,8 +355,13 @@ async fn step_up_page(
         None
     };
     let (action, factor) = pending.action();
+    let proof = match (needs_code, webauthn_options.is_some()) {
+        (false, _) => "none",
+        (true, false) => "code",
+        (true, true) => "key",
+    };
     let page = Page {
-        title: "Confirm it is you".into(),
+        title: crate::lang::current().t("step-up-title"),
         nav: visitor.nav(state),
         error,
         ..Page::default()
@@ -368,7 +374,7 @@ async fn step_up_page(
             action: action.to_owned(),
             factor: factor.to_owned(),
             webauthn_options,
-            what: pending.what().to_owned(),
+            proof,
             needs_code,
         },
     ))
@@ -402,7 +408,7 @@ async fn run_sensitive(
             .await
             .map(|codes| {
                 let page = Page {
-                    title: "Record your backup codes".into(),
+                    title: crate::lang::current().t("codes-fresh-title"),
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
@@ -419,7 +425,7 @@ async fn run_sensitive(
             .await
             .map(|codes| {
                 let page = Page {
-                    title: "Your backup codes".into(),
+                    title: crate::lang::current().t("codes-view-title"),
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
@@ -593,7 +599,7 @@ pub(crate) async fn step_up(
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             &pending,
-            Some("Enter your password.".into()),
+            Some(crate::lang::current().t("step-up-password-missing")),
         )
         .await;
     }
@@ -699,7 +705,7 @@ pub(crate) async fn change_password(
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            Some("The new passwords do not match.".into()),
+            Some(crate::lang::current().t("security-password-mismatch")),
         )
         .await;
     }

@@ -250,6 +250,18 @@ impl Page {
         self.lang().t1(id, name, value)
     }
 
+    /// Message `id` with two arguments.
+    pub(crate) fn t2(
+        &self,
+        id: &str,
+        name: &'static str,
+        value: impl Into<twofold_core::i18n::Arg>,
+        name2: &'static str,
+        value2: impl Into<twofold_core::i18n::Arg>,
+    ) -> String {
+        self.lang().t2(id, name, value, name2, value2)
+    }
+
     /// Every language, for the language menus.
     pub(crate) fn languages(&self) -> [twofold_core::i18n::Lang; 5] {
         twofold_core::i18n::Lang::ALL
@@ -345,6 +357,21 @@ pub(crate) fn forbidden() -> Response {
         &lang.t("no-access"),
         Some(("/", &lang.t("go-to-start"))),
     )
+}
+
+/// The name pages show for a kind of factor, in the request's language.
+pub(crate) fn kind_title(kind: twofold_core::factor::FactorKind) -> String {
+    use twofold_core::factor::FactorKind;
+    let lang = crate::lang::current();
+    match kind {
+        FactorKind::Totp => lang.t("factor-kind-totp"),
+        FactorKind::Email => lang.t("factor-kind-email"),
+        FactorKind::Sms => lang.t("factor-kind-sms"),
+        FactorKind::Yubikey => lang.t("factor-kind-yubikey"),
+        FactorKind::Duo => lang.t("factor-kind-duo"),
+        FactorKind::Webauthn => lang.t("factor-kind-webauthn"),
+        FactorKind::Hotp => lang.t("factor-kind-hotp"),
+    }
 }
 
 pub(crate) fn not_found() -> Response {
