@@ -5,13 +5,13 @@ clock-ahead = Die Uhr Ihres Geräts weicht um etwa { $seconds } Sekunden von der
 clock-behind = Die Uhr Ihres Geräts weicht um etwa { $seconds } Sekunden von der des Servers ab (sie geht nach). Werden Codes abgelehnt, stellen Sie die Uhr Ihres Telefons auf automatische Aktualisierung.
 
 ## Arten von Faktoren, wie die Seiten sie nennen
-factor-kind-totp = Zeitbasierte Codes (TOTP)
+factor-kind-totp = Zeitbasierte Codes
 factor-kind-email = Codes per E-Mail
 factor-kind-sms = Codes per SMS
 factor-kind-yubikey = YubiKey
 factor-kind-duo = Duo Security
 factor-kind-webauthn = Sicherheitsschlüssel oder Passkey
-factor-kind-hotp = Zählerbasierte Codes (HOTP)
+factor-kind-hotp = Zählerbasierte Codes
 factor-key-synced = synchronisierter Passkey
 factor-key-device-bound = gerätegebunden
 
@@ -182,3 +182,27 @@ security-forget = Vergessen
 security-forget-label = { $browser } vergessen
 security-end-all-help = Beendet jede Sitzung, auch diese, und vergisst alle gemerkten Browser.
 security-end-all = Überall abmelden
+
+## Was die Seiten für den zweiten Faktor und die Einrichtung anbieten
+second-factor-method = { $method } ({ $label })
+second-factor-send-email = Code per E-Mail senden ({ $destination })
+second-factor-send-sms = Code per SMS senden ({ $destination })
+code-help-totp = den { $digits }-stelligen Code, den Ihre Authenticator-App gerade anzeigt
+code-help-hotp = den { $digits }-stelligen Code, den Ihr Token beim Drücken seiner Taste anzeigt
+code-help-sent = den 6-stelligen Code, den wir Ihnen gesendet haben
+code-help-duo = einen Passcode aus Duo Mobile
+code-help-or = { $first }, oder { $next }
+code-help-digits-or = { $first }- oder { $next }
+code-help-ways = { $ways }.
+code-help-key = Berühren Sie Ihren YubiKey: Er tippt seinen Code ein und sendet ihn ab.
+code-help-key-or = Berühren Sie Ihren YubiKey: Er tippt seinen Code ein und sendet ihn ab. Oder geben Sie { $ways } ein.
+code-help-webauthn = Verwenden Sie Ihren Sicherheitsschlüssel oder Passkey, oder geben Sie einen Backup-Code ein.
+code-help-duo-button = Verwenden Sie unten „Mit Duo anmelden“ oder einen Backup-Code.
+code-help-sent-only = Den 6-stelligen Code, den wir Ihnen gesendet haben.
+enroll-help-totp = Eine App auf Ihrem Telefon, etwa Google Authenticator, Duo Mobile oder Authy, zeigt alle 30 Sekunden einen neuen 6-stelligen Code.
+enroll-help-email = Ein 6-stelliger Code, der bei jeder Anmeldung an { $destination } gesendet wird.
+enroll-help-sms = Ein 6-stelliger Code, der bei jeder Anmeldung per SMS an { $destination } gesendet wird.
+enroll-help-yubikey = Ein YubiKey: Stecken Sie ihn ein und berühren Sie ihn; er tippt einen Einmalcode ein.
+enroll-help-duo = Duo Security: Bestätigen Sie jede Anmeldung in Duo Mobile (oder mit einer anderen Duo-Methode). Die Einrichtung erfolgt auf der eigenen Seite von Duo.
+enroll-help-webauthn = Ein Sicherheitsschlüssel (etwa ein YubiKey) oder ein Passkey auf Ihrem Telefon, Computer oder in Ihrem Passwort-Manager: Berühren oder entsperren Sie ihn, um sich anzumelden.
+enroll-help-hotp = Ein Token, das bei jedem Druck auf seine Taste einen neuen Code anzeigt.

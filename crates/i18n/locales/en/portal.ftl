@@ -185,3 +185,30 @@ security-forget = Forget
 security-forget-label = Forget { $browser }
 security-end-all-help = Signs out every session, this one too, and forgets every remembered browser.
 security-end-all = Sign out everywhere
+
+## What the second-factor and enrolment pages offer
+# $method: the kind of factor; $label: the name the user gave it.
+second-factor-method = { $method } ({ $label })
+second-factor-send-email = Send me a code by email ({ $destination })
+second-factor-send-sms = Send me a code by SMS ({ $destination })
+# The ways to fill the code box, listed with code-help-or; $digits: "6", or code-help-digits-or.
+code-help-totp = the { $digits }-digit code your authenticator app shows now
+code-help-hotp = the { $digits }-digit code your token shows when you press its button
+code-help-sent = the 6-digit code we sent you
+code-help-duo = a passcode from Duo Mobile
+code-help-or = { $first }, or { $next }
+code-help-digits-or = { $first }- or { $next }
+# $ways: the list above, its first letter upper-case.
+code-help-ways = { $ways }.
+code-help-key = Touch your YubiKey: it types its code and submits.
+code-help-key-or = Touch your YubiKey: it types its code and submits. Or enter { $ways }.
+code-help-webauthn = Use your security key or passkey, or enter a backup code.
+code-help-duo-button = Use Log in with Duo below, or a backup code.
+code-help-sent-only = The 6-digit code we sent you.
+enroll-help-totp = An app on your phone, such as Google Authenticator, Duo Mobile or Authy, shows a new 6-digit code every 30 seconds.
+enroll-help-email = A 6-digit code sent to { $destination } each time you log in.
+enroll-help-sms = A 6-digit code sent by text message to { $destination } each time you log in.
+enroll-help-yubikey = A YubiKey: plug it in and touch it; it types a one-time code.
+enroll-help-duo = Duo Security: approve each login in Duo Mobile (or with another Duo method). You set it up at Duo's own prompt.
+enroll-help-webauthn = A security key (such as a YubiKey) or a passkey on your phone, computer or password manager: touch it or unlock it to sign in.
+enroll-help-hotp = A token that shows a new code each time you press its button.

@@ -5,13 +5,13 @@ clock-ahead = El reloj de su dispositivo difiere del del servidor en unos { $sec
 clock-behind = El reloj de su dispositivo difiere del del servidor en unos { $seconds } segundos (va atrasado). Si se rechazan los códigos, configure el reloj de su teléfono para que se actualice automáticamente.
 
 ## Tipos de factor, como los nombran las páginas
-factor-kind-totp = Códigos temporales (TOTP)
+factor-kind-totp = Códigos temporales
 factor-kind-email = Códigos por correo electrónico
 factor-kind-sms = Códigos por SMS
 factor-kind-yubikey = YubiKey
 factor-kind-duo = Duo Security
 factor-kind-webauthn = Llave de seguridad o llave de acceso
-factor-kind-hotp = Códigos por contador (HOTP)
+factor-kind-hotp = Códigos por contador
 factor-key-synced = llave de acceso sincronizada
 factor-key-device-bound = vinculada al dispositivo
 
@@ -182,3 +182,27 @@ security-forget = Olvidar
 security-forget-label = Olvidar { $browser }
 security-end-all-help = Cierra todas las sesiones, también esta, y olvida todos los navegadores recordados.
 security-end-all = Cerrar sesión en todas partes
+
+## Lo que ofrecen las páginas del segundo factor y de alta de dispositivos
+second-factor-method = { $method } ({ $label })
+second-factor-send-email = Enviarme un código por correo electrónico ({ $destination })
+second-factor-send-sms = Enviarme un código por SMS ({ $destination })
+code-help-totp = el código de { $digits } dígitos que muestra ahora su aplicación de autenticación
+code-help-hotp = el código de { $digits } dígitos que muestra su token al pulsar su botón
+code-help-sent = el código de 6 dígitos que le hemos enviado
+code-help-duo = un código de acceso de Duo Mobile
+code-help-or = { $first }, o { $next }
+code-help-digits-or = { $first } o { $next }
+code-help-ways = { $ways }.
+code-help-key = Toque su YubiKey: escribe su código y lo envía.
+code-help-key-or = Toque su YubiKey: escribe su código y lo envía. O introduzca { $ways }.
+code-help-webauthn = Use su llave de seguridad o llave de acceso, o introduzca un código de respaldo.
+code-help-duo-button = Use «Iniciar sesión con Duo» más abajo, o un código de respaldo.
+code-help-sent-only = El código de 6 dígitos que le hemos enviado.
+enroll-help-totp = Una aplicación en su teléfono, como Google Authenticator, Duo Mobile o Authy, muestra un código nuevo de 6 dígitos cada 30 segundos.
+enroll-help-email = Un código de 6 dígitos que se envía a { $destination } cada vez que inicia sesión.
+enroll-help-sms = Un código de 6 dígitos que se envía por SMS a { $destination } cada vez que inicia sesión.
+enroll-help-yubikey = Una YubiKey: conéctela y tóquela; escribe un código de un solo uso.
+enroll-help-duo = Duo Security: apruebe cada inicio de sesión en Duo Mobile (o con otro método de Duo). Se configura en la propia página de Duo.
+enroll-help-webauthn = Una llave de seguridad (como una YubiKey) o una llave de acceso en su teléfono, su ordenador o su gestor de contraseñas: tóquela o desbloquéela para iniciar sesión.
+enroll-help-hotp = Un token que muestra un código nuevo cada vez que pulsa su botón.

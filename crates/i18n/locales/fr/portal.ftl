@@ -5,13 +5,13 @@ clock-ahead = L’horloge de votre appareil diffère de celle du serveur d’env
 clock-behind = L’horloge de votre appareil diffère de celle du serveur d’environ { $seconds } secondes (en retard). Si les codes sont refusés, réglez l’horloge de votre téléphone pour qu’elle se mette à jour automatiquement.
 
 ## Types de facteurs, tels que les pages les nomment
-factor-kind-totp = Codes temporels (TOTP)
+factor-kind-totp = Codes temporels
 factor-kind-email = Codes par e-mail
 factor-kind-sms = Codes par SMS
 factor-kind-yubikey = YubiKey
 factor-kind-duo = Duo Security
 factor-kind-webauthn = Clé de sécurité ou clé d’accès
-factor-kind-hotp = Codes à compteur (HOTP)
+factor-kind-hotp = Codes à compteur
 factor-key-synced = clé d’accès synchronisée
 factor-key-device-bound = liée à l’appareil
 
@@ -182,3 +182,27 @@ security-forget = Oublier
 security-forget-label = Oublier { $browser }
 security-end-all-help = Met fin à toutes les sessions, y compris celle-ci, et oublie tous les navigateurs mémorisés.
 security-end-all = Se déconnecter partout
+
+## Ce que proposent les pages du second facteur et d’ajout d’un appareil
+second-factor-method = { $method } ({ $label })
+second-factor-send-email = M’envoyer un code par e-mail ({ $destination })
+second-factor-send-sms = M’envoyer un code par SMS ({ $destination })
+code-help-totp = le code à { $digits } chiffres que votre application d’authentification affiche en ce moment
+code-help-hotp = le code à { $digits } chiffres que votre jeton affiche quand vous appuyez sur son bouton
+code-help-sent = le code à 6 chiffres que nous vous avons envoyé
+code-help-duo = un code d’accès de Duo Mobile
+code-help-or = { $first }, ou { $next }
+code-help-digits-or = { $first } ou { $next }
+code-help-ways = { $ways }.
+code-help-key = Touchez votre YubiKey : elle saisit son code et l’envoie.
+code-help-key-or = Touchez votre YubiKey : elle saisit son code et l’envoie. Ou saisissez { $ways }.
+code-help-webauthn = Utilisez votre clé de sécurité ou clé d’accès, ou saisissez un code de secours.
+code-help-duo-button = Utilisez « Se connecter avec Duo » ci-dessous, ou un code de secours.
+code-help-sent-only = Le code à 6 chiffres que nous vous avons envoyé.
+enroll-help-totp = Une application sur votre téléphone, comme Google Authenticator, Duo Mobile ou Authy, affiche un nouveau code à 6 chiffres toutes les 30 secondes.
+enroll-help-email = Un code à 6 chiffres envoyé à { $destination } à chaque connexion.
+enroll-help-sms = Un code à 6 chiffres envoyé par SMS au { $destination } à chaque connexion.
+enroll-help-yubikey = Une YubiKey : branchez-la et touchez-la ; elle saisit un code à usage unique.
+enroll-help-duo = Duo Security : approuvez chaque connexion dans Duo Mobile (ou avec une autre méthode Duo). La configuration se fait sur la page de Duo.
+enroll-help-webauthn = Une clé de sécurité (comme une YubiKey) ou une clé d’accès sur votre téléphone, votre ordinateur ou votre gestionnaire de mots de passe : touchez-la ou déverrouillez-la pour vous connecter.
+enroll-help-hotp = Un jeton qui affiche un nouveau code chaque fois que vous appuyez sur son bouton.

@@ -5,13 +5,13 @@ clock-ahead = O relógio do seu dispositivo difere do relógio do servidor em ce
 clock-behind = O relógio do seu dispositivo difere do relógio do servidor em cerca de { $seconds } segundos (atrasado). Se os códigos forem recusados, configure o relógio do seu celular para se atualizar automaticamente.
 
 ## Tipos de fator, como as páginas os chamam
-factor-kind-totp = Códigos baseados em tempo (TOTP)
+factor-kind-totp = Códigos baseados em tempo
 factor-kind-email = Códigos por e-mail
 factor-kind-sms = Códigos por SMS
 factor-kind-yubikey = YubiKey
 factor-kind-duo = Duo Security
 factor-kind-webauthn = Chave de segurança ou chave de acesso
-factor-kind-hotp = Códigos baseados em contador (HOTP)
+factor-kind-hotp = Códigos baseados em contador
 factor-key-synced = chave de acesso sincronizada
 factor-key-device-bound = vinculada ao dispositivo
 
@@ -182,3 +182,27 @@ security-forget = Esquecer
 security-forget-label = Esquecer { $browser }
 security-end-all-help = Encerra todas as sessões, inclusive esta, e esquece todos os navegadores lembrados.
 security-end-all = Sair de todos os lugares
+
+## O que as páginas do segundo fator e de cadastro oferecem
+second-factor-method = { $method } ({ $label })
+second-factor-send-email = Enviar um código por e-mail ({ $destination })
+second-factor-send-sms = Enviar um código por SMS ({ $destination })
+code-help-totp = o código de { $digits } dígitos que seu aplicativo autenticador mostra agora
+code-help-hotp = o código de { $digits } dígitos que seu token mostra quando você aperta o botão dele
+code-help-sent = o código de 6 dígitos que enviamos para você
+code-help-duo = um código de acesso do Duo Mobile
+code-help-or = { $first }, ou { $next }
+code-help-digits-or = { $first } ou { $next }
+code-help-ways = { $ways }.
+code-help-key = Toque na sua YubiKey: ela digita o código dela e o envia.
+code-help-key-or = Toque na sua YubiKey: ela digita o código dela e o envia. Ou digite { $ways }.
+code-help-webauthn = Use sua chave de segurança ou chave de acesso, ou digite um código de backup.
+code-help-duo-button = Use "Entrar com o Duo" abaixo, ou um código de backup.
+code-help-sent-only = O código de 6 dígitos que enviamos para você.
+enroll-help-totp = Um aplicativo no seu celular, como Google Authenticator, Duo Mobile ou Authy, mostra um novo código de 6 dígitos a cada 30 segundos.
+enroll-help-email = Um código de 6 dígitos enviado para { $destination } sempre que você entra.
+enroll-help-sms = Um código de 6 dígitos enviado por SMS para { $destination } sempre que você entra.
+enroll-help-yubikey = Uma YubiKey: conecte-a e toque nela; ela digita um código de uso único.
+enroll-help-duo = Duo Security: aprove cada login no Duo Mobile (ou com outro método do Duo). A configuração é feita na própria página do Duo.
+enroll-help-webauthn = Uma chave de segurança (como uma YubiKey) ou uma chave de acesso no seu celular, computador ou gerenciador de senhas: toque nela ou desbloqueie-a para entrar.
+enroll-help-hotp = Um token que mostra um novo código cada vez que você aperta o botão dele.

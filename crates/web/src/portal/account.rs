@@ -328,7 +328,6 @@ impl Sensitive {
             Sensitive::Enroll => ("enroll", ""),
         }
     }
-
 }
 
 /// "Confirm it is you": the password, and a current code when the user has 2FA, before a
@@ -890,4 +889,53 @@ pub(crate) async fn set_language(
     };
     state.service.set_language(&user, lang).await?;
     Ok(redirect("/account/security?notice=language_saved"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use twofold_core::i18n::Lang;
+
+    use super::Sensitive;
+
+    const ACTIONS: [&str; 5] = ["remove", "new-codes", "view-codes", "disable", "enroll"];
+
+    /// The step-up sentence is whole for each action and proof the page passes, and every
+    /// language words each action of [`Sensitive`] on its own (none falls to the default).
+    #[test]
+    fn step_up_sentence_names_the_action_and_the_proof() {
+        let en = |a: &str, p: &str| Lang::En.t2("step-up-intro", "action", a, "proof", p);
+        assert_eq!(
+            en("remove", "code"),
+            "To remove a device, enter your password and a current code from one of your \
+             devices (or a backup code). You will not be asked again for 5 minutes."
+        );
+        assert_eq!(
+            en("new-codes", "key"),
+            "To get new backup codes, enter your password and a current code from one of your \
+             devices (or a backup code), or use your security key. You will not be asked again \
+             for 5 minutes."
+        );
+        assert_eq!(
+            en("enroll", "none"),
+            "To add a device, enter your password. You will not be asked again for 5 minutes."
+        );
+        for action in ACTIONS {
+            let parsed = Sensitive::parse(action, "f1").expect(action);
+            assert_eq!(parsed.action().0, action);
+        }
+        for lang in Lang::ALL {
+            let said: BTreeSet<String> = ACTIONS
+                .iter()
+                .map(|a| lang.t2("step-up-intro", "action", *a, "proof", "none"))
+                .collect();
+            assert_eq!(said.len(), ACTIONS.len(), "{lang}");
+            let proofs: BTreeSet<String> = ["none", "code", "key"]
+                .iter()
+                .map(|p| lang.t2("step-up-intro", "action", "remove", "proof", *p))
+                .collect();
+            assert_eq!(proofs.len(), 3, "{lang}");
+        }
+    }
 }

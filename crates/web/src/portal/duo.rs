@@ -218,14 +218,12 @@ pub(crate) async fn duo_callback(
                     &message,
                     Some(("/account/security", &lang.t("back-to-security"))),
                 ),
-                _ if purpose == Some(DuoPurpose::Enroll) => {
-                    page::message(
-                        StatusCode::UNAUTHORIZED,
-                        &lang.t("factor-kind-duo"),
-                        &message,
-                        None,
-                    )
-                }
+                _ if purpose == Some(DuoPurpose::Enroll) => page::message(
+                    StatusCode::UNAUTHORIZED,
+                    &lang.t("factor-kind-duo"),
+                    &message,
+                    None,
+                ),
                 _ => redirect("/login?notice=duo_failed"),
             }
         }

@@ -202,7 +202,7 @@ pub(crate) async fn choose(
             (
                 o.kind.as_str().to_owned(),
                 page::kind_title(o.kind),
-                o.help.clone(),
+                super::offer::enroll_help(o, user),
             )
         })
         .collect();

@@ -258,6 +258,14 @@ async fn second_factor_page_with(
         return Ok(redirect("/login?notice=expired"));
     };
     let offer = state.service.second_factor_offer(user).await?;
+    // The offer's words in the page's language, from the factors it was made from.
+    let usable = state.service.usable_factors(user).await?;
+    let duo_passcodes = state
+        .service
+        .duo_offer(user)
+        .await?
+        .is_some_and(|(_, passcodes)| passcodes);
+    let words = super::offer::second_factor_words(&offer, &usable, duo_passcodes);
     // A new ceremony for each showing of the page; a key the server cannot serve (no public
     // host name) is simply not offered.
     let webauthn_options = if offer.webauthn && !backup {
@@ -285,13 +293,9 @@ async fn second_factor_page_with(
             page,
             csrf,
             backup,
-            methods: offer.methods,
-            senders: offer
-                .senders
-                .into_iter()
-                .map(|s| (s.kind.as_str().to_owned(), s.text))
-                .collect(),
-            code_help: offer.code_help,
+            methods: words.methods,
+            senders: words.senders,
+            code_help: words.code_help,
             digits_only: offer.digits_only,
             duo: offer.duo_host.is_some(),
             remember_text: offer
@@ -407,18 +411,16 @@ async fn answer_second_factor(
                 page::signed_in_remembered(state, visitor, &to, &cookie, remember.as_ref()).await,
             );
         }
-        Ok(SecondFactor::Refused(Reason::Locked)) => (
-            StatusCode::FORBIDDEN,
-            lang.t("second-factor-locked"),
-        ),
+        Ok(SecondFactor::Refused(Reason::Locked)) => {
+            (StatusCode::FORBIDDEN, lang.t("second-factor-locked"))
+        }
         Ok(SecondFactor::Refused(Reason::InvalidCode)) if by_key => (
             StatusCode::UNAUTHORIZED,
             lang.t("second-factor-key-refused"),
         ),
-        Ok(SecondFactor::Refused(Reason::InvalidCode)) => (
-            StatusCode::UNAUTHORIZED,
-            lang.t("second-factor-wrong-code"),
-        ),
+        Ok(SecondFactor::Refused(Reason::InvalidCode)) => {
+            (StatusCode::UNAUTHORIZED, lang.t("second-factor-wrong-code"))
+        }
         Ok(SecondFactor::Refused(_)) => return Ok(redirect("/login?notice=expired")),
         Err(e) if e.kind == ErrorKind::Invalid => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -6,6 +6,7 @@ mod admin;
 mod duo;
 mod enroll;
 mod login;
+mod offer;
 pub(crate) mod page;
 mod settings;
 mod setup;
