@@ -22,6 +22,7 @@ webauthn-cancelled = Die Anfrage an den Sicherheitsschlüssel wurde abgebrochen 
 webauthn-registered = Dieser Sicherheitsschlüssel oder Passkey ist bereits für Ihr Konto registriert.
 webauthn-insecure = Unter dieser Adresse lassen sich keine Sicherheitsschlüssel verwenden: Öffnen Sie den Server über seinen Hostnamen per https (oder über http://localhost).
 webauthn-no-answer = Ihr Sicherheitsschlüssel oder Passkey hat nicht geantwortet{ $detail }. Versuchen Sie es erneut oder verwenden Sie eine andere Methode.
+webauthn-answer-too-large = Die Antwort des Sicherheitsschlüssels ist zu groß.
 
 ## Anmelden
 login-title = Anmelden

@@ -23,6 +23,7 @@ webauthn-registered = This security key or passkey is already registered to your
 webauthn-insecure = This address cannot use security keys: open the server by its host name over https (or http://localhost).
 # $detail: the browser's name for the failure in brackets, or nothing.
 webauthn-no-answer = Your security key or passkey did not answer{ $detail }. Try again, or use another method.
+webauthn-answer-too-large = The security key's answer is too large.
 
 ## Log in
 login-title = Log in

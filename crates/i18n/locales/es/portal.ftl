@@ -22,6 +22,7 @@ webauthn-cancelled = La solicitud a la llave de seguridad se canceló o caducó.
 webauthn-registered = Esta llave de seguridad o llave de acceso ya está registrada en su cuenta.
 webauthn-insecure = Esta dirección no permite usar llaves de seguridad: abra el servidor por su nombre de host mediante https (o por http://localhost).
 webauthn-no-answer = Su llave de seguridad o llave de acceso no respondió{ $detail }. Inténtelo de nuevo o use otro método.
+webauthn-answer-too-large = La respuesta de la llave de seguridad es demasiado grande.
 
 ## Iniciar sesión
 login-title = Iniciar sesión

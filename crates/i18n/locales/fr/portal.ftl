@@ -22,6 +22,7 @@ webauthn-cancelled = La demande à la clé de sécurité a été annulée ou a e
 webauthn-registered = Cette clé de sécurité ou clé d’accès est déjà enregistrée sur votre compte.
 webauthn-insecure = Cette adresse ne permet pas d’utiliser des clés de sécurité : ouvrez le serveur par son nom d’hôte en https (ou par http://localhost).
 webauthn-no-answer = Votre clé de sécurité ou clé d’accès n’a pas répondu{ $detail }. Réessayez ou utilisez une autre méthode.
+webauthn-answer-too-large = La réponse de la clé de sécurité est trop volumineuse.
 
 ## Connexion
 login-title = Connexion

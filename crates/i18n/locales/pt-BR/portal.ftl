@@ -22,6 +22,7 @@ webauthn-cancelled = A solicitação à chave de segurança foi cancelada ou exp
 webauthn-registered = Esta chave de segurança ou chave de acesso já está registrada na sua conta.
 webauthn-insecure = Este endereço não permite usar chaves de segurança: abra o servidor pelo nome do host via https (ou por http://localhost).
 webauthn-no-answer = Sua chave de segurança ou chave de acesso não respondeu{ $detail }. Tente novamente ou use outro método.
+webauthn-answer-too-large = A resposta da chave de segurança é grande demais.
 
 ## Login
 login-title = Entrar
