@@ -77,7 +77,9 @@ enroll-device = Device: { $label }
 enroll-enter-code = Enter the 6-digit code
 enroll-submit = Submit
 enroll-verify-title = Enter the code we sent
-enroll-verify-sent = We sent a 6-digit code to { $destination }. It works once, for a few minutes.
+# The sentence around the masked address or number (shown in bold between them).
+enroll-verify-sent-before = We sent a 6-digit code to
+enroll-verify-sent-after = {""}. It works once, for a few minutes.
 enroll-resend = Send a new code
 enroll-resent = We sent a new code to { $destination }.
 enroll-touch-title = Touch your YubiKey
