@@ -2,8 +2,10 @@
 //! `tf_lang` cookie), the browser's `Accept-Language`, a signed-in user's own choice in
 //! Security Settings, and the owner's `ui.language` when the browser asks for none.
 
+use serde_json::json;
+
 use crate::on_both;
-use crate::portal::{Browser, PASSWORD, Page, user_with_totp_codes};
+use crate::portal::{Browser, PASSWORD, Page, admin_api, user_with_totp_codes};
 use crate::support::{Db, Env, wrong_code};
 
 on_both!(pages_follow_the_readers_language);
@@ -78,6 +80,13 @@ fn pages_follow_the_readers_language(db: Db) {
         page.body
     );
     assert!(page.body.contains("Einen Backup-Code verwenden"));
+    // The script's sentences come from the page, in its language.
+    assert!(
+        page.body
+            .contains("data-ahead=\"Die Uhr Ihres Geräts weicht um etwa %s Sekunden"),
+        "{}",
+        page.body
+    );
     // What the page offers, worded in German too.
     assert!(
         page.body.contains("<li>Zeitbasierte Codes (phone)</li>"),
@@ -180,4 +189,13 @@ fn pages_follow_the_readers_language(db: Db) {
     assert!(page.body.contains("Sprache gespeichert."), "{}", page.body);
     assert!(page.body.contains("<option value=\"\" selected>"));
     assert!(!page.body.contains("lang=\"es\" selected"));
+
+    // The owner's language set through the API applies to browsers that ask for none.
+    let api = admin_api(&env, &server);
+    let r = api.patch("/api/v1/settings", json!({ "ui.language": "es" }));
+    assert_eq!(r.status, 200, "{r:?}");
+    let page = anyone.get("/login");
+    assert_eq!(html_lang(&page), "es");
+    assert!(page.body.contains("Nombre de usuario"), "{}", page.body);
+    assert_eq!(html_lang(&german.get("/account/security")), "de");
 }
