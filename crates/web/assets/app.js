@@ -10,9 +10,12 @@
     var server = Date.parse(t.getAttribute("datetime"));
     var skew = Math.round((Date.now() - server) / 1000);
     if (!isNaN(skew) && Math.abs(skew) > 30) {
-      warn.textContent = "Your device's clock differs from the server's by about " +
-        Math.abs(skew) + " seconds (" + (skew > 0 ? "ahead" : "behind") +
-        "). If codes are refused, set your phone's clock to update automatically.";
+      // The page gives the sentence in its language, "%s" standing for the seconds.
+      var said = warn.getAttribute(skew > 0 ? "data-ahead" : "data-behind");
+      warn.textContent = said ? said.replace("%s", String(Math.abs(skew)))
+        : "Your device's clock differs from the server's by about " + Math.abs(skew) +
+          " seconds (" + (skew > 0 ? "ahead" : "behind") +
+          "). If codes are refused, set your phone's clock to update automatically.";
       warn.hidden = false;
     }
   }
@@ -25,9 +28,11 @@
       var codes = Array.prototype.map.call(list.querySelectorAll("li"), function (li) {
         return li.textContent.trim();
       }).join("\n");
-      var done = function () { copy.textContent = "Copied"; };
+      var done = function () { copy.textContent = copy.getAttribute("data-copied") || "Copied"; };
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(codes).then(done, function () { copy.textContent = "Copy failed"; });
+        navigator.clipboard.writeText(codes).then(done, function () {
+          copy.textContent = copy.getAttribute("data-copy-failed") || "Copy failed";
+        });
       }
     });
   }
@@ -87,6 +92,10 @@
     return out;
   };
   var keyError = document.getElementById("webauthn-error");
+  // The page's sentences (data-* of the error box, in the page's language); English if absent.
+  var said = function (name, english) {
+    return (keyError && keyError.getAttribute("data-" + name)) || english;
+  };
   var showKeyError = function (text) {
     if (!keyError) { return; }
     keyError.textContent = text;
@@ -105,8 +114,8 @@
         return;
       }
       if (button) { button.disabled = true; }
-      showKeyError("This browser does not support security keys or passkeys. Use another " +
-        "browser, or another method.");
+      showKeyError(said("unsupported", "This browser does not support security keys or " +
+        "passkeys. Use another browser, or another method."));
       return;
     }
     form.addEventListener("submit", function (e) {
@@ -117,7 +126,7 @@
       try {
         options = JSON.parse(form.getAttribute("data-options"));
       } catch (err) {
-        showKeyError("The page could not be read. Reload it and try again.");
+        showKeyError(said("unreadable", "The page could not be read. Reload it and try again."));
         return;
       }
       if (keyError) { keyError.hidden = true; }
@@ -132,16 +141,18 @@
         if (button) { button.disabled = false; }
         var name = err && err.name;
         if (name === "NotAllowedError" || name === "AbortError") {
-          showKeyError("The security key request was cancelled or timed out. Try again when " +
-            "you are ready.");
+          showKeyError(said("cancelled", "The security key request was cancelled or timed " +
+            "out. Try again when you are ready."));
         } else if (name === "InvalidStateError") {
-          showKeyError("This security key or passkey is already registered to your account.");
+          showKeyError(said("registered",
+            "This security key or passkey is already registered to your account."));
         } else if (name === "SecurityError") {
-          showKeyError("This address cannot use security keys: open the server by its host " +
-            "name over https (or http://localhost).");
+          showKeyError(said("insecure", "This address cannot use security keys: open the " +
+            "server by its host name over https (or http://localhost)."));
         } else {
-          showKeyError("Your security key or passkey did not answer" +
-            (name ? " (" + name + ")" : "") + ". Try again, or use another method.");
+          var detail = name ? " (" + name + ")" : "";
+          showKeyError(said("no-answer", "Your security key or passkey did not answer%s. " +
+            "Try again, or use another method.").replace("%s", detail));
         }
       });
     });

@@ -23,6 +23,7 @@ mod master_key;
 mod net;
 mod otp_cli;
 mod portal;
+mod portal_language;
 mod radius;
 mod radius_malformed;
 mod remember;

@@ -30,8 +30,8 @@ pub(crate) struct FactorRow {
     pub(crate) last_used: String,
     /// A YubiKey's public id, once bound (shown to administrators).
     pub(crate) public_id: Option<String>,
-    /// A security key's kind ("synced passkey" or "device-bound").
-    pub(crate) key_sync: Option<&'static str>,
+    /// A security key's kind ("synced passkey" or "device-bound"), in the page's language.
+    pub(crate) key_sync: Option<String>,
     /// A security key's model id (AAGUID, shown to administrators).
     pub(crate) aaguid: Option<String>,
 }
@@ -50,7 +50,14 @@ impl FactorRow {
                 _ => None,
             },
             key_sync: match &f.data {
-                twofold_core::factor::FactorData::Webauthn(Some(c)) => Some(c.describe_sync()),
+                twofold_core::factor::FactorData::Webauthn(Some(c)) => {
+                    let lang = crate::lang::current();
+                    Some(if c.backup_eligible {
+                        lang.t("factor-key-synced")
+                    } else {
+                        lang.t("factor-key-device-bound")
+                    })
+                }
                 _ => None,
             },
             aaguid: match &f.data {
@@ -111,7 +118,9 @@ struct StepUpPage {
     csrf: String,
     action: String,
     factor: String,
-    what: String,
+    /// What the password must come with: `none`, `code`, or `key` (a code or the key), the
+    /// selector of `step-up-intro`.
+    proof: &'static str,
     needs_code: bool,
     /// The user has a security key: the request options (JSON) for the page's script.
     webauthn_options: Option<String>,
@@ -135,13 +144,14 @@ async fn security_page(
         .await?;
     let remember_offered = state.service.remember_offer(user).await?.is_some();
     let page = Page {
-        title: "Security Settings".into(),
+        title: crate::lang::current().t("nav-security"),
         nav: visitor.nav(state),
         notice,
         error,
         ..Page::default()
     };
     let csrf = state.service.csrf_token(&Visitor::session_binding(session));
+    let unknown = crate::lang::current().t("security-ip-unknown");
     Ok(render(
         status,
         &SecurityPage {
@@ -157,7 +167,7 @@ async fn security_page(
                 .map(|s| SessionRow {
                     handle: s.handle,
                     browser: s.browser,
-                    ip: s.ip.unwrap_or_else(|| "unknown".into()),
+                    ip: s.ip.unwrap_or_else(|| unknown.clone()),
                     first_use: when(Some(s.first_use)),
                     last_use: when(Some(s.last_use)),
                     current: s.current,
@@ -169,7 +179,7 @@ async fn security_page(
                 .map(|b| BrowserRow {
                     handle: b.handle,
                     browser: b.browser,
-                    ip: b.ip.unwrap_or_else(|| "unknown".into()),
+                    ip: b.ip.unwrap_or_else(|| unknown.clone()),
                     first_use: when(Some(b.first_use)),
                     last_use: when(Some(b.last_use)),
                     until: when(Some(b.expires_at)),
@@ -318,16 +328,6 @@ impl Sensitive {
             Sensitive::Enroll => ("enroll", ""),
         }
     }
-
-    fn what(&self) -> &'static str {
-        match self {
-            Sensitive::Remove(_) => "remove a device",
-            Sensitive::NewCodes => "get new backup codes",
-            Sensitive::ViewCodes => "see your backup codes",
-            Sensitive::Disable => "turn two-factor authentication off",
-            Sensitive::Enroll => "add a device",
-        }
-    }
 }
 
 /// "Confirm it is you": the password, and a current code when the user has 2FA, before a
@@ -354,8 +354,13 @@ async fn step_up_page(
         None
     };
     let (action, factor) = pending.action();
+    let proof = match (needs_code, webauthn_options.is_some()) {
+        (false, _) => "none",
+        (true, false) => "code",
+        (true, true) => "key",
+    };
     let page = Page {
-        title: "Confirm it is you".into(),
+        title: crate::lang::current().t("step-up-title"),
         nav: visitor.nav(state),
         error,
         ..Page::default()
@@ -368,7 +373,7 @@ async fn step_up_page(
             action: action.to_owned(),
             factor: factor.to_owned(),
             webauthn_options,
-            what: pending.what().to_owned(),
+            proof,
             needs_code,
         },
     ))
@@ -402,7 +407,7 @@ async fn run_sensitive(
             .await
             .map(|codes| {
                 let page = Page {
-                    title: "Record your backup codes".into(),
+                    title: crate::lang::current().t("codes-fresh-title"),
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
@@ -419,7 +424,7 @@ async fn run_sensitive(
             .await
             .map(|codes| {
                 let page = Page {
-                    title: "Your backup codes".into(),
+                    title: crate::lang::current().t("codes-view-title"),
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
@@ -593,7 +598,7 @@ pub(crate) async fn step_up(
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             &pending,
-            Some("Enter your password.".into()),
+            Some(crate::lang::current().t("step-up-password-missing")),
         )
         .await;
     }
@@ -699,7 +704,7 @@ pub(crate) async fn change_password(
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            Some("The new passwords do not match.".into()),
+            Some(crate::lang::current().t("security-password-mismatch")),
         )
         .await;
     }
@@ -884,4 +889,53 @@ pub(crate) async fn set_language(
     };
     state.service.set_language(&user, lang).await?;
     Ok(redirect("/account/security?notice=language_saved"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use twofold_core::i18n::Lang;
+
+    use super::Sensitive;
+
+    const ACTIONS: [&str; 5] = ["remove", "new-codes", "view-codes", "disable", "enroll"];
+
+    /// The step-up sentence is whole for each action and proof the page passes, and every
+    /// language words each action of [`Sensitive`] on its own (none falls to the default).
+    #[test]
+    fn step_up_sentence_names_the_action_and_the_proof() {
+        let en = |a: &str, p: &str| Lang::En.t2("step-up-intro", "action", a, "proof", p);
+        assert_eq!(
+            en("remove", "code"),
+            "To remove a device, enter your password and a current code from one of your \
+             devices (or a backup code). You will not be asked again for 5 minutes."
+        );
+        assert_eq!(
+            en("new-codes", "key"),
+            "To get new backup codes, enter your password and a current code from one of your \
+             devices (or a backup code), or use your security key. You will not be asked again \
+             for 5 minutes."
+        );
+        assert_eq!(
+            en("enroll", "none"),
+            "To add a device, enter your password. You will not be asked again for 5 minutes."
+        );
+        for action in ACTIONS {
+            let parsed = Sensitive::parse(action, "f1").expect(action);
+            assert_eq!(parsed.action().0, action);
+        }
+        for lang in Lang::ALL {
+            let said: BTreeSet<String> = ACTIONS
+                .iter()
+                .map(|a| lang.t2("step-up-intro", "action", *a, "proof", "none"))
+                .collect();
+            assert_eq!(said.len(), ACTIONS.len(), "{lang}");
+            let proofs: BTreeSet<String> = ["none", "code", "key"]
+                .iter()
+                .map(|p| lang.t2("step-up-intro", "action", "remove", "proof", *p))
+                .collect();
+            assert_eq!(proofs.len(), 3, "{lang}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use twofold_core::ErrorKind;
-use twofold_core::service::{DuoCallback, DuoStart};
+use twofold_core::service::{DuoCallback, DuoRefusal, DuoStart};
 use twofold_core::session::Stage;
 use twofold_core::store::DuoPurpose;
 
@@ -115,15 +115,16 @@ pub(crate) async fn duo_callback(
             &duo_callback_url(&state),
         )
         .await;
+    let lang = crate::lang::current();
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) if e.kind == ErrorKind::Internal => return Err(PageError::Internal),
         Err(e) => {
             return Ok(page::message(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Duo Security",
+                &lang.t("kind-duo"),
                 &crate::lang::text(&e.message),
-                Some(("/login", "Log in")),
+                Some(("/login", &lang.t("login-title"))),
             ));
         }
     };
@@ -148,7 +149,7 @@ pub(crate) async fn duo_callback(
             match backup_codes {
                 Some(codes) => {
                     let page = Page {
-                        title: "Record your backup codes".into(),
+                        title: lang.t("codes-fresh-title"),
                         nav: visitor.nav(&state),
                         ..Page::default()
                     };
@@ -187,7 +188,7 @@ pub(crate) async fn duo_callback(
             if visitor.at_stage(Stage::SecondFactor).is_some() {
                 return Ok(redirect(&format!("/login/2fa?duo={}", reason.as_str())));
             }
-            let message = reason.message();
+            let message = refusal_text(reason);
             if purpose == Some(DuoPurpose::Enroll)
                 && let (Some(id), Some((s, u))) = (factor_id, &visitor.session)
                 && matches!(s.stage, Stage::Full | Stage::Enroll)
@@ -205,7 +206,7 @@ pub(crate) async fn duo_callback(
                     flow,
                     &id,
                     StatusCode::UNAUTHORIZED,
-                    Some(message.to_owned()),
+                    Some(message),
                     None,
                 )
                 .await;
@@ -213,17 +214,32 @@ pub(crate) async fn duo_callback(
             match &visitor.session {
                 Some((s, _)) if s.stage == Stage::Full => page::message(
                     StatusCode::UNAUTHORIZED,
-                    "Duo Security",
-                    message,
-                    Some(("/account/security", "Back to Security Settings")),
+                    &lang.t("kind-duo"),
+                    &message,
+                    Some(("/account/security", &lang.t("back-to-security"))),
                 ),
-                _ if purpose == Some(DuoPurpose::Enroll) => {
-                    page::message(StatusCode::UNAUTHORIZED, "Duo Security", message, None)
-                }
+                _ if purpose == Some(DuoPurpose::Enroll) => page::message(
+                    StatusCode::UNAUTHORIZED,
+                    &lang.t("kind-duo"),
+                    &message,
+                    None,
+                ),
                 _ => redirect("/login?notice=duo_failed"),
             }
         }
     })
+}
+
+/// Why Duo's answer was refused, in the request's language.
+pub(crate) fn refusal_text(reason: DuoRefusal) -> String {
+    let lang = crate::lang::current();
+    match reason {
+        DuoRefusal::NotConfirmed => lang.t("duo-refused-not-confirmed"),
+        DuoRefusal::Used => lang.t("duo-refused-used"),
+        DuoRefusal::Locked => lang.t("second-factor-locked"),
+        DuoRefusal::DeviceNotConfirmed => lang.t("duo-refused-device-not-confirmed"),
+        DuoRefusal::NotPending => lang.t("duo-refused-not-pending"),
+    }
 }
 
 pub(crate) async fn enroll_duo(

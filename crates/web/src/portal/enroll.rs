@@ -92,7 +92,7 @@ struct DuoDonePage {
 /// logged in.
 pub(crate) fn duo_done(username: &str, codes: Option<Vec<String>>) -> Response {
     let page = Page {
-        title: "Duo is set up".into(),
+        title: crate::lang::current().t("duo-done-title"),
         ..Page::default()
     };
     page::set_no_store(render(
@@ -149,7 +149,8 @@ pub(crate) fn codes_page(
         .filter(|(_, used)| !used)
         .map(|(c, _)| format!("{c}\r\n"))
         .collect();
-    let text = format!("Twofold backup codes. Each works once.\r\n\r\n{text}");
+    let header = crate::lang::current().t("codes-file-header");
+    let text = format!("{header}\r\n\r\n{text}");
     let download_href = format!("data:text/plain;charset=utf-8,{}", encode_component(&text));
     render(
         StatusCode::OK,
@@ -206,7 +207,7 @@ pub(crate) async fn choose(
         })
         .collect();
     let page = Page {
-        title: "Choose a service".into(),
+        title: crate::lang::current().t("enroll-choose-title"),
         nav: visitor.nav(state),
         error,
         ..Page::default()
@@ -238,10 +239,16 @@ pub(crate) async fn start(
     flow: Flow,
     form: StartForm,
 ) -> Result<Response, PageError> {
-    // The form's default name fits an app; other methods get their own default.
+    // The form's default name (in any language) fits an app; other methods get their own
+    // default.
     let label = Some(form.label.as_str())
         .filter(|l| !l.trim().is_empty())
-        .filter(|l| form.kind == "totp" || *l != "Authenticator app");
+        .filter(|l| {
+            form.kind == "totp"
+                || !twofold_core::i18n::Lang::ALL
+                    .iter()
+                    .any(|lang| *l == lang.t("enroll-device-name-default"))
+        });
     let yubikey = (form.kind == "yubikey"
         && !(form.aes_key.trim().is_empty() && form.private_id.trim().is_empty()))
     .then(|| twofold_core::service::YubikeySecret {
@@ -290,7 +297,7 @@ pub(crate) async fn scan(
     };
     if let FactorData::Yubikey(_) = &pending.data {
         let page = Page {
-            title: "Touch your YubiKey".into(),
+            title: crate::lang::current().t("enroll-touch-title"),
             nav: visitor.nav(state),
             error,
             notice,
@@ -320,7 +327,7 @@ pub(crate) async fn scan(
                 _ => unknown_factor(e),
             })?;
         let page = Page {
-            title: "Register your security key or passkey".into(),
+            title: crate::lang::current().t("enroll-key-title"),
             nav: visitor.nav(state),
             error,
             notice,
@@ -342,7 +349,7 @@ pub(crate) async fn scan(
     }
     if let FactorData::Duo = &pending.data {
         let page = Page {
-            title: "Continue to Duo".into(),
+            title: crate::lang::current().t("enroll-duo-title"),
             nav: visitor.nav(state),
             error,
             notice,
@@ -367,7 +374,7 @@ pub(crate) async fn scan(
     }
     if let Some(destination) = destination {
         let page = Page {
-            title: "Enter the code we sent".into(),
+            title: crate::lang::current().t("enroll-verify-title"),
             nav: visitor.nav(state),
             error,
             notice,
@@ -396,7 +403,7 @@ pub(crate) async fn scan(
         base64::engine::general_purpose::STANDARD.encode(t.qr_svg.as_bytes())
     );
     let page = Page {
-        title: "Scan the QR code".into(),
+        title: crate::lang::current().t("enroll-scan-title"),
         nav: visitor.nav(state),
         error,
         notice,
@@ -472,7 +479,7 @@ pub(crate) async fn confirm(
         Ok(c) => match c.backup_codes {
             Some(codes) => {
                 let page = Page {
-                    title: "Record your backup codes".into(),
+                    title: crate::lang::current().t("codes-fresh-title"),
                     nav: visitor.nav(state),
                     ..Page::default()
                 };
@@ -536,7 +543,7 @@ pub(crate) async fn resend(
         .await
     {
         Ok(sent) => {
-            let msg = format!("We sent a new code to {}.", sent.to);
+            let msg = crate::lang::current().t1("enroll-resent", "destination", sent.to);
             scan(
                 state,
                 visitor,

@@ -113,7 +113,7 @@ pub(crate) async fn login_form(
         );
     }
     let page = Page {
-        title: "Log in".into(),
+        title: crate::lang::current().t("login-title"),
         notice: notice_text(q.notice.as_deref()),
         ..Page::default()
     };
@@ -178,7 +178,7 @@ pub(crate) async fn login_submit(
                 _ => return Err(PageError::Internal),
             };
             let page = Page {
-                title: "Log in".into(),
+                title: crate::lang::current().t("login-title"),
                 error: Some(crate::lang::text(&e.message)),
                 ..Page::default()
             };
@@ -271,7 +271,7 @@ async fn second_factor_page_with(
         None
     };
     let page = Page {
-        title: "Two-factor authentication".into(),
+        title: crate::lang::current().t("second-factor-title"),
         nav: visitor.nav(state),
         error,
         notice,
@@ -299,10 +299,9 @@ async fn second_factor_page_with(
                 .join(" "),
             digits_only: offer.digits_only,
             duo: offer.duo_host.is_some(),
-            remember_text: offer.remember_days.map(|d| match d {
-                1 => "Remember this browser for 1 day".to_owned(),
-                d => format!("Remember this browser for {d} days"),
-            }),
+            remember_text: offer
+                .remember_days
+                .map(|d| crate::lang::current().t1("second-factor-remember", "days", d)),
             remember_ticked,
             webauthn_options,
         },
@@ -328,7 +327,7 @@ pub(crate) async fn second_form(
         .duo
         .as_deref()
         .and_then(DuoRefusal::parse)
-        .map(|r| r.message().to_owned());
+        .map(super::duo::refusal_text);
     second_factor_page(&state, &visitor, StatusCode::OK, q.backup.is_some(), error).await
 }
 
@@ -398,6 +397,7 @@ async fn answer_second_factor(
     by_key: bool,
     remember: bool,
 ) -> Result<Response, PageError> {
+    let lang = crate::lang::current();
     let (status, error) = match done {
         Ok(SecondFactor::Done {
             cookie,
@@ -412,21 +412,16 @@ async fn answer_second_factor(
                 page::signed_in_remembered(state, visitor, &to, &cookie, remember.as_ref()).await,
             );
         }
-        Ok(SecondFactor::Refused(Reason::Locked)) => (
-            StatusCode::FORBIDDEN,
-            "Too many failed attempts: your second factor is locked for a while. \
-             Try again later or ask an administrator to unlock it."
-                .to_owned(),
-        ),
+        Ok(SecondFactor::Refused(Reason::Locked)) => {
+            (StatusCode::FORBIDDEN, lang.t("second-factor-locked"))
+        }
         Ok(SecondFactor::Refused(Reason::InvalidCode)) if by_key => (
             StatusCode::UNAUTHORIZED,
-            "Your security key or passkey was not accepted. Try again, or use another method."
-                .to_owned(),
+            lang.t("second-factor-key-refused"),
         ),
-        Ok(SecondFactor::Refused(Reason::InvalidCode)) => (
-            StatusCode::UNAUTHORIZED,
-            "The code you entered did not match what was expected. Please try again.".to_owned(),
-        ),
+        Ok(SecondFactor::Refused(Reason::InvalidCode)) => {
+            (StatusCode::UNAUTHORIZED, lang.t("second-factor-wrong-code"))
+        }
         Ok(SecondFactor::Refused(_)) => return Ok(redirect("/login?notice=expired")),
         Err(e) if e.kind == ErrorKind::Invalid => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -476,7 +471,7 @@ pub(crate) async fn passkey_submit(
                 _ => return Err(PageError::Internal),
             };
             let page = Page {
-                title: "Log in".into(),
+                title: crate::lang::current().t("login-title"),
                 error: Some(crate::lang::text(&e.message)),
                 ..Page::default()
             };
@@ -587,7 +582,7 @@ pub(crate) async fn logout_page(
         return redirect(next.as_deref().unwrap_or("/login"));
     };
     let page = Page {
-        title: "Log out".into(),
+        title: crate::lang::current().t("log-out"),
         nav: visitor.nav(&state),
         ..Page::default()
     };
@@ -659,7 +654,8 @@ pub(crate) async fn send_code(
         .await
     {
         Ok(sent) => {
-            let notice = format!("We sent a code to {}. Enter it below.", sent.to);
+            let notice =
+                crate::lang::current().t1("second-factor-code-sent", "destination", sent.to);
             second_factor_page_with(
                 &state,
                 &visitor,

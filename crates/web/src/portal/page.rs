@@ -250,6 +250,18 @@ impl Page {
         self.lang().t1(id, name, value)
     }
 
+    /// Message `id` with two arguments.
+    pub(crate) fn t2(
+        &self,
+        id: &str,
+        name: &'static str,
+        value: impl Into<twofold_core::i18n::Arg>,
+        name2: &'static str,
+        value2: impl Into<twofold_core::i18n::Arg>,
+    ) -> String {
+        self.lang().t2(id, name, value, name2, value2)
+    }
+
     /// Every language, for the language menus.
     pub(crate) fn languages(&self) -> [twofold_core::i18n::Lang; 5] {
         twofold_core::i18n::Lang::ALL
@@ -765,7 +777,7 @@ pub(crate) fn credential_json(text: &str) -> twofold_core::Result<&[u8]> {
     if text.len() > twofold_core::service::MAX_CREDENTIAL_JSON {
         return Err(twofold_core::Error::invalid(
             "malformed_credential",
-            "The security key's answer is too large.",
+            twofold_core::i18n::Text::new("webauthn-answer-too-large"),
         ));
     }
     Ok(text.as_bytes())

@@ -35,11 +35,12 @@ pub(crate) struct SetupForm {
 }
 
 fn setup_gone() -> Response {
+    let lang = crate::lang::current();
     page::message(
         StatusCode::NOT_FOUND,
-        "Setup link",
-        "This setup link is no longer valid.",
-        Some(("/login", "Log in")),
+        &lang.t("setup-link-title"),
+        &lang.t("setup-link-gone"),
+        Some(("/login", &lang.t("login-title"))),
     )
 }
 
@@ -53,7 +54,7 @@ pub(crate) async fn setup_form(
     }
     let (csrf, new_pre) = visitor.pre_csrf(&state);
     let page = Page {
-        title: "Create the owner account".into(),
+        title: crate::lang::current().t("setup-title"),
         ..Page::default()
     };
     let resp = render(
@@ -80,7 +81,7 @@ pub(crate) async fn setup_submit(
     let (csrf, _) = visitor.pre_csrf(&state);
     let again = |error: String, status: StatusCode| {
         let page = Page {
-            title: "Create the owner account".into(),
+            title: crate::lang::current().t("setup-title"),
             error: Some(error),
             ..Page::default()
         };
@@ -96,7 +97,7 @@ pub(crate) async fn setup_submit(
     };
     if form.password != form.password2 {
         return Ok(again(
-            "The two passwords are not the same.".into(),
+            crate::lang::current().t("setup-password-mismatch"),
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
