@@ -122,13 +122,13 @@ impl Error {
         Error {
             kind: ErrorKind::Internal,
             code: "internal",
-            message: "Something went wrong on the server; the details are in its log.".into(),
+            message: Text::new("internal"),
         }
     }
 
     /// The unknown-user error every route answers alike.
     pub fn no_user() -> Self {
-        Error::not_found("user_not_found", "There is no user by that name.")
+        Error::not_found("user_not_found", Text::new("err-user-not-found"))
     }
 }
 

@@ -8,6 +8,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::delivery::{EmailConfig, EmailMessage, SmsConfig};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::i18n::Text;
 use crate::identity::Username;
 use crate::settings::Settings;
 use crate::store::{Challenge, User};
@@ -147,7 +148,7 @@ impl Service {
             _ => {
                 return Err(Error::invalid(
                     "method_not_available",
-                    "This factor does not receive codes.",
+                    Text::new("err-factor-no-codes"),
                 ));
             }
         };
@@ -164,7 +165,7 @@ impl Service {
         {
             return Err(Error::throttled(
                 u64::try_from(wait).unwrap_or(1),
-                format!("A code was sent recently. You can ask for a new one in {wait} seconds."),
+                Text::new("err-code-sent-recently").arg("seconds", wait),
             ));
         }
         let code = self.six_digits();
@@ -207,7 +208,7 @@ impl Service {
                 format!("kind={kind} factor={}", factor.id),
             )
             .await;
-            return Err(Error::unavailable("delivery_failed", e.message));
+            return Err(Error::unavailable("delivery_failed", Text::raw(e.message)));
         }
         let challenge = Challenge {
             factor_id: factor.id.clone(),
@@ -248,7 +249,7 @@ impl Service {
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(
                 "method_not_available",
-                format!("{} is not enabled for this user's role.", kind.title()),
+                Text::new("err-method-not-enabled-for-role").arg("method", kind.title()),
             ));
         }
         let factors = self.store.factors_of(user.id).await?;
@@ -259,7 +260,7 @@ impl Service {
             .ok_or_else(|| {
                 Error::invalid(
                     "not_enrolled",
-                    format!("This user has no {} factor.", kind.title()),
+                    Text::new("err-user-has-no-factor").arg("method", kind.title()),
                 )
             })?;
         let purpose = if factor.confirmed {
@@ -289,7 +290,7 @@ impl Service {
         }) else {
             return Err(Error::invalid(
                 "method_not_available",
-                "That method is not available for your account.",
+                Text::new("err-method-not-for-account"),
             ));
         };
         self.deliver_code(ctx, user, factor, &settings, "login")

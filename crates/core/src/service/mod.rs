@@ -35,8 +35,8 @@ pub use crate::settings::MASK;
 pub use admin::SETUP_TTL_SECONDS;
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
 pub use duo::{
-    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoRefusal, DuoStart,
-    DuoTest,
+    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DuoCallback, DuoCheck, DuoRefusal, DuoStart, DuoTest,
+    duo_unreachable,
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use forward::{ForwardAnswer, Identity, Resume};

@@ -765,7 +765,7 @@ pub(crate) fn credential_json(text: &str) -> twofold_core::Result<&[u8]> {
     if text.len() > twofold_core::service::MAX_CREDENTIAL_JSON {
         return Err(twofold_core::Error::invalid(
             "malformed_credential",
-            "The security key's answer is too large.",
+            twofold_core::i18n::Text::new("err-security-key-answer-too-large"),
         ));
     }
     Ok(text.as_bytes())
