@@ -208,7 +208,7 @@ impl Service {
                 format!("kind={kind} factor={}", factor.id),
             )
             .await;
-            return Err(Error::unavailable("delivery_failed", Text::raw(e.message)));
+            return Err(Error::unavailable("delivery_failed", e.message));
         }
         let challenge = Challenge {
             factor_id: factor.id.clone(),

@@ -1084,7 +1084,7 @@ impl Service {
             return Ok(None);
         };
         let username = Username::parse(&first.username)
-            .map_err(|e| Error::invalid("invalid_username", Text::raw(e.to_string())))?;
+            .map_err(|e| Error::invalid("invalid_username", e.text()))?;
         if found.is_none() && !options.create_users {
             for k in &keys {
                 report.refused.push((

@@ -132,9 +132,9 @@ impl Mailer for NoDelivery {
         _: &EmailConfig,
         _: &EmailMessage,
     ) -> std::result::Result<(), DeliveryError> {
-        Err(DeliveryError::new(
-            "Email delivery is not set up on this server.",
-        ))
+        Err(DeliveryError::new(crate::i18n::Text::new(
+            "err-email-not-set-up",
+        )))
     }
 }
 
@@ -146,9 +146,9 @@ impl SmsSender for NoDelivery {
         _: &str,
         _: &str,
     ) -> std::result::Result<(), DeliveryError> {
-        Err(DeliveryError::new(
-            "SMS delivery is not set up on this server.",
-        ))
+        Err(DeliveryError::new(crate::i18n::Text::new(
+            "err-sms-not-set-up",
+        )))
     }
 }
 

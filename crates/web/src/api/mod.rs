@@ -26,7 +26,7 @@ use wire::*;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Twofold API", description = "Two-factor authentication for your applications: enrol users, check codes."),
+    info(title = "Twofold API", description = "Two-factor authentication for your applications: enrol users, check codes. An error answers `{\"error\": {\"code\", \"message\"}}`: the `code` is stable and the same in every language; the `message` is in the language the request's `Accept-Language` prefers (en, de, fr, es, pt-BR), else in the server's `ui.language`."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(ErrorBody))
