@@ -74,7 +74,7 @@ fn api_error_messages_follow_accept_language(db: Db) {
     let r = server
         .api("tf_not_a_token")
         .with_header("Accept-Language", "fr")
-        .get("/api/v1/users");
+        .get("/api/v1/users/alice");
     assert_eq!((r.status, r.error_code()), (401, "unauthorized"));
     assert_eq!(
         r.json["error"]["message"],
