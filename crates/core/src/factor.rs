@@ -63,6 +63,20 @@ impl FactorKind {
             FactorKind::Hotp => "Counter-based tokens",
         }
     }
+
+    /// [`FactorKind::title`] as a catalogue text, for sentences in the reader's language.
+    pub fn title_text(self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            FactorKind::Totp => Text::new("err-method-name-totp"),
+            FactorKind::Email => Text::new("err-method-name-email"),
+            FactorKind::Sms => Text::new("err-method-name-sms"),
+            FactorKind::Yubikey => Text::new("err-method-name-yubikey"),
+            FactorKind::Duo => Text::new("err-method-name-duo"),
+            FactorKind::Webauthn => Text::new("err-method-name-webauthn"),
+            FactorKind::Hotp => Text::new("err-method-name-hotp"),
+        }
+    }
 }
 
 /// The text is not a factor kind.
@@ -442,4 +456,22 @@ pub fn parse_label(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty() && t.chars().count() <= MAX_LABEL_LEN && !t.chars().any(char::is_control))
         .then(|| t.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_kind_title_is_in_the_catalogue_and_the_same_in_english() {
+        for kind in FactorKind::ALL {
+            assert_eq!(kind.title_text().english(), kind.title(), "{kind:?}");
+            assert!(!Lang::De.text(&kind.title_text()).starts_with("err-"));
+        }
+        assert_eq!(
+            Lang::De.text(&FactorKind::Hotp.title_text()),
+            "Zählerbasierte Tokens"
+        );
+    }
 }

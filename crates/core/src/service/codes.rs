@@ -249,7 +249,7 @@ impl Service {
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(
                 "method_not_available",
-                Text::new("err-method-not-enabled-for-role").arg("method", kind.title()),
+                Text::new("err-method-not-enabled-for-role").arg("method", kind.title_text()),
             ));
         }
         let factors = self.store.factors_of(user.id).await?;
@@ -260,7 +260,7 @@ impl Service {
             .ok_or_else(|| {
                 Error::invalid(
                     "not_enrolled",
-                    Text::new("err-user-has-no-factor").arg("method", kind.title()),
+                    Text::new("err-user-has-no-factor").arg("method", kind.title_text()),
                 )
             })?;
         let purpose = if factor.confirmed {

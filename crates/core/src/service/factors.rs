@@ -118,7 +118,7 @@ impl Service {
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(
                 "method_not_available",
-                Text::new("err-method-not-enabled-for-role").arg("method", kind.title()),
+                Text::new("err-method-not-enabled-for-role").arg("method", kind.title_text()),
             ));
         }
         let existing = self.store.factors_of(user.id).await?;

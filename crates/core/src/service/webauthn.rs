@@ -166,7 +166,7 @@ pub(crate) fn credential_registered() -> Error {
     )
 }
 
-fn malformed_credential(why: &str) -> Error {
+fn malformed_credential(why: impl Into<crate::i18n::Arg>) -> Error {
     Error::invalid(
         "malformed_credential",
         Text::new("err-credential-unreadable").arg("reason", why),
@@ -176,7 +176,7 @@ fn malformed_credential(why: &str) -> Error {
 /// The credential JSON an edge received, as it came (parsed once, by the verifier): bounded.
 fn credential_bytes(credential: &[u8]) -> Result<&[u8]> {
     if credential.len() > MAX_CREDENTIAL_JSON {
-        return Err(malformed_credential("it is too large"));
+        return Err(malformed_credential(Text::new("err-credential-too-large")));
     }
     Ok(credential)
 }

@@ -49,7 +49,14 @@ err-code-sent-by-email-sms = Codes werden per email oder sms gesendet.
 err-unknown-method = Unbekannte Methode: Verwenden Sie totp, hotp, email, sms, yubikey, duo oder backup_code.
 err-unknown-kind = Unbekannte Methode: Verwenden Sie totp, hotp, email, sms, yubikey, duo oder webauthn.
 err-method-not-for-account = Diese Methode ist für Ihr Konto nicht verfügbar.
-err-method-not-enabled-for-role = { $method } ist für die Rolle dieses Benutzers nicht aktiviert.
+err-method-not-enabled-for-role = Diese Methode ist für die Rolle dieses Benutzers nicht aktiviert: { $method }.
+err-method-name-totp = Zeitbasierte Tokens
+err-method-name-email = E-Mail-Codes
+err-method-name-sms = SMS-Codes
+err-method-name-yubikey = YubiKey
+err-method-name-duo = Duo Security
+err-method-name-webauthn = Sicherheitsschlüssel oder Passkey
+err-method-name-hotp = Zählerbasierte Tokens
 
 ## Benutzer
 err-user-not-found = Es gibt keinen Benutzer mit diesem Namen.
@@ -64,7 +71,7 @@ err-phone-missing = Fügen Sie dem Konto zuerst eine Telefonnummer hinzu.
 
 ## Geräte (Faktoren)
 err-factor-not-found = Dieser Benutzer hat keinen Faktor mit dieser ID.
-err-user-has-no-factor = Dieser Benutzer hat keinen Faktor der Art { $method }.
+err-user-has-no-factor = Dieser Benutzer hat keinen Faktor dieser Art: { $method }.
 err-factor-no-codes = Dieser Faktor empfängt keine Codes.
 err-factor-no-qr = Dieser Faktor hat keinen QR-Code.
 err-factor-cannot-confirm = Dieser Faktor kann in dieser Version nicht bestätigt werden.
@@ -88,6 +95,7 @@ err-resync-codes-missing = Senden Sie zwei Codes, die das Token nacheinander ang
 err-credential-missing = Ein Sicherheitsschlüssel wird mit den Anmeldedaten bestätigt, die der Browser erzeugt hat: Senden Sie „credential“.
 err-credential-registered = Dieser Sicherheitsschlüssel oder Passkey ist bereits registriert.
 err-credential-unreadable = Die Anmeldedaten konnten nicht gelesen werden: { $reason }.
+err-credential-too-large = sie sind zu groß
 err-webauthn-public-url = Sicherheitsschlüssel setzen voraus, dass die öffentliche URL des Servers (public_url) einen Hostnamen hat.
 err-rp-id-mismatch = Die Relying-Party-ID { $rp_id } ist weder der Host der öffentlichen URL ({ $host }) noch eine übergeordnete Domain davon: Korrigieren Sie webauthn.rp_id.
 err-factor-not-security-key = Dieser Faktor ist kein Sicherheitsschlüssel.

@@ -51,6 +51,13 @@ err-unknown-method = Unknown method: use totp, hotp, email, sms, yubikey, duo or
 err-unknown-kind = Unknown method: use totp, hotp, email, sms, yubikey, duo or webauthn.
 err-method-not-for-account = That method is not available for your account.
 err-method-not-enabled-for-role = { $method } is not enabled for this user's role.
+err-method-name-totp = Time Based Tokens
+err-method-name-email = Email codes
+err-method-name-sms = SMS codes
+err-method-name-yubikey = YubiKey
+err-method-name-duo = Duo Security
+err-method-name-webauthn = Security key or passkey
+err-method-name-hotp = Counter-based tokens
 
 ## Users
 err-user-not-found = There is no user by that name.
@@ -89,6 +96,7 @@ err-resync-codes-missing = Send two codes the token showed one after the other: 
 err-credential-missing = A security key is confirmed with the credential the browser made: send "credential".
 err-credential-registered = This security key or passkey is already registered.
 err-credential-unreadable = The credential could not be read: { $reason }.
+err-credential-too-large = it is too large
 err-webauthn-public-url = Security keys need the server's public URL (public_url) to be a host name.
 err-rp-id-mismatch = The relying party ID { $rp_id } is neither the public URL's host { $host } nor a parent domain of it: correct webauthn.rp_id.
 err-factor-not-security-key = This factor is not a security key.

@@ -49,7 +49,14 @@ err-code-sent-by-email-sms = Los códigos se envían por email o sms.
 err-unknown-method = Método desconocido: use totp, hotp, email, sms, yubikey, duo o backup_code.
 err-unknown-kind = Método desconocido: use totp, hotp, email, sms, yubikey, duo o webauthn.
 err-method-not-for-account = Ese método no está disponible para su cuenta.
-err-method-not-enabled-for-role = { $method } no está activado para el rol de este usuario.
+err-method-not-enabled-for-role = Este método no está activado para el rol de este usuario: { $method }.
+err-method-name-totp = Tokens basados en tiempo
+err-method-name-email = Códigos por correo electrónico
+err-method-name-sms = Códigos por SMS
+err-method-name-yubikey = YubiKey
+err-method-name-duo = Duo Security
+err-method-name-webauthn = Llave de seguridad o llave de acceso
+err-method-name-hotp = Tokens basados en contador
 
 ## Usuarios
 err-user-not-found = No hay ningún usuario con ese nombre.
@@ -64,7 +71,7 @@ err-phone-missing = Añada primero un número de teléfono a la cuenta.
 
 ## Dispositivos (factores)
 err-factor-not-found = Este usuario no tiene ningún factor con ese identificador.
-err-user-has-no-factor = Este usuario no tiene un factor de tipo { $method }.
+err-user-has-no-factor = Este usuario no tiene un factor de este tipo: { $method }.
 err-factor-no-codes = Este factor no recibe códigos.
 err-factor-no-qr = Este factor no tiene código QR.
 err-factor-cannot-confirm = Este factor no se puede confirmar en esta versión.
@@ -88,6 +95,7 @@ err-resync-codes-missing = Envíe dos códigos que el token haya mostrado uno tr
 err-credential-missing = Una llave de seguridad se confirma con la credencial que creó el navegador: envíe «credential».
 err-credential-registered = Esta llave de seguridad o llave de acceso ya está registrada.
 err-credential-unreadable = No se pudo leer la credencial: { $reason }.
+err-credential-too-large = es demasiado grande
 err-webauthn-public-url = Las llaves de seguridad necesitan que la URL pública del servidor (public_url) tenga un nombre de host.
 err-rp-id-mismatch = El ID de la parte de confianza { $rp_id } no es el host de la URL pública ({ $host }) ni un dominio superior a él: corrija webauthn.rp_id.
 err-factor-not-security-key = Este factor no es una llave de seguridad.

@@ -49,7 +49,14 @@ err-code-sent-by-email-sms = Un code est envoyé par email ou sms.
 err-unknown-method = Méthode inconnue : utilisez totp, hotp, email, sms, yubikey, duo ou backup_code.
 err-unknown-kind = Méthode inconnue : utilisez totp, hotp, email, sms, yubikey, duo ou webauthn.
 err-method-not-for-account = Cette méthode n’est pas disponible pour votre compte.
-err-method-not-enabled-for-role = { $method } n’est pas activé pour le rôle de cet utilisateur.
+err-method-not-enabled-for-role = Cette méthode n’est pas activée pour le rôle de cet utilisateur : { $method }.
+err-method-name-totp = Jetons basés sur le temps
+err-method-name-email = Codes par e-mail
+err-method-name-sms = Codes par SMS
+err-method-name-yubikey = YubiKey
+err-method-name-duo = Duo Security
+err-method-name-webauthn = Clé de sécurité ou clé d’accès
+err-method-name-hotp = Jetons à compteur
 
 ## Utilisateurs
 err-user-not-found = Aucun utilisateur ne porte ce nom.
@@ -64,7 +71,7 @@ err-phone-missing = Ajoutez d’abord un numéro de téléphone au compte.
 
 ## Appareils (facteurs)
 err-factor-not-found = Cet utilisateur n’a aucun facteur avec cet identifiant.
-err-user-has-no-factor = Cet utilisateur n’a pas de facteur { $method }.
+err-user-has-no-factor = Cet utilisateur n’a pas de facteur de ce type : { $method }.
 err-factor-no-codes = Ce facteur ne reçoit pas de codes.
 err-factor-no-qr = Ce facteur n’a pas de code QR.
 err-factor-cannot-confirm = Ce facteur ne peut pas être confirmé dans cette version.
@@ -88,6 +95,7 @@ err-resync-codes-missing = Envoyez deux codes affichés successivement par le je
 err-credential-missing = Une clé de sécurité se confirme avec l’identifiant créé par le navigateur : envoyez « credential ».
 err-credential-registered = Cette clé de sécurité ou clé d’accès est déjà enregistrée.
 err-credential-unreadable = L’identifiant n’a pas pu être lu : { $reason }.
+err-credential-too-large = il est trop volumineux
 err-webauthn-public-url = Les clés de sécurité exigent que l’URL publique du serveur (public_url) ait un nom d’hôte.
 err-rp-id-mismatch = L’identifiant de la partie de confiance { $rp_id } n’est ni l’hôte de l’URL publique ({ $host }) ni un domaine parent de celui-ci : corrigez webauthn.rp_id.
 err-factor-not-security-key = Ce facteur n’est pas une clé de sécurité.

@@ -49,7 +49,14 @@ err-code-sent-by-email-sms = Os códigos são enviados por email ou sms.
 err-unknown-method = Método desconhecido: use totp, hotp, email, sms, yubikey, duo ou backup_code.
 err-unknown-kind = Método desconhecido: use totp, hotp, email, sms, yubikey, duo ou webauthn.
 err-method-not-for-account = Esse método não está disponível para sua conta.
-err-method-not-enabled-for-role = { $method } não está ativado para a função deste usuário.
+err-method-not-enabled-for-role = Este método não está ativado para a função deste usuário: { $method }.
+err-method-name-totp = Tokens baseados em tempo
+err-method-name-email = Códigos por e-mail
+err-method-name-sms = Códigos por SMS
+err-method-name-yubikey = YubiKey
+err-method-name-duo = Duo Security
+err-method-name-webauthn = Chave de segurança ou chave de acesso
+err-method-name-hotp = Tokens baseados em contador
 
 ## Usuários
 err-user-not-found = Não há nenhum usuário com esse nome.
@@ -64,7 +71,7 @@ err-phone-missing = Adicione primeiro um número de telefone à conta.
 
 ## Dispositivos (fatores)
 err-factor-not-found = Este usuário não tem nenhum fator com esse identificador.
-err-user-has-no-factor = Este usuário não tem um fator do tipo { $method }.
+err-user-has-no-factor = Este usuário não tem um fator deste tipo: { $method }.
 err-factor-no-codes = Este fator não recebe códigos.
 err-factor-no-qr = Este fator não tem QR code.
 err-factor-cannot-confirm = Este fator não pode ser confirmado nesta versão.
@@ -88,6 +95,7 @@ err-resync-codes-missing = Envie dois códigos que o token mostrou em sequência
 err-credential-missing = Uma chave de segurança é confirmada com a credencial que o navegador criou: envie "credential".
 err-credential-registered = Esta chave de segurança ou chave de acesso já está registrada.
 err-credential-unreadable = Não foi possível ler a credencial: { $reason }.
+err-credential-too-large = ela é grande demais
 err-webauthn-public-url = Chaves de segurança exigem que a URL pública do servidor (public_url) tenha um nome de host.
 err-rp-id-mismatch = O ID da parte confiável { $rp_id } não é o host da URL pública ({ $host }) nem um domínio pai dele: corrija webauthn.rp_id.
 err-factor-not-security-key = Este fator não é uma chave de segurança.
