@@ -383,9 +383,9 @@ impl Service {
         }
         let bytes = credential_bytes(credential)?;
         let response = RegistrationResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let settings = self.settings().await?;
         let rp = self.relying_party(&settings)?;
         let now = self.now();
@@ -561,10 +561,10 @@ impl Service {
             .await?
             .ok_or_else(Error::no_user)?;
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let response =
+            AssertionResponse::from_json(bytes).map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let settings = self.settings_cached().await?;
         if user.disabled {
             return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
@@ -723,10 +723,10 @@ impl Service {
             ));
         }
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let response =
+            AssertionResponse::from_json(bytes).map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let now = self.now();
         let miss = |why: &'static str| {
             let id = b64url(&response.id);
