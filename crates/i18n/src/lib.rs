@@ -320,7 +320,8 @@ impl Text {
     }
 
     /// Text that is the same in every language: not a sentence of Twofold's but a value (a
-    /// name, an outside service's own words).
+    /// name, an outside service's own words), or a sentence only the CLI shows (the CLI
+    /// speaks English).
     pub fn raw(text: impl Into<Cow<'static, str>>) -> Self {
         Text {
             id: text.into(),
