@@ -14,6 +14,9 @@
 //! A `State` is 16 random bytes, kept as its SHA-256 with the user and the client for two
 //! minutes, and taken by one conditional `DELETE`: it answers once, from the client it was sent
 //! to, on whichever node the answer arrives.
+//!
+//! A `Reply-Message` is in the user's own language once the request proved the password, else
+//! in the `ui.language` setting's: before that, its language would tell that the account exists.
 
 use ipnet::IpNet;
 use zeroize::Zeroizing;
