@@ -424,7 +424,7 @@ fn body_timed_out() -> Response {
     let mut response = twofold_web::error::ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
         "request_timeout",
-        "The request body did not arrive in time.",
+        twofold_core::i18n::Text::new("err-api-body-timeout"),
     )
     .into_response();
     response

@@ -221,7 +221,7 @@ impl Context {
         } else {
             Err(crate::error::Error::forbidden(
                 "not_allowed",
-                "Admins manage clients; only an owner manages admins and owners.",
+                crate::i18n::Text::new("err-manage-admins-owner-only"),
             ))
         }
     }
@@ -233,7 +233,7 @@ impl Context {
         } else {
             Err(crate::error::Error::forbidden(
                 "not_allowed",
-                "Only the owner changes these settings.",
+                crate::i18n::Text::new("err-owner-settings-only"),
             ))
         }
     }

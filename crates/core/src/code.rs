@@ -7,6 +7,7 @@ use twofold_otp::yubico::YubicoOtp;
 
 use crate::backup;
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 
 /// A code, by shape: what it can be decides which factors are tried.
 #[derive(Clone, PartialEq, Eq)]
@@ -64,10 +65,7 @@ impl fmt::Debug for Code {
 
 /// The refusal of a code that fits no shape.
 pub(crate) fn malformed() -> Error {
-    Error::invalid(
-        "malformed_code",
-        "That is not a code: enter the 6-digit code from your app or a 10-character backup code.",
-    )
+    Error::invalid("malformed_code", Text::new("err-code-malformed"))
 }
 
 #[cfg(test)]

@@ -135,20 +135,19 @@ impl fmt::Debug for SmsConfig {
 }
 
 /// A message could not be delivered. `message` is a plain sentence fit to show the user (it
-/// never holds a secret); the cause goes to the log.
+/// never holds a secret), put into the reader's language where it is shown; the cause goes to
+/// the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DeliveryError {
     /// What to tell the user.
-    pub message: String,
+    pub message: crate::i18n::Text,
 }
 
 impl DeliveryError {
     /// An error with a sentence for the user.
-    pub fn new(message: impl Into<String>) -> Self {
-        DeliveryError {
-            message: message.into(),
-        }
+    pub fn new(message: crate::i18n::Text) -> Self {
+        DeliveryError { message }
     }
 }
 

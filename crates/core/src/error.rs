@@ -1,5 +1,14 @@
 //! The core's error: a kind the web layer maps to a status, a stable snake_case code for clients,
 //! and a plain sentence for people. Internal causes are logged, never shown.
+//!
+//! The sentence is a [`Text`]: a message id of `errors.ftl` (`Text::new("err-code-wrong")`) with
+//! its values as arguments (`.arg("seconds", wait)`), never a string pasted together. The edge
+//! that shows it picks the language: pages, emails, SMS and the API's `message` follow the
+//! reader's language (the request's `Accept-Language`, a user's own choice, else the
+//! `ui.language` setting), a RADIUS Reply-Message the user's choice. The `code` is the same in
+//! every language. The CLI speaks English ([`Text::english`]); so `Text::raw` (shown as is in
+//! every language) is used sparingly: for what only the CLI shows (`twofold import` and PSKC
+//! file errors) and for an outside service's own words (why Duo or a delivery failed).
 
 use std::fmt;
 
@@ -38,7 +47,8 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Stable snake_case code (`invalid_code`, `user_exists`, …).
     pub code: &'static str,
-    /// A sentence for people, put into the reader's language where it is shown.
+    /// A sentence for people: a catalogue id and its arguments, put into the reader's language
+    /// where it is shown.
     pub message: Text,
 }
 
@@ -47,65 +57,65 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// A 404.
-    pub fn not_found(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn not_found(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::NotFound,
             code,
-            message: message.into(),
+            message,
         }
     }
 
     /// A 409.
-    pub fn conflict(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn conflict(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::Conflict,
             code,
-            message: message.into(),
+            message,
         }
     }
 
     /// A 422.
-    pub fn invalid(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn invalid(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::Invalid,
             code,
-            message: message.into(),
+            message,
         }
     }
 
     /// A 401.
-    pub fn unauthorized(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn unauthorized(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::Unauthorized,
             code,
-            message: message.into(),
+            message,
         }
     }
 
     /// A 429: try again after `retry_after` seconds.
-    pub fn throttled(retry_after: u64, message: impl Into<Text>) -> Self {
+    pub fn throttled(retry_after: u64, message: Text) -> Self {
         Error {
             kind: ErrorKind::Throttled { retry_after },
             code: "throttled",
-            message: message.into(),
+            message,
         }
     }
 
     /// A 502: a delivery or an outside service failed; `message` is fit for the user.
-    pub fn unavailable(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn unavailable(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::Unavailable,
             code,
-            message: message.into(),
+            message,
         }
     }
 
     /// A 403.
-    pub fn forbidden(code: &'static str, message: impl Into<Text>) -> Self {
+    pub fn forbidden(code: &'static str, message: Text) -> Self {
         Error {
             kind: ErrorKind::Forbidden,
             code,
-            message: message.into(),
+            message,
         }
     }
 
@@ -122,13 +132,13 @@ impl Error {
         Error {
             kind: ErrorKind::Internal,
             code: "internal",
-            message: "Something went wrong on the server; the details are in its log.".into(),
+            message: Text::new("internal"),
         }
     }
 
     /// The unknown-user error every route answers alike.
     pub fn no_user() -> Self {
-        Error::not_found("user_not_found", "There is no user by that name.")
+        Error::not_found("user_not_found", Text::new("err-user-not-found"))
     }
 }
 

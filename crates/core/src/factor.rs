@@ -76,6 +76,11 @@ impl FactorKind {
             FactorKind::Hotp => "Counter-based tokens",
         }
     }
+
+    /// [`FactorKind::title`] as a catalogue text, for sentences in the reader's language.
+    pub fn title_text(self) -> crate::i18n::Text {
+        crate::i18n::Text::new(self.title_id())
+    }
 }
 
 /// The text is not a factor kind.
@@ -455,4 +460,22 @@ pub fn parse_label(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty() && t.chars().count() <= MAX_LABEL_LEN && !t.chars().any(char::is_control))
         .then(|| t.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_kind_title_is_in_the_catalogue_and_the_same_in_english() {
+        for kind in FactorKind::ALL {
+            assert_eq!(kind.title_text().english(), kind.title(), "{kind:?}");
+            assert!(!Lang::De.text(&kind.title_text()).starts_with("kind-"));
+        }
+        assert_eq!(
+            Lang::De.text(&FactorKind::Hotp.title_text()),
+            "Zählerbasierte Codes"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Rng};
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 
 /// How many password checks may wait for a free core per core, beyond those running.
 const QUEUE_PER_CORE: usize = 16;
@@ -55,10 +56,7 @@ impl PasswordPool {
         if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.limit {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
             metrics::counter!("twofold_password_checks_refused_total").increment(1);
-            return Err(Error::throttled(
-                1,
-                "The server is busy. Try again in a moment.",
-            ));
+            return Err(Error::throttled(1, Text::new("err-server-busy")));
         }
         let slot = Admitted(self.admitted.clone());
         let permit = self

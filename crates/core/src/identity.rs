@@ -31,6 +31,19 @@ pub enum IdentityError {
     Role,
 }
 
+impl IdentityError {
+    /// The sentence for people, to be put into the reader's language.
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            IdentityError::Username => Text::new("err-username-invalid"),
+            IdentityError::Email => Text::new("err-email-invalid"),
+            IdentityError::Phone => Text::new("err-phone-invalid"),
+            IdentityError::Role => Text::new("err-role-value-invalid"),
+        }
+    }
+}
+
 impl Username {
     /// Validates a username as typed.
     pub fn parse(text: &str) -> Result<Self, IdentityError> {

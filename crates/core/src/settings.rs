@@ -13,6 +13,7 @@ use crate::delivery::{EmailConfig, SmsConfig, SmtpSecurity};
 use crate::duo::{DuoAuthConfig, DuoWebConfig};
 use crate::error::{Error, Result};
 use crate::factor::FactorKind;
+use crate::i18n::Text;
 use crate::identity::Role;
 use crate::store::StoredValue;
 
@@ -217,33 +218,35 @@ impl SettingDef {
     /// Checks `value` and returns it normalised (text trimmed, integers in plain decimal). The
     /// reason never repeats the value, which may be a secret.
     pub fn validate(&self, value: &str) -> std::result::Result<String, SettingError> {
-        let invalid = |reason: &str| SettingError::Invalid {
+        let invalid = |reason: Text| SettingError::Invalid {
             key: self.key.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         };
         match self.ty {
             SettingType::Bool => match value {
                 "true" | "false" => Ok(value.to_owned()),
-                _ => Err(invalid("expected true or false")),
+                _ => Err(invalid(Text::new("err-setting-expected-bool"))),
             },
             SettingType::Int { min, max } => match value.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
-                _ => Err(invalid(&format!(
-                    "expected a whole number from {min} to {max}"
-                ))),
+                _ => Err(invalid(
+                    Text::new("err-setting-expected-number")
+                        .arg("min", min)
+                        .arg("max", max),
+                )),
             },
             SettingType::Choice(options) => {
                 if options.contains(&value) {
                     Ok(value.to_owned())
                 } else {
-                    Err(invalid(&format!("expected one of {}", options.join(", "))))
+                    Err(invalid(
+                        Text::new("err-setting-expected-choice").arg("options", options.join(", ")),
+                    ))
                 }
             }
             SettingType::Text | SettingType::Secret => {
                 if value.chars().count() > self.max_chars || value.chars().any(char::is_control) {
-                    return Err(invalid(
-                        "text of at most 2048 characters without control characters",
-                    ));
+                    return Err(invalid(Text::new("err-setting-text-too-long")));
                 }
                 let value = value.trim();
                 if !value.is_empty() {
@@ -838,11 +841,23 @@ pub enum SettingError {
         /// The key.
         key: String,
         /// What is wrong.
-        reason: String,
+        reason: Text,
     },
 }
 
 impl SettingError {
+    /// The sentence for people, to be put into the reader's language.
+    pub fn text(&self) -> Text {
+        match self {
+            SettingError::Unknown(key) => {
+                Text::new("err-setting-unknown").arg("key", format!("{key:?}"))
+            }
+            SettingError::Invalid { key, reason } => Text::new("err-setting-invalid")
+                .arg("key", key)
+                .arg("reason", reason.clone()),
+        }
+    }
+
     /// The stable error code the API, the pages and the CLI answer with.
     pub fn code(&self) -> &'static str {
         match self {
@@ -861,7 +876,7 @@ pub fn normalize(key: &str, value: &str) -> std::result::Result<String, SettingE
 }
 
 /// Checks a non-empty text value's shape.
-fn check_format(format: Format, value: &str) -> std::result::Result<(), &'static str> {
+fn check_format(format: Format, value: &str) -> std::result::Result<(), Text> {
     let ok = match format {
         Format::Any => true,
         Format::ClientId => {
@@ -886,19 +901,15 @@ fn check_format(format: Format, value: &str) -> std::result::Result<(), &'static
         return Ok(());
     }
     Err(match format {
-        Format::Any => "",
-        Format::ClientId => "the client id is a positive whole number",
-        Format::Base64 => "the API key is base64, as the validation service gave it",
-        Format::ServerUrls => {
-            "validation server URLs start with https:// (http:// only to this machine), separated by commas"
-        }
-        Format::Alnum(20) => "20 letters and digits, as Duo's admin panel shows it",
-        Format::Alnum(_) => "40 letters and digits, as Duo's admin panel shows it",
-        Format::HostPort => {
-            "a host name with an optional :port, like api-xxxxxxxx.duosecurity.com (no https://, no path)"
-        }
-        Format::DuoUsername => "a format with {username} or {email}, like {username} or {email}",
-        Format::HostName => "a host name like example.com (no https://, no port, no path)",
+        // Never: any text fits.
+        Format::Any => Text::raw(""),
+        Format::ClientId => Text::new("err-setting-client-id"),
+        Format::Base64 => Text::new("err-setting-base64"),
+        Format::ServerUrls => Text::new("err-setting-server-urls"),
+        Format::Alnum(n) => Text::new("err-setting-duo-key").arg("count", n),
+        Format::HostPort => Text::new("err-setting-host-port"),
+        Format::DuoUsername => Text::new("err-setting-duo-username"),
+        Format::HostName => Text::new("err-setting-host-name"),
     })
 }
 

@@ -35,6 +35,13 @@ impl Scope {
 #[error("a token scope is admin, validate or metrics")]
 pub struct UnknownScope;
 
+impl UnknownScope {
+    /// The sentence for people, to be put into the reader's language.
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new("err-scope-invalid")
+    }
+}
+
 impl FromStr for Scope {
     type Err = UnknownScope;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

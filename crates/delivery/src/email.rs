@@ -15,6 +15,7 @@ use lettre::transport::smtp::{self, AsyncSmtpTransport};
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use twofold_core::clock::{Clock, SystemClock};
 use twofold_core::delivery::{DeliveryError, EmailConfig, EmailMessage, Mailer, SmtpSecurity};
+use twofold_core::i18n::Text;
 
 use crate::outbox::Outbox;
 use crate::{ATTEMPT_TIMEOUT, SetupError, has_io_kind};
@@ -84,7 +85,7 @@ impl SmtpMailer {
             SmtpSecurity::StartTls | SmtpSecurity::Tls => {
                 let parameters = self.tls_parameters(host).map_err(|e| {
                     tracing::warn!(host, error = %e, "cannot set up TLS for SMTP");
-                    failure("a secure connection to the mail server could not be set up")
+                    failure(Text::new("err-email-tls-setup"))
                 })?;
                 if config.security == SmtpSecurity::StartTls {
                     Tls::Required(parameters)
@@ -157,11 +158,11 @@ fn build_message(
 ) -> Result<Message, DeliveryError> {
     let from: Mailbox = config.from.trim().parse().map_err(|e| {
         tracing::warn!(from = %config.from, error = %e, "the email From address is not valid");
-        failure("the From address in the email settings is not valid")
+        failure(Text::new("err-email-from-invalid"))
     })?;
     let to: Mailbox = message.to.trim().parse().map_err(|e| {
         tracing::warn!(to = %message.to, error = %e, "the email recipient address is not valid");
-        failure("the recipient address is not valid")
+        failure(Text::new("err-email-to-invalid"))
     })?;
     let date = UNIX_EPOCH + Duration::from_secs(u64::try_from(now).unwrap_or(0));
     Message::builder()
@@ -176,59 +177,61 @@ fn build_message(
         ))
         .map_err(|e| {
             tracing::warn!(error = %e, "cannot build the email");
-            failure("the message could not be put together")
+            failure(Text::new("err-email-build"))
         })
 }
 
-fn failure(problem: &str) -> DeliveryError {
-    DeliveryError::new(format!("The email could not be sent: {problem}."))
+fn failure(problem: Text) -> DeliveryError {
+    DeliveryError::new(Text::new("err-email-not-sent").arg("problem", problem))
 }
 
 /// What went wrong, as the end of a sentence, and whether another attempt may succeed.
-fn classify(error: &smtp::Error) -> (&'static str, bool) {
+fn classify(error: &smtp::Error) -> (Text, bool) {
     if let Some(code) = error.status() {
         let code = code.to_string();
         return if error.is_transient() {
-            ("the mail server is busy, try again later", true)
+            (Text::new("err-email-server-busy"), true)
         } else if code == "530" {
-            ("the mail server requires a user name and password", false)
+            (Text::new("err-email-auth-required"), false)
         } else if code == "535" || code == "534" {
-            ("the mail server refused the user name or password", false)
+            (Text::new("err-email-auth-refused"), false)
         } else {
-            ("the mail server refused the message", false)
+            (Text::new("err-email-refused"), false)
         };
     }
     if error.is_tls() {
-        return (TLS_FAILED, false);
+        return (tls_failed(), false);
     }
     if error.is_client() {
         // lettre's client errors are fixed sentences; these two are configuration mistakes.
         let text = error.to_string();
         return if text.contains("STARTTLS") {
-            ("the mail server does not offer STARTTLS", false)
+            (Text::new("err-email-no-starttls"), false)
         } else if text.contains("authentication mechanism") {
-            (
-                "the mail server does not accept a user name and password on this connection",
-                false,
-            )
+            (Text::new("err-email-no-auth"), false)
         } else {
-            ("the mail server cannot take this message", false)
+            (Text::new("err-email-cannot-take"), false)
         };
     }
     if error.is_response() {
-        return ("the mail server's answer could not be understood", false);
+        return (Text::new("err-email-bad-answer"), false);
     }
     if error.is_timeout() {
-        return (NO_ANSWER, true);
+        return (no_answer(), true);
     }
     // A connection or network error: tokio-rustls reports a failed handshake (an untrusted
     // certificate, a server that does not speak TLS) as `InvalidData`.
     if has_io_kind(error, io::ErrorKind::InvalidData) {
-        (TLS_FAILED, false)
+        (tls_failed(), false)
     } else {
-        (NO_ANSWER, true)
+        (no_answer(), true)
     }
 }
 
-const NO_ANSWER: &str = "the mail server did not answer";
-const TLS_FAILED: &str = "a secure connection to the mail server could not be made (check the security setting and the server's certificate)";
+fn no_answer() -> Text {
+    Text::new("err-email-no-answer")
+}
+
+fn tls_failed() -> Text {
+    Text::new("err-email-tls-failed")
+}

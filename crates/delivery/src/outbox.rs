@@ -7,6 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use twofold_core::delivery::DeliveryError;
+use twofold_core::i18n::Text;
 
 use crate::hex;
 
@@ -40,15 +41,11 @@ impl Outbox {
             }
             Ok(Err(e)) => {
                 tracing::warn!(dir = %self.dir.display(), error = %e, "cannot write to the outbox");
-                Err(DeliveryError::new(
-                    "The message could not be written to the outbox folder.",
-                ))
+                Err(DeliveryError::new(Text::new("err-outbox-write")))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the outbox writer stopped");
-                Err(DeliveryError::new(
-                    "The message could not be written to the outbox folder.",
-                ))
+                Err(DeliveryError::new(Text::new("err-outbox-write")))
             }
         }
     }

@@ -11,6 +11,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, RequestBuilder, Url};
 use twofold_core::clock::{Clock, SystemClock};
 use twofold_core::delivery::{DeliveryError, SmsConfig, SmsSender};
+use twofold_core::i18n::Text;
 
 use crate::outbox::Outbox;
 use crate::sigv4::{Signer, form_encode, hmac_sha256, uri_encode};
@@ -118,9 +119,7 @@ impl SmsGateway {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                return Err(DeliveryError::new(
-                    "The SMS could not be sent: the AWS region in the SNS settings is not valid.",
-                ));
+                return Err(DeliveryError::new(Text::new("err-sms-region-invalid")));
             }
             format!("https://sns.{region}.amazonaws.com/")
         } else {
@@ -166,15 +165,9 @@ impl SmsGateway {
                     let status = response.status();
                     tracing::warn!(provider, attempt, %status, "the SMS provider refused the message");
                     let error = if status.is_server_error() {
-                        format!(
-                            "The SMS provider could not take the message (HTTP {}).",
-                            status.as_u16()
-                        )
+                        Text::new("err-sms-provider-failed").arg("status", status.as_u16())
                     } else {
-                        format!(
-                            "The SMS provider refused the message (HTTP {}).",
-                            status.as_u16()
-                        )
+                        Text::new("err-sms-provider-refused").arg("status", status.as_u16())
                     };
                     (error, status.is_server_error())
                 }
@@ -202,10 +195,7 @@ impl SmsSender for SmsGateway {
         let to = to.trim();
         if !is_e164(to) {
             tracing::warn!("SMS to a number not in E.164 format");
-            return Err(DeliveryError::new(
-                "The SMS could not be sent: the phone number is not in international format \
-                 (+ and the country code).",
-            ));
+            return Err(DeliveryError::new(Text::new("err-sms-number-invalid")));
         }
         match config {
             SmsConfig::Outbox => self
@@ -260,30 +250,24 @@ fn parse_url(provider: &str, url: &str) -> Result<Url, DeliveryError> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
         _ => {
             tracing::warn!(provider, "the SMS provider URL is not a valid http(s) URL");
-            Err(DeliveryError::new(
-                "The SMS could not be sent: the SMS provider's URL in the settings is not valid.",
-            ))
+            Err(DeliveryError::new(Text::new("err-sms-url-invalid")))
         }
     }
 }
 
 /// The sentence for a request that got no HTTP answer, and whether to try again.
-fn classify(error: &reqwest::Error) -> (String, bool) {
+fn classify(error: &reqwest::Error) -> (Text, bool) {
     let sentence = if error.is_timeout() {
-        "The SMS could not be sent: the SMS provider did not answer."
+        Text::new("err-sms-no-answer")
     } else if error.is_connect() && has_io_kind(error, io::ErrorKind::InvalidData) {
         // A failed TLS handshake (an untrusted certificate, a server that does not speak TLS).
-        return (
-            "The SMS could not be sent: a secure connection to the SMS provider could not be made."
-                .to_owned(),
-            false,
-        );
+        return (Text::new("err-sms-tls-failed"), false);
     } else if error.is_connect() {
-        "The SMS could not be sent: the SMS provider could not be reached."
+        Text::new("err-sms-unreachable")
     } else {
-        "The SMS could not be sent: the connection to the SMS provider failed."
+        Text::new("err-sms-connection-failed")
     };
-    (sentence.to_owned(), true)
+    (sentence, true)
 }
 
 #[cfg(test)]

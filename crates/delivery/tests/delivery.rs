@@ -423,7 +423,7 @@ async fn a_wrong_smtp_password_is_a_clear_error_without_the_password() {
         .unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The email could not be sent: the mail server refused the user name or password."
     );
     server.assert_no_more();
@@ -444,7 +444,7 @@ async fn starttls_required_but_not_offered_is_an_error() {
         .unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The email could not be sent: the mail server does not offer STARTTLS."
     );
     server.assert_no_more();
@@ -463,7 +463,7 @@ async fn implicit_tls_against_a_plain_server_is_an_error() {
 
     let error = result.unwrap_err();
     assert!(
-        error.message.starts_with(
+        error.message.english().starts_with(
             "The email could not be sent: a secure connection to the mail server could not be made"
         ),
         "{error}"
@@ -498,7 +498,7 @@ async fn an_untrusted_certificate_is_refused() {
         .unwrap_err();
 
     assert!(
-        error.message.starts_with(
+        error.message.english().starts_with(
             "The email could not be sent: a secure connection to the mail server could not be made"
         ),
         "{error}"
@@ -518,7 +518,7 @@ async fn a_stopped_smtp_server_did_not_answer() {
     .await;
 
     assert_eq!(
-        result.unwrap_err().message,
+        result.unwrap_err().message.english(),
         "The email could not be sent: the mail server did not answer."
     );
     assert!(took < Duration::from_secs(6), "{took:?}");
@@ -536,7 +536,7 @@ async fn an_invalid_from_address_is_a_clear_error() {
     let error = mail.mailer.send(&config, &message()).await.unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The email could not be sent: the From address in the email settings is not valid."
     );
 }
@@ -650,7 +650,10 @@ async fn a_number_not_in_e164_is_refused() {
         .send(&SmsConfig::Outbox, "555-0100", TEXT)
         .await
         .unwrap_err();
-    assert!(error.message.contains("international format"), "{error}");
+    assert!(
+        error.message.english().contains("international format"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -691,7 +694,7 @@ async fn a_webhook_signed_with_another_secret_is_refused() {
     let error = gateway.send(&config, TO, TEXT).await.unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS provider refused the message (HTTP 403)."
     );
     let record = sink.record();
@@ -715,7 +718,7 @@ async fn a_4xx_is_not_retried() {
         .unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS provider refused the message (HTTP 401)."
     );
     accepted(&sink, "webhook");
@@ -740,7 +743,7 @@ async fn a_5xx_is_retried_once() {
         .await
         .unwrap_err();
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS provider could not take the message (HTTP 503)."
     );
     accepted(&sink, "webhook");
@@ -774,7 +777,7 @@ async fn a_stopped_provider_could_not_be_reached() {
     let error = gateway.send(&config, TO, TEXT).await.unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS could not be sent: the SMS provider could not be reached."
     );
 }
@@ -791,7 +794,7 @@ async fn https_to_a_plain_http_provider_is_a_tls_error() {
     let error = gateway.send(&config, TO, TEXT).await.unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS could not be sent: a secure connection to the SMS provider could not be made."
     );
 }
@@ -829,7 +832,7 @@ async fn twilio_with_a_wrong_token_is_refused() {
         .unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS provider refused the message (HTTP 403)."
     );
     assert_eq!(sink.record()["problems"], json!(["bad basic auth"]));
@@ -873,7 +876,7 @@ async fn sns_signed_with_another_secret_is_refused() {
         .unwrap_err();
 
     assert_eq!(
-        error.message,
+        error.message.english(),
         "The SMS provider refused the message (HTTP 403)."
     );
     let record = sink.record();

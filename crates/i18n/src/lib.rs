@@ -157,6 +157,7 @@ impl Lang {
             match value {
                 Arg::Str(s) => args.set(*name, FluentValue::from(s.as_str())),
                 Arg::Num(n) => args.set(*name, FluentValue::from(*n)),
+                Arg::Text(t) => args.set(*name, FluentValue::from(self.text(t))),
             }
         }
         self.try_format(&text.id, Some(&args))
@@ -248,6 +249,14 @@ pub enum Arg {
     Str(String),
     /// A whole number: Fluent picks its plural form and formats it.
     Num(i64),
+    /// Another message, put into the same language first.
+    Text(Box<Text>),
+}
+
+impl From<Text> for Arg {
+    fn from(t: Text) -> Self {
+        Arg::Text(Box::new(t))
+    }
 }
 
 impl From<&str> for Arg {
@@ -311,7 +320,8 @@ impl Text {
     }
 
     /// Text that is the same in every language: not a sentence of Twofold's but a value (a
-    /// name, an outside service's own words).
+    /// name, an outside service's own words), or a sentence only the CLI shows (the CLI
+    /// speaks English).
     pub fn raw(text: impl Into<Cow<'static, str>>) -> Self {
         Text {
             id: text.into(),
@@ -351,20 +361,6 @@ impl Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.english())
-    }
-}
-
-// While the sentences of the code move into the catalogues, a plain string still makes a
-// Text, shown as is in every language.
-impl From<&'static str> for Text {
-    fn from(s: &'static str) -> Self {
-        Text::raw(s)
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text::raw(s)
     }
 }
 

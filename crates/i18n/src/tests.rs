@@ -282,3 +282,33 @@ fn plurals_come_from_the_language_rules() {
 fn a_missing_id_shows_as_itself() {
     assert_eq!(Lang::De.t("no-such-message"), "no-such-message");
 }
+
+#[test]
+fn a_message_argument_is_put_into_the_same_language() {
+    let reason = Text::new("err-setting-expected-bool");
+    let text = Text::new("err-setting-invalid")
+        .arg("key", "lockout.enabled")
+        .arg("reason", reason);
+    assert_eq!(
+        Lang::En.text(&text),
+        "invalid value for lockout.enabled: expected true or false"
+    );
+    let german = Lang::De.text(&text);
+    assert!(
+        german.starts_with("ungültiger Wert für lockout.enabled: "),
+        "{german}"
+    );
+    assert!(
+        german.ends_with(&Lang::De.t("err-setting-expected-bool")),
+        "{german}"
+    );
+}
+
+#[test]
+fn raw_text_is_the_same_in_every_language() {
+    let t = Text::raw("Duo said: denied");
+    for lang in Lang::ALL {
+        assert_eq!(lang.text(&t), "Duo said: denied");
+    }
+    assert!(t.is_raw());
+}

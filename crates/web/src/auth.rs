@@ -140,7 +140,7 @@ where
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::body_too_large())
             }
-            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+            Err(rejection) => Err(ApiError::unreadable(rejection.body_text())),
         }
     }
 }
@@ -160,7 +160,7 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))
-            .map_err(|r| ApiError::bad_request(r.body_text()))
+            .map_err(|r| ApiError::unreadable(r.body_text()))
     }
 }
 

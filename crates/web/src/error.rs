@@ -2,11 +2,15 @@
 //! plain message, answered as `{"error": {"code", "message"}}`) and the portal's `PageError` (the
 //! page that says what went wrong). Each is the one translation of the core's [`Error`] for its
 //! edge. Internal causes were logged where they happened and are never shown.
+//!
+//! The `code` is the same in every language; the `message` is put into the request's language
+//! (see [`crate::lang`]) when the answer is made.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use twofold_core::i18n::Text;
 use twofold_core::{Error, ErrorKind};
 use utoipa::ToSchema;
 
@@ -15,7 +19,7 @@ use utoipa::ToSchema;
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
-    message: String,
+    message: Text,
     retry_after: Option<u64>,
 }
 
@@ -30,17 +34,18 @@ pub(crate) struct ErrorBody {
 pub(crate) struct ErrorDetail {
     /// Stable snake_case code, e.g. `invalid_code`, `user_not_found`.
     code: String,
-    /// A sentence for people.
+    /// A sentence for people, in the request's language (`Accept-Language`, else the
+    /// server's `ui.language`).
     message: String,
 }
 
 impl ApiError {
     /// An error with an explicit status.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: Text) -> Self {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message,
             retry_after: None,
         }
     }
@@ -50,13 +55,18 @@ impl ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            "The request body is over the 2 MiB limit.",
+            Text::new("err-api-body-too-large"),
         )
     }
 
     /// 400: the request could not be read.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: Text) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 400: the body or the query could not be read; `detail` is the framework's own words.
+    pub fn unreadable(detail: String) -> Self {
+        Self::bad_request(Text::new("err-api-unreadable").arg("detail", detail))
     }
 
     /// 401: no token or an unknown one.
@@ -64,7 +74,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "Send a valid API token as Authorization: Bearer <token>.",
+            Text::new("err-api-unauthorized"),
         )
     }
 
@@ -73,7 +83,7 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "This token's scope does not allow that.",
+            Text::new("err-api-forbidden"),
         )
     }
 
@@ -82,7 +92,7 @@ impl ApiError {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            "There is no such API endpoint.",
+            Text::new("err-api-no-route"),
         )
     }
 
@@ -91,7 +101,7 @@ impl ApiError {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "This endpoint does not accept that HTTP method; the Allow header lists those it does.",
+            Text::new("err-api-method-not-allowed"),
         )
     }
 
@@ -117,12 +127,13 @@ impl ApiError {
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
             _ => "client_error",
         };
+        // The framework's own words, or the status's standard reason phrase.
         let message = match message.trim() {
             "" => status.canonical_reason().map_or_else(
-                || "The request was refused.".to_owned(),
-                |r| format!("{r}."),
+                || Text::new("err-api-refused"),
+                |r| Text::raw(format!("{r}.")),
             ),
-            m => m.to_owned(),
+            m => Text::raw(m.to_owned()),
         };
         Self::new(status, code, message)
     }
@@ -150,7 +161,7 @@ impl From<Error> for ApiError {
         ApiError {
             status,
             code: e.code,
-            message: crate::lang::text(&e.message),
+            message: e.message,
             retry_after,
         }
     }
@@ -161,7 +172,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
-                message: self.message,
+                message: crate::lang::text(&self.message),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
@@ -266,12 +277,12 @@ mod tests {
         );
         let e = ApiError::client_error(StatusCode::BAD_REQUEST, "Invalid URL: bad\n");
         assert_eq!(
-            (e.code, e.message.as_str()),
+            (e.code, e.message.english().as_str()),
             ("bad_request", "Invalid URL: bad")
         );
         let e = ApiError::client_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, " ");
         assert_eq!(
-            (e.code, e.message.as_str()),
+            (e.code, e.message.english().as_str()),
             ("unsupported_media_type", "Unsupported Media Type.")
         );
         let e = ApiError::client_error(StatusCode::IM_A_TEAPOT, "");
@@ -289,19 +300,25 @@ mod tests {
     fn core_errors_become_pages_by_kind() {
         let status = |e: Error| PageError::from(e).into_response().status();
         assert_eq!(
-            status(Error::not_found("user_not_found", "No such user.")),
+            status(Error::not_found(
+                "user_not_found",
+                Text::new("err-user-not-found")
+            )),
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            status(Error::forbidden("forbidden", "Not yours.")),
+            status(Error::forbidden(
+                "forbidden",
+                Text::new("err-api-forbidden")
+            )),
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            status(Error::conflict("exists", "Already there.")),
+            status(Error::conflict("exists", Text::new("err-user-exists"))),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         let throttled =
-            PageError::from(Error::throttled(42, "Too many codes. Wait a minute.")).into_response();
+            PageError::from(Error::throttled(42, Text::new("err-server-busy"))).into_response();
         assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(throttled.headers()[header::RETRY_AFTER], "42");
         assert_eq!(

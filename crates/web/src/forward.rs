@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use twofold_core::access::Target;
+use twofold_core::i18n::Text;
 use twofold_core::service::{ForwardAnswer, Identity};
 
 use crate::AppState;
@@ -60,7 +61,7 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
             ApiError::new(
                 StatusCode::FORBIDDEN,
                 "untrusted_proxy",
-                "Only a trusted proxy may ask (TWOFOLD_TRUSTED_PROXIES).",
+                Text::new("err-forward-untrusted-proxy"),
             )
             .into_response(),
         );
@@ -85,14 +86,21 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
     };
     let target = match target {
         Some(Ok(t)) => t,
-        Some(Err(e)) => return no_store(ApiError::bad_request(e.to_string()).into_response()),
+        Some(Err(_)) => {
+            return no_store(
+                ApiError::bad_request(Text::new("err-forward-bad-target")).into_response(),
+            );
+        }
         None => {
             let which = match asker {
                 Asker::Nginx => "X-Original-URL",
                 Asker::Forward => "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri",
             };
             return no_store(
-                ApiError::bad_request(format!("The proxy must send {which}.")).into_response(),
+                ApiError::bad_request(
+                    Text::new("err-forward-headers-missing").arg("headers", which),
+                )
+                .into_response(),
             );
         }
     };
@@ -106,7 +114,7 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
         Ok(ForwardAnswer::Deny) => ApiError::new(
             StatusCode::FORBIDDEN,
             "access_denied",
-            "You are signed in but not allowed here.",
+            Text::new("err-forward-denied"),
         )
         .into_response(),
         Ok(ForwardAnswer::SignIn) => {
@@ -129,7 +137,7 @@ async fn answer(state: &AppState, req: &Parts, asker: Asker) -> Response {
             let mut resp = if status == StatusCode::FOUND {
                 status.into_response()
             } else {
-                ApiError::new(status, "sign_in", "Sign in first.").into_response()
+                ApiError::new(status, "sign_in", Text::new("err-forward-sign-in")).into_response()
             };
             if let Ok(v) = HeaderValue::from_str(&login) {
                 resp.headers_mut().insert(header::LOCATION, v);

@@ -311,9 +311,10 @@ fn code_limits_tries_cooldown_and_concurrency(db: Db) {
         .unwrap();
     assert!((1..=30).contains(&header), "Retry-After: {header}");
     let message = body["error"]["message"].as_str().unwrap();
+    let unit = if header == 1 { "second" } else { "seconds" };
     assert_eq!(
         message,
-        format!("A code was sent recently. You can ask for a new one in {header} seconds.")
+        format!("A code was sent recently. You can ask for a new one in {header} {unit}.")
     );
     assert_eq!(
         outbox_count(&outbox, "eml"),

@@ -19,6 +19,7 @@ mod hardening;
 mod hotp;
 mod import;
 mod import_pskc;
+mod languages;
 mod master_key;
 mod net;
 mod otp_cli;

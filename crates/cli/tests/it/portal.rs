@@ -1132,12 +1132,6 @@ fn every_post_route_refuses_a_missing_or_foreign_csrf_token(db: Db) {
             Who::Client,
             vec![],
         ),
-        (
-            "/account/security/language",
-            "/account/security/language",
-            Who::Client,
-            vec![("language", "de")],
-        ),
         ("/logout", "/logout", Who::Client, vec![]),
         (
             "/admin/users/{name}/reset",

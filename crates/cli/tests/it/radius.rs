@@ -32,7 +32,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    fn attribute(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
             .find(|(n, _)| n == name)

@@ -434,6 +434,8 @@ pub struct Api {
     agent: ureq::Agent,
     pub base: String,
     token: Option<String>,
+    /// Headers sent with every request (e.g. `Accept-Language`).
+    headers: Vec<(String, String)>,
 }
 
 /// An HTTP answer.
@@ -466,7 +468,15 @@ impl Api {
             agent,
             base: base.to_owned(),
             token: token.map(str::to_owned),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same client, sending header `name` with every request.
+    pub fn with_header(&self, name: &str, value: &str) -> Api {
+        let mut api = self.clone();
+        api.headers.push((name.to_owned(), value.to_owned()));
+        api
     }
 
     pub fn with_token(&self, token: Option<&str>) -> Api {
@@ -490,6 +500,9 @@ impl Api {
         }
         if let Some(ct) = content_type {
             req = req.header("Content-Type", ct);
+        }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
         }
         let resp = match body {
             Some(b) => self.agent.run(req.body(b).unwrap()),

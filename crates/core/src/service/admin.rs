@@ -4,6 +4,7 @@ use super::Service;
 use crate::audit::{AuditEvent, AuditFilter, AuditRecord, Context};
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::identity::Role;
 use crate::settings::{self, DEFINITIONS, MASK, SettingDef, SettingError};
 use crate::store::{StoreError, StoredValue};
@@ -20,7 +21,7 @@ pub const SETUP_TTL_SECONDS: i64 = 24 * 3600;
 
 /// A refused setting as the flows' error: its stable code and sentence.
 fn setting_refused(e: SettingError) -> Error {
-    Error::invalid(e.code(), e.to_string())
+    Error::invalid(e.code(), e.text())
 }
 
 impl Service {
@@ -102,8 +103,7 @@ impl Service {
             Some((_, StoredValue::Plain(v))) if checks.contains(v) => Ok(()),
             Some(_) => Err(Error::conflict(
                 "master_key_mismatch",
-                "The master key does not match this database: use the master.key file the \
-                 database was set up with (copy it from another node).",
+                Text::new("err-master-key-mismatch"),
             )),
             None => {
                 self.store
@@ -140,12 +140,12 @@ impl Service {
         if !valid_name(name) {
             return Err(Error::invalid(
                 "invalid_token_name",
-                "A token name has 1 to 64 letters, digits, dots, dashes or underscores.",
+                Text::new("err-token-name-invalid"),
             ));
         }
-        let scope: Scope = scope.parse().map_err(|e: crate::token::UnknownScope| {
-            Error::invalid("invalid_scope", e.to_string())
-        })?;
+        let scope: Scope = scope
+            .parse()
+            .map_err(|e: crate::token::UnknownScope| Error::invalid("invalid_scope", e.text()))?;
         let token = crypto::random_token(self.rng.as_ref(), "tf_", 32);
         let record = ApiToken {
             name: name.to_owned(),
@@ -162,7 +162,7 @@ impl Service {
             Err(StoreError::Conflict(_)) => {
                 return Err(Error::conflict(
                     "token_exists",
-                    "A token with that name already exists.",
+                    Text::new("err-token-exists"),
                 ));
             }
             Err(e) => return Err(e.into()),
@@ -187,7 +187,7 @@ impl Service {
         if !self.store.revoke_token(name).await? {
             return Err(Error::not_found(
                 "token_not_found",
-                "There is no token by that name.",
+                Text::new("err-token-not-found"),
             ));
         }
         self.audit(ctx, None, AuditEvent::TokenRevoked, format!("name={name}"))

@@ -235,7 +235,7 @@ impl Service {
             _ => {
                 return Err(Error::invalid(
                     "method_not_available",
-                    "This factor does not receive codes.",
+                    Text::new("err-factor-no-codes"),
                 ));
             }
         };
@@ -252,7 +252,7 @@ impl Service {
         {
             return Err(Error::throttled(
                 u64::try_from(wait).unwrap_or(1),
-                format!("A code was sent recently. You can ask for a new one in {wait} seconds."),
+                Text::new("err-code-sent-recently").arg("seconds", wait),
             ));
         }
         let code = self.six_digits();
@@ -326,7 +326,7 @@ impl Service {
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(
                 "method_not_available",
-                format!("{} is not enabled for this user's role.", kind.title()),
+                Text::new("err-method-not-enabled-for-role").arg("method", kind.title_text()),
             ));
         }
         let factors = self.store.factors_of(user.id).await?;
@@ -337,7 +337,7 @@ impl Service {
             .ok_or_else(|| {
                 Error::invalid(
                     "not_enrolled",
-                    format!("This user has no {} factor.", kind.title()),
+                    Text::new("err-user-has-no-factor").arg("method", kind.title_text()),
                 )
             })?;
         let purpose = if factor.confirmed {
@@ -367,7 +367,7 @@ impl Service {
         }) else {
             return Err(Error::invalid(
                 "method_not_available",
-                "That method is not available for your account.",
+                Text::new("err-method-not-for-account"),
             ));
         };
         self.deliver_code(ctx, user, factor, &settings, "login")

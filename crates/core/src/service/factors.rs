@@ -12,6 +12,7 @@ use crate::backup;
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData, TotpData, parse_label};
+use crate::i18n::Text;
 use crate::identity::Username;
 use crate::session::Session;
 use crate::store::{BackupCodeRow, ConfirmOutcome, Confirmation, FactorRemoval, User};
@@ -96,7 +97,7 @@ impl Service {
         if yubikey.is_some() && kind != FactorKind::Yubikey {
             return Err(Error::invalid(
                 "unexpected_field",
-                "aes_key and private_id belong to a YubiKey.",
+                Text::new("err-yubikey-fields-unexpected"),
             ));
         }
         let (algorithm, digits, period) = otp_params(kind, &req.otp)?;
@@ -105,40 +106,38 @@ impl Service {
         if kind == FactorKind::Hotp && matches!(ctx.actor, crate::audit::Actor::User { .. }) {
             return Err(Error::invalid(
                 "method_not_available",
-                "Counter-based tokens are added by an administrator.",
+                Text::new("err-hotp-added-by-admin"),
             ));
         }
         let label = match label {
-            Some(l) => parse_label(l).ok_or_else(|| {
-                Error::invalid("invalid_label", "A label has 1 to 64 characters.")
-            })?,
+            Some(l) => parse_label(l)
+                .ok_or_else(|| Error::invalid("invalid_label", Text::new("err-label-invalid")))?,
             None => default_label(kind).to_owned(),
         };
         let settings = self.settings().await?;
         if !settings.method_available(kind, user.role) {
             return Err(Error::invalid(
                 "method_not_available",
-                format!("{} is not enabled for this user's role.", kind.title()),
+                Text::new("err-method-not-enabled-for-role").arg("method", kind.title_text()),
             ));
         }
         let existing = self.store.factors_of(user.id).await?;
         if kind == FactorKind::Duo && !settings.duo_web_set() && !settings.duo_auth_set() {
             return Err(Error::invalid(
                 "method_not_available",
-                "Duo is not set up: set the Duo Web SDK or Auth API keys and the API hostname \
-                 first.",
+                Text::new("err-duo-not-set-up"),
             ));
         }
         if kind == FactorKind::Duo && existing.iter().any(|f| f.confirmed && f.kind() == kind) {
             return Err(Error::conflict(
                 "duo_enrolled",
-                "This account already has Duo: one Duo account serves all its devices.",
+                Text::new("err-duo-enrolled"),
             ));
         }
         if existing.len() >= MAX_FACTORS {
             return Err(Error::invalid(
                 "too_many_factors",
-                format!("A user may hold at most {MAX_FACTORS} factors; remove one first."),
+                Text::new("err-too-many-factors").arg("max", MAX_FACTORS),
             ));
         }
         let id = FactorId::generate(self.rng.as_ref());
@@ -193,16 +192,13 @@ impl Service {
             }
             FactorKind::Email => {
                 let address = user.email.clone().ok_or_else(|| {
-                    Error::invalid(
-                        "missing_email",
-                        "Add an email address to the account first.",
-                    )
+                    Error::invalid("missing_email", Text::new("err-email-missing"))
                 })?;
                 (FactorData::Email { address }, None)
             }
             FactorKind::Sms => {
                 let phone = user.phone.clone().ok_or_else(|| {
-                    Error::invalid("missing_phone", "Add a phone number to the account first.")
+                    Error::invalid("missing_phone", Text::new("err-phone-missing"))
                 })?;
                 (FactorData::Sms { phone }, None)
             }
@@ -216,15 +212,13 @@ impl Service {
                     (true, None) => {
                         return Err(Error::invalid(
                             "missing_yubikey_secret",
-                            "In local mode a YubiKey is added with its AES key (32 hex) and \
-                             private id (12 hex), as ykpersonalize printed them.",
+                            Text::new("err-yubikey-secret-missing"),
                         ));
                     }
                     (false, Some(_)) => {
                         return Err(Error::invalid(
                             "unexpected_field",
-                            "The YubiKey mode is server: the validation servers hold the key; \
-                             send no aes_key or private_id.",
+                            Text::new("err-yubikey-server-mode"),
                         ));
                     }
                     (false, None) => None,
@@ -326,7 +320,7 @@ impl Service {
         let FactorData::Totp(t) = &factor.data else {
             return Err(Error::invalid(
                 "method_not_available",
-                "This factor has no QR code.",
+                Text::new("err-factor-no-qr"),
             ));
         };
         let bytes = self
@@ -375,14 +369,13 @@ impl Service {
         if factor.kind() == FactorKind::Webauthn {
             return Err(Error::invalid(
                 "missing_credential",
-                "A security key is confirmed with the credential the browser made: send \
-                 \"credential\".",
+                Text::new("err-credential-missing"),
             ));
         }
         if code.is_none() && factor.kind() != FactorKind::Duo {
             return Err(Error::invalid(
                 "missing_code",
-                "Send the code from the device to confirm it.",
+                Text::new("err-confirm-code-missing"),
             ));
         }
         // A Duo factor takes a push (no code) or a passcode (digits); other factors take a code
@@ -398,8 +391,7 @@ impl Service {
                     _ => {
                         return Err(Error::invalid(
                             "malformed_code",
-                            "A Duo passcode is 6 to 8 digits; send no code to confirm with a \
-                             push.",
+                            Text::new("err-duo-passcode-malformed"),
                         ));
                     }
                 };
@@ -495,7 +487,7 @@ impl Service {
             _ => {
                 return Err(Error::invalid(
                     "method_not_available",
-                    "This factor cannot be confirmed in this version.",
+                    Text::new("err-factor-cannot-confirm"),
                 ));
             }
         };
@@ -632,8 +624,7 @@ impl Service {
             FactorRemoval::LastUsable => {
                 return Err(Error::forbidden(
                     "last_factor",
-                    "Two-factor authentication is required for your account: add another \
-                     device before you remove this one.",
+                    Text::new("err-last-factor"),
                 ));
             }
         }
@@ -675,7 +666,7 @@ impl Service {
         if !has_confirmed {
             return Err(Error::conflict(
                 "not_enrolled",
-                "Backup codes come with a confirmed factor; enrol one first.",
+                Text::new("err-backup-codes-need-factor"),
             ));
         }
         let codes = backup::generate_set(self.rng.as_ref());
@@ -831,17 +822,15 @@ fn otp_params(
     kind: FactorKind,
     p: &OtpParams<'_>,
 ) -> Result<(Algorithm, Digits, std::num::NonZeroU64)> {
-    let unexpected = |message: &str| Err(Error::invalid("unexpected_field", message.to_owned()));
+    let unexpected = |message: Text| Err(Error::invalid("unexpected_field", message));
     match kind {
         FactorKind::Totp => {}
         FactorKind::Hotp if p.period.is_some() => {
-            return unexpected(
-                "A counter-based token has no period: send algorithm and digits only.",
-            );
+            return unexpected(Text::new("err-hotp-no-period"));
         }
         FactorKind::Hotp => {}
         _ if !p.is_empty() => {
-            return unexpected("algorithm, digits and period belong to a totp or hotp factor.");
+            return unexpected(Text::new("err-otp-fields-unexpected"));
         }
         _ => {}
     }
@@ -854,7 +843,7 @@ fn otp_params(
             _ => {
                 return Err(Error::invalid(
                     "invalid_algorithm",
-                    "The algorithm is sha1, sha256 or sha512.",
+                    Text::new("err-algorithm-invalid"),
                 ));
             }
         },
@@ -865,7 +854,7 @@ fn otp_params(
         Some(_) => {
             return Err(Error::invalid(
                 "invalid_digits",
-                "A code has 6 or 8 digits.",
+                Text::new("err-digits-invalid"),
             ));
         }
     };
@@ -878,7 +867,9 @@ fn otp_params(
             .ok_or_else(|| {
                 Error::invalid(
                     "invalid_period",
-                    format!("The period is {MIN_PERIOD} to {MAX_PERIOD} seconds."),
+                    Text::new("err-period-invalid")
+                        .arg("min", MIN_PERIOD)
+                        .arg("max", MAX_PERIOD),
                 )
             })?,
     };
@@ -933,17 +924,17 @@ fn default_label(kind: FactorKind) -> &'static str {
 }
 
 fn no_factor() -> Error {
-    Error::not_found("factor_not_found", "This user has no factor with that id.")
+    Error::not_found("factor_not_found", Text::new("err-factor-not-found"))
 }
 
 pub(crate) fn wrong_code() -> Error {
-    Error::invalid(
-        "invalid_code",
-        "The code you entered did not match what was expected. Please try again.",
-    )
+    Error::invalid("invalid_code", Text::new("err-code-wrong"))
 }
 
 /// The factor is confirmed already: what only a pending one may do is refused.
 fn already_confirmed() -> Error {
-    Error::conflict("already_confirmed", "This factor is already confirmed.")
+    Error::conflict(
+        "already_confirmed",
+        Text::new("err-factor-already-confirmed"),
+    )
 }

@@ -20,6 +20,7 @@ use crate::audit::Context;
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData};
+use crate::i18n::Text;
 use crate::store::Consume;
 
 /// How many counters from the next expected one a resynchronising pair may start at.
@@ -109,20 +110,20 @@ impl Service {
         let FactorData::Hotp(h) = &factor.data else {
             return Err(Error::invalid(
                 "method_not_available",
-                "Only a counter-based token (HOTP) is resynchronised.",
+                Text::new("err-resync-hotp-only"),
             ));
         };
         if !factor.confirmed {
             return Err(Error::conflict(
                 "not_enrolled",
-                "This token is not confirmed yet: confirm it with one code instead.",
+                Text::new("err-resync-not-confirmed"),
             ));
         }
         let digits = |code: Option<Result<Code>>| -> Result<String> {
             match code {
                 None => Err(Error::invalid(
                     "missing_code",
-                    "Send two codes the token showed one after the other: code1 and code2.",
+                    Text::new("err-resync-codes-missing"),
                 )),
                 Some(Ok(Code::Digits(d))) => Ok(d),
                 Some(Ok(_)) => Err(crate::code::malformed()),
@@ -181,8 +182,7 @@ impl Service {
             Validation::Accepted(_) => self.factor_of(&user, Some(&factor.id)).await,
             Validation::Rejected(Reason::Locked) => Err(Error::invalid(
                 "locked",
-                "Too many failed codes: this user's second factor is locked for a while. Unlock \
-                 the user first.",
+                Text::new("err-locked-unlock-first"),
             )),
             Validation::Rejected(_) => Err(super::factors::wrong_code()),
         }

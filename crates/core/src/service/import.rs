@@ -25,6 +25,7 @@ use super::{MAX_FACTORS, Service, factor_secret_context};
 use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, FactorKind, HotpData, TotpData, parse_label};
+use crate::i18n::Text;
 use crate::identity::{Role, Username};
 use crate::store::{ImportEntry, ImportedRows, NewUser, StoreError, User};
 
@@ -195,7 +196,7 @@ impl KeyFileParser {
         if format == ImportFormat::PamGoogleAuthenticator && username.is_none() {
             return Err(Error::invalid(
                 "missing_username",
-                "A ~/.google_authenticator file names no user: give --username.",
+                Text::raw("A ~/.google_authenticator file names no user: give --username."),
             ));
         }
         Ok(KeyFileParser {
@@ -1083,7 +1084,7 @@ impl Service {
             return Ok(None);
         };
         let username = Username::parse(&first.username)
-            .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
+            .map_err(|e| Error::invalid("invalid_username", e.text()))?;
         if found.is_none() && !options.create_users {
             for k in &keys {
                 report.refused.push((

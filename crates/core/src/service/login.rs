@@ -11,6 +11,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::code::Code;
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::identity::{Role, Username};
 use crate::service::{Method, NewUserRequest, Reason, ValidateRequest, Validation};
 use crate::session::{Session, Stage};
@@ -136,11 +137,11 @@ pub struct SessionView {
 }
 
 fn wrong_credentials() -> Error {
-    Error::unauthorized("invalid_credentials", "Incorrect username or password.")
+    Error::unauthorized("invalid_credentials", Text::new("err-credentials-wrong"))
 }
 
 fn wrong_password() -> Error {
-    Error::invalid("invalid_password", "The password is not right.")
+    Error::invalid("invalid_password", Text::new("err-password-wrong"))
 }
 
 /// How long a throttle key is blocked after its `attempts`-th counted attempt: nothing for the
@@ -321,7 +322,7 @@ impl Service {
                     let wait = (until - now).max(1);
                     return Err(Error::throttled(
                         u64::try_from(wait).unwrap_or(1),
-                        format!("Too many failed attempts. Try again in {wait} seconds."),
+                        Text::new("err-too-many-attempts-wait").arg("seconds", wait),
                     ));
                 }
             }
@@ -399,7 +400,7 @@ impl Service {
             .await;
             return Err(Error::forbidden(
                 "account_disabled",
-                "This account is disabled.",
+                Text::new("err-account-disabled"),
             ));
         }
         let stage = self.stage_after_password(&user, next).await?;
@@ -620,7 +621,7 @@ impl Service {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
                 "wrong_stage",
-                "This login is not waiting for a code.",
+                Text::new("err-login-not-waiting-code"),
             ));
         }
         let mut unchecked = false;
@@ -652,7 +653,7 @@ impl Service {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
                 "wrong_stage",
-                "This login is not waiting for a code.",
+                Text::new("err-login-not-waiting-code"),
             ));
         }
         let answer = self
@@ -687,7 +688,7 @@ impl Service {
                 }),
                 None => Err(Error::forbidden(
                     "wrong_stage",
-                    "This login was already completed.",
+                    Text::new("err-login-already-completed"),
                 )),
             },
             Validation::Rejected(reason) => Ok(SecondFactor::Refused(reason)),
@@ -712,8 +713,7 @@ impl Service {
         let Some((user, answer)) = self.passwordless_check(ctx, credential).await? else {
             return Err(Error::unauthorized(
                 "unknown_credential",
-                "This passkey was not accepted: it is not registered here, or this sign-in \
-                 expired. Try again, or sign in with your password.",
+                Text::new("err-passkey-unknown"),
             ));
         };
         match answer {
@@ -721,20 +721,19 @@ impl Service {
             Validation::Rejected(Reason::Locked) => {
                 return Err(Error::forbidden(
                     "locked",
-                    "Too many failed attempts: your second factor is locked for a while. Try \
-                     again later or ask an administrator to unlock it.",
+                    Text::new("err-locked-ask-admin"),
                 ));
             }
             Validation::Rejected(Reason::Disabled) => {
                 return Err(Error::forbidden(
                     "account_disabled",
-                    "This account is disabled.",
+                    Text::new("err-account-disabled"),
                 ));
             }
             Validation::Rejected(_) => {
                 return Err(Error::unauthorized(
                     "invalid_credential",
-                    "Your passkey's answer was refused. Please try again.",
+                    Text::new("err-passkey-refused"),
                 ));
             }
         }
@@ -779,18 +778,18 @@ impl Service {
         if session.stage != Stage::Enroll {
             return Err(Error::forbidden(
                 "wrong_stage",
-                "This login is not enrolling.",
+                Text::new("err-login-not-enrolling"),
             ));
         }
         if !self.view_of(user.clone()).await?.has_2fa {
             return Err(Error::conflict(
                 "not_enrolled",
-                "Set up two-factor authentication first.",
+                Text::new("err-set-up-2fa-first"),
             ));
         }
-        self.promote(session, true)
-            .await?
-            .ok_or_else(|| Error::forbidden("wrong_stage", "This login was already completed."))
+        self.promote(session, true).await?.ok_or_else(|| {
+            Error::forbidden("wrong_stage", Text::new("err-login-already-completed"))
+        })
     }
 
     /// Ends a session on the server.
@@ -821,17 +820,14 @@ impl Service {
             return Ok(());
         }
         let what = match action {
-            SensitiveAction::RemoveFactor => "remove a device",
-            SensitiveAction::NewBackupCodes => "get new backup codes",
-            SensitiveAction::ViewBackupCodes => "see your backup codes",
-            SensitiveAction::DisableTwoFactor => "turn two-factor authentication off",
-            SensitiveAction::ChangeContact => "change your email address or phone number",
-            SensitiveAction::AddFactor => "add a device",
+            SensitiveAction::RemoveFactor => Text::new("err-step-up-remove-device"),
+            SensitiveAction::NewBackupCodes => Text::new("err-step-up-new-backup-codes"),
+            SensitiveAction::ViewBackupCodes => Text::new("err-step-up-view-backup-codes"),
+            SensitiveAction::DisableTwoFactor => Text::new("err-step-up-disable-2fa"),
+            SensitiveAction::ChangeContact => Text::new("err-step-up-change-contact"),
+            SensitiveAction::AddFactor => Text::new("err-step-up-add-device"),
         };
-        Err(Error::unauthorized(
-            "step_up_required",
-            format!("Confirm it is you to {what}: enter your password and a current code."),
-        ))
+        Err(Error::unauthorized("step_up_required", what))
     }
 
     /// Refuses to start adding a device in a session that has not stepped up recently, when the
@@ -892,7 +888,10 @@ impl Service {
         device: Option<&str>,
     ) -> Result<Session> {
         if session.stage != Stage::Full {
-            return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
+            return Err(Error::forbidden(
+                "wrong_stage",
+                Text::new("err-finish-login-first"),
+            ));
         }
         if !self
             .password_ok(ctx, Some(user), &user.username, device, password)
@@ -932,21 +931,18 @@ impl Service {
                 Ok(Validation::Accepted(_)) if unchecked => {
                     return Err(Error::unavailable(
                         "duo_unreachable",
-                        super::DUO_UNREACHABLE,
+                        super::duo_unreachable(),
                     ));
                 }
                 Ok(Validation::Accepted(_)) => {}
                 Ok(Validation::Rejected(Reason::Locked)) => {
-                    return Err(Error::invalid(
-                        "locked",
-                        "Too many failed attempts: your second factor is locked for a while.",
-                    ));
+                    return Err(Error::invalid("locked", Text::new("err-locked")));
                 }
                 Ok(Validation::Rejected(_)) => return Err(super::factors::wrong_code()),
                 Err(e) if e.code == "missing_code" || e.code == "malformed_code" => {
                     return Err(Error::invalid(
                         "missing_code",
-                        "Enter a current code from your device or a backup code.",
+                        Text::new("err-code-missing-current"),
                     ));
                 }
                 Err(e) => return Err(e),
@@ -982,7 +978,10 @@ impl Service {
         device: Option<&str>,
     ) -> Result<()> {
         if session.stage != Stage::Full || session.user_id != user.id {
-            return Err(Error::forbidden("wrong_stage", "Finish logging in first."));
+            return Err(Error::forbidden(
+                "wrong_stage",
+                Text::new("err-finish-login-first"),
+            ));
         }
         super::users::check_password(new)?;
         if !self
@@ -998,7 +997,7 @@ impl Service {
             .await;
             return Err(Error::invalid(
                 "invalid_password",
-                "Your current password is not right.",
+                Text::new("err-current-password-wrong"),
             ));
         }
         self.set_password(ctx, &user.username, new).await
@@ -1016,7 +1015,7 @@ impl Service {
         if super::offers::second_factor_required(&settings, user.role) {
             return Err(Error::forbidden(
                 "2fa_required",
-                "Two-factor authentication is required for your account.",
+                Text::new("err-2fa-required"),
             ));
         }
         self.require_step_up(session, SensitiveAction::DisableTwoFactor)?;
@@ -1155,23 +1154,20 @@ impl Service {
             ip: None,
         };
         // Check everything before the token is spent.
-        let name = Username::parse(username)
-            .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
+        let name =
+            Username::parse(username).map_err(|e| Error::invalid("invalid_username", e.text()))?;
         super::users::check_password(password)?;
         if let Some(e) = email.filter(|e| !e.trim().is_empty()) {
             crate::identity::Email::parse(e)
-                .map_err(|e| Error::invalid("invalid_email", e.to_string()))?;
+                .map_err(|e| Error::invalid("invalid_email", e.text()))?;
         }
         if self.store.user_by_name(&name.key()).await?.is_some() {
-            return Err(Error::conflict(
-                "user_exists",
-                "A user with that name already exists.",
-            ));
+            return Err(Error::conflict("user_exists", Text::new("err-user-exists")));
         }
         if !self.consume_setup_token(token).await? {
             return Err(Error::not_found(
                 "setup_token",
-                "This setup link is no longer valid.",
+                Text::new("err-setup-link-invalid"),
             ));
         }
         let req = NewUserRequest {

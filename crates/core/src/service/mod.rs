@@ -35,8 +35,8 @@ pub use crate::settings::MASK;
 pub use admin::SETUP_TTL_SECONDS;
 pub use codes::{CODE_ATTEMPTS, CodeSent, SEND_GAP, SENDS_PER_HOUR, mask};
 pub use duo::{
-    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DUO_UNREACHABLE, DuoCallback, DuoCheck, DuoRefusal, DuoStart,
-    DuoTest,
+    DUO_PUSH_TIMEOUT, DUO_STATE_TTL, DuoCallback, DuoCheck, DuoRefusal, DuoStart, DuoTest,
+    duo_unreachable,
 };
 pub use factors::{Confirmed, Enrollment, TotpEnrollment};
 pub use forward::{ForwardAnswer, Identity, Resume};
@@ -132,9 +132,9 @@ impl Mailer for NoDelivery {
         _: &EmailConfig,
         _: &EmailMessage,
     ) -> std::result::Result<(), DeliveryError> {
-        Err(DeliveryError::new(
-            "Email delivery is not set up on this server.",
-        ))
+        Err(DeliveryError::new(crate::i18n::Text::new(
+            "err-email-not-set-up",
+        )))
     }
 }
 
@@ -146,9 +146,9 @@ impl SmsSender for NoDelivery {
         _: &str,
         _: &str,
     ) -> std::result::Result<(), DeliveryError> {
-        Err(DeliveryError::new(
-            "SMS delivery is not set up on this server.",
-        ))
+        Err(DeliveryError::new(crate::i18n::Text::new(
+            "err-sms-not-set-up",
+        )))
     }
 }
 

@@ -14,6 +14,9 @@
 //! A `State` is 16 random bytes, kept as its SHA-256 with the user and the client for two
 //! minutes, and taken by one conditional `DELETE`: it answers once, from the client it was sent
 //! to, on whichever node the answer arrives.
+//!
+//! A `Reply-Message` is in the user's own language once the request proved the password, else
+//! in the `ui.language` setting's: before that, its language would tell that the account exists.
 
 use ipnet::IpNet;
 use zeroize::Zeroizing;
@@ -24,6 +27,7 @@ use crate::code::Code;
 use crate::crypto;
 use crate::error::{Error, ErrorKind, Result};
 use crate::factor::{FactorData, FactorKind};
+use crate::i18n::{Lang, Text};
 use crate::identity::Username;
 use crate::settings::RadiusMode;
 use crate::store::{NewRadiusClient, RadiusState, StoreError, User};
@@ -122,24 +126,46 @@ impl std::fmt::Debug for NewRadiusSecret {
     }
 }
 
-const WRONG_CODE: &str = "The code you entered did not match what was expected. Please try again.";
-const WRONG_PASSWORD: &str = "Wrong username or password.";
-const LOCKED: &str = "Too many failed attempts: your second factor is locked for a while.";
-const NOT_ENROLLED: &str = "No second factor is set up for this account.";
-const DISABLED: &str = "This account is disabled.";
-const EXPIRED: &str = "This sign-in took too long or was already answered. Please start again.";
+/// An answer whose `Reply-Message` is not yet put into the reader's language.
+enum Reply {
+    Accept,
+    Reject(Text),
+    Challenge { state: Vec<u8>, message: Text },
+}
+
+impl Reply {
+    fn in_lang(self, lang: Lang) -> RadiusAnswer {
+        match self {
+            Reply::Accept => RadiusAnswer::Accept,
+            Reply::Reject(m) => RadiusAnswer::Reject(lang.text(&m)),
+            Reply::Challenge { state, message } => RadiusAnswer::Challenge {
+                state,
+                message: lang.text(&message),
+            },
+        }
+    }
+}
+
+fn wrong_code() -> Reply {
+    Reply::Reject(Text::new("err-code-wrong"))
+}
+
+fn wrong_password() -> Reply {
+    Reply::Reject(Text::new("err-radius-wrong-password"))
+}
+
+fn expired() -> Reply {
+    Reply::Reject(Text::new("err-radius-expired"))
+}
 
 /// The answer to a refused validation.
-fn refusal(reason: Reason) -> RadiusAnswer {
-    RadiusAnswer::Reject(
-        match reason {
-            Reason::InvalidCode => WRONG_CODE,
-            Reason::Locked => LOCKED,
-            Reason::NotEnrolled => NOT_ENROLLED,
-            Reason::Disabled => DISABLED,
-        }
-        .to_owned(),
-    )
+fn refusal(reason: Reason) -> Reply {
+    Reply::Reject(match reason {
+        Reason::InvalidCode => Text::new("err-code-wrong"),
+        Reason::Locked => Text::new("err-locked"),
+        Reason::NotEnrolled => Text::new("err-radius-not-enrolled"),
+        Reason::Disabled => Text::new("err-account-disabled"),
+    })
 }
 
 /// The sealing context of a client's secret: bound to its name.
@@ -156,7 +182,7 @@ fn parse_network(text: &str) -> Result<IpNet> {
         .map_err(|_| {
             Error::invalid(
                 "invalid_address",
-                format!("{t:?} is not an IP address or a network such as 10.0.0.0/24."),
+                Text::new("err-address-invalid").arg("address", format!("{t:?}")),
             )
         })
 }
@@ -176,7 +202,7 @@ impl Service {
         if network.prefix_len() == 0 {
             return Err(Error::invalid(
                 "invalid_address",
-                "A RADIUS client is an address or a network, not every address.",
+                Text::new("err-radius-client-every-address"),
             ));
         }
         // Without a Message-Authenticator nothing proves who sent a request: such a client is
@@ -184,7 +210,7 @@ impl Service {
         if allow_missing_message_authenticator && network.prefix_len() != network.max_prefix_len() {
             return Err(Error::invalid(
                 "invalid_address",
-                "A client that may omit the Message-Authenticator must be one address, not a network.",
+                Text::new("err-radius-client-no-ma-network"),
             ));
         }
         // The client of a packet is the most specific network holding its address: two clients
@@ -198,10 +224,9 @@ impl Service {
         {
             return Err(Error::conflict(
                 "client_exists",
-                format!(
-                    "The RADIUS client {:?} has the address {network} already.",
-                    other.name
-                ),
+                Text::new("err-radius-client-address-taken")
+                    .arg("name", format!("{:?}", other.name))
+                    .arg("network", network.to_string()),
             ));
         }
         // 24 random bytes as 48 hex digits: printable, so it fits every client's configuration.
@@ -224,7 +249,7 @@ impl Service {
             Err(StoreError::Conflict(_)) => {
                 return Err(Error::conflict(
                     "client_exists",
-                    format!("A RADIUS client named {name:?} exists."),
+                    Text::new("err-radius-client-exists").arg("name", format!("{name:?}")),
                 ));
             }
             Err(e) => return Err(e.into()),
@@ -263,7 +288,7 @@ impl Service {
         if !self.store.delete_radius_client(name).await? {
             return Err(Error::not_found(
                 "unknown_client",
-                format!("No RADIUS client named {name:?}."),
+                Text::new("err-radius-client-unknown").arg("name", format!("{name:?}")),
             ));
         }
         self.audit(
@@ -307,34 +332,49 @@ impl Service {
         ctx: &Context,
         req: RadiusRequest,
     ) -> Result<RadiusAnswer> {
+        // The Reply-Message is in the user's own language once the request proved the password
+        // (before that, the language would tell whether the account exists), else in the
+        // `ui.language` setting's.
+        let mut reader: Option<Lang> = None;
+        let reply = self.radius_reply(ctx, req, &mut reader).await?;
+        let lang = match reader {
+            Some(l) => l,
+            None => self.settings_cached().await?.language(),
+        };
+        Ok(reply.in_lang(lang))
+    }
+
+    async fn radius_reply(
+        &self,
+        ctx: &Context,
+        req: RadiusRequest,
+        reader: &mut Option<Lang>,
+    ) -> Result<Reply> {
         // Nobody types control characters: such a field is a forgery's random bytes (a client
         // allowed to omit the Message-Authenticator proves nothing), refused before it counts.
         let Ok(password) = std::str::from_utf8(&req.password) else {
-            return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
+            return Ok(wrong_code());
         };
         if password.chars().any(char::is_control) {
-            return Ok(RadiusAnswer::Reject(WRONG_CODE.to_owned()));
+            return Ok(wrong_code());
         }
         let Ok(username) = Username::parse(req.username.trim()) else {
-            return Ok(RadiusAnswer::Reject(
-                match self.radius_mode().await? {
-                    RadiusMode::Otp => WRONG_CODE,
-                    _ => WRONG_PASSWORD,
-                }
-                .to_owned(),
-            ));
+            return Ok(match self.radius_mode().await? {
+                RadiusMode::Otp => wrong_code(),
+                _ => wrong_password(),
+            });
         };
         let answer = if let Some(state) = &req.state {
-            self.radius_answer_challenge(ctx, &req.client, &username, state, password)
+            self.radius_answer_challenge(ctx, &req.client, &username, state, password, reader)
                 .await
         } else {
-            self.radius_first(ctx, &req.client, &username, password)
+            self.radius_first(ctx, &req.client, &username, password, reader)
                 .await
         };
         match answer {
             // Throttled passwords, a mail server or Duo out of reach: said in the Reject.
             Err(e) if matches!(e.kind, ErrorKind::Throttled { .. } | ErrorKind::Unavailable) => {
-                Ok(RadiusAnswer::Reject(e.message.english()))
+                Ok(Reply::Reject(e.message))
             }
             other => other,
         }
@@ -347,11 +387,18 @@ impl Service {
         client: &str,
         username: &Username,
         password: &str,
-    ) -> Result<RadiusAnswer> {
+        reader: &mut Option<Lang>,
+    ) -> Result<Reply> {
         match self.radius_mode().await? {
             RadiusMode::Otp => self.radius_code(ctx, username, password, false).await,
-            RadiusMode::PasswordOtp => self.radius_password_and_code(ctx, username, password).await,
-            RadiusMode::Challenge => self.radius_challenge(ctx, client, username, password).await,
+            RadiusMode::PasswordOtp => {
+                self.radius_password_and_code(ctx, username, password, reader)
+                    .await
+            }
+            RadiusMode::Challenge => {
+                self.radius_challenge(ctx, client, username, password, reader)
+                    .await
+            }
         }
     }
 
@@ -369,7 +416,7 @@ impl Service {
         username: &Username,
         code: &str,
         password_checked: bool,
-    ) -> Result<RadiusAnswer> {
+    ) -> Result<Reply> {
         let code = code.trim();
         let push = code.is_empty() || code.eq_ignore_ascii_case("push");
         let req = ValidateRequest {
@@ -380,9 +427,9 @@ impl Service {
         let mut unchecked = false;
         match self.validate_noting(ctx, req, &mut unchecked).await {
             Ok(Validation::Accepted(_)) if unchecked && !password_checked => {
-                Ok(RadiusAnswer::Reject(super::DUO_UNREACHABLE.to_owned()))
+                Ok(Reply::Reject(super::duo_unreachable()))
             }
-            Ok(Validation::Accepted(_)) => Ok(RadiusAnswer::Accept),
+            Ok(Validation::Accepted(_)) => Ok(Reply::Accept),
             Ok(Validation::Rejected(Reason::NotEnrolled | Reason::Disabled))
                 if !password_checked =>
             {
@@ -415,7 +462,8 @@ impl Service {
         ctx: &Context,
         username: &Username,
         field: &str,
-    ) -> Result<RadiusAnswer> {
+        reader: &mut Option<Lang>,
+    ) -> Result<Reply> {
         let user = self.store.user_by_name(&username.key()).await?;
         // Where the password ends is a guess: the code is as long as one of the user's factors
         // types (or a backup code). Each guess costs an attempt under the throttle, so the field
@@ -469,8 +517,9 @@ impl Service {
                 .await?
         };
         let Some(i) = matched else {
-            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
+            return Ok(wrong_password());
         };
+        *reader = user.as_ref().and_then(User::language);
         self.radius_code(ctx, username, splits[i].1, true).await
     }
 
@@ -512,15 +561,17 @@ impl Service {
         client: &str,
         username: &Username,
         password: &str,
-    ) -> Result<RadiusAnswer> {
+        reader: &mut Option<Lang>,
+    ) -> Result<Reply> {
         let user = self.store.user_by_name(&username.key()).await?;
         let ok = self
             .radius_password(ctx, user.as_ref(), username, &[password])
             .await?
             .is_some();
         let Some(user) = user.filter(|_| ok) else {
-            return Ok(RadiusAnswer::Reject(WRONG_PASSWORD.to_owned()));
+            return Ok(wrong_password());
         };
+        *reader = user.language();
         if user.disabled {
             return Ok(refusal(Reason::Disabled));
         }
@@ -546,31 +597,29 @@ impl Service {
         let message = if has(FactorKind::Totp) || has(FactorKind::Yubikey) || has(FactorKind::Hotp)
         {
             if has(FactorKind::Hotp) && !has(FactorKind::Totp) && !has(FactorKind::Yubikey) {
-                "Press your token's button and enter its code (or a backup code).".to_owned()
+                Text::new("radius-challenge-hotp")
             } else if has(FactorKind::Yubikey) && !has(FactorKind::Totp) {
-                "Touch your YubiKey (or enter a backup code).".to_owned()
+                Text::new("radius-challenge-yubikey")
             } else {
-                "Enter the code from your authenticator app (or a backup code).".to_owned()
+                Text::new("radius-challenge-totp")
             }
         } else if has(FactorKind::Duo) {
-            "Enter a passcode from Duo Mobile, or leave it empty to get a Duo push.".to_owned()
+            Text::new("radius-challenge-duo")
         } else if let Some(kind) = usable
             .iter()
             .find(|f| matches!(f.data, FactorData::Email { .. } | FactorData::Sms { .. }))
             .map(|f| f.kind())
         {
             match self.send_login_code(ctx, &user, Some(kind)).await {
-                Ok(sent) => format!("Enter the code we sent to {}.", sent.to),
-                Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) => e.message.english(),
+                Ok(sent) => Text::new("radius-challenge-sent").arg("destination", sent.to),
+                Err(e) if matches!(e.kind, ErrorKind::Throttled { .. }) => e.message,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not send a RADIUS challenge's code");
-                    return Ok(RadiusAnswer::Reject(
-                        "The code could not be sent. Please try again later.".to_owned(),
-                    ));
+                    return Ok(Reply::Reject(Text::new("err-radius-code-not-sent")));
                 }
             }
         } else {
-            "Enter a backup code.".to_owned()
+            Text::new("radius-challenge-backup")
         };
         let mut state = vec![0u8; 16];
         self.rng.fill(&mut state);
@@ -582,7 +631,7 @@ impl Service {
                 expires_at: now + STATE_TTL,
             })
             .await?;
-        Ok(RadiusAnswer::Challenge { state, message })
+        Ok(Reply::Challenge { state, message })
     }
 
     /// `challenge`, the answer: the `State` (taken once, from the client it went to, within
@@ -594,7 +643,8 @@ impl Service {
         username: &Username,
         state: &[u8],
         code: &str,
-    ) -> Result<RadiusAnswer> {
+        reader: &mut Option<Lang>,
+    ) -> Result<Reply> {
         let now = self.now();
         self.purge_radius_states(now).await;
         let Some(user_id) = self
@@ -602,12 +652,13 @@ impl Service {
             .take_radius_state(&state_hash(state), client, now)
             .await?
         else {
-            return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
+            return Ok(expired());
         };
         let user: Option<User> = self.store.user_by_id(user_id).await?;
-        if user.is_none_or(|u| u.username.key() != username.key()) {
-            return Ok(RadiusAnswer::Reject(EXPIRED.to_owned()));
-        }
+        let Some(user) = user.filter(|u| u.username.key() == username.key()) else {
+            return Ok(expired());
+        };
+        *reader = user.language();
         self.radius_code(ctx, username, code, true).await
     }
 

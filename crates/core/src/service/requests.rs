@@ -6,6 +6,7 @@
 use super::YubikeySecret;
 use crate::error::{Error, Result};
 use crate::factor::{FactorId, FactorKind};
+use crate::i18n::Text;
 use crate::identity::Username;
 
 /// Parses the username a request names: one that cannot exist is `user_not_found` (404), like
@@ -16,12 +17,8 @@ pub fn parse_username(text: &str) -> Result<Username> {
 
 /// Parses a method's name (`unknown_kind` for any other).
 pub fn parse_kind(text: &str) -> Result<FactorKind> {
-    text.parse().map_err(|_| {
-        Error::invalid(
-            "unknown_kind",
-            "Unknown method: use totp, hotp, email, sms, yubikey, duo or webauthn.",
-        )
-    })
+    text.parse()
+        .map_err(|_| Error::invalid("unknown_kind", Text::new("err-unknown-kind")))
 }
 
 /// Parses the method a code is sent by: `email` or `sms` (`unknown_kind` for any other).
@@ -34,7 +31,7 @@ pub fn parse_sending_kind(text: &str) -> Result<FactorKind> {
 
 /// The refusal of a method that sends no code.
 pub(crate) fn not_sending() -> Error {
-    Error::invalid("unknown_kind", "A code is sent by email or sms.")
+    Error::invalid("unknown_kind", Text::new("err-code-sent-by-email-sms"))
 }
 
 /// One factor of one user, as a request names them.

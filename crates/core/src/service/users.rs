@@ -4,6 +4,7 @@ use super::Service;
 use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::Factor;
+use crate::i18n::Text;
 use crate::identity::{Email, PhoneNumber, Role, Username};
 use crate::store::{NewUser, StoreError, User, UserPatch, UserQuery};
 
@@ -69,15 +70,15 @@ impl std::fmt::Debug for NewUserRequest<'_> {
 
 fn parse_role(text: &str) -> Result<Role> {
     text.parse()
-        .map_err(|_| Error::invalid("invalid_role", "A role is client, admin or owner."))
+        .map_err(|_| Error::invalid("invalid_role", Text::new("err-role-invalid")))
 }
 
 fn parse_email(text: &str) -> Result<Email> {
-    Email::parse(text).map_err(|e| Error::invalid("invalid_email", e.to_string()))
+    Email::parse(text).map_err(|e| Error::invalid("invalid_email", e.text()))
 }
 
 fn parse_phone(text: &str) -> Result<PhoneNumber> {
-    PhoneNumber::parse(text).map_err(|e| Error::invalid("invalid_phone", e.to_string()))
+    PhoneNumber::parse(text).map_err(|e| Error::invalid("invalid_phone", e.text()))
 }
 
 /// `None`: leave as is; `Some(None)`: clear (given as empty text); `Some(Some(v))`: set.
@@ -93,7 +94,9 @@ pub fn check_password(password: &str) -> Result<()> {
     if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
         return Err(Error::invalid(
             "invalid_password",
-            format!("A password has {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters."),
+            Text::new("err-password-length")
+                .arg("min", MIN_PASSWORD_LEN)
+                .arg("max", MAX_PASSWORD_LEN),
         ));
     }
     Ok(())
@@ -103,7 +106,7 @@ impl Service {
     /// Creates a user. Everything is checked before anything is written.
     pub async fn create_user(&self, ctx: &Context, req: &NewUserRequest<'_>) -> Result<User> {
         let username = Username::parse(req.username)
-            .map_err(|e| Error::invalid("invalid_username", e.to_string()))?;
+            .map_err(|e| Error::invalid("invalid_username", e.text()))?;
         let role = req
             .role
             .map(parse_role)
@@ -137,10 +140,7 @@ impl Service {
         let user = match self.store.insert_user(&new).await {
             Ok(u) => u,
             Err(StoreError::Conflict(_)) => {
-                return Err(Error::conflict(
-                    "user_exists",
-                    "A user with that name already exists.",
-                ));
+                return Err(Error::conflict("user_exists", Text::new("err-user-exists")));
             }
             Err(e) => return Err(e.into()),
         };

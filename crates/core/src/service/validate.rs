@@ -17,6 +17,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::code::{Code, malformed};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind};
+use crate::i18n::Text;
 use crate::identity::Username;
 use crate::store::{Consume, User};
 use twofold_otp::yubico::YubicoOtp;
@@ -38,12 +39,7 @@ impl Method {
         }
         super::requests::parse_kind(text)
             .map(Method::Factor)
-            .map_err(|_| {
-                Error::invalid(
-                    "unknown_method",
-                    "Unknown method: use totp, hotp, email, sms, yubikey, duo or backup_code.",
-                )
-            })
+            .map_err(|_| Error::invalid("unknown_method", Text::new("err-unknown-method")))
     }
 
     /// The wire name: the factor kind, or `backup_code`.
@@ -201,7 +197,7 @@ impl Service {
             }
             return Err(Error::invalid(
                 "missing_code",
-                "Enter the code from your authenticator app or a backup code.",
+                Text::new("err-code-missing"),
             ));
         };
         let shape = shape?;
@@ -437,8 +433,7 @@ impl Service {
         if !settings.duo_auth_set() {
             return Err(Error::invalid(
                 "method_not_available",
-                "Duo pushes need the Duo Auth API application (integration key, secret key, API \
-                 hostname).",
+                Text::new("err-duo-push-auth-api-missing"),
             ));
         }
         let mut attempt = match self.begin_second_factor(ctx, user, settings, now).await? {

@@ -27,6 +27,7 @@ use super::validate::{Method, Reason, Validation};
 use crate::audit::{AuditEvent, Context};
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorKind, WebauthnCredential, b64url};
+use crate::i18n::Text;
 use crate::identity::Username;
 use crate::settings::Settings;
 use crate::store::{Consume, User, WebauthnChallenge, WebauthnPurpose};
@@ -161,21 +162,21 @@ impl Rp {
 pub(crate) fn credential_registered() -> Error {
     Error::conflict(
         "credential_registered",
-        "This security key or passkey is already registered.",
+        Text::new("err-credential-registered"),
     )
 }
 
-fn malformed_credential(why: &str) -> Error {
+fn malformed_credential(why: impl Into<crate::i18n::Arg>) -> Error {
     Error::invalid(
         "malformed_credential",
-        format!("The credential could not be read: {why}."),
+        Text::new("err-credential-unreadable").arg("reason", why),
     )
 }
 
 /// The credential JSON an edge received, as it came (parsed once, by the verifier): bounded.
 fn credential_bytes(credential: &[u8]) -> Result<&[u8]> {
     if credential.len() > MAX_CREDENTIAL_JSON {
-        return Err(malformed_credential("it is too large"));
+        return Err(malformed_credential(Text::new("err-credential-too-large")));
     }
     Ok(credential)
 }
@@ -215,10 +216,7 @@ impl Service {
 
     fn relying_party(&self, settings: &Settings) -> Result<Rp> {
         let public = self.public_origin.get().ok_or_else(|| {
-            Error::invalid(
-                "method_not_available",
-                "Security keys need the server's public URL (public_url) to be a host name.",
-            )
+            Error::invalid("method_not_available", Text::new("err-webauthn-public-url"))
         })?;
         let rp_id = match settings.webauthn_rp_id() {
             None => public.host.clone(),
@@ -231,11 +229,9 @@ impl Service {
                 if !under {
                     return Err(Error::invalid(
                         "method_not_available",
-                        format!(
-                            "The relying party ID {rp} is neither the public URL's host {} nor a \
-                             parent domain of it: correct webauthn.rp_id.",
-                            public.host
-                        ),
+                        Text::new("err-rp-id-mismatch")
+                            .arg("rp_id", rp.to_string())
+                            .arg("host", public.host.to_string()),
                     ));
                 }
                 rp
@@ -359,7 +355,7 @@ impl Service {
         if factor.kind() != FactorKind::Webauthn {
             return Err(Error::invalid(
                 "method_not_available",
-                "This factor is not a security key.",
+                Text::new("err-factor-not-security-key"),
             ));
         }
         let options = self
@@ -382,14 +378,14 @@ impl Service {
         if factor.kind() != FactorKind::Webauthn {
             return Err(Error::invalid(
                 "missing_code",
-                "This factor is confirmed with a code, not a credential.",
+                Text::new("err-factor-confirmed-with-code"),
             ));
         }
         let bytes = credential_bytes(credential)?;
         let response = RegistrationResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let settings = self.settings().await?;
         let rp = self.relying_party(&settings)?;
         let now = self.now();
@@ -402,10 +398,7 @@ impl Service {
                 format!("confirm factor={factor_id} kind=webauthn reason={why}"),
             )
             .await;
-            Error::invalid(
-                "invalid_credential",
-                "The security key's answer was refused: try again.",
-            )
+            Error::invalid("invalid_credential", Text::new("err-security-key-refused"))
         };
         let taken = self
             .store
@@ -486,7 +479,7 @@ impl Service {
         if allow.is_empty() {
             return Err(Error::invalid(
                 "not_enrolled",
-                "This user has no security key or passkey.",
+                Text::new("err-no-security-key"),
             ));
         }
         let rp = self.relying_party(&settings)?;
@@ -510,7 +503,7 @@ impl Service {
         if !settings.webauthn_passwordless() {
             return Err(Error::invalid(
                 "method_not_available",
-                "Passwordless sign-in is not enabled on this server.",
+                Text::new("err-passwordless-disabled"),
             ));
         }
         let rp = self.relying_party(&settings)?;
@@ -568,10 +561,10 @@ impl Service {
             .await?
             .ok_or_else(Error::no_user)?;
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let response =
+            AssertionResponse::from_json(bytes).map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let settings = self.settings_cached().await?;
         if user.disabled {
             return Ok(self.refuse(ctx, &user, Reason::Disabled).await);
@@ -726,14 +719,14 @@ impl Service {
         if !settings.webauthn_passwordless() {
             return Err(Error::invalid(
                 "method_not_available",
-                "Passwordless sign-in is not enabled on this server.",
+                Text::new("err-passwordless-disabled"),
             ));
         }
         let bytes = credential_bytes(credential)?;
-        let response = AssertionResponse::from_json(bytes)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+        let response =
+            AssertionResponse::from_json(bytes).map_err(|e| malformed_credential(e.to_string()))?;
         let challenge = wa::client_challenge(&response.client_data_json)
-            .map_err(|e| malformed_credential(&e.to_string()))?;
+            .map_err(|e| malformed_credential(e.to_string()))?;
         let now = self.now();
         let miss = |why: &'static str| {
             let id = b64url(&response.id);

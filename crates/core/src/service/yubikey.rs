@@ -15,6 +15,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::crypto::Sealed;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorData, FactorId, YubikeyData, YubikeyOrigin, parse_label};
+use crate::i18n::Text;
 use crate::identity::Username;
 use crate::store::{NewWsapiClient, StoreError, User, WsapiClient};
 
@@ -35,18 +36,10 @@ impl std::fmt::Debug for YubikeySecret {
 
 /// Checks the key material's shape.
 pub(crate) fn parse_secret(secret: &YubikeySecret) -> Result<(AesKey, PrivateId)> {
-    let aes = AesKey::from_hex(secret.aes_key.trim()).map_err(|_| {
-        Error::invalid(
-            "invalid_aes_key",
-            "The AES key is 32 hexadecimal characters (16 bytes).",
-        )
-    })?;
-    let pid = PrivateId::from_hex(secret.private_id.trim()).map_err(|_| {
-        Error::invalid(
-            "invalid_private_id",
-            "The private id is 12 hexadecimal characters (6 bytes).",
-        )
-    })?;
+    let aes = AesKey::from_hex(secret.aes_key.trim())
+        .map_err(|_| Error::invalid("invalid_aes_key", Text::new("err-aes-key-invalid")))?;
+    let pid = PrivateId::from_hex(secret.private_id.trim())
+        .map_err(|_| Error::invalid("invalid_private_id", Text::new("err-private-id-invalid")))?;
     Ok((aes, pid))
 }
 
@@ -581,10 +574,7 @@ impl Service {
                     ),
                 )
                 .await;
-                Error::conflict(
-                    "yubikey_registered",
-                    "This YubiKey is already one of this account's devices.",
-                )
+                Error::conflict("yubikey_registered", Text::new("err-yubikey-yours"))
             }
             holder => {
                 let (holder_name, holder_factor, holder_origin) = match &holder {
@@ -621,10 +611,7 @@ impl Service {
                     )
                     .await;
                 }
-                Error::conflict(
-                    "yubikey_registered",
-                    "This YubiKey is registered to another account. Ask an administrator.",
-                )
+                Error::conflict("yubikey_registered", Text::new("err-yubikey-taken"))
             }
         }
     }
@@ -659,7 +646,7 @@ impl Service {
             Err(StoreError::Conflict(_)) => {
                 return Err(Error::conflict(
                     "client_exists",
-                    format!("A validation client named {name:?} exists."),
+                    Text::new("err-validation-client-exists").arg("name", format!("{name:?}")),
                 ));
             }
             Err(e) => return Err(e.into()),
@@ -699,7 +686,7 @@ impl Service {
         if !self.store.delete_wsapi_client(name).await? {
             return Err(Error::not_found(
                 "unknown_client",
-                format!("No validation client named {name:?}."),
+                Text::new("err-validation-client-unknown").arg("name", format!("{name:?}")),
             ));
         }
         self.audit(
@@ -756,10 +743,7 @@ impl Service {
 }
 
 fn not_bound() -> Error {
-    Error::invalid(
-        "not_a_bound_yubikey",
-        "Only a YubiKey bound to a public id is released this way.",
-    )
+    Error::invalid("not_a_bound_yubikey", Text::new("err-yubikey-not-bound"))
 }
 
 pub(super) fn parse_client_name(name: &str) -> Result<String> {
@@ -772,7 +756,7 @@ pub(super) fn parse_client_name(name: &str) -> Result<String> {
     {
         return Err(Error::invalid(
             "invalid_name",
-            "A client name has 1 to 64 letters, digits, dots, dashes or underscores.",
+            Text::new("err-client-name-invalid"),
         ));
     }
     Ok(t.to_owned())

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use twofold_core::audit::AuditFilter;
 use twofold_core::code::Code;
+use twofold_core::i18n::Text;
 use twofold_core::service::{
     Channel, FactorRequest, NewUserRequest, UserChanges, Validation, parse_sending_kind,
     parse_username,
@@ -25,7 +26,7 @@ use wire::*;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Twofold API", description = "Two-factor authentication for your applications: enrol users, check codes."),
+    info(title = "Twofold API", description = "Two-factor authentication for your applications: enrol users, check codes. An error answers `{\"error\": {\"code\", \"message\"}}`: the `code` is stable and the same in every language; the `message` is in the language the request's `Accept-Language` prefers (en, de, fr, es, pt-BR), else in the server's `ui.language`."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(ErrorBody))
@@ -277,7 +278,7 @@ async fn confirm_factor(
         (Some(_), Some(_)) => {
             return Err(twofold_core::Error::invalid(
                 "unexpected_field",
-                "Send either a code or a credential, not both.",
+                Text::new("err-code-or-credential"),
             )
             .into());
         }
@@ -417,12 +418,11 @@ async fn validate_webauthn(
         }
         (None, _, _) => Err(twofold_core::Error::invalid(
             "missing_credential",
-            "A security key answers with \"credential\": what navigator.credentials.get() \
-             gave, as its toJSON() gives it.",
+            Text::new("err-webauthn-credential-missing"),
         )),
         _ => Err(twofold_core::Error::invalid(
             "unexpected_field",
-            "A credential goes with \"method\": \"webauthn\" and no code.",
+            Text::new("err-webauthn-credential-with-code"),
         )),
     }
 }
@@ -514,7 +514,7 @@ async fn patch_settings(
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_setting",
-                    format!("{key}: a setting is a boolean, a whole number or a string"),
+                    Text::new("err-setting-value-type").arg("key", key),
                 ));
             }
         };

@@ -1,15 +1,16 @@
 //! Pushes and passcodes through the Auth API, for `/validate` and the confirm call, with the
 //! fail mode.
 
+use super::DUO_PUSH_TIMEOUT;
 use super::Service;
 use super::config::{
     audit_reason, audit_text, auth_config, count_unreachable, duo_username, fail_open,
 };
-use super::{DUO_PUSH_TIMEOUT, DUO_UNREACHABLE};
 use crate::audit::{AuditEvent, Context};
 use crate::duo::AuthOutcome;
 use crate::error::{Error, Result};
 use crate::factor::Factor;
+use crate::i18n::Text;
 use crate::settings::Settings;
 use crate::store::User;
 
@@ -38,8 +39,7 @@ impl Service {
         let config = auth_config(settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
-                "Duo pushes and passcodes need the Duo Auth API application (integration key, \
-                 secret key, API hostname).",
+                Text::new("err-duo-auth-api-missing"),
             )
         })?;
         let name = duo_username(settings, user)?;
@@ -70,7 +70,10 @@ impl Service {
                     tracing::warn!(
                         "Duo is unreachable and the fail mode is closed: a validation is refused"
                     );
-                    DuoTry::Unavailable(Error::unavailable("duo_unreachable", DUO_UNREACHABLE))
+                    DuoTry::Unavailable(Error::unavailable(
+                        "duo_unreachable",
+                        super::duo_unreachable(),
+                    ))
                 }
             }
             Err(e) => {
@@ -87,7 +90,7 @@ impl Service {
                 .await;
                 DuoTry::Unavailable(Error::unavailable(
                     "duo_failed",
-                    format!("Duo could not check this: {}", e.message()),
+                    Text::new("err-duo-check-failed").arg("reason", e.message()),
                 ))
             }
         })
@@ -106,8 +109,7 @@ impl Service {
         let config = auth_config(&settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
-                "Confirming Duo through the API needs the Duo Auth API application (integration \
-                 key, secret key, API hostname); otherwise send the user to the factor's auth_url.",
+                Text::new("err-duo-auth-api-confirm-missing"),
             )
         })?;
         let name = duo_username(&settings, user)?;
@@ -121,7 +123,14 @@ impl Service {
             Ok(AuthOutcome::Timeout) => "timeout",
             Err(e) => {
                 return Err(self
-                    .duo_enrol_failed(ctx, user, factor, &settings, &e, "Duo could not check this")
+                    .duo_enrol_failed(
+                        ctx,
+                        user,
+                        factor,
+                        &settings,
+                        &e,
+                        Text::new("err-duo-check-failed"),
+                    )
                     .await);
             }
         };
@@ -135,9 +144,9 @@ impl Service {
         Err(Error::invalid(
             "invalid_code",
             if why == "timeout" {
-                "Duo did not confirm: the push was not answered in time."
+                Text::new("err-duo-push-timeout")
             } else {
-                "Duo did not confirm: the push was denied or the passcode was wrong."
+                Text::new("err-duo-denied")
             },
         ))
     }

@@ -9,6 +9,7 @@ use crate::crypto;
 use crate::duo::DuoWebConfig;
 use crate::error::{Error, Result};
 use crate::factor::FactorKind;
+use crate::i18n::Text;
 use crate::session::{Session, Stage};
 use crate::store::DuoPurpose;
 
@@ -169,7 +170,10 @@ impl Service {
                             )
                             .await?;
                         let cookie = self.promote(session, true).await?.ok_or_else(|| {
-                            Error::forbidden("wrong_stage", "This login was already completed.")
+                            Error::forbidden(
+                                "wrong_stage",
+                                Text::new("err-login-already-completed"),
+                            )
                         })?;
                         let remember = if st.remember {
                             let hash = crypto::token_hash(&cookie);

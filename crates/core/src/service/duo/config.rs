@@ -1,10 +1,10 @@
 //! What the settings say of Duo, and the words the flows write to the audit log.
 
-use super::DUO_UNREACHABLE;
 use crate::audit::{AuditEvent, Context};
 use crate::duo::{DuoAuthConfig, DuoError, DuoWebConfig};
 use crate::error::{Error, Result};
 use crate::factor::Factor;
+use crate::i18n::Text;
 use crate::service::Service;
 use crate::settings::Settings;
 use crate::store::User;
@@ -40,12 +40,10 @@ pub(super) fn duo_username(settings: &Settings, user: &User) -> Result<String> {
         .duo_username_format()
         .replace("{username}", &user.username);
     if name.contains("{email}") {
-        let email = user.email.as_deref().ok_or_else(|| {
-            Error::invalid(
-                "missing_email",
-                "Duo knows this account by its email address: add one to the account first.",
-            )
-        })?;
+        let email = user
+            .email
+            .as_deref()
+            .ok_or_else(|| Error::invalid("missing_email", Text::new("err-duo-needs-email")))?;
         name = name.replace("{email}", email);
     }
     Ok(name)
@@ -80,7 +78,7 @@ impl Service {
         factor: &Factor,
         settings: &Settings,
         e: &DuoError,
-        what: &str,
+        what: Text,
     ) -> Error {
         self.audit(
             ctx,
@@ -95,9 +93,9 @@ impl Service {
         .await;
         if e.is_unreachable() {
             count_unreachable(settings);
-            Error::unavailable("duo_unreachable", DUO_UNREACHABLE)
+            Error::unavailable("duo_unreachable", super::duo_unreachable())
         } else {
-            Error::unavailable("duo_failed", format!("{what}: {}", e.message()))
+            Error::unavailable("duo_failed", what.arg("reason", e.message()))
         }
     }
 }

@@ -7,6 +7,7 @@ use super::types::{DuoCheck, DuoTest};
 use crate::audit::Context;
 use crate::duo::{AuthOutcome, DuoError, Preauth};
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::identity::Username;
 
 impl Service {
@@ -17,7 +18,7 @@ impl Service {
         let config = auth_config(&settings)?.ok_or_else(|| {
             Error::invalid(
                 "method_not_available",
-                "the Duo Auth API application is not set (methods.duo.ikey, .skey, .api_host)",
+                Text::new("err-duo-auth-api-not-set"),
             )
         })?;
         let name = duo_username(&settings, &user)?;
@@ -25,7 +26,7 @@ impl Service {
             if e.is_unreachable() {
                 count_unreachable(&settings);
             }
-            Error::unavailable("duo_failed", e.message().to_owned())
+            Error::unavailable("duo_failed", Text::raw(e.message().to_owned()))
         };
         let outcome = match self
             .duo

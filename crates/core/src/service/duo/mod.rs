@@ -23,6 +23,7 @@ use std::time::Duration;
 use super::Service;
 use crate::error::Result;
 use crate::factor::{Factor, FactorKind};
+use crate::i18n::Text;
 use crate::settings::Settings;
 use crate::store::User;
 
@@ -34,7 +35,9 @@ pub const DUO_STATE_TTL: i64 = 5 * 60;
 /// How long a push waits for the user.
 pub const DUO_PUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// What a user is told when Duo cannot be reached and the fail mode is closed.
-pub const DUO_UNREACHABLE: &str = "Duo is unreachable; try another method or a backup code.";
+pub fn duo_unreachable() -> Text {
+    Text::new("err-duo-unreachable")
+}
 
 impl Service {
     /// The user's confirmed Duo factor, if Duo is usable for them.

@@ -1,16 +1,17 @@
 //! The Universal Prompt's starts: a login's and an enrolment's redirect to Duo, each with its
 //! state.
 
+use super::DUO_STATE_TTL;
 use super::Service;
 use super::config::{
     audit_reason, audit_text, count_unreachable, duo_username, fail_open, web_config,
 };
 use super::types::DuoStart;
-use super::{DUO_STATE_TTL, DUO_UNREACHABLE};
 use crate::audit::{AuditEvent, Context};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::factor::{Factor, FactorKind};
+use crate::i18n::Text;
 use crate::service::FactorRequest;
 use crate::session::{Session, Stage};
 use crate::store::{DuoPurpose, DuoState, User};
@@ -61,7 +62,7 @@ impl Service {
         if session.stage != Stage::SecondFactor {
             return Err(Error::forbidden(
                 "wrong_stage",
-                "This login is not waiting for a second factor.",
+                Text::new("err-login-not-waiting-second-factor"),
             ));
         }
         let settings = self.settings().await?;
@@ -72,15 +73,11 @@ impl Service {
         ) else {
             return Err(Error::invalid(
                 "method_not_available",
-                "Duo is not available for this account.",
+                Text::new("err-duo-not-available"),
             ));
         };
         if user.is_locked(self.now()) {
-            return Err(Error::invalid(
-                "locked",
-                "Too many failed attempts: your second factor is locked for a while. Try again \
-                 later or ask an administrator to unlock it.",
-            ));
+            return Err(Error::invalid("locked", Text::new("err-locked-ask-admin")));
         }
         let username = duo_username(&settings, user)?;
         match self.duo.health_check(&config).await {
@@ -100,7 +97,7 @@ impl Service {
                          password alone"
                     );
                     let cookie = self.promote(session, false).await?.ok_or_else(|| {
-                        Error::forbidden("wrong_stage", "This login was already completed.")
+                        Error::forbidden("wrong_stage", Text::new("err-login-already-completed"))
                     })?;
                     return Ok(DuoStart::FailedOpen {
                         cookie,
@@ -117,7 +114,10 @@ impl Service {
                 tracing::warn!(
                     "Duo is unreachable and the fail mode is closed: a login is refused"
                 );
-                return Err(Error::unavailable("duo_unreachable", DUO_UNREACHABLE));
+                return Err(Error::unavailable(
+                    "duo_unreachable",
+                    super::duo_unreachable(),
+                ));
             }
             Err(e) => {
                 self.audit(
@@ -133,7 +133,7 @@ impl Service {
                 .await;
                 return Err(Error::unavailable(
                     "duo_failed",
-                    "Duo cannot be used right now; try another method or a backup code.",
+                    Text::new("err-duo-cannot-be-used"),
                 ));
             }
         }
@@ -151,10 +151,7 @@ impl Service {
             .authorize_url(&config, &username, &state, &nonce, redirect_uri)
             .map_err(|e| {
                 tracing::error!(error = %e, "the Duo authorize URL could not be made");
-                Error::unavailable(
-                    "duo_failed",
-                    "Duo cannot be used right now; try another method or a backup code.",
-                )
+                Error::unavailable("duo_failed", Text::new("err-duo-cannot-be-used"))
             })?;
         Ok(DuoStart::Redirect(url))
     }
@@ -173,20 +170,24 @@ impl Service {
         if factor.kind() != FactorKind::Duo {
             return Err(Error::invalid(
                 "method_not_available",
-                "This factor is not a Duo factor.",
+                Text::new("err-factor-not-duo"),
             ));
         }
         let settings = self.settings().await?;
         let config = web_config(&settings)?.ok_or_else(|| {
-            Error::invalid(
-                "method_not_available",
-                "The Duo Web SDK application (client ID, client secret, API hostname) is not set.",
-            )
+            Error::invalid("method_not_available", Text::new("err-duo-web-sdk-missing"))
         })?;
         let duo_name = duo_username(&settings, &user)?;
         if let Err(e) = self.duo.health_check(&config).await {
             return Err(self
-                .duo_enrol_failed(ctx, &user, &factor, &settings, &e, "Duo cannot be used")
+                .duo_enrol_failed(
+                    ctx,
+                    &user,
+                    &factor,
+                    &settings,
+                    &e,
+                    Text::new("err-duo-cannot-be-used-reason"),
+                )
                 .await);
         }
         let (state, nonce) = self
@@ -201,7 +202,10 @@ impl Service {
         self.duo
             .authorize_url(&config, &duo_name, &state, &nonce, redirect_uri)
             .map_err(|e| {
-                Error::unavailable("duo_failed", format!("Duo cannot be used: {}", e.message()))
+                Error::unavailable(
+                    "duo_failed",
+                    Text::new("err-duo-cannot-be-used-reason").arg("reason", e.message()),
+                )
             })
     }
 }

@@ -33,6 +33,7 @@ use zeroize::Zeroizing;
 
 use super::{ImportedKey, MAX_IMPORT_KEYS, MAX_IMPORT_PROBLEMS, ParsedKeys, check_key};
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::identity::MAX_USERNAME_LEN;
 use crate::service::MAX_DRIFT_STEPS;
 
@@ -315,13 +316,15 @@ fn truncated(text: &str, max: usize) -> String {
 
 fn fatal(why: impl Into<String>) -> Error {
     let why: String = why.into();
-    Error::invalid("pskc_unreadable", why)
+    Error::invalid("pskc_unreadable", Text::raw(why))
 }
 
 fn wrong_key(what: &str) -> Error {
     Error::invalid(
         "pskc_wrong_key",
-        format!("the PSKC {what} is wrong (the file's MACs do not match)"),
+        Text::raw(format!(
+            "the PSKC {what} is wrong (the file's MACs do not match)"
+        )),
     )
 }
 
@@ -450,11 +453,11 @@ impl Keys {
                 PskcKey::None => Ok(None),
                 PskcKey::Password(_) => Err(Error::invalid(
                     "pskc_not_encrypted",
-                    "the file is not encrypted, but a password was given: refusing",
+                    Text::raw("the file is not encrypted, but a password was given: refusing"),
                 )),
                 PskcKey::PreShared(_) => Err(Error::invalid(
                     "pskc_not_encrypted",
-                    "the file is not encrypted, but a key was given: refusing",
+                    Text::raw("the file is not encrypted, but a key was given: refusing"),
                 )),
             };
         };
@@ -467,8 +470,10 @@ impl Keys {
             (Some(_), _) => {
                 return Err(Error::invalid(
                     "pskc_password_required",
-                    "the PSKC file is password-protected: give the password with \
+                    Text::raw(
+                        "the PSKC file is password-protected: give the password with \
                      --password-file FILE (or TWOFOLD_IMPORT_PASSWORD)",
+                    ),
                 ));
             }
             (None, PskcKey::PreShared(key)) => {
@@ -485,12 +490,12 @@ impl Keys {
                 let name = child(encryption_key, "KeyName").map(text_of);
                 return Err(Error::invalid(
                     "pskc_key_required",
-                    format!(
+                    Text::raw(format!(
                         "the PSKC file is encrypted with a pre-shared key{}: give it in hex with \
                          --key-file FILE",
                         name.map(|n| format!(" named {}", shown(n)))
                             .unwrap_or_default()
-                    ),
+                    )),
                 ));
             }
         };
