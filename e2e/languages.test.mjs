@@ -1,6 +1,7 @@
 // The portal in each of its five languages, chosen by the browser's language (Accept-Language):
 // sign-in, enrolment of an authenticator app (a wrong code first), the backup codes, a sign-in
-// with a wrong and then a right code, and one with a backup code; every page in every state
+// with a wrong and then a right code, and one with a backup code; wrong codes up to a lockout;
+// the admin area; every page in every state
 // checked by axe (WCAG 2.0/2.1/2.2 A and AA). Each text is looked up in the language's catalogue
 // by the English text it translates. Then the login page's language menu and Security Settings'
 // own choice, which outranks the browser's. The second-factor page of each language is kept as
@@ -114,6 +115,31 @@ describe('languages', { concurrency: true }, () => {
       await (await label(p, tag, 'Backup code')).fill(codes[0]);
       await submit(p, await button(p, tag, 'Verify'));
       await expectPage(p, tag, 'Security Settings');
+    });
+  }
+
+  for (const tag of ['de', 'es']) {
+    it(`${tag}: wrong codes until the second factor is locked`, async (t) => {
+      const user = await server.addUser(`locked-${tag.toLowerCase()}`);
+      await server.enrolTotpApi(user, 'phone');
+      const p = await page(t, { locale: tag });
+      await logIn(p, tag, user);
+      assert.equal(pathOf(p), '/login/2fa');
+      const wrong = await tr(tag, WRONG_CODE);
+      const locked = await tr(tag, 'Too many failed attempts: your second factor is locked for a while. Try again later or ask an administrator to unlock it.');
+      let said = '';
+      for (let i = 0; i < 7 && !locked.includes(said); i++) {
+        await (await label(p, tag, 'Authentication code')).fill(await user.totp.wrongCode());
+        await submit(p, await button(p, tag, 'Verify'));
+        said = await alertText(p);
+        assert.ok(wrong.includes(said) || locked.includes(said), said);
+      }
+      assert.ok(locked.includes(said), `never locked; last said ${said}`);
+      await checkPage(p, `lang-${tag}-locked`);
+      // Locked, even the right code is refused, in the same words.
+      await (await label(p, tag, 'Authentication code')).fill(await user.totp.code());
+      await submit(p, await button(p, tag, 'Verify'));
+      assert.ok(locked.includes(await alertText(p)));
     });
   }
 

@@ -21,7 +21,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -390,6 +390,13 @@ fn service(
         let last = served.fetch_add(1, Ordering::Relaxed).saturating_add(1) >= max_requests;
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(ConnectInfo(peer));
+        // The language of the listener's own answer (a body that did not arrive in time).
+        let lang = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(twofold_core::i18n::negotiate)
+            .unwrap_or_default();
         let expired = Arc::new(AtomicBool::new(false));
         let body = if body.is_end_stream() {
             Body::new(body)
@@ -405,7 +412,7 @@ fn service(
         async move {
             let mut response = answer.await?;
             if expired.load(Ordering::Relaxed) {
-                return Ok(body_timed_out());
+                return Ok(body_timed_out(lang));
             }
             if last {
                 // hyper closes the connection once an answer saying so is sent.
@@ -419,14 +426,15 @@ fn service(
 }
 
 /// The answer to a request whose body did not arrive in time, whatever the handler made of the
-/// failed read. The connection is closed after it: the rest of that body may still come.
-fn body_timed_out() -> Response {
+/// failed read, its message in the language the request's `Accept-Language` asks for (else
+/// English). The connection is closed after it: the rest of that body may still come.
+fn body_timed_out(lang: twofold_core::i18n::Lang) -> Response {
     let mut response = twofold_web::error::ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
         "request_timeout",
         twofold_core::i18n::Text::new("err-api-body-timeout"),
     )
-    .into_response();
+    .into_response_in(lang);
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

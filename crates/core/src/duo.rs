@@ -106,6 +106,17 @@ impl DuoError {
         }
     }
 
+    /// What went wrong, for a person, in their language: whether Duo could not be reached,
+    /// refused, or answered what Twofold's checks refused (the details, in English, are for the
+    /// log and the audit).
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new(match self {
+            DuoError::Unreachable(_) => "err-duo-why-unreachable",
+            DuoError::Refused(_) => "err-duo-why-refused",
+            DuoError::Invalid(_) => "err-duo-why-invalid",
+        })
+    }
+
     /// Whether Duo could not be reached (the fail mode applies).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, DuoError::Unreachable(_))

@@ -113,6 +113,13 @@ impl Lang {
         }
     }
 
+    /// Whether a browser's language range names this whole language (not one region of it):
+    /// `de`, `fr`; `pt` and `pt-BR` for Brazilian Portuguese.
+    fn is_whole_range(self, range: &str) -> bool {
+        range.eq_ignore_ascii_case(self.tag())
+            || (self == Lang::PtBr && range.eq_ignore_ascii_case("pt"))
+    }
+
     fn bundle(self) -> &'static Bundle {
         &BUNDLES[self as usize]
     }
@@ -195,27 +202,35 @@ impl fmt::Display for Lang {
 }
 
 /// The language an `Accept-Language` header prefers among Twofold's: the highest q-value wins,
-/// ties go to the earlier range, `q=0` refuses a language. `None` when it names none of them.
+/// ties go to the earlier range. `q=0` on a language's own range (`fr`, `pt`, `pt-BR`) refuses
+/// it; on a regional range (`en-US;q=0`) it refuses only
+/// that region, which leaves the language to its other ranges. A range with a malformed q-value
+/// is ignored. `None` when it names none of Twofold's languages.
 pub fn negotiate(accept_language: &str) -> Option<Lang> {
     let mut ranges: Vec<(u16, Lang)> = Vec::new();
+    let mut refused: Vec<Lang> = Vec::new();
     for item in accept_language.split(',').take(32) {
         let mut parts = item.split(';');
         let range = parts.next().unwrap_or("").trim();
-        let mut q = 1000u16;
+        let mut q = Some(1000u16);
         for p in parts {
             let p = p.trim();
             if let Some(v) = p.strip_prefix("q=").or(p.strip_prefix("Q=")) {
-                q = parse_q(v).unwrap_or(0);
+                q = parse_q(v);
             }
         }
-        if let Some(lang) = Lang::matching(range) {
+        let (Some(q), Some(lang)) = (q, Lang::matching(range)) else {
+            continue;
+        };
+        if q > 0 {
             ranges.push((q, lang));
+        } else if lang.is_whole_range(range) {
+            refused.push(lang);
         }
     }
-    let refused = |l: Lang| ranges.iter().any(|&(q, r)| q == 0 && r == l);
     let mut best: Option<(u16, Lang)> = None;
     for &(q, lang) in &ranges {
-        if q > 0 && !refused(lang) && best.is_none_or(|(bq, _)| q > bq) {
+        if !refused.contains(&lang) && best.is_none_or(|(bq, _)| q > bq) {
             best = Some((q, lang));
         }
     }

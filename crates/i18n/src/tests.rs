@@ -248,9 +248,14 @@ fn accept_language_honours_q_values() {
     assert_eq!(negotiate("fr-CA, fr;q=0, es;q=0.1"), Some(Lang::Es));
     // Ties go to the earlier range.
     assert_eq!(negotiate("es;q=0.8, de;q=0.8"), Some(Lang::Es));
-    // A malformed q-value counts as 0.
+    // A range with a malformed q-value is ignored (neither chosen nor refusing).
     assert_eq!(negotiate("de;q=2, fr;q=abc, es;q=0.1"), Some(Lang::Es));
     assert_eq!(negotiate("de;q=0.9999, fr;q=0.5"), Some(Lang::Fr));
+    assert_eq!(negotiate("de;q=0.9500, de-AT;q=0.2"), Some(Lang::De));
+    // Refusing one region leaves the language to its other ranges; refusing it whole does not.
+    assert_eq!(negotiate("en-US;q=0, en-GB"), Some(Lang::En));
+    assert_eq!(negotiate("en;q=0, en-GB, de;q=0.1"), Some(Lang::De));
+    assert_eq!(negotiate("pt;q=0, pt-BR, es;q=0.5"), Some(Lang::Es));
 }
 
 #[test]

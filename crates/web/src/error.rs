@@ -169,10 +169,18 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        self.into_response_in(crate::lang::current())
+    }
+}
+
+impl ApiError {
+    /// The answer, its `message` in `lang` (outside a request's language scope: the listener's
+    /// own answers).
+    pub fn into_response_in(self, lang: twofold_core::i18n::Lang) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
-                message: crate::lang::text(&self.message),
+                message: lang.text(&self.message),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();

@@ -105,10 +105,6 @@ pub fn app(state: AppState) -> Router {
         .merge(forward::router())
         .merge(portal::router())
         .fallback(ops::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            lang::choose,
-        ))
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(
@@ -117,6 +113,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        // Outermost: every answer, the layers' own included, is in the request's language.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lang::choose,
+        ))
         .with_state(state)
 }
 

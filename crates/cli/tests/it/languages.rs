@@ -96,6 +96,26 @@ fn api_error_messages_follow_accept_language(db: Db) {
         message.starts_with("Die Anfrage konnte nicht gelesen werden: "),
         "{message}"
     );
+    // The answers of the layers around the routes too: a method the route lacks, a declared
+    // body over the limit.
+    let r = api
+        .with_header("Accept-Language", "de")
+        .delete("/api/v1/validate");
+    assert_eq!((r.status, r.error_code()), (405, "method_not_allowed"));
+    assert_eq!(
+        r.json["error"]["message"],
+        Lang::De.t("err-api-method-not-allowed")
+    );
+    let r = api.raw_tcp(
+        "POST /api/v1/validate HTTP/1.1\r\nContent-Type: application/json\r\n\
+         Accept-Language: es\r\nContent-Length: 3145728",
+        Vec::new(),
+    );
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(
+        r.json["error"]["message"],
+        Lang::Es.t("err-api-body-too-large")
+    );
 }
 
 fn radius_replies_in_the_language_the_user_chose(db: Db) {

@@ -69,6 +69,10 @@ impl Service {
         };
         self.store.put_settings(&rows).await?;
         self.forget_settings();
+        // The next request's language must follow a new `ui.language` at once on this node.
+        if rows.iter().any(|(k, _)| k == "ui.language") {
+            self.settings().await?;
+        }
         // A lower threshold lowers the counts at rest below it, so a count never rests at the
         // threshold without a lock (which `validate` would take for attempts in flight).
         if rows.iter().any(|(k, _)| k == "lockout.max_failures") {

@@ -90,6 +90,9 @@ pub struct Service {
     /// the CLI) apply at the next [`Service::settings`], or within [`SETTINGS_TTL`] seconds on
     /// the hot path.
     settings_cache: std::sync::RwLock<Option<CachedSettings>>,
+    /// `ui.language` as last read (an index into [`crate::i18n::Lang::ALL`]; `u8::MAX` before the
+    /// first read): every request's language falls back to it, without waiting for the database.
+    default_lang: std::sync::atomic::AtomicU8,
     /// The sealing key this process last met, and when (Unix time): for a code's lifetime after
     /// a rotation, codes are also looked up under the previous key.
     sealing_key_seen: std::sync::Mutex<(crate::crypto::KeyId, i64)>,
@@ -267,6 +270,7 @@ impl Service {
             yubico: Arc::new(NoDelivery),
             duo: Arc::new(NoDelivery),
             settings_cache: std::sync::RwLock::new(None),
+            default_lang: std::sync::atomic::AtomicU8::new(u8::MAX),
             wsapi_purged_at: std::sync::atomic::AtomicI64::new(0),
             login_purged_at: std::sync::atomic::AtomicI64::new(0),
             radius_purged_at: std::sync::atomic::AtomicI64::new(0),
@@ -332,12 +336,32 @@ impl Service {
     }
 
     /// `ui.language`: the language of readers who chose none and whose browser asks for none
-    /// Twofold speaks (from the cached settings: no database read on the hot path).
+    /// Twofold speaks. The value last read by any flow of this process, so asking never waits
+    /// for the database (every request asks); only before the first read are the settings read
+    /// here.
     pub async fn default_language(&self) -> crate::i18n::Lang {
+        use std::sync::atomic::Ordering;
+        let known = self.default_lang.load(Ordering::Relaxed);
+        if let Some(lang) = crate::i18n::Lang::ALL.get(usize::from(known)) {
+            return *lang;
+        }
         self.settings_cached()
             .await
             .map(|s| s.language())
             .unwrap_or_default()
+    }
+
+    /// Remembers `ui.language` from settings just read.
+    fn note_language(&self, settings: &Settings) {
+        let lang = settings.language();
+        let index = crate::i18n::Lang::ALL
+            .iter()
+            .position(|l| *l == lang)
+            .unwrap_or(0);
+        self.default_lang.store(
+            u8::try_from(index).unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// The settings for the hot path (`validate`, sessions): the cached view as read or
@@ -377,6 +401,7 @@ impl Service {
             &self.hostname,
             self.key.clone(),
         ));
+        self.note_language(&settings);
         *cache = Some(CachedSettings {
             rows,
             at: now,

@@ -7,12 +7,12 @@ mail-code-validity = { $minutes ->
    *[other] Il ne sert qu’une fois et reste valable { $minutes } minutes. Si vous ne l’avez pas demandé, quelqu’un connaît peut-être votre mot de passe : changez-le.
 }
 sms-code-login = { $minutes ->
-    [one] Votre code de connexion { $issuer } est { $code }. Il ne sert qu’une fois, pendant { $minutes } minute.
-   *[other] Votre code de connexion { $issuer } est { $code }. Il ne sert qu’une fois, pendant { $minutes } minutes.
+    [one] Votre code de connexion { $issuer } est { $code }. Il ne sert qu'une fois, pendant { $minutes } minute.
+   *[other] Votre code de connexion { $issuer } est { $code }. Il ne sert qu'une fois, pendant { $minutes } minutes.
 }
 sms-code-verification = { $minutes ->
-    [one] Votre code de vérification { $issuer } est { $code }. Il ne sert qu’une fois, pendant { $minutes } minute.
-   *[other] Votre code de vérification { $issuer } est { $code }. Il ne sert qu’une fois, pendant { $minutes } minutes.
+    [one] Votre code de vérification { $issuer } est { $code }. Il ne sert qu'une fois, pendant { $minutes } minute.
+   *[other] Votre code de vérification { $issuer } est { $code }. Il ne sert qu'une fois, pendant { $minutes } minutes.
 }
 mail-lockout-subject = { $issuer } : votre second facteur a été bloqué
 mail-lockout-greeting = Bonjour { $username },

@@ -90,7 +90,7 @@ impl Service {
                 .await;
                 DuoTry::Unavailable(Error::unavailable(
                     "duo_failed",
-                    Text::new("err-duo-check-failed").arg("reason", e.message()),
+                    Text::new("err-duo-check-failed").arg("reason", e.text()),
                 ))
             }
         })

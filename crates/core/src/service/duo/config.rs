@@ -95,7 +95,7 @@ impl Service {
             count_unreachable(settings);
             Error::unavailable("duo_unreachable", super::duo_unreachable())
         } else {
-            Error::unavailable("duo_failed", what.arg("reason", e.message()))
+            Error::unavailable("duo_failed", what.arg("reason", e.text()))
         }
     }
 }

@@ -204,7 +204,7 @@ impl Service {
             .map_err(|e| {
                 Error::unavailable(
                     "duo_failed",
-                    Text::new("err-duo-cannot-be-used-reason").arg("reason", e.message()),
+                    Text::new("err-duo-cannot-be-used-reason").arg("reason", e.text()),
                 )
             })
     }
