@@ -14,6 +14,7 @@ on_both!(
     code_limits_tries_cooldown_and_concurrency,
     failed_delivery_is_clear_and_leaves_no_code,
     codes_go_out_in_the_owners_default_language,
+    codes_go_out_in_the_language_the_user_chose,
 );
 
 /// The newest outbox file with this extension, and the 6-digit code in it.
@@ -495,6 +496,54 @@ fn codes_go_out_in_the_owners_default_language(db: Db) {
     assert!(
         sms.contains(&format!(
             "Seu código de login do Acme Portal é {code}. Vale uma única vez, por 10 minutos."
+        )),
+        "{sms}"
+    );
+}
+
+/// A user's own choice (Security Settings) outranks the owner's `ui.language` for their codes.
+fn codes_go_out_in_the_language_the_user_chose(db: Db) {
+    let env = Env::new(db);
+    let token = env.token("app", "admin");
+    let server = env.serve();
+    let api = server.api(&token);
+    let outbox = env.data_dir().join("outbox");
+    setup(&api, "sms");
+    api.patch("/api/v1/settings", json!({"ui.language": "pt-BR"}));
+    crate::portal::add_user(&env, "lucia", "client", &[]);
+    let r = api.patch("/api/v1/users/lucia", json!({"phone": "+1 (555) 010-0144"}));
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = api.post("/api/v1/users/lucia/factors", json!({"kind": "sms"}));
+    assert_eq!(r.status, 201, "{r:?}");
+    let (code, sms) = latest_sms(&outbox);
+    assert!(sms.contains("Seu código de verificação"), "{sms}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = api.post(
+        &format!("/api/v1/users/lucia/factors/{id}/confirm"),
+        json!({"code": code}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let backup = r.json["backup_codes"][0].as_str().unwrap().to_owned();
+
+    // Lucía chooses Español in Security Settings.
+    let mut b = crate::portal::Browser::new(&server);
+    b.login_with_backup_code("lucia", &backup);
+    let csrf = b.get("/account/security").csrf();
+    let r = b.post(
+        "/account/security/language",
+        &[("csrf", &csrf), ("language", "es")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    let server = after_cooldown(&env, server);
+    let api = server.api(&token);
+    let r = api.post("/api/v1/users/lucia/challenge", json!({"kind": "sms"}));
+    assert_eq!(r.status, 202, "{r:?}");
+    let (code, sms) = latest_sms(&outbox);
+    assert!(
+        sms.contains(&format!(
+            "Su código de inicio de sesión de Acme Portal es {code}. Sirve una sola vez, durante \
+             10 minutos."
         )),
         "{sms}"
     );
