@@ -9,12 +9,14 @@
 import { describe, it, before, after } from 'node:test';
 import {
   assert, Server, launchBrowser, newPage, goto, submit, pathOf, h1, alertText, noticeText, Totp,
-  readQr, backupCodesOnPage, checkPage, screenshot, tr, pick, WRONG_CODE,
+  readQr, backupCodesOnPage, checkPage, screenshot, tr, pick, outboxFiles, newOutboxCode, WRONG_CODE,
 } from './harness.mjs';
 
 const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR'];
 
-describe('languages', { concurrency: true }, () => {
+// Two tests at a time: more sign-ins in flight at once from one address would meet the password
+// throttle, which counts attempts before it checks them.
+describe('languages', { concurrency: 2 }, () => {
   let server, browser;
   before(async () => {
     server = await Server.start({ name: 'languages' });
@@ -193,5 +195,80 @@ describe('languages', { concurrency: true }, () => {
     await p.locator('#language').selectOption('');
     await submit(p, await button(p, 'fr', 'Save language'));
     await expectPage(p, 'es', 'Security Settings');
+  });
+});
+
+// The remaining states in a second language: forced enrolment of email codes (the code page, a
+// wrong code), "Send me a code" refused within 30 s of the last send, and a page that is not
+// there.
+describe('more pages in German', () => {
+  let server, browser;
+  before(async () => {
+    server = await Server.start({ name: 'languages-more' });
+    browser = await launchBrowser();
+    await server.set('methods.email.active', true);
+    await server.set('methods.email.clients', true);
+    await server.set('force.clients', true);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('de: forced email enrolment, a wrong code, a throttled send, not found', async (t) => {
+    const tag = 'de';
+    const p = await newPage(browser, server, { locale: tag });
+    t.after(() => p.context().close());
+    const expectPage = async (english) => {
+      assert.equal(await p.locator('html').getAttribute('lang'), tag, `<html lang> on ${p.url()}`);
+      const want = await tr(tag, english);
+      assert.ok(want.includes(await h1(p)), `h1 on ${p.url()}: ${await h1(p)} not in ${want}`);
+    };
+    const label = async (english) => pick((x) => p.getByLabel(x, { exact: true }), await tr(tag, english));
+    const button = async (english) => pick((x) => p.getByRole('button', { name: x, exact: true }), await tr(tag, english));
+    const user = await server.addUser('greta', { email: 'greta@example.com' });
+
+    await goto(p, '/login');
+    await (await label('Username')).fill(user.name);
+    await (await label('Password')).fill(user.password);
+    await submit(p, await button('Log in'));
+    assert.equal(pathOf(p), '/login/enroll');
+    await expectPage('Choose a service');
+    await checkPage(p, 'lang-de-forced-choose');
+    await (await label('Email codes')).check();
+    const seen = await outboxFiles(server);
+    await submit(p, await button('Get Started'));
+    await expectPage('Enter the code we sent');
+    await checkPage(p, 'lang-de-email-code');
+    const mail = await newOutboxCode(server, seen);
+    const other = String((Number(mail.code) + 1) % 1e6).padStart(6, '0');
+    await (await label('Enter the 6-digit code')).fill(other);
+    let resp = await submit(p, await button('Submit'));
+    assert.ok(resp.status() >= 400 && resp.status() < 500, `a wrong code → ${resp.status()}`);
+    assert.ok((await tr(tag, WRONG_CODE)).includes(await alertText(p)), await alertText(p));
+    await checkPage(p, 'lang-de-email-code-wrong');
+    await (await label('Enter the 6-digit code')).fill(mail.code);
+    await submit(p, await button('Submit'));
+    await expectPage('Record your backup codes');
+    await submit(p, await button('Close'));
+    await submit(p, await button('Log out'));
+
+    // At the second factor, a new code within 30 s of the last one is refused, in German.
+    await goto(p, '/login');
+    await (await label('Username')).fill(user.name);
+    await (await label('Password')).fill(user.password);
+    await submit(p, await button('Log in'));
+    await expectPage('Two-factor authentication');
+    resp = await submit(p, p.locator('form[action="/login/2fa/send"] button').first());
+    assert.equal(resp.status(), 429);
+    const said = await alertText(p);
+    assert.match(said, /\d+ Sekunden?/, said);
+    await checkPage(p, 'lang-de-send-throttled');
+
+    // The pages that say no.
+    resp = await goto(p, '/no-such-page');
+    assert.equal(resp.status(), 404);
+    await expectPage('Not found');
+    await checkPage(p, 'lang-de-not-found');
   });
 });
