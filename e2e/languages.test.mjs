@@ -155,6 +155,7 @@ describe('languages', { concurrency: 2 }, () => {
         ['/admin', 'Admin', 'home'],
         ['/admin/users', 'Users', 'users'],
         [`/admin/users/${client.name}`, null, 'user'],
+        [`/admin/users/${client.name}/reset`, null, 'reset'],
         ['/admin/settings', '2FA Settings', 'settings'],
         ['/admin/audit', 'Audit log', 'audit'],
       ]) {
@@ -226,6 +227,11 @@ describe('more pages in German', () => {
     };
     const label = async (english) => pick((x) => p.getByLabel(x, { exact: true }), await tr(tag, english));
     const button = async (english) => pick((x) => p.getByRole('button', { name: x, exact: true }), await tr(tag, english));
+    // The first-run page (this server has no owner yet).
+    let resp = await goto(p, server.setupUrl);
+    assert.equal(resp.status(), 200);
+    assert.equal(await p.locator('html').getAttribute('lang'), tag);
+    await checkPage(p, 'lang-de-setup');
     const user = await server.addUser('greta', { email: 'greta@example.com' });
 
     await goto(p, '/login');
@@ -243,7 +249,7 @@ describe('more pages in German', () => {
     const mail = await newOutboxCode(server, seen);
     const other = String((Number(mail.code) + 1) % 1e6).padStart(6, '0');
     await (await label('Enter the 6-digit code')).fill(other);
-    let resp = await submit(p, await button('Submit'));
+    resp = await submit(p, await button('Submit'));
     assert.ok(resp.status() >= 400 && resp.status() < 500, `a wrong code → ${resp.status()}`);
     assert.ok((await tr(tag, WRONG_CODE)).includes(await alertText(p)), await alertText(p));
     await checkPage(p, 'lang-de-email-code-wrong');
@@ -264,6 +270,12 @@ describe('more pages in German', () => {
     const said = await alertText(p);
     assert.match(said, /\d+ Sekunden?/, said);
     await checkPage(p, 'lang-de-send-throttled');
+
+    // The log-out page.
+    resp = await goto(p, '/logout');
+    assert.equal(resp.status(), 200);
+    assert.equal(await p.locator('html').getAttribute('lang'), tag);
+    await checkPage(p, 'lang-de-logout');
 
     // The pages that say no.
     resp = await goto(p, '/no-such-page');
