@@ -362,11 +362,6 @@ impl Text {
         &self.id
     }
 
-    /// The arguments.
-    pub fn args(&self) -> &[(&'static str, Arg)] {
-        &self.args
-    }
-
     /// The text in English (logs, the CLI).
     pub fn english(&self) -> String {
         Lang::En.text(self)

@@ -18,7 +18,7 @@ use axum::response::Response;
 use twofold_core::i18n::{Lang, Text, negotiate};
 
 use crate::AppState;
-use crate::portal::page::set_lasting_cookie;
+use crate::portal::page::{cookie_values, set_lasting_cookie};
 
 /// The cookie that keeps the login page's language choice of a visitor not yet signed in.
 pub(crate) const LANG_COOKIE: &str = "tf_lang";
@@ -42,16 +42,9 @@ pub(crate) fn text(t: &Text) -> String {
     current().text(t)
 }
 
-/// The language the `tf_lang` cookie names.
+/// The language the first well-formed `tf_lang` cookie names.
 fn lang_cookie(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| Lang::from_tag(v))
+    cookie_values(headers, LANG_COOKIE).find_map(Lang::from_tag)
 }
 
 /// The `?lang=` of a query string, if it names a language Twofold speaks.
@@ -91,4 +84,29 @@ pub(crate) async fn choose(State(state): State<AppState>, req: Request, next: Ne
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cookie or query naming no language Twofold speaks is ignored; the first good one counts.
+    #[test]
+    fn bad_choices_are_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tf_lang=klingon; tf_lang=; tf_lang=pt-BR; tf_lang=de"),
+        );
+        assert_eq!(lang_cookie(&headers), Some(Lang::PtBr));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tf_lang=<x>; other=de"),
+        );
+        assert_eq!(lang_cookie(&headers), None);
+        assert_eq!(query_lang(Some("next=%2F&lang=fr")), Some(Lang::Fr));
+        assert_eq!(query_lang(Some("lang=xx")), None);
+        assert_eq!(query_lang(Some("lang")), None);
+        assert_eq!(query_lang(None), None);
+    }
 }

@@ -17,8 +17,8 @@ on_both!(
     codes_go_out_in_the_language_the_user_chose,
 );
 
-/// The newest outbox file with this extension, and the 6-digit code in it.
-fn latest_code(outbox: &Path, ext: &str) -> (String, String) {
+/// The text of the newest outbox file with this extension.
+fn newest(outbox: &Path, ext: &str) -> String {
     let mut files: Vec<_> = std::fs::read_dir(outbox)
         .unwrap_or_else(|e| panic!("no outbox at {}: {e}", outbox.display()))
         .map(|e| e.unwrap().path())
@@ -28,7 +28,12 @@ fn latest_code(outbox: &Path, ext: &str) -> (String, String) {
     let file = files
         .last()
         .unwrap_or_else(|| panic!("no .{ext} in the outbox"));
-    let text = std::fs::read_to_string(file).unwrap();
+    std::fs::read_to_string(file).unwrap()
+}
+
+/// The newest outbox file with this extension, and the 6-digit code in it.
+fn latest_code(outbox: &Path, ext: &str) -> (String, String) {
+    let text = newest(outbox, ext);
     let at = text
         .find("code is")
         .unwrap_or_else(|| panic!("no code in {text}"));
@@ -438,13 +443,7 @@ fn failed_delivery_is_clear_and_leaves_no_code(db: Db) {
 
 /// The newest SMS of the outbox, whatever its language, and the 6-digit code in it.
 fn latest_sms(outbox: &Path) -> (String, String) {
-    let mut files: Vec<_> = std::fs::read_dir(outbox)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sms"))
-        .collect();
-    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
-    let text = std::fs::read_to_string(files.last().expect("an SMS")).unwrap();
+    let text = newest(outbox, "sms");
     let body = text.split_once("\n\n").map_or(text.as_str(), |(_, b)| b);
     let code = body
         .split(|c: char| !c.is_ascii_digit())

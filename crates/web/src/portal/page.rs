@@ -433,11 +433,11 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     cookies(headers, name).next()
 }
 
-/// Every well-formed value of cookie `name`, in the order the browser sent them.
-pub(crate) fn cookies<'a>(
+/// Every value of cookie `name`, as the browser sent them, in order (unchecked).
+pub(crate) fn cookie_values<'a>(
     headers: &'a HeaderMap,
     name: &'a str,
-) -> impl Iterator<Item = String> + 'a {
+) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -446,20 +446,21 @@ pub(crate) fn cookies<'a>(
         .filter_map(|kv| kv.trim().split_once('='))
         .filter(move |(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// Every well-formed value of cookie `name`, in the order the browser sent them.
+pub(crate) fn cookies<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    cookie_values(headers, name)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
         .map(str::to_owned)
 }
 
 /// The first well-formed `tf_remember` value (base64url: letters, digits, `-` and `_`).
 pub(crate) fn remember_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .filter(|(k, _)| *k == REMEMBER_COOKIE)
-        .map(|(_, v)| v)
+    cookie_values(headers, REMEMBER_COOKIE)
         .find(|v| {
             !v.is_empty()
                 && v.len() <= 128
